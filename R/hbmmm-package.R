@@ -1,0 +1,9 @@
+#' hbmmm: hierarchical Bayesian marketing mix models
+#'
+#' Media transforms (adstock and saturation), hierarchical Bayesian marketing
+#' mix models sampled in C, causal effects of channels and budget allocation.
+#' Start with `vignette("hbmmm")`.
+#'
+#' @keywords internal
+#' @useDynLib hbmmm, .registration = TRUE, .fixes = "C_"
+"_PACKAGE"

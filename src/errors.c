@@ -1,0 +1,69 @@
+/* Argument checks for .Call entry points. Failures raise the same classed
+ * condition as the R layer (hbmmm_input_error), by calling back into the
+ * package namespace, so direct .Call misuse is reported, never a crash. */
+#include <stdarg.h>
+#include <stdio.h>
+#include "hbmmm.h"
+
+void hb_input_error(const char *arg, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  SEXP ns = PROTECT(R_FindNamespace(Rf_mkString("hbmmm")));
+  SEXP fn = PROTECT(Rf_findFun(Rf_install("hb_raise_from_c"), ns));
+  SEXP call = PROTECT(Rf_lang3(fn, Rf_mkString(arg), Rf_mkString(msg)));
+  Rf_eval(call, ns);
+  UNPROTECT(3);
+  Rf_error("Invalid `%s`: %s", arg, msg); /* not reached */
+}
+
+/* %g prints NA_real_ as "nan"; say what an R user typed instead */
+const char *hb_fmt_num(double v, char *buf, size_t len) {
+  if (ISNA(v)) snprintf(buf, len, "NA");
+  else if (ISNAN(v)) snprintf(buf, len, "NaN");
+  else if (!R_FINITE(v)) snprintf(buf, len, v > 0 ? "Inf" : "-Inf");
+  else snprintf(buf, len, "%.6g", v);
+  return buf;
+}
+
+static const char *type_name(SEXP x) { return Rf_type2char(TYPEOF(x)); }
+
+void hb_check_real(SEXP x, const char *arg, R_xlen_t len) {
+  if (TYPEOF(x) != REALSXP)
+    hb_input_error(arg, "must be a double vector; found type '%s'", type_name(x));
+  if (len >= 0 && XLENGTH(x) != len)
+    hb_input_error(arg, "must have length %.0f; found length %.0f",
+                   (double) len, (double) XLENGTH(x));
+}
+
+void hb_check_int(SEXP x, const char *arg, R_xlen_t len) {
+  if (TYPEOF(x) != INTSXP)
+    hb_input_error(arg, "must be an integer vector; found type '%s'", type_name(x));
+  if (len >= 0 && XLENGTH(x) != len)
+    hb_input_error(arg, "must have length %.0f; found length %.0f",
+                   (double) len, (double) XLENGTH(x));
+}
+
+/* A length-one integer (or whole double) in [lo, hi]; NA allowed when na_ok
+ * (returned as NA_INTEGER). */
+int hb_scalar_int(SEXP x, const char *arg, int lo, int hi, int na_ok) {
+  if ((TYPEOF(x) != INTSXP && TYPEOF(x) != REALSXP) || XLENGTH(x) != 1)
+    hb_input_error(arg, "must be a single whole number; found type '%s' of length %.0f",
+                   type_name(x), (double) Rf_xlength(x));
+  double v = Rf_asReal(x);
+  if (ISNAN(v)) {
+    if (na_ok) return NA_INTEGER;
+    hb_input_error(arg, "must not be NA");
+  }
+  if (v != (double) (long long) v || v < lo || v > hi)
+    hb_input_error(arg, "must be a whole number in [%d, %d]; found %g", lo, hi, v);
+  return (int) v;
+}
+
+int hb_scalar_flag(SEXP x, const char *arg) {
+  if (TYPEOF(x) != LGLSXP || XLENGTH(x) != 1 || LOGICAL(x)[0] == NA_LOGICAL)
+    hb_input_error(arg, "must be TRUE or FALSE");
+  return LOGICAL(x)[0];
+}

@@ -1,0 +1,237 @@
+/* Media transform kernels: adstock (carry-over) and saturation (diminishing
+ * returns), with derivatives with respect to every parameter. Pure C on plain
+ * arrays: the .Call wrappers (transforms_call.c) and the samplers share them. */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <Rmath.h>
+#include "hbmmm.h"
+
+/* finite and non-negative: NaN fails both comparisons */
+#define HB_BAD_MEDIA(v) (!((v) >= 0.0 && (v) <= DBL_MAX))
+
+int hb_adstock_npar(int type) { return type == HB_ADSTOCK_GEOMETRIC ? 1 : 2; }
+int hb_saturation_npar(int type) { return type == HB_SAT_LOGISTIC ? 1 : 2; }
+
+static int pos_finite(double v) { return v > 0.0 && v <= DBL_MAX; }
+
+const char *hb_adstock_par_invalid(int type, const double *par, int max_lag,
+                                   char *msg, size_t msglen) {
+  char num[32];
+  switch (type) {
+  case HB_ADSTOCK_GEOMETRIC:
+  case HB_ADSTOCK_DELAYED:
+    if (!(par[0] >= 0.0 && par[0] < 1.0)) {
+      snprintf(msg, msglen, "must be in [0, 1); found %s", hb_fmt_num(par[0], num, sizeof num));
+      return "decay";
+    }
+    if (type == HB_ADSTOCK_DELAYED && !(par[1] >= 0.0 && par[1] <= max_lag)) {
+      snprintf(msg, msglen, "must be in [0, max_lag = %d]; found %s", max_lag, hb_fmt_num(par[1], num, sizeof num));
+      return "delay";
+    }
+    return NULL;
+  default: /* Weibull */
+    if (!pos_finite(par[0])) {
+      snprintf(msg, msglen, "must be positive and finite; found %s", hb_fmt_num(par[0], num, sizeof num));
+      return "shape";
+    }
+    if (!pos_finite(par[1])) {
+      snprintf(msg, msglen, "must be positive and finite; found %s", hb_fmt_num(par[1], num, sizeof num));
+      return "scale";
+    }
+    return NULL;
+  }
+}
+
+const char *hb_saturation_par_invalid(int type, const double *par,
+                                      char *msg, size_t msglen) {
+  static const char *names[3][2] = {
+    {"halfsat", "slope"}, {"lambda", ""}, {"vmax", "k"}};
+  int np = hb_saturation_npar(type);
+  char num[32];
+  for (int p = 0; p < np; p++) {
+    if (!pos_finite(par[p])) {
+      snprintf(msg, msglen, "must be positive and finite; found %s", hb_fmt_num(par[p], num, sizeof num));
+      return names[type - 1][p];
+    }
+  }
+  return NULL;
+}
+
+/* Raw (unnormalized) weight and its parameter derivatives at lag l. */
+static void lag_weight(int type, const double *par, int l, double *w,
+                       double *d0, double *d1) {
+  double a = par[0], b = type == HB_ADSTOCK_GEOMETRIC ? 0.0 : par[1];
+  *d1 = 0.0;
+  switch (type) {
+  case HB_ADSTOCK_GEOMETRIC: /* decay^l */
+    *w = R_pow_di(a, l);
+    *d0 = l == 0 ? 0.0 : l * R_pow_di(a, l - 1);
+    break;
+  case HB_ADSTOCK_DELAYED: { /* decay^((l - delay)^2) */
+    double dl = l - b, e = dl * dl;
+    *w = e == 0.0 ? 1.0 : pow(a, e);
+    *d0 = e == 0.0 ? 0.0 : e * pow(a, e - 1.0);
+    *d1 = *w == 0.0 ? 0.0 : *w * log(a) * (-2.0 * dl);
+    break;
+  }
+  case HB_ADSTOCK_WEIBULL_CDF: { /* survival exp(-(l / scale)^shape) */
+    if (l == 0) { *w = 1.0; *d0 = 0.0; break; }
+    double r = l / b, u = pow(r, a);
+    *w = exp(-u);
+    *d0 = -*w * u * log(r);
+    *d1 = *w * u * a / b;
+    break;
+  }
+  default: { /* Weibull density at x = l + 1: (shape / x) u exp(-u) */
+    double x = l + 1.0, r = x / b, u = pow(r, a), e = exp(-u);
+    *w = e == 0.0 ? 0.0 : a * u * e / x;
+    *d0 = *w * (1.0 / a + log(r) * (1.0 - u));
+    *d1 = *w * a * (u - 1.0) / b;
+  }
+  }
+}
+
+void hb_adstock_weights(int type, const double *par, int L, int normalize,
+                        double *w, double *dw) {
+  int np = hb_adstock_npar(type), m = L + 1;
+  double s = 0.0, ds[2] = {0.0, 0.0}, d[2];
+  for (int l = 0; l < m; l++) {
+    lag_weight(type, par, l, w + l, d, d + 1);
+    s += w[l];
+    for (int p = 0; p < np; p++) {
+      if (dw) dw[p * m + l] = d[p];
+      ds[p] += d[p];
+    }
+  }
+  if (!normalize) return;
+  /* w / S has derivative (dw - (w / S) dS) / S */
+  for (int l = 0; l < m; l++) w[l] /= s;
+  if (dw)
+    for (int p = 0; p < np; p++)
+      for (int l = 0; l < m; l++)
+        dw[p * m + l] = (dw[p * m + l] - w[l] * ds[p]) / s;
+}
+
+int hb_lag_convolve(const double *x, R_xlen_t n, const double *w, int L,
+                    double *out) {
+  int bad = 0;
+  R_xlen_t head = n < L ? n : L;
+  for (R_xlen_t t = 0; t < head; t++) { /* fewer than L past values exist */
+    bad |= HB_BAD_MEDIA(x[t]);
+    double s = 0.0;
+    for (R_xlen_t l = 0; l <= t; l++) s += w[l] * x[t - l];
+    out[t] = s;
+  }
+  for (R_xlen_t t = head; t < n; t++) {
+    bad |= HB_BAD_MEDIA(x[t]);
+    const double *xt = x + t;
+    double s = 0.0;
+    for (int l = 0; l <= L; l++) s += w[l] * xt[-l];
+    out[t] = s;
+  }
+  return bad;
+}
+
+int hb_geometric_recursion(const double *x, R_xlen_t n, double decay,
+                           int normalize, double *out, double *dout) {
+  int bad = 0;
+  double a = 0.0, c = normalize ? 1.0 - decay : 1.0;
+  if (!dout) { /* the hot path: one dependent multiply-add per element */
+    for (R_xlen_t t = 0; t < n; t++) {
+      double v = x[t];
+      bad |= HB_BAD_MEDIA(v);
+      a = v + decay * a;
+      out[t] = c * a;
+    }
+    return bad;
+  }
+  double da = 0.0; /* d a[t] / d decay = a[t-1] + decay * d a[t-1] / d decay */
+  for (R_xlen_t t = 0; t < n; t++) {
+    double v = x[t];
+    bad |= HB_BAD_MEDIA(v);
+    da = a + decay * da;
+    a = v + decay * a;
+    out[t] = c * a;
+    dout[t] = normalize ? c * da - a : da;
+  }
+  return bad;
+}
+
+static int hill(const double *par, const double *x, R_xlen_t n, double *out,
+                double **dout) {
+  int bad = 0;
+  const double h = par[0], s = par[1], lh = log(h);
+  /* x^s / (x^s + h^s) = 1 / (1 + r) with r = exp(s (log h - log x)):
+   * one log and one exp per element instead of two pow calls */
+  if (!dout) {
+    for (R_xlen_t i = 0; i < n; i++) {
+      double v = x[i];
+      bad |= HB_BAD_MEDIA(v);
+      out[i] = v > 0.0 ? 1.0 / (1.0 + exp(s * (lh - log(v)))) : 0.0;
+    }
+    return bad;
+  }
+  const double dx0 = s > 1.0 ? 0.0 : (s == 1.0 ? 1.0 / h : R_PosInf);
+  for (R_xlen_t i = 0; i < n; i++) {
+    double v = x[i];
+    bad |= HB_BAD_MEDIA(v);
+    if (!(v > 0.0)) {
+      out[i] = dout[0][i] = dout[1][i] = 0.0;
+      dout[2][i] = dx0;
+      continue;
+    }
+    double lx = log(v), r = exp(s * (lh - lx)), y = 1.0 / (1.0 + r);
+    double q = isfinite(r) ? r * y * y : 0.0; /* y (1 - y) without cancellation */
+    out[i] = y;
+    dout[0][i] = -s * q / h;
+    dout[1][i] = q * (lx - lh);
+    dout[2][i] = s * q / v;
+  }
+  return bad;
+}
+
+static int logistic(const double *par, const double *x, R_xlen_t n,
+                    double *out, double **dout) {
+  int bad = 0;
+  const double lam = par[0];
+  for (R_xlen_t i = 0; i < n; i++) {
+    double v = x[i];
+    bad |= HB_BAD_MEDIA(v);
+    double e = exp(-lam * v), g = 1.0 + e;
+    out[i] = (1.0 - e) / g;
+    if (dout) { /* d tanh(u / 2) = 2 e / (1 + e)^2 du, no cancellation */
+      double k = 2.0 * e / (g * g);
+      dout[0][i] = v * k;
+      dout[1][i] = lam * k;
+    }
+  }
+  return bad;
+}
+
+static int michaelis_menten(const double *par, const double *x, R_xlen_t n,
+                            double *out, double **dout) {
+  int bad = 0;
+  const double vmax = par[0], k = par[1];
+  for (R_xlen_t i = 0; i < n; i++) {
+    double v = x[i];
+    bad |= HB_BAD_MEDIA(v);
+    double g = 1.0 / (k + v);
+    out[i] = vmax * v * g;
+    if (dout) {
+      dout[0][i] = v * g;
+      dout[1][i] = -vmax * v * g * g;
+      dout[2][i] = vmax * k * g * g;
+    }
+  }
+  return bad;
+}
+
+int hb_saturation(int type, const double *par, const double *x, R_xlen_t n,
+                  double *out, double **dout) {
+  switch (type) {
+  case HB_SAT_HILL: return hill(par, x, n, out, dout);
+  case HB_SAT_LOGISTIC: return logistic(par, x, n, out, dout);
+  default: return michaelis_menten(par, x, n, out, dout);
+  }
+}

@@ -1,0 +1,51 @@
+#' Simulated weekly marketing mix panel
+#'
+#' Weekly sales, media spend and controls for 8 markets over 104 weeks
+#' (January 2023 to December 2024), simulated from a hierarchical marketing
+#' mix model with known parameters: geometric adstock (normalized) and Hill
+#' saturation of five channels, market-level intercepts and channel slopes,
+#' price, promotions and yearly seasonality. Media explain about 30% of sales.
+#' The true parameters are stored in the attribute `"truth"`, a named numeric
+#' vector with brms-style names (`b_Intercept`, `b_tv`, ..., `sd_market__tv`,
+#' `sigma`, `decay_tv`, `halfsat_tv`, `slope_tv`, ...); see [simulate_mmm()] for
+#' the model.
+#'
+#' @format A data frame with 832 rows (8 markets x 104 weeks, ordered by market
+#'   then week) and 13 columns:
+#' \describe{
+#'   \item{market}{Market, a factor with levels `"M01"` to `"M08"`.}
+#'   \item{week}{Week number, integer 1 to 104.}
+#'   \item{date}{First day (a Monday) of the week, Date, from 2023-01-02.}
+#'   \item{sales}{Weekly sales of the market, thousands of dollars.}
+#'   \item{tv}{TV spend, thousands of dollars: bursts of 3-6 weeks separated
+#'     by weeks without spend.}
+#'   \item{search}{Paid search spend, thousands of dollars: always on,
+#'     following the seasonality of demand.}
+#'   \item{social}{Social media spend, thousands of dollars: always on, noisy.}
+#'   \item{display}{Display spend, thousands of dollars: 4-week campaigns every
+#'     13 weeks over a small always-on base.}
+#'   \item{email}{Email marketing spend, thousands of dollars: small and
+#'     steady.}
+#'   \item{price}{Price index, around 1 (about 5% lower in promotion weeks).}
+#'   \item{promo}{Promotion indicator, integer 0/1.}
+#'   \item{season_sin, season_cos}{Yearly seasonality terms,
+#'     `sin(2 * pi * week / 52.18)` and `cos(2 * pi * week / 52.18)`.}
+#' }
+#' @source Simulated by `simulate_mmm(seed = 2024)`; the script
+#'   `data-raw/mmm_weekly.R` in the package sources regenerates it.
+#' @seealso [simulate_mmm()], which also returns the market-level effects and
+#'   the true media contribution of each row.
+#' @examples
+#' str(mmm_weekly)
+#' truth <- attr(mmm_weekly, "truth")
+#' truth[c("b_tv", "decay_tv", "halfsat_tv", "slope_tv")]
+#'
+#' # weekly TV spend of one market
+#' m1 <- mmm_weekly[mmm_weekly$market == "M01", ]
+#' plot(m1$date, m1$tv, type = "h", xlab = "Week starting", ylab = "TV spend ($k)")
+#'
+#' # true adstocked and saturated TV, per market
+#' ad <- adstock_geometric(mmm_weekly$tv, decay = truth[["decay_tv"]],
+#'                         normalize = TRUE, group = mmm_weekly$market)
+#' summary(saturation_hill(ad, truth[["halfsat_tv"]], truth[["slope_tv"]]))
+"mmm_weekly"

@@ -1,0 +1,4 @@
+library(testthat)
+library(hbmmm)
+
+test_check("hbmmm")

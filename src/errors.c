@@ -30,17 +30,12 @@ const char *hb_fmt_num(double v, char *buf, size_t len) {
 
 static const char *type_name(SEXP x) { return Rf_type2char(TYPEOF(x)); }
 
-void hb_check_real(SEXP x, const char *arg, R_xlen_t len) {
-  if (TYPEOF(x) != REALSXP)
-    hb_input_error(arg, "must be a double vector; found type '%s'", type_name(x));
-  if (len >= 0 && XLENGTH(x) != len)
-    hb_input_error(arg, "must have length %.0f; found length %.0f",
-                   (double) len, (double) XLENGTH(x));
-}
-
-void hb_check_int(SEXP x, const char *arg, R_xlen_t len) {
-  if (TYPEOF(x) != INTSXP)
-    hb_input_error(arg, "must be an integer vector; found type '%s'", type_name(x));
+/* x must be a vector of `type` (REALSXP, INTSXP, ...) and, when len >= 0,
+ * of length len. */
+void hb_check_vector(SEXP x, const char *arg, SEXPTYPE type, R_xlen_t len) {
+  if (TYPEOF(x) != type)
+    hb_input_error(arg, "must be %s %s vector; found type '%s'",
+                   type == INTSXP ? "an" : "a", Rf_type2char(type), type_name(x));
   if (len >= 0 && XLENGTH(x) != len)
     hb_input_error(arg, "must have length %.0f; found length %.0f",
                    (double) len, (double) XLENGTH(x));

@@ -12,8 +12,7 @@
 /* ---- argument checking (errors.c) ------------------------------------ */
 /* Raise the classed R condition hbmmm_input_error naming `arg`. */
 void hb_input_error(const char *arg, const char *fmt, ...);
-void hb_check_real(SEXP x, const char *arg, R_xlen_t len);
-void hb_check_int(SEXP x, const char *arg, R_xlen_t len);
+void hb_check_vector(SEXP x, const char *arg, SEXPTYPE type, R_xlen_t len);
 int hb_scalar_int(SEXP x, const char *arg, int lo, int hi, int na_ok);
 int hb_scalar_flag(SEXP x, const char *arg);
 /* A number as R prints it (NA, NaN, Inf, or up to 6 significant digits). */

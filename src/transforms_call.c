@@ -15,7 +15,7 @@ typedef struct {
 
 static dims_t media_dims(SEXP x) {
   dims_t d;
-  hb_check_real(x, "x", -1);
+  hb_check_vector(x, "x", REALSXP, -1);
   SEXP dim = Rf_getAttrib(x, R_DimSymbol);
   d.is_matrix = !Rf_isNull(dim);
   if (d.is_matrix) {
@@ -57,7 +57,7 @@ static SEXP new_like(SEXP x, R_xlen_t len) {
  * 1..G). Returns NULL when rows are already in blocks of ascending codes, so
  * the caller can work on the column in place. */
 static R_xlen_t *group_order(SEXP group, R_xlen_t n, R_xlen_t **start, int *ngroup) {
-  hb_check_int(group, "group", n);
+  hb_check_vector(group, "group", INTSXP, n);
   const int *g = INTEGER(group);
   int G = 0;
   for (R_xlen_t i = 0; i < n; i++) {
@@ -132,7 +132,7 @@ SEXP hb_adstock(SEXP x, SEXP type, SEXP par, SEXP max_lag, SEXP normalize,
   dims_t d = media_dims(x);
   int ty = hb_scalar_int(type, "type", 1, 4, 0);
   adstock_t a = {ty, 0, 0, hb_adstock_npar(ty), NULL, NULL, 0.0};
-  hb_check_real(par, "par", a.np * d.ncol);
+  hb_check_vector(par, "par", REALSXP, a.np * d.ncol);
   a.L = hb_scalar_int(max_lag, "max_lag", 0, HB_MAX_LAG, ty == HB_ADSTOCK_GEOMETRIC);
   a.normalize = hb_scalar_flag(normalize, "normalize");
   int der = hb_scalar_flag(deriv, "deriv");
@@ -220,7 +220,7 @@ SEXP hb_saturate(SEXP x, SEXP type, SEXP par, SEXP deriv) {
   dims_t d = media_dims(x);
   int ty = hb_scalar_int(type, "type", 1, 3, 0);
   int np = hb_saturation_npar(ty);
-  hb_check_real(par, "par", np * d.ncol);
+  hb_check_vector(par, "par", REALSXP, np * d.ncol);
   int der = hb_scalar_flag(deriv, "deriv");
   const double *p = REAL(par);
   char msg[256];

@@ -52,7 +52,8 @@ int hb_scalar_int(SEXP x, const char *arg, int lo, int hi, int na_ok) {
     if (na_ok) return NA_INTEGER;
     hb_input_error(arg, "must not be NA");
   }
-  if (v != (double) (long long) v || v < lo || v > hi)
+  /* range first: casting Inf or huge values to an integer is undefined */
+  if (!(v >= lo && v <= hi) || v != (double) (long long) v)
     hb_input_error(arg, "must be a whole number in [%d, %d]; found %g", lo, hi, v);
   return (int) v;
 }

@@ -59,9 +59,147 @@ int hb_geometric_recursion(const double *x, R_xlen_t n, double decay,
 int hb_saturation(int type, const double *par, const double *x, R_xlen_t n,
                   double *out, double **dout);
 
+/* ---- grouping (groups.c) ---------------------------------------------- */
+int hb_group_index(const int *g, R_xlen_t n, int G, int base, R_xlen_t *start,
+                   R_xlen_t *ord);
+
+/* ---- Gibbs sampler (gibbs.c, gibbs_media.c, gibbs_ranef.c) ------------ */
+#define HB_LINK_LOGIT 0        /* (0, 1) */
+#define HB_LINK_LOG 1          /* (0, Inf) */
+#define HB_LINK_SCALED_LOGIT 2 /* (0, upper) */
+#define HB_MAX_TPAR 4          /* transform slots per channel: 2 adstock, 2 saturation */
+#define HB_MAX_P 1000          /* fixed effects */
+
+typedef struct {
+  int ad_type, sat_type, max_lag, normalize; /* max_lag NA_INTEGER: infinite memory */
+  double par[HB_MAX_TPAR];                   /* current constrained values by slot */
+  int link[HB_MAX_TPAR], prior_code[HB_MAX_TPAR];
+  double upper[HB_MAX_TPAR], prior_par[2 * HB_MAX_TPAR];
+  int nest, est_slot[HB_MAX_TPAR];           /* estimated slots */
+  double phi[HB_MAX_TPAR];                   /* their unconstrained values */
+  double log_scale, prop_chol[HB_MAX_TPAR * HB_MAX_TPAR];
+  double adapt_mean[HB_MAX_TPAR], adapt_cov[HB_MAX_TPAR * HB_MAX_TPAR];
+  int adapt_n;
+} hb_channel;
+
+typedef struct {
+  int G, q, type, nf;          /* type: 0 full inverse-Wishart, 1 diagonal, 2 factor */
+  const int *g;                /* group of each row, 0-based */
+  const double *Zs;            /* static parts, n x q */
+  const int *zc;               /* channel of each column, -1 for none */
+  double **Zcol;               /* current columns (media ones materialized) */
+  double *u;                   /* q x G, u[j + q * level] */
+  double *Sigma, *Sinv;        /* q x q */
+  R_xlen_t *ord, *start;       /* rows of level k: ord[start[k] .. start[k+1]) */
+  double iw_df;                /* full: IW(df, S) */
+  const double *iw_S;
+  const double *ig;            /* diagonal: IG(shape, scale) per term, 2 x q */
+  double *Lambda, *psi, *f;    /* factor: q x nf loadings, q uniquenesses, nf x G scores */
+  const double *load_sd;       /* factor: prior sd of loadings, per term */
+  const double *psi_ig;        /* factor: IG(shape, scale) per term, 2 x q */
+} hb_term;
+
+typedef struct {
+  R_xlen_t n;
+  int p, K, C, S, npanel;
+  const double *y, *w;
+  const int *sg;               /* residual-variance group of each row, 0-based */
+  const double *Xs;            /* static parts of the fixed design, n x p */
+  const int *xc;               /* channel of each fixed column, -1 for none */
+  double **Xcol;
+  double *beta;
+  const double *b_mean, *b_sd;
+  int use_hs;                  /* horseshoe on the columns with hs[j] = 1 */
+  const int *hs;
+  const double *hs_scale;
+  double *hs_lambda2, *hs_nu, hs_tau2, hs_xi;
+  double *inv_sig2;            /* 1 / sigma^2 per residual group */
+  double sig_a, sig_b;         /* IG prior of each sigma^2 */
+  hb_term *t;
+  hb_channel *ch;
+  const double *media_raw;     /* n x C, rows in panel-then-time order */
+  double *media;               /* n x C transformed at the current parameters */
+  R_xlen_t *pstart;            /* panel k: rows pstart[k] .. pstart[k+1] */
+  double *r;                   /* residual y - fitted */
+  double *ystar, *mh_ystar;    /* y - Z u (current, proposed) */
+  double *fx_A, *fx_c, fx_yy;  /* X' Pi X (p x p, then scratch), X' Pi ystar, ystar' Pi ystar */
+  double *coef, *scratch_m, *wbuf;
+  double *work;                /* dense scratch, size HB_WORK(p, qmax) */
+} hb_gibbs_state;
+
+double hb_link_to_unc(int link, double v, double upper);
+double hb_link_from_unc(int link, double u, double upper);
+double hb_link_logjac(int link, double u, double upper);
+double hb_prior_logdens(int code, const double *par, double x);
+void hb_channel_transform(const hb_channel *ch, const double *par, const double *x,
+                          R_xlen_t n, const R_xlen_t *pstart, int npanel,
+                          double *out, double *wbuf);
+void hb_channel_init_mh(hb_channel *ch);
+int hb_channel_mh(hb_gibbs_state *g, int c, int iter, int adapt);
+int hb_channel_par_ok(const hb_channel *ch, const double *par);
+void hb_channel_zcoef(const hb_gibbs_state *g, int c, double *coef);
+void hb_refresh_channel_columns(hb_gibbs_state *g, int c);
+double hb_fixed_log_marginal(const hb_gibbs_state *g, const double *A, const double *c, double yy);
+void hb_term_update_effects(hb_gibbs_state *g, hb_term *t);
+void hb_term_update_cov(hb_gibbs_state *g, hb_term *t);
+
+/* ---- dense linear algebra and draws (linalg.c) ------------------------ */
+/* Column-major d x d, no allocation; draws use R's RNG (caller brackets with
+ * GetRNGstate/PutRNGstate, main thread only). Contracts in linalg.c. */
+/* 0, or j >= 1 when not PD at column j; L in the lower triangle, upper zeroed */
+int hb_chol(double *A, int d);
+void hb_trsv_lower(const double *L, int d, double *b);     /* b <- L^{-1} b */
+void hb_trsv_lower_t(const double *L, int d, double *b);   /* b <- L'^{-1} b */
+void hb_chol_solve(const double *L, int d, double *b);     /* b <- (L L')^{-1} b */
+void hb_chol_inverse(const double *L, int d, double *out); /* out <- (L L')^{-1} */
+double hb_log_det_chol(const double *L, int d);            /* log det(L L') */
+/* out ~ N(P^{-1} b, P^{-1}) given L = chol(P); mean (NULL or d) <- P^{-1} b */
+void hb_mvn_chol_draw(const double *L, const double *b, int d, double *out,
+                      double *mean);
+/* the same from P itself (overwritten by L); work: NULL or d, gets the mean;
+ * nonzero (no draw) when P is not PD */
+int hb_mvn_precision_draw(double *P, const double *b, int d, double *out,
+                          double *work);
+int hb_mvn_precision_mean(double *P, const double *b, int d, double *out);
+/* Sigma ~ IW(df, S), E = S / (df - d - 1); work: 2 d^2, first d^2 gets
+ * chol(Sigma); 0, -1 (df <= d - 1), > 0 (S not PD) or -2 (underflow) */
+int hb_inv_wishart_draw(double df, const double *S, int d, double *out,
+                        double *work);
+double hb_inv_gamma_draw(double shape, double scale); /* 1 / rgamma(shape, 1 / scale) */
+void hb_cov_to_sd_cor(const double *Sigma, int d, double *sd, double *cor);
+
+/* ---- streaming summaries (online.c) ----------------------------------- */
+/* Caller-owned arrays; the structs only point into them. */
+typedef struct {
+  R_xlen_t m, n;       /* parameters, draws seen */
+  double *mean, *m2;   /* length m each */
+} hb_moments_t;
+typedef struct {
+  R_xlen_t m, n;       /* parameters, draws seen (at most INT_MAX) */
+  int nprob;
+  const double *prob;  /* nprob probabilities in (0, 1) */
+  double *q;           /* 5 * m * nprob marker heights */
+  int *pos;            /* 3 * m * nprob marker positions */
+} hb_psquare_t;
+void hb_moments_init(hb_moments_t *acc, R_xlen_t m, double *mean, double *m2);
+void hb_moments_update(hb_moments_t *acc, const double *x);
+void hb_moments_finalize(const hb_moments_t *acc, double *mean, double *sd);
+void hb_psquare_init(hb_psquare_t *acc, R_xlen_t m, int nprob, const double *prob,
+                     double *q, int *pos);
+void hb_psquare_update(hb_psquare_t *acc, const double *x);
+void hb_psquare_result(const hb_psquare_t *acc, double *out); /* m x nprob */
+
+/* ---- test-only .Call hooks (linalg_call.c) ---------------------------- */
+SEXP hb_test_chol(SEXP A);
+SEXP hb_test_mvn_precision(SEXP P, SEXP b, SEXP n_draws);
+SEXP hb_test_inv_wishart(SEXP df, SEXP S, SEXP n_draws);
+SEXP hb_test_inv_gamma(SEXP shape, SEXP scale, SEXP n_draws);
+SEXP hb_test_online(SEXP x, SEXP probs);
+
 /* ---- .Call entry points ------------------------------------------------ */
 SEXP hb_adstock(SEXP x, SEXP type, SEXP par, SEXP max_lag, SEXP normalize,
                 SEXP group, SEXP deriv);
 SEXP hb_saturate(SEXP x, SEXP type, SEXP par, SEXP deriv);
+SEXP hb_gibbs(SEXP model, SEXP control);
 
 #endif

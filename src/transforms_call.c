@@ -69,22 +69,12 @@ static R_xlen_t *group_order(SEXP group, R_xlen_t n, R_xlen_t **start, int *ngro
   if ((R_xlen_t) G > n)
     hb_input_error("group", "codes must lie in 1..length(group) = %.0f; found %d",
                    (double) n, G);
-  /* st[k] = first position of group k (0-based) in the ordering, st[G] = n */
   R_xlen_t *st = (R_xlen_t *) R_alloc((size_t) G + 1, sizeof(R_xlen_t));
-  memset(st, 0, ((size_t) G + 1) * sizeof(R_xlen_t));
-  int sorted = 1;
-  for (R_xlen_t i = 0; i < n; i++) {
-    st[g[i]]++;
-    if (i > 0 && g[i] < g[i - 1]) sorted = 0;
-  }
-  for (int k = 1; k <= G; k++) st[k] += st[k - 1];
   *start = st;
   *ngroup = G;
-  if (sorted) return NULL;
-  R_xlen_t *ord = (R_xlen_t *) R_alloc((size_t) n, sizeof(R_xlen_t));
-  R_xlen_t *fill = (R_xlen_t *) R_alloc((size_t) G, sizeof(R_xlen_t));
-  for (int k = 0; k < G; k++) fill[k] = st[k];
-  for (R_xlen_t i = 0; i < n; i++) ord[fill[g[i] - 1]++] = i;
+  if (hb_group_index(g, n, G, 1, st, NULL)) return NULL; /* blocks: work in place */
+  R_xlen_t *ord = (R_xlen_t *) R_alloc((size_t) n + 1, sizeof(R_xlen_t));
+  hb_group_index(g, n, G, 1, st, ord);
   return ord;
 }
 

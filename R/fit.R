@@ -1,0 +1,333 @@
+# Fitting: hbmmm() runs chains of the C sampler on an hbmmm_spec and
+# assembles one hbmmm_fit, whatever the sampler.
+
+SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personalize",
+               "fixed_transforms", "adstock_control", "keep_ranef", "keep_levels")
+
+#' Fit a hierarchical Bayesian marketing mix model
+#'
+#' Builds the model with [hbmmm_spec()] and samples its posterior with a Gibbs
+#' sampler written in C: a joint normal draw of the fixed effects, per-level
+#' draws of group-level effects, inverse-Wishart (or diagonal, or
+#' factor-analytic) covariance updates, inverse-gamma residual variances,
+#' horseshoe auxiliary variables, and adaptive random-walk Metropolis steps
+#' for the adstock and saturation parameters of each channel (tuned during
+#' warmup only).
+#'
+#' Chains run in parallel with `cores > 1` (forked processes, not on
+#' Windows). Each chain draws from its own L'Ecuyer-CMRG random number stream
+#' derived from `seed`, so results are identical whatever `cores` is.
+#'
+#' @inheritParams hbmmm_spec
+#' @param sampler `"gibbs"`.
+#' @param chains Number of chains (at least 1).
+#' @param iter Iterations per chain, including warmup.
+#' @param warmup Warmup iterations per chain (discarded; Metropolis steps
+#'   adapt only during warmup).
+#' @param thin Keep every `thin`-th draw after warmup.
+#' @param cores Number of chains run at the same time.
+#' @param seed Whole number making the run reproducible; `NULL` draws one from
+#'   R's current random number stream (so `set.seed()` also reproduces a fit).
+#' @param refresh Report progress every `refresh` iterations through
+#'   [message()]; `0` is silent.
+#' @param ... Further arguments of [hbmmm_spec()]: `panel`, `sigma_by`,
+#'   `weights`, `horseshoe`, `factors`, `personalize`, `fixed_transforms`,
+#'   `adstock_control`, `keep_ranef`, `keep_levels`.
+#' @return An object of class `hbmmm_fit`: draws as an array
+#'   `[iteration, chain, variable]` named as in brms (`b_Intercept`,
+#'   `sd_market__tv`, `cor_market__Intercept__tv`, `r_market[M01,tv]`, `sigma`,
+#'   `decay_tv`, `halfsat_tv`, ...), sampler diagnostics, online summaries of
+#'   large sets of group-level effects, the spec, the call and timing.
+#' @examples
+#' \donttest{
+#' fit <- hbmmm(sales ~ tv + search + price + (1 + tv | market), data = mmm_weekly,
+#'              media = c("tv", "search"), time = "week", chains = 2, iter = 600,
+#'              seed = 1, refresh = 0)
+#' fit
+#' summary(fit)
+#' }
+#' @export
+hbmmm <- function(formula, data, media = NULL, adstock = "geometric", saturation = "hill",
+                  prior = NULL, time = NULL, sampler = c("gibbs", "nuts"), chains = 4,
+                  iter = 2000, warmup = floor(iter / 2), thin = 1,
+                  cores = getOption("mc.cores", 1L), seed = NULL,
+                  refresh = max(iter %/% 10, 1), ...) {
+  call <- match.call()
+  sampler <- match_choice(sampler, c("gibbs", "nuts"), "sampler")
+  if (sampler == "nuts") {
+    abort("sampler = \"nuts\" needs the NUTS engine, which this version of hbmmm does not include; use sampler = \"gibbs\"",
+          class = "hbmmm_input_error", arg = "sampler")
+  }
+  ctl <- check_run_control(chains, iter, warmup, thin, cores, refresh, seed)
+  extra <- list(...)
+  bad <- setdiff(names(extra), SPEC_ARGS)
+  if (length(bad) || (length(extra) && is.null(names(extra)))) {
+    abort_input("...", sprintf("unknown argument `%s`; hbmmm() also takes %s",
+                               if (length(bad)) bad[1] else "<unnamed>", paste(SPEC_ARGS, collapse = ", ")))
+  }
+  spec <- do.call(hbmmm_spec, c(list(formula = formula, data = data, media = media, adstock = adstock,
+                                     saturation = saturation, prior = prior, time = time), extra))
+  fit <- run_gibbs(spec, ctl)
+  fit$call <- call
+  fit
+}
+
+check_run_control <- function(chains, iter, warmup, thin, cores, refresh, seed) {
+  chains <- check_count(chains, "chains", 1, 1000)
+  iter <- check_count(iter, "iter", 2, 1e8)
+  warmup <- check_count(warmup, "warmup", 0, iter - 1)
+  thin <- check_count(thin, "thin", 1, iter - warmup)
+  cores <- check_count(cores, "cores", 1, 1024)
+  refresh <- check_count(refresh, "refresh", 0, 1e8)
+  if (!is.null(seed)) {
+    if (!is.numeric(seed) || length(seed) != 1L || !is.finite(seed) || seed != round(seed)) {
+      abort_input("seed", sprintf("must be NULL or one whole number; found %s", describe_value(seed)))
+    }
+  } else {
+    seed <- sample.int(.Machine$integer.max, 1L)
+  }
+  list(chains = chains, iter = iter, warmup = warmup, thin = thin, cores = cores,
+       refresh = refresh, seed = as.integer(seed %% .Machine$integer.max))
+}
+
+# Independent L'Ecuyer-CMRG streams, one per chain; the caller's generator is
+# left as it was.
+chain_streams <- function(seed, chains) {
+  old_kind <- RNGkind()
+  had <- exists(".Random.seed", envir = globalenv(), inherits = FALSE)
+  old <- if (had) get(".Random.seed", envir = globalenv())
+  on.exit({
+    RNGkind(old_kind[1], old_kind[2], old_kind[3])
+    if (had) assign(".Random.seed", old, envir = globalenv())
+  })
+  RNGkind("L'Ecuyer-CMRG")
+  set.seed(seed)
+  s <- get(".Random.seed", envir = globalenv())
+  out <- vector("list", chains)
+  for (i in seq_len(chains)) {
+    out[[i]] <- s
+    s <- parallel::nextRNGStream(s)
+  }
+  out
+}
+
+with_stream <- function(stream, expr) {
+  old_kind <- RNGkind()
+  had <- exists(".Random.seed", envir = globalenv(), inherits = FALSE)
+  old <- if (had) get(".Random.seed", envir = globalenv())
+  on.exit({
+    RNGkind(old_kind[1], old_kind[2], old_kind[3])
+    if (had) assign(".Random.seed", old, envir = globalenv()) else rm(".Random.seed", envir = globalenv())
+  })
+  RNGkind("L'Ecuyer-CMRG")
+  assign(".Random.seed", stream, envir = globalenv())
+  expr
+}
+
+progress_reporter <- function(chains) {
+  start <- proc.time()[["elapsed"]]
+  function(chain, it, iter, warmup) {
+    el <- proc.time()[["elapsed"]] - start
+    left <- el / it * (iter - it)
+    message(sprintf("Chain %d: %*d / %d [%3.0f%%] (%s)  %s elapsed, about %s left",
+                    chain, nchar(iter), it, iter, 100 * it / iter,
+                    if (it <= warmup) "warmup" else "sampling", format_secs(el), format_secs(left)))
+  }
+}
+
+format_secs <- function(s) {
+  if (s < 60) sprintf("%.1f s", s) else if (s < 3600) sprintf("%.1f min", s / 60) else sprintf("%.1f h", s / 3600)
+}
+
+ADSTOCK_CODES <- c(none = 0L, geometric = 1L, delayed = 2L, weibull_cdf = 3L, weibull_pdf = 4L)
+SATURATION_CODES <- c(none = 0L, hill = 1L, logistic = 2L, michaelis_menten = 3L)
+
+# The plain list that src/gibbs.c reads.
+gibbs_model <- function(spec) {
+  pr <- spec$priors
+  X <- spec$X
+  tr <- spec$transforms
+  media <- spec$media
+  C <- length(media)
+  n <- spec$nobs
+  p <- ncol(X$static)
+  ch_par <- matrix(0, 4, C)
+  ch_par[3, ] <- 1 # Michaelis-Menten vmax; unused slots stay harmless
+  ch_est <- ch_link <- ch_pc <- matrix(0L, 4, C)
+  ch_up <- matrix(1, 4, C)
+  ch_pp <- matrix(0, 8, C)
+  for (i in seq_len(nrow(tr$pars))) {
+    r <- tr$pars[i, ]
+    c <- match(r$channel, media)
+    s <- r$slot + 1L
+    ch_par[s, c] <- r$value
+    ch_link[s, c] <- r$link
+    if (!is.na(r$upper)) ch_up[s, c] <- r$upper
+    if (!r$fixed) {
+      ch_est[s, c] <- 1L
+      pc <- prior_code(tr$priors[[r$name]])
+      ch_pc[s, c] <- pc$code
+      ch_pp[2 * s - 1:0, c] <- pc$par
+    }
+  }
+  terms <- lapply(names(spec$ranef), function(g) {
+    t <- spec$ranef[[g]]
+    cv <- pr$cov[[g]]
+    q <- ncol(t$Z$static)
+    type <- switch(cv$type, full = 0L, diag = 1L, factor = 2L)
+    list(G = length(t$levels), q = q, type = type, g = t$codes - 1L, Zs = t$Z$static,
+         zc = ifelse(is.na(t$Z$channel), -1L, t$Z$channel - 1L),
+         Sigma0 = diag((cv$scale / 2)^2, q),
+         iw_df = if (type == 0L) cv$dist$par[["df"]] else q + 2,
+         iw_S = if (type == 0L) cv$S else diag(q),
+         ig = if (type == 1L) vapply(cv$dist, ig_params, numeric(2)) else matrix(1, 2, q),
+         nf = if (type == 2L) cv$nf else 0L,
+         load_sd = if (type == 2L) cv$loadings$par[["sd"]] * cv$scale else rep(1, q),
+         psi_ig = if (type == 2L) rbind(ig_params(cv$psi)[1], ig_params(cv$psi)[2] * cv$scale^2) else matrix(1, 2, q))
+  })
+  b_par <- vapply(pr$b, function(d) d$par[c("mean", "sd")], numeric(2))
+  hs <- if (spec$horseshoe) !is.na(X$channel) else rep(FALSE, p)
+  hs_scale <- rep(1, p)
+  if (spec$horseshoe) hs_scale[hs] <- pr$b_auto[hs] * pr$horseshoe$par[["scale_global"]]
+  S <- max(1L, length(spec$sigma_group$levels))
+  list(y = as.double(spec$y), w = spec$weights, S = S, sg = spec$sigma_group$codes - 1L,
+       sig_ig = ig_params(pr$sigma), C = C, p = p, Xs = X$static,
+       xc = ifelse(is.na(X$channel), -1L, X$channel - 1L),
+       b_mean = b_par[1, ], b_sd = b_par[2, ], use_hs = as.integer(spec$horseshoe),
+       hs = as.integer(hs), hs_scale = hs_scale,
+       npanel = max(spec$panel_codes), pstart = c(0L, cumsum(tabulate(spec$panel_codes))),
+       media_raw = spec$media_data,
+       ch_ad_type = unname(ADSTOCK_CODES[tr$adstock]), ch_sat_type = unname(SATURATION_CODES[tr$saturation]),
+       ch_max_lag = vapply(media, function(ch) if (is.null(tr$max_lag[[ch]])) NA_integer_ else tr$max_lag[[ch]], 1L),
+       ch_normalize = as.integer(tr$normalize), ch_par = ch_par, ch_est = ch_est, ch_link = ch_link,
+       ch_upper = ch_up, ch_prior_code = ch_pc, ch_prior_par = ch_pp,
+       terms = terms, sig2_init = rep(stats::var(spec$y), S),
+       keep = lapply(spec$keep, function(k) as.integer(k$levels) - 1L),
+       online = as.integer(!vapply(spec$keep, `[[`, TRUE, "full")))
+}
+
+# Over-dispersed starting points: transform parameters moved on the
+# unconstrained scale, residual variances scaled, so that R-hat can see
+# chains that have not mixed.
+jitter_init <- function(model, spec) {
+  pars <- spec$transforms$pars
+  for (i in which(!pars$fixed)) {
+    c <- match(pars$channel[i], spec$media)
+    s <- pars$slot[i] + 1L
+    up <- if (is.na(pars$upper[i])) 1 else pars$upper[i]
+    u <- link_to_unc(pars$link[i], model$ch_par[s, c], up) + stats::runif(1, -0.5, 0.5)
+    model$ch_par[s, c] <- link_from_unc(pars$link[i], u, up)
+  }
+  model$sig2_init <- model$sig2_init * exp(stats::runif(length(model$sig2_init), -0.7, 0.7))
+  model
+}
+
+link_to_unc <- function(link, v, upper) {
+  switch(as.character(link), "0" = stats::qlogis(v), "1" = log(v), "2" = stats::qlogis(v / upper))
+}
+link_from_unc <- function(link, u, upper) {
+  switch(as.character(link), "0" = stats::plogis(u), "1" = exp(u), "2" = upper * stats::plogis(u))
+}
+
+run_gibbs <- function(spec, ctl) {
+  model <- gibbs_model(spec)
+  streams <- chain_streams(ctl$seed, ctl$chains)
+  report <- if (ctl$refresh > 0) progress_reporter(ctl$chains) else function(...) NULL
+  one_chain <- function(i) {
+    with_stream(streams[[i]], {
+      m <- jitter_init(model, spec)
+      .Call(C_hb_gibbs, m, list(iter = ctl$iter, warmup = ctl$warmup, thin = ctl$thin,
+                                refresh = ctl$refresh, chain = i, progress = report))
+    })
+  }
+  t0 <- proc.time()[["elapsed"]]
+  runs <- if (ctl$cores > 1L && ctl$chains > 1L && .Platform$OS.type != "windows") {
+    parallel::mclapply(seq_len(ctl$chains), one_chain, mc.cores = min(ctl$cores, ctl$chains),
+                       mc.preschedule = FALSE)
+  } else lapply(seq_len(ctl$chains), one_chain)
+  failed <- vapply(runs, inherits, TRUE, "try-error")
+  if (any(failed)) {
+    abort(sprintf("chain %d failed: %s", which(failed)[1], as.character(runs[[which(failed)[1]]])),
+          class = "hbmmm_sampler_error")
+  }
+  elapsed <- proc.time()[["elapsed"]] - t0
+  new_fit(spec, runs, ctl, elapsed)
+}
+
+# Names of the sampler's columns, in the order src/gibbs.c writes them.
+draw_names <- function(spec) {
+  term_name <- function(x) ifelse(x == "(Intercept)", "Intercept", x)
+  nm <- paste0("b_", term_name(spec$X$names))
+  for (g in names(spec$ranef)) {
+    tn <- term_name(spec$ranef[[g]]$Z$names)
+    nm <- c(nm, paste0("sd_", g, "__", tn))
+    if (spec$priors$cov[[g]]$type != "diag" && length(tn) > 1L) {
+      pr <- utils::combn(length(tn), 2)
+      nm <- c(nm, paste0("cor_", g, "__", tn[pr[1, ]], "__", tn[pr[2, ]]))
+    }
+  }
+  lv <- spec$sigma_group$levels
+  nm <- c(nm, if (length(lv)) paste0("sigma[", lv, "]") else "sigma")
+  pars <- spec$transforms$pars
+  est <- pars[!pars$fixed, , drop = FALSE]
+  est <- est[order(match(est$channel, spec$media), est$slot), , drop = FALSE]
+  nm <- c(nm, est$name)
+  if (spec$horseshoe) nm <- c(nm, "hs_tau")
+  for (g in names(spec$ranef)) {
+    t <- spec$ranef[[g]]
+    lev <- t$levels[spec$keep[[g]]$levels]
+    for (tn in term_name(t$Z$names)) nm <- c(nm, sprintf("r_%s[%s,%s]", g, lev, tn))
+  }
+  nm
+}
+
+new_fit <- function(spec, runs, ctl, elapsed) {
+  nm <- draw_names(spec)
+  ns <- nrow(runs[[1]]$draws)
+  draws <- array(NA_real_, c(ns, ctl$chains, length(nm)),
+                 dimnames = list(iteration = NULL, chain = NULL, variable = nm))
+  for (i in seq_len(ctl$chains)) draws[, i, ] <- runs[[i]]$draws
+  acc <- array(NA_real_, c(ctl$iter, ctl$chains, length(spec$media)),
+               dimnames = list(iteration = NULL, chain = NULL, channel = spec$media))
+  for (i in seq_len(ctl$chains)) acc[, i, ] <- runs[[i]]$accept
+  structure(list(
+    draws = draws,
+    sampler = "gibbs",
+    sampler_diagnostics = list(accept = acc),
+    ranef_summary = combine_online(spec, runs),
+    state = lapply(runs, `[[`, "state"),
+    spec = spec,
+    control = ctl,
+    timing = c(elapsed = elapsed),
+    version = utils::packageVersion("hbmmm")
+  ), class = "hbmmm_fit")
+}
+
+# Online summaries of large terms, pooled over chains: the mean of chain
+# means, the sd from the pooled second moment, and quantiles averaged over
+# chains (each chain's P-square estimate).
+combine_online <- function(spec, runs) {
+  out <- list()
+  for (k in seq_along(spec$ranef)) {
+    g <- names(spec$ranef)[k]
+    if (spec$keep[[g]]$full) next
+    t <- spec$ranef[[g]]
+    S <- lapply(runs, function(r) r$ranef_summary[[k]])
+    mean_c <- sapply(S, function(s) s[, 1])
+    sd_c <- sapply(S, function(s) s[, 2])
+    m <- rowMeans(as.matrix(mean_c))
+    v <- rowMeans(as.matrix(sd_c^2 + mean_c^2)) - m^2
+    tn <- ifelse(t$Z$names == "(Intercept)", "Intercept", t$Z$names)
+    out[[g]] <- data.frame(
+      level = rep(t$levels, times = length(tn)),
+      term = rep(tn, each = length(t$levels)),
+      mean = m, sd = sqrt(pmax(v, 0)),
+      q2.5 = rowMeans(as.matrix(sapply(S, function(s) s[, 3]))),
+      q97.5 = rowMeans(as.matrix(sapply(S, function(s) s[, 4]))),
+      stringsAsFactors = FALSE)
+    # C stores u as q x G (term fastest); reorder rows to level-within-term
+    idx <- as.vector(t(matrix(seq_len(nrow(out[[g]])), nrow = length(tn))))
+    out[[g]][, c("mean", "sd", "q2.5", "q97.5")] <- out[[g]][idx, c("mean", "sd", "q2.5", "q97.5")]
+  }
+  out
+}

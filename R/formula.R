@@ -1,0 +1,119 @@
+# Formula interface: lme4-style random-effect bars, and design matrices whose
+# media columns are "static part x transformed channel".
+#
+# A design column j equals s_j * m_c(j), where m_c is the adstocked and
+# saturated channel c and s_j a fixed vector (1 for `tv`, income for
+# `tv:income`). Samplers keep s_j and recompute only m_c when a transform
+# parameter moves. Columns that do not involve media have c(j) = NA.
+
+# Split a formula into its fixed part and its bars.
+parse_formula <- function(formula) {
+  if (!inherits(formula, "formula") || length(formula) != 3L) {
+    abort_input("formula", sprintf("must be a two-sided formula such as `sales ~ tv + (1 | market)`; found %s",
+                                   describe_value(formula)))
+  }
+  rhs <- formula[[3L]]
+  bars <- find_bars(rhs)
+  fixed_rhs <- drop_bars(rhs)
+  if (is.null(fixed_rhs)) fixed_rhs <- 1
+  fixed <- formula
+  fixed[[3L]] <- fixed_rhs
+  list(response = formula[[2L]], fixed = fixed, bars = lapply(bars, expand_bar))
+}
+
+is_bar <- function(x) is.call(x) && (identical(x[[1L]], as.name("|")) || identical(x[[1L]], as.name("||")))
+
+find_bars <- function(x) {
+  if (!is.call(x)) return(list())
+  if (is_bar(x)) return(list(x))
+  if (identical(x[[1L]], as.name("(")) || identical(x[[1L]], as.name("+"))) {
+    return(do.call(c, lapply(as.list(x)[-1L], find_bars)))
+  }
+  list()
+}
+
+# The right-hand side without its bars (NULL when nothing is left).
+drop_bars <- function(x) {
+  if (!is.call(x)) return(x)
+  if (is_bar(x)) return(NULL)
+  if (identical(x[[1L]], as.name("(")) && is_bar(x[[2L]])) return(NULL)
+  if (identical(x[[1L]], as.name("+")) && length(x) == 3L) {
+    a <- drop_bars(x[[2L]])
+    b <- drop_bars(x[[3L]])
+    if (is.null(a)) return(b)
+    if (is.null(b)) return(a)
+    return(call("+", a, b))
+  }
+  x
+}
+
+# One bar `lhs | g` into one term per grouping factor: nested `a/b` gives the
+# groups a and a:b, as in lme4.
+expand_bar <- function(bar) {
+  correlated <- identical(bar[[1L]], as.name("|"))
+  lhs <- bar[[2L]]
+  groups <- expand_nesting(bar[[3L]])
+  lapply(groups, function(g) {
+    list(lhs = lhs, group_vars = g, group = paste(g, collapse = ":"), correlated = correlated,
+         label = paste(deparse(lhs), if (correlated) "|" else "||", paste(g, collapse = ":")))
+  })
+}
+
+expand_nesting <- function(g) {
+  if (is.name(g)) return(list(as.character(g)))
+  if (is.call(g) && identical(g[[1L]], as.name("/"))) {
+    outer <- expand_nesting(g[[2L]])
+    inner <- expand_nesting(g[[3L]])
+    last <- outer[[length(outer)]]
+    return(c(outer, lapply(inner, function(v) c(last, v))))
+  }
+  if (is.call(g) && identical(g[[1L]], as.name(":"))) {
+    return(list(unlist(lapply(as.list(g)[-1L], function(v) expand_nesting(v)[[1L]]))))
+  }
+  if (is.call(g) && identical(g[[1L]], as.name("("))) return(expand_nesting(g[[2L]]))
+  abort_input("formula", sprintf("grouping factor `%s` must be a column name, `a/b` (nested) or `a:b`",
+                                 paste(deparse(g), collapse = "")))
+}
+
+# Design of a one-sided formula with media columns separated out.
+# Returns list(static = n x p matrix, channel = integer p (index into
+# `media`, NA for non-media columns), names).
+media_design <- function(rhs_formula, data, media, arg = "formula") {
+  build <- function(values) {
+    d <- data
+    for (ch in names(values)) d[[ch]] <- rep(values[[ch]], nrow(d))
+    mf <- stats::model.frame(rhs_formula, d, na.action = stats::na.pass)
+    stats::model.matrix(rhs_formula, mf)
+  }
+  used <- intersect(media, all.vars(rhs_formula))
+  ones <- stats::setNames(rep(1, length(used)), used)
+  M1 <- build(ones)
+  channel <- rep(NA_integer_, ncol(M1))
+  if (length(used)) {
+    for (ch in used) {
+      two <- ones
+      two[[ch]] <- 2
+      three <- ones
+      three[[ch]] <- 3
+      M2 <- build(two)
+      M3 <- build(three)
+      dep <- colSums(abs(M2 - M1)) > 0
+      # s * m is the only form with f(2) = 2 f(1) and f(3) = 3 f(1)
+      linear <- colSums(abs(M2 - 2 * M1)) == 0 & colSums(abs(M3 - 3 * M1)) == 0
+      bad <- dep & !linear
+      if (any(bad)) {
+        abort_input(arg, sprintf(paste0("media channel `%s` enters term `%s` non-linearly; media enter through ",
+                                        "their adstock and saturation transforms, so use `%s` itself ",
+                                        "(optionally interacted with non-media variables)"),
+                                 ch, colnames(M1)[bad][1], ch))
+      }
+      twice <- dep & !is.na(channel)
+      if (any(twice)) {
+        abort_input(arg, sprintf("term `%s` multiplies two media channels (`%s` and `%s`); interactions between media channels are not part of the model",
+                                 colnames(M1)[twice][1], media[channel[twice][1]], ch))
+      }
+      channel[dep] <- match(ch, media)
+    }
+  }
+  list(static = M1, channel = channel, names = colnames(M1))
+}

@@ -1,0 +1,134 @@
+# S3 methods for specs and fits: summary() computes, print() formats.
+
+#' @export
+print.hbmmm_spec <- function(x, ...) {
+  cat("<hbmmm_spec>", deparse1(x$formula), "\n")
+  cat(sprintf("  %d observations", x$nobs))
+  if (length(x$ranef)) {
+    cat(";", paste(sprintf("%s (%d levels)", names(x$ranef),
+                           vapply(x$ranef, function(t) length(t$levels), 1L)), collapse = ", "))
+  }
+  cat("\n")
+  if (length(x$media)) {
+    tr <- x$transforms
+    series <- if (!is.null(x$panel)) sprintf("within `%s`", x$panel) else "over all rows"
+    along <- if (!is.null(x$time)) sprintf("along `%s` ", x$time) else "in row order "
+    cat(sprintf("  media: adstock runs %s%s\n", along, series))
+    for (ch in x$media) {
+      lag <- tr$max_lag[[ch]]
+      cat(sprintf("    %-10s %s adstock (%s%s), %s saturation\n", ch, tr$adstock[[ch]],
+                  if (is.null(lag)) "infinite memory" else paste("max_lag", lag),
+                  if (tr$normalize[[ch]]) ", normalized" else "", tr$saturation[[ch]]))
+    }
+    fx <- tr$pars[tr$pars$fixed, , drop = FALSE]
+    if (nrow(fx)) cat("  fixed transform parameters:", paste(fx$name, "=", format(fx$value), collapse = ", "), "\n")
+  }
+  if (!is.null(x$sigma_by)) cat(sprintf("  residual sd by `%s` (%d levels)\n", x$sigma_by, length(x$sigma_group$levels)))
+  if (any(x$weights != 1)) cat("  observation weights given\n")
+  cat("Priors:\n")
+  print_priors(x)
+  invisible(x)
+}
+
+print_priors <- function(x) {
+  pr <- x$priors
+  rows <- c(
+    stats::setNames(vapply(pr$b, format, ""), paste0("b_", ifelse(x$X$names == "(Intercept)", "Intercept", x$X$names))),
+    if (x$horseshoe) c("media b" = paste("horseshoe:", format(pr$horseshoe))),
+    unlist(lapply(names(pr$cov), function(g) {
+      cv <- pr$cov[[g]]
+      lab <- paste0("cov_", g)
+      val <- switch(cv$type,
+        full = format(cv$dist),
+        diag = paste(vapply(cv$dist, format, ""), collapse = "; "),
+        factor = sprintf("factor model, %d factor(s): loadings %s, uniquenesses %s (relative to the term scales)",
+                         cv$nf, format(cv$loadings), format(cv$psi)))
+      stats::setNames(val, lab)
+    })),
+    c(sigma = paste(format(pr$sigma), "on sigma^2")),
+    vapply(x$transforms$priors, format, "")
+  )
+  w <- max(nchar(names(rows)))
+  cat(paste0("  ", formatC(names(rows), width = -w), "  ", rows, collapse = "\n"), "\n")
+}
+
+#' Summaries of a fitted hbmmm model
+#'
+#' `summary()` computes the posterior mean, sd, 2.5% and 97.5% quantiles,
+#' R-hat, bulk and tail effective sample sizes and the Monte Carlo standard
+#' error of every population-level parameter (and, with `ranef = TRUE`, of the
+#' group-level effects whose draws are kept), plus sampler diagnostics.
+#'
+#' @param object,x An `hbmmm_fit`.
+#' @param ranef Include group-level effects `r_...`?
+#' @param digits Significant digits when printing.
+#' @param ... Unused.
+#' @return `summary()`: an object of class `summary.hbmmm_fit` holding the
+#'   table (`$fixed`, a data frame), the sampler diagnostics and the run
+#'   settings. `print()` returns its argument invisibly.
+#' @export
+summary.hbmmm_fit <- function(object, ranef = FALSE, ...) {
+  d <- object$draws
+  keep <- if (ranef) seq_len(dim(d)[3]) else which(!startsWith(dimnames(d)[[3]], "r_"))
+  tab <- summarise_draws_table(d[, , keep, drop = FALSE])
+  acc <- object$sampler_diagnostics$accept
+  ctl <- object$control
+  post <- if (ctl$warmup < ctl$iter) acc[(ctl$warmup + 1):ctl$iter, , , drop = FALSE] else acc
+  structure(list(
+    table = tab,
+    accept = if (dim(acc)[3]) apply(post, 3, mean) else numeric(0),
+    control = ctl, nobs = object$spec$nobs, formula = object$spec$formula,
+    sampler = object$sampler, elapsed = object$timing[["elapsed"]],
+    ranef_summary = object$ranef_summary
+  ), class = "summary.hbmmm_fit")
+}
+
+#' @rdname summary.hbmmm_fit
+#' @export
+print.summary.hbmmm_fit <- function(x, digits = 3, ...) {
+  ctl <- x$control
+  cat(sprintf(" Formula: %s\n    Data: %d observations\n Sampler: %s, %d chain(s) x %d iterations (%d warmup, thin %d), %s\n\n",
+              deparse1(x$formula), x$nobs, x$sampler, ctl$chains, ctl$iter, ctl$warmup, ctl$thin,
+              format_secs(x$elapsed)))
+  tab <- x$table
+  show <- data.frame(row.names = tab$variable, Estimate = tab$mean, Est.Error = tab$sd,
+                     `l-95% CI` = tab$q2.5, `u-95% CI` = tab$q97.5, Rhat = tab$rhat,
+                     Bulk_ESS = round(tab$ess_bulk), Tail_ESS = round(tab$ess_tail), check.names = FALSE)
+  groups <- list(
+    "Population-level effects" = startsWith(tab$variable, "b_"),
+    "Group-level effects" = grepl("^(sd|cor)_", tab$variable),
+    "Residual" = startsWith(tab$variable, "sigma"),
+    "Media transforms" = !grepl("^(b|sd|cor|sigma|r|hs)_|^sigma", tab$variable),
+    "Shrinkage" = startsWith(tab$variable, "hs_"),
+    "Group-level effects (draws kept)" = startsWith(tab$variable, "r_")
+  )
+  for (g in names(groups)) {
+    if (!any(groups[[g]])) next
+    cat(g, ":\n", sep = "")
+    s <- show[groups[[g]], , drop = FALSE]
+    s[1:4] <- lapply(s[1:4], signif, digits)
+    s$Rhat <- round(s$Rhat, 3)
+    print(s)
+    cat("\n")
+  }
+  if (length(x$accept)) {
+    cat("Metropolis acceptance after warmup:", paste(sprintf("%s %.2f", names(x$accept), x$accept), collapse = ", "), "\n")
+  }
+  if (length(x$ranef_summary)) {
+    cat("Summarized online (no draws kept):",
+        paste(sprintf("%s (%d effects)", names(x$ranef_summary), vapply(x$ranef_summary, nrow, 1L)), collapse = ", "),
+        "\n")
+  }
+  bad_rhat <- sum(x$table$rhat > 1.01, na.rm = TRUE)
+  low_ess <- sum(pmin(x$table$ess_bulk, x$table$ess_tail) < 400, na.rm = TRUE)
+  if (bad_rhat) cat(sprintf("Warning: %d parameter(s) have R-hat > 1.01; run longer chains.\n", bad_rhat))
+  if (low_ess) cat(sprintf("Warning: %d parameter(s) have bulk or tail ESS < 400.\n", low_ess))
+  invisible(x)
+}
+
+#' @rdname summary.hbmmm_fit
+#' @export
+print.hbmmm_fit <- function(x, digits = 3, ...) {
+  print(summary(x), digits = digits)
+  invisible(x)
+}

@@ -1,0 +1,367 @@
+# Model specification: validate the inputs once, build plain numeric pieces
+# for the C samplers, and resolve default priors from the data.
+
+#' Specify a hierarchical Bayesian marketing mix model
+#'
+#' Validates the data and the model, builds the design and the priors, and
+#' returns the specification that [hbmmm()] samples. Printing a spec shows the
+#' model, its data and every prior, without fitting.
+#'
+#' The model is a linear mixed model on transformed media plus controls:
+#' `y = X b + sum_k Z_k u_k + e`, with `u_k ~ N(0, Sigma_k)` for each grouping
+#' term and `e_i ~ N(0, sigma^2 / w_i)`. Each media channel named in `media`
+#' enters every term where it appears through its adstock and saturation
+#' transforms, whose parameters are estimated (or fixed through
+#' `fixed_transforms`). Media may be interacted with non-media variables
+#' (`tv:income`), which gives cross-level interactions ("slopes as outcomes").
+#'
+#' Random effects use lme4 syntax: `(1 + tv | market)` (correlated intercept
+#' and slope), `(1 + tv || market)` (uncorrelated), nested `(1 | market/store)`
+#' (groups `market` and `market:store`), crossed `(1 | market) + (1 | week)`.
+#'
+#' @param formula A two-sided formula with optional random-effect bars.
+#' @param data A data frame holding every variable of the model.
+#' @param media Names of the media columns (numeric, non-negative spend or
+#'   exposure). Each must appear in `formula`.
+#' @param adstock Adstock per channel: one of `"geometric"`, `"delayed"`,
+#'   `"weibull_cdf"`, `"weibull_pdf"`, `"none"`; a single value for all channels
+#'   or a named vector by channel.
+#' @param saturation Saturation per channel: `"hill"`, `"logistic"`,
+#'   `"michaelis_menten"` (with `vmax = 1`, the coefficient carries the scale)
+#'   or `"none"`.
+#' @param prior An [hbmmm_prior()] object; unspecified slots get weakly
+#'   informative, scale-aware defaults (shown by `print()`).
+#' @param time Name of the time column. Rows are ordered by time within each
+#'   panel series before adstock is applied. `NULL`: rows are in time order.
+#' @param panel Name of the column identifying a series (for example `market` or
+#'   `individual`); adstock restarts in each. `NULL` with `time` given: the
+#'   coarsest grouping factor of the formula within which `time` is unique;
+#'   `NULL` without `time`: one series.
+#' @param sigma_by Name of a column: one residual variance per level.
+#' @param weights Observation weights (a column name or a positive numeric
+#'   vector): observation `i` has residual variance `sigma^2 / w_i`.
+#' @param horseshoe Put horseshoe shrinkage on the fixed media coefficients?
+#' @param factors Named integer vector: grouping terms whose covariance is
+#'   factor-analytic, `Sigma = Lambda Lambda' + Psi`, with that many factors,
+#'   e.g. `c(individual = 2)`.
+#' @param personalize One-sided formula of consumer characteristics `W`:
+#'   adds the interactions of every media channel with `W`, so that media
+#'   coefficients are `Theta W + eta` (with `eta` from a random slope).
+#' @param fixed_transforms Named numeric vector of transform parameters held
+#'   fixed, named like the draws: `c(decay_tv = 0.5, slope_tv = 1)`.
+#' @param adstock_control List with `max_lag` (default `NULL`, infinite memory,
+#'   for geometric; 13 otherwise) and `normalize` (default `TRUE`), each a
+#'   single value or named by channel.
+#' @param keep_ranef Grouping terms with at most this many group-level effects
+#'   (levels x terms) keep every draw; larger ones are summarized online (mean,
+#'   sd, 2.5% and 97.5% quantiles) so memory does not grow with the number of
+#'   individuals times draws.
+#' @param keep_levels Named list by grouping term of levels whose effects keep
+#'   every draw even when the term is summarized online.
+#' @return An object of class `hbmmm_spec`.
+#' @seealso [hbmmm()] to fit, [hbmmm_prior()] for priors.
+#' @examples
+#' spec <- hbmmm_spec(sales ~ tv + search + price + (1 + tv | market),
+#'                    data = mmm_weekly, media = c("tv", "search"),
+#'                    time = "week")
+#' spec
+#' @export
+hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", saturation = "hill",
+                       prior = NULL, time = NULL, panel = NULL, sigma_by = NULL, weights = NULL,
+                       horseshoe = FALSE, factors = NULL, personalize = NULL,
+                       fixed_transforms = NULL, adstock_control = list(), keep_ranef = 1000,
+                       keep_levels = NULL) {
+  call <- match.call()
+  if (!is.data.frame(data)) {
+    abort_input("data", sprintf("must be a data frame; found %s", describe_value(data)))
+  }
+  if (nrow(data) < 2L) abort_input("data", sprintf("must have at least 2 rows; found %d", nrow(data)))
+  pf <- parse_formula(formula)
+  media <- check_media_names(media, data)
+  if (!is.null(personalize)) pf$fixed <- add_personalization(pf$fixed, personalize, media)
+  terms <- unlist(pf$bars, recursive = FALSE)
+
+  # every column the model touches must exist, be complete and finite
+  cols <- list(time = time, panel = panel, sigma_by = sigma_by)
+  for (a in names(cols)) check_column_name(cols[[a]], data, a)
+  if (is.character(weights)) check_column_name(weights, data, "weights")
+  used <- unique(c(all.vars(pf$fixed), unlist(lapply(terms, function(t) c(all.vars(t$lhs), t$group_vars))),
+                   media, unlist(cols), if (is.character(weights)) weights))
+  missing_cols <- setdiff(used, names(data))
+  if (length(missing_cols)) {
+    abort_input("formula", sprintf("column `%s` is not in `data`%s", missing_cols[1],
+                                   suggest_name(missing_cols[1], names(data))))
+  }
+  check_complete(data, used)
+  for (m in media) {
+    v <- data[[m]]
+    if (!is.numeric(v)) abort_input("media", sprintf("column `%s` must be numeric; found %s", m, class(v)[1]))
+    if (any(v < 0)) {
+      abort_input("media", sprintf("column `%s` has %d negative value(s), first at row %d; media must be non-negative",
+                                   m, sum(v < 0), which(v < 0)[1]))
+    }
+  }
+  unused <- setdiff(media, c(all.vars(pf$fixed), unlist(lapply(terms, function(t) all.vars(t$lhs)))))
+  if (length(unused)) {
+    abort_input("media", sprintf("channel `%s` does not appear in `formula`; add it as a term", unused[1]))
+  }
+
+  # order rows by panel, then time, so that each series is one contiguous block
+  panel <- resolve_panel(panel, time, data, terms)
+  ord <- if (!is.null(time) || !is.null(panel)) {
+    keys <- c(if (!is.null(panel)) list(as.integer(factor(data[[panel]], levels = unique(data[[panel]])))),
+              if (!is.null(time)) list(xtfrm(data[[time]])))
+    do.call(order, c(keys, list(method = "radix")))
+  } else seq_len(nrow(data))
+  data <- data[ord, , drop = FALSE]
+  panel_codes <- if (is.null(panel)) rep(1L, nrow(data)) else match(data[[panel]], unique(data[[panel]]))
+  if (!is.null(time)) {
+    key <- paste(panel_codes, data[[time]])
+    if (anyDuplicated(key)) {
+      abort_input("time", sprintf("`%s` repeats within %s (e.g. %s); give `panel` to name the series",
+                                  time, if (is.null(panel)) "the data" else sprintf("`%s`", panel),
+                                  key[anyDuplicated(key)]))
+    }
+  }
+
+  y <- eval(pf$response, data, environment(formula))
+  if (!is.numeric(y) || length(y) != nrow(data)) {
+    abort_input("formula", sprintf("the response `%s` must evaluate to a numeric vector with one value per row",
+                                   deparse(pf$response)))
+  }
+  bad <- which(!is.finite(y))
+  if (length(bad)) {
+    abort_input("formula", sprintf("the response `%s` is not finite in %d row(s), first at row %d",
+                                   deparse(pf$response), length(bad), ord[bad[1]]))
+  }
+
+  X <- media_design(stats::delete.response(stats::terms(pf$fixed)), data, media)
+  ranef <- lapply(terms, build_ranef_term, data = data, media = media)
+  names(ranef) <- vapply(ranef, `[[`, "", "group")
+  check_ranef_terms(ranef, nrow(data))
+  if (is.null(prior)) prior <- hbmmm_prior()
+  if (!inherits(prior, "hbmmm_prior")) {
+    abort_input("prior", sprintf("must be made by hbmmm_prior(); found %s", describe_value(prior)))
+  }
+  transforms <- build_transforms(media, adstock, saturation, adstock_control, fixed_transforms,
+                                 data, panel_codes, prior)
+  w <- resolve_weights(weights, data, ord)
+  sg <- if (is.null(sigma_by)) list(codes = rep(1L, nrow(data)), levels = character(0)) else {
+    f <- factor(data[[sigma_by]])
+    if (nlevels(f) < 2L) abort_input("sigma_by", sprintf("column `%s` has a single level", sigma_by))
+    list(codes = as.integer(f), levels = levels(f))
+  }
+  media_init <- transform_media(data[media], transforms, transforms$init, panel_codes)
+  check_fixed_design(X, media_init, media)
+  factors <- check_factors(factors, ranef)
+  horseshoe <- check_flag(horseshoe, "horseshoe")
+  if (horseshoe && !any(!is.na(X$channel))) {
+    abort_input("horseshoe", "needs at least one fixed media coefficient in `formula`")
+  }
+  priors <- resolve_priors(prior, y, X, ranef, media_init, sg, horseshoe, factors)
+  keep <- resolve_keep(keep_ranef, keep_levels, ranef)
+
+  structure(list(
+    call = call, formula = formula, response = deparse(pf$response), y = y, weights = w,
+    X = X, ranef = ranef, media = media, transforms = transforms, sigma_by = sigma_by, sigma_group = sg,
+    time = time, panel = panel, panel_codes = panel_codes, row_order = ord, nobs = nrow(data),
+    media_data = media_matrix(data, media), horseshoe = horseshoe, factors = factors, priors = priors,
+    prior = prior, keep = keep, data = data
+  ), class = "hbmmm_spec")
+}
+
+# ---- pieces ---------------------------------------------------------------
+
+media_matrix <- function(data, media) {
+  m <- matrix(as.double(unlist(data[media], use.names = FALSE)), nrow(data), length(media))
+  colnames(m) <- media
+  m
+}
+
+check_media_names <- function(media, data) {
+  if (is.null(media)) return(character(0))
+  if (!is.character(media) || anyNA(media) || anyDuplicated(media)) {
+    abort_input("media", sprintf("must be distinct column names; found %s", describe_value(media)))
+  }
+  miss <- setdiff(media, names(data))
+  if (length(miss)) {
+    abort_input("media", sprintf("column `%s` is not in `data`%s", miss[1], suggest_name(miss[1], names(data))))
+  }
+  media
+}
+
+check_column_name <- function(x, data, arg) {
+  if (is.null(x)) return(invisible())
+  if (!is.character(x) || length(x) != 1L || is.na(x)) {
+    abort_input(arg, sprintf("must be one column name; found %s", describe_value(x)))
+  }
+  if (!x %in% names(data)) {
+    abort_input(arg, sprintf("column `%s` is not in `data`%s", x, suggest_name(x, names(data))))
+  }
+}
+
+# ", did you mean `x`?" for the closest name, or "".
+suggest_name <- function(x, choices) {
+  if (!length(choices)) return("")
+  d <- utils::adist(tolower(x), tolower(choices))[1, ]
+  best <- which.min(d)
+  if (d[best] <= max(2, nchar(x) %/% 3)) sprintf("; did you mean `%s`?", choices[best]) else ""
+}
+
+check_complete <- function(data, cols) {
+  for (v in cols) {
+    x <- data[[v]]
+    bad <- if (is.numeric(x)) !is.finite(x) else is.na(x)
+    if (any(bad)) {
+      rows <- which(bad)
+      abort_input("data", sprintf("column `%s` has %d missing or non-finite value(s), first at row(s) %s",
+                                  v, length(rows), paste(utils::head(rows, 3), collapse = ", ")))
+    }
+  }
+}
+
+add_personalization <- function(fixed, personalize, media) {
+  if (!inherits(personalize, "formula") || length(personalize) != 2L) {
+    abort_input("personalize", sprintf("must be a one-sided formula of consumer characteristics such as `~ age + income`; found %s",
+                                       describe_value(personalize)))
+  }
+  if (!length(media)) abort_input("personalize", "needs `media`: it interacts each media channel with the characteristics")
+  used <- intersect(media, all.vars(fixed))
+  w <- paste(deparse(personalize[[2L]]), collapse = "")
+  add <- sprintf("(%s):(%s)", paste(used, collapse = " + "), w)
+  stats::update(fixed, stats::as.formula(paste("~ . +", add)))
+}
+
+# The series along which adstock runs.
+resolve_panel <- function(panel, time, data, terms) {
+  if (!is.null(panel) || is.null(time)) return(panel)
+  if (!anyDuplicated(data[[time]])) return(NULL)
+  cand <- unique(unlist(lapply(terms, function(t) if (length(t$group_vars) == 1L) t$group_vars)))
+  ok <- vapply(cand, function(g) !anyDuplicated(paste(data[[g]], data[[time]])), logical(1))
+  cand <- cand[ok]
+  if (!length(cand)) {
+    abort_input("panel", sprintf("`%s` repeats in the data and no grouping factor identifies the series; name the series column with `panel`",
+                                 time))
+  }
+  cand[which.min(vapply(cand, function(g) length(unique(data[[g]])), numeric(1)))]
+}
+
+build_ranef_term <- function(term, data, media) {
+  f <- factor(do.call(paste, c(lapply(term$group_vars, function(v) data[[v]]), sep = ":")))
+  lhs <- stats::as.formula(call("~", term$lhs))
+  Z <- media_design(lhs, data, media)
+  if (!ncol(Z$static)) abort_input("formula", sprintf("random-effect term `(%s)` has no terms", term$label))
+  c(term, list(codes = as.integer(f), levels = levels(f), Z = Z))
+}
+
+check_ranef_terms <- function(ranef, n) {
+  grp <- names(ranef)
+  for (k in seq_along(ranef)) {
+    t <- ranef[[k]]
+    G <- length(t$levels)
+    q <- ncol(t$Z$static)
+    if (G < 2L) {
+      abort_input("formula", sprintf("grouping factor `%s` in `(%s)` has a single level; a random effect needs at least 2",
+                                     t$group, t$label))
+    }
+    if (G * q >= n) {
+      abort_input("formula", sprintf("`(%s)` asks for %d group-level effects (%d levels x %d terms) but there are only %d observations",
+                                     t$label, G * q, G, q, n))
+    }
+    dup <- intersect(t$Z$names, unlist(lapply(ranef[-k][grp[-k] == t$group], function(o) o$Z$names)))
+    if (length(dup)) {
+      abort_input("formula", sprintf("term `%s` varies by `%s` in more than one bar", dup[1], t$group))
+    }
+  }
+}
+
+check_fixed_design <- function(X, media_init, media) {
+  M <- materialize(X, media_init)
+  nm <- X$names
+  const <- apply(M, 2, function(v) all(v == v[1]))
+  is_int <- nm == "(Intercept)"
+  if (any(const & !is_int)) {
+    abort_input("formula", sprintf("predictor `%s` is constant%s; drop it (the intercept already carries a constant)",
+                                   nm[const & !is_int][1],
+                                   if (!is.na(X$channel[const & !is_int][1])) " after its media transform" else ""))
+  }
+  qrM <- qr(M)
+  if (qrM$rank < ncol(M)) {
+    alias <- nm[qrM$pivot[(qrM$rank + 1L):ncol(M)]]
+    abort_input("formula", sprintf("predictor `%s` is a linear combination of the others (perfectly collinear); drop it",
+                                   alias[1]))
+  }
+}
+
+# Design matrix at given transformed media (n x channels).
+materialize <- function(D, media_values) {
+  M <- D$static
+  j <- which(!is.na(D$channel))
+  if (length(j)) M[, j] <- M[, j] * media_values[, D$channel[j]]
+  M
+}
+
+resolve_weights <- function(weights, data, ord) {
+  n <- nrow(data)
+  if (is.null(weights)) return(rep(1, n))
+  w <- if (is.character(weights)) data[[weights]] else {
+    if (!is.numeric(weights) || length(weights) != n) {
+      abort_input("weights", sprintf("must be a column name or a numeric vector with one value per row (%d); found %s",
+                                     n, describe_value(weights)))
+    }
+    weights[ord]
+  }
+  bad <- !is.finite(w) | w <= 0
+  if (any(bad)) {
+    abort_input("weights", sprintf("must be positive and finite; found %d invalid value(s) (first: %s)",
+                                   sum(bad), format(w[bad][1])))
+  }
+  as.double(w)
+}
+
+check_factors <- function(factors, ranef) {
+  if (is.null(factors)) return(stats::setNames(integer(0), character(0)))
+  if (!is.numeric(factors) || is.null(names(factors)) || anyNA(factors) || any(factors != round(factors)) ||
+      any(factors < 1)) {
+    abort_input("factors", sprintf("must be a named vector of positive whole numbers, e.g. c(individual = 2); found %s",
+                                   describe_value(factors)))
+  }
+  for (g in names(factors)) {
+    if (!g %in% names(ranef)) {
+      abort_input("factors", sprintf("`%s` is not a grouping term of the formula (terms: %s)%s", g,
+                                     paste(names(ranef), collapse = ", "), suggest_name(g, names(ranef))))
+    }
+    q <- ncol(ranef[[g]]$Z$static)
+    if (q < 2L || factors[[g]] >= q) {
+      abort_input("factors", sprintf("`%s` has %d varying term(s); the number of factors must be between 1 and %d",
+                                     g, q, q - 1L))
+    }
+    if (!ranef[[g]]$correlated) {
+      abort_input("factors", sprintf("`%s` uses `||` (uncorrelated); a factor covariance needs `|`", g))
+    }
+  }
+  stats::setNames(as.integer(factors), names(factors))
+}
+
+check_flag <- function(x, arg) {
+  if (!is.logical(x) || length(x) != 1L || is.na(x)) abort_input(arg, sprintf("must be TRUE or FALSE; found %s", describe_value(x)))
+  x
+}
+
+resolve_keep <- function(keep_ranef, keep_levels, ranef) {
+  keep_ranef <- check_count(keep_ranef, "keep_ranef", 0, .Machine$integer.max)
+  if (!is.null(keep_levels) && (!is.list(keep_levels) || is.null(names(keep_levels)))) {
+    abort_input("keep_levels", sprintf("must be a named list of levels by grouping term; found %s", describe_value(keep_levels)))
+  }
+  lapply(stats::setNames(names(ranef), names(ranef)), function(g) {
+    t <- ranef[[g]]
+    full <- length(t$levels) * ncol(t$Z$static) <= keep_ranef
+    lv <- keep_levels[[g]]
+    idx <- if (is.null(lv)) integer(0) else {
+      i <- match(as.character(lv), t$levels)
+      if (anyNA(i)) abort_input("keep_levels", sprintf("level `%s` is not a level of `%s`", lv[is.na(i)][1], g))
+      i
+    }
+    list(full = full, levels = if (full) seq_along(t$levels) else sort(unique(idx)))
+  })
+}

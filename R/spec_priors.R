@@ -1,0 +1,78 @@
+# Default priors: weakly informative and scaled by the data, so that a model
+# of sales in dollars and one in millions get equivalent priors.
+
+resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors) {
+  sy <- stats::sd(y)
+  M <- materialize(X, media_init)
+  nm <- X$names
+  is_int <- nm == "(Intercept)"
+  check_prior_names(prior, "b", nm[!is_int])
+  sdx <- apply(M, 2, stats::sd)
+  # coefficient that moves y by 2.5 sd for a 1 sd move of its predictor
+  auto <- ifelse(is_int, NA, 2.5 * sy / sdx)
+  b <- lapply(seq_along(nm), function(j) {
+    if (is_int[j]) {
+      # wide enough for any intercept implied by uncentered predictors
+      span <- sum(auto[!is_int] * abs(colMeans(M)[!is_int]))
+      return(prior_for(prior, "Intercept", "(Intercept)", normal(mean(y), 10 * sy + span)))
+    }
+    prior_for(prior, "b", nm[j], normal(0, auto[j]))
+  })
+  names(b) <- nm
+  bad <- !vapply(b, function(d) d$family == "normal", logical(1))
+  if (any(bad)) abort_input("prior", sprintf("the prior of `%s` must be normal()", nm[bad][1]))
+
+  hs <- NULL
+  if (use_hs) {
+    hs <- prior_for(prior, "horseshoe", "horseshoe", horseshoe())
+    if (hs$par[["df"]] != 1) {
+      abort_input("prior", "the Gibbs sampler's horseshoe uses df = 1 (half-Cauchy local scales)")
+    }
+  }
+
+  check_prior_names(prior, "cov", names(ranef))
+  cov <- lapply(names(ranef), function(g) {
+    t <- ranef[[g]]
+    Zm <- materialize(t$Z, media_init)
+    q <- ncol(Zm)
+    sz <- ifelse(t$Z$names == "(Intercept)", sy, sy / apply(Zm, 2, stats::sd))
+    sz[!is.finite(sz)] <- sy
+    if (g %in% names(factors)) {
+      return(list(type = "factor", scale = sz, nf = factors[[g]],
+                  loadings = prior_for(prior, "loadings", g, normal(0, 1)),
+                  psi = prior_for(prior, "psi", g, inv_gamma(2, 0.5))))
+    }
+    if (t$correlated) {
+      d <- prior_for(prior, "cov", g, inv_wishart(q + 2, diag(sz^2, q)))
+      if (d$family != "inv_wishart") {
+        abort_input("prior", sprintf("the covariance of `%s` (correlated terms) needs inv_wishart(); found %s",
+                                     g, format(d)))
+      }
+      S <- d$scale
+      if (length(S) == 1L) S <- diag(S, q)
+      if (!identical(dim(S), c(q, q))) {
+        abort_input("prior", sprintf("inv_wishart() scale for `%s` must be a number or a %d x %d matrix", g, q, q))
+      }
+      if (d$par[["df"]] <= q - 1) {
+        abort_input("prior", sprintf("inv_wishart() for `%s` needs df > %d (the dimension minus 1); found %s",
+                                     g, q - 1, format(d$par[["df"]])))
+      }
+      return(list(type = "full", dist = d, S = S, scale = sz))
+    }
+    d <- lapply(seq_len(q), function(j) {
+      prior_for(prior, "cov", g, inv_gamma(1.5, sz[j]^2 / 2))
+    })
+    ok <- vapply(d, function(x) x$family %in% c("inv_gamma", "scaled_inv_chisq"), logical(1))
+    if (!all(ok)) {
+      abort_input("prior", sprintf("the variances of `%s` (uncorrelated `||` terms) need inv_gamma() or scaled_inv_chisq()", g))
+    }
+    list(type = "diag", dist = d, scale = sz)
+  })
+  names(cov) <- names(ranef)
+
+  sigma <- prior_for(prior, "sigma", "sigma", scaled_inv_chisq(3, sy))
+  if (!sigma$family %in% c("inv_gamma", "scaled_inv_chisq")) {
+    abort_input("prior", sprintf("sigma needs inv_gamma() or scaled_inv_chisq() (on the variance); found %s", format(sigma)))
+  }
+  list(b = b, b_auto = auto, horseshoe = hs, cov = cov, sigma = sigma)
+}

@@ -1,0 +1,231 @@
+/* Media channels inside the Gibbs sampler: transformed media at given
+ * parameters, and the adaptive random-walk Metropolis step on each channel's
+ * transform parameters (unconstrained scale), which recomputes only that
+ * channel's column and the residual it moves. */
+#include <math.h>
+#include <string.h>
+#include <Rmath.h>
+#include "hbmmm.h"
+
+/* ---- links between constrained parameters and the unconstrained scale --- */
+
+double hb_link_to_unc(int link, double v, double upper) {
+  switch (link) {
+  case HB_LINK_LOGIT: return log(v) - log1p(-v);
+  case HB_LINK_LOG: return log(v);
+  default: { double p = v / upper; return log(p) - log1p(-p); }
+  }
+}
+
+double hb_link_from_unc(int link, double u, double upper) {
+  switch (link) {
+  case HB_LINK_LOGIT: return 1.0 / (1.0 + exp(-u));
+  case HB_LINK_LOG: return exp(u);
+  default: return upper / (1.0 + exp(-u));
+  }
+}
+
+/* log |d constrained / d unconstrained| */
+double hb_link_logjac(int link, double u, double upper) {
+  switch (link) {
+  case HB_LINK_LOG: return u;
+  default: {
+    /* log p + log(1 - p) with p = logistic(u), stable for large |u| */
+    double lj = -fabs(u) - 2.0 * log1p(exp(-fabs(u)));
+    return link == HB_LINK_LOGIT ? lj : lj + log(upper);
+  }
+  }
+}
+
+/* Log density of the prior families used for transform parameters (codes of
+ * prior_code() in R/priors.R), on the constrained scale. */
+double hb_prior_logdens(int code, const double *p, double x) {
+  switch (code) {
+  case 1: return dnorm(x, p[0], p[1], 1);
+  case 2: return dlnorm(x, p[0], p[1], 1);
+  case 3: return dgamma(x, p[0], 1.0 / p[1], 1);
+  case 4: return dbeta(x, p[0], p[1], 1);
+  case 5: return (x >= p[0] && x <= p[1]) ? -log(p[1] - p[0]) : R_NegInf;
+  case 6: return x < 0 ? R_NegInf : M_LN2 + dnorm(x, 0.0, p[0], 1);
+  case 7: return dexp(x, 1.0 / p[0], 1);
+  case 8: return x < 0 ? R_NegInf : M_LN2 + dt(x / p[1], p[0], 1) - log(p[1]);
+  default: return R_NegInf;
+  }
+}
+
+/* ---- transformed media of one channel ------------------------------------ */
+
+/* out[0..n) = saturation(adstock(x)) at the channel's parameters par[0..3]
+ * (slots: adstock 1-2, saturation 1-2), adstock restarting at each panel. */
+void hb_channel_transform(const hb_channel *ch, const double *par, const double *x,
+                          R_xlen_t n, const R_xlen_t *pstart, int npanel,
+                          double *out, double *wbuf) {
+  if (ch->ad_type == 0) {
+    memcpy(out, x, (size_t) n * sizeof(double));
+  } else {
+    if (ch->max_lag != NA_INTEGER)
+      hb_adstock_weights(ch->ad_type, par, ch->max_lag, ch->normalize, wbuf, NULL);
+    for (int k = 0; k < npanel; k++) {
+      R_xlen_t s = pstart[k], len = pstart[k + 1] - s;
+      if (ch->max_lag == NA_INTEGER)
+        hb_geometric_recursion(x + s, len, par[0], ch->normalize, out + s, NULL);
+      else
+        hb_lag_convolve(x + s, len, wbuf, ch->max_lag, out + s);
+    }
+  }
+  if (ch->sat_type == HB_SAT_MICHAELIS_MENTEN) {
+    double mm[2] = {1.0, par[3]}; /* vmax = 1: the coefficient carries the scale */
+    hb_saturation(ch->sat_type, mm, out, n, out, NULL);
+  } else if (ch->sat_type != 0) {
+    hb_saturation(ch->sat_type, par + 2, out, n, out, NULL);
+  }
+}
+
+/* log prior + log Jacobian of the channel's estimated parameters at
+ * unconstrained values phi (one per estimated parameter). */
+static double channel_logprior(const hb_channel *ch, const double *phi) {
+  double lp = 0.0;
+  for (int e = 0; e < ch->nest; e++) {
+    int s = ch->est_slot[e];
+    double v = hb_link_from_unc(ch->link[s], phi[e], ch->upper[s]);
+    lp += hb_prior_logdens(ch->prior_code[s], ch->prior_par + 2 * s, v) +
+          hb_link_logjac(ch->link[s], phi[e], ch->upper[s]);
+  }
+  return lp;
+}
+
+void hb_channel_init_mh(hb_channel *ch) {
+  int d = ch->nest;
+  for (int e = 0; e < d; e++) {
+    int s = ch->est_slot[e];
+    ch->phi[e] = hb_link_to_unc(ch->link[s], ch->par[s], ch->upper[s]);
+  }
+  ch->log_scale = 0.0;
+  memset(ch->prop_chol, 0, sizeof ch->prop_chol);
+  for (int e = 0; e < d; e++) ch->prop_chol[e * d + e] = 0.1;
+  memset(ch->adapt_mean, 0, sizeof ch->adapt_mean);
+  memset(ch->adapt_cov, 0, sizeof ch->adapt_cov);
+  ch->adapt_n = 0;
+}
+
+/* Warmup adaptation: Robbins-Monro on the log scale towards the target
+ * acceptance, and from 50 draws on the empirical covariance of phi (Haario
+ * et al. 2001) as the proposal shape, refreshed every 25 draws. */
+static void channel_adapt(hb_channel *ch, int iter, int accepted) {
+  int d = ch->nest;
+  double target = d == 1 ? 0.44 : 0.30;
+  ch->log_scale += (accepted - target) / pow(iter + 1.0, 0.6);
+  if (ch->log_scale > 5) ch->log_scale = 5;
+  if (ch->log_scale < -10) ch->log_scale = -10;
+  double nn = ++ch->adapt_n;
+  double dlt[HB_MAX_TPAR];
+  for (int e = 0; e < d; e++) {
+    dlt[e] = ch->phi[e] - ch->adapt_mean[e];
+    ch->adapt_mean[e] += dlt[e] / nn;
+  }
+  for (int a = 0; a < d; a++)
+    for (int b = 0; b < d; b++)
+      ch->adapt_cov[a * d + b] += dlt[a] * (ch->phi[b] - ch->adapt_mean[b]);
+  if (ch->adapt_n >= 50 && ch->adapt_n % 25 == 0) {
+    double C[HB_MAX_TPAR * HB_MAX_TPAR];
+    for (int a = 0; a < d * d; a++) C[a] = ch->adapt_cov[a] / (nn - 1.0);
+    for (int e = 0; e < d; e++) C[e * d + e] += 1e-6;
+    if (hb_chol(C, d) == 0) {
+      memcpy(ch->prop_chol, C, sizeof(double) * d * d);
+      /* the first switch to the empirical shape starts from the optimal
+       * scale for a Gaussian target, 2.38 / sqrt(d) */
+      if (ch->adapt_n == 50) ch->log_scale = log(2.38 / sqrt((double) d));
+    }
+  }
+}
+
+/* One Metropolis step on channel c's transform parameters with the fixed
+ * effects integrated out (their conjugate normal prior makes the marginal
+ * likelihood exact), using the statistics of fixed_prepare(). Only the
+ * channel's columns of X' Pi X and the whole X' Pi ystar are recomputed.
+ * Returns 1 when accepted. */
+int hb_channel_mh(hb_gibbs_state *g, int c, int iter, int adapt) {
+  hb_channel *ch = g->ch + c;
+  int d = ch->nest;
+  if (d == 0) return 0;
+  const R_xlen_t n = g->n;
+  const int p = g->p;
+  double phi_new[HB_MAX_TPAR], z[HB_MAX_TPAR], par_new[HB_MAX_TPAR];
+  for (int e = 0; e < d; e++) z[e] = norm_rand();
+  double sc = exp(ch->log_scale);
+  for (int a = 0; a < d; a++) {
+    double s = 0.0;
+    for (int b = 0; b <= a; b++) s += ch->prop_chol[a + b * d] * z[b];
+    phi_new[a] = ch->phi[a] + sc * s;
+  }
+  memcpy(par_new, ch->par, sizeof par_new);
+  for (int e = 0; e < d; e++) {
+    int s = ch->est_slot[e];
+    par_new[s] = hb_link_from_unc(ch->link[s], phi_new[e], ch->upper[s]);
+  }
+  double lp_new = channel_logprior(ch, phi_new);
+  int accepted = 0;
+  if (R_FINITE(lp_new) && hb_channel_par_ok(ch, par_new)) {
+    double *mnew = g->scratch_m;
+    hb_channel_transform(ch, par_new, g->media_raw + (R_xlen_t) c * n, n, g->pstart,
+                         g->npanel, mnew, g->wbuf);
+    const double *mold = g->media + (R_xlen_t) c * n;
+    double *zcoef = g->coef;
+    hb_channel_zcoef(g, c, zcoef);
+    double *A1 = g->fx_A + p * p, *c1 = g->fx_c + p, yy1 = 0.0;
+    memcpy(A1, g->fx_A, sizeof(double) * p * p);
+    memset(c1, 0, sizeof(double) * p);
+    int J[64], nJ = 0;
+    for (int j = 0; j < p && nJ < 64; j++)
+      if (g->xc[j] == c) {
+        J[nJ++] = j;
+        for (int l = 0; l < p; l++) A1[j + l * p] = 0.0;
+      }
+    double xrow[HB_MAX_P];
+    for (R_xlen_t i = 0; i < n; i++) {
+      double ys = g->ystar[i] - zcoef[i] * (mnew[i] - mold[i]);
+      double prec = g->w[i] * g->inv_sig2[g->sg[i]];
+      g->mh_ystar[i] = ys;
+      yy1 += prec * ys * ys;
+      for (int l = 0; l < p; l++) {
+        double xl = g->xc[l] == c ? g->Xs[l * n + i] * mnew[i] : g->Xcol[l][i];
+        xrow[l] = xl;
+        c1[l] += prec * xl * ys;
+      }
+      for (int a = 0; a < nJ; a++) {
+        double px = prec * xrow[J[a]];
+        for (int l = 0; l < p; l++) A1[J[a] + l * p] += px * xrow[l];
+      }
+    }
+    for (int a = 0; a < nJ; a++)
+      for (int l = 0; l < p; l++) A1[l + J[a] * p] = A1[J[a] + l * p];
+    double log_ratio = hb_fixed_log_marginal(g, A1, c1, yy1) -
+                       hb_fixed_log_marginal(g, g->fx_A, g->fx_c, g->fx_yy) +
+                       lp_new - channel_logprior(ch, ch->phi);
+    if (R_FINITE(log_ratio) && log(unif_rand()) < log_ratio) {
+      accepted = 1;
+      memcpy(g->media + (R_xlen_t) c * n, mnew, (size_t) n * sizeof(double));
+      double *t = g->ystar;
+      g->ystar = g->mh_ystar;
+      g->mh_ystar = t;
+      memcpy(g->fx_A, A1, sizeof(double) * p * p);
+      memcpy(g->fx_c, c1, sizeof(double) * p);
+      g->fx_yy = yy1;
+      memcpy(ch->phi, phi_new, sizeof phi_new);
+      memcpy(ch->par, par_new, sizeof par_new);
+      hb_refresh_channel_columns(g, c);
+    }
+  }
+  if (adapt) channel_adapt(ch, iter, accepted);
+  return accepted;
+}
+
+/* Parameters must be finite; a proposal whose transformed media are not
+ * finite (e.g. lag weights that underflow to zero) gives a non-finite log
+ * ratio and is rejected by hb_channel_mh. */
+int hb_channel_par_ok(const hb_channel *ch, const double *par) {
+  (void) ch;
+  for (int k = 0; k < HB_MAX_TPAR; k++)
+    if (!R_FINITE(par[k])) return 0;
+  return 1;
+}

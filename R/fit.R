@@ -176,7 +176,7 @@ gibbs_model <- function(spec) {
     q <- ncol(t$Z$static)
     type <- switch(cv$type, full = 0L, diag = 1L, factor = 2L)
     list(G = length(t$levels), q = q, type = type, g = t$codes - 1L, Zs = t$Z$static,
-         zc = ifelse(is.na(t$Z$channel), -1L, t$Z$channel - 1L),
+         zc = ifelse(is.na(t$Z$channel), -1L, t$Z$channel - 1L), xmap = shared_columns(t$Z, X),
          Sigma0 = diag((cv$scale / 2)^2, q),
          iw_df = if (type == 0L) cv$dist$par[["df"]] else q + 2,
          iw_S = if (type == 0L) cv$S else diag(q),
@@ -190,7 +190,8 @@ gibbs_model <- function(spec) {
   hs_scale <- rep(1, p)
   if (spec$horseshoe) hs_scale[hs] <- pr$b_auto[hs] * pr$horseshoe$par[["scale_global"]]
   S <- max(1L, length(spec$sigma_group$levels))
-  list(y = as.double(spec$y), w = spec$weights, S = S, sg = spec$sigma_group$codes - 1L,
+  cells <- design_cells(spec, p)
+  list(cell = cells$cell, ncell = cells$ncell, y = as.double(spec$y), w = spec$weights, S = S, sg = spec$sigma_group$codes - 1L,
        sig_ig = ig_params(pr$sigma), C = C, p = p, Xs = X$static,
        xc = ifelse(is.na(X$channel), -1L, X$channel - 1L),
        b_mean = b_par[1, ], b_sd = b_par[2, ], use_hs = as.integer(spec$horseshoe),
@@ -204,6 +205,36 @@ gibbs_model <- function(spec) {
        terms = terms, sig2_init = rep(stats::var(spec$y), S),
        keep = lapply(spec$keep, function(k) as.integer(k$levels) - 1L),
        online = as.integer(!vapply(spec$keep, `[[`, TRUE, "full")))
+}
+
+# For each column of a random-effect design, the fixed column with the same
+# values and channel (0-based), or -1: the pairs the sampler's translation
+# move shifts together.
+shared_columns <- function(Z, X) {
+  vapply(seq_len(ncol(Z$static)), function(l) {
+    for (j in seq_len(ncol(X$static))) {
+      if (identical(X$channel[j], Z$channel[l]) && identical(unname(X$static[, j]), unname(Z$static[, l]))) {
+        return(j - 1L)
+      }
+    }
+    -1L
+  }, 1L)
+}
+
+# Cells for the sufficient-statistics path (src/gibbs_cells.c): rows that
+# share every group level and residual group. Used when no transform
+# parameter is estimated (the design is then fixed) and the cells are few
+# enough that a D x D Gram per cell beats a pass over the rows.
+design_cells <- function(spec, p) {
+  none <- list(cell = NULL, ncell = 0L)
+  if (any(!spec$transforms$pars$fixed)) return(none)
+  codes <- c(list(spec$sigma_group$codes), lapply(spec$ranef, `[[`, "codes"))
+  key <- do.call(paste, c(codes, sep = "\r"))
+  cell <- match(key, unique(key))
+  ncell <- max(cell)
+  D <- p + sum(vapply(spec$ranef, function(t) ncol(t$Z$static), 1L)) + 1
+  if (ncell * D >= spec$nobs) return(none)
+  list(cell = cell - 1L, ncell = ncell)
 }
 
 # Over-dispersed starting points: transform parameters moved on the

@@ -353,7 +353,7 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
     hb_term *t = g->t + k;
     memset(t, 0, sizeof *t);
     t->G = int_scalar(tk, "G", 1, (int) (n < 2000000000 ? n : 2000000000));
-    t->q = int_scalar(tk, "q", 1, 100);
+    t->q = int_scalar(tk, "q", 1, HB_MAX_Q);
     t->type = int_scalar(tk, "type", 0, 2);
     const int q = t->q;
     if (q > qmax) qmax = q;
@@ -361,6 +361,7 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
     t->Zs = real_elt(tk, "Zs", n * q);
     check_finite(t->Zs, n * q, "model$terms$Zs");
     t->zc = int_elt(tk, "zc", q, -1, C - 1);
+    t->xmap = int_elt(tk, "xmap", q, -1, p - 1);
     t->Sigma = (double *) R_alloc((size_t) q * q, sizeof(double));
     t->Sinv = (double *) R_alloc((size_t) q * q, sizeof(double));
     memcpy(t->Sigma, real_elt(tk, "Sigma0", q * q), sizeof(double) * q * q);
@@ -469,19 +470,45 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
                     (int *) R_alloc((size_t) cells * 6, sizeof(int)));
   }
 
+  /* a static design (no transform parameter to estimate) can work on cell
+   * statistics instead of rows */
+  SEXP cell = elt(model, "cell");
+  int nest_total = 0;
+  for (int c = 0; c < C; c++) nest_total += g->ch[c].nest;
+  if (!Rf_isNull(cell)) {
+    if (nest_total > 0) hb_input_error("model$cell", "cells need a design without estimated transform parameters");
+    int ncell = int_scalar(model, "ncell", 1, (int) (n < 2000000000 ? n : 2000000000));
+    hb_cells_build(g, int_elt(model, "cell", n, 0, ncell - 1), ncell);
+  }
+  double *d0 = (double *) R_alloc((size_t) 2 * p, sizeof(double)), *d0m = d0 + p;
+
   GetRNGstate();
   int saved = 0;
   for (int it = 0; it < iter; it++) {
-    /* media parameters with beta integrated out, then beta | media: together
-     * a draw from p(theta, beta | u, sigma, y) */
-    fixed_prepare(g);
-    for (int c = 0; c < C; c++) acc[it + (R_xlen_t) iter * c] = hb_channel_mh(g, c, it, it < warmup);
-    draw_beta(g);
-    for (int k = 0; k < g->K; k++) {
-      hb_term_update_effects(g, g->t + k);
-      hb_term_update_cov(g, g->t + k);
+    if (g->cells) {
+      beta_prior(g, d0, d0m);
+      hb_cells_draw_beta(g, d0, d0m);
+      for (int k = 0; k < g->K; k++) {
+        hb_cells_update_effects(g, k);
+        hb_term_update_cov(g, g->t + k);
+        hb_term_shift(g, g->t + k, d0, d0m);
+      }
+      hb_cells_update_sigma(g);
+      for (int c = 0; c < C; c++) acc[it + (R_xlen_t) iter * c] = 0.0;
+    } else {
+      /* media parameters with beta integrated out, then beta | media:
+       * together a draw from p(theta, beta | u, sigma, y) */
+      fixed_prepare(g);
+      for (int c = 0; c < C; c++) acc[it + (R_xlen_t) iter * c] = hb_channel_mh(g, c, it, it < warmup);
+      draw_beta(g);
+      beta_prior(g, d0, d0m);
+      for (int k = 0; k < g->K; k++) {
+        hb_term_update_effects(g, g->t + k);
+        hb_term_update_cov(g, g->t + k);
+        hb_term_shift(g, g->t + k, d0, d0m);
+      }
+      update_sigma(g);
     }
-    update_sigma(g);
     if (g->use_hs) update_horseshoe(g);
     if (it >= warmup && (it - warmup) % thin == 0) {
       population_draw(g, v);

@@ -172,6 +172,15 @@ int hb_channel_mh(hb_gibbs_state *g, int c, int iter, int adapt) {
     const double *mold = g->media + (R_xlen_t) c * n;
     double *zcoef = g->coef;
     hb_channel_zcoef(g, c, zcoef);
+    /* group-level effects on this channel move with the scale of its
+     * column, so a proposal that shrinks the column keeps their fit */
+    double ss_old = 0.0, ss_new = 0.0;
+    for (R_xlen_t i = 0; i < n; i++) {
+      ss_old += mold[i] * mold[i];
+      ss_new += mnew[i] * mnew[i];
+    }
+    double rho = ss_new > 0.0 && ss_old > 0.0 ? sqrt(ss_old / ss_new) : 1.0;
+    double lp_u = hb_channel_effects_logratio(g, c, rho);
     double *A1 = g->fx_A + p * p, *c1 = g->fx_c + p, yy1 = 0.0;
     memcpy(A1, g->fx_A, sizeof(double) * p * p);
     memset(c1, 0, sizeof(double) * p);
@@ -183,7 +192,7 @@ int hb_channel_mh(hb_gibbs_state *g, int c, int iter, int adapt) {
       }
     double xrow[HB_MAX_P];
     for (R_xlen_t i = 0; i < n; i++) {
-      double ys = g->ystar[i] - zcoef[i] * (mnew[i] - mold[i]);
+      double ys = g->ystar[i] - zcoef[i] * (rho * mnew[i] - mold[i]);
       double prec = g->w[i] * g->inv_sig2[g->sg[i]];
       g->mh_ystar[i] = ys;
       yy1 += prec * ys * ys;
@@ -201,7 +210,7 @@ int hb_channel_mh(hb_gibbs_state *g, int c, int iter, int adapt) {
       for (int l = 0; l < p; l++) A1[l + J[a] * p] = A1[J[a] + l * p];
     double log_ratio = hb_fixed_log_marginal(g, A1, c1, yy1) -
                        hb_fixed_log_marginal(g, g->fx_A, g->fx_c, g->fx_yy) +
-                       lp_new - channel_logprior(ch, ch->phi);
+                       lp_new - channel_logprior(ch, ch->phi) + lp_u;
     if (R_FINITE(log_ratio) && log(unif_rand()) < log_ratio) {
       accepted = 1;
       memcpy(g->media + (R_xlen_t) c * n, mnew, (size_t) n * sizeof(double));
@@ -213,11 +222,62 @@ int hb_channel_mh(hb_gibbs_state *g, int c, int iter, int adapt) {
       g->fx_yy = yy1;
       memcpy(ch->phi, phi_new, sizeof phi_new);
       memcpy(ch->par, par_new, sizeof par_new);
+      hb_channel_scale_effects(g, c, rho);
       hb_refresh_channel_columns(g, c);
     }
   }
   if (adapt) channel_adapt(ch, iter, accepted);
   return accepted;
+}
+
+/* Log of prior ratio times Jacobian for scaling the group-level effects of
+ * channel c by rho: sum over levels of log N(rho u) - log N(u), plus
+ * (number of scaled effects) x log rho. */
+double hb_channel_effects_logratio(const hb_gibbs_state *g, int c, double rho) {
+  if (rho == 1.0) return 0.0;
+  double lr = 0.0, *e0 = g->work, *e1 = e0 + HB_MAX_Q;
+  for (int k = 0; k < g->K; k++) {
+    const hb_term *t = g->t + k;
+    const int q = t->q;
+    int nj = 0;
+    for (int j = 0; j < q; j++) nj += t->zc[j] == c;
+    if (!nj) continue;
+    lr += (double) nj * t->G * log(rho);
+    for (int lv = 0; lv < t->G; lv++) {
+      const double *u = t->u + (R_xlen_t) q * lv;
+      for (int j = 0; j < q; j++) {
+        double mu = 0.0;
+        if (t->type == 2)
+          for (int h = 0; h < t->nf; h++) mu += t->Lambda[j + h * q] * t->f[h + (R_xlen_t) t->nf * lv];
+        e0[j] = u[j] - mu;
+        e1[j] = (t->zc[j] == c ? rho * u[j] : u[j]) - mu;
+      }
+      double q0 = 0.0, q1 = 0.0;
+      for (int j = 0; j < q; j++) {
+        if (t->type == 2) {
+          q0 += e0[j] * e0[j] / t->psi[j];
+          q1 += e1[j] * e1[j] / t->psi[j];
+          continue;
+        }
+        for (int l = 0; l < q; l++) {
+          q0 += e0[j] * t->Sinv[j + l * q] * e0[l];
+          q1 += e1[j] * t->Sinv[j + l * q] * e1[l];
+        }
+      }
+      lr -= 0.5 * (q1 - q0);
+    }
+  }
+  return lr;
+}
+
+void hb_channel_scale_effects(hb_gibbs_state *g, int c, double rho) {
+  if (rho == 1.0) return;
+  for (int k = 0; k < g->K; k++) {
+    hb_term *t = g->t + k;
+    for (int j = 0; j < t->q; j++)
+      if (t->zc[j] == c)
+        for (int lv = 0; lv < t->G; lv++) t->u[j + (R_xlen_t) t->q * lv] *= rho;
+  }
 }
 
 /* Parameters must be finite; a proposal whose transformed media are not

@@ -6,11 +6,32 @@
 #include <Rmath.h>
 #include "hbmmm.h"
 
-/* u_k | rest for every level k: precision Z_k' Pi Z_k + prior precision,
- * with the term's current effects added back into the residual first. */
+/* Draw the effects u of level k given the data part of their precision P
+ * (lower triangle) and of the precision-weighted mean b: adds the prior,
+ * N(0, Sigma), or N(Lambda f_k, Psi) for a factor-analytic term. */
+void hb_term_level_draw(const hb_term *t, int k, double *P, double *b, double *uk) {
+  const int q = t->q;
+  if (t->type == 2) {
+    const double *fk = t->f + (R_xlen_t) t->nf * k;
+    for (int j = 0; j < q; j++) {
+      double m = 0.0;
+      for (int h = 0; h < t->nf; h++) m += t->Lambda[j + h * q] * fk[h];
+      P[j + j * q] += 1.0 / t->psi[j];
+      b[j] += m / t->psi[j];
+    }
+  } else {
+    for (int j = 0; j < q; j++)
+      for (int l = j; l < q; l++) P[l + j * q] += t->Sinv[l + j * q];
+  }
+  if (hb_mvn_precision_draw(P, b, q, uk, NULL) != 0)
+    Rf_error("hbmmm: the conditional precision of group-level effects is not positive definite");
+}
+
+/* u_k | rest for every level k, from the rows of the level: the term's
+ * current effects are added back into the residual, then subtracted again. */
 void hb_term_update_effects(hb_gibbs_state *g, hb_term *t) {
   const int q = t->q;
-  double *P = g->work, *b = P + q * q, *out = b + q; /* P: lower triangle */
+  double *P = g->work, *b = P + q * q; /* P: lower triangle */
   for (int k = 0; k < t->G; k++) {
     double *uk = t->u + (R_xlen_t) q * k;
     memset(P, 0, sizeof(double) * q * q);
@@ -27,21 +48,7 @@ void hb_term_update_effects(hb_gibbs_state *g, hb_term *t) {
         for (int l = j; l < q; l++) P[l + j * q] += pz * t->Zcol[l][i];
       }
     }
-    if (t->type == 2) { /* u_k ~ N(Lambda f_k, Psi) */
-      const double *fk = t->f + (R_xlen_t) t->nf * k;
-      for (int j = 0; j < q; j++) {
-        double m = 0.0;
-        for (int h = 0; h < t->nf; h++) m += t->Lambda[j + h * q] * fk[h];
-        P[j + j * q] += 1.0 / t->psi[j];
-        b[j] += m / t->psi[j];
-      }
-    } else {
-      for (int j = 0; j < q; j++)
-        for (int l = j; l < q; l++) P[l + j * q] += t->Sinv[l + j * q];
-    }
-    if (hb_mvn_precision_draw(P, b, q, out, NULL) != 0)
-      Rf_error("hbmmm: the conditional precision of group-level effects is not positive definite");
-    memcpy(uk, out, sizeof(double) * q);
+    hb_term_level_draw(t, k, P, b, uk);
     for (R_xlen_t s = t->start[k]; s < t->start[k + 1]; s++) {
       R_xlen_t i = t->ord[s];
       double zu = 0.0;
@@ -131,4 +138,44 @@ void hb_term_update_cov(hb_gibbs_state *g, hb_term *t) {
   if (hb_inv_wishart_draw(t->iw_df + G, S, q, t->Sigma, wk) != 0)
     Rf_error("hbmmm: inverse-Wishart scale is not positive definite");
   hb_chol_inverse(wk, q, t->Sinv); /* wk holds the draw's Cholesky factor */
+}
+
+/* Translation move along the ridge of shared columns: where column j of Z_k
+ * equals fixed column xmap[j], b_J + delta and u_kJ - delta leave the fit
+ * unchanged, so delta | rest depends only on the priors and is normal.
+ * Without it the non-centred pair (b, u) mixes slowly when the data are
+ * informative about each level (Liu & Sabatti 2000, generalized Gibbs). */
+void hb_term_shift(hb_gibbs_state *g, hb_term *t, const double *d0, const double *d0m) {
+  const int q = t->q;
+  int J[HB_MAX_Q], m = 0;
+  for (int j = 0; j < q; j++)
+    if (t->xmap[j] >= 0) J[m++] = j;
+  if (m == 0) return;
+  double *P = g->work, *lin = P + m * m, *delta = lin + m, *ubar = delta + m, *Q = ubar + q;
+  /* prior precision of u_k and the sum of centred effects */
+  for (int a = 0; a < q * q; a++) Q[a] = t->type == 2 ? 0.0 : t->Sinv[a];
+  if (t->type == 2)
+    for (int j = 0; j < q; j++) Q[j + j * q] = 1.0 / t->psi[j];
+  memset(ubar, 0, sizeof(double) * q);
+  for (int k = 0; k < t->G; k++) {
+    const double *uk = t->u + (R_xlen_t) q * k;
+    for (int j = 0; j < q; j++) {
+      double mu = 0.0;
+      if (t->type == 2)
+        for (int h = 0; h < t->nf; h++) mu += t->Lambda[j + h * q] * t->f[h + (R_xlen_t) t->nf * k];
+      ubar[j] += uk[j] - mu;
+    }
+  }
+  for (int a = 0; a < m; a++) {
+    double s = 0.0;
+    for (int j = 0; j < q; j++) s += Q[J[a] + j * q] * ubar[j];
+    int x = t->xmap[J[a]];
+    lin[a] = s - d0[x] * g->beta[x] + d0m[x];
+    for (int c = 0; c < m; c++) P[c + a * m] = t->G * Q[J[c] + J[a] * q] + (a == c ? d0[x] : 0.0);
+  }
+  if (hb_mvn_precision_draw(P, lin, m, delta, NULL) != 0) return; /* keep the state */
+  for (int a = 0; a < m; a++) {
+    g->beta[t->xmap[J[a]]] += delta[a];
+    for (int k = 0; k < t->G; k++) t->u[J[a] + (R_xlen_t) q * k] -= delta[a];
+  }
 }

@@ -69,6 +69,7 @@ int hb_group_index(const int *g, R_xlen_t n, int G, int base, R_xlen_t *start,
 #define HB_LINK_SCALED_LOGIT 2 /* (0, upper) */
 #define HB_MAX_TPAR 4          /* transform slots per channel: 2 adstock, 2 saturation */
 #define HB_MAX_P 1000          /* fixed effects */
+#define HB_MAX_Q 100           /* terms varying by one grouping factor */
 
 typedef struct {
   int ad_type, sat_type, max_lag, normalize; /* max_lag NA_INTEGER: infinite memory */
@@ -97,11 +98,24 @@ typedef struct {
   double *Lambda, *psi, *f;    /* factor: q x nf loadings, q uniquenesses, nf x G scores */
   const double *load_sd;       /* factor: prior sd of loadings, per term */
   const double *psi_ig;        /* factor: IG(shape, scale) per term, 2 x q */
+  const int *xmap;             /* fixed column equal to each column, -1 for none */
 } hb_term;
+
+typedef struct {
+  int ncell, D;                /* cells; Gram size p + sum q + 1 */
+  double *G;                   /* ncell Gram matrices D x D of w [X | Z | y] */
+  int *sg;                     /* residual group of each cell */
+  double *cnt;                 /* rows in each cell */
+  int **lev;                   /* lev[k][c]: level of term k in cell c */
+  R_xlen_t **start, **ord;     /* cells of each level of each term */
+  int *off;                    /* first Gram column of Z_k */
+  double *theta;               /* scratch, length D */
+} hb_cells;
 
 typedef struct {
   R_xlen_t n;
   int p, K, C, S, npanel;
+  hb_cells *cells;             /* NULL: work on rows */
   const double *y, *w;
   const int *sg;               /* residual-variance group of each row, 0-based */
   const double *Xs;            /* static parts of the fixed design, n x p */
@@ -138,10 +152,18 @@ void hb_channel_init_mh(hb_channel *ch);
 int hb_channel_mh(hb_gibbs_state *g, int c, int iter, int adapt);
 int hb_channel_par_ok(const hb_channel *ch, const double *par);
 void hb_channel_zcoef(const hb_gibbs_state *g, int c, double *coef);
+double hb_channel_effects_logratio(const hb_gibbs_state *g, int c, double rho);
+void hb_channel_scale_effects(hb_gibbs_state *g, int c, double rho);
 void hb_refresh_channel_columns(hb_gibbs_state *g, int c);
+void hb_cells_build(hb_gibbs_state *g, const int *cell, int ncell);
+void hb_cells_draw_beta(hb_gibbs_state *g, const double *d0, const double *d0m);
+void hb_cells_update_effects(hb_gibbs_state *g, int k);
+void hb_cells_update_sigma(hb_gibbs_state *g);
 double hb_fixed_log_marginal(const hb_gibbs_state *g, const double *A, const double *c, double yy);
+void hb_term_level_draw(const hb_term *t, int k, double *P, double *b, double *uk);
 void hb_term_update_effects(hb_gibbs_state *g, hb_term *t);
 void hb_term_update_cov(hb_gibbs_state *g, hb_term *t);
+void hb_term_shift(hb_gibbs_state *g, hb_term *t, const double *d0, const double *d0m);
 
 /* ---- dense linear algebra and draws (linalg.c) ------------------------ */
 /* Column-major d x d, no allocation; draws use R's RNG (caller brackets with

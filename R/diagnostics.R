@@ -30,9 +30,12 @@
 #'
 #' Edge cases follow \pkg{posterior}: any `NA` gives `NA`; infinite draws still
 #' get rank-based `rhat()` and `ess_bulk()` but `NA` for `ess_tail()` and a
-#' non-finite `mcse_mean()`; constant draws give `NA`. `rhat()` needs at least
+#' non-finite `mcse_mean()`; constant draws give `NA`. Chains that are each
+#' constant but at different values give `rhat() = Inf` (\pkg{posterior}
+#' returns a huge finite number there, from rounding). `rhat()` needs at least
 #' 4 iterations and the effective sample sizes at least 6 (3 per half-chain);
-#' fewer give `NA`.
+#' fewer give `NA` (\pkg{posterior} 1.4.0 returns numbers for 2 or 3
+#' iterations of several chains, an artefact of its chain splitting).
 #'
 #' @param x Draws of one quantity: a numeric matrix with one row per iteration
 #'   and one column per chain, or a numeric vector (a single chain).
@@ -93,6 +96,7 @@ summarise_draws_table <- function(draws, probs = c(0.025, 0.975)) {
       describe_value(draws)))
   }
   vars <- dimnames(draws)[[3L]]
+  if (dim(draws)[3L] == 0L) vars <- character(0) # e.g. a fit with no kept variable
   if (is.null(vars) || anyNA(vars)) {
     abort_input("draws", "needs variable names in dimnames(draws)[[3]]")
   }
@@ -105,16 +109,21 @@ summarise_draws_table <- function(draws, probs = c(0.025, 0.975)) {
                                  describe_value(probs)))
   }
   storage.mode(draws) <- "double"
-  d <- diagnose_draws(draws, c("summary", "rhat", "ess_bulk", "ess_tail",
-                               "mcse_mean"), probs = probs)
-  out <- data.frame(variable = as.character(vars), mean = d$mean, sd = d$sd,
-                    stringsAsFactors = FALSE)
-  qs <- d$quantiles
+  # Blocks of about 2^18 draws: temporaries stay a few MB however many
+  # variables there are, which bounds memory and is faster than one huge block.
+  d <- dim(draws)
+  per_block <- max(1L, floor(2^18 / (d[1L] * d[2L])))
+  blocks <- split(seq_len(d[3L]), ceiling(seq_len(d[3L]) / per_block))
+  what <- c("summary", "rhat", "ess_bulk", "ess_tail", "mcse_mean")
+  res <- lapply(blocks, function(idx) {
+    diagnose_draws(draws[, , idx, drop = FALSE], what, probs = probs)
+  })
+  pick <- function(name) as.numeric(unlist(lapply(res, `[[`, name), use.names = FALSE))
+  out <- data.frame(variable = as.character(vars), mean = pick("mean"),
+                    sd = pick("sd"), stringsAsFactors = FALSE)
+  qs <- matrix(pick("quantiles"), nrow = length(probs))
   for (i in seq_along(probs)) out[[paste0("q", probs[i] * 100)]] <- qs[i, ]
-  out$rhat <- d$rhat
-  out$ess_bulk <- d$ess_bulk
-  out$ess_tail <- d$ess_tail
-  out$mcse_mean <- d$mcse_mean
+  for (name in c("rhat", "ess_bulk", "ess_tail", "mcse_mean")) out[[name]] <- pick(name)
   rownames(out) <- NULL
   out
 }
@@ -131,7 +140,7 @@ as_draws_cube <- function(x, arg = "x") {
       describe_value(x)))
   }
   d <- dim(x)
-  if (is.null(d)) {
+  if (is.null(d) || length(d) == 1L) {
     d <- c(length(x), 1L)
   } else if (length(d) != 2L) {
     abort_input(arg, sprintf(
@@ -378,7 +387,7 @@ ess_cols <- function(arr, ok = NULL) {
   if (h < 3L) return(out)
   ok <- which(if (is.null(ok)) usable_vars(arr) else ok)
   # Chunk the variables so that the FFT workspace stays near 32 MB.
-  per_chunk <- max(1L, floor(2^22 / (2 * nextn(h) * K)))
+  per_chunk <- max(1L, floor(2^22 / (2 * stats::nextn(h) * K)))
   if (length(ok) == V && V <= per_chunk) {
     out[] <- ess_geyer(arr) # common case: no copy of the draws
   } else {
@@ -458,13 +467,13 @@ ess_geyer <- function(arr) {
 # each scaled to unit size first so that neither loses precision to the other.
 mean_autocov <- function(yc, K) {
   N <- nrow(yc); V <- ncol(yc) / K
-  M <- 2L * nextn(N) # zero padding: no circular wrap-around up to lag N - 1
+  M <- 2L * stats::nextn(N) # zero padding: no circular wrap-around up to lag N - 1
   # Pair chain j with chain j + K/2 of the same variable (K is even for split
   # chains; an odd K gets a zero partner).
   Kh <- (K + 1L) %/% 2L
-  a <- array(yc, c(N, K, V))
-  re <- a[, seq_len(Kh), , drop = FALSE]
-  im <- if (K > Kh) a[, (Kh + 1L):K, , drop = FALSE] else 0
+  dim(yc) <- c(N, K, V)
+  re <- yc[, seq_len(Kh), , drop = FALSE]
+  im <- if (K > Kh) yc[, (Kh + 1L):K, , drop = FALSE] else 0
   if (K %% 2L == 1L && K > 1L) {
     im0 <- array(0, c(N, Kh, V))
     im0[, seq_len(K - Kh), ] <- im
@@ -473,7 +482,8 @@ mean_autocov <- function(yc, K) {
   z <- matrix(0 + 0i, M, Kh * V)
   z[seq_len(N), ] <- complex(real = re, imaginary = im)
   f <- stats::mvfft(z)
-  q <- array(Re(f)^2 + Im(f)^2, c(M, Kh, V))
+  q <- Re(f)^2 + Im(f)^2
+  dim(q) <- c(M, Kh, V)
   spec <- q[, 1L, ]
   if (Kh > 1L) for (k in 2:Kh) spec <- spec + q[, k, ]
   spec <- matrix(spec, M, V)

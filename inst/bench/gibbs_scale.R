@@ -1,0 +1,62 @@
+# Benchmark: a 1,200,000-row individual-level MMM (60,000 individuals x 20
+# weeks in 50 markets, 5 channels with estimated geometric adstock and Hill
+# saturation, random intercepts and media slopes by individual and by
+# market), 2,000 Gibbs iterations on one core.
+# Targets: at most 10 minutes, peak memory under 4 GB. The anchor is the
+# published run of this model: 18.76 hours and 64 GB.
+# Run: Rscript inst/bench/gibbs_scale.R [iterations, default 2000] [individuals, default 60000]
+suppressPackageStartupMessages(library(hbmmm))
+args <- commandArgs(trailingOnly = TRUE)
+iter <- if (length(args) >= 1) as.integer(args[1]) else 2000L
+n_ind <- if (length(args) >= 2) as.integer(args[2]) else 60000L
+n_weeks <- 20L
+n_mkt <- 50L
+channels <- c("tv", "search", "social", "display", "email")
+
+# Exposure of each individual to each channel, with market effects and
+# individual media slopes, generated directly (simulate_mmm() is market level).
+make_panel <- function(seed = 1) {
+  set.seed(seed)
+  n <- n_ind * n_weeks
+  ind <- rep(seq_len(n_ind), each = n_weeks)
+  mkt <- ((seq_len(n_ind) - 1L) %% n_mkt + 1L)[ind]
+  d <- data.frame(individual = ind, market = mkt, week = rep(seq_len(n_weeks), n_ind))
+  decay <- c(0.6, 0.2, 0.3, 0.4, 0.3); halfsat <- c(3, 1.5, 1, 2, 0.8); slope <- c(2, 1.2, 1.5, 2.5, 1)
+  beta <- c(4, 3, 2, 1.5, 2.5)
+  y <- 10 + rnorm(n_mkt, 0, 1)[mkt] + rnorm(n_ind, 0, 1.5)[ind]
+  for (j in seq_along(channels)) {
+    x <- rexp(n, 1 / halfsat[j]) * rbinom(n, 1, 0.6)
+    d[[channels[j]]] <- x
+    m <- saturation_hill(adstock_geometric(x, decay[j], normalize = TRUE, group = ind), halfsat[j], slope[j])
+    b <- beta[j] + rnorm(n_mkt, 0, 0.3)[mkt] + rnorm(n_ind, 0, 0.5)[ind]
+    y <- y + b * m
+  }
+  d$y <- y + rnorm(n, 0, 1)
+  d
+}
+
+peak_rss_gb <- function() {
+  s <- tryCatch(readLines("/proc/self/status"), error = function(e) character(0))
+  hwm <- grep("^VmHWM", s, value = TRUE)
+  if (!length(hwm)) return(NA_real_)
+  as.numeric(gsub("[^0-9]", "", hwm)) / 1024^2
+}
+
+t_data <- system.time(d <- make_panel())[["elapsed"]]
+rhs <- paste(channels, collapse = " + ")
+f <- as.formula(sprintf("y ~ %s + (1 + %s | market) + (1 + %s | individual)", rhs, rhs, rhs))
+t_fit <- system.time(fit <- hbmmm(f, data = d, media = channels, time = "week", panel = "individual",
+                                  chains = 1, iter = iter, warmup = iter %/% 2, seed = 1,
+                                  refresh = max(iter %/% 10, 1)))[["elapsed"]]
+cat(sprintf("\n%d rows (%d individuals x %d weeks, %d markets), %d channels, %d iterations, 1 chain, 1 core\n",
+            nrow(d), n_ind, n_weeks, n_mkt, length(channels), iter))
+cat(sprintf("  data generation %.1f s; fit %.1f s (%.1f ms per iteration)\n", t_data, t_fit, 1e3 * t_fit / iter))
+full <- 2000 / iter * t_fit
+cat(sprintf("  2000 iterations: %.1f min (target <= 10 min) %s\n", full / 60, if (full <= 600) "OK" else "SLOW"))
+rss <- peak_rss_gb()
+cat(sprintf("  peak resident memory of the process: %.2f GB (target < 4 GB) %s\n", rss,
+            if (isTRUE(rss < 4)) "OK" else "CHECK"))
+cat(sprintf("  ratio to the published run (18.76 h): %.0fx faster\n", 18.76 * 3600 / full))
+tab <- summary(fit)$table
+print(tab[!grepl("^(r|cor)_", tab$variable), c("variable", "mean", "q2.5", "q97.5", "rhat", "ess_bulk")],
+      row.names = FALSE, digits = 3)

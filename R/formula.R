@@ -77,43 +77,40 @@ expand_nesting <- function(g) {
 
 # Design of a one-sided formula with media columns separated out.
 # Returns list(static = n x p matrix, channel = integer p (index into
-# `media`, NA for non-media columns), names).
+# `media`, NA for non-media columns), names). Which columns involve which
+# channel is read from the terms object: a media variable that appears as a
+# plain variable of a term enters that term's columns linearly; one that
+# appears inside an expression (I(tv^2), log(tv)) does not, and is refused.
+# The static part is the design evaluated with every channel set to 1.
 media_design <- function(rhs_formula, data, media, arg = "formula") {
-  build <- function(values) {
-    d <- data
-    for (ch in names(values)) d[[ch]] <- rep(values[[ch]], nrow(d))
-    mf <- stats::model.frame(rhs_formula, d, na.action = stats::na.pass)
-    stats::model.matrix(rhs_formula, mf)
-  }
+  tt <- stats::terms(rhs_formula)
+  fac <- attr(tt, "factors")
   used <- intersect(media, all.vars(rhs_formula))
-  ones <- stats::setNames(rep(1, length(used)), used)
-  M1 <- build(ones)
-  channel <- rep(NA_integer_, ncol(M1))
-  if (length(used)) {
-    for (ch in used) {
-      two <- ones
-      two[[ch]] <- 2
-      three <- ones
-      three[[ch]] <- 3
-      M2 <- build(two)
-      M3 <- build(three)
-      dep <- colSums(abs(M2 - M1)) > 0
-      # s * m is the only form with f(2) = 2 f(1) and f(3) = 3 f(1)
-      linear <- colSums(abs(M2 - 2 * M1)) == 0 & colSums(abs(M3 - 3 * M1)) == 0
-      bad <- dep & !linear
-      if (any(bad)) {
+  if (length(used) && length(fac)) {
+    for (v in rownames(fac)) {
+      inside <- intersect(all.vars(str2lang(v)), used)
+      if (length(inside) && !v %in% used) {
+        term <- colnames(fac)[fac[v, ] > 0][1]
         abort_input(arg, sprintf(paste0("media channel `%s` enters term `%s` non-linearly; media enter through ",
                                         "their adstock and saturation transforms, so use `%s` itself ",
                                         "(optionally interacted with non-media variables)"),
-                                 ch, colnames(M1)[bad][1], ch))
+                                 inside[1], if (is.na(term)) v else term, inside[1]))
       }
-      twice <- dep & !is.na(channel)
-      if (any(twice)) {
-        abort_input(arg, sprintf("term `%s` multiplies two media channels (`%s` and `%s`); interactions between media channels are not part of the model",
-                                 colnames(M1)[twice][1], media[channel[twice][1]], ch))
-      }
-      channel[dep] <- match(ch, media)
     }
+  }
+  d <- data
+  for (ch in used) d[[ch]] <- rep(1, nrow(d))
+  mf <- stats::model.frame(tt, d, na.action = stats::na.pass)
+  M1 <- stats::model.matrix(tt, mf)
+  channel <- rep(NA_integer_, ncol(M1))
+  assign <- attr(M1, "assign")
+  for (k in seq_len(if (length(fac)) ncol(fac) else 0L)) {
+    chs <- intersect(rownames(fac)[fac[, k] > 0], used)
+    if (length(chs) > 1L) {
+      abort_input(arg, sprintf("term `%s` multiplies two media channels (`%s` and `%s`); interactions between media channels are not part of the model",
+                               colnames(fac)[k], chs[1], chs[2]))
+    }
+    if (length(chs)) channel[assign == k] <- match(chs, media)
   }
   list(static = M1, channel = channel, names = colnames(M1))
 }

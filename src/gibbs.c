@@ -80,7 +80,7 @@ void hb_refresh_channel_columns(hb_gibbs_state *g, int c) {
   for (int k = 0; k < g->K; k++) {
     hb_term *t = g->t + k;
     for (int j = 0; j < t->q; j++) {
-      if (t->zc[j] != c) continue;
+      if (t->zc[j] != c || t->xmap[j] >= 0) continue; /* shared columns are done */
       const double *s = t->Zs + (R_xlen_t) j * g->n;
       for (R_xlen_t i = 0; i < g->n; i++) t->Zcol[j][i] = s[i] * m[i];
     }
@@ -120,24 +120,25 @@ static void beta_prior(const hb_gibbs_state *g, double *d0, double *d0m) {
 /* The fixed effects' sufficient statistics with beta taken out of the
  * residual: ystar = y - Z u, A = X' Pi X, c = X' Pi ystar. They serve the
  * collapsed Metropolis steps on media (beta integrated out) and then the draw
- * of beta itself. */
+ * of beta itself. Rows are taken in cache-sized blocks, columns inside. */
 static void fixed_prepare(hb_gibbs_state *g) {
   const int p = g->p;
-  double *A = g->fx_A, *c = g->fx_c;
+  double *A = g->fx_A, *c = g->fx_c, *pys = g->blk, *px = pys + HB_BLOCK;
   memset(A, 0, sizeof(double) * p * p);
   memset(c, 0, sizeof(double) * p);
   double yy = 0.0;
-  for (R_xlen_t i = 0; i < g->n; i++) {
-    double xb = 0.0;
-    for (int j = 0; j < p; j++) xb += g->Xcol[j][i] * g->beta[j];
-    double yi = g->r[i] + xb, prec = g->w[i] * g->inv_sig2[g->sg[i]];
-    g->ystar[i] = yi;
-    yy += prec * yi * yi;
+  const double *xb[HB_MAX_P];
+  for (R_xlen_t i0 = 0; i0 < g->n; i0 += HB_BLOCK) {
+    R_xlen_t len = g->n - i0 < HB_BLOCK ? g->n - i0 : HB_BLOCK;
+    double *ys = g->ystar + i0;
+    memcpy(ys, g->r + i0, sizeof(double) * len);
     for (int j = 0; j < p; j++) {
-      double px = prec * g->Xcol[j][i];
-      c[j] += px * yi;
-      for (int l = j; l < p; l++) A[l + j * p] += px * g->Xcol[l][i];
+      xb[j] = g->Xcol[j] + i0;
+      hb_axpy(g->beta[j], xb[j], ys, len);
     }
+    hb_vmul(g->prec + i0, ys, pys, len);
+    yy += hb_dot(pys, ys, len);
+    hb_crossprod_acc(xb, p, g->prec + i0, pys, len, A, c, px);
   }
   for (int j = 0; j < p; j++)
     for (int l = j + 1; l < p; l++) A[j + l * p] = A[l + j * p];
@@ -156,10 +157,10 @@ static void draw_beta(hb_gibbs_state *g) {
   }
   if (hb_mvn_precision_draw(P, b, p, g->beta, NULL) != 0)
     Rf_error("hbmmm: the conditional precision of the fixed effects is not positive definite");
-  for (R_xlen_t i = 0; i < g->n; i++) {
-    double xb = 0.0;
-    for (int j = 0; j < p; j++) xb += g->Xcol[j][i] * g->beta[j];
-    g->r[i] = g->ystar[i] - xb;
+  for (R_xlen_t i0 = 0; i0 < g->n; i0 += HB_BLOCK) {
+    R_xlen_t len = g->n - i0 < HB_BLOCK ? g->n - i0 : HB_BLOCK;
+    memcpy(g->r + i0, g->ystar + i0, sizeof(double) * len);
+    for (int j = 0; j < p; j++) hb_axpy(-g->beta[j], g->Xcol[j] + i0, g->r + i0, len);
   }
 }
 
@@ -197,6 +198,10 @@ static void update_horseshoe(hb_gibbs_state *g) {
   g->hs_xi = hb_inv_gamma_draw(1.0, 1.0 + 1.0 / g->hs_tau2);
 }
 
+static void update_prec(hb_gibbs_state *g) {
+  for (R_xlen_t i = 0; i < g->n; i++) g->prec[i] = g->w[i] * g->inv_sig2[g->sg[i]];
+}
+
 static void update_sigma(hb_gibbs_state *g) {
   double *ss = g->work, *cnt = ss + g->S;
   memset(ss, 0, sizeof(double) * 2 * g->S);
@@ -206,6 +211,7 @@ static void update_sigma(hb_gibbs_state *g) {
   }
   for (int s = 0; s < g->S; s++)
     g->inv_sig2[s] = 1.0 / hb_inv_gamma_draw(g->sig_a + 0.5 * cnt[s], g->sig_b + 0.5 * ss[s]);
+  update_prec(g);
 }
 
 /* ---- draws ---------------------------------------------------------------- */
@@ -396,7 +402,6 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
     t->start = (R_xlen_t *) R_alloc((size_t) t->G + 1, sizeof(R_xlen_t));
     t->ord = (R_xlen_t *) R_alloc((size_t) n, sizeof(R_xlen_t));
     hb_group_index(t->g, n, t->G, 0, t->start, t->ord);
-    t->Zcol = design_columns(t->Zs, t->zc, q, n);
   }
 
   /* control */
@@ -413,8 +418,15 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   if (TYPEOF(keep) != VECSXP || LENGTH(keep) != g->K) hb_input_error("model$keep", "must be a list with one element per term");
   const int *online = int_elt(model, "online", g->K, 0, 1);
 
-  /* state and scratch */
+  /* state and scratch; a group-level column equal to a fixed column shares
+   * its storage (no second copy of a media column to keep current) */
   g->Xcol = design_columns(g->Xs, g->xc, p, n);
+  for (int k = 0; k < g->K; k++) {
+    hb_term *t = g->t + k;
+    t->Zcol = design_columns(t->Zs, t->zc, t->q, n);
+    for (int j = 0; j < t->q; j++)
+      if (t->xmap[j] >= 0) t->Zcol[j] = g->Xcol[t->xmap[j]];
+  }
   g->beta = (double *) R_alloc((size_t) p, sizeof(double));
   memset(g->beta, 0, sizeof(double) * p);
   g->inv_sig2 = (double *) R_alloc((size_t) g->S, sizeof(double));
@@ -426,6 +438,8 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   g->media = (double *) R_alloc((size_t) (n * C + 1), sizeof(double));
   g->r = (double *) R_alloc((size_t) n, sizeof(double));
   g->ystar = (double *) R_alloc((size_t) n, sizeof(double));
+  g->prec = (double *) R_alloc((size_t) n, sizeof(double));
+  g->blk = (double *) R_alloc((size_t) ((p > qmax ? p : qmax) + 8) * HB_BLOCK, sizeof(double));
   g->fx_A = (double *) R_alloc((size_t) 2 * p * p, sizeof(double));
   g->fx_c = (double *) R_alloc((size_t) 2 * p, sizeof(double));
   g->coef = (double *) R_alloc((size_t) n, sizeof(double));
@@ -444,6 +458,7 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
     hb_channel_init_mh(g->ch + c);
   }
   memcpy(g->r, g->y, sizeof(double) * n); /* beta = 0, u = 0 */
+  update_prec(g);
 
   /* outputs */
   int nsave = (iter - warmup + thin - 1) / thin, m = npop(g), nkeep_cells = 0;

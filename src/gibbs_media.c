@@ -174,36 +174,41 @@ int hb_channel_mh(hb_gibbs_state *g, int c, int iter, int adapt) {
     hb_channel_zcoef(g, c, zcoef);
     /* group-level effects on this channel move with the scale of its
      * column, so a proposal that shrinks the column keeps their fit */
-    double ss_old = 0.0, ss_new = 0.0;
-    for (R_xlen_t i = 0; i < n; i++) {
-      ss_old += mold[i] * mold[i];
-      ss_new += mnew[i] * mnew[i];
-    }
+    double ss_old = hb_dot(mold, mold, n), ss_new = hb_dot(mnew, mnew, n);
     double rho = ss_new > 0.0 && ss_old > 0.0 ? sqrt(ss_old / ss_new) : 1.0;
     double lp_u = hb_channel_effects_logratio(g, c, rho);
+    /* proposed X' Pi X (only the channel's columns change) and X' Pi ystar */
     double *A1 = g->fx_A + p * p, *c1 = g->fx_c + p, yy1 = 0.0;
     memcpy(A1, g->fx_A, sizeof(double) * p * p);
     memset(c1, 0, sizeof(double) * p);
-    int J[64], nJ = 0;
-    for (int j = 0; j < p && nJ < 64; j++)
+    int J[HB_MAX_Q], nJ = 0;
+    for (int j = 0; j < p && nJ < HB_MAX_Q; j++)
       if (g->xc[j] == c) {
-        J[nJ++] = j;
+        J[nJ] = j;
         for (int l = 0; l < p; l++) A1[j + l * p] = 0.0;
+        nJ++;
       }
-    double xrow[HB_MAX_P];
-    for (R_xlen_t i = 0; i < n; i++) {
-      double ys = g->ystar[i] - zcoef[i] * (rho * mnew[i] - mold[i]);
-      double prec = g->w[i] * g->inv_sig2[g->sg[i]];
-      g->mh_ystar[i] = ys;
-      yy1 += prec * ys * ys;
-      for (int l = 0; l < p; l++) {
-        double xl = g->xc[l] == c ? g->Xs[l * n + i] * mnew[i] : g->Xcol[l][i];
-        xrow[l] = xl;
-        c1[l] += prec * xl * ys;
-      }
+    double *pys = g->blk, *px = pys + HB_BLOCK, *xnew = px + HB_BLOCK; /* xnew: nJ x HB_BLOCK */
+    const double *xl[HB_MAX_P];
+    for (R_xlen_t i0 = 0; i0 < n; i0 += HB_BLOCK) {
+      R_xlen_t len = n - i0 < HB_BLOCK ? n - i0 : HB_BLOCK;
+      const double *mn = mnew + i0, *mo = mold + i0, *zc = zcoef + i0, *pr = g->prec + i0,
+                   *ys0 = g->ystar + i0;
+      double *ys = g->mh_ystar + i0;
+#pragma omp simd
+      for (R_xlen_t i = 0; i < len; i++) ys[i] = ys0[i] - zc[i] * (rho * mn[i] - mo[i]);
+      hb_vmul(pr, ys, pys, len);
+      yy1 += hb_dot(pys, ys, len);
+      for (int l = 0; l < p; l++) xl[l] = g->Xcol[l] + i0;
       for (int a = 0; a < nJ; a++) {
-        double px = prec * xrow[J[a]];
-        for (int l = 0; l < p; l++) A1[J[a] + l * p] += px * xrow[l];
+        double *xa = xnew + (R_xlen_t) a * HB_BLOCK;
+        hb_vmul(g->Xs + (R_xlen_t) J[a] * n + i0, mn, xa, len);
+        xl[J[a]] = xa;
+      }
+      for (int l = 0; l < p; l++) c1[l] += hb_dot(xl[l], pys, len);
+      for (int a = 0; a < nJ; a++) {
+        hb_vmul(pr, xl[J[a]], px, len);
+        for (int l = 0; l < p; l++) A1[J[a] + l * p] += hb_dot(px, xl[l], len);
       }
     }
     for (int a = 0; a < nJ; a++)
@@ -235,36 +240,39 @@ int hb_channel_mh(hb_gibbs_state *g, int c, int iter, int adapt) {
  * (number of scaled effects) x log rho. */
 double hb_channel_effects_logratio(const hb_gibbs_state *g, int c, double rho) {
   if (rho == 1.0) return 0.0;
-  double lr = 0.0, *e0 = g->work, *e1 = e0 + HB_MAX_Q;
+  double lr = 0.0;
   for (int k = 0; k < g->K; k++) {
     const hb_term *t = g->t + k;
     const int q = t->q;
-    int nj = 0;
-    for (int j = 0; j < q; j++) nj += t->zc[j] == c;
+    int J[HB_MAX_Q], nj = 0;
+    for (int j = 0; j < q; j++)
+      if (t->zc[j] == c) J[nj++] = j;
     if (!nj) continue;
     lr += (double) nj * t->G * log(rho);
+    /* e1 = e0 + d with d = (rho - 1) u on the channel's columns only, so
+     * e1'Qe1 - e0'Qe0 = 2 d'Q e0 + d'Q d costs O(nj q) per level */
     for (int lv = 0; lv < t->G; lv++) {
       const double *u = t->u + (R_xlen_t) q * lv;
+      double e0[HB_MAX_Q];
       for (int j = 0; j < q; j++) {
         double mu = 0.0;
         if (t->type == 2)
           for (int h = 0; h < t->nf; h++) mu += t->Lambda[j + h * q] * t->f[h + (R_xlen_t) t->nf * lv];
         e0[j] = u[j] - mu;
-        e1[j] = (t->zc[j] == c ? rho * u[j] : u[j]) - mu;
       }
-      double q0 = 0.0, q1 = 0.0;
-      for (int j = 0; j < q; j++) {
+      double cross = 0.0, dqd = 0.0;
+      for (int a = 0; a < nj; a++) {
+        double da = (rho - 1.0) * u[J[a]];
         if (t->type == 2) {
-          q0 += e0[j] * e0[j] / t->psi[j];
-          q1 += e1[j] * e1[j] / t->psi[j];
+          cross += da * e0[J[a]] / t->psi[J[a]];
+          dqd += da * da / t->psi[J[a]];
           continue;
         }
-        for (int l = 0; l < q; l++) {
-          q0 += e0[j] * t->Sinv[j + l * q] * e0[l];
-          q1 += e1[j] * t->Sinv[j + l * q] * e1[l];
-        }
+        const double *Qa = t->Sinv + (R_xlen_t) J[a] * q; /* symmetric: row = column */
+        cross += da * hb_dot(Qa, e0, q);
+        for (int b2 = 0; b2 < nj; b2++) dqd += da * Qa[J[b2]] * (rho - 1.0) * u[J[b2]];
       }
-      lr -= 0.5 * (q1 - q0);
+      lr -= 0.5 * (2.0 * cross + dqd);
     }
   }
   return lr;

@@ -28,32 +28,63 @@ void hb_term_level_draw(const hb_term *t, int k, double *P, double *b, double *u
 }
 
 /* u_k | rest for every level k, from the rows of the level: the term's
- * current effects are added back into the residual, then subtracted again. */
+ * current effects are added back into the residual, then subtracted again.
+ * Levels stored as one run of rows work in place; others are gathered in
+ * blocks. */
 void hb_term_update_effects(hb_gibbs_state *g, hb_term *t) {
   const int q = t->q;
   double *P = g->work, *b = P + q * q; /* P: lower triangle */
+  double *pr = g->blk, *px = pr + HB_BLOCK, *rb = px + HB_BLOCK, *wb = rb + HB_BLOCK,
+         *zb = wb + HB_BLOCK; /* zb: q x HB_BLOCK */
+  const double *z[HB_MAX_Q];
   for (int k = 0; k < t->G; k++) {
     double *uk = t->u + (R_xlen_t) q * k;
+    R_xlen_t s0 = t->start[k], s1 = t->start[k + 1];
+    int run = s1 > s0 && t->ord[s1 - 1] - t->ord[s0] == s1 - 1 - s0;
     memset(P, 0, sizeof(double) * q * q);
     memset(b, 0, sizeof(double) * q);
-    for (R_xlen_t s = t->start[k]; s < t->start[k + 1]; s++) {
-      R_xlen_t i = t->ord[s];
-      double prec = g->w[i] * g->inv_sig2[g->sg[i]], zu = 0.0;
-      for (int j = 0; j < q; j++) zu += t->Zcol[j][i] * uk[j];
-      double ri = g->r[i] + zu;
-      g->r[i] = ri;
-      for (int j = 0; j < q; j++) {
-        double pz = prec * t->Zcol[j][i];
-        b[j] += pz * ri;
-        for (int l = j; l < q; l++) P[l + j * q] += pz * t->Zcol[l][i];
+    for (R_xlen_t s = s0; s < s1; s += HB_BLOCK) {
+      R_xlen_t len = s1 - s < HB_BLOCK ? s1 - s : HB_BLOCK;
+      double *rr;
+      const double *ww;
+      if (run) {
+        R_xlen_t i0 = t->ord[s];
+        for (int j = 0; j < q; j++) z[j] = t->Zcol[j] + i0;
+        rr = g->r + i0;
+        ww = g->prec + i0;
+      } else {
+        for (int j = 0; j < q; j++) {
+          double *zj = zb + (R_xlen_t) j * HB_BLOCK;
+          for (R_xlen_t i = 0; i < len; i++) zj[i] = t->Zcol[j][t->ord[s + i]];
+          z[j] = zj;
+        }
+        for (R_xlen_t i = 0; i < len; i++) {
+          rb[i] = g->r[t->ord[s + i]];
+          wb[i] = g->prec[t->ord[s + i]];
+        }
+        rr = rb;
+        ww = wb;
       }
+      for (int j = 0; j < q; j++) hb_axpy(uk[j], z[j], rr, len);
+      hb_vmul(ww, rr, pr, len);
+      hb_crossprod_acc(z, q, ww, pr, len, P, b, px);
+      if (!run)
+        for (R_xlen_t i = 0; i < len; i++) g->r[t->ord[s + i]] = rb[i];
     }
     hb_term_level_draw(t, k, P, b, uk);
-    for (R_xlen_t s = t->start[k]; s < t->start[k + 1]; s++) {
-      R_xlen_t i = t->ord[s];
-      double zu = 0.0;
-      for (int j = 0; j < q; j++) zu += t->Zcol[j][i] * uk[j];
-      g->r[i] -= zu;
+    for (R_xlen_t s = s0; s < s1; s += HB_BLOCK) {
+      R_xlen_t len = s1 - s < HB_BLOCK ? s1 - s : HB_BLOCK;
+      if (run) {
+        R_xlen_t i0 = t->ord[s];
+        for (int j = 0; j < q; j++) hb_axpy(-uk[j], t->Zcol[j] + i0, g->r + i0, len);
+        continue;
+      }
+      for (R_xlen_t i = 0; i < len; i++) {
+        R_xlen_t row = t->ord[s + i];
+        double zu = 0.0;
+        for (int j = 0; j < q; j++) zu += t->Zcol[j][row] * uk[j];
+        g->r[row] -= zu;
+      }
     }
   }
 }

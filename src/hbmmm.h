@@ -59,6 +59,16 @@ int hb_geometric_recursion(const double *x, R_xlen_t n, double decay,
 int hb_saturation(int type, const double *par, const double *x, R_xlen_t n,
                   double *out, double **dout);
 
+/* ---- vector kernels (vec.c) ------------------------------------------ */
+#define HB_BLOCK 512           /* rows per block in the samplers' row loops */
+#define HB_MAX_Q 100           /* terms varying by one grouping factor */
+double hb_dot(const double *a, const double *b, R_xlen_t n);
+void hb_axpy(double alpha, const double *x, double *y, R_xlen_t n);
+void hb_vmul(const double *a, const double *b, double *out, R_xlen_t n);
+void hb_crossprod_acc(const double *const *z, int q, const double *w, const double *wr,
+                      R_xlen_t n, double *P, double *b, double *px);
+
+
 /* ---- grouping (groups.c) ---------------------------------------------- */
 int hb_group_index(const int *g, R_xlen_t n, int G, int base, R_xlen_t *start,
                    R_xlen_t *ord);
@@ -69,7 +79,6 @@ int hb_group_index(const int *g, R_xlen_t n, int G, int base, R_xlen_t *start,
 #define HB_LINK_SCALED_LOGIT 2 /* (0, upper) */
 #define HB_MAX_TPAR 4          /* transform slots per channel: 2 adstock, 2 saturation */
 #define HB_MAX_P 1000          /* fixed effects */
-#define HB_MAX_Q 100           /* terms varying by one grouping factor */
 
 typedef struct {
   int ad_type, sat_type, max_lag, normalize; /* max_lag NA_INTEGER: infinite memory */
@@ -135,6 +144,8 @@ typedef struct {
   double *media;               /* n x C transformed at the current parameters */
   R_xlen_t *pstart;            /* panel k: rows pstart[k] .. pstart[k+1] */
   double *r;                   /* residual y - fitted */
+  double *prec;                /* w_i / sigma^2 of row i */
+  double *blk;                 /* row-block scratch, (HB_MAX_Q + 8) x HB_BLOCK */
   double *ystar, *mh_ystar;    /* y - Z u (current, proposed) */
   double *fx_A, *fx_c, fx_yy;  /* X' Pi X (p x p, then scratch), X' Pi ystar, ystar' Pi ystar */
   double *coef, *scratch_m, *wbuf;

@@ -1,0 +1,35 @@
+/* Vector kernels for the samplers' row loops. The `omp simd` pragmas let the
+ * compiler vectorize the reductions (OpenMP's SIMD directives only; no
+ * threads), which plain -O2 does not do for floating-point sums. */
+#include "hbmmm.h"
+
+double hb_dot(const double *a, const double *b, R_xlen_t n) {
+  double s = 0.0;
+#pragma omp simd reduction(+:s)
+  for (R_xlen_t i = 0; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+/* y += alpha x */
+void hb_axpy(double alpha, const double *x, double *y, R_xlen_t n) {
+#pragma omp simd
+  for (R_xlen_t i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+
+/* out = a * b, elementwise */
+void hb_vmul(const double *a, const double *b, double *out, R_xlen_t n) {
+#pragma omp simd
+  for (R_xlen_t i = 0; i < n; i++) out[i] = a[i] * b[i];
+}
+
+/* Weighted cross-products of q columns over n rows: P (q x q, lower
+ * triangle) += sum_i w_i z_ij z_il and b += sum_i z_ij wr_i, where the
+ * caller passes wr_i = w_i r_i. px is scratch of length n. */
+void hb_crossprod_acc(const double *const *z, int q, const double *w, const double *wr,
+                      R_xlen_t n, double *P, double *b, double *px) {
+  for (int j = 0; j < q; j++) {
+    b[j] += hb_dot(z[j], wr, n);
+    hb_vmul(w, z[j], px, n);
+    for (int l = j; l < q; l++) P[l + j * q] += hb_dot(px, z[l], n);
+  }
+}

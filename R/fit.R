@@ -188,7 +188,7 @@ gibbs_model <- function(spec) {
   b_par <- vapply(pr$b, function(d) d$par[c("mean", "sd")], numeric(2))
   hs <- if (spec$horseshoe) !is.na(X$channel) else rep(FALSE, p)
   hs_scale <- rep(1, p)
-  if (spec$horseshoe) hs_scale[hs] <- pr$b_auto[hs] * pr$horseshoe$par[["scale_global"]]
+  if (spec$horseshoe) hs_scale[hs] <- pr$horseshoe$par[["scale_global"]] / pr$x_sd[hs]
   S <- max(1L, length(spec$sigma_group$levels))
   cells <- design_cells(spec, p)
   list(cell = cells$cell, ncell = cells$ncell, y = as.double(spec$y), w = spec$weights, S = S, sg = spec$sigma_group$codes - 1L,

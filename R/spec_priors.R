@@ -24,7 +24,9 @@ resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors) 
 
   hs <- NULL
   if (use_hs) {
-    hs <- prior_for(prior, "horseshoe", "horseshoe", horseshoe())
+    # beta_j ~ N(0, (scale_global / sd(x_j) lambda_j tau)^2): the scale is on
+    # the standardized coefficient, in units of y; the default unit is sd(y)
+    hs <- prior_for(prior, "horseshoe", "horseshoe", horseshoe(scale_global = sy))
     if (hs$par[["df"]] != 1) {
       abort_input("prior", "the Gibbs sampler's horseshoe uses df = 1 (half-Cauchy local scales)")
     }
@@ -38,11 +40,17 @@ resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors) 
     sz <- ifelse(t$Z$names == "(Intercept)", sy, sy / apply(Zm, 2, stats::sd))
     sz[!is.finite(sz)] <- sy
     if (g %in% names(factors)) {
-      return(list(type = "factor", scale = sz, nf = factors[[g]],
-                  loadings = prior_for(prior, "loadings", g, normal(0, 1)),
-                  psi = prior_for(prior, "psi", g, inv_gamma(2, 0.5))))
+      # loadings and uniquenesses are per unit of each term's predictor
+      # (1 / sd(z_j); 1 for the intercept), in units of y: the design sets
+      # the relative scales, the priors (data-based only by default) the unit
+      zs <- ifelse(t$Z$names == "(Intercept)", 1, 1 / apply(Zm, 2, stats::sd))
+      zs[!is.finite(zs)] <- 1
+      return(list(type = "factor", scale = zs, nf = factors[[g]],
+                  loadings = prior_for(prior, "loadings", g, normal(0, sy / 2)),
+                  psi = prior_for(prior, "psi", g, inv_gamma(2, sy^2 / 4))))
     }
-    if (t$correlated) {
+    uncorrelated_ok <- function(d) d$family %in% c("inv_gamma", "scaled_inv_chisq")
+    if (t$correlated && !(q == 1L && uncorrelated_ok(prior_for(prior, "cov", g, inv_wishart(3, 1))))) {
       d <- prior_for(prior, "cov", g, inv_wishart(q + 2, diag(sz^2, q)))
       if (d$family != "inv_wishart") {
         abort_input("prior", sprintf("the covariance of `%s` (correlated terms) needs inv_wishart(); found %s",
@@ -74,5 +82,5 @@ resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors) 
   if (!sigma$family %in% c("inv_gamma", "scaled_inv_chisq")) {
     abort_input("prior", sprintf("sigma needs inv_gamma() or scaled_inv_chisq() (on the variance); found %s", format(sigma)))
   }
-  list(b = b, b_auto = auto, horseshoe = hs, cov = cov, sigma = sigma)
+  list(b = b, b_auto = auto, x_sd = sdx, horseshoe = hs, cov = cov, sigma = sigma)
 }

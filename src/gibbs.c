@@ -392,6 +392,9 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
       check_positive(t->load_sd, q, "model$terms$load_sd");
       check_positive(t->psi_ig, 2 * q, "model$terms$psi_ig");
       t->Lambda = (double *) R_alloc((size_t) q * t->nf, sizeof(double));
+      /* loadings start at zero: the first sweep draws scores from N(0, I)
+       * and loadings by regressing the effects on them */
+      memset(t->Lambda, 0, sizeof(double) * q * t->nf);
       t->psi = (double *) R_alloc((size_t) q, sizeof(double));
       t->f = (double *) R_alloc((size_t) t->nf * t->G, sizeof(double));
       memset(t->f, 0, sizeof(double) * t->nf * t->G);

@@ -53,3 +53,103 @@ sbc_run <- function(R, ndraws = 39, bins = 8, first_seed = 1, ...) {
   })
   list(ranks = ranks, p_value = p, mean_rank = colMeans(ranks) / ndraws)
 }
+
+# ---- further model features, each with its own prior and generator --------
+# Each returns list(truth, fit): the truth named like the draws.
+
+# Horseshoe on four media coefficients (transforms fixed, so the design is
+# static and the sampler takes its cell-statistics path), per-market
+# residual sd, and observation weights.
+sbc_draw_horseshoe <- function(n_markets = 5, n_weeks = 24) {
+  ch <- paste0("m", 1:4)
+  tau <- abs(stats::rcauchy(1))
+  lam <- abs(stats::rcauchy(4))
+  sig2 <- 6 * 0.5^2 / stats::rchisq(n_markets, 6)
+  n <- n_markets * n_weeks
+  d <- data.frame(market = rep(sprintf("k%d", seq_len(n_markets)), each = n_weeks),
+                  w = stats::runif(n, 0.5, 2))
+  for (j in 1:4) d[[ch[j]]] <- stats::rexp(n)
+  # horseshoe on the standardized coefficients: beta_j sd(x_j) ~ N(0, (lambda_j tau)^2)
+  b <- stats::rnorm(4, 0, lam * tau) / vapply(ch, function(v) stats::sd(d[[v]]), 1)
+  b0 <- stats::rnorm(1, 0, 2)
+  mi <- rep(seq_len(n_markets), each = n_weeks)
+  X <- as.matrix(d[ch])
+  d$y <- b0 + X %*% b + stats::rnorm(n, 0, sqrt(sig2[mi] / d$w))
+  truth <- c(b_Intercept = b0, stats::setNames(b, paste0("b_", ch)), hs_tau = tau,
+             stats::setNames(sqrt(sig2), sprintf("sigma[k%d]", seq_len(n_markets))))
+  list(truth = truth, args = list(formula = y ~ m1 + m2 + m3 + m4, data = d, media = ch,
+       adstock = "none", saturation = "none", horseshoe = TRUE, sigma_by = "market", weights = "w",
+       prior = hbmmm::hbmmm_prior(Intercept = hbmmm::normal(0, 2), sigma = hbmmm::scaled_inv_chisq(6, 0.5),
+                                  horseshoe = hbmmm::horseshoe(scale_global = 1))))
+}
+
+# Factor-analytic covariance of three varying terms with one factor.
+sbc_draw_factor <- function(n_markets = 12, n_weeks = 15) {
+  q <- 3
+  n <- n_markets * n_weeks
+  d <- data.frame(market = rep(sprintf("k%02d", seq_len(n_markets)), each = n_weeks),
+                  x1 = stats::rnorm(n), x2 = stats::rnorm(n))
+  # loadings normal(0, 1) and uniquenesses inv_gamma(3, 1), per unit of each
+  # term's predictor (scale 1 / sd(x); 1 for the intercept)
+  zs <- c(1, 1 / stats::sd(d$x1), 1 / stats::sd(d$x2))
+  lam <- stats::rnorm(q, 0, zs)
+  psi <- zs^2 / stats::rgamma(q, 3, 1)
+  S <- tcrossprod(lam) + diag(psi)
+  u <- matrix(stats::rnorm(n_markets * q), n_markets) %*% chol(S)
+  mi <- rep(seq_len(n_markets), each = n_weeks)
+  b <- stats::rnorm(3)
+  sig <- sqrt(6 * 0.5^2 / stats::rchisq(1, 6))
+  d$y <- b[1] + u[mi, 1] + (b[2] + u[mi, 2]) * d$x1 + (b[3] + u[mi, 3]) * d$x2 + stats::rnorm(n, 0, sig)
+  tn <- c("Intercept", "x1", "x2")
+  pr <- utils::combn(3, 2)
+  truth <- c(b_Intercept = b[1], b_x1 = b[2], b_x2 = b[3],
+             stats::setNames(sqrt(diag(S)), paste0("sd_market__", tn)),
+             stats::setNames(stats::cov2cor(S)[t(pr)], paste0("cor_market__", tn[pr[1, ]], "__", tn[pr[2, ]])),
+             sigma = sig)
+  list(truth = truth, args = list(formula = y ~ x1 + x2 + (1 + x1 + x2 | market), data = d,
+       factors = c(market = 1L),
+       prior = hbmmm::hbmmm_prior(Intercept = hbmmm::normal(0, 1), b = hbmmm::normal(0, 1),
+                                  sigma = hbmmm::scaled_inv_chisq(6, 0.5),
+                                  loadings = hbmmm::normal(0, 1), psi = hbmmm::inv_gamma(3, 1))))
+}
+
+# Uncorrelated (||) intercept and slope at two nested levels.
+sbc_draw_nested <- function(n_markets = 6, n_stores = 3, n_weeks = 10) {
+  sd_m <- sqrt(1 / stats::rgamma(2, 3, 0.5))
+  sd_s <- sqrt(1 / stats::rgamma(1, 3, 0.5))
+  n <- n_markets * n_stores * n_weeks
+  d <- data.frame(market = rep(sprintf("k%d", seq_len(n_markets)), each = n_stores * n_weeks),
+                  store = rep(rep(sprintf("s%d", seq_len(n_stores)), each = n_weeks), n_markets),
+                  x = stats::rnorm(n))
+  mi <- rep(seq_len(n_markets), each = n_stores * n_weeks)
+  si <- rep(seq_len(n_markets * n_stores), each = n_weeks)
+  um <- cbind(stats::rnorm(n_markets, 0, sd_m[1]), stats::rnorm(n_markets, 0, sd_m[2]))
+  us <- stats::rnorm(n_markets * n_stores, 0, sd_s)
+  b <- stats::rnorm(2)
+  sig <- sqrt(6 * 0.5^2 / stats::rchisq(1, 6))
+  d$y <- b[1] + um[mi, 1] + us[si] + (b[2] + um[mi, 2]) * d$x + stats::rnorm(n, 0, sig)
+  truth <- c(b_Intercept = b[1], b_x = b[2], sd_market__Intercept = sd_m[1], sd_market__x = sd_m[2],
+             "sd_market:store__Intercept" = sd_s, sigma = sig)
+  list(truth = truth, args = list(formula = y ~ x + (1 + x || market) + (1 | market:store), data = d,
+       prior = hbmmm::hbmmm_prior(Intercept = hbmmm::normal(0, 1), b = hbmmm::normal(0, 1),
+                                  cov = hbmmm::inv_gamma(3, 0.5), sigma = hbmmm::scaled_inv_chisq(6, 0.5))))
+}
+
+# Ranks for any of the drawers above.
+sbc_feature_ranks <- function(drawer, R, ndraws = 39, thin = 10, warmup = 300, first_seed = 1) {
+  ranks <- lapply(first_seed + seq_len(R) - 1L, function(seed) {
+    set.seed(seed)
+    sim <- drawer()
+    fit <- do.call(hbmmm::hbmmm, c(sim$args, list(chains = 1, iter = warmup + ndraws * thin, warmup = warmup,
+                                                 thin = thin, seed = seed, refresh = 0)))
+    dr <- fit$draws[, 1, names(sim$truth), drop = FALSE]
+    vapply(names(sim$truth), function(v) sum(dr[, 1, v] < sim$truth[[v]]), numeric(1))
+  })
+  ranks <- do.call(rbind, ranks)
+  bins <- 8
+  p <- apply(ranks, 2, function(r) {
+    counts <- tabulate(cut(r, breaks = seq(-0.5, ndraws + 0.5, length.out = bins + 1), labels = FALSE), bins)
+    stats::chisq.test(counts, p = rep(1 / bins, bins))$p.value
+  })
+  list(ranks = ranks, p_value = p, mean_rank = colMeans(ranks) / ndraws)
+}

@@ -21,6 +21,11 @@ hb_raise_from_c <- function(arg, message) {
   abort_input(arg, message)
 }
 
+hb_sampler_error_from_c <- function(arg, message) {
+  abort(paste0(message, "; check the scale of the data and the priors (extreme values can make the ",
+               "sampler's linear algebra fail)"), class = "hbmmm_sampler_error")
+}
+
 # Short printable description of a value for error messages.
 describe_value <- function(x) {
   if (is.null(x)) return("NULL")

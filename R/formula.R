@@ -13,6 +13,13 @@ parse_formula <- function(formula) {
                                    describe_value(formula)))
   }
   rhs <- formula[[3L]]
+  if ("." %in% all.vars(rhs)) {
+    abort_input("formula", "`.` (all other columns) cannot be used: name the media, controls and grouping terms explicitly")
+  }
+  if (any(grepl("^offset\\(", attr(stats::terms(formula, allowDotAsName = TRUE), "variables") |>
+                  vapply(deparse1, "") |> utils::tail(-1L)))) {
+    abort_input("formula", "offset() terms cannot be used; subtract the offset from the response instead")
+  }
   bars <- find_bars(rhs)
   fixed_rhs <- drop_bars(rhs)
   if (is.null(fixed_rhs)) fixed_rhs <- 1
@@ -23,26 +30,41 @@ parse_formula <- function(formula) {
 
 is_bar <- function(x) is.call(x) && (identical(x[[1L]], as.name("|")) || identical(x[[1L]], as.name("||")))
 
+# Bars are terms added to the formula: inside `+`, `-` (e.g. `(1 | g) - 1`)
+# and parentheses. A bar under any other operator (`(1 | g) * x`) is an error.
 find_bars <- function(x) {
   if (!is.call(x)) return(list())
   if (is_bar(x)) return(list(x))
-  if (identical(x[[1L]], as.name("(")) || identical(x[[1L]], as.name("+"))) {
-    return(do.call(c, lapply(as.list(x)[-1L], find_bars)))
+  op <- as.character(x[[1L]])
+  if (op %in% c("(", "+", "-")) return(do.call(c, lapply(as.list(x)[-1L], find_bars)))
+  if (length(find_bars_anywhere(x))) {
+    abort_input("formula", sprintf("random-effect bars must be added as terms, e.g. `y ~ x + (1 | g)`; found one inside `%s`",
+                                   paste(deparse(x), collapse = "")))
   }
   list()
+}
+
+find_bars_anywhere <- function(x) {
+  if (!is.call(x)) return(list())
+  if (is_bar(x)) return(list(x))
+  do.call(c, lapply(as.list(x)[-1L], find_bars_anywhere))
 }
 
 # The right-hand side without its bars (NULL when nothing is left).
 drop_bars <- function(x) {
   if (!is.call(x)) return(x)
   if (is_bar(x)) return(NULL)
-  if (identical(x[[1L]], as.name("(")) && is_bar(x[[2L]])) return(NULL)
-  if (identical(x[[1L]], as.name("+")) && length(x) == 3L) {
+  if (identical(x[[1L]], as.name("("))) {
+    inner <- drop_bars(x[[2L]])
+    return(if (is.null(inner)) NULL else if (identical(inner, x[[2L]])) x else inner)
+  }
+  op <- as.character(x[[1L]])
+  if (op %in% c("+", "-") && length(x) == 3L) {
     a <- drop_bars(x[[2L]])
     b <- drop_bars(x[[3L]])
-    if (is.null(a)) return(b)
     if (is.null(b)) return(a)
-    return(call("+", a, b))
+    if (is.null(a)) return(if (op == "-") call("-", b) else b)
+    return(call(op, a, b))
   }
   x
 }

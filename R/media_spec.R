@@ -47,9 +47,14 @@ build_transforms <- function(media, adstock, saturation, control, fixed, data, p
   if (!is.list(control) || length(setdiff(names(control), c("max_lag", "normalize")))) {
     abort_input("adstock_control", "must be a list with elements `max_lag` and/or `normalize`")
   }
+  if (!is.null(names(control$max_lag)) && length(setdiff(names(control$max_lag), media))) {
+    bad <- setdiff(names(control$max_lag), media)[1]
+    abort_input("adstock_control", sprintf("`max_lag` names channel `%s`, which is not in `media` (%s)%s", bad,
+                                           paste(media, collapse = ", "), suggest_name(bad, media)))
+  }
   max_lag <- lapply(media, function(ch) {
     v <- control$max_lag
-    if (!is.null(names(v))) v <- v[[ch]]
+    if (!is.null(names(v))) v <- if (ch %in% names(v)) v[[ch]] else NULL
     if (is.null(v)) v <- if (adstock[[ch]] == "geometric") NULL else 13L
     if (!is.null(v)) v <- check_count(v, "adstock_control$max_lag")
     if (is.null(v) && adstock[[ch]] %in% c("delayed", "weibull_cdf", "weibull_pdf")) {
@@ -119,6 +124,13 @@ clamp_to_range <- function(v, link, upper) {
 # Priors of transform parameters: user's, else data-based defaults.
 transform_priors <- function(tr, prior, data, panel_codes, media) {
   pars <- tr$pars
+  slots <- c("decay", "delay", "shape", "scale", "halfsat", "slope", "lambda", "k")
+  given <- slots[vapply(slots, function(s) !is.null(prior[[s]]), logical(1))]
+  unused <- setdiff(given, pars$param)
+  if (length(unused)) {
+    abort_input("prior", sprintf("gives a prior for `%s`, but no channel of this model has that transform parameter (parameters: %s)",
+                                 unused[1], if (nrow(pars)) paste(unique(pars$param), collapse = ", ") else "none"))
+  }
   for (slot in unique(pars$param)) check_prior_names(prior, slot, unique(pars$channel[pars$param == slot]))
   out <- list()
   # adstock first: the saturation defaults look at adstocked spend

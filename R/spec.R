@@ -55,7 +55,10 @@
 #' @param keep_ranef Grouping terms with at most this many group-level effects
 #'   (levels x terms) keep every draw; larger ones are summarized online (mean,
 #'   sd, 2.5% and 97.5% quantiles) so memory does not grow with the number of
-#'   individuals times draws.
+#'   individuals times draws. Means and sds are exact; the quantiles are
+#'   P-square estimates per chain, averaged over chains, typically within
+#'   0.1 posterior sd of the sample quantiles and less accurate (up to about
+#'   half an sd) for effects whose chains mix slowly.
 #' @param keep_levels Named list by grouping term of levels whose effects keep
 #'   every draw even when the term is summarized online.
 #' @return An object of class `hbmmm_spec`.
@@ -78,7 +81,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
   if (nrow(data) < 2L) abort_input("data", sprintf("must have at least 2 rows; found %d", nrow(data)))
   pf <- parse_formula(formula)
   media <- check_media_names(media, data)
-  if (!is.null(personalize)) pf$fixed <- add_personalization(pf$fixed, personalize, media)
+  if (!is.null(personalize)) pf$fixed <- add_personalization(pf$fixed, personalize, media, data)
   terms <- unlist(pf$bars, recursive = FALSE)
 
   # every column the model touches must exist, be complete and finite
@@ -109,18 +112,22 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
   # order rows by panel, then time, so that each series is one contiguous block
   panel <- resolve_panel(panel, time, data, terms)
   ord <- if (!is.null(time) || !is.null(panel)) {
-    keys <- c(if (!is.null(panel)) list(as.integer(factor(data[[panel]], levels = unique(data[[panel]])))),
+    pv <- if (!is.null(panel)) panel_values(data, panel)
+    keys <- c(if (!is.null(panel)) list(match(pv, unique(pv))),
               if (!is.null(time)) list(xtfrm(data[[time]])))
     do.call(order, c(keys, list(method = "radix")))
   } else seq_len(nrow(data))
   data <- data[ord, , drop = FALSE]
-  panel_codes <- if (is.null(panel)) rep(1L, nrow(data)) else match(data[[panel]], unique(data[[panel]]))
+  panel_codes <- if (is.null(panel)) rep(1L, nrow(data)) else {
+    pv <- panel_values(data, panel)
+    match(pv, unique(pv))
+  }
   if (!is.null(time)) {
-    key <- paste(panel_codes, data[[time]])
-    if (anyDuplicated(key)) {
-      abort_input("time", sprintf("`%s` repeats within %s (e.g. %s); give `panel` to name the series",
-                                  time, if (is.null(panel)) "the data" else sprintf("`%s`", panel),
-                                  key[anyDuplicated(key)]))
+    dup <- anyDuplicated(data.frame(panel_codes, data[[time]]))
+    if (dup) {
+      where <- if (is.null(panel)) "" else sprintf(" for %s = %s", panel_label(panel), format(panel_values(data, panel)[dup]))
+      abort_input("time", sprintf("`%s` = %s occurs more than once%s (row %d); every series needs one row per time point; give `panel` to name the series",
+                                  time, format(data[[time]][dup]), where, ord[dup]))
     }
   }
 
@@ -134,8 +141,15 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
     abort_input("formula", sprintf("the response `%s` is not finite in %d row(s), first at row %d",
                                    deparse(pf$response), length(bad), ord[bad[1]]))
   }
+  if (all(y == y[1])) {
+    abort_input("formula", sprintf("the response `%s` is constant (%s in every row); there is nothing to model",
+                                   deparse(pf$response), format(y[1])))
+  }
 
   X <- media_design(stats::delete.response(stats::terms(pf$fixed)), data, media)
+  if (!ncol(X$static)) {
+    abort_input("formula", "has no fixed effects; keep the intercept or add a predictor (group-level effects are deviations from fixed effects)")
+  }
   ranef <- lapply(terms, build_ranef_term, data = data, media = media)
   names(ranef) <- vapply(ranef, `[[`, "", "group")
   check_ranef_terms(ranef, nrow(data))
@@ -200,12 +214,13 @@ check_column_name <- function(x, data, arg) {
   }
 }
 
-# ", did you mean `x`?" for the closest name, or "".
+# "; did you mean `x`?" for the closest name, or "" when nothing is close
+# (at most one edit per three characters, and at least one).
 suggest_name <- function(x, choices) {
   if (!length(choices)) return("")
   d <- utils::adist(tolower(x), tolower(choices))[1, ]
   best <- which.min(d)
-  if (d[best] <= max(2, nchar(x) %/% 3)) sprintf("; did you mean `%s`?", choices[best]) else ""
+  if (d[best] <= max(1, nchar(x) %/% 3)) sprintf("; did you mean `%s`?", choices[best]) else ""
 }
 
 check_complete <- function(data, cols) {
@@ -220,31 +235,48 @@ check_complete <- function(data, cols) {
   }
 }
 
-add_personalization <- function(fixed, personalize, media) {
+add_personalization <- function(fixed, personalize, media, data) {
   if (!inherits(personalize, "formula") || length(personalize) != 2L) {
     abort_input("personalize", sprintf("must be a one-sided formula of consumer characteristics such as `~ age + income`; found %s",
                                        describe_value(personalize)))
   }
   if (!length(media)) abort_input("personalize", "needs `media`: it interacts each media channel with the characteristics")
+  miss <- setdiff(all.vars(personalize), names(data))
+  if (length(miss)) {
+    abort_input("personalize", sprintf("column `%s` is not in `data`%s", miss[1], suggest_name(miss[1], names(data))))
+  }
+  if (any(intersect(all.vars(personalize), media) %in% media)) {
+    abort_input("personalize", "lists consumer characteristics; media channels cannot be among them")
+  }
   used <- intersect(media, all.vars(fixed))
+  if (!length(used)) {
+    abort_input("personalize", "interacts the media channels of the fixed part with the characteristics, but no media channel is a fixed term of `formula`")
+  }
   w <- paste(deparse(personalize[[2L]]), collapse = "")
   add <- sprintf("(%s):(%s)", paste(used, collapse = " + "), w)
   stats::update(fixed, stats::as.formula(paste("~ . +", add)))
 }
 
-# The series along which adstock runs.
+# The series along which adstock runs: a column name, or (found
+# automatically) the columns of a nested grouping term such as market:store.
 resolve_panel <- function(panel, time, data, terms) {
   if (!is.null(panel) || is.null(time)) return(panel)
   if (!anyDuplicated(data[[time]])) return(NULL)
-  cand <- unique(unlist(lapply(terms, function(t) if (length(t$group_vars) == 1L) t$group_vars)))
-  ok <- vapply(cand, function(g) !anyDuplicated(paste(data[[g]], data[[time]])), logical(1))
+  cand <- unique(lapply(terms, `[[`, "group_vars"))
+  ok <- vapply(cand, function(g) !anyDuplicated(data.frame(panel_values(data, g), data[[time]])), logical(1))
   cand <- cand[ok]
   if (!length(cand)) {
     abort_input("panel", sprintf("`%s` repeats in the data and no grouping factor identifies the series; name the series column with `panel`",
                                  time))
   }
-  cand[which.min(vapply(cand, function(g) length(unique(data[[g]])), numeric(1)))]
+  cand[[which.min(vapply(cand, function(g) length(unique(panel_values(data, g))), numeric(1)))]]
 }
+
+panel_values <- function(data, panel) {
+  if (length(panel) == 1L) return(data[[panel]])
+  do.call(paste, c(lapply(panel, function(v) data[[v]]), sep = ":"))
+}
+panel_label <- function(panel) paste(panel, collapse = ":")
 
 build_ranef_term <- function(term, data, media) {
   f <- factor(do.call(paste, c(lapply(term$group_vars, function(v) data[[v]]), sep = ":")))
@@ -311,6 +343,7 @@ resolve_weights <- function(weights, data, ord) {
     }
     weights[ord]
   }
+  if (!is.numeric(w)) abort_input("weights", sprintf("must be numeric; found %s", class(w)[1]))
   bad <- !is.finite(w) | w <= 0
   if (any(bad)) {
     abort_input("weights", sprintf("must be positive and finite; found %d invalid value(s) (first: %s)",
@@ -352,6 +385,11 @@ resolve_keep <- function(keep_ranef, keep_levels, ranef) {
   keep_ranef <- check_count(keep_ranef, "keep_ranef", 0, .Machine$integer.max)
   if (!is.null(keep_levels) && (!is.list(keep_levels) || is.null(names(keep_levels)))) {
     abort_input("keep_levels", sprintf("must be a named list of levels by grouping term; found %s", describe_value(keep_levels)))
+  }
+  unknown <- setdiff(names(keep_levels), names(ranef))
+  if (length(unknown)) {
+    abort_input("keep_levels", sprintf("`%s` is not a grouping term of the formula (terms: %s)%s", unknown[1],
+                                       paste(names(ranef), collapse = ", "), suggest_name(unknown[1], names(ranef))))
   }
   lapply(stats::setNames(names(ranef), names(ranef)), function(g) {
     t <- ranef[[g]]

@@ -5,18 +5,36 @@
 #include <stdio.h>
 #include "hbmmm.h"
 
+/* Evaluate hbmmm:::<fn>(arg, msg) in the package namespace (it signals a
+ * classed condition and does not return). */
+static void raise_classed(const char *fn_name, const char *arg, const char *msg) {
+  SEXP ns = PROTECT(R_FindNamespace(Rf_mkString("hbmmm")));
+  SEXP fn = PROTECT(Rf_findFun(Rf_install(fn_name), ns));
+  SEXP call = PROTECT(Rf_lang3(fn, Rf_mkString(arg), Rf_mkString(msg)));
+  Rf_eval(call, ns);
+  UNPROTECT(3);
+}
+
 void hb_input_error(const char *arg, const char *fmt, ...) {
   char msg[1024];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  SEXP ns = PROTECT(R_FindNamespace(Rf_mkString("hbmmm")));
-  SEXP fn = PROTECT(Rf_findFun(Rf_install("hb_raise_from_c"), ns));
-  SEXP call = PROTECT(Rf_lang3(fn, Rf_mkString(arg), Rf_mkString(msg)));
-  Rf_eval(call, ns);
-  UNPROTECT(3);
+  raise_classed("hb_raise_from_c", arg, msg);
   Rf_error("Invalid `%s`: %s", arg, msg); /* not reached */
+}
+
+/* A numerical failure inside a sampler (for example a conditional precision
+ * that is not positive definite): class hbmmm_sampler_error. */
+void hb_sampler_error(const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  raise_classed("hb_sampler_error_from_c", "", msg);
+  Rf_error("%s", msg); /* not reached */
 }
 
 /* %g prints NA_real_ as "nan"; say what an R user typed instead */

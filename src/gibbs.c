@@ -12,51 +12,62 @@
 
 /* ---- reading the model list (built by gibbs_model() in R/fit.R) ---------- */
 
-static SEXP elt(SEXP list, const char *name) {
+/* Elements of the model and control lists, named in errors as
+ * `<where>$<name>` (where: "model", "control", "model$terms[[2]]"). */
+static SEXP elt(SEXP list, const char *where, const char *name) {
   SEXP names = Rf_getAttrib(list, R_NamesSymbol);
   if (TYPEOF(list) == VECSXP && TYPEOF(names) == STRSXP)
     for (R_xlen_t i = 0; i < XLENGTH(list); i++)
       if (strcmp(CHAR(STRING_ELT(names, i)), name) == 0) return VECTOR_ELT(list, i);
-  hb_input_error("model", "element `%s` is missing", name);
+  hb_input_error(where, "element `%s` is missing", name);
   return R_NilValue;
 }
 
-static const double *real_elt(SEXP list, const char *name, R_xlen_t len) {
-  SEXP x = elt(list, name);
-  char arg[64];
-  snprintf(arg, sizeof arg, "model$%s", name);
+static const double *real_elt(SEXP list, const char *where, const char *name, R_xlen_t len) {
+  SEXP x = elt(list, where, name);
+  char arg[96];
+  snprintf(arg, sizeof arg, "%s$%s", where, name);
   hb_check_vector(x, arg, REALSXP, len);
   return REAL(x);
 }
 
-static const int *int_elt(SEXP list, const char *name, R_xlen_t len, int lo, int hi) {
-  SEXP x = elt(list, name);
-  char arg[64];
-  snprintf(arg, sizeof arg, "model$%s", name);
+static const int *int_elt(SEXP list, const char *where, const char *name, R_xlen_t len, int lo, int hi) {
+  SEXP x = elt(list, where, name);
+  char arg[96];
+  snprintf(arg, sizeof arg, "%s$%s", where, name);
   hb_check_vector(x, arg, INTSXP, len);
   const int *v = INTEGER(x);
-  for (R_xlen_t i = 0; i < XLENGTH(x); i++)
-    if (v[i] == NA_INTEGER ? lo != NA_INTEGER : (v[i] < lo || v[i] > hi))
-      hb_input_error(arg, "values must lie in [%d, %d]; found %d at element %.0f", lo, hi, v[i],
-                     (double) i + 1);
+  for (R_xlen_t i = 0; i < XLENGTH(x); i++) {
+    if (v[i] == NA_INTEGER ? lo == NA_INTEGER : (v[i] >= lo && v[i] <= hi)) continue;
+    char num[32];
+    if (v[i] == NA_INTEGER) snprintf(num, sizeof num, "NA");
+    else snprintf(num, sizeof num, "%d", v[i]);
+    hb_input_error(arg, "values must lie in [%d, %d]; found %s at element %.0f", lo == NA_INTEGER ? -1 : lo,
+                   hi, num, (double) i + 1);
+  }
   return v;
 }
 
-static int int_scalar(SEXP list, const char *name, int lo, int hi) {
-  char arg[64];
-  snprintf(arg, sizeof arg, "model$%s", name);
-  return hb_scalar_int(elt(list, name), arg, lo, hi, 0);
+static int int_scalar(SEXP list, const char *where, const char *name, int lo, int hi) {
+  char arg[96];
+  snprintf(arg, sizeof arg, "%s$%s", where, name);
+  return hb_scalar_int(elt(list, where, name), arg, lo, hi, 0);
 }
 
 static void check_positive(const double *x, R_xlen_t len, const char *arg) {
+  char num[32];
   for (R_xlen_t i = 0; i < len; i++)
     if (!(x[i] > 0 && R_FINITE(x[i])))
-      hb_input_error(arg, "must be positive and finite; found %g at element %.0f", x[i], (double) i + 1);
+      hb_input_error(arg, "must be positive and finite; found %s at element %.0f",
+                     hb_fmt_num(x[i], num, sizeof num), (double) i + 1);
 }
 
 static void check_finite(const double *x, R_xlen_t len, const char *arg) {
+  char num[32];
   for (R_xlen_t i = 0; i < len; i++)
-    if (!R_FINITE(x[i])) hb_input_error(arg, "must be finite; found %g at element %.0f", x[i], (double) i + 1);
+    if (!R_FINITE(x[i]))
+      hb_input_error(arg, "must be finite; found %s at element %.0f", hb_fmt_num(x[i], num, sizeof num),
+                     (double) i + 1);
 }
 
 /* ---- materialized columns --------------------------------------------- */
@@ -156,7 +167,7 @@ static void draw_beta(hb_gibbs_state *g) {
     b[j] = g->fx_c[j] + d0m[j];
   }
   if (hb_mvn_precision_draw(P, b, p, g->beta, NULL) != 0)
-    Rf_error("hbmmm: the conditional precision of the fixed effects is not positive definite");
+    hb_sampler_error("the conditional precision of the fixed effects is not positive definite");
   for (R_xlen_t i0 = 0; i0 < g->n; i0 += HB_BLOCK) {
     R_xlen_t len = g->n - i0 < HB_BLOCK ? g->n - i0 : HB_BLOCK;
     memcpy(g->r + i0, g->ystar + i0, sizeof(double) * len);
@@ -255,57 +266,57 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   if (TYPEOF(control) != VECSXP) hb_input_error("control", "must be a list");
   hb_gibbs_state G0, *g = &G0;
   memset(g, 0, sizeof G0);
-  SEXP ys = elt(model, "y");
+  SEXP ys = elt(model, "model", "y");
   hb_check_vector(ys, "model$y", REALSXP, -1);
   R_xlen_t n = g->n = XLENGTH(ys);
   if (n < 2) hb_input_error("model$y", "needs at least 2 observations");
   g->y = REAL(ys);
   check_finite(g->y, n, "model$y");
-  g->w = real_elt(model, "w", n);
+  g->w = real_elt(model, "model", "w", n);
   check_positive(g->w, n, "model$w");
-  g->S = int_scalar(model, "S", 1, (int) (n < 1000000 ? n : 1000000));
-  g->sg = int_elt(model, "sg", n, 0, g->S - 1);
-  const double *sig_ig = real_elt(model, "sig_ig", 2);
+  g->S = int_scalar(model, "model", "S", 1, (int) (n < 1000000 ? n : 1000000));
+  g->sg = int_elt(model, "model", "sg", n, 0, g->S - 1);
+  const double *sig_ig = real_elt(model, "model", "sig_ig", 2);
   check_positive(sig_ig, 2, "model$sig_ig");
   g->sig_a = sig_ig[0];
   g->sig_b = sig_ig[1];
-  g->C = int_scalar(model, "C", 0, 1000);
-  g->p = int_scalar(model, "p", 1, HB_MAX_P);
+  g->C = int_scalar(model, "model", "C", 0, 1000);
+  g->p = int_scalar(model, "model", "p", 1, HB_MAX_P);
   const int p = g->p, C = g->C;
-  g->Xs = real_elt(model, "Xs", n * p);
+  g->Xs = real_elt(model, "model", "Xs", n * p);
   check_finite(g->Xs, n * p, "model$Xs");
-  g->xc = int_elt(model, "xc", p, -1, C - 1);
-  g->b_mean = real_elt(model, "b_mean", p);
+  g->xc = int_elt(model, "model", "xc", p, -1, C - 1);
+  g->b_mean = real_elt(model, "model", "b_mean", p);
   check_finite(g->b_mean, p, "model$b_mean");
-  g->b_sd = real_elt(model, "b_sd", p);
+  g->b_sd = real_elt(model, "model", "b_sd", p);
   check_positive(g->b_sd, p, "model$b_sd");
-  g->use_hs = int_scalar(model, "use_hs", 0, 1);
-  g->hs = int_elt(model, "hs", p, 0, 1);
-  g->hs_scale = real_elt(model, "hs_scale", p);
+  g->use_hs = int_scalar(model, "model", "use_hs", 0, 1);
+  g->hs = int_elt(model, "model", "hs", p, 0, 1);
+  g->hs_scale = real_elt(model, "model", "hs_scale", p);
   check_positive(g->hs_scale, p, "model$hs_scale");
 
   /* media channels */
-  g->npanel = int_scalar(model, "npanel", 1, (int) (n < 2000000000 ? n : 2000000000));
-  const int *pst = int_elt(model, "pstart", g->npanel + 1, 0, (int) n);
+  g->npanel = int_scalar(model, "model", "npanel", 1, (int) (n < 2000000000 ? n : 2000000000));
+  const int *pst = int_elt(model, "model", "pstart", g->npanel + 1, 0, (int) n);
   g->pstart = (R_xlen_t *) R_alloc((size_t) g->npanel + 1, sizeof(R_xlen_t));
   for (int k = 0; k <= g->npanel; k++) {
     g->pstart[k] = pst[k];
     if (k > 0 && pst[k] < pst[k - 1]) hb_input_error("model$pstart", "must be non-decreasing");
   }
   if (pst[0] != 0 || pst[g->npanel] != n) hb_input_error("model$pstart", "must run from 0 to n");
-  g->media_raw = real_elt(model, "media_raw", n * C);
+  g->media_raw = real_elt(model, "model", "media_raw", n * C);
   for (R_xlen_t i = 0; i < n * C; i++)
     if (!(g->media_raw[i] >= 0 && R_FINITE(g->media_raw[i])))
       hb_input_error("model$media_raw", "media must be finite and non-negative");
-  const int *ad = int_elt(model, "ch_ad_type", C, 0, 4), *sat = int_elt(model, "ch_sat_type", C, 0, 3);
-  const int *lag = int_elt(model, "ch_max_lag", C, NA_INTEGER, 100000);
-  const int *nrm = int_elt(model, "ch_normalize", C, 0, 1);
-  const double *cpar = real_elt(model, "ch_par", (R_xlen_t) HB_MAX_TPAR * C);
-  const int *cest = int_elt(model, "ch_est", (R_xlen_t) HB_MAX_TPAR * C, 0, 1);
-  const int *clink = int_elt(model, "ch_link", (R_xlen_t) HB_MAX_TPAR * C, 0, 2);
-  const double *cup = real_elt(model, "ch_upper", (R_xlen_t) HB_MAX_TPAR * C);
-  const int *cpc = int_elt(model, "ch_prior_code", (R_xlen_t) HB_MAX_TPAR * C, 0, 8);
-  const double *cpp = real_elt(model, "ch_prior_par", (R_xlen_t) 2 * HB_MAX_TPAR * C);
+  const int *ad = int_elt(model, "model", "ch_ad_type", C, 0, 4), *sat = int_elt(model, "model", "ch_sat_type", C, 0, 3);
+  const int *lag = int_elt(model, "model", "ch_max_lag", C, NA_INTEGER, 100000);
+  const int *nrm = int_elt(model, "model", "ch_normalize", C, 0, 1);
+  const double *cpar = real_elt(model, "model", "ch_par", (R_xlen_t) HB_MAX_TPAR * C);
+  const int *cest = int_elt(model, "model", "ch_est", (R_xlen_t) HB_MAX_TPAR * C, 0, 1);
+  const int *clink = int_elt(model, "model", "ch_link", (R_xlen_t) HB_MAX_TPAR * C, 0, 2);
+  const double *cup = real_elt(model, "model", "ch_upper", (R_xlen_t) HB_MAX_TPAR * C);
+  const int *cpc = int_elt(model, "model", "ch_prior_code", (R_xlen_t) HB_MAX_TPAR * C, 0, 8);
+  const double *cpp = real_elt(model, "model", "ch_prior_par", (R_xlen_t) 2 * HB_MAX_TPAR * C);
   g->ch = (hb_channel *) R_alloc((size_t) C + 1, sizeof(hb_channel));
   int maxlag = 0;
   char msg[256];
@@ -348,49 +359,59 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   }
 
   /* grouping terms */
-  SEXP terms = elt(model, "terms");
+  SEXP terms = elt(model, "model", "terms");
   if (TYPEOF(terms) != VECSXP) hb_input_error("model$terms", "must be a list");
   g->K = LENGTH(terms);
   g->t = (hb_term *) R_alloc((size_t) g->K + 1, sizeof(hb_term));
   int qmax = 1;
   for (int k = 0; k < g->K; k++) {
     SEXP tk = VECTOR_ELT(terms, k);
-    if (TYPEOF(tk) != VECSXP) hb_input_error("model$terms", "each term must be a list");
+    char tw[48], ta[96];
+    snprintf(tw, sizeof tw, "model$terms[[%d]]", k + 1);
+    if (TYPEOF(tk) != VECSXP) hb_input_error(tw, "must be a list");
     hb_term *t = g->t + k;
     memset(t, 0, sizeof *t);
-    t->G = int_scalar(tk, "G", 1, (int) (n < 2000000000 ? n : 2000000000));
-    t->q = int_scalar(tk, "q", 1, HB_MAX_Q);
-    t->type = int_scalar(tk, "type", 0, 2);
+    t->G = int_scalar(tk, tw, "G", 1, (int) (n < 2000000000 ? n : 2000000000));
+    t->q = int_scalar(tk, tw, "q", 1, HB_MAX_Q);
+    t->type = int_scalar(tk, tw, "type", 0, 2);
     const int q = t->q;
     if (q > qmax) qmax = q;
-    t->g = int_elt(tk, "g", n, 0, t->G - 1);
-    t->Zs = real_elt(tk, "Zs", n * q);
-    check_finite(t->Zs, n * q, "model$terms$Zs");
-    t->zc = int_elt(tk, "zc", q, -1, C - 1);
-    t->xmap = int_elt(tk, "xmap", q, -1, p - 1);
+    t->g = int_elt(tk, tw, "g", n, 0, t->G - 1);
+    t->Zs = real_elt(tk, tw, "Zs", n * q);
+    snprintf(ta, sizeof ta, "%s$Zs", tw);
+    check_finite(t->Zs, n * q, ta);
+    t->zc = int_elt(tk, tw, "zc", q, -1, C - 1);
+    t->xmap = int_elt(tk, tw, "xmap", q, -1, p - 1);
     t->Sigma = (double *) R_alloc((size_t) q * q, sizeof(double));
     t->Sinv = (double *) R_alloc((size_t) q * q, sizeof(double));
-    memcpy(t->Sigma, real_elt(tk, "Sigma0", q * q), sizeof(double) * q * q);
-    t->iw_df = *real_elt(tk, "iw_df", 1);
-    t->iw_S = real_elt(tk, "iw_S", q * q);
-    t->ig = real_elt(tk, "ig", 2 * q);
-    t->nf = int_scalar(tk, "nf", 0, q);
-    t->load_sd = real_elt(tk, "load_sd", q);
-    t->psi_ig = real_elt(tk, "psi_ig", 2 * q);
+    memcpy(t->Sigma, real_elt(tk, tw, "Sigma0", q * q), sizeof(double) * q * q);
+    t->iw_df = *real_elt(tk, tw, "iw_df", 1);
+    t->iw_S = real_elt(tk, tw, "iw_S", q * q);
+    t->ig = real_elt(tk, tw, "ig", 2 * q);
+    t->nf = int_scalar(tk, tw, "nf", 0, q);
+    t->load_sd = real_elt(tk, tw, "load_sd", q);
+    t->psi_ig = real_elt(tk, tw, "psi_ig", 2 * q);
     double *L = (double *) R_alloc((size_t) q * q, sizeof(double));
     memcpy(L, t->Sigma, sizeof(double) * q * q);
-    if (hb_chol(L, q) != 0) hb_input_error("model$terms$Sigma0", "must be positive definite (term %d)", k + 1);
+    snprintf(ta, sizeof ta, "%s$Sigma0", tw);
+    if (hb_chol(L, q) != 0) hb_input_error(ta, "must be positive definite");
     hb_chol_inverse(L, q, t->Sinv);
     if (t->type == 0) {
-      if (!(t->iw_df > q - 1)) hb_input_error("model$terms$iw_df", "must exceed q - 1 (term %d)", k + 1);
+      snprintf(ta, sizeof ta, "%s$iw_df", tw);
+      if (!(t->iw_df > q - 1 && R_FINITE(t->iw_df))) hb_input_error(ta, "must be finite and exceed q - 1 = %d", q - 1);
       memcpy(L, t->iw_S, sizeof(double) * q * q);
-      if (hb_chol(L, q) != 0) hb_input_error("model$terms$iw_S", "must be positive definite (term %d)", k + 1);
+      snprintf(ta, sizeof ta, "%s$iw_S", tw);
+      if (hb_chol(L, q) != 0) hb_input_error(ta, "must be positive definite");
     }
-    if (t->type == 1) check_positive(t->ig, 2 * q, "model$terms$ig");
+    snprintf(ta, sizeof ta, "%s$ig", tw);
+    if (t->type == 1) check_positive(t->ig, 2 * q, ta);
     if (t->type == 2) {
-      if (t->nf < 1 || t->nf >= q) hb_input_error("model$terms$nf", "must be in 1..q-1 (term %d)", k + 1);
-      check_positive(t->load_sd, q, "model$terms$load_sd");
-      check_positive(t->psi_ig, 2 * q, "model$terms$psi_ig");
+      snprintf(ta, sizeof ta, "%s$nf", tw);
+      if (t->nf < 1 || t->nf >= q) hb_input_error(ta, "must be in 1..q-1 = %d", q - 1);
+      snprintf(ta, sizeof ta, "%s$load_sd", tw);
+      check_positive(t->load_sd, q, ta);
+      snprintf(ta, sizeof ta, "%s$psi_ig", tw);
+      check_positive(t->psi_ig, 2 * q, ta);
       t->Lambda = (double *) R_alloc((size_t) q * t->nf, sizeof(double));
       /* loadings start at zero: the first sweep draws scores from N(0, I)
        * and loadings by regressing the effects on them */
@@ -408,18 +429,18 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   }
 
   /* control */
-  int iter = int_scalar(control, "iter", 1, 100000000);
-  int warmup = int_scalar(control, "warmup", 0, iter - 1);
-  int thin = int_scalar(control, "thin", 1, iter);
-  int refresh = int_scalar(control, "refresh", 0, 100000000);
-  int chain = int_scalar(control, "chain", 1, 100000);
-  SEXP progress_fn = elt(control, "progress");
-  if (refresh > 0 && !Rf_isFunction(progress_fn)) hb_input_error("control$progress", "must be a function");
-  const double *sig2_init = real_elt(model, "sig2_init", g->S);
+  int iter = int_scalar(control, "control", "iter", 1, 100000000);
+  int warmup = int_scalar(control, "control", "warmup", 0, iter - 1);
+  int thin = int_scalar(control, "control", "thin", 1, iter);
+  int refresh = int_scalar(control, "control", "refresh", 0, 100000000);
+  int chain = int_scalar(control, "control", "chain", 1, 100000);
+  SEXP progress_fn = elt(control, "control", "progress");
+  if (refresh > 0 && !Rf_isFunction(progress_fn)) hb_input_error("control$progress", "must be a function when refresh > 0");
+  const double *sig2_init = real_elt(model, "model", "sig2_init", g->S);
   check_positive(sig2_init, g->S, "model$sig2_init");
-  SEXP keep = elt(model, "keep");
+  SEXP keep = elt(model, "model", "keep");
   if (TYPEOF(keep) != VECSXP || LENGTH(keep) != g->K) hb_input_error("model$keep", "must be a list with one element per term");
-  const int *online = int_elt(model, "online", g->K, 0, 1);
+  const int *online = int_elt(model, "model", "online", g->K, 0, 1);
 
   /* state and scratch; a group-level column equal to a fixed column shares
    * its storage (no second copy of a media column to keep current) */
@@ -490,13 +511,13 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
 
   /* a static design (no transform parameter to estimate) can work on cell
    * statistics instead of rows */
-  SEXP cell = elt(model, "cell");
+  SEXP cell = elt(model, "model", "cell");
   int nest_total = 0;
   for (int c = 0; c < C; c++) nest_total += g->ch[c].nest;
   if (!Rf_isNull(cell)) {
     if (nest_total > 0) hb_input_error("model$cell", "cells need a design without estimated transform parameters");
-    int ncell = int_scalar(model, "ncell", 1, (int) (n < 2000000000 ? n : 2000000000));
-    hb_cells_build(g, int_elt(model, "cell", n, 0, ncell - 1), ncell);
+    int ncell = int_scalar(model, "model", "ncell", 1, (int) (n < 2000000000 ? n : 2000000000));
+    hb_cells_build(g, int_elt(model, "model", "cell", n, 0, ncell - 1), ncell);
   }
   double *d0 = (double *) R_alloc((size_t) 2 * p, sizeof(double)), *d0m = d0 + p;
 

@@ -107,7 +107,7 @@ void hb_cells_draw_beta(hb_gibbs_state *g, const double *d0, const double *d0m) 
     b[j] += d0m[j];
   }
   if (hb_mvn_precision_draw(P, b, p, g->beta, NULL) != 0)
-    Rf_error("hbmmm: the conditional precision of the fixed effects is not positive definite");
+    hb_sampler_error("the conditional precision of the fixed effects is not positive definite");
 }
 
 void hb_cells_update_effects(hb_gibbs_state *g, int k) {

@@ -181,8 +181,8 @@ int hb_channel_mh(hb_gibbs_state *g, int c, int iter, int adapt) {
     double *A1 = g->fx_A + p * p, *c1 = g->fx_c + p, yy1 = 0.0;
     memcpy(A1, g->fx_A, sizeof(double) * p * p);
     memset(c1, 0, sizeof(double) * p);
-    int J[HB_MAX_Q], nJ = 0;
-    for (int j = 0; j < p && nJ < HB_MAX_Q; j++)
+    int J[HB_MAX_P], nJ = 0; /* the channel's fixed columns */
+    for (int j = 0; j < p; j++)
       if (g->xc[j] == c) {
         J[nJ] = j;
         for (int l = 0; l < p; l++) A1[j + l * p] = 0.0;

@@ -24,7 +24,7 @@ void hb_term_level_draw(const hb_term *t, int k, double *P, double *b, double *u
       for (int l = j; l < q; l++) P[l + j * q] += t->Sinv[l + j * q];
   }
   if (hb_mvn_precision_draw(P, b, q, uk, NULL) != 0)
-    Rf_error("hbmmm: the conditional precision of group-level effects is not positive definite");
+    hb_sampler_error("the conditional precision of group-level effects is not positive definite");
 }
 
 /* u_k | rest for every level k, from the rows of the level: the term's
@@ -106,7 +106,7 @@ static void update_factor(hb_gibbs_state *g, hb_term *t) {
       }
     }
     if (hb_mvn_precision_draw(P, b, nf, out, NULL) != 0)
-      Rf_error("hbmmm: factor-score precision is not positive definite");
+      hb_sampler_error("factor-score precision is not positive definite");
     memcpy(t->f + (R_xlen_t) nf * k, out, sizeof(double) * nf);
   }
   /* loadings row j | f, u_j: regression of u_j on the scores */
@@ -123,7 +123,7 @@ static void update_factor(hb_gibbs_state *g, hb_term *t) {
       }
     }
     if (hb_mvn_precision_draw(P, b, nf, out, NULL) != 0)
-      Rf_error("hbmmm: loading precision is not positive definite");
+      hb_sampler_error("loading precision is not positive definite");
     for (int a = 0; a < nf; a++) t->Lambda[j + a * q] = out[a];
     /* uniqueness psi_j | residuals of u_j */
     double ss = 0.0;
@@ -167,7 +167,7 @@ void hb_term_update_cov(hb_gibbs_state *g, hb_term *t) {
       for (int l = 0; l < q; l++) S[j + l * q] += uk[j] * uk[l];
   }
   if (hb_inv_wishart_draw(t->iw_df + G, S, q, t->Sigma, wk) != 0)
-    Rf_error("hbmmm: inverse-Wishart scale is not positive definite");
+    hb_sampler_error("inverse-Wishart scale is not positive definite");
   hb_chol_inverse(wk, q, t->Sinv); /* wk holds the draw's Cholesky factor */
 }
 

@@ -12,6 +12,8 @@
 /* ---- argument checking (errors.c) ------------------------------------ */
 /* Raise the classed R condition hbmmm_input_error naming `arg`. */
 void hb_input_error(const char *arg, const char *fmt, ...);
+/* Raise the classed R condition hbmmm_sampler_error. */
+void hb_sampler_error(const char *fmt, ...);
 void hb_check_vector(SEXP x, const char *arg, SEXPTYPE type, R_xlen_t len);
 int hb_scalar_int(SEXP x, const char *arg, int lo, int hi, int na_ok);
 int hb_scalar_flag(SEXP x, const char *arg);

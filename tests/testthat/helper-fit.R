@@ -1,0 +1,79 @@
+# Small shared fixtures for specification and fit tests: a tiny simulated
+# panel (4 markets x 40 weeks, two media channels used), a spec on it, and
+# the plain model/control lists that the C Gibbs entry point reads.
+
+.fit_fixture_cache <- new.env(parent = emptyenv())
+
+# 160 rows: market (factor, 4 levels), week (1..40 within market), sales,
+# media tv/search/social/display/email, price, promo, season_sin/cos.
+small_panel <- function() {
+  if (is.null(.fit_fixture_cache$panel)) {
+    .fit_fixture_cache$panel <- simulate_mmm(n_markets = 4, n_weeks = 40, seed = 1)$data
+  }
+  .fit_fixture_cache$panel
+}
+
+small_formula <- sales ~ tv + search + price + (1 + tv | market)
+
+# A valid spec on the small panel; any argument of hbmmm_spec() can be
+# overridden (e.g. data = , formula = , media = ).
+small_spec <- function(formula = small_formula, data = small_panel(), media = c("tv", "search"),
+                       time = "week", ...) {
+  hbmmm_spec(formula, data = data, media = media, time = time, ...)
+}
+
+# Arguments of hbmmm() for a quick fit on the small panel (use with do.call or
+# modifyList to replace one of them).
+small_fit_args <- function(...) {
+  utils::modifyList(list(formula = small_formula, data = small_panel(), media = c("tv", "search"),
+                         time = "week", chains = 1, iter = 20, seed = 1, refresh = 0),
+                    list(...))
+}
+
+# The control list run_gibbs() hands to .Call(C_hb_gibbs, model, control).
+gibbs_control <- function(iter = 5L, warmup = 2L, thin = 1L, refresh = 0L, chain = 1L,
+                          progress = function(...) NULL) {
+  list(iter = iter, warmup = warmup, thin = thin, refresh = refresh, chain = chain,
+       progress = progress)
+}
+
+# One chain of the C sampler on a spec, as run_gibbs() calls it.
+run_gibbs_once <- function(spec, control = gibbs_control(), seed = 1) {
+  model <- hbmmm:::gibbs_model(spec)
+  set.seed(seed)
+  .Call(hbmmm:::C_hb_gibbs, model, control)
+}
+
+# Is `res` what hb_gibbs returns for `iter`, `warmup`, `thin`?
+is_gibbs_result <- function(res, control = gibbs_control()) {
+  nsave <- (control$iter - control$warmup + control$thin - 1L) %/% control$thin
+  is.list(res) && identical(names(res), c("draws", "accept", "ranef_summary", "state")) &&
+    is.matrix(res$draws) && is.double(res$draws) && nrow(res$draws) == nsave &&
+    is.matrix(res$accept) && nrow(res$accept) == control$iter && is.list(res$state)
+}
+
+# ---- known defects ----------------------------------------------------------
+# known_defect("what is wrong", { expectations }) runs expectations that state
+# the contract for a defect reported but not yet fixed. While the defect is
+# present the test is skipped with "KNOWN DEFECT: ..." (listed in the skip
+# summary), so that it does not stop tools/test.R early and hide other files;
+# once fixed, the expectations pass and count as usual. Set the environment
+# variable HBMMM_KNOWN_DEFECTS=fail to make them fail instead.
+known_defect <- function(defect, code) {
+  if (identical(Sys.getenv("HBMMM_KNOWN_DEFECTS"), "fail")) {
+    force(code)
+    return(invisible(TRUE))
+  }
+  problems <- character(0)
+  tryCatch(
+    withCallingHandlers(code, expectation_failure = function(e) {
+      problems <<- c(problems, conditionMessage(e))
+      invokeRestart("continue_test")
+    }),
+    error = function(e) problems <<- c(problems, conditionMessage(e))
+  )
+  if (length(problems)) {
+    testthat::skip(paste0("KNOWN DEFECT: ", defect, " [", substr(gsub("\\s+", " ", problems[1]), 1, 160), "]"))
+  }
+  invisible(TRUE)
+}

@@ -172,7 +172,8 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
   if (horseshoe && !any(!is.na(X$channel))) {
     abort_input("horseshoe", "needs at least one fixed media coefficient in `formula`")
   }
-  priors <- resolve_priors(prior, y, X, ranef, media_init, sg, horseshoe, factors)
+  priors <- resolve_priors(prior, y, X, ranef, media_init, sg, horseshoe, factors,
+                           saturated = media[transforms$saturation[media] != "none"])
   keep <- resolve_keep(keep_ranef, keep_levels, ranef)
 
   structure(list(

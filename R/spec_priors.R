@@ -1,15 +1,24 @@
 # Default priors: weakly informative and scaled by the data, so that a model
 # of sales in dollars and one in millions get equivalent priors.
 
-resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors) {
+resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors, saturated = character(0)) {
   sy <- stats::sd(y)
   M <- materialize(X, media_init)
   nm <- X$names
   is_int <- nm == "(Intercept)"
   check_prior_names(prior, "b", nm[!is_int])
   sdx <- apply(M, 2, stats::sd)
-  # coefficient that moves y by 2.5 sd for a 1 sd move of its predictor
+  # coefficient that moves y by 2.5 sd for a 1 sd move of its predictor;
+  # a saturated media column lies in [0, 1] and its coefficient is the effect
+  # at full saturation, so its scale is 2.5 sd(y) per unit of its static part
+  # (the column's sd at the initial transform can be tiny for a steady
+  # channel and would make the prior nearly flat)
   auto <- ifelse(is_int, NA, 2.5 * sy / sdx)
+  sat <- !is.na(X$channel) & colnames(media_init)[X$channel] %in% saturated
+  if (any(sat)) {
+    rms <- sqrt(colMeans(X$static[, sat, drop = FALSE]^2))
+    auto[sat] <- 2.5 * sy / rms
+  }
   b <- lapply(seq_along(nm), function(j) {
     if (is_int[j]) {
       # wide enough for any intercept implied by uncentered predictors

@@ -3,7 +3,16 @@
  * threads), which plain -O2 does not do for floating-point sums. */
 #include "hbmmm.h"
 
-double hb_dot(const double *a, const double *b, R_xlen_t n) {
+/* On x86-64 Linux with GCC, also build AVX2+FMA versions of these kernels
+ * and let the loader pick one for the running CPU (ifunc); elsewhere the
+ * portable baseline is the only version. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define HB_CLONES __attribute__((target_clones("avx2,fma", "default")))
+#else
+#define HB_CLONES
+#endif
+
+HB_CLONES double hb_dot(const double *a, const double *b, R_xlen_t n) {
   double s = 0.0;
 #pragma omp simd reduction(+:s)
   for (R_xlen_t i = 0; i < n; i++) s += a[i] * b[i];
@@ -11,13 +20,13 @@ double hb_dot(const double *a, const double *b, R_xlen_t n) {
 }
 
 /* y += alpha x */
-void hb_axpy(double alpha, const double *x, double *y, R_xlen_t n) {
+HB_CLONES void hb_axpy(double alpha, const double *x, double *y, R_xlen_t n) {
 #pragma omp simd
   for (R_xlen_t i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
 /* out = a * b, elementwise */
-void hb_vmul(const double *a, const double *b, double *out, R_xlen_t n) {
+HB_CLONES void hb_vmul(const double *a, const double *b, double *out, R_xlen_t n) {
 #pragma omp simd
   for (R_xlen_t i = 0; i < n; i++) out[i] = a[i] * b[i];
 }

@@ -1,5 +1,6 @@
 # The main job on the bundled example data: look at the panel, transform its
-# media with adstock and saturation, and write the plots to a folder.
+# media with adstock and saturation, fit the hierarchical Bayesian MMM with
+# the Gibbs sampler, check convergence, and write the plots to a folder.
 # Usage (from the package root, after tools/install.sh):
 #   Rscript inst/scripts/run-example.R [output-folder]   (default: hbmmm-output)
 suppressPackageStartupMessages(library(hbmmm))
@@ -122,6 +123,68 @@ for (k in rev(seq_along(channels))) {
   polygon(c(ct$date, rev(ct$date)), c(cum[, k], rev(lower)), col = pal[k], border = NA)
 }
 legend("top", bty = "n", fill = pal, legend = channels, horiz = TRUE)
+invisible(dev.off())
+
+# 7. Fit the hierarchical MMM: media with estimated geometric adstock and Hill
+# saturation, controls, and market-level intercepts and TV slopes.
+cat("\n== Fitting the hierarchical Bayesian MMM (Gibbs sampler, 4 chains) ==\n")
+fit <- hbmmm(sales ~ tv + search + social + display + email + price + promo + season_sin + season_cos +
+               (1 + tv | market),
+             data = mmm_weekly, media = channels, time = "week",
+             chains = 4, iter = 3000, cores = 2, seed = 2024, refresh = 1500)
+sm <- summary(fit)
+print(sm)
+tab <- sm$table
+cat(sprintf("\nConvergence: max R-hat %.3f, min bulk ESS %.0f, min tail ESS %.0f over %d parameters\n",
+            max(tab$rhat), min(tab$ess_bulk), min(tab$ess_tail), nrow(tab)))
+pop <- tab[!startsWith(tab$variable, "r_"), ]
+known <- intersect(pop$variable, names(truth))
+inside <- with(pop[match(known, pop$variable), ], q2.5 <= truth[known] & truth[known] <= q97.5)
+cat(sprintf("True values inside their 95%% intervals: %d of %d\n", sum(inside), length(known)))
+
+# 8. trace plots of the media coefficients and decays
+open_png("07-trace", 1400, 1100)
+show <- c(paste0("b_", channels), paste0("decay_", channels))
+par(mfrow = c(5, 2), mar = c(2, 4.5, 1.5, 1), oma = c(2, 0, 2, 0))
+for (v in show[order(rep(seq_along(channels), 2))]) {
+  matplot(fit$draws[, , v], type = "l", lty = 1, col = adjustcolor(1:4, 0.6), ylab = v, xlab = "")
+}
+mtext("Trace plots, 4 chains (after warmup)", outer = TRUE, font = 2)
+mtext("iteration", side = 1, outer = TRUE, line = 0.5)
+invisible(dev.off())
+
+# 9. posterior intervals of the population-level media effects, truth marked
+open_png("08-media-effects")
+bt <- pop[match(paste0("b_", channels), pop$variable), ]
+par(mar = c(4.5, 6, 3, 1))
+plot(bt$mean, seq_along(channels), xlim = range(bt$q2.5, bt$q97.5, truth[bt$variable]), yaxt = "n",
+     pch = 19, xlab = "effect at full saturation (sales, thousands per week)", ylab = "",
+     main = "Media coefficients: posterior mean and 95% interval (x: truth)")
+segments(bt$q2.5, seq_along(channels), bt$q97.5, seq_along(channels), lwd = 2, col = pal)
+points(truth[bt$variable], seq_along(channels), pch = 4, cex = 1.5, lwd = 2)
+axis(2, at = seq_along(channels), labels = channels, las = 1)
+invisible(dev.off())
+
+# 10. posterior response curves (median and 95% band) against the truth
+open_png("09-posterior-response-curves", 1400, 1000)
+par(mfrow = c(2, 3), mar = c(4.5, 4.5, 2.5, 1))
+dr <- apply(fit$draws, 3, c)
+for (ch in channels) {
+  xs <- seq(0, 3 * truth[[paste0("halfsat_", ch)]], length.out = 150)
+  curves <- vapply(seq_len(nrow(dr)), function(i) {
+    dr[i, paste0("b_", ch)] * saturation_hill(xs, dr[i, paste0("halfsat_", ch)], dr[i, paste0("slope_", ch)])
+  }, numeric(length(xs)))
+  band <- apply(curves, 1, quantile, c(0.025, 0.5, 0.975))
+  tr_curve <- truth[[paste0("b_", ch)]] * saturation_hill(xs, truth[[paste0("halfsat_", ch)]], truth[[paste0("slope_", ch)]])
+  plot(xs, band[2, ], type = "n", ylim = range(0, band, tr_curve), main = ch,
+       xlab = "adstocked weekly spend (thousands)", ylab = "weekly sales response")
+  polygon(c(xs, rev(xs)), c(band[1, ], rev(band[3, ])), col = adjustcolor(pal[ch], 0.3), border = NA)
+  lines(xs, band[2, ], lwd = 2, col = pal[ch])
+  lines(xs, tr_curve, lwd = 2, lty = 2)
+}
+plot.new()
+legend("center", bty = "n", lwd = c(8, 2, 2), lty = c(1, 1, 2), col = c("grey80", "grey30", "black"),
+       legend = c("95% posterior band", "posterior median", "truth"))
 invisible(dev.off())
 
 cat(sprintf("\nPlots written to %s/:\n", out_dir))

@@ -172,11 +172,13 @@ gibbs_model <- function(spec) {
   }
   terms <- lapply(names(spec$ranef), function(g) {
     t <- spec$ranef[[g]]
+    tp <- translation_pairs(t, X)
     cv <- pr$cov[[g]]
     q <- ncol(t$Z$static)
     type <- switch(cv$type, full = 0L, diag = 1L, factor = 2L)
     list(G = length(t$levels), q = q, type = type, g = t$codes - 1L, Zs = t$Z$static,
          zc = ifelse(is.na(t$Z$channel), -1L, t$Z$channel - 1L), xmap = shared_columns(t$Z, X),
+         pair_j = tp$j, pair_l = tp$l, pair_w = tp$w,
          Sigma0 = diag((cv$scale / 2)^2, q),
          iw_df = if (type == 0L) cv$dist$par[["df"]] else q + 2,
          iw_S = if (type == 0L) cv$S else diag(q),
@@ -219,6 +221,44 @@ shared_columns <- function(Z, X) {
     }
     -1L
   }, 1L)
+}
+
+# Pairs (fixed column j, term column l) with x_j = w_g z_l inside every
+# level g, for the sampler's translation moves: returns 0-based j, l and the
+# multipliers as an npair x G matrix. Each fixed column pairs at most once
+# per term, and both columns must carry the same media channel (or none).
+translation_pairs <- function(t, X) {
+  G <- length(t$levels)
+  js <- ls <- integer(0)
+  W <- matrix(0, 0, G)
+  for (j in seq_len(ncol(X$static))) {
+    for (l in seq_len(ncol(t$Z$static))) {
+      if (!identical(X$channel[j], t$Z$channel[l])) next
+      w <- level_multipliers(X$static[, j], t$Z$static[, l], t$codes, G)
+      if (is.null(w)) next
+      js <- c(js, j - 1L)
+      ls <- c(ls, l - 1L)
+      W <- rbind(W, w)
+      break
+    }
+  }
+  list(j = js, l = ls, w = W)
+}
+
+# w_g with x = w_g z in every level g, or NULL when x is not such a multiple
+# (x must vanish where z does; levels where z is all zero get w = 0).
+level_multipliers <- function(x, z, codes, G) {
+  nz <- z != 0
+  if (!any(nz) || any(x[!nz] != 0)) return(NULL)
+  ratio <- x[nz] / z[nz]
+  lo <- tapply(ratio, factor(codes[nz], levels = seq_len(G)), min)
+  hi <- tapply(ratio, factor(codes[nz], levels = seq_len(G)), max)
+  lo[is.na(lo)] <- 0
+  hi[is.na(hi)] <- 0
+  if (any(hi - lo > 1e-10 * pmax(1, abs(hi)))) return(NULL)
+  w <- unname((lo + hi) / 2)
+  if (all(w == 0)) return(NULL)
+  w
 }
 
 # Cells for the sufficient-statistics path (src/gibbs_cells.c): rows that

@@ -55,10 +55,12 @@
 #' @param keep_ranef Grouping terms with at most this many group-level effects
 #'   (levels x terms) keep every draw; larger ones are summarized online (mean,
 #'   sd, 2.5% and 97.5% quantiles) so memory does not grow with the number of
-#'   individuals times draws. Means and sds are exact; the quantiles are
-#'   P-square estimates per chain, averaged over chains, typically within
-#'   0.1 posterior sd of the sample quantiles and less accurate (up to about
-#'   half an sd) for effects whose chains mix slowly.
+#'   individuals times draws. Means and sds are exact; the quantiles come
+#'   from a 128-bin histogram per effect and chain (its range set from the
+#'   second half of warmup), averaged over chains: typically within 0.05
+#'   posterior sd of the sample quantiles of the same draws, further when
+#'   chains disagree. With fewer than 20 warmup iterations the quantiles are
+#'   P-square estimates, which are less accurate on autocorrelated draws.
 #' @param keep_levels Named list by grouping term of levels whose effects keep
 #'   every draw even when the term is summarized online.
 #' @return An object of class `hbmmm_spec`.

@@ -60,7 +60,9 @@ resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors, 
     }
     uncorrelated_ok <- function(d) d$family %in% c("inv_gamma", "scaled_inv_chisq")
     if (t$correlated && !(q == 1L && uncorrelated_ok(prior_for(prior, "cov", g, inv_wishart(3, 1))))) {
-      d <- prior_for(prior, "cov", g, inv_wishart(q + 2, diag(sz^2, q)))
+      # q + 1 df: uniform marginal correlations; a scale a tenth of the data
+      # scale keeps the prior from pulling variances up when levels are few
+      d <- prior_for(prior, "cov", g, inv_wishart(q + 1, diag((sz / 10)^2, q)))
       if (d$family != "inv_wishart") {
         abort_input("prior", sprintf("the covariance of `%s` (correlated terms) needs inv_wishart(); found %s",
                                      g, format(d)))
@@ -76,8 +78,9 @@ resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors, 
       }
       return(list(type = "full", dist = d, S = S, scale = sz))
     }
+    # the one-dimensional margin of the correlated default, inv_wishart(2, s^2)
     d <- lapply(seq_len(q), function(j) {
-      prior_for(prior, "cov", g, inv_gamma(1.5, sz[j]^2 / 2))
+      prior_for(prior, "cov", g, inv_gamma(1, (sz[j] / 10)^2 / 2))
     })
     ok <- vapply(d, function(x) x$family %in% c("inv_gamma", "scaled_inv_chisq"), logical(1))
     if (!all(ok)) {
@@ -87,7 +90,8 @@ resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors, 
   })
   names(cov) <- names(ranef)
 
-  sigma <- prior_for(prior, "sigma", "sigma", scaled_inv_chisq(3, sy))
+  # one pseudo-observation at a tenth of sd(y): weak, but scaled by the data
+  sigma <- prior_for(prior, "sigma", "sigma", scaled_inv_chisq(1, sy / 10))
   if (!sigma$family %in% c("inv_gamma", "scaled_inv_chisq")) {
     abort_input("prior", sprintf("sigma needs inv_gamma() or scaled_inv_chisq() (on the variance); found %s", format(sigma)))
   }

@@ -382,6 +382,19 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
     check_finite(t->Zs, n * q, ta);
     t->zc = int_elt(tk, tw, "zc", q, -1, C - 1);
     t->xmap = int_elt(tk, tw, "xmap", q, -1, p - 1);
+    SEXP pj = elt(tk, tw, "pair_j");
+    snprintf(ta, sizeof ta, "%s$pair_j", tw);
+    hb_check_vector(pj, ta, INTSXP, -1);
+    t->npair = LENGTH(pj);
+    if (t->npair > p) hb_input_error(ta, "has more pairs (%d) than fixed columns (%d)", t->npair, p);
+    t->pair_j = int_elt(tk, tw, "pair_j", t->npair, 0, p - 1);
+    t->pair_l = int_elt(tk, tw, "pair_l", t->npair, 0, q - 1);
+    t->pair_w = real_elt(tk, tw, "pair_w", (R_xlen_t) t->npair * t->G);
+    snprintf(ta, sizeof ta, "%s$pair_w", tw);
+    check_finite(t->pair_w, (R_xlen_t) t->npair * t->G, ta);
+    for (int a = 0; a < t->npair; a++)
+      for (int b = 0; b < a; b++)
+        if (t->pair_j[a] == t->pair_j[b]) hb_input_error(ta, "pairs must name distinct fixed columns");
     t->Sigma = (double *) R_alloc((size_t) q * q, sizeof(double));
     t->Sinv = (double *) R_alloc((size_t) q * q, sizeof(double));
     memcpy(t->Sigma, real_elt(tk, tw, "Sigma0", q * q), sizeof(double) * q * q);
@@ -469,7 +482,7 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   g->coef = (double *) R_alloc((size_t) n, sizeof(double));
   g->scratch_m = (double *) R_alloc((size_t) n, sizeof(double));
   g->wbuf = (double *) R_alloc((size_t) maxlag + 1, sizeof(double));
-  int dmax = (p > qmax ? p : qmax) + 2;
+  int dmax = (p > qmax ? p : qmax) + 2; /* also covers the translation pairs (npair <= p) */
   g->work = (double *) R_alloc((size_t) 6 * dmax * dmax + 6 * dmax + 2 * g->S, sizeof(double));
   g->mh_ystar = (double *) R_alloc((size_t) n, sizeof(double));
   for (int c = 0; c < C; c++) {
@@ -496,17 +509,29 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   SEXP draws = PROTECT(Rf_allocMatrix(REALSXP, nsave, m + nkeep_cells));
   SEXP accept = PROTECT(Rf_allocMatrix(REALSXP, iter, C));
   double *dr = REAL(draws), *acc = REAL(accept), *v = (double *) R_alloc((size_t) m + 1, sizeof(double));
-  /* online summaries of the group-level effects of large terms */
+  /* online summaries of the group-level effects of large terms: moments,
+   * and quantiles from histograms whose range comes from the second half of
+   * warmup (P-square when warmup is too short to give a range) */
   hb_moments_t *mom = (hb_moments_t *) R_alloc((size_t) g->K + 1, sizeof(hb_moments_t));
   hb_psquare_t *psq = (hb_psquare_t *) R_alloc((size_t) g->K + 1, sizeof(hb_psquare_t));
+  hb_hist_t *hist = (hb_hist_t *) R_alloc((size_t) g->K + 1, sizeof(hb_hist_t));
+  double **rlo = (double **) R_alloc((size_t) g->K + 1, sizeof(double *));
+  double **rhi = (double **) R_alloc((size_t) g->K + 1, sizeof(double *));
   static const double probs[2] = {0.025, 0.975};
+  const int use_hist = warmup >= 20, range_from = warmup / 2, nbins = 128;
   for (int k = 0; k < g->K; k++) {
     if (!online[k]) continue;
     R_xlen_t cells = (R_xlen_t) g->t[k].q * g->t[k].G;
     hb_moments_init(mom + k, cells, (double *) R_alloc((size_t) cells, sizeof(double)),
                     (double *) R_alloc((size_t) cells, sizeof(double)));
-    hb_psquare_init(psq + k, cells, 2, probs, (double *) R_alloc((size_t) cells * 10, sizeof(double)),
-                    (int *) R_alloc((size_t) cells * 6, sizeof(int)));
+    if (use_hist) {
+      rlo[k] = (double *) R_alloc((size_t) cells, sizeof(double));
+      rhi[k] = (double *) R_alloc((size_t) cells, sizeof(double));
+      hb_range_init(cells, rlo[k], rhi[k]);
+    } else {
+      hb_psquare_init(psq + k, cells, 2, probs, (double *) R_alloc((size_t) cells * 10, sizeof(double)),
+                      (int *) R_alloc((size_t) cells * 6, sizeof(int)));
+    }
   }
 
   /* a static design (no transform parameter to estimate) can work on cell
@@ -549,6 +574,18 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
       update_sigma(g);
     }
     if (g->use_hs) update_horseshoe(g);
+    if (use_hist && it >= range_from && it < warmup)
+      for (int k = 0; k < g->K; k++)
+        if (online[k]) hb_range_update((R_xlen_t) g->t[k].q * g->t[k].G, g->t[k].u, rlo[k], rhi[k]);
+    if (use_hist && it == warmup)
+      for (int k = 0; k < g->K; k++) {
+        if (!online[k]) continue;
+        R_xlen_t cells = (R_xlen_t) g->t[k].q * g->t[k].G;
+        hb_hist_init(hist + k, cells, nbins, rlo[k], rhi[k],
+                     (int *) R_alloc((size_t) cells * nbins, sizeof(int)),
+                     (double *) R_alloc((size_t) cells, sizeof(double)),
+                     (double *) R_alloc((size_t) cells, sizeof(double)));
+      }
     if (it >= warmup && (it - warmup) % thin == 0) {
       population_draw(g, v);
       for (int j = 0; j < m; j++) dr[saved + (R_xlen_t) nsave * j] = v[j];
@@ -561,7 +598,8 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
             dr[saved + (R_xlen_t) nsave * col++] = t->u[j + (R_xlen_t) t->q * INTEGER(kk)[a]];
         if (online[k]) {
           hb_moments_update(mom + k, t->u);
-          hb_psquare_update(psq + k, t->u);
+          if (use_hist) hb_hist_update(hist + k, t->u);
+          else hb_psquare_update(psq + k, t->u);
         }
       }
       saved++;
@@ -583,7 +621,8 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
     SEXP s = PROTECT(Rf_allocMatrix(REALSXP, cells, 4));
     double *sv = REAL(s);
     hb_moments_finalize(mom + k, sv, sv + cells);
-    hb_psquare_result(psq + k, sv + 2 * cells);
+    if (use_hist) hb_hist_result(hist + k, 2, probs, sv + 2 * cells);
+    else hb_psquare_result(psq + k, sv + 2 * cells);
     SET_VECTOR_ELT(summ, k, s);
     UNPROTECT(1);
   }

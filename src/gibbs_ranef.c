@@ -171,42 +171,49 @@ void hb_term_update_cov(hb_gibbs_state *g, hb_term *t) {
   hb_chol_inverse(wk, q, t->Sinv); /* wk holds the draw's Cholesky factor */
 }
 
-/* Translation move along the ridge of shared columns: where column j of Z_k
- * equals fixed column xmap[j], b_J + delta and u_kJ - delta leave the fit
- * unchanged, so delta | rest depends only on the priors and is normal.
- * Without it the non-centred pair (b, u) mixes slowly when the data are
- * informative about each level (Liu & Sabatti 2000, generalized Gibbs). */
+/* Translation moves along the ridges between fixed and group-level
+ * effects. Pair a links fixed column j_a to column l_a of this term when,
+ * within every level g, x_j = w_ga z_l (identical columns: w = 1; a
+ * group-level covariate against the intercept; a cross-level interaction
+ * such as tv:distribution against the tv slope). Then b_j + delta_a and
+ * u_gl - w_ga delta_a leave the fit unchanged, so delta | rest depends only
+ * on the priors and is normal (a generalized Gibbs step under translation,
+ * Liu & Sabatti 2000). Without it the non-centred pair mixes slowly
+ * whenever the data pin down each level's total effect. */
 void hb_term_shift(hb_gibbs_state *g, hb_term *t, const double *d0, const double *d0m) {
-  const int q = t->q;
-  int J[HB_MAX_Q], m = 0;
-  for (int j = 0; j < q; j++)
-    if (t->xmap[j] >= 0) J[m++] = j;
+  const int q = t->q, m = t->npair;
   if (m == 0) return;
-  double *P = g->work, *lin = P + m * m, *delta = lin + m, *ubar = delta + m, *Q = ubar + q;
-  /* prior precision of u_k and the sum of centred effects */
+  double *P = g->work, *lin = P + m * m, *delta = lin + m, *Q = delta + m, *qu = Q + q * q,
+         *e = qu + q;
   for (int a = 0; a < q * q; a++) Q[a] = t->type == 2 ? 0.0 : t->Sinv[a];
   if (t->type == 2)
     for (int j = 0; j < q; j++) Q[j + j * q] = 1.0 / t->psi[j];
-  memset(ubar, 0, sizeof(double) * q);
+  memset(P, 0, sizeof(double) * m * m);
+  memset(lin, 0, sizeof(double) * m);
   for (int k = 0; k < t->G; k++) {
-    const double *uk = t->u + (R_xlen_t) q * k;
-    for (int j = 0; j < q; j++) {
+    const double *uk = t->u + (R_xlen_t) q * k, *wk = t->pair_w + (R_xlen_t) m * k;
+    for (int j = 0; j < q; j++) { /* centred effects of level k */
       double mu = 0.0;
       if (t->type == 2)
         for (int h = 0; h < t->nf; h++) mu += t->Lambda[j + h * q] * t->f[h + (R_xlen_t) t->nf * k];
-      ubar[j] += uk[j] - mu;
+      e[j] = uk[j] - mu;
+    }
+    for (int a = 0; a < m; a++) {
+      if (wk[a] == 0.0) continue;
+      lin[a] += wk[a] * hb_dot(Q + (R_xlen_t) t->pair_l[a] * q, e, q);
+      for (int b = 0; b <= a; b++) P[a + b * m] += wk[a] * wk[b] * Q[t->pair_l[a] + t->pair_l[b] * q];
     }
   }
+  (void) qu;
   for (int a = 0; a < m; a++) {
-    double s = 0.0;
-    for (int j = 0; j < q; j++) s += Q[J[a] + j * q] * ubar[j];
-    int x = t->xmap[J[a]];
-    lin[a] = s - d0[x] * g->beta[x] + d0m[x];
-    for (int c = 0; c < m; c++) P[c + a * m] = t->G * Q[J[c] + J[a] * q] + (a == c ? d0[x] : 0.0);
+    int x = t->pair_j[a];
+    lin[a] += d0m[x] - d0[x] * g->beta[x];
+    P[a + a * m] += d0[x];
   }
   if (hb_mvn_precision_draw(P, lin, m, delta, NULL) != 0) return; /* keep the state */
   for (int a = 0; a < m; a++) {
-    g->beta[t->xmap[J[a]]] += delta[a];
-    for (int k = 0; k < t->G; k++) t->u[J[a] + (R_xlen_t) q * k] -= delta[a];
+    g->beta[t->pair_j[a]] += delta[a];
+    for (int k = 0; k < t->G; k++)
+      t->u[t->pair_l[a] + (R_xlen_t) q * k] -= t->pair_w[a + (R_xlen_t) m * k] * delta[a];
   }
 }

@@ -110,6 +110,9 @@ typedef struct {
   const double *load_sd;       /* factor: prior sd of loadings, per term */
   const double *psi_ig;        /* factor: IG(shape, scale) per term, 2 x q */
   const int *xmap;             /* fixed column equal to each column, -1 for none */
+  int npair;                   /* translation pairs (see hb_term_shift) */
+  const int *pair_j, *pair_l;  /* fixed column, term column of each pair */
+  const double *pair_w;        /* npair x G multipliers w[a + npair * level] */
 } hb_term;
 
 typedef struct {
@@ -223,6 +226,19 @@ void hb_psquare_init(hb_psquare_t *acc, R_xlen_t m, int nprob, const double *pro
                      double *q, int *pos);
 void hb_psquare_update(hb_psquare_t *acc, const double *x);
 void hb_psquare_result(const hb_psquare_t *acc, double *out); /* m x nprob */
+typedef struct {
+  R_xlen_t m, n;
+  int nb;
+  double *lo, *width;  /* bin origin and width per parameter */
+  int *counts;         /* m x nb */
+  double *xmin, *xmax; /* observed extremes */
+} hb_hist_t;
+void hb_range_init(R_xlen_t m, double *lo, double *hi);
+void hb_range_update(R_xlen_t m, const double *x, double *lo, double *hi);
+void hb_hist_init(hb_hist_t *h, R_xlen_t m, int nb, double *lo, double *hi, int *counts,
+                  double *xmin, double *xmax);
+void hb_hist_update(hb_hist_t *h, const double *x);
+void hb_hist_result(const hb_hist_t *h, int nprob, const double *prob, double *out);
 
 /* ---- test-only .Call hooks (linalg_call.c) ---------------------------- */
 SEXP hb_test_chol(SEXP A);

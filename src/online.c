@@ -194,3 +194,89 @@ void hb_psquare_result(const hb_psquare_t *acc, double *out) {
     }
   }
 }
+
+/* ---- range tracking and fixed-bin histograms ------------------------------
+ * Quantiles from a histogram per parameter, with the range set before the
+ * draws arrive (from the second half of warmup, widened). On autocorrelated MCMC
+ * draws this is far more accurate than P-square, whose markers drift with
+ * the chain; with 128 bins over three times the warmup range, the error is a small
+ * fraction of a bin after interpolation. Memory: 4 bytes per bin plus 32
+ * bytes per parameter. */
+
+void hb_range_init(R_xlen_t m, double *lo, double *hi) {
+  for (R_xlen_t i = 0; i < m; i++) {
+    lo[i] = R_PosInf;
+    hi[i] = R_NegInf;
+  }
+}
+
+void hb_range_update(R_xlen_t m, const double *x, double *lo, double *hi) {
+  for (R_xlen_t i = 0; i < m; i++) {
+    if (x[i] < lo[i]) lo[i] = x[i];
+    if (x[i] > hi[i]) hi[i] = x[i];
+  }
+}
+
+/* lo, hi: the observed range of each parameter (overwritten by the bin
+ * range: widened by the whole range on each side). counts: m * nb ints. */
+void hb_hist_init(hb_hist_t *h, R_xlen_t m, int nb, double *lo, double *hi, int *counts,
+                  double *xmin, double *xmax) {
+  h->m = m;
+  h->nb = nb;
+  h->n = 0;
+  h->lo = lo;
+  h->width = hi;
+  h->counts = counts;
+  h->xmin = xmin;
+  h->xmax = xmax;
+  memset(counts, 0, sizeof(int) * (size_t) m * nb);
+  for (R_xlen_t i = 0; i < m; i++) {
+    double a = lo[i], b = hi[i];
+    if (!R_FINITE(a) || !R_FINITE(b)) a = b = 0.0;
+    double r = b - a, pad = r > 0 ? r : (fabs(a) > 0 ? fabs(a) : 1.0);
+    lo[i] = a - pad;
+    hi[i] = (b + pad - (a - pad)) / nb; /* the bin width, stored in place of hi */
+    xmin[i] = R_PosInf;
+    xmax[i] = R_NegInf;
+  }
+}
+
+void hb_hist_update(hb_hist_t *h, const double *x) {
+  h->n++;
+  for (R_xlen_t i = 0; i < h->m; i++) {
+    double v = x[i];
+    if (ISNAN(v)) continue;
+    double t = (v - h->lo[i]) / h->width[i];
+    int b = t < 0 ? 0 : (t >= h->nb ? h->nb - 1 : (int) t);
+    h->counts[i * h->nb + b]++;
+    if (v < h->xmin[i]) h->xmin[i] = v;
+    if (v > h->xmax[i]) h->xmax[i] = v;
+  }
+}
+
+/* out[i + k m]: quantile prob[k] of parameter i, interpolating linearly
+ * inside the bin that holds it; the outer edges of the first and last bins
+ * are replaced by the observed extremes, which may lie beyond the range. */
+void hb_hist_result(const hb_hist_t *h, int nprob, const double *prob, double *out) {
+  for (R_xlen_t i = 0; i < h->m; i++) {
+    const int *c = h->counts + i * h->nb;
+    double total = 0.0;
+    for (int b = 0; b < h->nb; b++) total += c[b];
+    for (int k = 0; k < nprob; k++) {
+      if (total == 0) {
+        out[i + k * h->m] = NA_REAL;
+        continue;
+      }
+      double target = prob[k] * total, cum = 0.0;
+      int b = 0;
+      while (b < h->nb - 1 && cum + c[b] < target) cum += c[b++];
+      /* the edge bins also hold clamped values: their outer edge is the
+       * observed extreme; inner bins are clipped to the observed range */
+      double left = h->lo[i] + b * h->width[i], right = left + h->width[i];
+      left = b == 0 ? h->xmin[i] : (left > h->xmin[i] ? left : h->xmin[i]);
+      right = b == h->nb - 1 ? h->xmax[i] : (right < h->xmax[i] ? right : h->xmax[i]);
+      double frac = c[b] > 0 ? (target - cum) / c[b] : 0.5;
+      out[i + k * h->m] = left + frac * (right - left);
+    }
+  }
+}

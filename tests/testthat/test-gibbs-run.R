@@ -75,18 +75,22 @@ test_that("online summaries of group-level effects match the full draws", {
   expect_identical(nrow(rs), 12L)
   expect_false(any(grepl("^r_market\\[M01,", dimnames(online$draws)[[3]])))
   expect_true("r_market[M05,tv]" %in% dimnames(online$draws)[[3]])
+  errs <- numeric(0)
   for (i in seq_len(nrow(rs))) {
     x <- full$draws[, , sprintf("r_market[%s,%s]", rs$level[i], rs$term[i])]
     expect_equal(rs$mean[i], mean(x), tolerance = 1e-10)
     expect_equal(rs$sd[i], sd(as.vector(x)), tolerance = 1e-3)
-    # P-square quantiles are approximate on autocorrelated draws (measured
-    # errors up to ~0.45 sd on slowly mixing slopes, ~0.1 sd otherwise); a
-    # wrong cell or quantile would be off by several sd
-    expect_lt(abs(rs$q2.5[i] - quantile(x, 0.025)), 0.6 * sd(x))
-    expect_lt(abs(rs$q97.5[i] - quantile(x, 0.975)), 0.6 * sd(x))
+    # histogram quantiles per chain, averaged over chains: a median error of
+    # ~0.02 sd was measured; cells whose chains disagree differ more from
+    # the pooled quantile (up to ~0.5 sd). A wrong cell would be off by
+    # several sd.
+    e <- c(rs$q2.5[i] - quantile(x, 0.025), rs$q97.5[i] - quantile(x, 0.975)) / sd(x)
+    expect_true(all(abs(e) < 0.6))
+    errs <- c(errs, e)
     expect_lt(rs$q2.5[i], rs$mean[i])
     expect_gt(rs$q97.5[i], rs$mean[i])
   }
+  expect_lt(median(abs(errs)), 0.1)
 })
 
 test_that("observation weights give the weighted least-squares posterior", {

@@ -79,13 +79,7 @@ check_run_control <- function(chains, iter, warmup, thin, cores, refresh, seed) 
   thin <- check_count(thin, "thin", 1, iter - warmup)
   cores <- check_count(cores, "cores", 1, 1024)
   refresh <- check_count(refresh, "refresh", 0, 1e8)
-  if (!is.null(seed)) {
-    if (!is.numeric(seed) || length(seed) != 1L || !is.finite(seed) || seed != round(seed)) {
-      abort_input("seed", sprintf("must be NULL or one whole number; found %s", describe_value(seed)))
-    }
-  } else {
-    seed <- sample.int(.Machine$integer.max, 1L)
-  }
+  seed <- if (is.null(seed)) sample.int(.Machine$integer.max, 1L) else check_seed(seed)
   list(chains = chains, iter = iter, warmup = warmup, thin = thin, cores = cores,
        refresh = refresh, seed = as.integer(seed %% .Machine$integer.max))
 }
@@ -93,13 +87,8 @@ check_run_control <- function(chains, iter, warmup, thin, cores, refresh, seed) 
 # Independent L'Ecuyer-CMRG streams, one per chain; the caller's generator is
 # left as it was.
 chain_streams <- function(seed, chains) {
-  old_kind <- RNGkind()
-  had <- exists(".Random.seed", envir = globalenv(), inherits = FALSE)
-  old <- if (had) get(".Random.seed", envir = globalenv())
-  on.exit({
-    RNGkind(old_kind[1], old_kind[2], old_kind[3])
-    if (had) assign(".Random.seed", old, envir = globalenv())
-  })
+  restore <- save_rng()
+  on.exit(restore())
   RNGkind("L'Ecuyer-CMRG")
   set.seed(seed)
   s <- get(".Random.seed", envir = globalenv())
@@ -112,13 +101,8 @@ chain_streams <- function(seed, chains) {
 }
 
 with_stream <- function(stream, expr) {
-  old_kind <- RNGkind()
-  had <- exists(".Random.seed", envir = globalenv(), inherits = FALSE)
-  old <- if (had) get(".Random.seed", envir = globalenv())
-  on.exit({
-    RNGkind(old_kind[1], old_kind[2], old_kind[3])
-    if (had) assign(".Random.seed", old, envir = globalenv()) else rm(".Random.seed", envir = globalenv())
-  })
+  restore <- save_rng()
+  on.exit(restore())
   RNGkind("L'Ecuyer-CMRG")
   assign(".Random.seed", stream, envir = globalenv())
   expr

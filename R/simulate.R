@@ -171,15 +171,8 @@ simulate_mmm <- function(n_markets = 8, n_weeks = 104,
   }
   sigma <- as.double(sigma[[1L]])
   start <- sim_check_start(start)
-  if (!is.null(seed)) {
-    if (!is.numeric(seed) || length(seed) != 1L || !is.finite(seed) ||
-        seed != round(seed) || abs(seed) > .Machine$integer.max) {
-      abort_input("seed", sprintf("must be NULL or one whole number; found %s",
-                                  describe_value(seed)))
-    }
-    restore_rng <- sim_set_seed(seed)
-    on.exit(restore_rng(), add = TRUE)
-  }
+  restore_rng <- sim_seed(seed)
+  if (!is.null(restore_rng)) on.exit(restore_rng(), add = TRUE)
 
   ids <- formatC(seq_len(n_markets), width = max(2L, nchar(n_markets)), flag = "0")
   ids <- paste0("M", ids)
@@ -395,7 +388,10 @@ sim_flights <- function(n, on, off) {
   as.numeric(x[seq_len(n)])
 }
 
-sim_check_channels <- function(channels) {
+# Channel names usable in formulas, distinct from the other columns of the
+# simulated data; `dots = FALSE` also refuses dots (names that end up in
+# interaction terms).
+sim_check_channels <- function(channels, reserved = SIM_RESERVED, dots = TRUE) {
   if (!is.character(channels) || length(channels) == 0L || is.object(channels)) {
     abort_input("channels", sprintf("must be a non-empty character vector of channel names; found %s",
                                     describe_value(channels)))
@@ -409,15 +405,15 @@ sim_check_channels <- function(channels) {
     abort_input("channels", sprintf("names must be distinct; found \"%s\" more than once",
                                     channels[anyDuplicated(channels)]))
   }
-  bad <- make.names(channels) != channels
+  bad <- make.names(channels) != channels | (!dots & grepl(".", channels, fixed = TRUE))
   if (any(bad)) {
-    abort_input("channels", sprintf("names must be syntactic R names (usable in formulas); found \"%s\"",
-                                    channels[bad][1]))
+    abort_input("channels", sprintf("names must be syntactic R names%s (usable in formulas); found \"%s\"",
+                                    if (dots) "" else " without dots", channels[bad][1]))
   }
-  bad <- channels %in% SIM_RESERVED
+  bad <- channels %in% reserved
   if (any(bad)) {
     abort_input("channels", sprintf("names must differ from %s; found \"%s\"",
-                                    paste(SIM_RESERVED, collapse = ", "), channels[bad][1]))
+                                    paste(reserved, collapse = ", "), channels[bad][1]))
   }
   unname(channels)
 }
@@ -479,22 +475,13 @@ sim_check_start <- function(start) {
   date
 }
 
-# Seed a reproducible stream and return a function that puts back the
-# caller's generator kind and state (including "no state yet").
-sim_set_seed <- function(seed) {
-  genv <- globalenv()
-  had_seed <- exists(".Random.seed", envir = genv, inherits = FALSE)
-  old_seed <- if (had_seed) get(".Random.seed", envir = genv, inherits = FALSE)
-  old_kind <- RNGkind()
-  set.seed(seed, kind = "Mersenne-Twister", normal.kind = "Inversion",
-           sample.kind = "Rejection")
-  function() {
-    # suppressWarnings: restoring a "Rounding" sample.kind warns again.
-    suppressWarnings(RNGkind(old_kind[1], old_kind[2], old_kind[3]))
-    if (had_seed) {
-      assign(".Random.seed", old_seed, envir = genv)
-    } else if (exists(".Random.seed", envir = genv, inherits = FALSE)) {
-      rm(".Random.seed", envir = genv)
-    }
-  }
+# Seed a reproducible stream (Mersenne-Twister, whatever RNGkind() the
+# session uses) and return the function that restores the caller's
+# generator; NULL when no seed is given.
+sim_seed <- function(seed) {
+  if (is.null(seed)) return(NULL)
+  seed <- check_seed(seed)
+  restore <- save_rng()
+  set.seed(seed, kind = "Mersenne-Twister", normal.kind = "Inversion", sample.kind = "Rejection")
+  restore
 }

@@ -240,7 +240,7 @@ simulate_three_level <- function(n_markets = 4, n_products = 6, n_individuals = 
       "must give at least 2 product-market units (n_markets * n_products); found %d * %d",
       n_markets, n_products))
   }
-  channels <- hsim_check_channels(channels, HSIM_RESERVED_3L)
+  channels <- sim_check_channels(channels, HSIM_RESERVED_3L, dots = FALSE)
   ch_par <- hsim_channel_pars(channels, decay, halfsat, slope)
   terms <- c("Intercept", channels)
   delta <- hsim_check_delta(delta, terms, ch_par$beta)
@@ -261,7 +261,7 @@ simulate_three_level <- function(n_markets = 4, n_products = 6, n_individuals = 
   l2_sd <- stats::setNames(sd_individual, terms)[sd_individual > 0]
   cor_product <- hsim_check_cor(cor_product, "cor_product", length(l3_sd))
   cor_individual <- hsim_check_cor(cor_individual, "cor_individual", length(l2_sd))
-  restore <- hsim_seed(seed)
+  restore <- sim_seed(seed)
   if (!is.null(restore)) on.exit(restore(), add = TRUE)
 
   mk_ids <- paste0("M", formatC(seq_len(n_markets), width = max(2L, nchar(n_markets)), flag = "0"))
@@ -535,7 +535,7 @@ simulate_personalized <- function(n_markets = 12, n_individuals = 10, n_weeks = 
   n_markets <- check_count(n_markets, "n_markets", min = 2, max = 1000)
   n_individuals <- check_count(n_individuals, "n_individuals", min = 1, max = 1e4)
   n_weeks <- check_count(n_weeks, "n_weeks", min = 2, max = 1e4)
-  channels <- hsim_check_channels(channels, HSIM_RESERVED_PERS)
+  channels <- sim_check_channels(channels, HSIM_RESERVED_PERS, dots = FALSE)
   C <- length(channels)
   n_factors <- check_count(n_factors, "n_factors", min = 0, max = C)
   ch_par <- hsim_channel_pars(channels, decay, halfsat, slope)
@@ -572,7 +572,7 @@ simulate_personalized <- function(n_markets = 12, n_individuals = 10, n_weeks = 
   } else if (!is.null(loadings)) {
     abort_input("loadings", "must be NULL when n_factors is 0")
   }
-  restore <- hsim_seed(seed)
+  restore <- sim_seed(seed)
   if (!is.null(restore)) on.exit(restore(), add = TRUE)
 
   mk_ids <- paste0("M", formatC(seq_len(n_markets), width = max(2L, nchar(n_markets)), flag = "0"))
@@ -791,33 +791,6 @@ hsim_plot <- function(x, type, ...) {
   do.call(plot.hbmmm_sim, c(list(shim, type = type), dots))
 }
 
-hsim_check_channels <- function(channels, reserved) {
-  if (!is.character(channels) || length(channels) == 0L || is.object(channels)) {
-    abort_input("channels", sprintf("must be a non-empty character vector of channel names; found %s",
-                                    describe_value(channels)))
-  }
-  bad <- is.na(channels) | !nzchar(channels)
-  if (any(bad)) {
-    abort_input("channels", sprintf("names must be non-empty and not NA; found %s at position %d",
-                                    encodeString(channels[bad][1], quote = "\""), which(bad)[1]))
-  }
-  if (anyDuplicated(channels)) {
-    abort_input("channels", sprintf("names must be distinct; found \"%s\" more than once",
-                                    channels[anyDuplicated(channels)]))
-  }
-  bad <- make.names(channels) != channels | grepl(".", channels, fixed = TRUE)
-  if (any(bad)) {
-    abort_input("channels", sprintf("names must be syntactic R names without dots (usable in formulas); found \"%s\"",
-                                    channels[bad][1]))
-  }
-  bad <- channels %in% reserved
-  if (any(bad)) {
-    abort_input("channels", sprintf("names must differ from %s; found \"%s\"",
-                                    paste(reserved, collapse = ", "), channels[bad][1]))
-  }
-  unname(channels)
-}
-
 # Media parameters by channel: defaults from HSIM_CHANNELS, overridden by the
 # user's decay/halfsat/slope.
 hsim_channel_pars <- function(channels, decay, halfsat, slope) {
@@ -969,16 +942,6 @@ hsim_check_loadings <- function(x, terms, nf) {
   }
   dimnames(L) <- list(terms, paste0("F", seq_len(nf)))
   L
-}
-
-# Seed a reproducible stream (as simulate_mmm() does); NULL when no seed.
-hsim_seed <- function(seed) {
-  if (is.null(seed)) return(NULL)
-  if (!is.numeric(seed) || length(seed) != 1L || !is.finite(seed) ||
-      seed != round(seed) || abs(seed) > .Machine$integer.max) {
-    abort_input("seed", sprintf("must be NULL or one whole number; found %s", describe_value(seed)))
-  }
-  sim_set_seed(seed)
 }
 
 # n draws of a normal vector with sds `sd` and one correlation `rho` for every

@@ -16,3 +16,30 @@ check_count <- function(x, arg, min = 0, max = 1e5) {
   }
   as.integer(x)
 }
+
+# Snapshot of the caller's random number generator (kind and state, or the
+# absence of a state); returns a function that puts it back. Used wherever
+# hbmmm seeds its own streams, so a seeded call leaves the session as it was.
+save_rng <- function() {
+  genv <- globalenv()
+  had <- exists(".Random.seed", envir = genv, inherits = FALSE)
+  old <- if (had) get(".Random.seed", envir = genv, inherits = FALSE)
+  kind <- RNGkind()
+  function() {
+    # suppressWarnings: restoring a "Rounding" sample.kind warns again
+    suppressWarnings(RNGkind(kind[1], kind[2], kind[3]))
+    if (had) {
+      assign(".Random.seed", old, envir = genv)
+    } else if (exists(".Random.seed", envir = genv, inherits = FALSE)) {
+      rm(".Random.seed", envir = genv)
+    }
+  }
+}
+
+check_seed <- function(seed) {
+  if (!is.numeric(seed) || length(seed) != 1L || !is.finite(seed) || seed != round(seed) ||
+      abs(seed) > .Machine$integer.max) {
+    abort_input("seed", sprintf("must be NULL or one whole number; found %s", describe_value(seed)))
+  }
+  as.integer(seed)
+}

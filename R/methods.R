@@ -39,6 +39,8 @@ print_priors <- function(x) {
       cv <- pr$cov[[g]]
       lab <- paste0("cov_", g)
       val <- switch(cv$type,
+        hw_full = sprintf("%s on each sd (per unit of its predictor), uniform correlations (Huang-Wand)", format(cv$dist)),
+        hw_diag = sprintf("%s on each sd (per unit of its predictor)", format(cv$dist)),
         full = format(cv$dist),
         diag = paste(vapply(cv$dist, format, ""), collapse = "; "),
         factor = sprintf("factor model, %d factor(s): loadings %s, uniquenesses %s (relative to the term scales)",

@@ -17,7 +17,7 @@
 PRIOR_SLOTS <- list(
   Intercept = list(families = "normal", support = "real", names = NA),
   b         = list(families = "normal", support = "real", names = "term"),
-  cov       = list(families = c("inv_wishart", "inv_gamma", "scaled_inv_chisq"),
+  cov       = list(families = c("half_student_t", "inv_wishart", "inv_gamma", "scaled_inv_chisq"),
                    support = "positive", names = "grouping term"),
   sigma     = list(families = c("inv_gamma", "scaled_inv_chisq"),
                    support = "positive", names = NA),

@@ -48,24 +48,28 @@ resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors, 
     q <- ncol(Zm)
     sz <- ifelse(t$Z$names == "(Intercept)", sy, sy / apply(Zm, 2, stats::sd))
     sz[!is.finite(sz)] <- sy
+    # per unit of each term's predictor (1 / sd(z_j); 1 for the intercept):
+    # the design sets relative scales, the prior (data-based by default) the unit
+    zs <- ifelse(t$Z$names == "(Intercept)", 1, 1 / apply(Zm, 2, stats::sd))
+    zs[!is.finite(zs)] <- 1
     if (g %in% names(factors)) {
-      # loadings and uniquenesses are per unit of each term's predictor
-      # (1 / sd(z_j); 1 for the intercept), in units of y: the design sets
-      # the relative scales, the priors (data-based only by default) the unit
-      zs <- ifelse(t$Z$names == "(Intercept)", 1, 1 / apply(Zm, 2, stats::sd))
-      zs[!is.finite(zs)] <- 1
       return(list(type = "factor", scale = zs, nf = factors[[g]],
-                  loadings = prior_for(prior, "loadings", g, normal(0, sy / 2)),
-                  psi = prior_for(prior, "psi", g, inv_gamma(2, sy^2 / 4))))
+                  loadings = prior_for(prior, "loadings", g, normal(0, sy / 4)),
+                  psi = prior_for(prior, "psi", g, inv_gamma(1, (sy / 10)^2 / 2))))
     }
-    uncorrelated_ok <- function(d) d$family %in% c("inv_gamma", "scaled_inv_chisq")
-    if (t$correlated && !(q == 1L && uncorrelated_ok(prior_for(prior, "cov", g, inv_wishart(3, 1))))) {
-      # q + 1 df: uniform marginal correlations; a scale a tenth of the data
-      # scale keeps the prior from pulling variances up when levels are few
-      d <- prior_for(prior, "cov", g, inv_wishart(q + 1, diag((sz / 10)^2, q)))
-      if (d$family != "inv_wishart") {
-        abort_input("prior", sprintf("the covariance of `%s` (correlated terms) needs inv_wishart(); found %s",
-                                     g, format(d)))
+    # default: Huang-Wand, each sd half-t(2, sd(y) per unit of its predictor)
+    # and uniform correlations; it does not pull variances towards zero when
+    # the levels are few, as small inverse-gamma/Wishart scales do
+    d <- prior_for(prior, "cov", g, half_student_t(2, sy))
+    correlated <- t$correlated && q > 1L
+    if (d$family == "half_student_t") {
+      return(list(type = if (correlated) "hw_full" else "hw_diag", dist = d,
+                  nu = d$par[["df"]], A = d$par[["scale"]] * zs, scale = sz))
+    }
+    if (d$family == "inv_wishart") {
+      if (!correlated) {
+        abort_input("prior", sprintf("inv_wishart() needs correlated terms; `%s` has %s", g,
+                                     if (q == 1L) "a single term (use inv_gamma() or half_student_t())" else "uncorrelated `||` terms"))
       }
       S <- d$scale
       if (length(S) == 1L) S <- diag(S, q)
@@ -78,15 +82,11 @@ resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors, 
       }
       return(list(type = "full", dist = d, S = S, scale = sz))
     }
-    # the one-dimensional margin of the correlated default, inv_wishart(2, s^2)
-    d <- lapply(seq_len(q), function(j) {
-      prior_for(prior, "cov", g, inv_gamma(1, (sz[j] / 10)^2 / 2))
-    })
-    ok <- vapply(d, function(x) x$family %in% c("inv_gamma", "scaled_inv_chisq"), logical(1))
-    if (!all(ok)) {
-      abort_input("prior", sprintf("the variances of `%s` (uncorrelated `||` terms) need inv_gamma() or scaled_inv_chisq()", g))
+    if (correlated) {
+      abort_input("prior", sprintf("the covariance of `%s` (correlated terms) needs inv_wishart() or half_student_t(); found %s",
+                                   g, format(d)))
     }
-    list(type = "diag", dist = d, scale = sz)
+    list(type = "diag", dist = rep(list(d), q), scale = sz)
   })
   names(cov) <- names(ranef)
 

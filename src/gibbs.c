@@ -230,7 +230,7 @@ static void update_sigma(hb_gibbs_state *g) {
 static int npop(const hb_gibbs_state *g) {
   int m = g->p + g->S + (g->use_hs ? 1 : 0);
   for (int k = 0; k < g->K; k++)
-    m += g->t[k].q + (g->t[k].type == 1 ? 0 : g->t[k].q * (g->t[k].q - 1) / 2);
+    m += g->t[k].q + (g->t[k].type == 1 || g->t[k].type == 4 ? 0 : g->t[k].q * (g->t[k].q - 1) / 2);
   for (int c = 0; c < g->C; c++) m += g->ch[c].nest;
   return m;
 }
@@ -241,7 +241,7 @@ static void population_draw(const hb_gibbs_state *g, double *v) {
   for (int k = 0; k < g->K; k++) {
     const hb_term *t = g->t + k;
     for (int j = 0; j < t->q; j++) v[m++] = sqrt(t->Sigma[j + j * t->q]);
-    if (t->type == 1) continue;
+    if (t->type == 1 || t->type == 4) continue; /* diagonal: no correlations */
     for (int j = 0; j < t->q; j++)
       for (int l = j + 1; l < t->q; l++)
         v[m++] = t->Sigma[j + l * t->q] / sqrt(t->Sigma[j + j * t->q] * t->Sigma[l + l * t->q]);
@@ -373,7 +373,7 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
     memset(t, 0, sizeof *t);
     t->G = int_scalar(tk, tw, "G", 1, (int) (n < 2000000000 ? n : 2000000000));
     t->q = int_scalar(tk, tw, "q", 1, HB_MAX_Q);
-    t->type = int_scalar(tk, tw, "type", 0, 2);
+    t->type = int_scalar(tk, tw, "type", 0, 4);
     const int q = t->q;
     if (q > qmax) qmax = q;
     t->g = int_elt(tk, tw, "g", n, 0, t->G - 1);
@@ -418,6 +418,16 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
     }
     snprintf(ta, sizeof ta, "%s$ig", tw);
     if (t->type == 1) check_positive(t->ig, 2 * q, ta);
+    t->hw_nu = *real_elt(tk, tw, "hw_nu", 1);
+    t->hw_A = real_elt(tk, tw, "hw_A", q);
+    if (t->type >= 3) {
+      snprintf(ta, sizeof ta, "%s$hw_nu", tw);
+      check_positive(&t->hw_nu, 1, ta);
+      snprintf(ta, sizeof ta, "%s$hw_A", tw);
+      check_positive(t->hw_A, q, ta);
+      t->hw_a = (double *) R_alloc((size_t) q, sizeof(double));
+      for (int j = 0; j < q; j++) t->hw_a[j] = t->hw_A[j] * t->hw_A[j]; /* a starts at its prior scale */
+    }
     if (t->type == 2) {
       snprintf(ta, sizeof ta, "%s$nf", tw);
       if (t->nf < 1 || t->nf >= q) hb_input_error(ta, "must be in 1..q-1 = %d", q - 1);

@@ -142,10 +142,49 @@ static void update_factor(hb_gibbs_state *g, hb_term *t) {
     }
 }
 
+/* Huang & Wand (2013): Sigma | a ~ IW(nu + q - 1, 2 nu diag(1 / a)),
+ * a_j ~ IG(1/2, 1 / A_j^2) makes every sd half-t(nu, A_j) and, for nu = 2,
+ * every correlation uniform; conditionally conjugate, so one extra draw of
+ * the a_j per sweep. Unlike a small inverse-gamma or inverse-Wishart scale,
+ * it does not pull variances towards zero when levels are few. */
+static void update_huang_wand(hb_gibbs_state *g, hb_term *t) {
+  const int q = t->q, G = t->G;
+  const double nu = t->hw_nu;
+  if (t->type == 4) { /* independent half-t sds */
+    for (int j = 0; j < q; j++) {
+      double ss = 0.0;
+      for (int k = 0; k < G; k++) ss += t->u[j + (R_xlen_t) q * k] * t->u[j + (R_xlen_t) q * k];
+      double v = hb_inv_gamma_draw(0.5 * (nu + G), nu / t->hw_a[j] + 0.5 * ss);
+      for (int l = 0; l < q; l++) t->Sigma[j + l * q] = t->Sinv[j + l * q] = 0.0;
+      t->Sigma[j + j * q] = v;
+      t->Sinv[j + j * q] = 1.0 / v;
+      t->hw_a[j] = hb_inv_gamma_draw(0.5 * (nu + 1.0), nu / v + 1.0 / (t->hw_A[j] * t->hw_A[j]));
+    }
+    return;
+  }
+  double *S = g->work, *wk = S + q * q;
+  memset(S, 0, sizeof(double) * q * q);
+  for (int j = 0; j < q; j++) S[j + j * q] = 2.0 * nu / t->hw_a[j];
+  for (int k = 0; k < G; k++) {
+    const double *uk = t->u + (R_xlen_t) q * k;
+    for (int j = 0; j < q; j++)
+      for (int l = 0; l < q; l++) S[j + l * q] += uk[j] * uk[l];
+  }
+  if (hb_inv_wishart_draw(nu + q - 1.0 + G, S, q, t->Sigma, wk) != 0)
+    hb_sampler_error("the Huang-Wand inverse-Wishart scale is not positive definite");
+  hb_chol_inverse(wk, q, t->Sinv);
+  for (int j = 0; j < q; j++)
+    t->hw_a[j] = hb_inv_gamma_draw(0.5 * (nu + q), nu * t->Sinv[j + j * q] + 1.0 / (t->hw_A[j] * t->hw_A[j]));
+}
+
 void hb_term_update_cov(hb_gibbs_state *g, hb_term *t) {
   const int q = t->q, G = t->G;
   if (t->type == 2) {
     update_factor(g, t);
+    return;
+  }
+  if (t->type >= 3) {
+    update_huang_wand(g, t);
     return;
   }
   if (t->type == 1) {

@@ -95,7 +95,8 @@ typedef struct {
 } hb_channel;
 
 typedef struct {
-  int G, q, type, nf;          /* type: 0 full inverse-Wishart, 1 diagonal, 2 factor */
+  int G, q, type, nf;          /* type: 0 full inverse-Wishart, 1 diagonal inverse-gamma,
+                                  2 factor, 3 Huang-Wand full, 4 Huang-Wand diagonal */
   const int *g;                /* group of each row, 0-based */
   const double *Zs;            /* static parts, n x q */
   const int *zc;               /* channel of each column, -1 for none */
@@ -109,6 +110,9 @@ typedef struct {
   double *Lambda, *psi, *f;    /* factor: q x nf loadings, q uniquenesses, nf x G scores */
   const double *load_sd;       /* factor: prior sd of loadings, per term */
   const double *psi_ig;        /* factor: IG(shape, scale) per term, 2 x q */
+  double hw_nu;                /* Huang-Wand: each sd half-t(nu, A_j) */
+  const double *hw_A;
+  double *hw_a;                /* their auxiliary variables */
   const int *xmap;             /* fixed column equal to each column, -1 for none */
   int npair;                   /* translation pairs (see hb_term_shift) */
   const int *pair_j, *pair_l;  /* fixed column, term column of each pair */

@@ -153,3 +153,29 @@ sbc_feature_ranks <- function(drawer, R, ndraws = 39, thin = 10, warmup = 300, f
   })
   list(ranks = ranks, p_value = p, mean_rank = colMeans(ranks) / ndraws)
 }
+
+# The default covariance prior (Huang-Wand): correlated market intercept and
+# slope (half-t(2) sds, uniform correlation) crossed with a week intercept.
+sbc_draw_huang_wand <- function(n_markets = 8, n_weeks = 15) {
+  n <- n_markets * n_weeks
+  d <- data.frame(market = rep(sprintf("k%d", seq_len(n_markets)), each = n_weeks),
+                  week = rep(sprintf("w%02d", seq_len(n_weeks)), n_markets), x = stats::rnorm(n))
+  nu <- 2
+  A <- c(1, 1 / stats::sd(d$x))     # half_student_t(2, 1) per unit of each predictor
+  a <- 1 / stats::rgamma(2, 0.5, rate = 1 / A^2)
+  S <- solve(stats::rWishart(1, nu + 2 - 1, solve(diag(2 * nu / a)))[, , 1])
+  aw <- 1 / stats::rgamma(1, 0.5, rate = 1)
+  sw2 <- 1 / stats::rgamma(1, nu / 2, rate = nu / aw)
+  u <- matrix(stats::rnorm(2 * n_markets), n_markets) %*% chol(S)
+  uw <- stats::rnorm(n_weeks, 0, sqrt(sw2))
+  mi <- rep(seq_len(n_markets), each = n_weeks)
+  wi <- rep(seq_len(n_weeks), n_markets)
+  b <- stats::rnorm(2)
+  sig <- sqrt(6 * 0.5^2 / stats::rchisq(1, 6))
+  d$y <- b[1] + u[mi, 1] + uw[wi] + (b[2] + u[mi, 2]) * d$x + stats::rnorm(n, 0, sig)
+  truth <- c(b_Intercept = b[1], b_x = b[2], sd_market__Intercept = sqrt(S[1, 1]), sd_market__x = sqrt(S[2, 2]),
+             cor_market__Intercept__x = S[1, 2] / sqrt(S[1, 1] * S[2, 2]), sd_week__Intercept = sqrt(sw2), sigma = sig)
+  list(truth = truth, args = list(formula = y ~ x + (1 + x | market) + (1 | week), data = d,
+       prior = hbmmm::hbmmm_prior(Intercept = hbmmm::normal(0, 1), b = hbmmm::normal(0, 1),
+                                  cov = hbmmm::half_student_t(2, 1), sigma = hbmmm::scaled_inv_chisq(6, 0.5))))
+}

@@ -324,7 +324,8 @@ test_that("print(spec) shows the model and every prior", {
   expect_match(out2, "horseshoe", fixed = TRUE)
   expect_match(out2, "residual sd by `promo` (2 levels)", fixed = TRUE)
   expect_match(out2, "decay_tv = 0.3", fixed = TRUE)
-  for (dist in s2$priors$cov$market$dist) expect_match(out2, format(dist), fixed = TRUE)
+  expect_match(out2, format(s2$priors$cov$market$dist), fixed = TRUE)
+  expect_match(out2, "on each sd", fixed = TRUE)
 })
 
 # ---- known defects (see the issue 3 test report) ------------------------------

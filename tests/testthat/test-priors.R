@@ -268,7 +268,7 @@ test_that("hbmmm_prior() rejects unknown slots and invalid families", {
 
   bad <- list(
     Intercept = lognormal(), b = student_t(), sigma = half_normal(), sigma = normal(),
-    cov = lkj(), cov = half_student_t(), decay = gamma_dist(), decay = uniform(0, 1.5),
+    cov = lkj(), cov = half_normal(), decay = gamma_dist(), decay = uniform(0, 1.5),
     decay = uniform(-0.1, 1), delay = uniform(-1, 3), delay = beta_dist(),
     shape = normal(), scale = uniform(-1, 1), halfsat = inv_gamma(), slope = beta_dist(),
     lambda = student_t(), k = normal(1, 1), horseshoe = normal(), loadings = half_normal(),

@@ -132,5 +132,7 @@ print.summary.hbmmm_fit <- function(x, digits = 3, ...) {
 #' @export
 print.hbmmm_fit <- function(x, digits = 3, ...) {
   print(summary(x), digits = digits)
+  cat("\nPriors:\n")
+  print_priors(x$spec)
   invisible(x)
 }

@@ -40,6 +40,8 @@ test_that("draws are named as in brms and shaped [iteration, chain, variable]", 
   expect_true(any(grepl("Population-level effects", out)))
   expect_true(any(grepl("Media transforms", out)))
   expect_true(any(grepl("Metropolis acceptance", out)))
+  expect_true(any(grepl("^Priors:", out)))
+  expect_true(any(grepl("decay_tv +beta_dist\\(2, 2\\)", out)))
 })
 
 test_that("progress goes through message() with the time left, and refresh = 0 is silent", {

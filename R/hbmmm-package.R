@@ -5,5 +5,8 @@
 #' Start with `vignette("hbmmm")`.
 #'
 #' @keywords internal
+#' @docType package
+#' @name hbmmm-package
+#' @aliases hbmmm-package
 #' @useDynLib hbmmm, .registration = TRUE, .fixes = "C_"
-"_PACKAGE"
+NULL

@@ -379,10 +379,6 @@ check_factors <- function(factors, ranef) {
   stats::setNames(as.integer(factors), names(factors))
 }
 
-check_flag <- function(x, arg) {
-  if (!is.logical(x) || length(x) != 1L || is.na(x)) abort_input(arg, sprintf("must be TRUE or FALSE; found %s", describe_value(x)))
-  x
-}
 
 resolve_keep <- function(keep_ranef, keep_levels, ranef) {
   keep_ranef <- check_count(keep_ranef, "keep_ranef", 0, .Machine$integer.max)

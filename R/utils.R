@@ -9,6 +9,11 @@ match_choice <- function(x, choices, arg) {
   x
 }
 
+check_flag <- function(x, arg) {
+  if (!is.logical(x) || length(x) != 1L || is.na(x)) abort_input(arg, sprintf("must be TRUE or FALSE; found %s", describe_value(x)))
+  x
+}
+
 check_count <- function(x, arg, min = 0, max = 1e5) {
   if (!is.numeric(x) || length(x) != 1L || is.na(x) || x != round(x) || x < min || x > max) {
     abort_input(arg, sprintf("must be a whole number in [%s, %s]; found %s",

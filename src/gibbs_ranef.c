@@ -222,8 +222,7 @@ void hb_term_update_cov(hb_gibbs_state *g, hb_term *t) {
 void hb_term_shift(hb_gibbs_state *g, hb_term *t, const double *d0, const double *d0m) {
   const int q = t->q, m = t->npair;
   if (m == 0) return;
-  double *P = g->work, *lin = P + m * m, *delta = lin + m, *Q = delta + m, *qu = Q + q * q,
-         *e = qu + q;
+  double *P = g->work, *lin = P + m * m, *delta = lin + m, *Q = delta + m, *e = Q + q * q;
   for (int a = 0; a < q * q; a++) Q[a] = t->type == 2 ? 0.0 : t->Sinv[a];
   if (t->type == 2)
     for (int j = 0; j < q; j++) Q[j + j * q] = 1.0 / t->psi[j];
@@ -243,7 +242,6 @@ void hb_term_shift(hb_gibbs_state *g, hb_term *t, const double *d0, const double
       for (int b = 0; b <= a; b++) P[a + b * m] += wk[a] * wk[b] * Q[t->pair_l[a] + t->pair_l[b] * q];
     }
   }
-  (void) qu;
   for (int a = 0; a < m; a++) {
     int x = t->pair_j[a];
     lin[a] += d0m[x] - d0[x] * g->beta[x];

@@ -13,6 +13,7 @@
 #' @param x An `hbmmm_fit`.
 #' @param variable Optional character vector of variables to keep (names as
 #'   in `dimnames(as.array(x))[[3]]`).
+#' @param row.names,optional Ignored (part of the `as.data.frame()` generic).
 #' @param ... Unused.
 #' @return An array, matrix or data frame of draws.
 #' @examples

@@ -287,11 +287,7 @@ print.hbmmm_sim <- function(x, digits = 3, ...) {
   other <- tr[c("b_Intercept", "sd_market__Intercept", "b_price", "b_promo",
                 "b_season_sin", "b_season_cos", "sigma")]
   cat("\nOther parameters:\n")
-  # Wrap between "name = value" pairs, never inside one.
-  pairs <- paste(names(other), "=", format(other, digits = digits, trim = TRUE))
-  line <- cumsum(nchar(pairs) + 2L) %/% (getOption("width") - 2L)
-  cat(paste0("  ", tapply(pairs, line, paste, collapse = ", ")), sep = ",\n")
-  cat("\n")
+  cat_pairs(other, digits)
   invisible(x)
 }
 

@@ -760,10 +760,7 @@ hsim_print_body <- function(x, digits) {
   shown <- c(paste0(c("b_", "decay_", "halfsat_", "slope_"), rep(ch, each = 4)))
   other <- tr[setdiff(names(tr), shown)]
   cat("\nOther population-level parameters:\n")
-  pairs <- paste(names(other), "=", format(other, digits = digits, trim = TRUE))
-  line <- cumsum(nchar(pairs) + 2L) %/% (getOption("width") - 2L)
-  cat(paste0("  ", tapply(pairs, line, paste, collapse = ", ")), sep = ",\n")
-  cat("\n")
+  cat_pairs(other, digits)
   invisible(x)
 }
 

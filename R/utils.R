@@ -48,3 +48,12 @@ check_seed <- function(seed) {
   }
   as.integer(seed)
 }
+
+# Print named values as "name = value" pairs, wrapped at the console width
+# between pairs, never inside one.
+cat_pairs <- function(values, digits) {
+  pairs <- paste(names(values), "=", format(values, digits = digits, trim = TRUE))
+  line <- cumsum(nchar(pairs) + 2L) %/% (getOption("width") - 2L)
+  cat(paste0("  ", tapply(pairs, line, paste, collapse = ", ")), sep = ",\n")
+  cat("\n")
+}

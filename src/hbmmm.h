@@ -256,5 +256,9 @@ SEXP hb_adstock(SEXP x, SEXP type, SEXP par, SEXP max_lag, SEXP normalize,
                 SEXP group, SEXP deriv);
 SEXP hb_saturate(SEXP x, SEXP type, SEXP par, SEXP deriv);
 SEXP hb_gibbs(SEXP model, SEXP control);
+/* causal inference (propensity.c, matching.c) */
+SEXP hb_logit_irls(SEXP X, SEXP y, SEXP w, SEXP maxit, SEXP tol);
+SEXP hb_nn_match(SEXP dist, SEXP treat, SEXP ord_all, SEXP order_t, SEXP stratum,
+                 SEXP ratio, SEXP caliper, SEXP replace, SEXP mahal);
 
 #endif

@@ -121,7 +121,7 @@ ps_match <- function(x, data = NULL, ratio = 1, caliper = NULL, replace = FALSE,
       any(tapply(focal == 0L, stratum, sum) < ratio * tapply(focal == 1L, stratum, sum))
     }
     if (short) {
-      warn_causal("ratio", sprintf("fewer %s units (%d) than needed for %d match(es) per %s unit (%d)%s; not every %s unit will get %d match(es)",
+      warn_classed("ratio", sprintf("fewer %s units (%d) than needed for %d match(es) per %s unit (%d)%s; not every %s unit will get %d match(es)",
                                    grp[2], n0, ratio, grp[1], n1, if (is.null(exact)) "" else " in some exact strata",
                                    grp[1], ratio))
     }

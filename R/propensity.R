@@ -61,7 +61,7 @@ propensity_score <- function(formula, data, weights = NULL, maxit = 100, tol = 1
   dimnames(vc) <- list(colnames(X), colnames(X))
   if (res$boundary || !res$converged) {
     nb <- sum(res$mu < 1e-8 | res$mu > 1 - 1e-8)
-    warn_causal("separation", sprintf(
+    warn_classed("separation", sprintf(
       "propensity model %s: %d unit(s) have fitted scores numerically 0 or 1, a sign of (quasi-)complete separation (some covariates predict the treatment perfectly); coefficients and standard errors are unreliable and such units have no overlap; simplify the model or drop those units",
       if (res$converged) "converged at the boundary" else sprintf("did not converge in %d iterations", maxit), nb))
   }
@@ -157,10 +157,6 @@ covariate_matrix <- function(mf) {
   do.call(cbind, cols)
 }
 
-warn_causal <- function(what, message) {
-  warning(structure(class = c(paste0("hbmmm_warning_", what), "hbmmm_warning", "warning", "condition"),
-                    list(message = message, call = NULL)))
-}
 
 #' @rdname propensity_score
 #' @param x,object An `hbmmm_ps` object.

@@ -34,8 +34,8 @@
 #'   caller's random number state is restored).
 #' @return An object of class `hbmmm_causal_sim`, a list with
 #'   \describe{
-#'     \item{`data`}{A data frame: `id`, `age` (years), `age_z`, `age_band`
-#'       (factor `"18-34"`, `"35-54"`, `"55+"`), `income` (thousands),
+#'     \item{`data`}{A data frame: `id`, `age` (years, `45 + 14 age_z`), `age_z`, `age_band`
+#'       (factor `"18-34"`, `"35-54"`, `"55+"`), `income` (thousands, `55 + 12 income_z`),
 #'       `income_z`, `income_band` (factor `"low"`, `"mid"`, `"high"`),
 #'       `loyal` (0/1), `region` (factor), `treat` (0/1 exposure),
 #'       `propensity` (the true score), `tau` (each consumer's true effect),
@@ -85,8 +85,8 @@ simulate_confounded <- function(n = 2000, tau = 10, heterogeneity = c(3, 2),
   y0 <- 100 + 8 * age_z + 6 * income_z + 5 * loyal + region_eff[region] + stats::rnorm(n, 0, sigma)
   y1 <- y0 + tau_i
   sales <- ifelse(treat == 1L, y1, y0)
-  age <- round(45 + 14 * age_z, 1)
-  income <- round(exp(log(55) + 0.4 * income_z), 2)
+  age <- 45 + 14 * age_z
+  income <- 55 + 12 * income_z
   data <- data.frame(
     id = seq_len(n), age = age, age_z = age_z,
     age_band = cut(age, c(-Inf, 35, 55, Inf), right = FALSE, labels = c("18-34", "35-54", "55+")),

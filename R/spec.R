@@ -39,7 +39,12 @@
 #'   `NULL` without `time`: one series.
 #' @param sigma_by Name of a column: one residual variance per level.
 #' @param weights Observation weights (a column name or a positive numeric
-#'   vector): observation `i` has residual variance `sigma^2 / w_i`.
+#'   vector): observation `i` has residual variance `sigma^2 / w_i`. Weights
+#'   are rescaled to mean one (only their relative sizes matter), so that the
+#'   residual variance keeps its scale and the posterior of `sigma^2`, which
+#'   counts rows, matches the data's information; this is what makes
+#'   propensity score weights from [ps_weight()] usable here, fitting the
+#'   model on the balanced pseudo-population.
 #' @param horseshoe Put horseshoe shrinkage on the fixed media coefficients?
 #' @param factors Named integer vector: grouping terms whose covariance is
 #'   factor-analytic, `Sigma = Lambda Lambda' + Psi`, with that many factors,
@@ -352,7 +357,10 @@ resolve_weights <- function(weights, data, ord) {
     abort_input("weights", sprintf("must be positive and finite; found %d invalid value(s) (first: %s)",
                                    sum(bad), format(w[bad][1])))
   }
-  as.double(w)
+  # precision weights: only relative sizes matter; mean one keeps sigma^2 on
+  # the scale of the data (the sampler counts rows, not sum(w))
+  w <- as.double(w)
+  w / mean(w)
 }
 
 check_factors <- function(factors, ranef) {

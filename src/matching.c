@@ -90,7 +90,7 @@ SEXP hb_nn_match(SEXP dist, SEXP treat, SEXP ord_all, SEXP order_t, SEXP stratum
   const int *ot = INTEGER(order_t);
   {
     char *seen = (char *) R_alloc(n, 1);
-    memset(seen, 0, (size_t) n);
+    for (R_xlen_t z = 0; z < n; z++) seen[z] = 0;
     for (R_xlen_t i = 0; i < n1; i++) {
       int u = ot[i];
       if (u == NA_INTEGER || u < 1 || u > n || !tr[u - 1] || seen[u - 1])
@@ -104,7 +104,7 @@ SEXP hb_nn_match(SEXP dist, SEXP treat, SEXP ord_all, SEXP order_t, SEXP stratum
   R_xlen_t *crank = (R_xlen_t *) R_alloc(n, sizeof(R_xlen_t)); /* rank of each control */
   {
     char *seen = (char *) R_alloc(n, 1);
-    memset(seen, 0, (size_t) n);
+    for (R_xlen_t z = 0; z < n; z++) seen[z] = 0;
     R_xlen_t c = 0;
     for (R_xlen_t j = 0; j < n; j++) {
       int u = ord[j];
@@ -184,7 +184,7 @@ SEXP hb_nn_match(SEXP dist, SEXP treat, SEXP ord_all, SEXP order_t, SEXP stratum
     R_xlen_t *cstart = (R_xlen_t *) R_alloc(n + 1, sizeof(R_xlen_t));
     int *clist = (int *) R_alloc(n0, sizeof(int));
     char *used = (char *) R_alloc(n, 1);
-    memset(used, 0, (size_t) n);
+    for (R_xlen_t z = 0; z < n; z++) used[z] = 0;
     /* bucket controls by their stratum range start lo[] (unique per stratum) */
     R_xlen_t *cnt = (R_xlen_t *) R_alloc(n0 + 1, sizeof(R_xlen_t));
     for (R_xlen_t j = 0; j <= n0; j++) cnt[j] = 0;

@@ -138,13 +138,13 @@ SEXP hb_logit_irls(SEXP X, SEXP y, SEXP w, SEXP maxit, SEXP tol) {
   }
   double dev = deviance(yy, ww, mu, n);
   int converged = 0, iter = 0, collinear = 0;
-  memset(beta, 0, p * sizeof(double));
+  memset(beta, 0, (size_t) p * sizeof(double));
   for (iter = 1; iter <= mx; iter++) {
     if (iter % 16 == 0) R_CheckUserInterrupt();
     fill_working(x, yy, ww, eta, mu, n, p, A, b);
     int bad = wls_qr(A, b, n, p, tau, work, lwork);
     if (bad) { collinear = bad; break; }
-    memcpy(bnew, b, p * sizeof(double));
+    memcpy(bnew, b, (size_t) p * sizeof(double));
     double devn = 0.0;
     for (int half = 0; half <= 30; half++) {
       lin_pred(x, n, p, bnew, etan);
@@ -159,9 +159,9 @@ SEXP hb_logit_irls(SEXP X, SEXP y, SEXP w, SEXP maxit, SEXP tol) {
       bscale = fmax(bscale, fabs(bnew[j]));
     }
     double rel = fabs(devn - dev) / (fabs(devn) + 0.1);
-    memcpy(beta, bnew, p * sizeof(double));
-    memcpy(eta, etan, n * sizeof(double));
-    memcpy(mu, mun, n * sizeof(double));
+    memcpy(beta, bnew, (size_t) p * sizeof(double));
+    memcpy(eta, etan, (size_t) n * sizeof(double));
+    memcpy(mu, mun, (size_t) n * sizeof(double));
     dev = devn;
     if (iter > 1 && rel < eps && dmax <= sqrt(eps) * (bscale + 1e-3)) { converged = 1; break; }
   }
@@ -188,11 +188,11 @@ SEXP hb_logit_irls(SEXP X, SEXP y, SEXP w, SEXP maxit, SEXP tol) {
   }
 
   SEXP coef = PROTECT(Rf_allocVector(REALSXP, p));
-  memcpy(REAL(coef), beta, p * sizeof(double));
+  memcpy(REAL(coef), beta, (size_t) p * sizeof(double));
   SEXP eta_s = PROTECT(Rf_allocVector(REALSXP, n));
   SEXP mu_s = PROTECT(Rf_allocVector(REALSXP, n));
-  memcpy(REAL(eta_s), eta, n * sizeof(double));
-  memcpy(REAL(mu_s), mu, n * sizeof(double));
+  memcpy(REAL(eta_s), eta, (size_t) n * sizeof(double));
+  memcpy(REAL(mu_s), mu, (size_t) n * sizeof(double));
   const char *nms[] = {"coefficients", "cov", "eta", "mu", "deviance", "iter", "converged",
                        "boundary", "collinear", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, nms));

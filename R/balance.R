@@ -17,8 +17,8 @@
 #'   \item{variance ratio}{weighted treated over control variance, with
 #'     weights normalized to sum to one and the unbiased correction
 #'     `1 / (1 - sum(w^2))`; not defined for binary covariates.}
-#'   \item{eCDF differences}{mean and maximum over the distinct values of the
-#'     absolute difference between the (weighted) empirical distribution
+#'   \item{eCDF differences}{mean and maximum over the distinct values (in
+#'     the whole sample, as MatchIt) of the absolute difference between the (weighted) empirical distribution
 #'     functions of the two groups; for binary covariates both equal the
 #'     absolute difference in proportions.}
 #' }
@@ -118,7 +118,7 @@ balance_one <- function(x, t, w, estimand) {
     md <- m1 - m0
     smd <- if (abs(md) <= sqrt(.Machine$double.eps)) md else md / s
     vr <- if (binary) NA_real_ else bal_wvar(x[i1 & keep], ww[i1 & keep], FALSE) / bal_wvar(x[i0 & keep], ww[i0 & keep], FALSE)
-    ec <- if (binary) rep(abs(md), 2) else bal_ecdf(x[keep], t[keep], ww[keep])
+    ec <- if (binary) rep(abs(md), 2) else bal_ecdf(x, t, ww)
     c(m1, m0, smd, vr, ec)
   }
   b <- stats_for(rep(1, length(x)))

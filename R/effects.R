@@ -377,7 +377,8 @@ print.hbmmm_te <- function(x, digits = 3, ...) {
 plot.hbmmm_te <- function(x, ...) {
   vals <- split(x$individual$mean, factor(x$individual$channel, levels = x$channels))
   args <- utils::modifyList(list(x = vals, xlab = "Channel", ylab = "Individual treatment effect (posterior mean)",
-                                 main = "Distribution of individual treatment effects", col = "grey85"), list(...))
+                                 main = "Distribution of individual treatment effects", col = "grey85",
+                                 show.names = TRUE), list(...))
   do.call(graphics::boxplot, args)
   graphics::abline(h = 0, lty = 3, col = "grey50")
   a <- x$ate[x$ate$estimand == "ATE", ]

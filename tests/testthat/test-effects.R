@@ -129,3 +129,20 @@ test_that("treatment_effects() switches a channel on and off in every draw", {
   expect_input_error(treatment_effects(fit, by = "nope"), "by")
   expect_input_error(treatment_effects(1), "fit")
 })
+
+test_that("long validation: coverage and balance over repeated simulations", {
+  skip_if(Sys.getenv("HBMMM_LONG_TESTS") != "true", "long validation (set HBMMM_LONG_TESTS=true)")
+  path <- system.file("validation", "causal.R", package = "hbmmm")
+  skip_if(path == "", "inst/validation/causal.R not installed")
+  env <- new.env()
+  sys.source(path, envir = env)
+  v <- env$causal_validation(reps = 100, n = 1500, fit_reps = 20)
+  tab <- v$table
+  cov <- tab$coverage[!is.na(tab$coverage)]
+  expect_true(all(cov >= 0.88), label = paste(format(tab$coverage), collapse = " "))
+  naive <- tab[tab$method == "naive difference", ]
+  expect_gt(naive$bias, 5)
+  adj <- tab[tab$method != "naive difference", ]
+  expect_true(all(abs(adj$bias) < 1))
+  expect_gt(v$balance[["match"]], 0.9)
+})

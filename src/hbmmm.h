@@ -251,6 +251,47 @@ SEXP hb_test_inv_wishart(SEXP df, SEXP S, SEXP n_draws);
 SEXP hb_test_inv_gamma(SEXP shape, SEXP scale, SEXP n_draws);
 SEXP hb_test_online(SEXP x, SEXP probs);
 
+/* ---- NUTS engine (nuts.c) ---------------------------------------------- */
+/* A model is seen by the engine only through this interface. logp_grad
+ * returns 0 when lp and every gradient element are finite, nonzero otherwise
+ * (the engine then treats the point as having log density -Inf: a divergence
+ * during sampling, a failed attempt during initialization). write maps an
+ * unconstrained point to the nout values stored as one draw. */
+typedef struct {
+  int dim, nout;
+  void *ctx;
+  int (*logp_grad)(void *ctx, const double *theta, double *lp, double *grad);
+  void (*write)(void *ctx, const double *theta, double *out);
+} hb_nuts_model;
+
+typedef struct {
+  int iter, warmup, thin, max_treedepth, dense, chain, refresh;
+  double adapt_delta, stepsize;   /* stepsize <= 0: initialization heuristic */
+  double gamma, kappa, t0;        /* dual averaging (Stan: 0.05, 0.75, 10) */
+  int init_buffer, term_buffer, base_window; /* Stan: 75, 50, 25 */
+  const double *inv_metric;       /* NULL (unit) or dim (diag) or dim x dim (dense) */
+  SEXP progress;                  /* R function(chain, it, iter, warmup) or R_NilValue */
+} hb_nuts_control;
+
+#define HB_NUTS_NDIAG 6 /* accept_stat, stepsize, treedepth, n_leapfrog, divergent, energy */
+typedef struct {
+  double *draws;       /* nsave x nout, draws[s + nsave * v] */
+  double *diag;        /* nsave x HB_NUTS_NDIAG */
+  double *theta;       /* dim: last state */
+  double *inv_metric;  /* dim or dim x dim: metric at the end */
+  double stepsize;     /* step size used after warmup */
+  double n_grad;       /* gradient evaluations, warmup included */
+} hb_nuts_output;
+
+int hb_nuts_nsave(const hb_nuts_control *ctl);
+/* Runs one chain from theta (dim, modified: holds the last state). Output
+ * arrays are allocated by the caller (sizes above). Returns 0. */
+int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *theta,
+                hb_nuts_output *out);
+/* The chain's results as the R list both NUTS entry points return. */
+SEXP hb_nuts_result(const hb_nuts_model *m, const hb_nuts_control *ctl,
+                    const hb_nuts_output *out);
+
 /* ---- .Call entry points ------------------------------------------------ */
 SEXP hb_adstock(SEXP x, SEXP type, SEXP par, SEXP max_lag, SEXP normalize,
                 SEXP group, SEXP deriv);

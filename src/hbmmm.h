@@ -161,6 +161,15 @@ typedef struct {
   double *work;                /* dense scratch, size HB_WORK(p, qmax) */
 } hb_gibbs_state;
 
+/* model_read.c: the model list of gibbs_model(), shared by both samplers */
+SEXP hb_list_elt(SEXP list, const char *where, const char *name);
+const double *hb_list_real(SEXP list, const char *where, const char *name, R_xlen_t len);
+const int *hb_list_int(SEXP list, const char *where, const char *name, R_xlen_t len, int lo, int hi);
+int hb_list_int_scalar(SEXP list, const char *where, const char *name, int lo, int hi);
+void hb_check_positive(const double *x, R_xlen_t len, const char *arg);
+void hb_check_finite(const double *x, R_xlen_t len, const char *arg);
+void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag, int *qmax);
+
 double hb_link_to_unc(int link, double v, double upper);
 double hb_link_from_unc(int link, double u, double upper);
 double hb_link_logjac(int link, double u, double upper);

@@ -12,15 +12,6 @@
 
 /* ---- materialized columns --------------------------------------------- */
 
-/* Column j of a design: the static part itself, or static x media. */
-static double **design_columns(const double *Xs, const int *xc, int p, R_xlen_t n) {
-  double **col = (double **) R_alloc((size_t) p + 1, sizeof(double *));
-  for (int j = 0; j < p; j++)
-    col[j] = xc[j] < 0 ? (double *) (Xs + (R_xlen_t) j * n)
-                       : (double *) R_alloc((size_t) n, sizeof(double));
-  return col;
-}
-
 void hb_refresh_channel_columns(hb_gibbs_state *g, int c) {
   const double *m = g->media + (R_xlen_t) c * g->n;
   for (int j = 0; j < g->p; j++) {
@@ -208,6 +199,9 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   memset(g, 0, sizeof G0);
   int maxlag = 0, qmax = 1;
   hb_model_read(model, g, &maxlag, &qmax);
+  for (int k = 0; k < g->K; k++)
+    if (g->t[k].type == 5)
+      hb_input_error("model$terms", "term %d has an LKJ prior, which only the NUTS sampler supports", k + 1);
   const R_xlen_t n = g->n;
   const int p = g->p, C = g->C;
   /* control */
@@ -226,13 +220,7 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
 
   /* state and scratch; a group-level column equal to a fixed column shares
    * its storage (no second copy of a media column to keep current) */
-  g->Xcol = design_columns(g->Xs, g->xc, p, n);
-  for (int k = 0; k < g->K; k++) {
-    hb_term *t = g->t + k;
-    t->Zcol = design_columns(t->Zs, t->zc, t->q, n);
-    for (int j = 0; j < t->q; j++)
-      if (t->xmap[j] >= 0) t->Zcol[j] = g->Xcol[t->xmap[j]];
-  }
+  hb_model_columns(g);
   g->beta = (double *) R_alloc((size_t) p, sizeof(double));
   memset(g->beta, 0, sizeof(double) * p);
   g->inv_sig2 = (double *) R_alloc((size_t) g->S, sizeof(double));

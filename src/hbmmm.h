@@ -169,6 +169,7 @@ int hb_list_int_scalar(SEXP list, const char *where, const char *name, int lo, i
 void hb_check_positive(const double *x, R_xlen_t len, const char *arg);
 void hb_check_finite(const double *x, R_xlen_t len, const char *arg);
 void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag, int *qmax);
+void hb_model_columns(hb_gibbs_state *g);
 
 double hb_link_to_unc(int link, double v, double upper);
 double hb_link_from_unc(int link, double u, double upper);
@@ -306,5 +307,7 @@ SEXP hb_adstock(SEXP x, SEXP type, SEXP par, SEXP max_lag, SEXP normalize,
                 SEXP group, SEXP deriv);
 SEXP hb_saturate(SEXP x, SEXP type, SEXP par, SEXP deriv);
 SEXP hb_gibbs(SEXP model, SEXP control);
+SEXP hb_mmm_info(SEXP model, SEXP opts);
+SEXP hb_mmm_logp(SEXP model, SEXP opts, SEXP theta);
 
 #endif

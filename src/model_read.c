@@ -67,6 +67,28 @@ void hb_check_finite(const double *x, R_xlen_t len, const char *arg) {
                      (double) i + 1);
 }
 
+/* Column j of a design: the static part itself, or static x media. */
+static double **design_columns(const double *Xs, const int *xc, int p, R_xlen_t n) {
+  double **col = (double **) R_alloc((size_t) p + 1, sizeof(double *));
+  for (int j = 0; j < p; j++)
+    col[j] = xc[j] < 0 ? (double *) (Xs + (R_xlen_t) j * n)
+                       : (double *) R_alloc((size_t) n, sizeof(double));
+  return col;
+}
+
+/* Allocates the materialized design columns (fixed: Xcol, each term: Zcol);
+ * a group-level column equal to a fixed column shares its storage, so a
+ * media column has one copy to keep current. */
+void hb_model_columns(hb_gibbs_state *g) {
+  g->Xcol = design_columns(g->Xs, g->xc, g->p, g->n);
+  for (int k = 0; k < g->K; k++) {
+    hb_term *t = g->t + k;
+    t->Zcol = design_columns(t->Zs, t->zc, t->q, g->n);
+    for (int j = 0; j < t->q; j++)
+      if (t->xmap[j] >= 0) t->Zcol[j] = g->Xcol[t->xmap[j]];
+  }
+}
+
 /* Fills the data, prior and structure fields of g (and the starting values
  * of the terms' state); maxlag and qmax get the longest finite adstock lag
  * and the largest term dimension. */
@@ -178,7 +200,7 @@ void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out
     memset(t, 0, sizeof *t);
     t->G = hb_list_int_scalar(tk, tw, "G", 1, (int) (n < 2000000000 ? n : 2000000000));
     t->q = hb_list_int_scalar(tk, tw, "q", 1, HB_MAX_Q);
-    t->type = hb_list_int_scalar(tk, tw, "type", 0, 4);
+    t->type = hb_list_int_scalar(tk, tw, "type", 0, 5); /* 5: LKJ, NUTS only */
     const int q = t->q;
     if (q > qmax) qmax = q;
     t->g = hb_list_int(tk, tw, "g", n, 0, t->G - 1);

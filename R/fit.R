@@ -159,7 +159,7 @@ gibbs_model <- function(spec) {
     tp <- translation_pairs(t, X)
     cv <- pr$cov[[g]]
     q <- ncol(t$Z$static)
-    type <- switch(cv$type, full = 0L, diag = 1L, factor = 2L, hw_full = 3L, hw_diag = 4L)
+    type <- switch(cv$type, full = 0L, diag = 1L, factor = 2L, hw_full = 3L, hw_diag = 4L, lkj = 5L)
     list(G = length(t$levels), q = q, type = type, g = t$codes - 1L, Zs = t$Z$static,
          zc = ifelse(is.na(t$Z$channel), -1L, t$Z$channel - 1L), xmap = shared_columns(t$Z, X),
          pair_j = tp$j, pair_l = tp$l, pair_w = tp$w,
@@ -170,7 +170,7 @@ gibbs_model <- function(spec) {
          nf = if (type == 2L) cv$nf else 0L,
          load_sd = if (type == 2L) cv$loadings$par[["sd"]] * cv$scale else rep(1, q),
          psi_ig = if (type == 2L) rbind(ig_params(cv$psi)[1], ig_params(cv$psi)[2] * cv$scale^2) else matrix(1, 2, q),
-         hw_nu = if (type >= 3L) cv$nu else 1, hw_A = if (type >= 3L) cv$A else rep(1, q))
+         hw_nu = if (type %in% 3:4) cv$nu else 1, hw_A = if (type %in% 3:4) cv$A else rep(1, q))
   })
   b_par <- vapply(pr$b, function(d) d$par[c("mean", "sd")], numeric(2))
   hs <- if (spec$horseshoe) !is.na(X$channel) else rep(FALSE, p)

@@ -35,7 +35,7 @@ typedef struct {
   int *o_cov, *o_a, *o_eff;
   /* LKJ terms */
   double *lkj_eta, *sd_par;
-  int *sd_code;
+  int *sd_code, *sd_off;
   /* scratch */
   double *e, *coef, *ad, *dad, *dsat, *wbuf, *dwbuf, **dm;
   double **Lc, **gLc, **gu, **S, **Sinv, **M, *tmp;
@@ -296,8 +296,9 @@ static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad) {
       double *gy = gc + q;
       for (int j = 0; j < q; j++) {
         double sd = exp(cp[j]);
-        l += hb_prior_logdens(m->sd_code[k], m->sd_par + 2 * k, sd) + cp[j];
-        gc[j] += prior_dlogdens(m->sd_code[k], m->sd_par + 2 * k, sd) * sd + 1.0;
+        const double *pp = m->sd_par + 2 * (m->sd_off[k] + j); /* per column */
+        l += hb_prior_logdens(m->sd_code[k], pp, sd) + cp[j];
+        gc[j] += prior_dlogdens(m->sd_code[k], pp, sd) * sd + 1.0;
       }
       L[0] = 1.0;
       for (int i = 1; i < q; i++) {
@@ -739,7 +740,13 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   const R_xlen_t n = g->n;
   const int p = g->p, C = g->C, K = g->K;
   m->centered = hb_list_int_scalar(opts, "nuts_model", "centered", 0, 1);
-  const double *lkj_eta = opt_real(opts, "lkj_eta", K), *sd_par = opt_real(opts, "sd_par", 2 * K);
+  int qsum = 0;
+  m->sd_off = (int *) R_alloc((size_t) K + 1, sizeof(int));
+  for (int k = 0; k < K; k++) {
+    m->sd_off[k] = qsum;
+    qsum += g->t[k].q;
+  }
+  const double *lkj_eta = opt_real(opts, "lkj_eta", K), *sd_par = opt_real(opts, "sd_par", 2 * qsum);
   const int *sd_code = hb_list_int(opts, "nuts_model", "sd_code", K, 0, 8);
   m->lkj_eta = (double *) lkj_eta;
   m->sd_par = (double *) sd_par;
@@ -748,7 +755,8 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
     if (g->t[k].type == 5) {
       if (!(lkj_eta[k] > 0 && R_FINITE(lkj_eta[k]))) hb_input_error("nuts_model$lkj_eta", "must be positive and finite");
       if (sd_code[k] < 6) hb_input_error("nuts_model$sd_code", "must be 6, 7 or 8 (half-normal, exponential, half-t) for LKJ terms");
-      hb_check_positive(sd_par + 2 * k, sd_code[k] == 8 ? 2 : 1, "nuts_model$sd_par");
+      for (int j = 0; j < g->t[k].q; j++)
+        hb_check_positive(sd_par + 2 * (m->sd_off[k] + j), sd_code[k] == 8 ? 2 : 1, "nuts_model$sd_par");
     }
   /* horseshoe */
   if (g->use_hs) {

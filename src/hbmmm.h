@@ -301,6 +301,15 @@ int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *thet
 /* The chain's results as the R list both NUTS entry points return. */
 SEXP hb_nuts_result(const hb_nuts_model *m, const hb_nuts_control *ctl,
                     const hb_nuts_output *out);
+/* Fills ctl from the R list made by nuts_control_list() (R/nuts.R): iter,
+ * warmup (required), thin, max_treedepth, dense, chain, refresh, adapt_delta,
+ * stepsize, gamma, kappa, t0, init_buffer, term_buffer, base_window,
+ * inv_metric (NULL, dim or dim x dim; pointer into the list), progress.
+ * Raises hbmmm_input_error on anything malformed. */
+void hb_nuts_read_control(SEXP control, int dim, hb_nuts_control *ctl);
+/* Output arrays of the sizes hb_nuts_run() fills, from R_alloc. */
+void hb_nuts_alloc_output(const hb_nuts_model *m, const hb_nuts_control *ctl,
+                          hb_nuts_output *out);
 
 /* ---- .Call entry points ------------------------------------------------ */
 SEXP hb_adstock(SEXP x, SEXP type, SEXP par, SEXP max_lag, SEXP normalize,
@@ -309,5 +318,6 @@ SEXP hb_saturate(SEXP x, SEXP type, SEXP par, SEXP deriv);
 SEXP hb_gibbs(SEXP model, SEXP control);
 SEXP hb_mmm_info(SEXP model, SEXP opts);
 SEXP hb_mmm_logp(SEXP model, SEXP opts, SEXP theta);
+SEXP hb_nuts_r(SEXP fns, SEXP init, SEXP control);
 
 #endif

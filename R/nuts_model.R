@@ -50,3 +50,63 @@ check_sampler_priors <- function(spec, sampler) {
   }
   invisible(TRUE)
 }
+
+NUTS_CONTROL_ARGS <- c("adapt_delta", "max_treedepth", "metric", "stepsize", "centered")
+
+# hbmmm(control = ): NUTS settings, checked; `centered` chooses the
+# parameterization of group-level effects.
+check_hbmmm_control <- function(control, sampler) {
+  if (!is.list(control) || (length(control) && is.null(names(control)))) {
+    abort_input("control", sprintf("must be a named list with elements among %s; found %s",
+                                   paste(NUTS_CONTROL_ARGS, collapse = ", "), describe_value(control)))
+  }
+  bad <- setdiff(names(control), NUTS_CONTROL_ARGS)
+  if (length(bad)) {
+    abort_input("control", sprintf("unknown element `%s`; allowed: %s", bad[1], paste(NUTS_CONTROL_ARGS, collapse = ", ")))
+  }
+  if (length(control) && sampler != "nuts") {
+    abort_input("control", sprintf("holds NUTS settings (%s), but sampler = \"%s\"",
+                                   paste(names(control), collapse = ", "), sampler))
+  }
+  nc <- check_nuts_control(if (is.null(control$metric)) "diag" else control$metric,
+                           if (is.null(control$adapt_delta)) 0.8 else control$adapt_delta,
+                           if (is.null(control$max_treedepth)) 10 else control$max_treedepth,
+                           control$stepsize)
+  nc$centered <- check_flag(if (is.null(control$centered)) FALSE else control$centered, "control$centered")
+  nc
+}
+
+# The function running one chain of the MMM density: fresh (from an
+# over-dispersed start drawn in the chain's stream) or continued from theta.
+mmm_chain_fun <- function(spec, centered) {
+  model <- gibbs_model(spec)
+  opts <- nuts_model_options(spec, centered)
+  info <- .Call(C_hb_mmm_info, model, opts)
+  function(i, control, theta = NULL) {
+    if (is.null(theta)) theta <- mmm_start(model, opts, info)
+    .Call(C_hb_nuts_mmm, model, opts, theta, control)
+  }
+}
+
+# Over-dispersed starting points (uniform within +-spread of the default
+# start, as the Gibbs sampler's jitter_init()); a start where the density is
+# not finite is redrawn, up to 100 times, as Stan does.
+mmm_start <- function(model, opts, info) {
+  for (a in seq_len(100)) {
+    th <- info$init + stats::runif(info$dim, -1, 1) * info$spread
+    if (isTRUE(.Call(C_hb_mmm_logp, model, opts, th)$ok)) return(th)
+  }
+  abort("no starting point with a finite log density and gradient was found in 100 tries; check the scale of the data and the priors",
+        class = "hbmmm_sampler_error")
+}
+
+run_nuts <- function(spec, ctl, nuts_ctl) {
+  chain_fun <- mmm_chain_fun(spec, nuts_ctl$centered)
+  t0 <- proc.time()[["elapsed"]]
+  runs <- run_nuts_chains(function(i, control) chain_fun(i, control), ctl, nuts_ctl)
+  elapsed <- proc.time()[["elapsed"]] - t0
+  fit <- new_nuts_fit(runs, draw_names(spec), ctl, nuts_ctl, elapsed, spec = spec)
+  fit$control$centered <- nuts_ctl$centered
+  fit$ranef_summary <- combine_online(spec, runs)
+  fit
+}

@@ -318,6 +318,7 @@ SEXP hb_saturate(SEXP x, SEXP type, SEXP par, SEXP deriv);
 SEXP hb_gibbs(SEXP model, SEXP control);
 SEXP hb_mmm_info(SEXP model, SEXP opts);
 SEXP hb_mmm_logp(SEXP model, SEXP opts, SEXP theta);
+SEXP hb_nuts_mmm(SEXP model, SEXP opts, SEXP init, SEXP control);
 SEXP hb_nuts_r(SEXP fns, SEXP init, SEXP control);
 
 #endif

@@ -8,6 +8,7 @@ static const R_CallMethodDef call_methods[] = {
   {"hb_gibbs", (DL_FUNC) &hb_gibbs, 2},
   {"hb_mmm_info", (DL_FUNC) &hb_mmm_info, 2},
   {"hb_mmm_logp", (DL_FUNC) &hb_mmm_logp, 3},
+  {"hb_nuts_mmm", (DL_FUNC) &hb_nuts_mmm, 4},
   {"hb_nuts_r", (DL_FUNC) &hb_nuts_r, 3},
   {"hb_test_chol", (DL_FUNC) &hb_test_chol, 1},
   {"hb_test_mvn_precision", (DL_FUNC) &hb_test_mvn_precision, 3},

@@ -986,3 +986,53 @@ SEXP hb_mmm_logp(SEXP model, SEXP opts, SEXP theta) {
   UNPROTECT(4);
   return out;
 }
+
+/* One NUTS chain on the MMM density from init (unconstrained): the list of
+ * hb_nuts_result() plus `ranef_summary`, the online summaries (mean, sd,
+ * 2.5% and 97.5% quantiles) of terms whose draws are not kept. */
+SEXP hb_nuts_mmm(SEXP model, SEXP opts, SEXP init, SEXP control) {
+  mmm_ctx *m = mmm_setup(model, opts);
+  hb_check_vector(init, "init", REALSXP, m->dim);
+  hb_nuts_control ctl;
+  hb_nuts_read_control(control, m->dim, &ctl);
+  hb_nuts_model nm;
+  nm.dim = m->dim;
+  nm.nout = m->nout;
+  nm.ctx = m;
+  nm.logp_grad = mmm_logp_grad;
+  nm.write = mmm_write;
+  double *theta = (double *) R_alloc((size_t) m->dim, sizeof(double)), lp;
+  memcpy(theta, REAL(init), sizeof(double) * m->dim);
+  if (mmm_logp_grad(m, theta, &lp, m->gscratch) != 0)
+    hb_input_error("init", "the log density or its gradient is not finite at the initial values");
+  hb_nuts_output out;
+  hb_nuts_alloc_output(&nm, &ctl, &out);
+  GetRNGstate();
+  hb_nuts_run(&nm, &ctl, theta, &out);
+  PutRNGstate();
+  SEXP res = PROTECT(hb_nuts_result(&nm, &ctl, &out));
+  const hb_gibbs_state *g = m->g;
+  SEXP summ = PROTECT(Rf_allocVector(VECSXP, g->K));
+  for (int k = 0; k < g->K; k++) {
+    if (!m->online[k]) continue;
+    R_xlen_t cells = (R_xlen_t) g->t[k].q * g->t[k].G;
+    SEXP sk = PROTECT(Rf_allocMatrix(REALSXP, cells, 4));
+    double *sv = REAL(sk);
+    hb_moments_finalize(m->mom + k, sv, sv + cells);
+    hb_psquare_result(m->psq + k, sv + 2 * cells);
+    SET_VECTOR_ELT(summ, k, sk);
+    UNPROTECT(1);
+  }
+  R_xlen_t len = XLENGTH(res);
+  SEXP out2 = PROTECT(Rf_allocVector(VECSXP, len + 1)), nm2 = PROTECT(Rf_allocVector(STRSXP, len + 1));
+  SEXP nm1 = Rf_getAttrib(res, R_NamesSymbol);
+  for (R_xlen_t a = 0; a < len; a++) {
+    SET_VECTOR_ELT(out2, a, VECTOR_ELT(res, a));
+    SET_STRING_ELT(nm2, a, STRING_ELT(nm1, a));
+  }
+  SET_VECTOR_ELT(out2, len, summ);
+  SET_STRING_ELT(nm2, len, Rf_mkChar("ranef_summary"));
+  Rf_setAttrib(out2, R_NamesSymbol, nm2);
+  UNPROTECT(4);
+  return out2;
+}

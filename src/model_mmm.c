@@ -90,7 +90,7 @@ static double prior_dlogdens(int code, const double *p, double x) {
   case 4: return (p[0] - 1.0) / x - (p[1] - 1.0) / (1.0 - x);
   case 5: return 0.0;
   case 6: return -x / (p[0] * p[0]);
-  case 7: return -1.0 / p[0];
+  case 7: return -p[0]; /* rate */
   case 8: return -(p[0] + 1.0) * x / (p[0] * p[1] * p[1] + x * x);
   default: return 0.0;
   }
@@ -159,7 +159,9 @@ static int channel_eval(mmm_ctx *m, int c, const double *par, double *dm) {
     double *d = dm + (R_xlen_t) e * n;
     if (s < 2) { /* adstock: through the saturation's input */
       const double *da = m->dad + (R_xlen_t) (ch->max_lag == NA_INTEGER ? 0 : s) * n;
-      if (dx) hb_vmul(dx, da, d, n);
+      /* where the adstocked input does not move, the Hill slope at zero can
+       * be infinite (slope < 1): the product is zero, not NaN */
+      if (dx) for (R_xlen_t i = 0; i < n; i++) d[i] = da[i] == 0.0 ? 0.0 : dx[i] * da[i];
       else memcpy(d, da, (size_t) n * sizeof(double));
     } else {
       memcpy(d, dptr[ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? 1 : s - 2], (size_t) n * sizeof(double));

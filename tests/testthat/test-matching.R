@@ -23,6 +23,13 @@ test_that("ps_match() agrees with a brute-force reference on every option", {
                                      exact = a$exact))
     expect_identical(unname(got$match_matrix), ref, label = deparse(cs))
   }
+  # ATC: controls are the focal units, matched smallest score first
+  f0 <- 1L - ps$treat
+  ci <- which(f0 == 1L)
+  ref <- ref_nn_match(d, f0, ci[order(d[ci])], 1, 0.3 * sdd, TRUE)
+  got <- ps_match(ps, estimand = "ATC", caliper = 0.3, replace = TRUE)
+  expect_identical(unname(got$match_matrix), ref)
+  expect_true(all(got$weights[ci[!is.na(ref[, 1])]] == 1))
 })
 
 test_that("ties are broken as documented (lower neighbour, then data order)", {

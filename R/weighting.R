@@ -1,4 +1,5 @@
-# Inverse-probability and overlap weights from propensity scores.
+# Inverse-probability and overlap weights from propensity scores (computed
+# in C, src/propensity.c: hb_ps_weights).
 
 #' Propensity score weights
 #'
@@ -53,24 +54,20 @@ ps_weight <- function(x, data = NULL, estimand = c("ATE", "ATT", "ATC", "ATO"), 
   trim_method <- match_choice(trim_method, c("threshold", "quantile"), "trim_method")
   e <- ps$score
   t <- ps$treat
-  w <- switch(estimand,
-              ATE = ifelse(t == 1L, 1 / e, 1 / (1 - e)),
-              ATT = ifelse(t == 1L, 1, e / (1 - e)),
-              ATC = ifelse(t == 1L, (1 - e) / e, 1),
-              ATO = ifelse(t == 1L, 1 - e, e))
-  if (stabilize && estimand == "ATE") w <- w * ifelse(t == 1L, mean(t), 1 - mean(t))
+  if (!is.null(trim) && (!is.numeric(trim) || length(trim) != 1L || !is.finite(trim))) {
+    abort_input("trim", sprintf("must be NULL or one number; found %s", describe_value(trim)))
+  }
+  threshold <- !is.null(trim) && trim_method == "threshold"
+  if (threshold && (trim <= 0 || trim >= 0.5)) {
+    abort_input("trim", sprintf("with trim_method = \"threshold\" must be in (0, 0.5); found %s", describe_value(trim)))
+  }
+  code <- match(estimand, c("ATE", "ATT", "ATC", "ATO"))
+  w <- .Call(C_hb_ps_weights, as.double(e), as.integer(t), code, stabilize,
+             if (threshold) as.double(trim) else NA_real_)
   trimmed <- 0L
   if (!is.null(trim)) {
-    if (!is.numeric(trim) || length(trim) != 1L || !is.finite(trim)) {
-      abort_input("trim", sprintf("must be NULL or one number; found %s", describe_value(trim)))
-    }
-    if (trim_method == "threshold") {
-      if (trim <= 0 || trim >= 0.5) {
-        abort_input("trim", sprintf("with trim_method = \"threshold\" must be in (0, 0.5); found %s", describe_value(trim)))
-      }
-      drop <- e < trim | e > 1 - trim
-      trimmed <- sum(drop)
-      w[drop] <- 0
+    if (threshold) {
+      trimmed <- sum(e < trim | e > 1 - trim)
       for (g in 0:1) {
         if (!any(w[t == g] > 0)) {
           abort(sprintf("Invalid `trim`: trimming scores outside [%s, %s] leaves no %s unit", format(trim),

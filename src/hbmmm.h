@@ -320,6 +320,7 @@ SEXP hb_gibbs(SEXP model, SEXP control);
 SEXP hb_logit_irls(SEXP X, SEXP y, SEXP w, SEXP maxit, SEXP tol);
 SEXP hb_nn_match(SEXP dist, SEXP treat, SEXP ord_all, SEXP order_t, SEXP stratum,
                  SEXP ratio, SEXP caliper, SEXP replace, SEXP mahal);
+SEXP hb_ps_weights(SEXP score, SEXP treat, SEXP estimand, SEXP stabilize, SEXP trim);
 SEXP hb_mmm_info(SEXP model, SEXP opts);
 SEXP hb_mmm_logp(SEXP model, SEXP opts, SEXP theta);
 SEXP hb_nuts_mmm(SEXP model, SEXP opts, SEXP init, SEXP control);

@@ -8,6 +8,7 @@ static const R_CallMethodDef call_methods[] = {
   {"hb_gibbs", (DL_FUNC) &hb_gibbs, 2},
   {"hb_logit_irls", (DL_FUNC) &hb_logit_irls, 5},
   {"hb_nn_match", (DL_FUNC) &hb_nn_match, 9},
+  {"hb_ps_weights", (DL_FUNC) &hb_ps_weights, 5},
   {"hb_mmm_info", (DL_FUNC) &hb_mmm_info, 2},
   {"hb_mmm_logp", (DL_FUNC) &hb_mmm_logp, 3},
   {"hb_nuts_mmm", (DL_FUNC) &hb_nuts_mmm, 4},

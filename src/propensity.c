@@ -208,3 +208,45 @@ SEXP hb_logit_irls(SEXP X, SEXP y, SEXP w, SEXP maxit, SEXP tol) {
   UNPROTECT(5);
   return out;
 }
+
+/* .Call entry: balancing weights from propensity scores. estimand: 1 ATE,
+ * 2 ATT, 3 ATC, 4 ATO (overlap); stabilize (ATE only) multiplies by the
+ * share of the unit's group; trim (NA for none) in (0, 0.5) zeroes the
+ * weights of units with scores outside [trim, 1 - trim]. */
+SEXP hb_ps_weights(SEXP score, SEXP treat, SEXP estimand, SEXP stabilize, SEXP trim) {
+  if (TYPEOF(score) != REALSXP) hb_input_error("score", "must be a double vector; found type '%s'", Rf_type2char(TYPEOF(score)));
+  R_xlen_t n = XLENGTH(score);
+  hb_check_vector(treat, "treat", INTSXP, n);
+  int est = hb_scalar_int(estimand, "estimand", 1, 4, 0);
+  int stab = hb_scalar_flag(stabilize, "stabilize");
+  if (TYPEOF(trim) != REALSXP || XLENGTH(trim) != 1) hb_input_error("trim", "must be one double (NA for none)");
+  double a = REAL(trim)[0];
+  int use_trim = !ISNAN(a);
+  if (use_trim && !(a > 0.0 && a < 0.5)) hb_input_error("trim", "must be in (0, 0.5) or NA");
+  const double *e = REAL(score);
+  const int *t = INTEGER(treat);
+  double n1 = 0.0;
+  for (R_xlen_t i = 0; i < n; i++) {
+    if (t[i] != 0 && t[i] != 1) hb_input_error("treat", "must be 0 or 1; found %d at %.0f", t[i], (double) i + 1);
+    if (!(e[i] > 0.0 && e[i] < 1.0)) hb_input_error("score", "must be in (0, 1); found a value outside at %.0f", (double) i + 1);
+    n1 += t[i];
+  }
+  double p1 = n > 0 ? n1 / (double) n : 0.0;
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, n));
+  double *w = REAL(out);
+  for (R_xlen_t i = 0; i < n; i++) {
+    double ei = e[i];
+    int ti = t[i];
+    double wi;
+    switch (est) {
+    case 1: wi = ti ? 1.0 / ei : 1.0 / (1.0 - ei); if (stab) wi *= ti ? p1 : 1.0 - p1; break;
+    case 2: wi = ti ? 1.0 : ei / (1.0 - ei); break;
+    case 3: wi = ti ? (1.0 - ei) / ei : 1.0; break;
+    default: wi = ti ? 1.0 - ei : ei; break;
+    }
+    if (use_trim && (ei < a || ei > 1.0 - a)) wi = 0.0;
+    w[i] = wi;
+  }
+  UNPROTECT(1);
+  return out;
+}

@@ -74,3 +74,18 @@ test_that("hbmmm_spec() rescales observation weights to mean one", {
   expect_equal(f1$draws, f2$draws)
   expect_equal(mean(small_spec()$weights), 1)
 })
+
+test_that("the C weights entry point checks its arguments", {
+  f <- function(...) .Call(hbmmm:::C_hb_ps_weights, ...)
+  e <- c(0.2, 0.5, 0.9)
+  t <- c(1L, 0L, 1L)
+  expect_equal(f(e, t, 1L, FALSE, NA_real_), c(5, 2, 1 / 0.9))
+  expect_equal(f(e, t, 1L, FALSE, 0.15), c(5, 2, 0))
+  expect_input_error(f(1:3, t, 1L, FALSE, NA_real_), "score")
+  expect_input_error(f(c(0, 0.5, 0.9), t, 1L, FALSE, NA_real_), "score")
+  expect_input_error(f(e, c(1L, 2L, 0L), 1L, FALSE, NA_real_), "treat")
+  expect_input_error(f(e, t[1:2], 1L, FALSE, NA_real_), "treat")
+  expect_input_error(f(e, t, 5L, FALSE, NA_real_), "estimand")
+  expect_input_error(f(e, t, 1L, NA, NA_real_), "stabilize")
+  expect_input_error(f(e, t, 1L, FALSE, 0.7), "trim")
+})

@@ -324,8 +324,9 @@ treatment_effects <- function(fit, channels = NULL, by = NULL, individual = NULL
   post <- list()
   ind_f <- factor(ind, levels = unique(ind))
   cnt <- tabulate(as.integer(ind_f), nlevels(ind_f))
+  comp_obs <- if (is.null(on)) mmm_components(fit, draws = draws)
   for (ch in channels) {
-    comp <- if (is.null(on)) mmm_components(fit, draws = draws) else {
+    comp <- if (is.null(on)) comp_obs else {
       nd <- data
       nd[[ch]] <- on
       mmm_components(fit, newdata = nd, draws = draws, history = FALSE)

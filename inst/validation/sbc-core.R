@@ -68,6 +68,9 @@ sbc_draw_horseshoe <- function(n_markets = 5, n_weeks = 24) {
   n <- n_markets * n_weeks
   d <- data.frame(market = rep(sprintf("k%d", seq_len(n_markets)), each = n_weeks),
                   w = stats::runif(n, 0.5, 2))
+  # hbmmm_spec() rescales weights to mean one: simulate on that scale, so
+  # that sigma is the parameter the model estimates
+  d$w <- d$w / mean(d$w)
   for (j in 1:4) d[[ch[j]]] <- stats::rexp(n)
   # horseshoe on the standardized coefficients: beta_j sd(x_j) ~ N(0, (lambda_j tau)^2)
   b <- stats::rnorm(4, 0, lam * tau) / vapply(ch, function(v) stats::sd(d[[v]]), 1)

@@ -3,7 +3,7 @@
 # bias/RMSE/coverage of matching, weighting and the hierarchical model,
 # and balance after adjustment.
 #
-#   Rscript inst/validation/causal.R [reps] [n] [fit_reps]
+#   Rscript inst/validation/causal.R [reps] [n] [fit_reps] [seed]
 #
 # Defaults: 200 replicates of n = 2000 for the matching and weighting
 # estimators, 40 replicates for the hierarchical model (Gibbs, 2 chains x
@@ -24,6 +24,14 @@ causal_validation <- function(reps = 200, n = 2000, fit_reps = 40, seed = 1) {
     tr <- sim$truth
     naive <- mean(d$sales[d$treat == 1]) - mean(d$sales[d$treat == 0])
     add(r, "naive difference", "ATE", naive, NA, NA, tr[["ATE"]])
+    # oracle: the correctly specified outcome regression (shows how far this
+    # set of replicates' coverage strays from 95% by chance alone)
+    ols <- stats::lm(sales ~ treat + treat:age_z + treat:income_z + age_z + income_z + loyal + region, data = d)
+    k <- c("treat", "treat:age_z", "treat:income_z")
+    a <- c(1, mean(d$age_z), mean(d$income_z))
+    oe <- sum(a * stats::coef(ols)[k])
+    os <- sqrt(drop(t(a) %*% stats::vcov(ols)[k, k] %*% a))
+    add(r, "oracle outcome regression (OLS)", "SATE", oe, oe - 1.96 * os, oe + 1.96 * os, tr[["SATE"]])
     ps <- propensity_score(treat ~ age + income + loyal + region, data = d)
     m <- ps_match(ps, replace = TRUE)
     mc <- suppressWarnings(ps_match(ps, caliper = 0.2))
@@ -74,8 +82,9 @@ if (sys.nframe() == 0L) {
   reps <- if (length(a) >= 1) a[1] else 200
   n <- if (length(a) >= 2) a[2] else 2000
   fit_reps <- if (length(a) >= 3) a[3] else 40
+  seed <- if (length(a) >= 4) a[4] else 1
   t0 <- proc.time()[["elapsed"]]
-  v <- causal_validation(reps, n, fit_reps)
+  v <- causal_validation(reps, n, fit_reps, seed)
   cat(sprintf("Causal validation: %d replicates of n = %d (%d with hierarchical fits), %.0f s\n\n", reps, n,
               fit_reps, proc.time()[["elapsed"]] - t0))
   print(format(v$table, digits = 3), row.names = FALSE)

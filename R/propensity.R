@@ -81,6 +81,7 @@ ps_design <- function(formula, data) {
                                    describe_value(formula)))
   }
   if (!is.data.frame(data)) abort_input("data", sprintf("must be a data frame; found %s", describe_value(data)))
+  if ("." %in% all.vars(formula[[3L]])) formula <- stats::formula(stats::terms(formula, data = data))
   vars <- all.vars(formula)
   miss <- setdiff(vars, names(data))
   if (length(miss)) {

@@ -39,7 +39,8 @@
 #'   `NULL` without `time`: one series.
 #' @param sigma_by Name of a column: one residual variance per level.
 #' @param weights Observation weights (a column name or a positive numeric
-#'   vector): observation `i` has residual variance `sigma^2 / w_i`. Weights
+#'   vector, or the result of [ps_weight()] or [ps_match()]): observation `i`
+#'   has residual variance `sigma^2 / w_i`. Weights
 #'   are rescaled to mean one (only their relative sizes matter), so that the
 #'   residual variance keeps its scale and the posterior of `sigma^2`, which
 #'   counts rows, matches the data's information; this is what makes
@@ -344,6 +345,7 @@ materialize <- function(D, media_values) {
 resolve_weights <- function(weights, data, ord) {
   n <- nrow(data)
   if (is.null(weights)) return(rep(1, n))
+  if (inherits(weights, c("hbmmm_weight", "hbmmm_match"))) weights <- weights$weights
   w <- if (is.character(weights)) data[[weights]] else {
     if (!is.numeric(weights) || length(weights) != n) {
       abort_input("weights", sprintf("must be a column name or a numeric vector with one value per row (%d); found %s",
@@ -354,8 +356,9 @@ resolve_weights <- function(weights, data, ord) {
   if (!is.numeric(w)) abort_input("weights", sprintf("must be numeric; found %s", class(w)[1]))
   bad <- !is.finite(w) | w <= 0
   if (any(bad)) {
-    abort_input("weights", sprintf("must be positive and finite; found %d invalid value(s) (first: %s)",
-                                   sum(bad), format(w[bad][1])))
+    abort_input("weights", sprintf("must be positive and finite; found %d invalid value(s) (first: %s)%s",
+                                   sum(bad), format(w[bad][1]),
+                                   if (any(w == 0, na.rm = TRUE)) "; rows with weight zero (trimmed or unmatched units) must be dropped from `data` (with their weights) before fitting" else ""))
   }
   # precision weights: only relative sizes matter; mean one keeps sigma^2 on
   # the scale of the data (the sampler counts rows, not sum(w))

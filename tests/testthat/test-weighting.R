@@ -89,3 +89,21 @@ test_that("the C weights entry point checks its arguments", {
   expect_input_error(f(e, t, 1L, NA, NA_real_), "stabilize")
   expect_input_error(f(e, t, 1L, FALSE, 0.7), "trim")
 })
+
+test_that("hbmmm_spec() takes ps_weight() results and explains zero weights", {
+  d <- causal_sim(300, seed = 22)$data
+  ps <- propensity_score(treat ~ age + income + loyal, data = d)
+  w <- ps_weight(ps, estimand = "ATE")
+  f <- sales ~ treat + age + income + loyal
+  s <- hbmmm_spec(f, data = d, weights = w)
+  expect_equal(s$weights, w$weights / mean(w$weights))
+  wt <- ps_weight(ps, estimand = "ATE", trim = 0.2)
+  e <- expect_input_error(hbmmm_spec(f, data = d, weights = wt), "weights")
+  expect_match(conditionMessage(e), "must be dropped")
+  keep <- wt$weights > 0
+  s2 <- hbmmm_spec(f, data = d[keep, ], weights = wt$weights[keep])
+  expect_equal(mean(s2$weights), 1)
+  # a formula with `.` in propensity_score()
+  p2 <- propensity_score(treat ~ ., data = d[c("treat", "age", "income", "loyal")])
+  expect_equal(p2$coefficients, ps$coefficients)
+})

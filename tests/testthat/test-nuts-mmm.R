@@ -107,3 +107,41 @@ test_that("the density equals a plain-R log posterior (same model and priors as 
   th2 <- dens$start(2)
   expect_equal(dens$eval(th1)$lp - dens$eval(th2)$lp, unname(ref(th1) - ref(th2)), tolerance = 1e-8)
 })
+
+# Posterior means of NUTS and Gibbs agree within Monte Carlo error (z-scores
+# with both MCSEs) and so do posterior sds (within 20%).
+expect_samplers_agree <- function(fn, fg, vars = dimnames(fn$draws)[[3]], zmax = 4.5) {
+  for (v in vars) {
+    a <- fn$draws[, , v]
+    b <- fg$draws[, , v]
+    z <- (mean(a) - mean(b)) / sqrt(mcse_mean(a)^2 + mcse_mean(b)^2)
+    expect_lt(abs(z), zmax, label = sprintf("%s: NUTS %.4g vs Gibbs %.4g, z = %.2f", v, mean(a), mean(b), z))
+    expect_lt(abs(log(stats::sd(a) / stats::sd(b))), log(1.2),
+              label = sprintf("%s: posterior sd NUTS %.4g vs Gibbs %.4g", v, stats::sd(a), stats::sd(b)))
+  }
+}
+
+test_that("NUTS and Gibbs agree on a simulated MMM with estimated adstock and Hill parameters", {
+  sim <- simulate_mmm(n_weeks = 104, n_markets = 4, seed = 11)
+  f <- sales ~ tv + search + price + (1 | market)
+  fn <- hbmmm(f, data = sim$data, media = c("tv", "search"), time = "week", sampler = "nuts",
+              chains = 2, iter = 1000, seed = 1, refresh = 0)
+  fg <- hbmmm(f, data = sim$data, media = c("tv", "search"), time = "week",
+              chains = 2, iter = 6000, seed = 1, refresh = 0)
+  expect_equal(sum(fn$sampler_diagnostics$divergent), 0)
+  expect_samplers_agree(fn, fg, c("b_Intercept", "b_tv", "b_search", "b_price", "sd_market__Intercept",
+                                  "sigma", "decay_tv", "slope_tv", "decay_search", "halfsat_search", "slope_search"))
+})
+
+test_that("NUTS and Gibbs agree on cheese with every coefficient varying by retailer", {
+  skip_if_not_installed("bayesm")
+  data("cheese", package = "bayesm", envir = environment())
+  cheese$lvol <- log(cheese$VOLUME)
+  cheese$lprice <- log(cheese$PRICE)
+  f <- lvol ~ DISP + lprice + (1 + DISP + lprice | RETAILER)
+  fn <- hbmmm(f, data = cheese, sampler = "nuts", chains = 2, iter = 1000, seed = 2, refresh = 0)
+  fg <- hbmmm(f, data = cheese, chains = 2, iter = 6000, seed = 2, refresh = 0)
+  expect_lt(mean(fn$sampler_diagnostics$divergent), 0.01)
+  expect_samplers_agree(fn, fg, c("b_Intercept", "b_DISP", "b_lprice", "sd_RETAILER__Intercept",
+                                  "sd_RETAILER__DISP", "sd_RETAILER__lprice", "sigma"))
+})

@@ -145,3 +145,36 @@ test_that("NUTS and Gibbs agree on cheese with every coefficient varying by reta
   expect_samplers_agree(fn, fg, c("b_Intercept", "b_DISP", "b_lprice", "sd_RETAILER__Intercept",
                                   "sd_RETAILER__DISP", "sd_RETAILER__lprice", "sigma"))
 })
+
+test_that("the NUTS MMM entry points reject bad input with classed errors", {
+  ns <- asNamespace("hbmmm")
+  spec <- hbmmm_spec(sales ~ tv + price + (1 | market), data = mmm_weekly, media = "tv", time = "week")
+  model <- ns$gibbs_model(spec)
+  opts <- ns$nuts_model_options(spec)
+  info <- .Call(ns$C_hb_mmm_info, model, opts)
+  ctl <- list(iter = 10L, warmup = 5L)
+  garbage <- list(NULL, 1, "a", list(), list(a = 1), function(x) x, NA)
+  for (x in garbage) {
+    expect_error(.Call(ns$C_hb_mmm_info, x, opts), class = "hbmmm_input_error")
+    expect_error(.Call(ns$C_hb_mmm_info, model, x), class = "hbmmm_input_error")
+    expect_error(.Call(ns$C_hb_mmm_logp, model, opts, x), class = "hbmmm_input_error")
+    expect_error(.Call(ns$C_hb_nuts_mmm, model, opts, x, ctl), class = "hbmmm_input_error")
+    expect_error(.Call(ns$C_hb_nuts_mmm, model, opts, info$init, x), class = "hbmmm_input_error")
+  }
+  bad_opts <- list(centered = 2L, lkj_eta = -1, sd_code = 99L, hs = c(1, 1))
+  for (k in names(bad_opts)) {
+    o <- opts
+    o[[k]] <- bad_opts[[k]]
+    expect_error(.Call(ns$C_hb_mmm_info, model, o), class = "hbmmm_input_error")
+  }
+  expect_error(.Call(ns$C_hb_nuts_mmm, model, opts, rep(NaN, info$dim), ctl), class = "hbmmm_input_error")
+  expect_error(.Call(ns$C_hb_mmm_logp, model, opts, info$init[-1]), class = "hbmmm_input_error")
+  expect_error(hbmmm(sales ~ tv + price + (1 | market), data = mmm_weekly, media = "tv", time = "week",
+                     sampler = "nuts", control = list(adapt_delta = 2)), class = "hbmmm_input_error")
+  expect_error(hbmmm(sales ~ tv + price + (1 | market), data = mmm_weekly, media = "tv", time = "week",
+                     sampler = "nuts", control = list(foo = 1)), class = "hbmmm_input_error")
+  expect_error(hbmmm(sales ~ tv + price + (1 | market), data = mmm_weekly, media = "tv", time = "week",
+                     control = list(adapt_delta = 0.9)), class = "hbmmm_input_error")
+  expect_error(hbmmm(sales ~ tv + price + (1 + price | market), data = mmm_weekly, media = "tv", time = "week",
+                     prior = hbmmm_prior(cor = lkj(2))), class = "hbmmm_input_error")
+})

@@ -178,3 +178,20 @@ test_that("the NUTS MMM entry points reject bad input with classed errors", {
   expect_error(hbmmm(sales ~ tv + price + (1 + price | market), data = mmm_weekly, media = "tv", time = "week",
                      prior = hbmmm_prior(cor = lkj(2))), class = "hbmmm_input_error")
 })
+
+test_that("NUTS fits of the MMM are reproducible, serial or parallel, and continue with resume_nuts()", {
+  args <- list(sales ~ tv + price + (1 + price | market), data = mmm_weekly, media = "tv", time = "week",
+               sampler = "nuts", chains = 2, iter = 120, seed = 9, refresh = 0)
+  a <- do.call(hbmmm, c(args, cores = 1))
+  b <- do.call(hbmmm, c(args, cores = 2))
+  expect_identical(a$draws, b$draws)
+  expect_identical(a$sampler_diagnostics, b$sampler_diagnostics)
+  expect_setequal(names(a$sampler_diagnostics),
+                  c("divergent", "treedepth", "n_leapfrog", "stepsize", "energy", "accept_stat"))
+  expect_identical(dimnames(a$draws)[[3]], dimnames(do.call(hbmmm, c(args[names(args) != "sampler"], cores = 1))$draws)[[3]])
+  r <- resume_nuts(a, iter = 40, seed = 3)
+  expect_equal(dim(r$draws)[1], dim(a$draws)[1] + 40)
+  expect_identical(r$draws[seq_len(dim(a$draws)[1]), , ], a$draws)
+  # the continued draws use the adapted step size: no warmup
+  expect_true(all(r$sampler_diagnostics$stepsize[-seq_len(60), 1] == a$state[[1]]$stepsize))
+})

@@ -69,6 +69,7 @@ hbmmm <- function(formula, data, media = NULL, adstock = "geometric", saturation
                                      saturation = saturation, prior = prior, time = time), extra))
   fit <- run_gibbs(spec, ctl)
   fit$call <- call
+  check_sampling(fit)
   fit
 }
 

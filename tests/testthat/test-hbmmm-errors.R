@@ -223,7 +223,7 @@ test_that("priors that do not fit the model are named", {
 # ---- run control and `...` ----------------------------------------------------
 
 test_that("iter, warmup, chains, thin, cores, refresh, seed and sampler are checked", {
-  fit <- function(...) do.call(hbmmm, small_fit_args(...))
+  fit <- function(...) quiet_sampling(do.call(hbmmm, small_fit_args(...)))
   # the arguments that the checks below break one at a time do fit
   expect_s3_class(fit(iter = 10, warmup = 5, thin = 1, chains = 1, cores = 1), "hbmmm_fit")
   for (bad in list(10.5, 1, 0, -5, NA, Inf, "100", c(10, 20), TRUE, list(100))) {

@@ -184,6 +184,10 @@ void hb_term_level_draw(const hb_term *t, int k, double *P, double *b, double *u
 void hb_term_update_effects(hb_gibbs_state *g, hb_term *t);
 void hb_term_update_cov(hb_gibbs_state *g, hb_term *t);
 void hb_term_shift(hb_gibbs_state *g, hb_term *t, const double *d0, const double *d0m);
+SEXP hb_gibbs_state_export(const hb_gibbs_state *g);
+void hb_gibbs_state_import(hb_gibbs_state *g, SEXP st);
+void hb_gibbs_state_import_mh(hb_gibbs_state *g, SEXP st);
+void hb_gibbs_residual(hb_gibbs_state *g);
 
 /* ---- dense linear algebra and draws (linalg.c) ------------------------ */
 /* Column-major d x d, no allocation; draws use R's RNG (caller brackets with

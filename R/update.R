@@ -121,7 +121,11 @@ continue_fit <- function(object, iter, dots) {
       abort("continuing a NUTS fit needs resume_nuts(), which this version of hbmmm does not include",
             class = c("hbmmm_unsupported_error", "hbmmm_input_error"), arg = "continue")
     }
-    return(get("resume_nuts", envir = ns)(object, iter, thin))
+    out <- get("resume_nuts", envir = ns)(object, iter, thin, seed = dots$seed,
+                                           cores = if (is.null(dots$cores)) ctl0$cores else dots$cores,
+                                           refresh = if (is.null(dots$refresh)) 0 else dots$refresh)
+    check_sampling(out)
+    return(out)
   }
   ctl <- ctl0
   ctl$iter <- iter

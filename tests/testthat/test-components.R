@@ -161,3 +161,10 @@ test_that("unseen levels get zero group-level effects; bad inputs are refused", 
   expect_input_error(hbmmm:::mmm_components(fit, newdata = 1), "newdata")
   expect_input_error(hbmmm:::mmm_components(1), "fit")
 })
+
+test_that("NUTS fits (same draw names) go through the same components", {
+  d <- small_panel()
+  fit <- quick_fit(sampler = "nuts")
+  expect_identical(fit$sampler, "nuts")
+  check_against_reference(fit, d, draws = c(1, 33))
+})

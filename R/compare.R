@@ -377,7 +377,12 @@ compare_models <- function(..., newdata = NULL, seed = 1) {
 #' @export
 print.hbmmm_comparison <- function(x, digits = 3, ...) {
   m <- as.matrix(as.data.frame(unclass(x), optional = TRUE))
-  rownames(m) <- attr(x, "row.names")
-  print(signif(m, digits))
+  # criteria to one decimal, metrics to `digits` significant digits
+  out <- t(apply(m, 1, function(r) {
+    if (all(abs(r) >= 100, na.rm = TRUE)) formatC(r, format = "f", digits = 1) else formatC(signif(r, digits), format = "g", digits = digits)
+  }))
+  if (ncol(m) == 1L) out <- t(out)
+  dimnames(out) <- list(attr(x, "row.names"), names(x))
+  print(noquote(out), right = TRUE)
   invisible(x)
 }

@@ -141,14 +141,19 @@ plot_violin <- function(x, group = NULL) {
   df <- co[co$term %in% chans, c("level", "term", "Estimate")]
   names(df) <- c("level", "channel", "effect")
   k <- length(chans)
-  graphics::plot(NA, xlim = c(0.5, k + 0.5), ylim = range(df$effect) + c(-1, 1) * 0.1 * diff(range(df$effect) + c(0, 1e-9)),
+  dens <- lapply(chans, function(ch) {
+    v <- df$effect[df$channel == ch]
+    if (length(unique(v)) > 1L) stats::density(v) else NULL
+  })
+  yl <- range(df$effect, unlist(lapply(dens, `[[`, "x")))
+  graphics::plot(NA, xlim = c(0.5, k + 0.5), ylim = yl,
                  xaxt = "n", xlab = "Channel", ylab = sprintf("Coefficient by %s (posterior mean)", group),
                  main = sprintf("Individual-level media effects across %d levels of %s", length(t$levels), group))
   graphics::axis(1, at = seq_len(k), labels = chans)
   for (i in seq_len(k)) {
     v <- df$effect[df$channel == chans[i]]
-    if (length(unique(v)) > 1L) {
-      dn <- stats::density(v)
+    if (!is.null(dens[[i]])) {
+      dn <- dens[[i]]
       w <- 0.4 * dn$y / max(dn$y)
       graphics::polygon(c(i - w, rev(i + w)), c(dn$x, rev(dn$x)), col = grDevices::adjustcolor(chain_colours(k)[i], 0.5),
                         border = chain_colours(k)[i])

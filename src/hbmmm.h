@@ -195,6 +195,7 @@ void hb_term_update_effects(hb_gibbs_state *g, hb_term *t);
 void hb_term_update_cov(hb_gibbs_state *g, hb_term *t);
 void hb_term_shift(hb_gibbs_state *g, hb_term *t, const double *d0, const double *d0m);
 SEXP hb_gibbs_state_export(const hb_gibbs_state *g);
+SEXP hb_ess_geyer(SEXP x, SEXP dims, SEXP max_lag);
 void hb_gibbs_state_import(hb_gibbs_state *g, SEXP st);
 void hb_gibbs_state_import_mh(hb_gibbs_state *g, SEXP st);
 void hb_gibbs_residual(hb_gibbs_state *g);

@@ -6,6 +6,7 @@ static const R_CallMethodDef call_methods[] = {
   {"hb_adstock", (DL_FUNC) &hb_adstock, 7},
   {"hb_saturate", (DL_FUNC) &hb_saturate, 4},
   {"hb_gibbs", (DL_FUNC) &hb_gibbs, 2},
+  {"hb_ess_geyer", (DL_FUNC) &hb_ess_geyer, 3},
   {"hb_mmm_info", (DL_FUNC) &hb_mmm_info, 2},
   {"hb_mmm_logp", (DL_FUNC) &hb_mmm_logp, 3},
   {"hb_nuts_mmm", (DL_FUNC) &hb_nuts_mmm, 4},

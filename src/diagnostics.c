@@ -3,7 +3,8 @@
  * .ess()), with autocovariances summed directly lag by lag and only as far
  * as the truncation needs. For well-mixing draws that is a few lags, far less
  * work than the full FFT; a variable whose truncation lag would pass
- * `max_lag` is left to the FFT path in R (returned as NA). */
+ * `max_lag`, or whose lag-1 autocorrelation exceeds 0.85 (it would), is left
+ * to the FFT path in R (returned as NA). */
 #include <math.h>
 #include <string.h>
 #include "hbmmm.h"
@@ -46,6 +47,8 @@ static double ess_one(const double *x, int h, int K, int max_lag, double *yc, do
   double even = 1.0, odd = RHO(1);
   rh[0] = even;
   rh[1] = odd;
+  /* strongly autocorrelated draws truncate late: the FFT is cheaper */
+  if (odd > 0.85 && max_lag < h) return NA_REAL;
   while (t < h - 5 && !ISNAN(even + odd) && even + odd > 0) {
     t += 2;
     if (t + 1 > max_lag) return NA_REAL;

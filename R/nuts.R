@@ -177,6 +177,7 @@ bind_iterations <- function(a, b) {
 # functions.
 resume_chain_fun <- function(fit) {
   if (is.function(fit$model$chain_fun)) return(fit$model$chain_fun)
+  if (!is.null(fit$spec)) return(mmm_chain_fun(fit$spec, isTRUE(fit$control$centered)))
   if (is.null(fit$spec) && is.function(fit$model$log_density) && is.function(fit$model$grad)) {
     return(user_chain_fun(fit$model$log_density, fit$model$grad, fit$model$init,
                           dim(fit$draws)[3]))

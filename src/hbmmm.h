@@ -161,6 +161,16 @@ typedef struct {
   double *work;                /* dense scratch, size HB_WORK(p, qmax) */
 } hb_gibbs_state;
 
+/* model_read.c: the model list of gibbs_model(), shared by both samplers */
+SEXP hb_list_elt(SEXP list, const char *where, const char *name);
+const double *hb_list_real(SEXP list, const char *where, const char *name, R_xlen_t len);
+const int *hb_list_int(SEXP list, const char *where, const char *name, R_xlen_t len, int lo, int hi);
+int hb_list_int_scalar(SEXP list, const char *where, const char *name, int lo, int hi);
+void hb_check_positive(const double *x, R_xlen_t len, const char *arg);
+void hb_check_finite(const double *x, R_xlen_t len, const char *arg);
+void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag, int *qmax);
+void hb_model_columns(hb_gibbs_state *g);
+
 double hb_link_to_unc(int link, double v, double upper);
 double hb_link_from_unc(int link, double u, double upper);
 double hb_link_logjac(int link, double u, double upper);
@@ -307,6 +317,9 @@ SEXP hb_adstock(SEXP x, SEXP type, SEXP par, SEXP max_lag, SEXP normalize,
                 SEXP group, SEXP deriv);
 SEXP hb_saturate(SEXP x, SEXP type, SEXP par, SEXP deriv);
 SEXP hb_gibbs(SEXP model, SEXP control);
+SEXP hb_mmm_info(SEXP model, SEXP opts);
+SEXP hb_mmm_logp(SEXP model, SEXP opts, SEXP theta);
+SEXP hb_nuts_mmm(SEXP model, SEXP opts, SEXP init, SEXP control);
 SEXP hb_nuts_r(SEXP fns, SEXP init, SEXP control);
 
 #endif

@@ -50,12 +50,16 @@ update.hbmmm_fit <- function(object, formula., ..., iter, continue = FALSE) {
   }
   call <- object$call
   if (is.null(call)) abort("this fit has no stored call to refit", class = "hbmmm_input_error", arg = "object")
+  is_mmm <- !is.null(object$spec)
   if (!missing(formula.)) {
+    if (!is_mmm) abort_input("formula.", "applies to models fitted by hbmmm(), not to nuts() fits")
     call$formula <- update_bar_formula(object$spec$formula, formula.)
   }
   if (!missing(iter)) call$iter <- iter
   for (nm in names(dots)) call[[nm]] <- dots[[nm]]
   env <- new.env(parent = parent.frame())
+  # a fit of nuts() on an R log density re-evaluates its own call
+  if (!is_mmm) return(eval(call, env))
   if (is.null(dots$data)) {
     assign(".hbmmm_update_data", original_data(object$spec), envir = env)
     call$data <- quote(.hbmmm_update_data)

@@ -101,3 +101,13 @@ test_that("NUTS fits continue through resume_nuts()", {
   expect_identical(dim(more$draws)[1], dim(fit$draws)[1] + 40L)
   expect_identical(more$sampler, "nuts")
 })
+
+test_that("nuts() fits of an R log density refit from their own call and continue", {
+  fit <- quiet_sampling(nuts(function(x) -0.5 * sum(x^2), function(x) -x, init = c(0, 0), iter = 200,
+                             chains = 2, seed = 1, refresh = 0))
+  again <- quiet_sampling(update(fit, iter = 100))
+  expect_identical(dim(again$draws)[1], 50L)
+  more <- quiet_sampling(update(fit, continue = TRUE, iter = 40))
+  expect_identical(dim(more$draws)[1], dim(fit$draws)[1] + 40L)
+  expect_input_error(update(fit, . ~ .), "formula.")
+})

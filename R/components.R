@@ -39,16 +39,21 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE) {
     } else {
       th <- mat[, est, drop = FALSE]
       key <- do.call(paste, c(as.data.frame(th), sep = "\r"))
-      first <- match(key, key)
-      for (s in seq_len(S)) {
-        if (first[s] < s) {
-          for (c in seq_len(C)) mvals[[c]][s, ] <- mvals[[c]][first[s], ]
-          next
+      uniq <- which(!duplicated(key))
+      back_u <- match(key, key[uniq])
+      theta <- matrix(theta_fixed, length(uniq), length(theta_fixed), byrow = TRUE,
+                      dimnames = list(NULL, names(theta_fixed)))
+      theta[, est] <- th[uniq, , drop = FALSE]
+      # one C call per channel for a block of draws (columns), blocks of
+      # about 2^22 values so that memory stays bounded
+      block <- max(1L, floor(2^22 / max(1L, nrow(des$media_data))))
+      for (c in seq_len(C)) {
+        mu_c <- matrix(0, length(uniq), n)
+        for (b in split(seq_along(uniq), ceiling(seq_along(uniq) / block))) {
+          m <- transform_channel_draws(des$media_data[, c], media[c], tr, theta[b, , drop = FALSE], des$panel_codes)
+          mu_c[b, ] <- t(m[des$keep, , drop = FALSE])
         }
-        theta <- theta_fixed
-        theta[est] <- th[s, ]
-        m1 <- transform_media(des$media_data, tr, theta, des$panel_codes)[des$keep, , drop = FALSE]
-        for (c in seq_len(C)) mvals[[c]][s, ] <- m1[, c]
+        mvals[[c]] <- mu_c[back_u, , drop = FALSE]
       }
     }
   }
@@ -125,6 +130,20 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE) {
   sel <- function(m) m[, back, drop = FALSE]
   list(mu = sel(mu), baseline = sel(baseline), media = lapply(media_out, sel), controls = sel(controls),
        sigma = sel(sigma), draws = draws, rows = n)
+}
+
+# Channel `ch` transformed at the parameter rows of `theta` (draws x all
+# transform parameters): an [n x draws] matrix, one column per draw.
+transform_channel_draws <- function(x, ch, tr, theta, panel_codes) {
+  rows <- tr$pars$channel == ch
+  X <- matrix(x, length(x), nrow(theta))
+  par <- lapply(stats::setNames(tr$pars$name[rows], tr$pars$param[rows]), function(nm) unname(theta[, nm]))
+  ad <- par[tr$pars$param[rows & tr$pars$slot <= 1L]]
+  a <- adstock_channel(X, tr$adstock[[ch]], ad, tr$max_lag[[ch]], tr$normalize[[ch]], panel_codes)
+  dim(a) <- dim(X)
+  out <- saturate_channel(a, tr$saturation[[ch]], par)
+  dim(out) <- dim(X)
+  out
 }
 
 term_label <- function(x) ifelse(x == "(Intercept)", "Intercept", x)

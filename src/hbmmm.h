@@ -194,6 +194,11 @@ void hb_term_level_draw(const hb_term *t, int k, double *P, double *b, double *u
 void hb_term_update_effects(hb_gibbs_state *g, hb_term *t);
 void hb_term_update_cov(hb_gibbs_state *g, hb_term *t);
 void hb_term_shift(hb_gibbs_state *g, hb_term *t, const double *d0, const double *d0m);
+SEXP hb_gibbs_state_export(const hb_gibbs_state *g);
+SEXP hb_ess_geyer(SEXP x, SEXP dims, SEXP max_lag);
+void hb_gibbs_state_import(hb_gibbs_state *g, SEXP st);
+void hb_gibbs_state_import_mh(hb_gibbs_state *g, SEXP st);
+void hb_gibbs_residual(hb_gibbs_state *g);
 
 /* ---- dense linear algebra and draws (linalg.c) ------------------------ */
 /* Column-major d x d, no allocation; draws use R's RNG (caller brackets with
@@ -260,6 +265,7 @@ SEXP hb_test_mvn_precision(SEXP P, SEXP b, SEXP n_draws);
 SEXP hb_test_inv_wishart(SEXP df, SEXP S, SEXP n_draws);
 SEXP hb_test_inv_gamma(SEXP shape, SEXP scale, SEXP n_draws);
 SEXP hb_test_online(SEXP x, SEXP probs);
+SEXP hb_test_nuts_mvn(SEXP mean, SEXP prec, SEXP init, SEXP control); /* model_rcall.c */
 
 /* ---- NUTS engine (nuts.c) ---------------------------------------------- */
 /* A model is seen by the engine only through this interface. logp_grad

@@ -9,6 +9,7 @@ static const R_CallMethodDef call_methods[] = {
   {"hb_logit_irls", (DL_FUNC) &hb_logit_irls, 5},
   {"hb_nn_match", (DL_FUNC) &hb_nn_match, 9},
   {"hb_ps_weights", (DL_FUNC) &hb_ps_weights, 5},
+  {"hb_ess_geyer", (DL_FUNC) &hb_ess_geyer, 3},
   {"hb_mmm_info", (DL_FUNC) &hb_mmm_info, 2},
   {"hb_mmm_logp", (DL_FUNC) &hb_mmm_logp, 3},
   {"hb_nuts_mmm", (DL_FUNC) &hb_nuts_mmm, 4},
@@ -18,6 +19,7 @@ static const R_CallMethodDef call_methods[] = {
   {"hb_test_inv_wishart", (DL_FUNC) &hb_test_inv_wishart, 3},
   {"hb_test_inv_gamma", (DL_FUNC) &hb_test_inv_gamma, 3},
   {"hb_test_online", (DL_FUNC) &hb_test_online, 2},
+  {"hb_test_nuts_mvn", (DL_FUNC) &hb_test_nuts_mvn, 4},
   {NULL, NULL, 0}
 };
 

@@ -19,9 +19,12 @@ ref_components <- function(fit, draw, data, rows = seq_len(nrow(data)), weights 
     for (p in unique(panel)) {
       r <- which(panel == p)
       r <- r[order(data[[spec$time]][r])]
-      x[r] <- ref_adstock_series(data[[ch]][r], "geometric", list(decay = par("decay")), NULL, TRUE)
+      x[r] <- if (tr$adstock[[ch]] == "none") data[[ch]][r] else
+        ref_adstock_series(data[[ch]][r], "geometric", list(decay = par("decay")), NULL, TRUE)
     }
-    dd[[ch]] <- ref_saturation(x, "hill", list(halfsat = par("halfsat"), slope = par("slope")))
+    dd[[ch]] <- switch(tr$saturation[[ch]],
+      hill = ref_saturation(x, "hill", list(halfsat = par("halfsat"), slope = par("slope"))),
+      michaelis_menten = x / (par("k") + x))
   }
   fixed <- lme4_free_fixed(spec$formula)
   X <- model.matrix(fixed, dd)
@@ -110,6 +113,13 @@ test_that("components match with sigma_by and with weights", {
   check_against_reference(fit_w, d, weights = w / mean(w))
 })
 
+test_that("components match with no adstock and Michaelis-Menten saturation", {
+  d <- small_panel()
+  fit <- quick_fit(adstock = c(tv = "none", search = "geometric"),
+                   saturation = c(tv = "michaelis_menten", search = "hill"))
+  check_against_reference(fit, d)
+})
+
 test_that("terms summarized online use posterior means, with a classed warning", {
   d <- small_panel()
   fit <- quick_fit(keep_ranef = 2)
@@ -161,4 +171,11 @@ test_that("unseen levels get zero group-level effects; bad inputs are refused", 
   expect_input_error(hbmmm:::mmm_components(fit, newdata = d[, -5]), "newdata")
   expect_input_error(hbmmm:::mmm_components(fit, newdata = 1), "newdata")
   expect_input_error(hbmmm:::mmm_components(1), "fit")
+})
+
+test_that("NUTS fits (same draw names) go through the same components", {
+  d <- small_panel()
+  fit <- quick_fit(sampler = "nuts")
+  expect_identical(fit$sampler, "nuts")
+  check_against_reference(fit, d, draws = c(1, 33))
 })

@@ -256,5 +256,11 @@ SEXP hb_adstock(SEXP x, SEXP type, SEXP par, SEXP max_lag, SEXP normalize,
                 SEXP group, SEXP deriv);
 SEXP hb_saturate(SEXP x, SEXP type, SEXP par, SEXP deriv);
 SEXP hb_gibbs(SEXP model, SEXP control);
+/* decisions (allocate.c) */
+SEXP hb_curves_eval(SEXP type, SEXP beta, SEXP par, SEXP prof, SEXP x, SEXP deriv,
+                    SEXP average);
+SEXP hb_allocate_dp(SEXP F, SEXP cap);
+SEXP hb_allocate_local(SEXP type, SEXP beta, SEXP par, SEXP prof, SEXP x0, SEXP lo,
+                       SEXP hi, SEXP cost, SEXP objective, SEXP spend_all, SEXP control);
 
 #endif

@@ -560,3 +560,127 @@ plot.hbmmm_allocation <- function(x, ...) {
   graphics::arrows(mid, tab$response_lower, mid, tab$response_upper, angle = 90, code = 3, length = 0.04)
   invisible(tab)
 }
+
+#' Smallest budget that reaches a target response
+#'
+#' Finds the smallest total budget, with its optimal allocation, whose expected
+#' incremental response reaches `target` (or, with `prob`, whose response
+#' reaches `target` with at least that posterior probability), under the same
+#' bounds, fixed channels and horizon as [allocate_budget()].
+#'
+#' The optimal expected response of every total budget comes from one dynamic
+#' program over a budget grid (its last stage is the value function of the
+#' budget); the first grid budget that reaches the target brackets the answer,
+#' and bisection with the refined optimizer of [allocate_budget()] narrows it
+#' to a relative `1e-7`. The budget returned, allocated by [allocate_budget()]
+#' with the same arguments, reaches the target. With `prob`, the response
+#' reaches the target with probability `prob` exactly when its `1 - prob`
+#' quantile does, so the budget is found by bisection on the optimal
+#' `1 - prob` quantile (`objective = "quantile"` of [allocate_budget()]).
+#'
+#' @inheritParams allocate_budget
+#' @param target Target incremental response (per period, or over the
+#'   horizon).
+#' @param prob `NULL` (reach the target in expectation) or the probability with
+#'   which the response must reach the target.
+#' @param max_budget Largest budget considered: default the sum of the upper
+#'   bounds when all are finite, otherwise budgets grow from the current total
+#'   until the target is reached or cannot be.
+#' @return An `hbmmm_allocation` (see [allocate_budget()]) with an extra
+#'   element `budget_target`: `target`, `prob`, `budget` (the smallest budget),
+#'   `expected` (its expected response) and `probability` (posterior
+#'   probability that the response reaches the target).
+#' @seealso [allocate_budget()].
+#' @examples
+#' cv <- response_curves(data.frame(
+#'   channel = c("tv", "search"), type = c("hill", "michaelis_menten"),
+#'   beta = c(500, 300), halfsat = c(100, NA), slope = c(2, NA), k = c(NA, 50),
+#'   spend = c(120, 60)))
+#' bt <- budget_for_target(cv, target = 500)
+#' bt
+#' allocate_budget(cv, budget = bt$budget_target$budget)$totals
+#' @export
+budget_for_target <- function(x, target, prob = NULL, lower = NULL, upper = NULL, fixed = NULL,
+                              current = NULL, horizon = NULL, flighting = NULL, carryover = TRUE,
+                              max_budget = NULL, cost = NULL, grid = 1000, level = 0.9) {
+  cv <- as_curves(x)
+  if (!is.numeric(target) || length(target) != 1L || !is.finite(target)) {
+    abort_input("target", sprintf("must be one finite number; found %s", describe_value(target)))
+  }
+  if (!is.null(prob) && (!is.numeric(prob) || length(prob) != 1L || !is.finite(prob) || prob <= 0 || prob >= 1)) {
+    abort_input("prob", sprintf("must be NULL or one number in (0, 1); found %s", describe_value(prob)))
+  }
+  grid <- check_count(grid, "grid", 10, 1e6)
+  level <- check_level(level)
+  pl <- plan_setup(cv, lower, upper, fixed, current, horizon, flighting, carryover, cost)
+  check_feasible(pl, sum(pl$lo), spend_all = FALSE)
+  obj <- if (is.null(prob)) c(0, 0) else c(1, 1 - prob)
+  label <- if (is.null(prob)) "expected response" else sprintf("response reached with probability %s", format_pct(prob))
+  # value reached by the optimal allocation of budget b
+  reach <- function(b) {
+    r <- optimize_plan(cv, pl, b, obj, TRUE, grid)
+    r$value <- if (obj[1] == 0) r$value else risk_objective(cv, pl, r$x, obj)
+    r
+  }
+  shortfall <- function(best, B) {
+    abort(sprintf("Target %s of %s cannot be reached within the bounds%s: the best is %s at a budget of %s, short by %s",
+                  label, fmt_num(target, 6), if (is.finite(B)) sprintf(" and a budget of at most %s", fmt_num(B, 6)) else "",
+                  fmt_num(best, 6), fmt_num(B, 6), fmt_num(target - best, 6)),
+          class = c("hbmmm_target_unreachable_error", "hbmmm_infeasible_error"), arg = "target")
+  }
+  lo_total <- sum(pl$lo)
+  hi_total <- sum(pl$hi)
+  r_lo <- reach(lo_total)
+  if (r_lo$value >= target) {
+    B_hat <- lo_total
+    r <- r_lo
+  } else {
+    # an upper end of the search that reaches the target
+    if (!is.null(max_budget)) {
+      B <- min(check_budget(max_budget, "max_budget"), hi_total)
+    } else if (is.finite(hi_total)) {
+      B <- hi_total
+    } else {
+      B <- max(lo_total * 2, if (!is.null(pl$current) && !anyNA(pl$current)) sum(pl$current) else 0, 1)
+      for (it in seq_len(40)) {
+        if (reach(B)$value >= target) break
+        B <- B * 4
+      }
+    }
+    if (is.null(prob)) {
+      vf <- value_function(cv, pl, B, grid)
+      ok <- which(is.finite(vf$value) & vf$value >= target)
+      if (!length(ok)) shortfall(max(vf$value[is.finite(vf$value)]), B)
+      a <- if (ok[1] > 1L) vf$total[ok[1] - 1L] else lo_total
+      b <- vf$total[ok[1]]
+    } else {
+      rb <- reach(B)
+      if (rb$value < target) shortfall(rb$value, B)
+      a <- lo_total
+      b <- B
+    }
+    r <- reach(b)
+    if (r$value < target) { # the grid's bracket was optimistic: widen once
+      b <- min(B, b + 2 * (b - a))
+      r <- reach(b)
+    }
+    tol <- if (is.null(prob)) 1e-7 else 1e-5
+    for (it in seq_len(60)) {
+      if (b - a <= tol * max(1, b)) break
+      m <- (a + b) / 2
+      rm <- reach(m)
+      if (rm$value >= target) {
+        b <- m
+        r <- rm
+      } else a <- m
+    }
+    B_hat <- b
+  }
+  out <- allocation_result(cv, pl, r$x, obj, r$value, level)
+  out$budget <- B_hat
+  out$spend_all <- TRUE
+  out$budget_target <- list(target = target, prob = prob, budget = B_hat, expected = mean(out$per_draw$optimal),
+                            probability = mean(out$per_draw$optimal >= target))
+  class(out) <- c("hbmmm_budget_target", class(out))
+  out
+}

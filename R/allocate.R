@@ -182,7 +182,10 @@ plan_setup <- function(cv, lower, upper, fixed, current, horizon, flighting, car
   cst <- plan_vector(cost, cv, "cost", default = 0)
   if (any(!is.finite(cst))) abort_input("cost", "must be finite")
   mult <- if (is.null(horizon)) 1 else horizon
-  cur <- if (is.null(current)) reference_spend(cv) * mult else {
+  cur <- if (is.null(current)) {
+    r <- reference_spend(cv)
+    if (is.null(r)) NULL else r * mult
+  } else {
     v <- plan_vector(current, cv, "current", default = NA_real_)
     if (anyNA(v)) abort_input("current", "must give a spend for every channel")
     if (any(v < 0)) abort_input("current", "spends must be non-negative")
@@ -557,7 +560,9 @@ plot.hbmmm_allocation <- function(x, ...) {
   mid <- graphics::barplot(tab$response, names.arg = tab$channel, col = "steelblue", las = 2, border = NA,
                            ylim = range(0, tab$response_lower, tab$response_upper * 1.1),
                            ylab = "expected response", main = sprintf("Response at the optimum (%s)", format_pct(x$level)))
-  graphics::arrows(mid, tab$response_lower, mid, tab$response_upper, angle = 90, code = 3, length = 0.04)
+  ok <- tab$response_upper > tab$response_lower
+  if (any(ok)) graphics::arrows(mid[ok], tab$response_lower[ok], mid[ok], tab$response_upper[ok], angle = 90, code = 3,
+                                length = 0.04)
   invisible(tab)
 }
 

@@ -12,14 +12,18 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #' factor-analytic) covariance updates, inverse-gamma residual variances,
 #' horseshoe auxiliary variables, and adaptive random-walk Metropolis steps
 #' for the adstock and saturation parameters of each channel (tuned during
-#' warmup only).
+#' warmup only). With `sampler = "nuts"` the same posterior is sampled by the
+#' No-U-Turn sampler (src/nuts.c) on the unconstrained scale, with analytic
+#' gradients of the model's log density through adstock and saturation.
 #'
 #' Chains run in parallel with `cores > 1` (forked processes, not on
 #' Windows). Each chain draws from its own L'Ecuyer-CMRG random number stream
 #' derived from `seed`, so results are identical whatever `cores` is.
 #'
 #' @inheritParams hbmmm_spec
-#' @param sampler `"gibbs"`.
+#' @param sampler `"gibbs"` (Gibbs with Metropolis steps) or `"nuts"` (the
+#'   No-U-Turn sampler on the same model and priors, with analytic gradients;
+#'   group-level effects non-centred unless `control$centered`).
 #' @param chains Number of chains (at least 1).
 #' @param iter Iterations per chain, including warmup.
 #' @param warmup Warmup iterations per chain (discarded; Metropolis steps
@@ -30,6 +34,10 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #'   R's current random number stream (so `set.seed()` also reproduces a fit).
 #' @param refresh Report progress every `refresh` iterations through
 #'   [message()]; `0` is silent.
+#' @param control NUTS settings, a named list: `adapt_delta` (target
+#'   acceptance, default 0.8), `max_treedepth` (10), `metric` (`"diag"` or
+#'   `"dense"`), `stepsize` (initial; default from Stan's heuristic),
+#'   `centered` (`FALSE`: non-centred group-level effects).
 #' @param ... Further arguments of [hbmmm_spec()]: `panel`, `sigma_by`,
 #'   `weights`, `horseshoe`, `factors`, `personalize`, `fixed_transforms`,
 #'   `adstock_control`, `keep_ranef`, `keep_levels`.
@@ -51,14 +59,11 @@ hbmmm <- function(formula, data, media = NULL, adstock = "geometric", saturation
                   prior = NULL, time = NULL, sampler = c("gibbs", "nuts"), chains = 4,
                   iter = 2000, warmup = floor(iter / 2), thin = 1,
                   cores = getOption("mc.cores", 1L), seed = NULL,
-                  refresh = max(iter %/% 10, 1), ...) {
+                  refresh = max(iter %/% 10, 1), control = list(), ...) {
   call <- match.call()
   sampler <- match_choice(sampler, c("gibbs", "nuts"), "sampler")
-  if (sampler == "nuts") {
-    abort("sampler = \"nuts\" needs the NUTS engine, which this version of hbmmm does not include; use sampler = \"gibbs\"",
-          class = "hbmmm_input_error", arg = "sampler")
-  }
   ctl <- check_run_control(chains, iter, warmup, thin, cores, refresh, seed)
+  nuts_ctl <- check_hbmmm_control(control, sampler)
   extra <- list(...)
   bad <- setdiff(names(extra), SPEC_ARGS)
   if (length(bad) || (length(extra) && is.null(names(extra)))) {
@@ -67,7 +72,8 @@ hbmmm <- function(formula, data, media = NULL, adstock = "geometric", saturation
   }
   spec <- do.call(hbmmm_spec, c(list(formula = formula, data = data, media = media, adstock = adstock,
                                      saturation = saturation, prior = prior, time = time), extra))
-  fit <- run_gibbs(spec, ctl)
+  check_sampler_priors(spec, sampler)
+  fit <- if (sampler == "nuts") run_nuts(spec, ctl, nuts_ctl) else run_gibbs(spec, ctl)
   fit$call <- call
   fit
 }
@@ -159,7 +165,7 @@ gibbs_model <- function(spec) {
     tp <- translation_pairs(t, X)
     cv <- pr$cov[[g]]
     q <- ncol(t$Z$static)
-    type <- switch(cv$type, full = 0L, diag = 1L, factor = 2L, hw_full = 3L, hw_diag = 4L)
+    type <- switch(cv$type, full = 0L, diag = 1L, factor = 2L, hw_full = 3L, hw_diag = 4L, lkj = 5L)
     list(G = length(t$levels), q = q, type = type, g = t$codes - 1L, Zs = t$Z$static,
          zc = ifelse(is.na(t$Z$channel), -1L, t$Z$channel - 1L), xmap = shared_columns(t$Z, X),
          pair_j = tp$j, pair_l = tp$l, pair_w = tp$w,
@@ -170,7 +176,7 @@ gibbs_model <- function(spec) {
          nf = if (type == 2L) cv$nf else 0L,
          load_sd = if (type == 2L) cv$loadings$par[["sd"]] * cv$scale else rep(1, q),
          psi_ig = if (type == 2L) rbind(ig_params(cv$psi)[1], ig_params(cv$psi)[2] * cv$scale^2) else matrix(1, 2, q),
-         hw_nu = if (type >= 3L) cv$nu else 1, hw_A = if (type >= 3L) cv$A else rep(1, q))
+         hw_nu = if (type %in% 3:4) cv$nu else 1, hw_A = if (type %in% 3:4) cv$A else rep(1, q))
   })
   b_par <- vapply(pr$b, function(d) d$par[c("mean", "sd")], numeric(2))
   hs <- if (spec$horseshoe) !is.na(X$channel) else rep(FALSE, p)

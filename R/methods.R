@@ -73,12 +73,17 @@ summary.hbmmm_fit <- function(object, ranef = FALSE, ...) {
   d <- object$draws
   keep <- if (ranef) seq_len(dim(d)[3]) else which(!startsWith(dimnames(d)[[3]], "r_"))
   tab <- summarise_draws_table(d[, , keep, drop = FALSE])
-  acc <- object$sampler_diagnostics$accept
+  acc <- object$sampler_diagnostics[["accept", exact = TRUE]]
   ctl <- object$control
-  post <- if (ctl$warmup < ctl$iter) acc[(ctl$warmup + 1):ctl$iter, , , drop = FALSE] else acc
+  accept <- numeric(0)
+  if (!is.null(acc) && dim(acc)[3]) {
+    post <- if (ctl$warmup < ctl$iter) acc[(ctl$warmup + 1):ctl$iter, , , drop = FALSE] else acc
+    accept <- apply(post, 3, mean)
+  }
   structure(list(
     table = tab,
-    accept = if (dim(acc)[3]) apply(post, 3, mean) else numeric(0),
+    accept = accept,
+    nuts = if (identical(object$sampler, "nuts")) nuts_diagnostics(object),
     control = ctl, nobs = object$spec$nobs, formula = object$spec$formula,
     sampler = object$sampler, elapsed = object$timing[["elapsed"]],
     ranef_summary = object$ranef_summary
@@ -89,9 +94,13 @@ summary.hbmmm_fit <- function(object, ranef = FALSE, ...) {
 #' @export
 print.summary.hbmmm_fit <- function(x, digits = 3, ...) {
   ctl <- x$control
-  cat(sprintf(" Formula: %s\n    Data: %d observations\n Sampler: %s, %d chain(s) x %d iterations (%d warmup, thin %d), %s\n\n",
-              deparse1(x$formula), x$nobs, x$sampler, ctl$chains, ctl$iter, ctl$warmup, ctl$thin,
-              format_secs(x$elapsed)))
+  if (!is.null(x$formula)) {
+    cat(sprintf(" Formula: %s\n    Data: %d observations\n", deparse1(x$formula), x$nobs))
+  } else {
+    cat(sprintf("   Model: user log density, %d parameter(s)\n", nrow(x$table)))
+  }
+  cat(sprintf(" Sampler: %s, %d chain(s) x %d iterations (%d warmup, thin %d), %s\n\n",
+              x$sampler, ctl$chains, ctl$iter, ctl$warmup, ctl$thin, format_secs(x$elapsed)))
   tab <- x$table
   show <- data.frame(row.names = tab$variable, Estimate = tab$mean, Est.Error = tab$sd,
                      `l-95% CI` = tab$q2.5, `u-95% CI` = tab$q97.5, Rhat = tab$rhat,
@@ -104,6 +113,7 @@ print.summary.hbmmm_fit <- function(x, digits = 3, ...) {
     "Shrinkage" = startsWith(tab$variable, "hs_"),
     "Group-level effects (draws kept)" = startsWith(tab$variable, "r_")
   )
+  if (is.null(x$formula)) groups <- list(Parameters = rep(TRUE, nrow(tab)))
   for (g in names(groups)) {
     if (!any(groups[[g]])) next
     cat(g, ":\n", sep = "")
@@ -116,6 +126,7 @@ print.summary.hbmmm_fit <- function(x, digits = 3, ...) {
   if (length(x$accept)) {
     cat("Metropolis acceptance after warmup:", paste(sprintf("%s %.2f", names(x$accept), x$accept), collapse = ", "), "\n")
   }
+  if (!is.null(x$nuts)) print_nuts_diagnostics(x$nuts)
   if (length(x$ranef_summary)) {
     cat("Summarized online (no draws kept):",
         paste(sprintf("%s (%d effects)", names(x$ranef_summary), vapply(x$ranef_summary, nrow, 1L)), collapse = ", "),
@@ -132,7 +143,35 @@ print.summary.hbmmm_fit <- function(x, digits = 3, ...) {
 #' @export
 print.hbmmm_fit <- function(x, digits = 3, ...) {
   print(summary(x), digits = digits)
-  cat("\nPriors:\n")
-  print_priors(x$spec)
+  if (!is.null(x$spec)) {
+    cat("\nPriors:\n")
+    print_priors(x$spec)
+  }
   invisible(x)
+}
+
+# Per-chain NUTS diagnostics of a fit: divergent transitions, transitions
+# that hit max_treedepth, E-BFMI, mean acceptance statistic, step size.
+nuts_diagnostics <- function(fit) {
+  sd <- fit$sampler_diagnostics
+  list(n = nrow(sd$divergent),
+       divergent = colSums(sd$divergent == 1),
+       treedepth_hits = colSums(sd$treedepth >= fit$control$max_treedepth),
+       max_treedepth = fit$control$max_treedepth,
+       ebfmi = ebfmi(sd$energy),
+       accept_stat = colMeans(sd$accept_stat),
+       stepsize = vapply(fit$state, `[[`, 1, "stepsize"),
+       n_leapfrog = colMeans(sd$n_leapfrog))
+}
+
+print_nuts_diagnostics <- function(d) {
+  per_chain <- function(v, fmt) paste(sprintf(fmt, v), collapse = ", ")
+  nc <- length(d$divergent)
+  cat(sprintf("NUTS diagnostics (%d chain(s) x %d draws):\n", nc, d$n))
+  cat(sprintf("  divergent transitions: %d (per chain %s)\n", sum(d$divergent), per_chain(d$divergent, "%d")))
+  cat(sprintf("  at max_treedepth = %d: %d (per chain %s)\n", d$max_treedepth, sum(d$treedepth_hits),
+              per_chain(d$treedepth_hits, "%d")))
+  cat(sprintf("  E-BFMI per chain: %s\n", per_chain(d$ebfmi, "%.2f")))
+  cat(sprintf("  mean accept_stat per chain: %s; step size %s; mean leapfrog steps %s\n",
+              per_chain(d$accept_stat, "%.2f"), per_chain(d$stepsize, "%.3g"), per_chain(d$n_leapfrog, "%.1f")))
 }

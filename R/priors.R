@@ -31,6 +31,9 @@ PRIOR_SLOTS <- list(
   lambda    = list(families = NULL, support = "positive", names = "channel"),
   k         = list(families = NULL, support = "positive", names = "channel"),
   horseshoe = list(families = "horseshoe", support = "real", names = NA),
+  cor       = list(families = "lkj", support = "real", names = "grouping term"),
+  sd        = list(families = c("half_normal", "half_student_t", "exponential"),
+                   support = "positive", names = "grouping term"),
   loadings  = list(families = "normal", support = "real", names = NA),
   psi       = list(families = c("inv_gamma", "scaled_inv_chisq"),
                    support = "positive", names = NA)
@@ -84,10 +87,13 @@ PRIOR_CODES <- c(normal = 1L, lognormal = 2L, gamma_dist = 3L, beta_dist = 4L,
 #'   which is checked when the model is specified.
 #' * `lkj()`: LKJ distribution on a correlation matrix, density proportional to
 #'   `det(R)^(eta - 1)`; `eta = 1` is uniform over correlation matrices.
-#' * `horseshoe()`: regularized horseshoe shrinkage on media coefficients
-#'   (Piironen and Vehtari, 2017): local scales are half-Student-t with `df`,
-#'   the global scale half-Student-t with `df_global` and scale `scale_global`,
-#'   and the slab has scale `scale_slab` and `df_slab` degrees of freedom.
+#' * `horseshoe()`: horseshoe shrinkage on media coefficients: local scales
+#'   are half-Student-t with `df`, the global scale half-Student-t with
+#'   `df_global` and scale `scale_global` (per unit of each predictor's sd).
+#'   A finite `scale_slab` makes it the regularized horseshoe of Piironen and
+#'   Vehtari (2017), whose slab (scale `scale_slab` in units of
+#'   `scale_global`, `df_slab` degrees of freedom) bounds the largest
+#'   coefficients (NUTS sampler only).
 #'
 #' @param mean,location Location (any finite number).
 #' @param sd,scale Positive, finite scale. For `inv_wishart()`, `scale` is a
@@ -244,11 +250,11 @@ lkj <- function(eta = 1) {
 
 #' @rdname prior_distributions
 #' @export
-horseshoe <- function(df = 1, scale_global = 1, df_global = 1, scale_slab = 2, df_slab = 4) {
+horseshoe <- function(df = 1, scale_global = 1, df_global = 1, scale_slab = Inf, df_slab = 4) {
   new_dist("horseshoe", c(df = check_positive(df, "df"),
                           scale_global = check_positive(scale_global, "scale_global"),
                           df_global = check_positive(df_global, "df_global"),
-                          scale_slab = check_positive(scale_slab, "scale_slab"),
+                          scale_slab = if (identical(scale_slab, Inf)) Inf else check_positive(scale_slab, "scale_slab"),
                           df_slab = check_positive(df_slab, "df_slab")))
 }
 
@@ -345,7 +351,21 @@ print.hbmmm_dist <- function(x, ...) {
 #' | `decay` | `beta_dist()`, `uniform()` within `[0, 1]` |
 #' | `delay` | `uniform()` with `lower >= 0`, `gamma_dist()`, `lognormal()`, `half_normal()`, `exponential()` |
 #' | `shape`, `scale`, `halfsat`, `slope`, `lambda`, `k` | `lognormal()`, `gamma_dist()`, `half_normal()`, `exponential()`, `half_student_t()`, `uniform()` with `lower >= 0` |
-#' | `horseshoe` | `horseshoe()` |
+#' | `horseshoe` | `horseshoe()` with `df = 1`, `df_global = 1` and no slab (`scale_slab = Inf`) |
+#'
+#' The NUTS sampler (`hbmmm(sampler = "nuts")`) accepts all of these and also:
+#'
+#' | Slot | Families |
+#' |---|---|
+#' | `cor` | `lkj()` on the correlations of a correlated grouping term |
+#' | `sd` | `half_normal()`, `half_student_t()`, `exponential()` on each of its standard deviations (with `cor`) |
+#' | `horseshoe` | `horseshoe()` with any degrees of freedom and a finite slab (regularized horseshoe) |
+#'
+#' With `cor` or `sd` for a grouping term, its covariance is
+#' `diag(sd) R diag(sd)` with `R ~ lkj(eta)` (default `lkj(1)`) and each sd
+#' from the `sd` prior (default `half_student_t(3, sd(y))`), scaled like the
+#' default per unit of its predictor (divided by the predictor's sd; the
+#' intercept's as is).
 #'
 #' @param ... Must be empty: every prior is given by slot name. Anything
 #'   else is an error that lists the allowed slots.
@@ -361,6 +381,8 @@ print.hbmmm_dist <- function(x, ...) {
 #' @param loadings Prior of the factor loadings of a factor-analytic
 #'   random-effect covariance `Lambda Lambda' + Psi`.
 #' @param psi Prior of the unique variances `Psi` of the factor model.
+#' @param cor,sd NUTS only: LKJ prior of the correlations of a grouping term's
+#'   effects, and the prior of their standard deviations.
 #' @param x An `hbmmm_prior` object.
 #' @return An object of class `hbmmm_prior`: a list with one element per slot
 #'   (`NULL` for data-based defaults).
@@ -377,7 +399,7 @@ print.hbmmm_dist <- function(x, ...) {
 hbmmm_prior <- function(..., Intercept = NULL, b = NULL, cov = NULL, sigma = NULL,
                         decay = NULL, delay = NULL, shape = NULL, scale = NULL,
                         halfsat = NULL, slope = NULL, lambda = NULL, k = NULL,
-                        horseshoe = NULL, loadings = NULL, psi = NULL) {
+                        horseshoe = NULL, loadings = NULL, psi = NULL, cor = NULL, sd = NULL) {
   # `...` comes first so that slot names are matched exactly, never partially.
   dots <- list(...)
   if (length(dots)) {
@@ -392,7 +414,7 @@ hbmmm_prior <- function(..., Intercept = NULL, b = NULL, cov = NULL, sigma = NUL
   slots <- list(Intercept = Intercept, b = b, cov = cov, sigma = sigma, decay = decay,
                 delay = delay, shape = shape, scale = scale, halfsat = halfsat,
                 slope = slope, lambda = lambda, k = k, horseshoe = horseshoe,
-                loadings = loadings, psi = psi)
+                loadings = loadings, psi = psi, cor = cor, sd = sd)
   out <- lapply(names(PRIOR_SLOTS), function(s) check_slot(slots[[s]], s))
   names(out) <- names(PRIOR_SLOTS)
   structure(out, class = "hbmmm_prior")

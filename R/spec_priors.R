@@ -36,12 +36,11 @@ resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors, 
     # beta_j ~ N(0, (scale_global / sd(x_j) lambda_j tau)^2): the scale is on
     # the standardized coefficient, in units of y; the default unit is sd(y)
     hs <- prior_for(prior, "horseshoe", "horseshoe", horseshoe(scale_global = sy))
-    if (hs$par[["df"]] != 1) {
-      abort_input("prior", "the Gibbs sampler's horseshoe uses df = 1 (half-Cauchy local scales)")
-    }
   }
 
   check_prior_names(prior, "cov", names(ranef))
+  check_prior_names(prior, "cor", names(ranef))
+  check_prior_names(prior, "sd", names(ranef))
   cov <- lapply(names(ranef), function(g) {
     t <- ranef[[g]]
     Zm <- materialize(t$Z, media_init)
@@ -57,11 +56,21 @@ resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors, 
                   loadings = prior_for(prior, "loadings", g, normal(0, sy / 4)),
                   psi = prior_for(prior, "psi", g, inv_gamma(1, (sy / 10)^2 / 2))))
     }
+    correlated <- t$correlated && q > 1L
+    cor_d <- prior_for(prior, "cor", g)
+    sd_d <- prior_for(prior, "sd", g)
+    if (!is.null(cor_d) || !is.null(sd_d)) { # NUTS only: LKJ with separate scales
+      if (!correlated) {
+        abort_input("prior", sprintf("`cor`/`sd` priors (LKJ) need correlated terms; `%s` has %s", g,
+                                     if (q == 1L) "a single term" else "uncorrelated `||` terms"))
+      }
+      return(list(type = "lkj", eta = (if (is.null(cor_d)) lkj(1) else cor_d)$par[["eta"]],
+                  sd = if (is.null(sd_d)) half_student_t(3, sy) else sd_d, zs = zs, scale = sz))
+    }
     # default: Huang-Wand, each sd half-t(2, sd(y) per unit of its predictor)
     # and uniform correlations; it does not pull variances towards zero when
     # the levels are few, as small inverse-gamma/Wishart scales do
     d <- prior_for(prior, "cov", g, half_student_t(2, sy))
-    correlated <- t$correlated && q > 1L
     if (d$family == "half_student_t") {
       return(list(type = if (correlated) "hw_full" else "hw_diag", dist = d,
                   nu = d$par[["df"]], A = d$par[["scale"]] * zs, scale = sz))

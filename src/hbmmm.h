@@ -161,6 +161,16 @@ typedef struct {
   double *work;                /* dense scratch, size HB_WORK(p, qmax) */
 } hb_gibbs_state;
 
+/* model_read.c: the model list of gibbs_model(), shared by both samplers */
+SEXP hb_list_elt(SEXP list, const char *where, const char *name);
+const double *hb_list_real(SEXP list, const char *where, const char *name, R_xlen_t len);
+const int *hb_list_int(SEXP list, const char *where, const char *name, R_xlen_t len, int lo, int hi);
+int hb_list_int_scalar(SEXP list, const char *where, const char *name, int lo, int hi);
+void hb_check_positive(const double *x, R_xlen_t len, const char *arg);
+void hb_check_finite(const double *x, R_xlen_t len, const char *arg);
+void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag, int *qmax);
+void hb_model_columns(hb_gibbs_state *g);
+
 double hb_link_to_unc(int link, double v, double upper);
 double hb_link_from_unc(int link, double u, double upper);
 double hb_link_logjac(int link, double u, double upper);
@@ -251,11 +261,65 @@ SEXP hb_test_inv_wishart(SEXP df, SEXP S, SEXP n_draws);
 SEXP hb_test_inv_gamma(SEXP shape, SEXP scale, SEXP n_draws);
 SEXP hb_test_online(SEXP x, SEXP probs);
 
+/* ---- NUTS engine (nuts.c) ---------------------------------------------- */
+/* A model is seen by the engine only through this interface. logp_grad
+ * returns 0 when lp and every gradient element are finite, nonzero otherwise
+ * (the engine then treats the point as having log density -Inf: a divergence
+ * during sampling, a failed attempt during initialization). write maps an
+ * unconstrained point to the nout values stored as one draw. */
+typedef struct {
+  int dim, nout;
+  void *ctx;
+  int (*logp_grad)(void *ctx, const double *theta, double *lp, double *grad);
+  void (*write)(void *ctx, const double *theta, double *out);
+} hb_nuts_model;
+
+typedef struct {
+  int iter, warmup, thin, max_treedepth, dense, chain, refresh;
+  double adapt_delta, stepsize;   /* stepsize <= 0: initialization heuristic */
+  double gamma, kappa, t0;        /* dual averaging (Stan: 0.05, 0.75, 10) */
+  int init_buffer, term_buffer, base_window; /* Stan: 75, 50, 25 */
+  const double *inv_metric;       /* NULL (unit) or dim (diag) or dim x dim (dense) */
+  SEXP progress;                  /* R function(chain, it, iter, warmup) or R_NilValue */
+} hb_nuts_control;
+
+#define HB_NUTS_NDIAG 6 /* accept_stat, stepsize, treedepth, n_leapfrog, divergent, energy */
+typedef struct {
+  double *draws;       /* nsave x nout, draws[s + nsave * v] */
+  double *diag;        /* nsave x HB_NUTS_NDIAG */
+  double *theta;       /* dim: last state */
+  double *inv_metric;  /* dim or dim x dim: metric at the end */
+  double stepsize;     /* step size used after warmup */
+  double n_grad;       /* gradient evaluations, warmup included */
+} hb_nuts_output;
+
+int hb_nuts_nsave(const hb_nuts_control *ctl);
+/* Runs one chain from theta (dim, modified: holds the last state). Output
+ * arrays are allocated by the caller (sizes above). Returns 0. */
+int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *theta,
+                hb_nuts_output *out);
+/* The chain's results as the R list both NUTS entry points return. */
+SEXP hb_nuts_result(const hb_nuts_model *m, const hb_nuts_control *ctl,
+                    const hb_nuts_output *out);
+/* Fills ctl from the R list made by nuts_control_list() (R/nuts.R): iter,
+ * warmup (required), thin, max_treedepth, dense, chain, refresh, adapt_delta,
+ * stepsize, gamma, kappa, t0, init_buffer, term_buffer, base_window,
+ * inv_metric (NULL, dim or dim x dim; pointer into the list), progress.
+ * Raises hbmmm_input_error on anything malformed. */
+void hb_nuts_read_control(SEXP control, int dim, hb_nuts_control *ctl);
+/* Output arrays of the sizes hb_nuts_run() fills, from R_alloc. */
+void hb_nuts_alloc_output(const hb_nuts_model *m, const hb_nuts_control *ctl,
+                          hb_nuts_output *out);
+
 /* ---- .Call entry points ------------------------------------------------ */
 SEXP hb_adstock(SEXP x, SEXP type, SEXP par, SEXP max_lag, SEXP normalize,
                 SEXP group, SEXP deriv);
 SEXP hb_saturate(SEXP x, SEXP type, SEXP par, SEXP deriv);
 SEXP hb_gibbs(SEXP model, SEXP control);
+SEXP hb_mmm_info(SEXP model, SEXP opts);
+SEXP hb_mmm_logp(SEXP model, SEXP opts, SEXP theta);
+SEXP hb_nuts_mmm(SEXP model, SEXP opts, SEXP init, SEXP control);
+SEXP hb_nuts_r(SEXP fns, SEXP init, SEXP control);
 /* decisions (allocate.c) */
 SEXP hb_curves_eval(SEXP type, SEXP beta, SEXP par, SEXP prof, SEXP x, SEXP deriv,
                     SEXP average);

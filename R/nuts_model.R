@@ -1,0 +1,112 @@
+# hbmmm(sampler = "nuts"): the MMM log density (src/model_mmm.c) reads the
+# same model list as the Gibbs sampler (gibbs_model()) plus the options below,
+# and runs on the NUTS engine (src/nuts.c).
+
+# Options of the NUTS density that the Gibbs sampler does not have: the
+# parameterization of group-level effects, LKJ correlation priors with their
+# scale priors, and the regularized horseshoe's slab.
+nuts_model_options <- function(spec, centered = FALSE) {
+  K <- length(spec$ranef)
+  cov <- spec$priors$cov
+  lkj_eta <- rep(1, K)
+  sd_code <- integer(K)
+  sd_par <- list()
+  for (k in seq_len(K)) {
+    cv <- cov[[k]]
+    q <- ncol(spec$ranef[[k]]$Z$static)
+    sd_par[[k]] <- matrix(1, 2, q)
+    if (!identical(cv$type, "lkj")) next
+    lkj_eta[k] <- cv$eta
+    pc <- prior_code(cv$sd)
+    sd_code[k] <- pc$code
+    # per unit of each predictor, like the default priors: scales grow
+    # with 1 / sd(z_j) (exponential: the rate shrinks)
+    sd_par[[k]] <- switch(cv$sd$family,
+      half_normal = rbind(pc$par[1] * cv$zs, 0),
+      exponential = rbind(pc$par[1] / cv$zs, 0),
+      half_student_t = rbind(pc$par[1], pc$par[2] * cv$zs))
+  }
+  hs <- c(1, 1, Inf, 4)
+  if (spec$horseshoe) {
+    d <- spec$priors$horseshoe$par
+    hs <- c(d[["df"]], d[["df_global"]], d[["scale_slab"]], d[["df_slab"]])
+  }
+  list(centered = as.integer(centered), lkj_eta = as.double(lkj_eta), sd_code = as.integer(sd_code),
+       sd_par = as.double(unlist(sd_par)), hs = as.double(hs))
+}
+
+# Priors only the NUTS density implements, refused for the Gibbs sampler.
+check_sampler_priors <- function(spec, sampler) {
+  if (sampler != "gibbs") return(invisible(TRUE))
+  lkj <- vapply(spec$priors$cov, function(cv) identical(cv$type, "lkj"), TRUE)
+  if (any(lkj)) {
+    abort_input("prior", sprintf("`cor`/`sd` (LKJ) priors for `%s` need sampler = \"nuts\"; the Gibbs sampler takes cov = half_student_t() or inv_wishart()",
+                                 names(spec$priors$cov)[lkj][1]))
+  }
+  hs <- spec$priors$horseshoe
+  if (!is.null(hs) && (hs$par[["df"]] != 1 || hs$par[["df_global"]] != 1 || is.finite(hs$par[["scale_slab"]]))) {
+    abort_input("prior", sprintf("the Gibbs sampler's horseshoe has df = 1, df_global = 1 and no slab; %s needs sampler = \"nuts\"",
+                                 format(hs)))
+  }
+  invisible(TRUE)
+}
+
+NUTS_CONTROL_ARGS <- c("adapt_delta", "max_treedepth", "metric", "stepsize", "centered")
+
+# hbmmm(control = ): NUTS settings, checked; `centered` chooses the
+# parameterization of group-level effects.
+check_hbmmm_control <- function(control, sampler) {
+  if (!is.list(control) || (length(control) && is.null(names(control)))) {
+    abort_input("control", sprintf("must be a named list with elements among %s; found %s",
+                                   paste(NUTS_CONTROL_ARGS, collapse = ", "), describe_value(control)))
+  }
+  bad <- setdiff(names(control), NUTS_CONTROL_ARGS)
+  if (length(bad)) {
+    abort_input("control", sprintf("unknown element `%s`; allowed: %s", bad[1], paste(NUTS_CONTROL_ARGS, collapse = ", ")))
+  }
+  if (length(control) && sampler != "nuts") {
+    abort_input("control", sprintf("holds NUTS settings (%s), but sampler = \"%s\"",
+                                   paste(names(control), collapse = ", "), sampler))
+  }
+  nc <- check_nuts_control(if (is.null(control$metric)) "diag" else control$metric,
+                           if (is.null(control$adapt_delta)) 0.8 else control$adapt_delta,
+                           if (is.null(control$max_treedepth)) 10 else control$max_treedepth,
+                           control$stepsize)
+  nc$centered <- check_flag(if (is.null(control$centered)) FALSE else control$centered, "control$centered")
+  nc
+}
+
+# The function running one chain of the MMM density: fresh (from an
+# over-dispersed start drawn in the chain's stream) or continued from theta.
+mmm_chain_fun <- function(spec, centered) {
+  model <- gibbs_model(spec)
+  opts <- nuts_model_options(spec, centered)
+  info <- .Call(C_hb_mmm_info, model, opts)
+  function(i, control, theta = NULL) {
+    if (is.null(theta)) theta <- mmm_start(model, opts, info)
+    .Call(C_hb_nuts_mmm, model, opts, theta, control)
+  }
+}
+
+# Over-dispersed starting points (uniform within +-spread of the default
+# start, as the Gibbs sampler's jitter_init()); a start where the density is
+# not finite is redrawn, up to 100 times, as Stan does.
+mmm_start <- function(model, opts, info) {
+  for (a in seq_len(100)) {
+    th <- info$init + stats::runif(info$dim, -1, 1) * info$spread
+    if (isTRUE(.Call(C_hb_mmm_logp, model, opts, th)$ok)) return(th)
+  }
+  abort("no starting point with a finite log density and gradient was found in 100 tries; check the scale of the data and the priors",
+        class = "hbmmm_sampler_error")
+}
+
+run_nuts <- function(spec, ctl, nuts_ctl) {
+  chain_fun <- mmm_chain_fun(spec, nuts_ctl$centered)
+  t0 <- proc.time()[["elapsed"]]
+  runs <- run_nuts_chains(function(i, control) chain_fun(i, control), ctl, nuts_ctl)
+  elapsed <- proc.time()[["elapsed"]] - t0
+  fit <- new_nuts_fit(runs, draw_names(spec), ctl, nuts_ctl, elapsed, spec = spec)
+  fit$control$centered <- nuts_ctl$centered
+  fit$ranef_summary <- combine_online(spec, runs)
+  fit
+}

@@ -1,0 +1,283 @@
+/* Reading the model list built by gibbs_model() in R/fit.R: the data,
+ * priors, channels and grouping terms shared by both samplers (the Gibbs
+ * sampler and the NUTS model density), each element checked for type,
+ * length and range, with errors naming `model$<element>`. */
+#include <math.h>
+#include <string.h>
+#include <Rmath.h>
+#include "hbmmm.h"
+
+/* ---- reading the model list (built by gibbs_model() in R/fit.R) ---------- */
+
+/* Elements of the model and control lists, named in errors as
+ * `<where>$<name>` (where: "model", "control", "model$terms[[2]]"). */
+SEXP hb_list_elt(SEXP list, const char *where, const char *name) {
+  SEXP names = Rf_getAttrib(list, R_NamesSymbol);
+  if (TYPEOF(list) == VECSXP && TYPEOF(names) == STRSXP)
+    for (R_xlen_t i = 0; i < XLENGTH(list); i++)
+      if (strcmp(CHAR(STRING_ELT(names, i)), name) == 0) return VECTOR_ELT(list, i);
+  hb_input_error(where, "element `%s` is missing", name);
+  return R_NilValue;
+}
+
+const double *hb_list_real(SEXP list, const char *where, const char *name, R_xlen_t len) {
+  SEXP x = hb_list_elt(list, where, name);
+  char arg[96];
+  snprintf(arg, sizeof arg, "%s$%s", where, name);
+  hb_check_vector(x, arg, REALSXP, len);
+  return REAL(x);
+}
+
+const int *hb_list_int(SEXP list, const char *where, const char *name, R_xlen_t len, int lo, int hi) {
+  SEXP x = hb_list_elt(list, where, name);
+  char arg[96];
+  snprintf(arg, sizeof arg, "%s$%s", where, name);
+  hb_check_vector(x, arg, INTSXP, len);
+  const int *v = INTEGER(x);
+  for (R_xlen_t i = 0; i < XLENGTH(x); i++) {
+    if (v[i] == NA_INTEGER ? lo == NA_INTEGER : (v[i] >= lo && v[i] <= hi)) continue;
+    char num[32];
+    if (v[i] == NA_INTEGER) snprintf(num, sizeof num, "NA");
+    else snprintf(num, sizeof num, "%d", v[i]);
+    hb_input_error(arg, "values must lie in [%d, %d]; found %s at element %.0f", lo == NA_INTEGER ? -1 : lo,
+                   hi, num, (double) i + 1);
+  }
+  return v;
+}
+
+int hb_list_int_scalar(SEXP list, const char *where, const char *name, int lo, int hi) {
+  char arg[96];
+  snprintf(arg, sizeof arg, "%s$%s", where, name);
+  return hb_scalar_int(hb_list_elt(list, where, name), arg, lo, hi, 0);
+}
+
+void hb_check_positive(const double *x, R_xlen_t len, const char *arg) {
+  char num[32];
+  for (R_xlen_t i = 0; i < len; i++)
+    if (!(x[i] > 0 && R_FINITE(x[i])))
+      hb_input_error(arg, "must be positive and finite; found %s at element %.0f",
+                     hb_fmt_num(x[i], num, sizeof num), (double) i + 1);
+}
+
+void hb_check_finite(const double *x, R_xlen_t len, const char *arg) {
+  char num[32];
+  for (R_xlen_t i = 0; i < len; i++)
+    if (!R_FINITE(x[i]))
+      hb_input_error(arg, "must be finite; found %s at element %.0f", hb_fmt_num(x[i], num, sizeof num),
+                     (double) i + 1);
+}
+
+/* Column j of a design: the static part itself, or static x media. */
+static double **design_columns(const double *Xs, const int *xc, int p, R_xlen_t n) {
+  double **col = (double **) R_alloc((size_t) p + 1, sizeof(double *));
+  for (int j = 0; j < p; j++)
+    col[j] = xc[j] < 0 ? (double *) (Xs + (R_xlen_t) j * n)
+                       : (double *) R_alloc((size_t) n, sizeof(double));
+  return col;
+}
+
+/* Allocates the materialized design columns (fixed: Xcol, each term: Zcol);
+ * a group-level column equal to a fixed column shares its storage, so a
+ * media column has one copy to keep current. */
+void hb_model_columns(hb_gibbs_state *g) {
+  g->Xcol = design_columns(g->Xs, g->xc, g->p, g->n);
+  for (int k = 0; k < g->K; k++) {
+    hb_term *t = g->t + k;
+    t->Zcol = design_columns(t->Zs, t->zc, t->q, g->n);
+    for (int j = 0; j < t->q; j++)
+      if (t->xmap[j] >= 0) t->Zcol[j] = g->Xcol[t->xmap[j]];
+  }
+}
+
+/* Fills the data, prior and structure fields of g (and the starting values
+ * of the terms' state); maxlag and qmax get the longest finite adstock lag
+ * and the largest term dimension. */
+void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out) {
+  SEXP ys = hb_list_elt(model, "model", "y");
+  hb_check_vector(ys, "model$y", REALSXP, -1);
+  R_xlen_t n = g->n = XLENGTH(ys);
+  if (n < 2) hb_input_error("model$y", "needs at least 2 observations");
+  g->y = REAL(ys);
+  hb_check_finite(g->y, n, "model$y");
+  g->w = hb_list_real(model, "model", "w", n);
+  hb_check_positive(g->w, n, "model$w");
+  g->S = hb_list_int_scalar(model, "model", "S", 1, (int) (n < 1000000 ? n : 1000000));
+  g->sg = hb_list_int(model, "model", "sg", n, 0, g->S - 1);
+  const double *sig_ig = hb_list_real(model, "model", "sig_ig", 2);
+  hb_check_positive(sig_ig, 2, "model$sig_ig");
+  g->sig_a = sig_ig[0];
+  g->sig_b = sig_ig[1];
+  g->C = hb_list_int_scalar(model, "model", "C", 0, 1000);
+  g->p = hb_list_int_scalar(model, "model", "p", 1, HB_MAX_P);
+  const int p = g->p, C = g->C;
+  g->Xs = hb_list_real(model, "model", "Xs", n * p);
+  hb_check_finite(g->Xs, n * p, "model$Xs");
+  g->xc = hb_list_int(model, "model", "xc", p, -1, C - 1);
+  g->b_mean = hb_list_real(model, "model", "b_mean", p);
+  hb_check_finite(g->b_mean, p, "model$b_mean");
+  g->b_sd = hb_list_real(model, "model", "b_sd", p);
+  hb_check_positive(g->b_sd, p, "model$b_sd");
+  g->use_hs = hb_list_int_scalar(model, "model", "use_hs", 0, 1);
+  g->hs = hb_list_int(model, "model", "hs", p, 0, 1);
+  g->hs_scale = hb_list_real(model, "model", "hs_scale", p);
+  hb_check_positive(g->hs_scale, p, "model$hs_scale");
+
+  /* media channels */
+  g->npanel = hb_list_int_scalar(model, "model", "npanel", 1, (int) (n < 2000000000 ? n : 2000000000));
+  const int *pst = hb_list_int(model, "model", "pstart", g->npanel + 1, 0, (int) n);
+  g->pstart = (R_xlen_t *) R_alloc((size_t) g->npanel + 1, sizeof(R_xlen_t));
+  for (int k = 0; k <= g->npanel; k++) {
+    g->pstart[k] = pst[k];
+    if (k > 0 && pst[k] < pst[k - 1]) hb_input_error("model$pstart", "must be non-decreasing");
+  }
+  if (pst[0] != 0 || pst[g->npanel] != n) hb_input_error("model$pstart", "must run from 0 to n");
+  g->media_raw = hb_list_real(model, "model", "media_raw", n * C);
+  for (R_xlen_t i = 0; i < n * C; i++)
+    if (!(g->media_raw[i] >= 0 && R_FINITE(g->media_raw[i])))
+      hb_input_error("model$media_raw", "media must be finite and non-negative");
+  const int *ad = hb_list_int(model, "model", "ch_ad_type", C, 0, 4), *sat = hb_list_int(model, "model", "ch_sat_type", C, 0, 3);
+  const int *lag = hb_list_int(model, "model", "ch_max_lag", C, NA_INTEGER, 100000);
+  const int *nrm = hb_list_int(model, "model", "ch_normalize", C, 0, 1);
+  const double *cpar = hb_list_real(model, "model", "ch_par", (R_xlen_t) HB_MAX_TPAR * C);
+  const int *cest = hb_list_int(model, "model", "ch_est", (R_xlen_t) HB_MAX_TPAR * C, 0, 1);
+  const int *clink = hb_list_int(model, "model", "ch_link", (R_xlen_t) HB_MAX_TPAR * C, 0, 2);
+  const double *cup = hb_list_real(model, "model", "ch_upper", (R_xlen_t) HB_MAX_TPAR * C);
+  const int *cpc = hb_list_int(model, "model", "ch_prior_code", (R_xlen_t) HB_MAX_TPAR * C, 0, 8);
+  const double *cpp = hb_list_real(model, "model", "ch_prior_par", (R_xlen_t) 2 * HB_MAX_TPAR * C);
+  g->ch = (hb_channel *) R_alloc((size_t) C + 1, sizeof(hb_channel));
+  int maxlag = 0;
+  char msg[256];
+  for (int c = 0; c < C; c++) {
+    hb_channel *ch = g->ch + c;
+    memset(ch, 0, sizeof *ch);
+    ch->ad_type = ad[c];
+    ch->sat_type = sat[c];
+    ch->max_lag = lag[c];
+    ch->normalize = nrm[c];
+    if (ch->max_lag == NA_INTEGER && ch->ad_type != 0 && ch->ad_type != HB_ADSTOCK_GEOMETRIC)
+      hb_input_error("model$ch_max_lag", "only geometric adstock has infinite memory (channel %d)", c + 1);
+    if (ch->max_lag != NA_INTEGER && ch->max_lag > maxlag) maxlag = ch->max_lag;
+    for (int s = 0; s < HB_MAX_TPAR; s++) {
+      int a = c * HB_MAX_TPAR + s;
+      ch->par[s] = cpar[a];
+      ch->link[s] = clink[a];
+      ch->upper[s] = cup[a];
+      ch->prior_code[s] = cpc[a];
+      ch->prior_par[2 * s] = cpp[2 * a];
+      ch->prior_par[2 * s + 1] = cpp[2 * a + 1];
+      if (!cest[a]) continue;
+      if (cpc[a] == 0) hb_input_error("model$ch_prior_code", "estimated parameter without prior (channel %d)", c + 1);
+      if (clink[a] == HB_LINK_SCALED_LOGIT && !(cup[a] > 0 && R_FINITE(cup[a])))
+        hb_input_error("model$ch_upper", "must be positive for a scaled-logit parameter (channel %d)", c + 1);
+      ch->est_slot[ch->nest++] = s;
+    }
+    if (ch->ad_type && (hb_adstock_par_invalid(ch->ad_type, ch->par,
+                                               ch->max_lag == NA_INTEGER ? 0 : ch->max_lag, msg, sizeof msg)))
+      hb_input_error("model$ch_par", "adstock parameters of channel %d: %s", c + 1, msg);
+    if (ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? !(ch->par[3] > 0) :
+        (ch->sat_type && hb_saturation_par_invalid(ch->sat_type, ch->par + 2, msg, sizeof msg)))
+      hb_input_error("model$ch_par", "saturation parameters of channel %d are out of range", c + 1);
+    for (int e = 0; e < ch->nest; e++) { /* estimated values must be interior */
+      int s = ch->est_slot[e];
+      double u = hb_link_to_unc(ch->link[s], ch->par[s], ch->upper[s]);
+      if (!R_FINITE(u)) hb_input_error("model$ch_par", "initial value %g of channel %d lies on a boundary",
+                                       ch->par[s], c + 1);
+    }
+  }
+
+  /* grouping terms */
+  SEXP terms = hb_list_elt(model, "model", "terms");
+  if (TYPEOF(terms) != VECSXP) hb_input_error("model$terms", "must be a list");
+  g->K = LENGTH(terms);
+  g->t = (hb_term *) R_alloc((size_t) g->K + 1, sizeof(hb_term));
+  int qmax = 1;
+  for (int k = 0; k < g->K; k++) {
+    SEXP tk = VECTOR_ELT(terms, k);
+    char tw[48], ta[96];
+    snprintf(tw, sizeof tw, "model$terms[[%d]]", k + 1);
+    if (TYPEOF(tk) != VECSXP) hb_input_error(tw, "must be a list");
+    hb_term *t = g->t + k;
+    memset(t, 0, sizeof *t);
+    t->G = hb_list_int_scalar(tk, tw, "G", 1, (int) (n < 2000000000 ? n : 2000000000));
+    t->q = hb_list_int_scalar(tk, tw, "q", 1, HB_MAX_Q);
+    t->type = hb_list_int_scalar(tk, tw, "type", 0, 5); /* 5: LKJ, NUTS only */
+    const int q = t->q;
+    if (q > qmax) qmax = q;
+    t->g = hb_list_int(tk, tw, "g", n, 0, t->G - 1);
+    t->Zs = hb_list_real(tk, tw, "Zs", n * q);
+    snprintf(ta, sizeof ta, "%s$Zs", tw);
+    hb_check_finite(t->Zs, n * q, ta);
+    t->zc = hb_list_int(tk, tw, "zc", q, -1, C - 1);
+    t->xmap = hb_list_int(tk, tw, "xmap", q, -1, p - 1);
+    SEXP pj = hb_list_elt(tk, tw, "pair_j");
+    snprintf(ta, sizeof ta, "%s$pair_j", tw);
+    hb_check_vector(pj, ta, INTSXP, -1);
+    t->npair = LENGTH(pj);
+    if (t->npair > p) hb_input_error(ta, "has more pairs (%d) than fixed columns (%d)", t->npair, p);
+    t->pair_j = hb_list_int(tk, tw, "pair_j", t->npair, 0, p - 1);
+    t->pair_l = hb_list_int(tk, tw, "pair_l", t->npair, 0, q - 1);
+    t->pair_w = hb_list_real(tk, tw, "pair_w", (R_xlen_t) t->npair * t->G);
+    snprintf(ta, sizeof ta, "%s$pair_w", tw);
+    hb_check_finite(t->pair_w, (R_xlen_t) t->npair * t->G, ta);
+    for (int a = 0; a < t->npair; a++)
+      for (int b = 0; b < a; b++)
+        if (t->pair_j[a] == t->pair_j[b]) hb_input_error(ta, "pairs must name distinct fixed columns");
+    t->Sigma = (double *) R_alloc((size_t) q * q, sizeof(double));
+    t->Sinv = (double *) R_alloc((size_t) q * q, sizeof(double));
+    memcpy(t->Sigma, hb_list_real(tk, tw, "Sigma0", q * q), sizeof(double) * q * q);
+    t->iw_df = *hb_list_real(tk, tw, "iw_df", 1);
+    t->iw_S = hb_list_real(tk, tw, "iw_S", q * q);
+    t->ig = hb_list_real(tk, tw, "ig", 2 * q);
+    t->nf = hb_list_int_scalar(tk, tw, "nf", 0, q);
+    t->load_sd = hb_list_real(tk, tw, "load_sd", q);
+    t->psi_ig = hb_list_real(tk, tw, "psi_ig", 2 * q);
+    double *L = (double *) R_alloc((size_t) q * q, sizeof(double));
+    memcpy(L, t->Sigma, sizeof(double) * q * q);
+    snprintf(ta, sizeof ta, "%s$Sigma0", tw);
+    if (hb_chol(L, q) != 0) hb_input_error(ta, "must be positive definite");
+    hb_chol_inverse(L, q, t->Sinv);
+    if (t->type == 0) {
+      snprintf(ta, sizeof ta, "%s$iw_df", tw);
+      if (!(t->iw_df > q - 1 && R_FINITE(t->iw_df))) hb_input_error(ta, "must be finite and exceed q - 1 = %d", q - 1);
+      memcpy(L, t->iw_S, sizeof(double) * q * q);
+      snprintf(ta, sizeof ta, "%s$iw_S", tw);
+      if (hb_chol(L, q) != 0) hb_input_error(ta, "must be positive definite");
+    }
+    snprintf(ta, sizeof ta, "%s$ig", tw);
+    if (t->type == 1) hb_check_positive(t->ig, 2 * q, ta);
+    t->hw_nu = *hb_list_real(tk, tw, "hw_nu", 1);
+    t->hw_A = hb_list_real(tk, tw, "hw_A", q);
+    if (t->type >= 3) {
+      snprintf(ta, sizeof ta, "%s$hw_nu", tw);
+      hb_check_positive(&t->hw_nu, 1, ta);
+      snprintf(ta, sizeof ta, "%s$hw_A", tw);
+      hb_check_positive(t->hw_A, q, ta);
+      t->hw_a = (double *) R_alloc((size_t) q, sizeof(double));
+      for (int j = 0; j < q; j++) t->hw_a[j] = t->hw_A[j] * t->hw_A[j]; /* a starts at its prior scale */
+    }
+    if (t->type == 2) {
+      snprintf(ta, sizeof ta, "%s$nf", tw);
+      if (t->nf < 1 || t->nf >= q) hb_input_error(ta, "must be in 1..q-1 = %d", q - 1);
+      snprintf(ta, sizeof ta, "%s$load_sd", tw);
+      hb_check_positive(t->load_sd, q, ta);
+      snprintf(ta, sizeof ta, "%s$psi_ig", tw);
+      hb_check_positive(t->psi_ig, 2 * q, ta);
+      t->Lambda = (double *) R_alloc((size_t) q * t->nf, sizeof(double));
+      /* loadings start at zero: the first sweep draws scores from N(0, I)
+       * and loadings by regressing the effects on them */
+      memset(t->Lambda, 0, sizeof(double) * q * t->nf);
+      t->psi = (double *) R_alloc((size_t) q, sizeof(double));
+      t->f = (double *) R_alloc((size_t) t->nf * t->G, sizeof(double));
+      memset(t->f, 0, sizeof(double) * t->nf * t->G);
+      for (int j = 0; j < q; j++) t->psi[j] = t->Sigma[j + j * q];
+    }
+    t->u = (double *) R_alloc((size_t) q * t->G, sizeof(double));
+    memset(t->u, 0, sizeof(double) * q * t->G);
+    t->start = (R_xlen_t *) R_alloc((size_t) t->G + 1, sizeof(R_xlen_t));
+    t->ord = (R_xlen_t *) R_alloc((size_t) n, sizeof(R_xlen_t));
+    hb_group_index(t->g, n, t->G, 0, t->start, t->ord);
+  }
+
+  *maxlag_out = maxlag;
+  *qmax_out = qmax;
+}

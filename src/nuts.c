@@ -1,0 +1,759 @@
+/* NUTS engine: the no-U-turn sampler with multinomial sampling along the
+ * trajectory and the generalized U-turn criterion, plus Stan-style warmup
+ * (step-size dual averaging and windowed diagonal or dense metric
+ * adaptation). The behaviour follows Stan's base_nuts (2.21 and later):
+ *
+ * - the trajectory doubles in a random direction; inside a subtree the
+ *   proposal is sampled progressively with probability proportional to the
+ *   summed weights exp(H0 - H) of each half; when a new subtree is merged
+ *   at the top level its proposal replaces the current sample with
+ *   probability min(1, W_new / W_old) (biased progressive sampling);
+ * - the U-turn criterion uses the summed momenta rho and the sharp momenta
+ *   M^{-1} p at both ends of every (sub)tree, with the two extra checks
+ *   across merged halves (left half plus the first point of the right half,
+ *   right half plus the last point of the left half);
+ * - a leapfrog step with H - H0 > 1000, or where the model returns a
+ *   non-finite log density or gradient, is divergent and ends the tree;
+ * - accept_stat is the mean of min(1, exp(H0 - H)) over all leapfrog points.
+ *
+ * Models are seen only through hb_nuts_model (hbmmm.h). Random numbers come
+ * from R's RNG (the caller brackets with GetRNGstate/PutRNGstate); memory
+ * from R_alloc. */
+#include <math.h>
+#include <string.h>
+#include <float.h>
+#include <stdio.h>
+#include <R_ext/BLAS.h>
+#include <Rmath.h>
+#include "hbmmm.h"
+
+#define MAX_DELTA_H 1000.0
+#define HB_NUTS_MAX_DEPTH 30
+
+/* a point in phase space: position, momentum, gradient and log density */
+typedef struct {
+  double *q, *p, *g;
+  double lp;   /* R_NegInf when the model failed at q */
+} phase_pt;
+
+/* scratch of one recursion level of build_tree() */
+typedef struct {
+  double *p_init_end, *ps_init_end, *rho_init;
+  double *p_final_beg, *ps_final_beg, *rho_final;
+  phase_pt z_final;
+} level_ws;
+
+typedef struct {
+  const hb_nuts_model *m;
+  int d, dense, max_depth;
+  double *minv;       /* inverse metric: d (diag) or d x d (dense) */
+  double *L;          /* dense: lower Cholesky factor of minv */
+  double eps;         /* step size of the current transition */
+  phase_pt z;         /* the integrator's point */
+  double *tmp, *tmp2; /* scratch (tmp: sharp(); tmp2: criterion sums) */
+  int divergent;
+  double n_grad;
+  level_ws *ws;       /* ws[1 .. max_depth - 1] */
+} nuts_t;
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static double *dalloc(size_t n) {
+  double *x = (double *) R_alloc(n ? n : 1, sizeof(double));
+  memset(x, 0, (n ? n : 1) * sizeof(double));
+  return x;
+}
+
+static void pt_alloc(phase_pt *z, int d) {
+  z->q = dalloc((size_t) d);
+  z->p = dalloc((size_t) d);
+  z->g = dalloc((size_t) d);
+  z->lp = R_NegInf;
+}
+
+static void pt_copy(phase_pt *dst, const phase_pt *src, int d) {
+  size_t b = (size_t) d * sizeof(double);
+  memcpy(dst->q, src->q, b);
+  memcpy(dst->p, src->p, b);
+  memcpy(dst->g, src->g, b);
+  dst->lp = src->lp;
+}
+
+static double log_sum_exp(double a, double b) {
+  if (a == R_NegInf) return b;
+  if (b == R_NegInf) return a;
+  return a > b ? a + log1p(exp(b - a)) : b + log1p(exp(a - b));
+}
+
+static double dot(const double *a, const double *b, int d) {
+  double s = 0.0;
+  for (int i = 0; i < d; i++) s += a[i] * b[i];
+  return s;
+}
+
+/* log density and gradient at z->q; nonzero (and lp = -Inf) on failure */
+static int evaluate(nuts_t *s, phase_pt *z) {
+  double lp = R_NegInf;
+  int bad = s->m->logp_grad(s->m->ctx, z->q, &lp, z->g);
+  s->n_grad += 1.0;
+  if (bad || !R_FINITE(lp)) {
+    z->lp = R_NegInf;
+    return 1;
+  }
+  z->lp = lp;
+  return 0;
+}
+
+/* out = M^{-1} p (the sharp momentum, d tau / d p) */
+static void sharp(const nuts_t *s, const double *p, double *out) {
+  int d = s->d;
+  if (!s->dense) {
+    for (int i = 0; i < d; i++) out[i] = s->minv[i] * p[i];
+    return;
+  }
+  double one = 1.0, zero = 0.0;
+  int inc = 1;
+  F77_CALL(dsymv)("L", &d, &one, s->minv, &d, p, &inc, &zero, out, &inc FCONE);
+}
+
+static double kinetic(nuts_t *s, const double *p) {
+  sharp(s, p, s->tmp);
+  return 0.5 * dot(p, s->tmp, s->d);
+}
+
+static double hamiltonian(nuts_t *s, const phase_pt *z) {
+  if (z->lp == R_NegInf) return R_PosInf;
+  double h = kinetic(s, z->p) - z->lp;
+  return ISNAN(h) ? R_PosInf : h;
+}
+
+/* p ~ N(0, M): diag p_i = u_i / sqrt(minv_i); dense p = L'^{-1} u with
+ * minv = L L', so Cov(p) = (L L')^{-1} = M */
+static void sample_p(const nuts_t *s, double *p) {
+  for (int i = 0; i < s->d; i++) p[i] = norm_rand();
+  if (s->dense) {
+    hb_trsv_lower_t(s->L, s->d, p);
+  } else {
+    for (int i = 0; i < s->d; i++) p[i] /= sqrt(s->minv[i]);
+  }
+}
+
+/* one leapfrog step of size eps (signed); the closing half step of the
+ * momentum is skipped when the model fails (the point is divergent) */
+static void leapfrog(nuts_t *s, phase_pt *z, double eps) {
+  int d = s->d;
+  for (int i = 0; i < d; i++) z->p[i] += 0.5 * eps * z->g[i];
+  sharp(s, z->p, s->tmp);
+  for (int i = 0; i < d; i++) z->q[i] += eps * s->tmp[i];
+  if (evaluate(s, z) == 0)
+    for (int i = 0; i < d; i++) z->p[i] += 0.5 * eps * z->g[i];
+}
+
+/* generalized no-U-turn criterion: both sharp end momenta point along rho */
+static int no_uturn(int d, const double *ps_minus, const double *ps_plus, const double *rho) {
+  return dot(ps_plus, rho, d) > 0 && dot(ps_minus, rho, d) > 0;
+}
+
+/* s->tmp2 = a + b */
+static const double *sum2(nuts_t *s, const double *a, const double *b) {
+  for (int i = 0; i < s->d; i++) s->tmp2[i] = a[i] + b[i];
+  return s->tmp2;
+}
+
+/* ---- trajectory --------------------------------------------------------- */
+
+/* Builds a subtree of 2^depth leapfrog steps from s->z in direction sign.
+ * On return s->z is the outer end; z_propose the subtree's multinomial
+ * sample; ps_beg/p_beg the (sharp) momentum of the first point, ps_end/p_end
+ * of the last; rho gets the subtree's momenta added; log_sum_weight the
+ * log-sum-exp of its weights. Returns 0 when the subtree diverged or made a
+ * U-turn (it is then rejected). */
+static int build_tree(nuts_t *s, int depth, phase_pt *z_propose, double *ps_beg,
+                      double *ps_end, double *rho, double *p_beg, double *p_end,
+                      double H0, double sign, int *n_leapfrog, double *log_sum_weight,
+                      double *sum_metro_prob) {
+  int d = s->d;
+  size_t b = (size_t) d * sizeof(double);
+  if (depth == 0) {
+    leapfrog(s, &s->z, sign * s->eps);
+    (*n_leapfrog)++;
+    double h = hamiltonian(s, &s->z);
+    if (h - H0 > MAX_DELTA_H) s->divergent = 1;
+    *log_sum_weight = log_sum_exp(*log_sum_weight, H0 - h);
+    *sum_metro_prob += H0 - h > 0 ? 1.0 : exp(H0 - h);
+    pt_copy(z_propose, &s->z, d);
+    sharp(s, s->z.p, ps_beg);
+    memcpy(ps_end, ps_beg, b);
+    for (int i = 0; i < d; i++) rho[i] += s->z.p[i];
+    memcpy(p_beg, s->z.p, b);
+    memcpy(p_end, s->z.p, b);
+    return !s->divergent;
+  }
+  level_ws *w = s->ws + depth;
+
+  /* initial half */
+  double lsw_init = R_NegInf;
+  memset(w->rho_init, 0, b);
+  if (!build_tree(s, depth - 1, z_propose, ps_beg, w->ps_init_end, w->rho_init, p_beg,
+                  w->p_init_end, H0, sign, n_leapfrog, &lsw_init, sum_metro_prob))
+    return 0;
+
+  /* final half */
+  double lsw_final = R_NegInf;
+  memset(w->rho_final, 0, b);
+  if (!build_tree(s, depth - 1, &w->z_final, w->ps_final_beg, ps_end, w->rho_final,
+                  w->p_final_beg, p_end, H0, sign, n_leapfrog, &lsw_final, sum_metro_prob))
+    return 0;
+
+  /* multinomial sample from the merged subtree */
+  double lsw_sub = log_sum_exp(lsw_init, lsw_final);
+  *log_sum_weight = log_sum_exp(*log_sum_weight, lsw_sub);
+  if (lsw_final > lsw_sub) {
+    pt_copy(z_propose, &w->z_final, d);
+  } else if (unif_rand() < exp(lsw_final - lsw_sub)) {
+    pt_copy(z_propose, &w->z_final, d);
+  }
+
+  /* U-turn across the merged subtree, then across the two halves */
+  const double *r = sum2(s, w->rho_init, w->rho_final);
+  for (int i = 0; i < d; i++) rho[i] += r[i];
+  int persist = no_uturn(d, ps_beg, ps_end, r);
+  persist = persist && no_uturn(d, ps_beg, w->ps_final_beg, sum2(s, w->rho_init, w->p_final_beg));
+  persist = persist && no_uturn(d, w->ps_init_end, ps_end, sum2(s, w->rho_final, w->p_init_end));
+  return persist;
+}
+
+typedef struct {
+  phase_pt z_fwd, z_bck, z_sample, z_propose;
+  double *p_ff, *ps_ff, *p_fb, *ps_fb, *p_bf, *ps_bf, *p_bb, *ps_bb;
+  double *rho, *rho_fwd, *rho_bck;
+} top_ws;
+
+/* One NUTS transition from cur (q, g, lp valid); cur becomes the sample.
+ * diag gets accept_stat, stepsize, treedepth, n_leapfrog, divergent, energy. */
+static void transition(nuts_t *s, top_ws *t, phase_pt *cur, double *diag) {
+  int d = s->d;
+  size_t b = (size_t) d * sizeof(double);
+  pt_copy(&s->z, cur, d);
+  sample_p(s, s->z.p);
+  double H0 = hamiltonian(s, &s->z);
+  pt_copy(&t->z_fwd, &s->z, d);
+  pt_copy(&t->z_bck, &s->z, d);
+  pt_copy(&t->z_sample, &s->z, d);
+  pt_copy(&t->z_propose, &s->z, d);
+  sharp(s, s->z.p, t->ps_ff);
+  memcpy(t->ps_fb, t->ps_ff, b);
+  memcpy(t->ps_bf, t->ps_ff, b);
+  memcpy(t->ps_bb, t->ps_ff, b);
+  memcpy(t->p_ff, s->z.p, b);
+  memcpy(t->p_fb, s->z.p, b);
+  memcpy(t->p_bf, s->z.p, b);
+  memcpy(t->p_bb, s->z.p, b);
+  memcpy(t->rho, s->z.p, b);
+
+  double log_sum_weight = 0.0; /* log(exp(H0 - H0)) */
+  int n_leapfrog = 0, depth = 0;
+  double sum_metro_prob = 0.0;
+  s->divergent = 0;
+
+  while (depth < s->max_depth) {
+    memset(t->rho_fwd, 0, b);
+    memset(t->rho_bck, 0, b);
+    int valid;
+    double lsw_sub = R_NegInf;
+    if (unif_rand() > 0.5) {
+      /* forward: the old trajectory becomes the backward subtree */
+      pt_copy(&s->z, &t->z_fwd, d);
+      memcpy(t->rho_bck, t->rho, b);
+      memcpy(t->p_bf, t->p_ff, b);
+      memcpy(t->ps_bf, t->ps_ff, b);
+      valid = build_tree(s, depth, &t->z_propose, t->ps_fb, t->ps_ff, t->rho_fwd, t->p_fb,
+                         t->p_ff, H0, 1.0, &n_leapfrog, &lsw_sub, &sum_metro_prob);
+      pt_copy(&t->z_fwd, &s->z, d);
+    } else {
+      /* backward: the old trajectory becomes the forward subtree */
+      pt_copy(&s->z, &t->z_bck, d);
+      memcpy(t->rho_fwd, t->rho, b);
+      memcpy(t->p_fb, t->p_bb, b);
+      memcpy(t->ps_fb, t->ps_bb, b);
+      valid = build_tree(s, depth, &t->z_propose, t->ps_bf, t->ps_bb, t->rho_bck, t->p_bf,
+                         t->p_bb, H0, -1.0, &n_leapfrog, &lsw_sub, &sum_metro_prob);
+      pt_copy(&t->z_bck, &s->z, d);
+    }
+    if (!valid) break;
+    depth++;
+
+    /* biased progressive sampling of the new subtree */
+    if (lsw_sub > log_sum_weight) {
+      pt_copy(&t->z_sample, &t->z_propose, d);
+    } else if (unif_rand() < exp(lsw_sub - log_sum_weight)) {
+      pt_copy(&t->z_sample, &t->z_propose, d);
+    }
+    log_sum_weight = log_sum_exp(log_sum_weight, lsw_sub);
+
+    for (int i = 0; i < d; i++) t->rho[i] = t->rho_bck[i] + t->rho_fwd[i];
+    int persist = no_uturn(d, t->ps_bb, t->ps_ff, t->rho);
+    persist = persist && no_uturn(d, t->ps_bb, t->ps_fb, sum2(s, t->rho_bck, t->p_fb));
+    persist = persist && no_uturn(d, t->ps_bf, t->ps_ff, sum2(s, t->rho_fwd, t->p_bf));
+    if (!persist) break;
+  }
+
+  pt_copy(cur, &t->z_sample, d);
+  diag[0] = sum_metro_prob / (double) n_leapfrog;
+  diag[1] = s->eps;
+  diag[2] = depth;
+  diag[3] = n_leapfrog;
+  diag[4] = s->divergent;
+  diag[5] = hamiltonian(s, cur);
+}
+
+/* ---- warmup ------------------------------------------------------------- */
+
+/* Stan's heuristic: double (or halve) the step size until the acceptance
+ * probability of one leapfrog step from cur crosses 0.8. */
+static void init_stepsize(nuts_t *s, const phase_pt *cur) {
+  if (s->eps == 0 || s->eps > 1e7 || ISNAN(s->eps)) return;
+  const double l08 = log(0.8);
+  int direction = 0;
+  for (;;) {
+    pt_copy(&s->z, cur, s->d);
+    sample_p(s, s->z.p);
+    double H0 = hamiltonian(s, &s->z);
+    leapfrog(s, &s->z, s->eps);
+    double h = hamiltonian(s, &s->z);
+    double delta_H = H0 - h;
+    if (direction == 0) {
+      direction = delta_H > l08 ? 1 : -1;
+      continue;
+    }
+    if (direction == 1 && !(delta_H > l08)) break;
+    if (direction == -1 && !(delta_H < l08)) break;
+    s->eps = direction == 1 ? 2 * s->eps : 0.5 * s->eps;
+    if (s->eps > 1e7)
+      hb_sampler_error("the step size grew beyond 1e7 while initializing: the posterior looks improper (is the log density bounded above and normalizable?)");
+    if (s->eps == 0)
+      hb_sampler_error("no acceptably small step size was found while initializing: the log density may be discontinuous or its gradient wrong");
+  }
+  pt_copy(&s->z, cur, s->d);
+}
+
+/* Nesterov dual averaging of log(step size) */
+typedef struct {
+  double counter, s_bar, x_bar, mu, delta, gamma, kappa, t0;
+} dual_avg;
+
+static void da_restart(dual_avg *a) { a->counter = a->s_bar = a->x_bar = 0.0; }
+
+static void da_learn(dual_avg *a, double *eps, double adapt_stat) {
+  a->counter += 1.0;
+  if (adapt_stat > 1) adapt_stat = 1;
+  double eta = 1.0 / (a->counter + a->t0);
+  a->s_bar = (1.0 - eta) * a->s_bar + eta * (a->delta - adapt_stat);
+  double x = a->mu - a->s_bar * sqrt(a->counter) / a->gamma;
+  double x_eta = pow(a->counter, -a->kappa);
+  a->x_bar = (1.0 - x_eta) * a->x_bar + x_eta * x;
+  *eps = exp(x);
+}
+
+/* Stan's windowed adaptation schedule */
+typedef struct {
+  int active;                   /* 0: no metric adaptation (warmup < 20) */
+  int num_warmup, init_buffer, term_buffer, base_window;
+  int counter, window_size, next_window;
+} windows;
+
+static void win_restart(windows *w) {
+  w->counter = 0;
+  w->window_size = w->base_window;
+  w->next_window = w->init_buffer + w->window_size - 1;
+}
+
+static void win_setup(windows *w, int num_warmup, int init_buffer, int term_buffer,
+                      int base_window) {
+  memset(w, 0, sizeof *w);
+  if (num_warmup < 20) return;
+  w->active = 1;
+  w->num_warmup = num_warmup;
+  if (init_buffer + base_window + term_buffer > num_warmup) {
+    w->init_buffer = (int) (0.15 * num_warmup);
+    w->term_buffer = (int) (0.1 * num_warmup);
+    w->base_window = num_warmup - (w->init_buffer + w->term_buffer);
+  } else {
+    w->init_buffer = init_buffer;
+    w->term_buffer = term_buffer;
+    w->base_window = base_window;
+  }
+  win_restart(w);
+}
+
+static int win_in_window(const windows *w) {
+  return w->counter >= w->init_buffer && w->counter < w->num_warmup - w->term_buffer &&
+         w->counter != w->num_warmup;
+}
+
+static int win_end(const windows *w) {
+  return w->counter == w->next_window && w->counter != w->num_warmup;
+}
+
+static void win_next(windows *w) {
+  int last = w->num_warmup - w->term_buffer - 1;
+  if (w->next_window == last) return;
+  w->window_size *= 2;
+  w->next_window = w->counter + w->window_size;
+  if (w->next_window != last) {
+    int boundary = w->next_window + 2 * w->window_size;
+    if (boundary >= w->num_warmup - w->term_buffer) w->next_window = last;
+  }
+}
+
+/* Welford accumulation of positions (diagonal or full covariance) */
+typedef struct {
+  int d, dense;
+  double n;
+  double *mean, *m2, *delta;
+} welford;
+
+static void wf_init(welford *e, int d, int dense) {
+  e->d = d;
+  e->dense = dense;
+  e->n = 0;
+  e->mean = dalloc((size_t) d);
+  e->delta = dalloc((size_t) d);
+  e->m2 = dalloc(dense ? (size_t) d * d : (size_t) d);
+}
+
+static void wf_restart(welford *e) {
+  e->n = 0;
+  memset(e->mean, 0, (size_t) e->d * sizeof(double));
+  memset(e->m2, 0, (e->dense ? (size_t) e->d * e->d : (size_t) e->d) * sizeof(double));
+}
+
+static void wf_add(welford *e, const double *q) {
+  int d = e->d;
+  e->n += 1;
+  for (int i = 0; i < d; i++) {
+    e->delta[i] = q[i] - e->mean[i];
+    e->mean[i] += e->delta[i] / e->n;
+  }
+  if (!e->dense) {
+    for (int i = 0; i < d; i++) e->m2[i] += e->delta[i] * (q[i] - e->mean[i]);
+    return;
+  }
+  for (int j = 0; j < d; j++) {
+    double a = q[j] - e->mean[j];
+    double *col = e->m2 + (size_t) j * d;
+    for (int i = 0; i < d; i++) col[i] += e->delta[i] * a;
+  }
+}
+
+/* Regularized estimate (n/(n+5)) S + 1e-3 (5/(n+5)) I into a candidate
+ * metric; the metric (and its Cholesky factor) is replaced only when the
+ * candidate is finite and positive definite. Returns 1 when replaced. */
+static int wf_update_metric(const welford *e, nuts_t *s, double *cand, double *cand_L) {
+  int d = e->d;
+  double n = e->n;
+  double a = n / (n + 5.0), c = 1e-3 * (5.0 / (n + 5.0));
+  if (n < 2) return 0;
+  if (!e->dense) {
+    for (int i = 0; i < d; i++) {
+      cand[i] = a * e->m2[i] / (n - 1.0) + c;
+      if (!(cand[i] > 0 && cand[i] <= DBL_MAX)) return 0;
+    }
+    memcpy(s->minv, cand, (size_t) d * sizeof(double));
+    return 1;
+  }
+  for (int j = 0; j < d; j++)
+    for (int i = 0; i < d; i++) {
+      /* symmetrize: m2 is accumulated with delta_i (q_j - mean_j) */
+      double v = 0.5 * (e->m2[i + (size_t) j * d] + e->m2[j + (size_t) i * d]) / (n - 1.0);
+      cand[i + (size_t) j * d] = a * v + (i == j ? c : 0.0);
+      if (!R_FINITE(cand[i + (size_t) j * d])) return 0;
+    }
+  memcpy(cand_L, cand, (size_t) d * d * sizeof(double));
+  if (hb_chol(cand_L, d) != 0) return 0;
+  memcpy(s->minv, cand, (size_t) d * d * sizeof(double));
+  memcpy(s->L, cand_L, (size_t) d * d * sizeof(double));
+  return 1;
+}
+
+static void call_progress(SEXP fn, int chain, int it, int iter, int warmup) {
+  SEXP call = PROTECT(Rf_lang5(fn, Rf_ScalarInteger(chain), Rf_ScalarInteger(it),
+                               Rf_ScalarInteger(iter), Rf_ScalarInteger(warmup)));
+  Rf_eval(call, R_GlobalEnv);
+  UNPROTECT(1);
+}
+
+/* ---- driver ------------------------------------------------------------- */
+
+int hb_nuts_nsave(const hb_nuts_control *ctl) {
+  if (ctl->iter <= ctl->warmup || ctl->thin < 1) return 0;
+  return (ctl->iter - ctl->warmup + ctl->thin - 1) / ctl->thin;
+}
+
+int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *theta,
+                hb_nuts_output *out) {
+  int d = m->dim;
+  if (d < 1) hb_input_error("model", "must have at least one parameter");
+  if (ctl->max_treedepth < 1 || ctl->max_treedepth > HB_NUTS_MAX_DEPTH)
+    hb_input_error("max_treedepth", "must be in [1, %d]", HB_NUTS_MAX_DEPTH);
+  nuts_t S, *s = &S;
+  memset(s, 0, sizeof S);
+  s->m = m;
+  s->d = d;
+  s->dense = ctl->dense != 0;
+  s->max_depth = ctl->max_treedepth;
+  size_t msz = s->dense ? (size_t) d * d : (size_t) d;
+  s->minv = dalloc(msz);
+  s->L = s->dense ? dalloc(msz) : NULL;
+  if (ctl->inv_metric) {
+    memcpy(s->minv, ctl->inv_metric, msz * sizeof(double));
+  } else if (s->dense) {
+    for (int i = 0; i < d; i++) s->minv[i + (size_t) i * d] = 1.0;
+  } else {
+    for (int i = 0; i < d; i++) s->minv[i] = 1.0;
+  }
+  if (s->dense) {
+    memcpy(s->L, s->minv, msz * sizeof(double));
+    if (hb_chol(s->L, d) != 0) hb_input_error("inv_metric", "must be positive definite");
+  }
+  s->tmp = dalloc((size_t) d);
+  s->tmp2 = dalloc((size_t) d);
+  pt_alloc(&s->z, d);
+  s->ws = (level_ws *) R_alloc((size_t) s->max_depth, sizeof(level_ws));
+  for (int k = 1; k < s->max_depth; k++) {
+    level_ws *w = s->ws + k;
+    w->p_init_end = dalloc((size_t) d);
+    w->ps_init_end = dalloc((size_t) d);
+    w->rho_init = dalloc((size_t) d);
+    w->p_final_beg = dalloc((size_t) d);
+    w->ps_final_beg = dalloc((size_t) d);
+    w->rho_final = dalloc((size_t) d);
+    pt_alloc(&w->z_final, d);
+  }
+  top_ws T, *t = &T;
+  pt_alloc(&t->z_fwd, d);
+  pt_alloc(&t->z_bck, d);
+  pt_alloc(&t->z_sample, d);
+  pt_alloc(&t->z_propose, d);
+  double **vecs[] = {&t->p_ff, &t->ps_ff, &t->p_fb, &t->ps_fb, &t->p_bf, &t->ps_bf,
+                     &t->p_bb, &t->ps_bb, &t->rho, &t->rho_fwd, &t->rho_bck};
+  for (size_t k = 0; k < sizeof vecs / sizeof vecs[0]; k++) *vecs[k] = dalloc((size_t) d);
+
+  phase_pt cur;
+  pt_alloc(&cur, d);
+  memcpy(cur.q, theta, (size_t) d * sizeof(double));
+  if (evaluate(s, &cur) != 0)
+    hb_sampler_error("the log density or its gradient is not finite at the initial point");
+
+  int iter = ctl->iter, warmup = ctl->warmup, thin = ctl->thin > 0 ? ctl->thin : 1;
+  int nsave = hb_nuts_nsave(ctl);
+  int adapt = warmup > 0;
+
+  /* step size: given, or Stan's heuristic from the given value (or 1) */
+  double eps0 = ctl->stepsize > 0 ? ctl->stepsize : 1.0;
+  s->eps = eps0;
+  if (adapt || !(ctl->stepsize > 0)) init_stepsize(s, &cur);
+
+  dual_avg da;
+  da.mu = log(10 * eps0);
+  da.delta = ctl->adapt_delta;
+  da.gamma = ctl->gamma > 0 ? ctl->gamma : 0.05;
+  da.kappa = ctl->kappa > 0 ? ctl->kappa : 0.75;
+  da.t0 = ctl->t0 > 0 ? ctl->t0 : 10.0;
+  da_restart(&da);
+  windows win;
+  win_setup(&win, warmup, ctl->init_buffer > 0 ? ctl->init_buffer : 75,
+            ctl->term_buffer > 0 ? ctl->term_buffer : 50,
+            ctl->base_window > 0 ? ctl->base_window : 25);
+  welford est;
+  double *cand = NULL, *cand_L = NULL;
+  if (win.active) {
+    wf_init(&est, d, s->dense);
+    cand = dalloc(msz);
+    cand_L = s->dense ? dalloc(msz) : NULL;
+  }
+
+  double diag[HB_NUTS_NDIAG];
+  double *wbuf = dalloc((size_t) (m->nout > 0 ? m->nout : 1));
+  int saved = 0;
+  for (int it = 0; it < iter; it++) {
+    transition(s, t, &cur, diag);
+    if (it < warmup) {
+      da_learn(&da, &s->eps, diag[0]);
+      if (win.active) {
+        int update = 0;
+        if (win_in_window(&win)) wf_add(&est, cur.q);
+        if (win_end(&win)) {
+          win_next(&win);
+          wf_update_metric(&est, s, cand, cand_L);
+          wf_restart(&est);
+          update = 1;
+        }
+        win.counter++;
+        if (update) {
+          init_stepsize(s, &cur);
+          da.mu = log(10 * s->eps);
+          da_restart(&da);
+        }
+      }
+      if (it == warmup - 1) s->eps = exp(da.x_bar);
+    } else if ((it - warmup) % thin == 0 && saved < nsave) {
+      m->write(m->ctx, cur.q, wbuf);
+      for (int v = 0; v < m->nout; v++) out->draws[saved + (R_xlen_t) nsave * v] = wbuf[v];
+      for (int k = 0; k < HB_NUTS_NDIAG; k++) out->diag[saved + (R_xlen_t) nsave * k] = diag[k];
+      saved++;
+    }
+    if (ctl->refresh > 0 && ctl->progress != R_NilValue &&
+        ((it + 1) % ctl->refresh == 0 || it + 1 == iter)) {
+      PutRNGstate();
+      call_progress(ctl->progress, ctl->chain, it + 1, iter, warmup);
+      GetRNGstate();
+    }
+    R_CheckUserInterrupt();
+  }
+
+  memcpy(theta, cur.q, (size_t) d * sizeof(double));
+  if (out->theta) memcpy(out->theta, cur.q, (size_t) d * sizeof(double));
+  if (out->inv_metric) memcpy(out->inv_metric, s->minv, msz * sizeof(double));
+  out->stepsize = s->eps;
+  out->n_grad = s->n_grad;
+  return 0;
+}
+
+/* ---- R glue shared by the NUTS entry points ----------------------------- */
+
+static SEXP ctl_elt(SEXP list, const char *name) {
+  SEXP nms = Rf_getAttrib(list, R_NamesSymbol);
+  if (TYPEOF(nms) != STRSXP) return R_NilValue;
+  for (R_xlen_t i = 0; i < XLENGTH(list); i++)
+    if (strcmp(CHAR(STRING_ELT(nms, i)), name) == 0) return VECTOR_ELT(list, i);
+  return R_NilValue;
+}
+
+static int ctl_int(SEXP list, const char *name, int lo, int hi, int dflt, int required) {
+  char arg[64];
+  snprintf(arg, sizeof arg, "control$%s", name);
+  SEXP x = ctl_elt(list, name);
+  if (x == R_NilValue) {
+    if (required) hb_input_error(arg, "is missing");
+    return dflt;
+  }
+  if (TYPEOF(x) == LGLSXP && XLENGTH(x) == 1 && LOGICAL(x)[0] != NA_LOGICAL && lo <= 0 && hi >= 1)
+    return LOGICAL(x)[0];
+  return hb_scalar_int(x, arg, lo, hi, 0);
+}
+
+static double ctl_real(SEXP list, const char *name, double lo, double hi, double dflt) {
+  char arg[64], b1[32];
+  snprintf(arg, sizeof arg, "control$%s", name);
+  SEXP x = ctl_elt(list, name);
+  if (x == R_NilValue) return dflt;
+  if ((TYPEOF(x) != REALSXP && TYPEOF(x) != INTSXP) || XLENGTH(x) != 1)
+    hb_input_error(arg, "must be a single number; found type '%s' of length %.0f",
+                   Rf_type2char(TYPEOF(x)), (double) Rf_xlength(x));
+  double v = Rf_asReal(x);
+  if (!(v >= lo && v <= hi))
+    hb_input_error(arg, "must be a number in [%g, %g]; found %s", lo, hi, hb_fmt_num(v, b1, sizeof b1));
+  return v;
+}
+
+void hb_nuts_read_control(SEXP control, int dim, hb_nuts_control *ctl) {
+  if (TYPEOF(control) != VECSXP) hb_input_error("control", "must be a list");
+  memset(ctl, 0, sizeof *ctl);
+  ctl->iter = ctl_int(control, "iter", 1, 1000000000, 0, 1);
+  ctl->warmup = ctl_int(control, "warmup", 0, ctl->iter, 0, 1);
+  ctl->thin = ctl_int(control, "thin", 1, ctl->iter, 1, 0);
+  ctl->max_treedepth = ctl_int(control, "max_treedepth", 1, HB_NUTS_MAX_DEPTH, 10, 0);
+  ctl->dense = ctl_int(control, "dense", 0, 1, 0, 0);
+  ctl->chain = ctl_int(control, "chain", 1, 1000000, 1, 0);
+  ctl->refresh = ctl_int(control, "refresh", 0, 1000000000, 0, 0);
+  ctl->adapt_delta = ctl_real(control, "adapt_delta", 1e-6, 1 - 1e-12, 0.8);
+  if (!(ctl->adapt_delta > 0 && ctl->adapt_delta < 1))
+    hb_input_error("control$adapt_delta", "must be in (0, 1)");
+  ctl->stepsize = ctl_real(control, "stepsize", 0, 1e7, 0);
+  ctl->gamma = ctl_real(control, "gamma", 1e-12, 1e6, 0.05);
+  ctl->kappa = ctl_real(control, "kappa", 1e-12, 1, 0.75);
+  ctl->t0 = ctl_real(control, "t0", 1e-12, 1e12, 10);
+  ctl->init_buffer = ctl_int(control, "init_buffer", 1, 1000000000, 75, 0);
+  ctl->term_buffer = ctl_int(control, "term_buffer", 1, 1000000000, 50, 0);
+  ctl->base_window = ctl_int(control, "base_window", 1, 1000000000, 25, 0);
+  SEXP im = ctl_elt(control, "inv_metric");
+  ctl->inv_metric = NULL;
+  if (im != R_NilValue) {
+    R_xlen_t want = ctl->dense ? (R_xlen_t) dim * dim : dim;
+    if (TYPEOF(im) != REALSXP || XLENGTH(im) != want)
+      hb_input_error("control$inv_metric", "must be NULL or a double %s of %s %d; found type '%s' of length %.0f",
+                     ctl->dense ? "matrix" : "vector", ctl->dense ? "dimension" : "length", dim,
+                     Rf_type2char(TYPEOF(im)), (double) Rf_xlength(im));
+    const double *v = REAL(im);
+    if (!ctl->dense) {
+      for (int i = 0; i < dim; i++)
+        if (!(v[i] > 0 && v[i] <= DBL_MAX))
+          hb_input_error("control$inv_metric", "must hold finite positive values");
+    } else {
+      for (int j = 0; j < dim; j++)
+        for (int i = 0; i < dim; i++) {
+          double a = v[i + (size_t) j * dim], b = v[j + (size_t) i * dim];
+          if (!R_FINITE(a) || fabs(a - b) > 1e-8 * (fabs(a) + fabs(b) + 1e-300))
+            hb_input_error("control$inv_metric", "must be a finite symmetric matrix");
+        }
+      double *L = dalloc((size_t) dim * dim);
+      memcpy(L, v, (size_t) dim * dim * sizeof(double));
+      if (hb_chol(L, dim) != 0) hb_input_error("control$inv_metric", "must be positive definite");
+    }
+    ctl->inv_metric = v;
+  }
+  ctl->progress = R_NilValue;
+  if (ctl->refresh > 0) {
+    SEXP pr = ctl_elt(control, "progress");
+    if (pr != R_NilValue && !Rf_isFunction(pr))
+      hb_input_error("control$progress", "must be a function (or NULL)");
+    ctl->progress = pr;
+  }
+}
+
+SEXP hb_nuts_result(const hb_nuts_model *m, const hb_nuts_control *ctl,
+                    const hb_nuts_output *out) {
+  static const char *dnames[HB_NUTS_NDIAG] = {"accept_stat", "stepsize", "treedepth",
+                                              "n_leapfrog", "divergent", "energy"};
+  static const char *names[] = {"draws", "diag", "theta", "inv_metric", "stepsize", "n_grad"};
+  int nsave = hb_nuts_nsave(ctl), d = m->dim;
+  SEXP res = PROTECT(Rf_allocVector(VECSXP, 6));
+  SEXP nm = PROTECT(Rf_allocVector(STRSXP, 6));
+  for (int k = 0; k < 6; k++) SET_STRING_ELT(nm, k, Rf_mkChar(names[k]));
+  Rf_setAttrib(res, R_NamesSymbol, nm);
+
+  SEXP dr = PROTECT(Rf_allocMatrix(REALSXP, nsave, m->nout));
+  if ((R_xlen_t) nsave * m->nout > 0)
+    memcpy(REAL(dr), out->draws, (size_t) nsave * m->nout * sizeof(double));
+  SET_VECTOR_ELT(res, 0, dr);
+  SEXP dg = PROTECT(Rf_allocMatrix(REALSXP, nsave, HB_NUTS_NDIAG));
+  if (nsave > 0) memcpy(REAL(dg), out->diag, (size_t) nsave * HB_NUTS_NDIAG * sizeof(double));
+  SEXP dn = PROTECT(Rf_allocVector(VECSXP, 2));
+  SEXP cn = PROTECT(Rf_allocVector(STRSXP, HB_NUTS_NDIAG));
+  for (int k = 0; k < HB_NUTS_NDIAG; k++) SET_STRING_ELT(cn, k, Rf_mkChar(dnames[k]));
+  SET_VECTOR_ELT(dn, 1, cn);
+  Rf_setAttrib(dg, R_DimNamesSymbol, dn);
+  SET_VECTOR_ELT(res, 1, dg);
+  SEXP th = PROTECT(Rf_allocVector(REALSXP, d));
+  memcpy(REAL(th), out->theta, (size_t) d * sizeof(double));
+  SET_VECTOR_ELT(res, 2, th);
+  SEXP im = PROTECT(ctl->dense ? Rf_allocMatrix(REALSXP, d, d) : Rf_allocVector(REALSXP, d));
+  memcpy(REAL(im), out->inv_metric, (ctl->dense ? (size_t) d * d : (size_t) d) * sizeof(double));
+  SET_VECTOR_ELT(res, 3, im);
+  SET_VECTOR_ELT(res, 4, Rf_ScalarReal(out->stepsize));
+  SET_VECTOR_ELT(res, 5, Rf_ScalarReal(out->n_grad));
+  UNPROTECT(8);
+  return res;
+}
+
+/* Output arrays of the sizes hb_nuts_run() fills, from R_alloc. */
+void hb_nuts_alloc_output(const hb_nuts_model *m, const hb_nuts_control *ctl,
+                          hb_nuts_output *out) {
+  int nsave = hb_nuts_nsave(ctl), d = m->dim;
+  memset(out, 0, sizeof *out);
+  out->draws = dalloc((size_t) nsave * (m->nout > 0 ? m->nout : 1));
+  out->diag = dalloc((size_t) nsave * HB_NUTS_NDIAG);
+  out->theta = dalloc((size_t) d);
+  out->inv_metric = dalloc(ctl->dense ? (size_t) d * d : (size_t) d);
+}

@@ -521,12 +521,17 @@ print.hbmmm_allocation <- function(x, digits = 3, ...) {
   out$optimal <- fmt_num(tab$optimal, digits + 1)
   out$share <- sprintf("%.1f%%", 100 * tab$share)
   if (!all(is.na(tab$change))) out$change <- fmt_num(tab$change, digits)
-  out$bounds <- ifelse(tab$fixed, "fixed", sprintf("[%s, %s]", fmt_num(tab$lower, digits), fmt_num(tab$upper, digits)))
-  out$`response [interval]` <- fmt_interval(tab$response, tab$response_lower, tab$response_upper, digits)
+  tol <- 1e-9 * pmax(1, abs(tab$optimal))
+  limit <- ifelse(tab$fixed, "fixed", ifelse(tab$optimal <= tab$lower + tol & tab$lower > 0, "lower",
+                  ifelse(tab$optimal >= tab$upper - tol, "upper", "")))
+  if (any(nzchar(limit))) out$limit <- limit
+  out[[sprintf("response [%s]", format_pct(x$level))]] <- fmt_interval(tab$response, tab$response_lower,
+                                                                       tab$response_upper, digits)
   out$ROI <- fmt_num(tab$roi, digits)
   out$mROI <- fmt_num(tab$mroi, digits)
   cat("\n")
   print(out, row.names = FALSE, right = FALSE)
+  if (!is.null(out$limit)) cat("limit: the spend sits at the channel's lower or upper bound, or is fixed\n")
   pct <- format_pct(x$level)
   cat(sprintf("\nTotals (%s intervals):\n", pct))
   tt <- x$totals
@@ -557,9 +562,11 @@ plot.hbmmm_allocation <- function(x, ...) {
   graphics::barplot(sp, beside = TRUE, col = cols, las = 2, ylab = "spend", main = "Spend by channel",
                     ylim = c(0, 1.2 * max(sp, 1e-12)), border = NA)
   graphics::legend("topright", fill = cols, legend = rownames(sp), bty = "n", border = NA)
-  mid <- graphics::barplot(tab$response, names.arg = tab$channel, col = "steelblue", las = 2, border = NA,
+  mid <- graphics::barplot(tab$response, names.arg = tab$channel, col = "steelblue", las = 2, border = NA, axes = FALSE,
                            ylim = range(0, tab$response_lower, tab$response_upper * 1.1),
                            ylab = "expected response", main = sprintf("Response at the optimum (%s)", format_pct(x$level)))
+  graphics::axis(2, at = pretty(range(0, tab$response_lower, tab$response_upper)))
+  graphics::abline(h = 0, col = "grey40")
   ok <- tab$response_upper > tab$response_lower
   if (any(ok)) graphics::arrows(mid[ok], tab$response_lower[ok], mid[ok], tab$response_upper[ok], angle = 90, code = 3,
                                 length = 0.04)

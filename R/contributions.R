@@ -118,8 +118,8 @@ plot.hbmmm_contributions <- function(x, ...) {
   graphics::lines(xs, x$observed$observed, lwd = 1.5)
   graphics::par(xpd = TRUE)
   usr <- graphics::par("usr")
-  graphics::legend(usr[2], usr[4], legend = c("observed", rev(comps)), fill = c(NA, rev(cols)),
-                   border = c(NA, rep("grey30", length(comps))), lty = c(1, rep(NA, length(comps))),
-                   lwd = c(1.5, rep(NA, length(comps))), bty = "n", cex = 0.85)
+  graphics::legend(usr[2], usr[4], legend = c("observed", rev(comps)), col = c("black", rev(cols)),
+                   lty = c(1, rep(NA, length(comps))), lwd = c(1.5, rep(NA, length(comps))),
+                   pch = c(NA, rep(15, length(comps))), pt.cex = 2, bty = "n", cex = 0.85)
   invisible(s)
 }

@@ -601,16 +601,14 @@ print.summary.hbmmm_curves <- function(x, digits = 3, ...) {
   tab <- x$table
   pct <- format_pct(x$level)
   cat(sprintf("Response curves: %d curve(s), %d draw(s) (from %s)\n", nrow(tab), x$draws, x$source))
-  cat(sprintf("Per period at steady spend; %s intervals; saturation point = spend reaching %s of the maximum response\n\n",
-              pct, format_pct(x$saturation_level)))
+  cat(sprintf("Per period at steady spend; marginal = response of the next unit of spend;\nsaturation at = spend (posterior median) where the response reaches %s of its maximum\n\n",
+              format_pct(x$saturation_level)))
   out <- data.frame(curve = tab$curve, type = tab$type, spend = fmt_num(tab$spend, digits),
                     response = fmt_interval(tab$response, tab$response_lower, tab$response_upper, digits),
                     marginal = fmt_interval(tab$marginal, tab$marginal_lower, tab$marginal_upper, digits),
-                    saturation_point = ifelse(is.na(tab$saturation_point), "none (linear)",
-                                              fmt_interval(tab$saturation_point, tab$saturation_lower,
-                                                           tab$saturation_upper, digits)),
+                    saturation = ifelse(is.na(tab$saturation_point), "none", fmt_num(tab$saturation_point, digits)),
                     stringsAsFactors = FALSE)
-  names(out)[4:5] <- c("response [interval]", "marginal response [interval]")
+  names(out)[4:6] <- c(sprintf("response [%s]", pct), "marginal [interval]", "saturation at")
   print(out, row.names = FALSE, right = FALSE)
   invisible(x)
 }
@@ -649,7 +647,7 @@ plot.hbmmm_curves <- function(x, curves = NULL, level = 0.9, max_spend = NULL, n
   })
   n <- length(k_sel)
   nc <- ceiling(sqrt(n))
-  op <- graphics::par(mfrow = c(ceiling(n / nc), nc), mar = c(4.2, 4.5, 2.5, 1))
+  op <- graphics::par(mfrow = c(ceiling(n / nc), nc), mar = c(4.2, 4.5, 2.5, 1), oma = c(0, 0, 2, 0))
   on.exit(graphics::par(op))
   for (i in seq_len(n)) {
     d <- data[[i]]
@@ -662,6 +660,8 @@ plot.hbmmm_curves <- function(x, curves = NULL, level = 0.9, max_spend = NULL, n
     if (!is.na(ref[k])) graphics::abline(v = ref[k], lty = 2, col = "grey40")
     if (!is.na(sp_med[k]) && sp_med[k] <= max(d$spend)) graphics::abline(v = sp_med[k], lty = 3, col = "firebrick")
   }
+  graphics::mtext(sprintf("Posterior mean and %s band; dashed: reference spend; dotted: saturation point (90%% of the maximum)",
+                          format_pct(level)), outer = TRUE, line = 0.5, cex = 0.85)
   invisible(do.call(rbind, data))
 }
 

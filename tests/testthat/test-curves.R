@@ -107,7 +107,7 @@ test_that("zero spend and saturated channels give finite summaries", {
   expect_equal(s$table$response[1], 0)
   expect_equal(s$table$marginal[1], 0)   # Hill with slope 2 is flat at zero
   expect_lt(s$table$marginal[2], 1e-3)   # far past saturation
-  expect_output(print(cv), "saturation point")
+  expect_output(print(cv), "saturation at")
   pdf(NULL)
   on.exit(dev.off())
   d <- plot(cv)

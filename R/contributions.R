@@ -22,7 +22,7 @@
 #'   `level`.
 #' @examples
 #' \donttest{
-#' fit <- hbmmm(sales ~ tv + search + price, data = mmm_weekly[mmm_weekly$market == "A", ],
+#' fit <- hbmmm(sales ~ tv + search + price, data = mmm_weekly[mmm_weekly$market == "M01", ],
 #'              media = c("tv", "search"), time = "week", chains = 1, iter = 200, refresh = 0)
 #' cb <- contributions(fit)
 #' cb

@@ -325,6 +325,18 @@ static void curve_column(const hb_curveset *cs, int k, double x, double cost, do
   }
 }
 
+/* Steps of curve k at step size s: down by td[k] = min(s, x - lo) and up by
+ * tu[k] = min(s, hi - x), with the per-draw net columns at both ends. */
+static void refresh_steps(const hb_curveset *cs, int k, double s, const double *x, const double *L,
+                          const double *H, const double *c, double *td, double *tu, double *dn,
+                          double *up, eval_buf *b) {
+  R_xlen_t off = (R_xlen_t) cs->D * k;
+  td[k] = fmin(s, x[k] - L[k]);
+  tu[k] = fmin(s, H[k] - x[k]);
+  if (td[k] > 0) curve_column(cs, k, x[k] - td[k], c[k], dn + off, b);
+  if (tu[k] > 0) curve_column(cs, k, x[k] + tu[k], c[k], up + off, b);
+}
+
 /* Local search from x0 on the exact objective over draws: moves of size s
  * from curve i to curve j (and, when spend_all is FALSE, single-curve moves
  * within the budget slack), accepted when they improve the objective by more
@@ -376,7 +388,13 @@ SEXP hb_allocate_local(SEXP type, SEXP beta, SEXP par, SEXP prof, SEXP x0, SEXP 
     for (int d = 0; d < D; d++) tot[d] += col[d + (R_xlen_t) D * k];
   }
   double best = objective_value(&o, tot, D);
+  /* per-draw columns of each curve one step down and up, refreshed when the
+   * step changes or the curve moves: a pair's trial then costs O(D) */
+  double *dn = (double *) R_alloc((R_xlen_t) D * K, sizeof(double));
+  double *up = (double *) R_alloc((R_xlen_t) D * K, sizeof(double));
+  double *td = (double *) R_alloc(K, sizeof(double)), *tu = (double *) R_alloc(K, sizeof(double));
   for (double s = step0; s >= tol; s *= 0.5) {
+    for (int k = 0; k < K; k++) refresh_steps(&cs, k, s, x, L, H, c, td, tu, dn, up, &b);
     int improved = 1, sweeps = 0;
     while (improved && sweeps < 1000) {
       improved = 0;
@@ -388,37 +406,45 @@ SEXP hb_allocate_local(SEXP type, SEXP beta, SEXP par, SEXP prof, SEXP x0, SEXP 
           if (j < 0 && all) continue;
           for (int dir = 0; dir < (j < 0 ? 2 : 1); dir++) {
             double t, xi, xj = 0.0;
+            const double *ni, *nj = NULL;
             if (j >= 0) {
-              t = fmin(s, fmin(x[i] - L[i], H[j] - x[j]));
+              t = fmin(td[i], tu[j]);
               if (!(t > 0)) continue;
               xi = x[i] - t;
               xj = x[j] + t;
+              if (t == td[i]) ni = dn + (R_xlen_t) D * i;
+              else { curve_column(&cs, i, xi, c[i], ci, &b); ni = ci; }
+              if (t == tu[j]) nj = up + (R_xlen_t) D * j;
+              else { curve_column(&cs, j, xj, c[j], cj, &b); nj = cj; }
             } else {
-              t = dir == 0 ? fmin(s, x[i] - L[i]) : fmin(s, fmin(H[i] - x[i], slack));
+              t = dir == 0 ? td[i] : fmin(tu[i], slack);
               if (!(t > 0)) continue;
               xi = dir == 0 ? x[i] - t : x[i] + t;
+              if (dir == 0) ni = dn + (R_xlen_t) D * i;
+              else if (t == tu[i]) ni = up + (R_xlen_t) D * i;
+              else { curve_column(&cs, i, xi, c[i], ci, &b); ni = ci; }
             }
-            curve_column(&cs, i, xi, c[i], ci, &b);
             const double *oi = col + (R_xlen_t) D * i;
             if (j >= 0) {
-              curve_column(&cs, j, xj, c[j], cj, &b);
               const double *oj = col + (R_xlen_t) D * j;
-              for (int d = 0; d < D; d++) trial[d] = tot[d] - oi[d] + ci[d] - oj[d] + cj[d];
+              for (int d = 0; d < D; d++) trial[d] = tot[d] - oi[d] + ni[d] - oj[d] + nj[d];
             } else {
-              for (int d = 0; d < D; d++) trial[d] = tot[d] - oi[d] + ci[d];
+              for (int d = 0; d < D; d++) trial[d] = tot[d] - oi[d] + ni[d];
             }
             double v = objective_value(&o, trial, D);
             if (v > best + 1e-12 * fabs(best)) {
               best = v;
               memcpy(tot, trial, D * sizeof(double));
-              memcpy(col + (R_xlen_t) D * i, ci, D * sizeof(double));
+              memcpy(col + (R_xlen_t) D * i, ni, D * sizeof(double));
               if (j >= 0) {
-                memcpy(col + (R_xlen_t) D * j, cj, D * sizeof(double));
+                memcpy(col + (R_xlen_t) D * j, nj, D * sizeof(double));
                 x[j] = xj;
               } else {
                 slack += dir == 0 ? t : -t;
               }
               x[i] = xi;
+              refresh_steps(&cs, i, s, x, L, H, c, td, tu, dn, up, &b);
+              if (j >= 0) refresh_steps(&cs, j, s, x, L, H, c, td, tu, dn, up, &b);
               improved = 1;
             }
           }

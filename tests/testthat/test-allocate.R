@@ -264,7 +264,7 @@ test_that("print and plot methods work and return their data", {
 })
 
 test_that("20 channels with 1,000 draws are allocated quickly", {
-  skip_on_cran()
+  # 2 s is the target (inst/bench/allocate.R); a loaded shared machine gets 3x
   set.seed(9)
   K <- 20
   D <- 1000

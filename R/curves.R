@@ -34,7 +34,10 @@ CURVE_ADSTOCKS <- c("none", "geometric", "delayed", "weibull_cdf", "weibull_pdf"
 #'   `b_<channel>` (plus the group-level effect `r_<group>[<level>,<channel>]`
 #'   for `group = ` curves), with the saturation and adstock parameters of every
 #'   posterior draw; the reference spend is the channel's mean spend per row
-#'   (panel and period) of the training data;
+#'   (panel and period) of the training data. Terms that interact a channel
+#'   with other variables (`tv:income`) are not part of these curves: use
+#'   [contributions()], [roi()] or [simulate_scenario()] on the fit, which
+#'   evaluate every term;
 #' * a data frame, one row per curve (point values) or one row per curve and
 #'   draw (column `draw`): columns `channel`, `type` (`"hill"`, `"logistic"`,
 #'   `"michaelis_menten"`, `"linear"`), `beta`, the parameters of the type

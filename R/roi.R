@@ -9,7 +9,8 @@
 #'   `mmm_components()`, the per-draw model components) divided by its total
 #'   spend; the marginal ROI is the extra contribution of a small proportional
 #'   increase of the channel's spend in every row (`step`, default 1%, with
-#'   the adstock and saturation of each draw), per unit of extra spend.
+#'   the adstock and saturation of each draw), per unit of extra spend. Both
+#'   are `NA` for a channel without spend.
 #' * From response curves ([response_curves()], or a data frame or draws matrix
 #'   it accepts): the ROI at spend `x` is `f(x) / x` and the marginal ROI is
 #'   `f'(x)`, per draw, at the curves' reference spend or at `spend`.

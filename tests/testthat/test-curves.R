@@ -159,4 +159,8 @@ test_that("curves from a fit use each draw's coefficient and transform parameter
   id <- paste0(lev[2], ":tv")
   expect_equal(unname(g$beta[, id]), unname(dm[, "b_tv"] + dm[, sprintf("r_market[%s,tv]", lev[2])]))
   expect_input_error(response_curves(fit, group = "region"), "group")
+  # planning functions take the fit directly
+  al <- allocate_budget(fit)
+  expect_equal(sum(al$table$optimal), sum(cv$curves$spend))
+  expect_equal(al$objective_value, allocate_budget(cv)$objective_value)
 })

@@ -149,8 +149,8 @@ resume_nuts <- function(fit, iter, thin = 1, seed = NULL, cores = fit$control$co
     out$sampler_diagnostics[[k]] <- bind_iterations(fit$sampler_diagnostics[[k]], new$sampler_diagnostics[[k]])
   }
   out$state <- new$state
-  out$control$iter <- old$iter + iter
-  out$control$resumed <- c(old$resumed, stats::setNames(iter, paste0("thin", thin)))
+  out$control$iter <- old$iter + ctl$iter
+  out$control$resumed <- c(old$resumed, stats::setNames(ctl$iter, paste0("thin", ctl$thin)))
   out$timing <- c(elapsed = fit$timing[["elapsed"]] + elapsed,
                   n_grad = fit$timing[["n_grad"]] + new$timing[["n_grad"]])
   out
@@ -249,8 +249,16 @@ run_nuts_chains <- function(chain_fun, ctl, nuts_ctl) {
     with_stream(streams[[i]], chain_fun(i, nuts_control_list(ctl, nuts_ctl, i, report)))
   }
   runs <- if (ctl$cores > 1L && ctl$chains > 1L && .Platform$OS.type != "windows") {
-    parallel::mclapply(seq_len(ctl$chains), one_chain, mc.cores = min(ctl$cores, ctl$chains),
-                       mc.preschedule = FALSE)
+    # a failed chain is re-raised below with its own condition, so
+    # mclapply's generic warning about it is noise
+    withCallingHandlers(
+      parallel::mclapply(seq_len(ctl$chains), one_chain, mc.cores = min(ctl$cores, ctl$chains),
+                         mc.preschedule = FALSE),
+      warning = function(w) {
+        if (grepl("resulted in an error|encountered errors in user code", conditionMessage(w))) {
+          invokeRestart("muffleWarning")
+        }
+      })
   } else lapply(seq_len(ctl$chains), one_chain)
   for (i in seq_along(runs)) {
     r <- runs[[i]]

@@ -18,6 +18,7 @@ static const R_CallMethodDef call_methods[] = {
   {"hb_test_inv_wishart", (DL_FUNC) &hb_test_inv_wishart, 3},
   {"hb_test_inv_gamma", (DL_FUNC) &hb_test_inv_gamma, 3},
   {"hb_test_online", (DL_FUNC) &hb_test_online, 2},
+  {"hb_test_nuts_mvn", (DL_FUNC) &hb_test_nuts_mvn, 4},
   {NULL, NULL, 0}
 };
 

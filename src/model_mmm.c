@@ -753,22 +753,22 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   m->lkj_eta = (double *) lkj_eta;
   m->sd_par = (double *) sd_par;
   m->sd_code = (int *) sd_code;
+  hb_check_positive(lkj_eta, K, "nuts_model$lkj_eta");
   for (int k = 0; k < K; k++)
     if (g->t[k].type == 5) {
-      if (!(lkj_eta[k] > 0 && R_FINITE(lkj_eta[k]))) hb_input_error("nuts_model$lkj_eta", "must be positive and finite");
       if (sd_code[k] < 6) hb_input_error("nuts_model$sd_code", "must be 6, 7 or 8 (half-normal, exponential, half-t) for LKJ terms");
       for (int j = 0; j < g->t[k].q; j++)
         hb_check_positive(sd_par + 2 * (m->sd_off[k] + j), sd_code[k] == 8 ? 2 : 1, "nuts_model$sd_par");
     }
   /* horseshoe */
+  const double *hp = opt_real(opts, "hs", 4); /* df, df_global, slab scale (Inf: none), slab df */
+  hb_check_positive(hp, 2, "nuts_model$hs");
+  if (!(hp[2] > 0) || !(hp[3] > 0 && R_FINITE(hp[3]))) hb_input_error("nuts_model$hs", "slab scale and df must be positive");
   if (g->use_hs) {
-    const double *hp = opt_real(opts, "hs", 4); /* df, df_global, slab scale (Inf: none), slab df */
     m->hs_df = hp[0];
     m->hs_df_global = hp[1];
     m->hs_slab_scale = hp[2];
     m->hs_slab_df = hp[3];
-    hb_check_positive(hp, 2, "nuts_model$hs");
-    if (!(hp[2] > 0) || !(hp[3] > 0 && R_FINITE(hp[3]))) hb_input_error("nuts_model$hs", "slab scale and df must be positive");
     m->hs_reg = R_FINITE(hp[2]);
     m->hs_col = (int *) R_alloc((size_t) p, sizeof(int));
     for (int j = 0; j < p; j++)

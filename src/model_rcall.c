@@ -1,12 +1,14 @@
 /* The NUTS model of nuts(): log density and gradient are R functions of the
  * unconstrained parameter vector, called back from C. Entry point
  * hb_nuts_r(fns, init, control) runs one chain. */
+#define USE_FC_LEN_T
 #include <string.h>
+#include <R_ext/BLAS.h>
 #include "hbmmm.h"
 
 typedef struct {
+  int dim; /* first: see rcall_write() */
   SEXP lp_fn, grad_fn;
-  int dim;
 } rcall_ctx;
 
 static SEXP call_with_theta(SEXP fn, const double *theta, int dim) {
@@ -56,9 +58,10 @@ static int rcall_logp_grad(void *vctx, const double *theta, double *lp, double *
   return bad;
 }
 
+/* identity output; the dimension is the first int of both contexts */
 static void rcall_write(void *vctx, const double *theta, double *out) {
-  rcall_ctx *c = (rcall_ctx *) vctx;
-  memcpy(out, theta, (size_t) c->dim * sizeof(double));
+  int dim = *(const int *) vctx;
+  memcpy(out, theta, (size_t) dim * sizeof(double));
 }
 
 static SEXP fn_elt(SEXP fns, const char *name) {
@@ -97,6 +100,55 @@ SEXP hb_nuts_r(SEXP fns, SEXP init, SEXP control) {
   double *g0 = (double *) R_alloc((size_t) d, sizeof(double));
   if (rcall_logp_grad(&ctx, theta, &lp, g0) != 0)
     hb_input_error("init", "the log density and its gradient must be finite at the initial values");
+  hb_nuts_output out;
+  hb_nuts_alloc_output(&m, &ctl, &out);
+  GetRNGstate();
+  hb_nuts_run(&m, &ctl, theta, &out);
+  PutRNGstate();
+  return hb_nuts_result(&m, &ctl, &out);
+}
+
+/* ---- test-only: a Gaussian model in C ------------------------------------
+ * hb_test_nuts_mvn(mean, prec, init, control) runs one chain on
+ * N(mean, prec^{-1}) without R callbacks, so the engine can be checked on
+ * large targets in the default test suite. */
+typedef struct {
+  int d;
+  const double *mean, *prec;
+  double *r;
+} mvn_ctx;
+
+static int mvn_logp_grad(void *vctx, const double *theta, double *lp, double *grad) {
+  mvn_ctx *c = (mvn_ctx *) vctx;
+  int d = c->d, inc = 1;
+  double one = 1.0, zero = 0.0;
+  for (int i = 0; i < d; i++) c->r[i] = theta[i] - c->mean[i];
+  F77_CALL(dsymv)("L", &d, &one, c->prec, &d, c->r, &inc, &zero, grad, &inc FCONE);
+  double q = 0.0;
+  for (int i = 0; i < d; i++) {
+    q += c->r[i] * grad[i];
+    grad[i] = -grad[i];
+  }
+  *lp = -0.5 * q;
+  return !R_FINITE(*lp);
+}
+
+SEXP hb_test_nuts_mvn(SEXP mean, SEXP prec, SEXP init, SEXP control) {
+  if (TYPEOF(mean) != REALSXP || XLENGTH(mean) < 1 || XLENGTH(mean) > 5000)
+    hb_input_error("mean", "must be a double vector of length 1 to 5000");
+  int d = (int) XLENGTH(mean);
+  hb_check_vector(prec, "prec", REALSXP, (R_xlen_t) d * d);
+  hb_check_vector(init, "init", REALSXP, d);
+  for (int i = 0; i < d; i++)
+    if (!R_FINITE(REAL(init)[i]) || !R_FINITE(REAL(mean)[i])) hb_input_error("init", "must be finite");
+  for (R_xlen_t i = 0; i < (R_xlen_t) d * d; i++)
+    if (!R_FINITE(REAL(prec)[i])) hb_input_error("prec", "must be finite");
+  mvn_ctx ctx = {d, REAL(mean), REAL(prec), (double *) R_alloc((size_t) d, sizeof(double))};
+  hb_nuts_control ctl;
+  hb_nuts_read_control(control, d, &ctl);
+  hb_nuts_model m = {d, d, &ctx, mvn_logp_grad, rcall_write};
+  double *theta = (double *) R_alloc((size_t) d, sizeof(double));
+  memcpy(theta, REAL(init), (size_t) d * sizeof(double));
   hb_nuts_output out;
   hb_nuts_alloc_output(&m, &ctl, &out);
   GetRNGstate();

@@ -19,6 +19,7 @@
  * Models are seen only through hb_nuts_model (hbmmm.h). Random numbers come
  * from R's RNG (the caller brackets with GetRNGstate/PutRNGstate); memory
  * from R_alloc. */
+#define USE_FC_LEN_T
 #include <math.h>
 #include <string.h>
 #include <float.h>
@@ -30,9 +31,12 @@
 #define MAX_DELTA_H 1000.0
 #define HB_NUTS_MAX_DEPTH 30
 
-/* a point in phase space: position, momentum, gradient and log density */
+/* a point in phase space: position, momentum, gradient and log density,
+ * with the sharp momentum ps = M^{-1} p and mg = M^{-1} g kept up to date so
+ * that a leapfrog step needs one product with M^{-1} (dense metric), not
+ * three */
 typedef struct {
-  double *q, *p, *g;
+  double *q, *p, *g, *ps, *mg;
   double lp;   /* R_NegInf when the model failed at q */
 } phase_pt;
 
@@ -50,7 +54,7 @@ typedef struct {
   double *L;          /* dense: lower Cholesky factor of minv */
   double eps;         /* step size of the current transition */
   phase_pt z;         /* the integrator's point */
-  double *tmp, *tmp2; /* scratch (tmp: sharp(); tmp2: criterion sums) */
+  double *tmp2;       /* scratch for criterion sums */
   int divergent;
   double n_grad;
   level_ws *ws;       /* ws[1 .. max_depth - 1] */
@@ -68,6 +72,8 @@ static void pt_alloc(phase_pt *z, int d) {
   z->q = dalloc((size_t) d);
   z->p = dalloc((size_t) d);
   z->g = dalloc((size_t) d);
+  z->ps = dalloc((size_t) d);
+  z->mg = dalloc((size_t) d);
   z->lp = R_NegInf;
 }
 
@@ -76,6 +82,8 @@ static void pt_copy(phase_pt *dst, const phase_pt *src, int d) {
   memcpy(dst->q, src->q, b);
   memcpy(dst->p, src->p, b);
   memcpy(dst->g, src->g, b);
+  memcpy(dst->ps, src->ps, b);
+  memcpy(dst->mg, src->mg, b);
   dst->lp = src->lp;
 }
 
@@ -91,18 +99,6 @@ static double dot(const double *a, const double *b, int d) {
   return s;
 }
 
-/* log density and gradient at z->q; nonzero (and lp = -Inf) on failure */
-static int evaluate(nuts_t *s, phase_pt *z) {
-  double lp = R_NegInf;
-  int bad = s->m->logp_grad(s->m->ctx, z->q, &lp, z->g);
-  s->n_grad += 1.0;
-  if (bad || !R_FINITE(lp)) {
-    z->lp = R_NegInf;
-    return 1;
-  }
-  z->lp = lp;
-  return 0;
-}
 
 /* out = M^{-1} p (the sharp momentum, d tau / d p) */
 static void sharp(const nuts_t *s, const double *p, double *out) {
@@ -116,37 +112,55 @@ static void sharp(const nuts_t *s, const double *p, double *out) {
   F77_CALL(dsymv)("L", &d, &one, s->minv, &d, p, &inc, &zero, out, &inc FCONE);
 }
 
-static double kinetic(nuts_t *s, const double *p) {
-  sharp(s, p, s->tmp);
-  return 0.5 * dot(p, s->tmp, s->d);
+/* log density and gradient at z->q, and mg = M^{-1} g; nonzero (and
+ * lp = -Inf) on failure */
+static int evaluate(nuts_t *s, phase_pt *z) {
+  double lp = R_NegInf;
+  int bad = s->m->logp_grad(s->m->ctx, z->q, &lp, z->g);
+  s->n_grad += 1.0;
+  if (bad || !R_FINITE(lp)) {
+    z->lp = R_NegInf;
+    return 1;
+  }
+  z->lp = lp;
+  sharp(s, z->g, z->mg);
+  return 0;
 }
 
-static double hamiltonian(nuts_t *s, const phase_pt *z) {
+static double hamiltonian(const nuts_t *s, const phase_pt *z) {
   if (z->lp == R_NegInf) return R_PosInf;
-  double h = kinetic(s, z->p) - z->lp;
+  double h = 0.5 * dot(z->p, z->ps, s->d) - z->lp;
   return ISNAN(h) ? R_PosInf : h;
 }
 
 /* p ~ N(0, M): diag p_i = u_i / sqrt(minv_i); dense p = L'^{-1} u with
- * minv = L L', so Cov(p) = (L L')^{-1} = M */
-static void sample_p(const nuts_t *s, double *p) {
-  for (int i = 0; i < s->d; i++) p[i] = norm_rand();
+ * minv = L L', so Cov(p) = (L L')^{-1} = M; then ps = M^{-1} p */
+static void sample_p(const nuts_t *s, phase_pt *z) {
+  for (int i = 0; i < s->d; i++) z->p[i] = norm_rand();
   if (s->dense) {
-    hb_trsv_lower_t(s->L, s->d, p);
+    hb_trsv_lower_t(s->L, s->d, z->p);
   } else {
-    for (int i = 0; i < s->d; i++) p[i] /= sqrt(s->minv[i]);
+    for (int i = 0; i < s->d; i++) z->p[i] /= sqrt(s->minv[i]);
   }
+  sharp(s, z->p, z->ps);
 }
 
 /* one leapfrog step of size eps (signed); the closing half step of the
- * momentum is skipped when the model fails (the point is divergent) */
+ * momentum is skipped when the model fails (the point is divergent). The
+ * drift uses M^{-1} p_half = ps + eps/2 M^{-1} g. */
 static void leapfrog(nuts_t *s, phase_pt *z, double eps) {
   int d = s->d;
-  for (int i = 0; i < d; i++) z->p[i] += 0.5 * eps * z->g[i];
-  sharp(s, z->p, s->tmp);
-  for (int i = 0; i < d; i++) z->q[i] += eps * s->tmp[i];
+  double h = 0.5 * eps;
+  for (int i = 0; i < d; i++) {
+    z->p[i] += h * z->g[i];
+    z->ps[i] += h * z->mg[i];
+    z->q[i] += eps * z->ps[i];
+  }
   if (evaluate(s, z) == 0)
-    for (int i = 0; i < d; i++) z->p[i] += 0.5 * eps * z->g[i];
+    for (int i = 0; i < d; i++) {
+      z->p[i] += h * z->g[i];
+      z->ps[i] += h * z->mg[i];
+    }
 }
 
 /* generalized no-U-turn criterion: both sharp end momenta point along rho */
@@ -182,7 +196,7 @@ static int build_tree(nuts_t *s, int depth, phase_pt *z_propose, double *ps_beg,
     *log_sum_weight = log_sum_exp(*log_sum_weight, H0 - h);
     *sum_metro_prob += H0 - h > 0 ? 1.0 : exp(H0 - h);
     pt_copy(z_propose, &s->z, d);
-    sharp(s, s->z.p, ps_beg);
+    memcpy(ps_beg, s->z.ps, b);
     memcpy(ps_end, ps_beg, b);
     for (int i = 0; i < d; i++) rho[i] += s->z.p[i];
     memcpy(p_beg, s->z.p, b);
@@ -235,13 +249,13 @@ static void transition(nuts_t *s, top_ws *t, phase_pt *cur, double *diag) {
   int d = s->d;
   size_t b = (size_t) d * sizeof(double);
   pt_copy(&s->z, cur, d);
-  sample_p(s, s->z.p);
+  sample_p(s, &s->z);
   double H0 = hamiltonian(s, &s->z);
   pt_copy(&t->z_fwd, &s->z, d);
   pt_copy(&t->z_bck, &s->z, d);
   pt_copy(&t->z_sample, &s->z, d);
   pt_copy(&t->z_propose, &s->z, d);
-  sharp(s, s->z.p, t->ps_ff);
+  memcpy(t->ps_ff, s->z.ps, b);
   memcpy(t->ps_fb, t->ps_ff, b);
   memcpy(t->ps_bf, t->ps_ff, b);
   memcpy(t->ps_bb, t->ps_ff, b);
@@ -317,7 +331,7 @@ static void init_stepsize(nuts_t *s, const phase_pt *cur) {
   int direction = 0;
   for (;;) {
     pt_copy(&s->z, cur, s->d);
-    sample_p(s, s->z.p);
+    sample_p(s, &s->z);
     double H0 = hamiltonian(s, &s->z);
     leapfrog(s, &s->z, s->eps);
     double h = hamiltonian(s, &s->z);
@@ -516,7 +530,6 @@ int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *thet
     memcpy(s->L, s->minv, msz * sizeof(double));
     if (hb_chol(s->L, d) != 0) hb_input_error("inv_metric", "must be positive definite");
   }
-  s->tmp = dalloc((size_t) d);
   s->tmp2 = dalloc((size_t) d);
   pt_alloc(&s->z, d);
   s->ws = (level_ws *) R_alloc((size_t) s->max_depth, sizeof(level_ws));
@@ -585,7 +598,7 @@ int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *thet
         if (win_in_window(&win)) wf_add(&est, cur.q);
         if (win_end(&win)) {
           win_next(&win);
-          wf_update_metric(&est, s, cand, cand_L);
+          if (wf_update_metric(&est, s, cand, cand_L)) sharp(s, cur.g, cur.mg);
           wf_restart(&est);
           update = 1;
         }

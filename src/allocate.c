@@ -170,8 +170,11 @@ SEXP hb_curves_eval(SEXP type, SEXP beta, SEXP par, SEXP prof, SEXP x, SEXP deri
     tg[i] = (double *) R_alloc(G, sizeof(double));
   }
   const double invD = 1.0 / cs.D;
+  /* threads only pay off on large grids (waking a team costs more than a
+   * small evaluation, especially on a busy machine) */
+  int big = (double) G * cs.D * cs.T * cs.K > 2e5;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (big)
 #endif
   for (int k = 0; k < cs.K; k++) {
     int th = 0;

@@ -634,11 +634,15 @@ budget_for_target <- function(x, target, prob = NULL, lower = NULL, upper = NULL
     r$value <- if (obj[1] == 0) r$value else risk_objective(cv, pl, r$x, obj)
     r
   }
-  shortfall <- function(best, B) {
-    abort(sprintf("Target %s of %s cannot be reached within the bounds%s: the best is %s at a budget of %s, short by %s",
-                  label, fmt_num(target, 6), if (is.finite(B)) sprintf(" and a budget of at most %s", fmt_num(B, 6)) else "",
-                  fmt_num(best, 6), fmt_num(B, 6), fmt_num(target - best, 6)),
-          class = c("hbmmm_target_unreachable_error", "hbmmm_infeasible_error"), arg = "target")
+  shortfall <- function(best, B, saturated = FALSE) {
+    msg <- if (saturated) {
+      sprintf("Target %s of %s cannot be reached at any budget within the bounds: the response levels off at %s (already at a budget of %s), short by %s",
+              label, fmt_num(target, 6), fmt_num(best, 6), fmt_num(B, 6), fmt_num(target - best, 6))
+    } else {
+      sprintf("Target %s of %s cannot be reached within the bounds and a budget of at most %s: the best is %s, short by %s",
+              label, fmt_num(target, 6), fmt_num(B, 6), fmt_num(best, 6), fmt_num(target - best, 6))
+    }
+    abort(msg, class = c("hbmmm_target_unreachable_error", "hbmmm_infeasible_error"), arg = "target")
   }
   lo_total <- sum(pl$lo)
   hi_total <- sum(pl$hi)
@@ -653,9 +657,15 @@ budget_for_target <- function(x, target, prob = NULL, lower = NULL, upper = NULL
     } else if (is.finite(hi_total)) {
       B <- hi_total
     } else {
+      # grow the budget until the target is reached or the response stops
+      # growing (saturated curves cannot reach it at any budget)
       B <- max(lo_total * 2, if (!is.null(pl$current) && !anyNA(pl$current)) sum(pl$current) else 0, 1)
+      prev <- -Inf
       for (it in seq_len(40)) {
-        if (reach(B)$value >= target) break
+        v <- reach(B)$value
+        if (v >= target) break
+        if (v - prev <= 1e-9 * max(1, abs(v))) shortfall(v, B, saturated = TRUE)
+        prev <- v
         B <- B * 4
       }
     }

@@ -671,9 +671,9 @@ plot.hbmmm_curves <- function(x, curves = NULL, level = 0.9, max_spend = NULL, n
 # ---- formatting helpers shared by the decision print methods ------------
 
 fmt_num <- function(x, digits = 3) {
-  small <- !is.na(x) & x != 0 & abs(x) < 1e-3
+  sci <- !is.na(x) & is.finite(x) & x != 0 & (abs(x) < 1e-3 | abs(x) >= 1e12)
   out <- ifelse(is.na(x), "NA", trimws(formatC(signif(x, digits), format = "fg", digits = digits, big.mark = ",")))
-  out[small] <- formatC(x[small], format = "e", digits = max(0, digits - 1))
+  out[sci] <- formatC(x[sci], format = "e", digits = max(0, digits - 1))
   out
 }
 

@@ -308,7 +308,7 @@ print.hbmmm_segment_allocation <- function(x, digits = 3, ...) {
                    personalized = if (iv) fmt_interval(r$romi, r$romi_lower, r$romi_upper, digits) else fmt_num(r$romi, digits),
                    `non-personalized` = fmt_num(r$romi_nonpersonalized, digits),
                    `uplift %` = if (iv) fmt_interval(r$uplift_percent, r$uplift_lower, r$uplift_upper, digits)
-                                else sprintf("%+.1f%%", r$uplift_percent),
+                                else ifelse(is.na(r$uplift_percent), "NA", sprintf("%+.1f%%", r$uplift_percent)),
                    check.names = FALSE), row.names = FALSE, right = FALSE)
   invisible(x)
 }

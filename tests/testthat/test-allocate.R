@@ -200,7 +200,9 @@ test_that("budget_for_target and allocate_budget agree", {
     al_less <- allocate_budget(cv, budget = B * (1 - 1e-4), upper = c(search = 200))
     expect_lt(al_less$totals["optimal", "response"], target)
   }
-  expect_error(budget_for_target(cv, target = 1001), class = "hbmmm_target_unreachable_error")
+  e <- tryCatch(budget_for_target(cv, target = 1001), error = identity)
+  expect_s3_class(e, "hbmmm_target_unreachable_error")
+  expect_match(conditionMessage(e), "levels off at 1,000.*short by 1")
   err <- tryCatch(budget_for_target(cv, target = 900, upper = 100), error = identity)
   expect_s3_class(err, "hbmmm_target_unreachable_error")
   expect_match(conditionMessage(err), "short by")

@@ -326,5 +326,11 @@ SEXP hb_mmm_info(SEXP model, SEXP opts);
 SEXP hb_mmm_logp(SEXP model, SEXP opts, SEXP theta);
 SEXP hb_nuts_mmm(SEXP model, SEXP opts, SEXP init, SEXP control);
 SEXP hb_nuts_r(SEXP fns, SEXP init, SEXP control);
+/* decisions (allocate.c) */
+SEXP hb_curves_eval(SEXP type, SEXP beta, SEXP par, SEXP prof, SEXP x, SEXP deriv,
+                    SEXP average);
+SEXP hb_allocate_dp(SEXP F, SEXP cap);
+SEXP hb_allocate_local(SEXP type, SEXP beta, SEXP par, SEXP prof, SEXP x0, SEXP lo,
+                       SEXP hi, SEXP cost, SEXP objective, SEXP spend_all, SEXP control);
 
 #endif

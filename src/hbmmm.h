@@ -313,6 +313,7 @@ SEXP hb_nuts_result(const hb_nuts_model *m, const hb_nuts_control *ctl,
  * inv_metric (NULL, dim or dim x dim; pointer into the list), progress.
  * Raises hbmmm_input_error on anything malformed. */
 void hb_nuts_read_control(SEXP control, int dim, hb_nuts_control *ctl);
+SEXP hb_nuts_chain(const hb_nuts_model *m, const hb_nuts_control *ctl, const double *init);
 /* Output arrays of the sizes hb_nuts_run() fills, from R_alloc. */
 void hb_nuts_alloc_output(const hb_nuts_model *m, const hb_nuts_control *ctl,
                           hb_nuts_output *out);

@@ -20,7 +20,7 @@ static SEXP real_copy(const double *x, R_xlen_t n) {
 
 static SEXP real_matrix(const double *x, int nr, int nc) {
   SEXP v = Rf_allocMatrix(REALSXP, nr, nc);
-  if ((R_xlen_t) nr * nc) memcpy(REAL(v), x, sizeof(double) * nr * nc);
+  if ((R_xlen_t) nr * nc > 0) memcpy(REAL(v), x, sizeof(double) * nr * nc);
   return v;
 }
 

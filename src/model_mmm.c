@@ -1003,16 +1003,7 @@ SEXP hb_nuts_mmm(SEXP model, SEXP opts, SEXP init, SEXP control) {
   nm.ctx = m;
   nm.logp_grad = mmm_logp_grad;
   nm.write = mmm_write;
-  double *theta = (double *) R_alloc((size_t) m->dim, sizeof(double)), lp;
-  memcpy(theta, REAL(init), sizeof(double) * m->dim);
-  if (mmm_logp_grad(m, theta, &lp, m->gscratch) != 0)
-    hb_input_error("init", "the log density or its gradient is not finite at the initial values");
-  hb_nuts_output out;
-  hb_nuts_alloc_output(&nm, &ctl, &out);
-  GetRNGstate();
-  hb_nuts_run(&nm, &ctl, theta, &out);
-  PutRNGstate();
-  SEXP res = PROTECT(hb_nuts_result(&nm, &ctl, &out));
+  SEXP res = PROTECT(hb_nuts_chain(&nm, &ctl, REAL(init)));
   const hb_gibbs_state *g = m->g;
   SEXP summ = PROTECT(Rf_allocVector(VECSXP, g->K));
   for (int k = 0; k < g->K; k++) {

@@ -203,5 +203,47 @@ invisible(dev.off())
 cat("\n== Model comparison criteria ==\n")
 print(compare_models(hierarchical = fit))
 
+# 13. Decisions from the fit: response curves, ROI, contributions and the
+# budget allocation. Curves are per market and week, in spend units
+# (thousands); the budget is the current mean weekly spend per market.
+cat("\n== Decisions: response curves, ROI, contributions and budget allocation ==\n")
+cv <- response_curves(fit, max_draws = 1000)
+print(cv)
+open_png("15-response-curves-fit", 1400, 1000)
+plot(cv, max_spend = 150)
+invisible(dev.off())
+
+sub <- unique(round(seq(1, nrow(as.matrix(fit)), length.out = 400)))
+r <- roi(fit, draws = sub)
+print(r)
+open_png("16-roi", 1400, 800)
+plot(r)
+invisible(dev.off())
+
+cb <- contributions(fit, draws = sub)
+print(cb)
+open_png("17-contributions", 1600, 900)
+plot(cb)
+invisible(dev.off())
+
+# reallocate the same weekly budget, each channel between half and twice its
+# current spend
+current <- cv$curves$spend
+names(current) <- cv$curves$id
+al <- allocate_budget(cv, lower = 0.5 * current, upper = 2 * current)
+print(al)
+open_png("18-allocation", 1400, 800)
+plot(al)
+invisible(dev.off())
+
+# risk-aware: the plan that maximizes the 10% quantile of the response
+al_q <- allocate_budget(cv, lower = 0.5 * current, upper = 2 * current, objective = "quantile", quantile = 0.1)
+cat("\nRisk-aware plan (10% quantile):\n")
+print(round(setNames(al_q$table$optimal, al_q$table$channel), 2))
+
+# what-if: move 10% of the TV budget to search
+sc <- simulate_scenario(cv, shift = list(from = "tv", to = "search", amount = 0.1 * current[["tv"]]))
+print(sc)
+
 cat(sprintf("\nPlots written to %s/:\n", out_dir))
 cat(paste0("  ", basename(list.files(out_dir, pattern = "\\.png$")), collapse = "\n"), "\n")

@@ -126,10 +126,10 @@ expect_samplers_agree <- function(fn, fg, vars = dimnames(fn$draws)[[3]], zmax =
 test_that("NUTS and Gibbs agree on a simulated MMM with estimated adstock and Hill parameters", {
   sim <- simulate_mmm(n_weeks = 104, n_markets = 4, seed = 11)
   f <- sales ~ tv + search + price + (1 | market)
-  fn <- hbmmm(f, data = sim$data, media = c("tv", "search"), time = "week", sampler = "nuts",
-              chains = 2, iter = 1000, seed = 1, refresh = 0)
-  fg <- hbmmm(f, data = sim$data, media = c("tv", "search"), time = "week",
-              chains = 2, iter = 6000, seed = 1, refresh = 0)
+  fn <- quiet_sampling(hbmmm(f, data = sim$data, media = c("tv", "search"), time = "week", sampler = "nuts",
+                              chains = 2, iter = 1000, seed = 1, refresh = 0))
+  fg <- quiet_sampling(hbmmm(f, data = sim$data, media = c("tv", "search"), time = "week",
+                              chains = 2, iter = 6000, seed = 1, refresh = 0))
   expect_equal(sum(fn$sampler_diagnostics$divergent), 0)
   expect_samplers_agree(fn, fg, c("b_Intercept", "b_tv", "b_search", "b_price", "sd_market__Intercept",
                                   "sigma", "decay_tv", "slope_tv", "decay_search", "halfsat_search", "slope_search"))
@@ -141,8 +141,8 @@ test_that("NUTS and Gibbs agree on cheese with every coefficient varying by reta
   cheese$lvol <- log(cheese$VOLUME)
   cheese$lprice <- log(cheese$PRICE)
   f <- lvol ~ DISP + lprice + (1 + DISP + lprice | RETAILER)
-  fn <- hbmmm(f, data = cheese, sampler = "nuts", chains = 2, iter = 1000, seed = 2, refresh = 0)
-  fg <- hbmmm(f, data = cheese, chains = 2, iter = 6000, seed = 2, refresh = 0)
+  fn <- quiet_sampling(hbmmm(f, data = cheese, sampler = "nuts", chains = 2, iter = 1000, seed = 2, refresh = 0))
+  fg <- quiet_sampling(hbmmm(f, data = cheese, chains = 2, iter = 6000, seed = 2, refresh = 0))
   expect_lt(mean(fn$sampler_diagnostics$divergent), 0.01)
   expect_samplers_agree(fn, fg, c("b_Intercept", "b_DISP", "b_lprice", "sd_RETAILER__Intercept",
                                   "sd_RETAILER__DISP", "sd_RETAILER__lprice", "sigma"))
@@ -184,13 +184,14 @@ test_that("the NUTS MMM entry points reject bad input with classed errors", {
 test_that("NUTS fits of the MMM are reproducible, serial or parallel, and continue with resume_nuts()", {
   args <- list(sales ~ tv + price + (1 + price | market), data = mmm_weekly, media = "tv", time = "week",
                sampler = "nuts", chains = 2, iter = 120, seed = 9, refresh = 0)
-  a <- do.call(hbmmm, c(args, cores = 1))
-  b <- do.call(hbmmm, c(args, cores = 2))
+  a <- quiet_sampling(do.call(hbmmm, c(args, cores = 1)))
+  b <- quiet_sampling(do.call(hbmmm, c(args, cores = 2)))
   expect_identical(a$draws, b$draws)
   expect_identical(a$sampler_diagnostics, b$sampler_diagnostics)
   expect_setequal(names(a$sampler_diagnostics),
                   c("divergent", "treedepth", "n_leapfrog", "stepsize", "energy", "accept_stat"))
-  expect_identical(dimnames(a$draws)[[3]], dimnames(do.call(hbmmm, c(args[names(args) != "sampler"], cores = 1))$draws)[[3]])
+  g <- quiet_sampling(do.call(hbmmm, c(args[names(args) != "sampler"], cores = 1)))
+  expect_identical(dimnames(a$draws)[[3]], dimnames(g$draws)[[3]])
   r <- resume_nuts(a, iter = 40, seed = 3)
   expect_equal(dim(r$draws)[1], dim(a$draws)[1] + 40)
   expect_identical(r$draws[seq_len(dim(a$draws)[1]), , ], a$draws)

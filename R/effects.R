@@ -111,13 +111,6 @@ estimate_effect <- function(x, outcome, method = c("difference", "regression"), 
   structure(list(estimate = res, draws = post, level = level, call = call), class = "hbmmm_effect")
 }
 
-check_level <- function(level) {
-  if (!is.numeric(level) || length(level) != 1L || !is.finite(level) || level <= 0 || level >= 1) {
-    abort_input("level", sprintf("must be one number in (0, 1); found %s", describe_value(level)))
-  }
-  invisible(level)
-}
-
 effect_outcome <- function(outcome, data) {
   y <- if (is.character(outcome) && length(outcome) == 1L) {
     if (!outcome %in% names(data)) {

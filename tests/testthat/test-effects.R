@@ -101,8 +101,9 @@ test_that("bad input to estimate_effect() is rejected", {
 test_that("treatment_effects() switches a channel on and off in every draw", {
   sim <- causal_sim(300, seed = 17)
   d <- sim$data
-  fit <- hbmmm(sales ~ treat + treat:age_z + age_z + income_z + loyal + (1 | region), data = d, media = "treat",
-               adstock = "none", saturation = "none", chains = 2, iter = 200, seed = 1, refresh = 0)
+  fit <- quiet_sampling(hbmmm(sales ~ treat + treat:age_z + age_z + income_z + loyal + (1 | region), data = d,
+                              media = "treat", adstock = "none", saturation = "none", chains = 2, iter = 200,
+                              seed = 1, refresh = 0))
   te <- treatment_effects(fit, on = 1, by = "age_band", individual = "id")
   M <- as.matrix(fit)
   ite <- M[, "b_treat"] + outer(M[, "b_treat:age_z"], d$age_z)

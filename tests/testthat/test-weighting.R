@@ -69,8 +69,8 @@ test_that("hbmmm_spec() rescales observation weights to mean one", {
   expect_equal(s1$weights, s2$weights)
   expect_equal(s1$weights, (w / mean(w))[s1$row_order])
   # a fit depends only on the relative weights
-  f1 <- do.call(hbmmm, small_fit_args(weights = w))
-  f2 <- do.call(hbmmm, small_fit_args(weights = 7 * w))
+  f1 <- quiet_sampling(do.call(hbmmm, small_fit_args(weights = w)))
+  f2 <- quiet_sampling(do.call(hbmmm, small_fit_args(weights = 7 * w)))
   expect_equal(f1$draws, f2$draws)
   expect_equal(mean(small_spec()$weights), 1)
 })

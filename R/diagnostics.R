@@ -386,6 +386,15 @@ ess_cols <- function(arr, ok = NULL) {
   out <- rep(NA_real_, V)
   if (h < 3L) return(out)
   ok <- which(if (is.null(ok)) usable_vars(arr) else ok)
+  if (!length(ok)) return(out)
+  # Direct autocovariances in C for variables whose Geyer truncation comes
+  # within a few dozen lags (the usual case); the FFT below for the rest.
+  sub <- if (length(ok) == V) arr else arr[, , ok, drop = FALSE]
+  storage.mode(sub) <- "double"
+  direct <- .Call(C_hb_ess_geyer, sub, c(h, K, length(ok)), ess_direct_lags(h))
+  out[ok] <- direct
+  ok <- ok[is.na(direct)]
+  if (!length(ok)) return(out)
   # Chunk the variables so that the FFT workspace stays near 32 MB.
   per_chunk <- max(1L, floor(2^22 / (2 * stats::nextn(h) * K)))
   if (length(ok) == V && V <= per_chunk) {
@@ -397,6 +406,10 @@ ess_cols <- function(arr, ok = NULL) {
   }
   out
 }
+
+# Longest lag summed directly before the FFT is cheaper (measured:
+# inst/bench/diagnostics.R).
+ess_direct_lags <- function(h) as.integer(max(16, ceiling(4 * log2(h))))
 
 # The ESS computation proper for usable variables; all variables at once.
 ess_geyer <- function(arr) {

@@ -77,6 +77,18 @@ as.mcmc.list.hbmmm_fit <- function(x, ...) {
   coda::as.mcmc.list(lapply(seq_len(dim(d)[2]), function(i) coda::mcmc(d[, i, , drop = TRUE])))
 }
 
+# loo::loo() and loo::waic() on a fit: the pointwise log-likelihood with
+# loo's own relative efficiencies.
+loo.hbmmm_fit <- function(x, ..., r_eff = NULL) {
+  ll <- log_lik.hbmmm_fit(x)
+  if (is.null(r_eff)) {
+    d <- dim(x$draws)
+    r_eff <- loo::relative_eff(exp(ll), chain_id = rep(seq_len(d[2]), each = d[1]))
+  }
+  loo::loo(ll, r_eff = r_eff, ...)
+}
+waic_loo.hbmmm_fit <- function(x, ...) loo::waic(log_lik.hbmmm_fit(x), ...)
+
 # Register an S3 method for a generic of a package that may load later.
 register_s3 <- function(pkg, generic, class, fun) {
   register <- function(...) registerS3method(generic, class, fun, envir = asNamespace(pkg))
@@ -88,4 +100,10 @@ register_s3 <- function(pkg, generic, class, fun) {
   register_s3("posterior", "as_draws_array", "hbmmm_fit", as_draws_array.hbmmm_fit)
   register_s3("posterior", "as_draws", "hbmmm_fit", as_draws.hbmmm_fit)
   register_s3("coda", "as.mcmc.list", "hbmmm_fit", as.mcmc.list.hbmmm_fit)
+  register_s3("loo", "loo", "hbmmm_fit", loo.hbmmm_fit)
+  register_s3("loo", "waic", "hbmmm_fit", waic_loo.hbmmm_fit)
+  register_s3("rstantools", "log_lik", "hbmmm_fit", log_lik.hbmmm_fit)
+  register_s3("rstantools", "posterior_predict", "hbmmm_fit", posterior_predict.hbmmm_fit)
+  register_s3("rstantools", "posterior_epred", "hbmmm_fit", posterior_epred.hbmmm_fit)
+  register_s3("bayesplot", "pp_check", "hbmmm_fit", pp_check.hbmmm_fit)
 }

@@ -75,6 +75,7 @@ hbmmm <- function(formula, data, media = NULL, adstock = "geometric", saturation
   check_sampler_priors(spec, sampler)
   fit <- if (sampler == "nuts") run_nuts(spec, ctl, nuts_ctl) else run_gibbs(spec, ctl)
   fit$call <- call
+  check_sampling(fit)
   fit
 }
 
@@ -291,15 +292,21 @@ link_from_unc <- function(link, u, upper) {
   switch(as.character(link), "0" = stats::plogis(u), "1" = exp(u), "2" = upper * stats::plogis(u))
 }
 
-run_gibbs <- function(spec, ctl) {
+# `init`: NULL, or one final state per chain (fit$state) to continue from;
+# a state's `rng` then continues that chain's random number stream unless
+# `ctl$new_streams` asks for fresh streams from `ctl$seed`.
+run_gibbs <- function(spec, ctl, init = NULL) {
   model <- gibbs_model(spec)
   streams <- chain_streams(ctl$seed, ctl$chains)
+  if (!is.null(init) && !isTRUE(ctl$new_streams)) streams <- lapply(init, `[[`, "rng")
   report <- if (ctl$refresh > 0) progress_reporter(ctl$chains) else function(...) NULL
   one_chain <- function(i) {
     with_stream(streams[[i]], {
-      m <- jitter_init(model, spec)
-      .Call(C_hb_gibbs, m, list(iter = ctl$iter, warmup = ctl$warmup, thin = ctl$thin,
-                                refresh = ctl$refresh, chain = i, progress = report))
+      m <- if (is.null(init)) jitter_init(model, spec) else c(model, list(init_state = init[[i]]))
+      res <- .Call(C_hb_gibbs, m, list(iter = ctl$iter, warmup = ctl$warmup, thin = ctl$thin,
+                                       refresh = ctl$refresh, chain = i, progress = report))
+      res$state$rng <- get(".Random.seed", envir = globalenv())
+      res
     })
   }
   t0 <- proc.time()[["elapsed"]]
@@ -366,8 +373,16 @@ new_fit <- function(spec, runs, ctl, elapsed) {
 }
 
 # Online summaries of large terms, pooled over chains: the mean of chain
-# means, the sd from the pooled second moment, and quantiles averaged over
-# chains (each chain's P-square estimate).
+# means, the sd of all draws (from each chain's mean and sample sd), and
+# quantiles averaged over chains.
+# Sample variance of pooled groups from their means and sample sds
+# (columns: groups), n draws each, pooled mean m.
+pooled_var <- function(means, sds, n, m) {
+  N <- sum(n)
+  ss <- (sds^2) %*% (n - 1) + (means^2) %*% n
+  pmax(drop(ss) - N * m^2, 0) / (N - 1)
+}
+
 combine_online <- function(spec, runs) {
   out <- list()
   for (k in seq_along(spec$ranef)) {
@@ -377,8 +392,9 @@ combine_online <- function(spec, runs) {
     S <- lapply(runs, function(r) r$ranef_summary[[k]])
     mean_c <- sapply(S, function(s) s[, 1])
     sd_c <- sapply(S, function(s) s[, 2])
+    n_c <- nrow(runs[[1]]$draws) # draws per chain
     m <- rowMeans(as.matrix(mean_c))
-    v <- rowMeans(as.matrix(sd_c^2 + mean_c^2)) - m^2
+    v <- pooled_var(as.matrix(mean_c), as.matrix(sd_c), rep(n_c, length(runs)), m)
     tn <- ifelse(t$Z$names == "(Intercept)", "Intercept", t$Z$names)
     out[[g]] <- data.frame(
       level = rep(t$levels, times = length(tn)),

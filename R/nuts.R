@@ -100,6 +100,7 @@ nuts <- function(log_density, grad, init, iter = 2000, warmup = floor(iter / 2),
   fit <- new_nuts_fit(runs, names, ctl, nuts_ctl, elapsed)
   fit$model <- list(log_density = log_density, grad = grad, init = init)
   fit$call <- call
+  check_sampling(fit) # Stan's warnings: divergences, tree depth, E-BFMI, R-hat, ESS
   fit
 }
 

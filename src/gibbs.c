@@ -10,6 +10,15 @@
 #include <Rmath.h>
 #include "hbmmm.h"
 
+/* An element of the model list that may be absent (R_NilValue then). */
+static SEXP opt_elt(SEXP list, const char *name) {
+  SEXP names = Rf_getAttrib(list, R_NamesSymbol);
+  if (TYPEOF(list) == VECSXP && TYPEOF(names) == STRSXP)
+    for (R_xlen_t i = 0; i < XLENGTH(list); i++)
+      if (strcmp(CHAR(STRING_ELT(names, i)), name) == 0) return VECTOR_ELT(list, i);
+  return R_NilValue;
+}
+
 /* ---- materialized columns --------------------------------------------- */
 
 void hb_refresh_channel_columns(hb_gibbs_state *g, int c) {
@@ -242,6 +251,9 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   int dmax = (p > qmax ? p : qmax) + 2; /* also covers the translation pairs (npair <= p) */
   g->work = (double *) R_alloc((size_t) 6 * dmax * dmax + 6 * dmax + 2 * g->S, sizeof(double));
   g->mh_ystar = (double *) R_alloc((size_t) n, sizeof(double));
+  /* a continued chain starts from the final state of an earlier run */
+  SEXP init_state = opt_elt(model, "init_state");
+  if (!Rf_isNull(init_state)) hb_gibbs_state_import(g, init_state);
   for (int c = 0; c < C; c++) {
     hb_channel_transform(g->ch + c, g->ch[c].par, g->media_raw + (R_xlen_t) c * n, n, g->pstart,
                          g->npanel, g->media + (R_xlen_t) c * n, g->wbuf);
@@ -251,7 +263,12 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
     hb_refresh_channel_columns(g, c);
     hb_channel_init_mh(g->ch + c);
   }
-  memcpy(g->r, g->y, sizeof(double) * n); /* beta = 0, u = 0 */
+  if (Rf_isNull(init_state)) {
+    memcpy(g->r, g->y, sizeof(double) * n); /* beta = 0, u = 0 */
+  } else {
+    hb_gibbs_state_import_mh(g, init_state); /* proposals as adapted */
+    hb_gibbs_residual(g);
+  }
   update_prec(g);
 
   /* outputs */
@@ -383,24 +400,7 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
     SET_VECTOR_ELT(summ, k, s);
     UNPROTECT(1);
   }
-  SEXP st = PROTECT(Rf_allocVector(VECSXP, 4));
-  SEXP beta = PROTECT(Rf_allocVector(REALSXP, p));
-  memcpy(REAL(beta), g->beta, sizeof(double) * p);
-  SET_VECTOR_ELT(st, 0, beta);
-  SEXP sig2 = PROTECT(Rf_allocVector(REALSXP, g->S));
-  for (int s = 0; s < g->S; s++) REAL(sig2)[s] = 1.0 / g->inv_sig2[s];
-  SET_VECTOR_ELT(st, 1, sig2);
-  SEXP chp = PROTECT(Rf_allocMatrix(REALSXP, HB_MAX_TPAR, C));
-  for (int c = 0; c < C; c++) memcpy(REAL(chp) + HB_MAX_TPAR * c, g->ch[c].par, sizeof(double) * HB_MAX_TPAR);
-  SET_VECTOR_ELT(st, 2, chp);
-  SEXP us = PROTECT(Rf_allocVector(VECSXP, g->K));
-  for (int k = 0; k < g->K; k++) {
-    SEXP uk = PROTECT(Rf_allocMatrix(REALSXP, g->t[k].q, g->t[k].G));
-    memcpy(REAL(uk), g->t[k].u, sizeof(double) * g->t[k].q * g->t[k].G);
-    SET_VECTOR_ELT(us, k, uk);
-    UNPROTECT(1);
-  }
-  SET_VECTOR_ELT(st, 3, us);
+  SEXP st = PROTECT(hb_gibbs_state_export(g));
   SEXP out = PROTECT(Rf_allocVector(VECSXP, 4));
   SET_VECTOR_ELT(out, 0, draws);
   SET_VECTOR_ELT(out, 1, accept);
@@ -410,10 +410,6 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   const char *names[4] = {"draws", "accept", "ranef_summary", "state"};
   for (int a = 0; a < 4; a++) SET_STRING_ELT(nm, a, Rf_mkChar(names[a]));
   Rf_setAttrib(out, R_NamesSymbol, nm);
-  SEXP snm = PROTECT(Rf_allocVector(STRSXP, 4));
-  const char *snames[4] = {"beta", "sigma2", "transform_par", "u"};
-  for (int a = 0; a < 4; a++) SET_STRING_ELT(snm, a, Rf_mkChar(snames[a]));
-  Rf_setAttrib(st, R_NamesSymbol, snm);
-  UNPROTECT(11);
+  UNPROTECT(6);
   return out;
 }

@@ -194,6 +194,11 @@ void hb_term_level_draw(const hb_term *t, int k, double *P, double *b, double *u
 void hb_term_update_effects(hb_gibbs_state *g, hb_term *t);
 void hb_term_update_cov(hb_gibbs_state *g, hb_term *t);
 void hb_term_shift(hb_gibbs_state *g, hb_term *t, const double *d0, const double *d0m);
+SEXP hb_gibbs_state_export(const hb_gibbs_state *g);
+SEXP hb_ess_geyer(SEXP x, SEXP dims, SEXP max_lag);
+void hb_gibbs_state_import(hb_gibbs_state *g, SEXP st);
+void hb_gibbs_state_import_mh(hb_gibbs_state *g, SEXP st);
+void hb_gibbs_residual(hb_gibbs_state *g);
 
 /* ---- dense linear algebra and draws (linalg.c) ------------------------ */
 /* Column-major d x d, no allocation; draws use R's RNG (caller brackets with
@@ -308,6 +313,7 @@ SEXP hb_nuts_result(const hb_nuts_model *m, const hb_nuts_control *ctl,
  * inv_metric (NULL, dim or dim x dim; pointer into the list), progress.
  * Raises hbmmm_input_error on anything malformed. */
 void hb_nuts_read_control(SEXP control, int dim, hb_nuts_control *ctl);
+SEXP hb_nuts_chain(const hb_nuts_model *m, const hb_nuts_control *ctl, const double *init);
 /* Output arrays of the sizes hb_nuts_run() fills, from R_alloc. */
 void hb_nuts_alloc_output(const hb_nuts_model *m, const hb_nuts_control *ctl,
                           hb_nuts_output *out);
@@ -321,5 +327,11 @@ SEXP hb_mmm_info(SEXP model, SEXP opts);
 SEXP hb_mmm_logp(SEXP model, SEXP opts, SEXP theta);
 SEXP hb_nuts_mmm(SEXP model, SEXP opts, SEXP init, SEXP control);
 SEXP hb_nuts_r(SEXP fns, SEXP init, SEXP control);
+/* decisions (allocate.c) */
+SEXP hb_curves_eval(SEXP type, SEXP beta, SEXP par, SEXP prof, SEXP x, SEXP deriv,
+                    SEXP average);
+SEXP hb_allocate_dp(SEXP F, SEXP cap);
+SEXP hb_allocate_local(SEXP type, SEXP beta, SEXP par, SEXP prof, SEXP x0, SEXP lo,
+                       SEXP hi, SEXP cost, SEXP objective, SEXP spend_all, SEXP control);
 
 #endif

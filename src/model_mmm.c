@@ -753,22 +753,22 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   m->lkj_eta = (double *) lkj_eta;
   m->sd_par = (double *) sd_par;
   m->sd_code = (int *) sd_code;
+  hb_check_positive(lkj_eta, K, "nuts_model$lkj_eta");
   for (int k = 0; k < K; k++)
     if (g->t[k].type == 5) {
-      if (!(lkj_eta[k] > 0 && R_FINITE(lkj_eta[k]))) hb_input_error("nuts_model$lkj_eta", "must be positive and finite");
       if (sd_code[k] < 6) hb_input_error("nuts_model$sd_code", "must be 6, 7 or 8 (half-normal, exponential, half-t) for LKJ terms");
       for (int j = 0; j < g->t[k].q; j++)
         hb_check_positive(sd_par + 2 * (m->sd_off[k] + j), sd_code[k] == 8 ? 2 : 1, "nuts_model$sd_par");
     }
   /* horseshoe */
+  const double *hp = opt_real(opts, "hs", 4); /* df, df_global, slab scale (Inf: none), slab df */
+  hb_check_positive(hp, 2, "nuts_model$hs");
+  if (!(hp[2] > 0) || !(hp[3] > 0 && R_FINITE(hp[3]))) hb_input_error("nuts_model$hs", "slab scale and df must be positive");
   if (g->use_hs) {
-    const double *hp = opt_real(opts, "hs", 4); /* df, df_global, slab scale (Inf: none), slab df */
     m->hs_df = hp[0];
     m->hs_df_global = hp[1];
     m->hs_slab_scale = hp[2];
     m->hs_slab_df = hp[3];
-    hb_check_positive(hp, 2, "nuts_model$hs");
-    if (!(hp[2] > 0) || !(hp[3] > 0 && R_FINITE(hp[3]))) hb_input_error("nuts_model$hs", "slab scale and df must be positive");
     m->hs_reg = R_FINITE(hp[2]);
     m->hs_col = (int *) R_alloc((size_t) p, sizeof(int));
     for (int j = 0; j < p; j++)
@@ -1003,16 +1003,7 @@ SEXP hb_nuts_mmm(SEXP model, SEXP opts, SEXP init, SEXP control) {
   nm.ctx = m;
   nm.logp_grad = mmm_logp_grad;
   nm.write = mmm_write;
-  double *theta = (double *) R_alloc((size_t) m->dim, sizeof(double)), lp;
-  memcpy(theta, REAL(init), sizeof(double) * m->dim);
-  if (mmm_logp_grad(m, theta, &lp, m->gscratch) != 0)
-    hb_input_error("init", "the log density or its gradient is not finite at the initial values");
-  hb_nuts_output out;
-  hb_nuts_alloc_output(&nm, &ctl, &out);
-  GetRNGstate();
-  hb_nuts_run(&nm, &ctl, theta, &out);
-  PutRNGstate();
-  SEXP res = PROTECT(hb_nuts_result(&nm, &ctl, &out));
+  SEXP res = PROTECT(hb_nuts_chain(&nm, &ctl, REAL(init)));
   const hb_gibbs_state *g = m->g;
   SEXP summ = PROTECT(Rf_allocVector(VECSXP, g->K));
   for (int k = 0; k < g->K; k++) {

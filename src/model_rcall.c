@@ -94,18 +94,7 @@ SEXP hb_nuts_r(SEXP fns, SEXP init, SEXP control) {
   m.logp_grad = rcall_logp_grad;
   m.write = rcall_write;
 
-  double *theta = (double *) R_alloc((size_t) d, sizeof(double));
-  memcpy(theta, REAL(init), (size_t) d * sizeof(double));
-  double lp;
-  double *g0 = (double *) R_alloc((size_t) d, sizeof(double));
-  if (rcall_logp_grad(&ctx, theta, &lp, g0) != 0)
-    hb_input_error("init", "the log density and its gradient must be finite at the initial values");
-  hb_nuts_output out;
-  hb_nuts_alloc_output(&m, &ctl, &out);
-  GetRNGstate();
-  hb_nuts_run(&m, &ctl, theta, &out);
-  PutRNGstate();
-  return hb_nuts_result(&m, &ctl, &out);
+  return hb_nuts_chain(&m, &ctl, REAL(init));
 }
 
 /* ---- test-only: a Gaussian model in C ------------------------------------
@@ -147,12 +136,5 @@ SEXP hb_test_nuts_mvn(SEXP mean, SEXP prec, SEXP init, SEXP control) {
   hb_nuts_control ctl;
   hb_nuts_read_control(control, d, &ctl);
   hb_nuts_model m = {d, d, &ctx, mvn_logp_grad, rcall_write};
-  double *theta = (double *) R_alloc((size_t) d, sizeof(double));
-  memcpy(theta, REAL(init), (size_t) d * sizeof(double));
-  hb_nuts_output out;
-  hb_nuts_alloc_output(&m, &ctl, &out);
-  GetRNGstate();
-  hb_nuts_run(&m, &ctl, theta, &out);
-  PutRNGstate();
-  return hb_nuts_result(&m, &ctl, &out);
+  return hb_nuts_chain(&m, &ctl, REAL(init));
 }

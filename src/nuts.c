@@ -579,6 +579,7 @@ int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *thet
             ctl->term_buffer > 0 ? ctl->term_buffer : 50,
             ctl->base_window > 0 ? ctl->base_window : 25);
   welford est;
+  memset(&est, 0, sizeof est); /* used only when win.active; zeroed for the compiler */
   double *cand = NULL, *cand_L = NULL;
   if (win.active) {
     wf_init(&est, d, s->dense);
@@ -769,4 +770,20 @@ void hb_nuts_alloc_output(const hb_nuts_model *m, const hb_nuts_control *ctl,
   out->diag = dalloc((size_t) nsave * HB_NUTS_NDIAG);
   out->theta = dalloc((size_t) d);
   out->inv_metric = dalloc(ctl->dense ? (size_t) d * d : (size_t) d);
+}
+
+/* One chain from init (not modified): checks that the model is finite
+ * there, runs with R's RNG state, and returns hb_nuts_result(). The shared
+ * body of every NUTS entry point. */
+SEXP hb_nuts_chain(const hb_nuts_model *m, const hb_nuts_control *ctl, const double *init) {
+  double *theta = dalloc((size_t) m->dim), *g0 = dalloc((size_t) m->dim), lp;
+  memcpy(theta, init, (size_t) m->dim * sizeof(double));
+  if (m->logp_grad(m->ctx, theta, &lp, g0) != 0)
+    hb_input_error("init", "the log density and its gradient must be finite at the initial values");
+  hb_nuts_output out;
+  hb_nuts_alloc_output(m, ctl, &out);
+  GetRNGstate();
+  hb_nuts_run(m, ctl, theta, &out);
+  PutRNGstate();
+  return hb_nuts_result(m, ctl, &out);
 }

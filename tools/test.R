@@ -2,6 +2,7 @@
 # "N passed, N failed, N skipped"; exits non-zero if anything failed.
 # Set HBMMM_LONG_TESTS=true to include the long statistical validations.
 library(testthat)
+options(testthat.progress.max_fails = Inf) # report every failure, never stop early
 res <- test_dir("tests/testthat", package = "hbmmm", load_package = "installed",
                 reporter = ProgressReporter$new(show_praise = FALSE),
                 stop_on_failure = FALSE)

@@ -142,15 +142,10 @@ known <- intersect(pop$variable, names(truth))
 inside <- with(pop[match(known, pop$variable), ], q2.5 <= truth[known] & truth[known] <= q97.5)
 cat(sprintf("True values inside their 95%% intervals: %d of %d\n", sum(inside), length(known)))
 
-# 8. trace plots of the media coefficients and decays
+# 8. trace plots of the media coefficients and decays (plot(fit, type = "trace"))
 open_png("07-trace", 1400, 1100)
 show <- c(paste0("b_", channels), paste0("decay_", channels))
-par(mfrow = c(5, 2), mar = c(2, 4.5, 1.5, 1), oma = c(2, 0, 2, 0))
-for (v in show[order(rep(seq_along(channels), 2))]) {
-  matplot(fit$draws[, , v], type = "l", lty = 1, col = adjustcolor(1:4, 0.6), ylab = v, xlab = "")
-}
-mtext("Trace plots, 4 chains (after warmup)", outer = TRUE, font = 2)
-mtext("iteration", side = 1, outer = TRUE, line = 0.5)
+plot(fit, type = "trace", variable = show[order(rep(seq_along(channels), 2))])
 invisible(dev.off())
 
 # 9. posterior intervals of the population-level media effects, truth marked
@@ -186,6 +181,69 @@ plot.new()
 legend("center", bty = "n", lwd = c(8, 2, 2), lty = c(1, 1, 2), col = c("grey80", "grey30", "black"),
        legend = c("95% posterior band", "posterior median", "truth"))
 invisible(dev.off())
+
+# 11. convergence and fit checks with the package's plots
+open_png("10-rank-histograms", 1400, 1100)
+plot(fit, type = "rank", variable = show[order(rep(seq_along(channels), 2))])
+invisible(dev.off())
+open_png("11-posterior-predictive-check")
+pp_check(fit)
+invisible(dev.off())
+open_png("12-observed-vs-fitted")
+plot(fit, type = "fit")
+invisible(dev.off())
+open_png("13-channel-contributions")
+plot(fit, type = "effects")
+invisible(dev.off())
+open_png("14-tv-effect-by-market")
+plot(fit, type = "violin")
+invisible(dev.off())
+
+# 12. information criteria and in-sample fit
+cat("\n== Model comparison criteria ==\n")
+print(compare_models(hierarchical = fit))
+
+# 13. Decisions from the fit: response curves, ROI, contributions and the
+# budget allocation. Curves are per market and week, in spend units
+# (thousands); the budget is the current mean weekly spend per market.
+cat("\n== Decisions: response curves, ROI, contributions and budget allocation ==\n")
+cv <- response_curves(fit, max_draws = 1000)
+print(cv)
+open_png("15-response-curves-fit", 1400, 1000)
+plot(cv, max_spend = 150)
+invisible(dev.off())
+
+sub <- unique(round(seq(1, nrow(as.matrix(fit)), length.out = 400)))
+r <- roi(fit, draws = sub)
+print(r)
+open_png("16-roi", 1400, 800)
+plot(r)
+invisible(dev.off())
+
+cb <- contributions(fit, draws = sub)
+print(cb)
+open_png("17-contributions", 1600, 900)
+plot(cb)
+invisible(dev.off())
+
+# reallocate the same weekly budget, each channel between half and twice its
+# current spend
+current <- cv$curves$spend
+names(current) <- cv$curves$id
+al <- allocate_budget(cv, lower = 0.5 * current, upper = 2 * current)
+print(al)
+open_png("18-allocation", 1400, 800)
+plot(al)
+invisible(dev.off())
+
+# risk-aware: the plan that maximizes the 10% quantile of the response
+al_q <- allocate_budget(cv, lower = 0.5 * current, upper = 2 * current, objective = "quantile", quantile = 0.1)
+cat("\nRisk-aware plan (10% quantile):\n")
+print(round(setNames(al_q$table$optimal, al_q$table$channel), 2))
+
+# what-if: move 10% of the TV budget to search
+sc <- simulate_scenario(cv, shift = list(from = "tv", to = "search", amount = 0.1 * current[["tv"]]))
+print(sc)
 
 cat(sprintf("\nPlots written to %s/:\n", out_dir))
 cat(paste0("  ", basename(list.files(out_dir, pattern = "\\.png$")), collapse = "\n"), "\n")

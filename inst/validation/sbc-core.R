@@ -36,9 +36,10 @@ sbc_replicate <- function(seed, n_markets = 4, n_weeks = 30, ndraws = 39, thin =
     stats::rnorm(nrow(d), 0, sqrt(sig2))
   truth <- c(truth, sd_market__Intercept = sqrt(S[1, 1]), sd_market__tv = sqrt(S[2, 2]),
              cor_market__Intercept__tv = S[1, 2] / sqrt(S[1, 1] * S[2, 2]), sigma = sqrt(sig2), tr)
-  fit <- hbmmm::hbmmm(y ~ tv + x + (1 + tv | market), data = d, media = "tv", time = "week",
-                      prior = sbc_prior(), chains = 1, iter = warmup + ndraws * thin, warmup = warmup,
-                      thin = thin, seed = seed, refresh = 0)
+  # short single chains: the post-sampling ESS/R-hat warnings are expected
+  fit <- suppressWarnings(hbmmm::hbmmm(y ~ tv + x + (1 + tv | market), data = d, media = "tv", time = "week",
+                                       prior = sbc_prior(), chains = 1, iter = warmup + ndraws * thin, warmup = warmup,
+                                       thin = thin, seed = seed, refresh = 0), classes = "hbmmm_warning")
   dr <- fit$draws[, 1, names(truth), drop = FALSE]
   vapply(names(truth), function(v) sum(dr[, 1, v] < truth[[v]]), numeric(1))
 }
@@ -140,8 +141,9 @@ sbc_feature_ranks <- function(drawer, R, ndraws = 39, thin = 10, warmup = 300, f
   ranks <- lapply(first_seed + seq_len(R) - 1L, function(seed) {
     set.seed(seed)
     sim <- drawer()
-    fit <- do.call(hbmmm::hbmmm, c(sim$args, list(chains = 1, iter = warmup + ndraws * thin, warmup = warmup,
-                                                 thin = thin, seed = seed, refresh = 0)))
+    fit <- suppressWarnings(do.call(hbmmm::hbmmm, c(sim$args, list(chains = 1, iter = warmup + ndraws * thin,
+                                                                   warmup = warmup, thin = thin, seed = seed,
+                                                                   refresh = 0))), classes = "hbmmm_warning")
     dr <- fit$draws[, 1, names(sim$truth), drop = FALSE]
     vapply(names(sim$truth), function(v) sum(dr[, 1, v] < sim$truth[[v]]), numeric(1))
   })

@@ -77,3 +77,13 @@ known_defect <- function(defect, code) {
   }
   invisible(TRUE)
 }
+
+# ---- post-sampling warnings -------------------------------------------------
+# hbmmm() warns (classed, as Stan does) after short runs; tests of tiny fits
+# muffle only those warnings, so any other warning still shows.
+SAMPLING_WARNINGS <- paste0("hbmmm_warning_", c("rhat", "ess", "divergent", "treedepth", "ebfmi"))
+quiet_sampling <- function(expr) {
+  withCallingHandlers(expr, hbmmm_warning = function(w) {
+    if (inherits(w, SAMPLING_WARNINGS)) invokeRestart("muffleWarning")
+  })
+}

@@ -1,8 +1,8 @@
 # Draws in other shapes, interoperability, and saving a fit.
 
 fit_for_draws <- function() {
-  hbmmm(sales ~ tv + price + (1 + tv | market), data = mmm_weekly, media = "tv", time = "week",
-        chains = 2, iter = 300, seed = 4, refresh = 0)
+  quiet_sampling(hbmmm(sales ~ tv + price + (1 + tv | market), data = mmm_weekly, media = "tv", time = "week",
+                       chains = 2, iter = 300, seed = 4, refresh = 0))
 }
 
 test_that("as.array, as.matrix and as.data.frame hold the same draws", {

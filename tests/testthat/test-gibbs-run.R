@@ -3,8 +3,8 @@
 
 small_fit <- function(..., refresh = 0) {
   d <- simulate_mmm(n_markets = 4, n_weeks = 30, channels = c("tv", "search"), seed = 3)$data
-  hbmmm(sales ~ tv + search + price + (1 + tv | market), data = d, media = c("tv", "search"),
-        time = "week", iter = 200, warmup = 100, refresh = refresh, ...)
+  quiet_sampling(hbmmm(sales ~ tv + search + price + (1 + tv | market), data = d, media = c("tv", "search"),
+                       time = "week", iter = 200, warmup = 100, refresh = refresh, ...))
 }
 
 test_that("a seed reproduces draws exactly, serial or parallel, and leaves the caller's RNG alone", {
@@ -69,8 +69,8 @@ test_that("online summaries of group-level effects match the full draws", {
   d <- simulate_mmm(n_markets = 6, n_weeks = 30, channels = "tv", seed = 4)$data
   args <- list(formula = sales ~ tv + (1 + tv | market), data = d, media = "tv", time = "week",
                chains = 2, iter = 1200, warmup = 200, seed = 2, refresh = 0)
-  full <- do.call(hbmmm, args)
-  online <- do.call(hbmmm, c(args, list(keep_ranef = 4, keep_levels = list(market = c("M02", "M05")))))
+  full <- quiet_sampling(do.call(hbmmm, args))
+  online <- quiet_sampling(do.call(hbmmm, c(args, list(keep_ranef = 4, keep_levels = list(market = c("M02", "M05"))))))
   # same seed, same draws: the summaries must describe the same numbers
   expect_identical(full$draws[, , "b_tv"], online$draws[, , "b_tv"])
   rs <- online$ranef_summary$market

@@ -217,13 +217,17 @@ test_that("priors that do not fit the model are named", {
   expect_msg(cnd, "did you mean \"search\"")
   cnd <- expect_input_error(small_spec(prior = hbmmm_prior(cov = list(markt = inv_wishart(4)))), "prior")
   expect_msg(cnd, "did you mean \"market\"")
-  expect_input_error(small_spec(horseshoe = TRUE, prior = hbmmm_prior(horseshoe = horseshoe(df = 3))), "prior")
+  # horseshoes other than the plain one (df = 1, no slab) are for NUTS only
+  expect_input_error(do.call(hbmmm, small_fit_args(horseshoe = TRUE, prior = hbmmm_prior(horseshoe = horseshoe(df = 3)))),
+                     "prior")
+  expect_input_error(do.call(hbmmm, small_fit_args(horseshoe = TRUE, prior = hbmmm_prior(horseshoe = horseshoe(scale_slab = 2)))),
+                     "prior")
 })
 
 # ---- run control and `...` ----------------------------------------------------
 
 test_that("iter, warmup, chains, thin, cores, refresh, seed and sampler are checked", {
-  fit <- function(...) do.call(hbmmm, small_fit_args(...))
+  fit <- function(...) quiet_sampling(do.call(hbmmm, small_fit_args(...)))
   # the arguments that the checks below break one at a time do fit
   expect_s3_class(fit(iter = 10, warmup = 5, thin = 1, chains = 1, cores = 1), "hbmmm_fit")
   for (bad in list(10.5, 1, 0, -5, NA, Inf, "100", c(10, 20), TRUE, list(100))) {
@@ -247,8 +251,8 @@ test_that("iter, warmup, chains, thin, cores, refresh, seed and sampler are chec
   expect_input_error(hbmmm(small_formula, small_panel(), media = c("tv", "search"), time = "week",
                            iter = NULL, refresh = 0), "iter")
   expect_input_error(fit(sampler = "gibs"), "sampler")
-  cnd <- expect_error(fit(sampler = "nuts"), class = "hbmmm_input_error")
-  expect_identical(cnd$arg, "sampler")
+  expect_input_error(fit(sampler = "nuts", control = list(max_treedepth = 0)), "max_treedepth")
+  expect_input_error(fit(sampler = "nuts", control = list(metric = "full")), "metric")
 })
 
 test_that("unknown arguments in `...` are named", {
@@ -261,7 +265,7 @@ test_that("unknown arguments in `...` are named", {
   expect_input_error(fit(sigma_by = "markt"), "sigma_by")
   d <- small_panel()
   cnd <- expect_input_error(hbmmm(small_formula, d, c("tv", "search"), "geometric", "hill", NULL, "week",
-                                  "gibbs", 1, 10, 5, 1, 1, 1, 0, 99), "...")
+                                  "gibbs", 1, 10, 5, 1, 1, 1, 0, list(), 99), "...")
   expect_msg(cnd, "unnamed")
 })
 

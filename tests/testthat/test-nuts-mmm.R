@@ -109,14 +109,16 @@ test_that("the density equals a plain-R log posterior (same model and priors as 
 })
 
 # Posterior means of NUTS and Gibbs agree within Monte Carlo error (z-scores
-# with both MCSEs) and so do posterior sds (within 20%).
+# with both MCSEs) and so do posterior sds (within 30%: the sd of a
+# heavy-tailed posterior such as a Hill half-saturation point is itself noisy
+# with a few hundred effective draws).
 expect_samplers_agree <- function(fn, fg, vars = dimnames(fn$draws)[[3]], zmax = 4.5) {
   for (v in vars) {
     a <- fn$draws[, , v]
     b <- fg$draws[, , v]
     z <- (mean(a) - mean(b)) / sqrt(mcse_mean(a)^2 + mcse_mean(b)^2)
     expect_lt(abs(z), zmax, label = sprintf("%s: NUTS %.4g vs Gibbs %.4g, z = %.2f", v, mean(a), mean(b), z))
-    expect_lt(abs(log(stats::sd(a) / stats::sd(b))), log(1.2),
+    expect_lt(abs(log(stats::sd(a) / stats::sd(b))), log(1.3),
               label = sprintf("%s: posterior sd NUTS %.4g vs Gibbs %.4g", v, stats::sd(a), stats::sd(b)))
   }
 }
@@ -124,10 +126,10 @@ expect_samplers_agree <- function(fn, fg, vars = dimnames(fn$draws)[[3]], zmax =
 test_that("NUTS and Gibbs agree on a simulated MMM with estimated adstock and Hill parameters", {
   sim <- simulate_mmm(n_weeks = 104, n_markets = 4, seed = 11)
   f <- sales ~ tv + search + price + (1 | market)
-  fn <- hbmmm(f, data = sim$data, media = c("tv", "search"), time = "week", sampler = "nuts",
-              chains = 2, iter = 1000, seed = 1, refresh = 0)
-  fg <- hbmmm(f, data = sim$data, media = c("tv", "search"), time = "week",
-              chains = 2, iter = 6000, seed = 1, refresh = 0)
+  fn <- quiet_sampling(hbmmm(f, data = sim$data, media = c("tv", "search"), time = "week", sampler = "nuts",
+                              chains = 2, iter = 1000, seed = 1, refresh = 0))
+  fg <- quiet_sampling(hbmmm(f, data = sim$data, media = c("tv", "search"), time = "week",
+                              chains = 2, iter = 6000, seed = 1, refresh = 0))
   expect_equal(sum(fn$sampler_diagnostics$divergent), 0)
   expect_samplers_agree(fn, fg, c("b_Intercept", "b_tv", "b_search", "b_price", "sd_market__Intercept",
                                   "sigma", "decay_tv", "slope_tv", "decay_search", "halfsat_search", "slope_search"))
@@ -139,9 +141,60 @@ test_that("NUTS and Gibbs agree on cheese with every coefficient varying by reta
   cheese$lvol <- log(cheese$VOLUME)
   cheese$lprice <- log(cheese$PRICE)
   f <- lvol ~ DISP + lprice + (1 + DISP + lprice | RETAILER)
-  fn <- hbmmm(f, data = cheese, sampler = "nuts", chains = 2, iter = 1000, seed = 2, refresh = 0)
-  fg <- hbmmm(f, data = cheese, chains = 2, iter = 6000, seed = 2, refresh = 0)
+  fn <- quiet_sampling(hbmmm(f, data = cheese, sampler = "nuts", chains = 2, iter = 1000, seed = 2, refresh = 0))
+  fg <- quiet_sampling(hbmmm(f, data = cheese, chains = 2, iter = 6000, seed = 2, refresh = 0))
   expect_lt(mean(fn$sampler_diagnostics$divergent), 0.01)
   expect_samplers_agree(fn, fg, c("b_Intercept", "b_DISP", "b_lprice", "sd_RETAILER__Intercept",
                                   "sd_RETAILER__DISP", "sd_RETAILER__lprice", "sigma"))
+})
+
+test_that("the NUTS MMM entry points reject bad input with classed errors", {
+  ns <- asNamespace("hbmmm")
+  spec <- hbmmm_spec(sales ~ tv + price + (1 | market), data = mmm_weekly, media = "tv", time = "week")
+  model <- ns$gibbs_model(spec)
+  opts <- ns$nuts_model_options(spec)
+  info <- .Call(ns$C_hb_mmm_info, model, opts)
+  ctl <- list(iter = 10L, warmup = 5L)
+  garbage <- list(NULL, 1, "a", list(), list(a = 1), function(x) x, NA)
+  for (x in garbage) {
+    expect_error(.Call(ns$C_hb_mmm_info, x, opts), class = "hbmmm_input_error")
+    expect_error(.Call(ns$C_hb_mmm_info, model, x), class = "hbmmm_input_error")
+    expect_error(.Call(ns$C_hb_mmm_logp, model, opts, x), class = "hbmmm_input_error")
+    expect_error(.Call(ns$C_hb_nuts_mmm, model, opts, x, ctl), class = "hbmmm_input_error")
+    expect_error(.Call(ns$C_hb_nuts_mmm, model, opts, info$init, x), class = "hbmmm_input_error")
+  }
+  bad_opts <- list(centered = 2L, lkj_eta = -1, sd_code = 99L, hs = c(1, 1))
+  for (k in names(bad_opts)) {
+    o <- opts
+    o[[k]] <- bad_opts[[k]]
+    expect_error(.Call(ns$C_hb_mmm_info, model, o), class = "hbmmm_input_error")
+  }
+  expect_error(.Call(ns$C_hb_nuts_mmm, model, opts, rep(NaN, info$dim), ctl), class = "hbmmm_input_error")
+  expect_error(.Call(ns$C_hb_mmm_logp, model, opts, info$init[-1]), class = "hbmmm_input_error")
+  expect_error(hbmmm(sales ~ tv + price + (1 | market), data = mmm_weekly, media = "tv", time = "week",
+                     sampler = "nuts", control = list(adapt_delta = 2)), class = "hbmmm_input_error")
+  expect_error(hbmmm(sales ~ tv + price + (1 | market), data = mmm_weekly, media = "tv", time = "week",
+                     sampler = "nuts", control = list(foo = 1)), class = "hbmmm_input_error")
+  expect_error(hbmmm(sales ~ tv + price + (1 | market), data = mmm_weekly, media = "tv", time = "week",
+                     control = list(adapt_delta = 0.9)), class = "hbmmm_input_error")
+  expect_error(hbmmm(sales ~ tv + price + (1 + price | market), data = mmm_weekly, media = "tv", time = "week",
+                     prior = hbmmm_prior(cor = lkj(2))), class = "hbmmm_input_error")
+})
+
+test_that("NUTS fits of the MMM are reproducible, serial or parallel, and continue with resume_nuts()", {
+  args <- list(sales ~ tv + price + (1 + price | market), data = mmm_weekly, media = "tv", time = "week",
+               sampler = "nuts", chains = 2, iter = 120, seed = 9, refresh = 0)
+  a <- quiet_sampling(do.call(hbmmm, c(args, cores = 1)))
+  b <- quiet_sampling(do.call(hbmmm, c(args, cores = 2)))
+  expect_identical(a$draws, b$draws)
+  expect_identical(a$sampler_diagnostics, b$sampler_diagnostics)
+  expect_setequal(names(a$sampler_diagnostics),
+                  c("divergent", "treedepth", "n_leapfrog", "stepsize", "energy", "accept_stat"))
+  g <- quiet_sampling(do.call(hbmmm, c(args[names(args) != "sampler"], cores = 1)))
+  expect_identical(dimnames(a$draws)[[3]], dimnames(g$draws)[[3]])
+  r <- resume_nuts(a, iter = 40, seed = 3)
+  expect_equal(dim(r$draws)[1], dim(a$draws)[1] + 40)
+  expect_identical(r$draws[seq_len(dim(a$draws)[1]), , ], a$draws)
+  # the continued draws use the adapted step size: no warmup
+  expect_true(all(r$sampler_diagnostics$stepsize[-seq_len(60), 1] == a$state[[1]]$stepsize))
 })

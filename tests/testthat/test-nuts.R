@@ -2,6 +2,10 @@
 # transition, moments of known targets within Monte Carlo error, adaptation,
 # divergences, reproducibility, input errors and robustness.
 
+# nuts() warns as Stan does after sampling; the short runs here are meant to be
+# short, so those warnings are muffled (test-warnings.R tests them).
+nuts <- function(...) quiet_sampling(hbmmm::nuts(...))
+
 std_normal <- list(lp = function(x) -0.5 * sum(x^2), gr = function(x) -x)
 
 test_that("transitions agree exactly with a plain-R NUTS (diagonal and dense metric)", {

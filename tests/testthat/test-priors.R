@@ -23,7 +23,8 @@ test_that("constructors return hbmmm_dist with family and named par", {
   expect_identical(scaled_inv_chisq()$par, c(df = 3, scale = 1))
   expect_identical(lkj()$par, c(eta = 1))
   expect_identical(horseshoe()$par, c(df = 1, scale_global = 1, df_global = 1,
-                                      scale_slab = 2, df_slab = 4))
+                                      scale_slab = Inf, df_slab = 4))
+  expect_identical(horseshoe(scale_slab = 2)$par[["scale_slab"]], 2) # regularized (NUTS)
   expect_identical(gamma_dist(2L, 1L)$par, c(shape = 2, rate = 1)) # integers stored as double
   iw <- inv_wishart(5, 2)
   expect_identical(iw$par, c(df = 5))
@@ -60,12 +61,13 @@ test_that("every invalid constructor argument is a classed error naming it", {
     list(scaled_inv_chisq, "df", "pos"), list(scaled_inv_chisq, "scale", "pos"),
     list(lkj, "eta", "pos"),
     list(horseshoe, "df", "pos"), list(horseshoe, "scale_global", "pos"),
-    list(horseshoe, "df_global", "pos"), list(horseshoe, "scale_slab", "pos"),
+    list(horseshoe, "df_global", "pos"), list(horseshoe, "scale_slab", "slab"),
     list(horseshoe, "df_slab", "pos"),
     list(inv_wishart, "scale", "pos")
   )
   for (cs in cases) {
-    vals <- if (cs[[3]] == "pos") bad_pos else bad_real
+    # the slab scale may be Inf (no slab: the plain horseshoe)
+    vals <- switch(cs[[3]], pos = bad_pos, real = bad_real, slab = bad_pos[-3])
     for (v in vals) {
       args <- stats::setNames(list(v), cs[[2]])
       if (identical(cs[[1]], inv_wishart)) args$df <- 5
@@ -101,7 +103,7 @@ test_that("format() and print() show the rebuilding call", {
   expect_identical(format(gamma_dist()), "gamma_dist(2, 1)")
   expect_identical(format(uniform(0, 13)), "uniform(0, 13)")
   expect_identical(format(scaled_inv_chisq(5, 0.5)), "scaled_inv_chisq(5, 0.5)")
-  expect_identical(format(horseshoe(scale_global = 0.1)), "horseshoe(1, 0.1, 1, 2, 4)")
+  expect_identical(format(horseshoe(scale_global = 0.1)), "horseshoe(1, 0.1, 1, Inf, 4)")
   expect_identical(format(inv_wishart(5, 2)), "inv_wishart(5, 2 * I)")
   expect_identical(format(inv_wishart(5)), "inv_wishart(5, 1 * I)")
   expect_identical(format(inv_wishart(5, diag(3))), "inv_wishart(5, <3x3 matrix>)")
@@ -248,11 +250,11 @@ test_that("hbmmm_prior() collects valid slots", {
   )
   expect_s3_class(p, "hbmmm_prior")
   expect_named(p, c("Intercept", "b", "cov", "sigma", "decay", "delay", "shape", "scale",
-                    "halfsat", "slope", "lambda", "k", "horseshoe", "loadings", "psi"))
+                    "halfsat", "slope", "lambda", "k", "horseshoe", "cor", "sd", "loadings", "psi"))
   expect_identical(p$sigma, scaled_inv_chisq(3, 1))
   empty <- hbmmm_prior()
   expect_s3_class(empty, "hbmmm_prior")
-  expect_length(empty, 15L)
+  expect_length(empty, 17L)
   expect_true(all(vapply(empty, is.null, TRUE)))
 })
 

@@ -20,8 +20,8 @@ recovery_prior <- function(factors = FALSE) {
 }
 
 fit_sim <- function(sim, iter, seed = 1, ...) {
-  do.call(hbmmm, c(list(sim$formula, data = sim$data), sim$hbmmm_args,
-                   list(chains = 2, iter = iter, seed = seed, refresh = 0, ...)))
+  quiet_sampling(do.call(hbmmm, c(list(sim$formula, data = sim$data), sim$hbmmm_args,
+                                  list(chains = 2, iter = iter, seed = seed, refresh = 0, ...))))
 }
 
 # Posterior summaries of the parameters in `truth`, with the truth.

@@ -1,0 +1,268 @@
+# Per-draw model components of a fit: the one home for the linear predictor
+# split into baseline, media and controls (used by predict/log_lik/fitted,
+# treatment effects and contributions). See /work/briefs/components.md.
+#
+# A design column j is s_j * m_c(j) (static part times transformed channel,
+# R/formula.R); group-level columns likewise. For each draw the transformed
+# media are recomputed at that draw's transform parameters.
+
+# mmm_components(fit, newdata = NULL, draws = NULL, history = TRUE)
+# Returns list(mu, baseline, media, controls, sigma, draws, rows); matrices
+# are [n_draws x n_rows] with rows in the order of `newdata` (or of the
+# user's original data).
+mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE) {
+  if (!inherits(fit, "hbmmm_fit")) {
+    abort_input("fit", sprintf("must be an hbmmm_fit; found %s", describe_value(fit)))
+  }
+  spec <- fit$spec
+  mat <- as.matrix.hbmmm_fit(fit)
+  S_all <- nrow(mat)
+  draws <- check_draw_index(draws, S_all)
+  mat <- mat[draws, , drop = FALSE]
+  S <- nrow(mat)
+  history <- check_flag(history, "history")
+  des <- if (is.null(newdata)) training_design(spec) else newdata_design(spec, newdata, history)
+  n <- des$n
+  media <- spec$media
+  C <- length(media)
+
+  # transformed media per draw: list by channel of [S x n_ext] matrices
+  tr <- spec$transforms
+  pars <- tr$pars
+  est <- pars$name[!pars$fixed]
+  theta_fixed <- stats::setNames(pars$value, pars$name)
+  mvals <- lapply(stats::setNames(seq_len(C), media), function(c) matrix(0, S, n))
+  if (C) {
+    if (!length(est)) {
+      m1 <- transform_media(des$media_data, tr, theta_fixed, des$panel_codes)[des$keep, , drop = FALSE]
+      for (c in seq_len(C)) mvals[[c]] <- matrix(m1[, c], S, n, byrow = TRUE)
+    } else {
+      th <- mat[, est, drop = FALSE]
+      key <- do.call(paste, c(as.data.frame(th), sep = "\r"))
+      uniq <- which(!duplicated(key))
+      back_u <- match(key, key[uniq])
+      theta <- matrix(theta_fixed, length(uniq), length(theta_fixed), byrow = TRUE,
+                      dimnames = list(NULL, names(theta_fixed)))
+      theta[, est] <- th[uniq, , drop = FALSE]
+      # one C call per channel for a block of draws (columns), blocks of
+      # about 2^22 values so that memory stays bounded
+      block <- max(1L, floor(2^22 / max(1L, nrow(des$media_data))))
+      for (c in seq_len(C)) {
+        mu_c <- matrix(0, length(uniq), n)
+        for (b in split(seq_along(uniq), ceiling(seq_along(uniq) / block))) {
+          m <- transform_channel_draws(des$media_data[, c], media[c], tr, theta[b, , drop = FALSE], des$panel_codes)
+          mu_c[b, ] <- t(m[des$keep, , drop = FALSE])
+        }
+        mvals[[c]] <- mu_c[back_u, , drop = FALSE]
+      }
+    }
+  }
+
+  baseline <- matrix(0, S, n)
+  controls <- matrix(0, S, n)
+  media_out <- lapply(stats::setNames(media, media), function(ch) matrix(0, S, n))
+  add_column <- function(coef, static, channel, name) {
+    # coef: [S x n] (group-level) or length-S vector (fixed)
+    static <- unname(static)
+    part <- if (is.matrix(coef)) coef * rep(static, each = S) else outer(unname(coef), static)
+    if (!is.na(channel)) {
+      media_out[[channel]] <<- media_out[[channel]] + part * mvals[[channel]]
+    } else if (name == "(Intercept)") {
+      baseline <<- baseline + part
+    } else {
+      controls <<- controls + part
+    }
+  }
+  X <- des$X
+  for (j in seq_along(spec$X$names)) {
+    nm <- paste0("b_", term_label(spec$X$names[j]))
+    add_column(mat[, nm], X$static[, j], spec$X$channel[j], spec$X$names[j])
+  }
+  online_used <- character(0)
+  for (g in names(spec$ranef)) {
+    t <- spec$ranef[[g]]
+    codes <- des$codes[[g]]
+    seen <- !is.na(codes)
+    tn <- term_label(t$Z$names)
+    keep <- spec$keep[[g]]
+    for (l in seq_along(tn)) {
+      U <- matrix(0, S, length(t$levels))
+      if (!keep$full) {
+        online_used <- c(online_used, g)
+        rs <- fit$ranef_summary[[g]]
+        mu_l <- rs$mean[rs$term == tn[l]][match(t$levels, rs$level[rs$term == tn[l]])]
+        U[] <- rep(mu_l, each = S)
+      }
+      kept <- keep$levels
+      if (length(kept)) {
+        cols <- sprintf("r_%s[%s,%s]", g, t$levels[kept], tn[l])
+        U[, kept] <- mat[, cols, drop = FALSE]
+      }
+      coef <- matrix(0, S, n)
+      coef[, seen] <- U[, codes[seen], drop = FALSE]
+      add_column(coef, des$Z[[g]]$static[, l], t$Z$channel[l], t$Z$names[l])
+    }
+  }
+  if (length(online_used)) {
+    warn_classed("online_ranef",
+      sprintf("group-level effects of %s are summarized online (no draws kept): their posterior means are used, so the uncertainty of those effects is not propagated; refit with a larger `keep_ranef` (or `keep_levels`) to keep their draws",
+              paste0("`", unique(online_used), "`", collapse = ", ")))
+  }
+
+  # residual sd per row
+  lv <- spec$sigma_group$levels
+  sigma <- if (!length(lv)) {
+    matrix(mat[, "sigma"], S, n)
+  } else {
+    sg <- mat[, paste0("sigma[", lv, "]"), drop = FALSE]
+    out <- matrix(0, S, n)
+    ok <- !is.na(des$sigma_codes)
+    out[, ok] <- sg[, des$sigma_codes[ok], drop = FALSE]
+    # levels not seen in training: the root mean residual variance of the levels
+    if (any(!ok)) out[, !ok] <- sqrt(rowMeans(sg^2))
+    out
+  }
+  sigma <- sigma / rep(sqrt(des$weights), each = S)
+
+  mu <- baseline + controls
+  for (ch in media) mu <- mu + media_out[[ch]]
+  back <- des$back
+  sel <- function(m) m[, back, drop = FALSE]
+  list(mu = sel(mu), baseline = sel(baseline), media = lapply(media_out, sel), controls = sel(controls),
+       sigma = sel(sigma), draws = draws, rows = n)
+}
+
+# Channel `ch` transformed at the parameter rows of `theta` (draws x all
+# transform parameters): an [n x draws] matrix, one column per draw.
+transform_channel_draws <- function(x, ch, tr, theta, panel_codes) {
+  rows <- tr$pars$channel == ch
+  X <- matrix(x, length(x), nrow(theta))
+  par <- lapply(stats::setNames(tr$pars$name[rows], tr$pars$param[rows]), function(nm) unname(theta[, nm]))
+  ad <- par[tr$pars$param[rows & tr$pars$slot <= 1L]]
+  a <- adstock_channel(X, tr$adstock[[ch]], ad, tr$max_lag[[ch]], tr$normalize[[ch]], panel_codes)
+  dim(a) <- dim(X)
+  out <- saturate_channel(a, tr$saturation[[ch]], par)
+  dim(out) <- dim(X)
+  out
+}
+
+term_label <- function(x) ifelse(x == "(Intercept)", "Intercept", x)
+
+check_draw_index <- function(draws, S) {
+  if (is.null(draws)) return(seq_len(S))
+  if (!is.numeric(draws) || !length(draws) || anyNA(draws) || any(draws != round(draws)) ||
+      any(draws < 1) || any(draws > S)) {
+    abort_input("draws", sprintf("must be whole numbers between 1 and %d (rows of as.matrix(fit)); found %s",
+                                 S, describe_value(draws)))
+  }
+  as.integer(draws)
+}
+
+warn_classed <- function(what, message) {
+  warning(structure(class = c(paste0("hbmmm_warning_", what), "hbmmm_warning", "warning", "condition"),
+                    list(message = message, call = NULL)))
+}
+
+# The design on the training rows (internal, panel-sorted order).
+training_design <- function(spec) {
+  n <- spec$nobs
+  list(n = n, X = spec$X, Z = lapply(spec$ranef, `[[`, "Z"),
+       codes = lapply(spec$ranef, `[[`, "codes"),
+       media_data = spec$media_data, panel_codes = spec$panel_codes, keep = seq_len(n),
+       sigma_codes = spec$sigma_group$codes, weights = spec$weights,
+       back = order(spec$row_order))
+}
+
+# The design on new rows. Rows are sorted by panel and time for the adstock;
+# with `history`, the training media of a panel are prepended when all new
+# rows of that panel come after its training rows (without `time`, new rows
+# are taken to follow the training rows). `keep` picks the new rows out of the
+# extended media series; `back` restores the order of `newdata`.
+newdata_design <- function(spec, newdata, history) {
+  if (!is.data.frame(newdata)) {
+    abort_input("newdata", sprintf("must be a data frame; found %s", describe_value(newdata)))
+  }
+  if (!nrow(newdata)) abort_input("newdata", "has no rows")
+  train <- spec$data
+  pf <- parse_formula(spec$formula)
+  rhs_vars <- unique(c(all.vars(stats::delete.response(stats::terms(pf$fixed))),
+                       unlist(lapply(spec$ranef, function(t) c(all.vars(t$lhs), t$group_vars))),
+                       spec$media, spec$time, spec$panel, spec$sigma_by))
+  miss <- setdiff(rhs_vars, names(newdata))
+  if (length(miss)) {
+    abort_input("newdata", sprintf("lacks column `%s`, which the model uses%s", miss[1],
+                                   suggest_name(miss[1], names(newdata))))
+  }
+  check_complete(newdata, rhs_vars)
+  for (m in spec$media) {
+    v <- newdata[[m]]
+    if (!is.numeric(v) || any(v < 0)) abort_input("newdata", sprintf("media column `%s` must be numeric and non-negative", m))
+  }
+  nd <- newdata[rhs_vars]
+  tr_part <- train[rhs_vars]
+  # factors keep the training levels so that the design has the same columns
+  for (v in rhs_vars) {
+    if (is.factor(tr_part[[v]]) || is.character(tr_part[[v]])) {
+      tr_part[[v]] <- as.character(tr_part[[v]])
+      nd[[v]] <- as.character(nd[[v]])
+    }
+  }
+  both <- rbind(tr_part, nd)
+  for (v in rhs_vars) if (is.factor(train[[v]])) both[[v]] <- factor(both[[v]], levels = union(levels(train[[v]]), unique(both[[v]])))
+  idx_new <- nrow(tr_part) + seq_len(nrow(nd))
+  X <- media_design(stats::delete.response(stats::terms(pf$fixed)), both, spec$media, arg = "newdata")
+  if (!identical(X$names, spec$X$names)) {
+    extra <- setdiff(X$names, spec$X$names)
+    abort_input("newdata", sprintf("gives a design with column(s) %s that the fitted model does not have (new factor levels?)",
+                                   paste0("`", extra, "`", collapse = ", ")))
+  }
+  X$static <- X$static[idx_new, , drop = FALSE]
+  Z <- codes <- list()
+  for (g in names(spec$ranef)) {
+    t <- spec$ranef[[g]]
+    Zg <- media_design(stats::as.formula(call("~", t$lhs)), both, spec$media, arg = "newdata")
+    Zg$static <- Zg$static[idx_new, , drop = FALSE]
+    Z[[g]] <- Zg
+    lev <- do.call(paste, c(lapply(t$group_vars, function(v) as.character(nd[[v]])), sep = ":"))
+    codes[[g]] <- match(lev, t$levels)
+  }
+
+  # series for the adstock
+  n <- nrow(nd)
+  pv_new <- if (!is.null(spec$panel)) as.character(panel_values(nd, spec$panel)) else rep("1", n)
+  pv_train <- if (!is.null(spec$panel)) as.character(panel_values(train, spec$panel)) else rep("1", nrow(train))
+  tkey_new <- if (!is.null(spec$time)) xtfrm(c(train[[spec$time]], nd[[spec$time]]))[idx_new] else seq_len(n)
+  tkey_train <- if (!is.null(spec$time)) xtfrm(c(train[[spec$time]], nd[[spec$time]]))[seq_len(nrow(train))] else NULL
+  ord <- order(match(pv_new, unique(pv_new)), tkey_new, method = "radix")
+  media_rows <- list()
+  panel_codes <- integer(0)
+  keep <- integer(0)
+  pos <- 0L
+  for (k in seq_along(unique(pv_new))) {
+    p <- unique(pv_new)[k]
+    rows_new <- ord[pv_new[ord] == p]
+    pre <- NULL
+    if (history && length(spec$media)) {
+      tr_rows <- which(pv_train == p)
+      if (length(tr_rows) && (is.null(spec$time) || min(tkey_new[rows_new]) > max(tkey_train[tr_rows]))) {
+        pre <- spec$media_data[tr_rows, , drop = FALSE]
+      }
+    }
+    block <- rbind(pre, media_matrix(nd[rows_new, , drop = FALSE], spec$media))
+    media_rows[[k]] <- block
+    panel_codes <- c(panel_codes, rep(k, nrow(block)))
+    keep <- c(keep, pos + NROW(pre) + seq_along(rows_new))
+    pos <- pos + nrow(block)
+  }
+  media_data <- do.call(rbind, media_rows)
+  colnames(media_data) <- spec$media
+
+  sigma_codes <- if (length(spec$sigma_group$levels)) match(as.character(nd[[spec$sigma_by]]), spec$sigma_group$levels) else rep(1L, n)
+  # reorder the design and codes to the sorted order used for the media
+  list(n = n,
+       X = list(static = X$static[ord, , drop = FALSE], channel = X$channel, names = X$names),
+       Z = lapply(Z, function(z) list(static = z$static[ord, , drop = FALSE], channel = z$channel, names = z$names)),
+       codes = lapply(codes, function(cd) cd[ord]),
+       media_data = media_data, panel_codes = panel_codes, keep = keep,
+       sigma_codes = sigma_codes[ord], weights = rep(1, n), back = order(ord))
+}

@@ -1,0 +1,190 @@
+# update(): refit with changed arguments, or continue every chain from its
+# last state without repeating warmup.
+
+#' Refit a model, or continue its chains
+#'
+#' With `continue = FALSE` (the default), `update()` refits the model with the
+#' arguments of the original call changed as given, like [stats::update()]:
+#' `formula.` is combined with the old formula by [stats::update.formula()]
+#' (`. ~ . + promo`), and any argument of [hbmmm()] can be replaced through
+#' `...`. The data stored in the fit are used unless `data` is given.
+#'
+#' With `continue = TRUE`, each chain continues from its final state (every
+#' parameter, including covariance auxiliaries, and the adapted Metropolis
+#' proposal scales, which stay frozen) for `iter` more iterations without
+#' warmup, and the new draws are appended to the old ones. Unless a `seed` is
+#' given, each chain also continues its own random number stream, so that a
+#' run continued from `iter = n1` for `n2` more iterations gives exactly the
+#' draws of one run of `n1 + n2` iterations. Online summaries of large sets of
+#' group-level effects are pooled over both runs (means and sds exactly,
+#' quantiles as a draw-weighted average).
+#'
+#' @param object An `hbmmm_fit`.
+#' @param formula. Changes to the formula, as in [stats::update.formula()]
+#'   (refit only).
+#' @param ... Arguments of [hbmmm()] to change (refit), or `seed`, `cores`,
+#'   `refresh` (continue).
+#' @param iter Refit: total iterations per chain. Continue: further
+#'   post-warmup iterations per chain (default: as many as the fit has after
+#'   warmup).
+#' @param continue Continue the chains instead of refitting?
+#' @return An `hbmmm_fit`.
+#' @examples
+#' \donttest{
+#' fit <- hbmmm(sales ~ tv + price, data = mmm_weekly, media = "tv", time = "week",
+#'              panel = "market", chains = 2, iter = 400, seed = 1, refresh = 0)
+#' longer <- update(fit, continue = TRUE, iter = 600)
+#' dim(as.array(longer))
+#' refit <- update(fit, . ~ . + promo)
+#' }
+#' @export
+update.hbmmm_fit <- function(object, formula., ..., iter, continue = FALSE) {
+  continue <- check_flag(continue, "continue")
+  dots <- list(...)
+  if (continue) {
+    if (!missing(formula.)) {
+      abort_input("formula.", "cannot change when `continue = TRUE` (the chains continue the same model); use continue = FALSE to refit")
+    }
+    if (missing(iter)) iter <- object$control$iter - object$control$warmup
+    return(continue_fit(object, iter, dots))
+  }
+  call <- object$call
+  if (is.null(call)) abort("this fit has no stored call to refit", class = "hbmmm_input_error", arg = "object")
+  is_mmm <- !is.null(object$spec)
+  if (!missing(formula.)) {
+    if (!is_mmm) abort_input("formula.", "applies to models fitted by hbmmm(), not to nuts() fits")
+    call$formula <- update_bar_formula(object$spec$formula, formula.)
+  }
+  if (!missing(iter)) call$iter <- iter
+  for (nm in names(dots)) call[[nm]] <- dots[[nm]]
+  env <- new.env(parent = parent.frame())
+  # a fit of nuts() on an R log density re-evaluates its own call
+  if (!is_mmm) return(eval(call, env))
+  if (is.null(dots$data)) {
+    assign(".hbmmm_update_data", original_data(object$spec), envir = env)
+    call$data <- quote(.hbmmm_update_data)
+  }
+  call[[1L]] <- quote(hbmmm::hbmmm)
+  fit <- eval(call, env)
+  # the stored call names the user's data, as the original did
+  call[[1L]] <- quote(hbmmm)
+  if (is.null(dots$data)) call$data <- object$call$data
+  fit$call <- call
+  fit
+}
+
+# The user's data in its original row order.
+original_data <- function(spec) {
+  d <- spec$data[order(spec$row_order), , drop = FALSE]
+  rownames(d) <- NULL
+  d
+}
+
+# update.formula() that keeps random-effect bars intact: bars are swapped
+# for placeholder names while the formula is updated.
+update_bar_formula <- function(old, new) {
+  bars <- list()
+  protect <- function(x) {
+    if (is_bar(x) || (is.call(x) && identical(x[[1L]], as.name("(")) && is_bar(x[[2L]]))) {
+      b <- if (is_bar(x)) x else x[[2L]]
+      key <- deparse1(b)
+      if (!key %in% names(bars)) bars[[key]] <<- b
+      return(as.name(paste0(".hbmmm_bar", match(key, names(bars)))))
+    }
+    if (is.call(x)) for (i in seq_along(x)[-1L]) x[[i]] <- protect(x[[i]])
+    x
+  }
+  f_old <- protect(old)
+  f_new <- protect(new)
+  upd <- stats::update.formula(f_old, f_new)
+  restore <- function(x) {
+    if (is.name(x)) {
+      m <- regmatches(as.character(x), regexec("^\\.hbmmm_bar([0-9]+)$", as.character(x)))[[1]]
+      if (length(m)) return(call("(", bars[[as.integer(m[2])]]))
+      return(x)
+    }
+    if (is.call(x)) for (i in seq_along(x)[-1L]) x[[i]] <- restore(x[[i]])
+    x
+  }
+  out <- restore(upd)
+  environment(out) <- environment(old)
+  out
+}
+
+continue_fit <- function(object, iter, dots) {
+  bad <- setdiff(names(dots), c("seed", "cores", "refresh"))
+  if (length(bad)) {
+    abort_input("...", sprintf("`%s` cannot change when `continue = TRUE`; only seed, cores and refresh can", bad[1]))
+  }
+  iter <- check_count(iter, "iter", 1, 1e8)
+  ctl0 <- object$control
+  thin <- ctl0$thin
+  if (object$sampler == "nuts") {
+    ns <- asNamespace("hbmmm")
+    if (!exists("resume_nuts", envir = ns, inherits = FALSE)) {
+      abort("continuing a NUTS fit needs resume_nuts(), which this version of hbmmm does not include",
+            class = c("hbmmm_unsupported_error", "hbmmm_input_error"), arg = "continue")
+    }
+    out <- get("resume_nuts", envir = ns)(object, iter, thin, seed = dots$seed,
+                                           cores = if (is.null(dots$cores)) ctl0$cores else dots$cores,
+                                           refresh = if (is.null(dots$refresh)) 0 else dots$refresh)
+    check_sampling(out)
+    return(out)
+  }
+  ctl <- ctl0
+  ctl$iter <- iter
+  ctl$warmup <- 0L
+  if (iter < thin) abort_input("iter", sprintf("must be at least the fit's thin (%d); found %d", thin, iter))
+  if (!is.null(dots$cores)) ctl$cores <- check_count(dots$cores, "cores", 1, 1024)
+  if (!is.null(dots$refresh)) ctl$refresh <- check_count(dots$refresh, "refresh", 0, 1e8)
+  ctl$new_streams <- !is.null(dots$seed)
+  if (ctl$new_streams) ctl$seed <- as.integer(check_seed(dots$seed) %% .Machine$integer.max)
+  if (is.null(object$state) || length(object$state) != ctl0$chains || is.null(object$state[[1]]$mh_log_scale)) {
+    abort("this fit does not hold the full final state of its chains (it was made by an older version of hbmmm); refit it",
+          class = "hbmmm_input_error", arg = "object")
+  }
+  more <- run_gibbs(object$spec, ctl, init = object$state)
+  out <- append_fit(object, more, ctl0, iter)
+  check_sampling(out)
+  out
+}
+
+# Old fit followed by a continuation: draws, acceptance, online summaries,
+# final state, control and timing.
+append_fit <- function(old, more, ctl0, iter) {
+  d1 <- old$draws
+  d2 <- more$draws
+  n1 <- dim(d1)[1]
+  n2 <- dim(d2)[1]
+  draws <- array(NA_real_, c(n1 + n2, dim(d1)[2], dim(d1)[3]), dimnames = dimnames(d1))
+  draws[seq_len(n1), , ] <- d1
+  draws[n1 + seq_len(n2), , ] <- d2
+  a1 <- old$sampler_diagnostics$accept
+  a2 <- more$sampler_diagnostics$accept
+  acc <- array(NA_real_, c(dim(a1)[1] + dim(a2)[1], dim(a1)[2], dim(a1)[3]), dimnames = dimnames(a1))
+  acc[seq_len(dim(a1)[1]), , ] <- a1
+  acc[dim(a1)[1] + seq_len(dim(a2)[1]), , ] <- a2
+  rs <- old$ranef_summary
+  for (g in names(rs)) {
+    a <- rs[[g]]
+    b <- more$ranef_summary[[g]]
+    w1 <- n1 / (n1 + n2)
+    w2 <- 1 - w1
+    m <- w1 * a$mean + w2 * b$mean
+    nc <- dim(d1)[2]
+    v <- pooled_var(cbind(a$mean, b$mean), cbind(a$sd, b$sd), c(n1, n2) * nc, m)
+    a$mean <- m
+    a$sd <- sqrt(v)
+    a$q2.5 <- w1 * a$q2.5 + w2 * b$q2.5
+    a$q97.5 <- w1 * a$q97.5 + w2 * b$q97.5
+    rs[[g]] <- a
+  }
+  out <- old
+  out$draws <- draws
+  out$sampler_diagnostics$accept <- acc
+  out$ranef_summary <- rs
+  out$state <- more$state
+  out$control$iter <- ctl0$iter + iter
+  out$timing <- c(elapsed = old$timing[["elapsed"]] + more$timing[["elapsed"]])
+  out
+}

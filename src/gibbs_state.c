@@ -1,0 +1,195 @@
+/* The full state of a Gibbs chain: written at the end of a run and read
+ * back as the starting point of a continued run (update(continue = TRUE)),
+ * so that a chain resumes exactly where it stopped: fixed and group-level
+ * effects, covariances and their auxiliaries (Huang-Wand a_j, factor
+ * loadings, uniquenesses and scores), residual variances, horseshoe
+ * auxiliaries, transform parameters and the adapted Metropolis proposals. */
+#include <math.h>
+#include <string.h>
+#include "hbmmm.h"
+
+static const char *STATE_NAMES[] = {"beta", "sigma2", "transform_par", "u", "Sigma", "hw_a", "Lambda", "psi", "f",
+                                    "hs_lambda2", "hs_nu", "hs_tau", "mh_log_scale", "mh_prop_chol"};
+#define NSTATE 14
+
+static SEXP real_copy(const double *x, R_xlen_t n) {
+  SEXP v = Rf_allocVector(REALSXP, n);
+  if (n) memcpy(REAL(v), x, sizeof(double) * n);
+  return v;
+}
+
+static SEXP real_matrix(const double *x, int nr, int nc) {
+  SEXP v = Rf_allocMatrix(REALSXP, nr, nc);
+  if ((R_xlen_t) nr * nc > 0) memcpy(REAL(v), x, sizeof(double) * nr * nc);
+  return v;
+}
+
+SEXP hb_gibbs_state_export(const hb_gibbs_state *g) {
+  const int K = g->K, C = g->C;
+  SEXP st = PROTECT(Rf_allocVector(VECSXP, NSTATE));
+  SET_VECTOR_ELT(st, 0, real_copy(g->beta, g->p));
+  SEXP sig2 = Rf_allocVector(REALSXP, g->S);
+  SET_VECTOR_ELT(st, 1, sig2);
+  for (int s = 0; s < g->S; s++) REAL(sig2)[s] = 1.0 / g->inv_sig2[s];
+  SEXP chp = Rf_allocMatrix(REALSXP, HB_MAX_TPAR, C);
+  SET_VECTOR_ELT(st, 2, chp);
+  for (int c = 0; c < C; c++) memcpy(REAL(chp) + HB_MAX_TPAR * c, g->ch[c].par, sizeof(double) * HB_MAX_TPAR);
+  SEXP u = PROTECT(Rf_allocVector(VECSXP, K)), Sig = PROTECT(Rf_allocVector(VECSXP, K)),
+       hwa = PROTECT(Rf_allocVector(VECSXP, K)), Lam = PROTECT(Rf_allocVector(VECSXP, K)),
+       psi = PROTECT(Rf_allocVector(VECSXP, K)), f = PROTECT(Rf_allocVector(VECSXP, K));
+  for (int k = 0; k < K; k++) {
+    const hb_term *t = g->t + k;
+    SET_VECTOR_ELT(u, k, real_matrix(t->u, t->q, t->G));
+    SET_VECTOR_ELT(Sig, k, real_matrix(t->Sigma, t->q, t->q));
+    if (t->type >= 3) SET_VECTOR_ELT(hwa, k, real_copy(t->hw_a, t->q));
+    if (t->type == 2) {
+      SET_VECTOR_ELT(Lam, k, real_matrix(t->Lambda, t->q, t->nf));
+      SET_VECTOR_ELT(psi, k, real_copy(t->psi, t->q));
+      SET_VECTOR_ELT(f, k, real_matrix(t->f, t->nf, t->G));
+    }
+  }
+  SET_VECTOR_ELT(st, 3, u);
+  SET_VECTOR_ELT(st, 4, Sig);
+  SET_VECTOR_ELT(st, 5, hwa);
+  SET_VECTOR_ELT(st, 6, Lam);
+  SET_VECTOR_ELT(st, 7, psi);
+  SET_VECTOR_ELT(st, 8, f);
+  SET_VECTOR_ELT(st, 9, real_copy(g->hs_lambda2, g->p));
+  SET_VECTOR_ELT(st, 10, real_copy(g->hs_nu, g->p));
+  SEXP tau = Rf_allocVector(REALSXP, 2);
+  SET_VECTOR_ELT(st, 11, tau);
+  REAL(tau)[0] = g->hs_tau2;
+  REAL(tau)[1] = g->hs_xi;
+  SEXP ls = Rf_allocVector(REALSXP, C);
+  SET_VECTOR_ELT(st, 12, ls);
+  SEXP pc = Rf_allocMatrix(REALSXP, HB_MAX_TPAR * HB_MAX_TPAR, C);
+  SET_VECTOR_ELT(st, 13, pc);
+  for (int c = 0; c < C; c++) {
+    REAL(ls)[c] = g->ch[c].log_scale;
+    memcpy(REAL(pc) + (R_xlen_t) HB_MAX_TPAR * HB_MAX_TPAR * c, g->ch[c].prop_chol,
+           sizeof(double) * HB_MAX_TPAR * HB_MAX_TPAR);
+  }
+  SEXP nm = PROTECT(Rf_allocVector(STRSXP, NSTATE));
+  for (int a = 0; a < NSTATE; a++) SET_STRING_ELT(nm, a, Rf_mkChar(STATE_NAMES[a]));
+  Rf_setAttrib(st, R_NamesSymbol, nm);
+  UNPROTECT(8);
+  return st;
+}
+
+/* ---- reading a state back ------------------------------------------------- */
+
+static SEXP state_elt(SEXP st, const char *name) {
+  SEXP names = Rf_getAttrib(st, R_NamesSymbol);
+  if (TYPEOF(names) == STRSXP)
+    for (R_xlen_t i = 0; i < XLENGTH(st); i++)
+      if (strcmp(CHAR(STRING_ELT(names, i)), name) == 0) return VECTOR_ELT(st, i);
+  hb_input_error("model$init_state", "element `%s` is missing", name);
+  return R_NilValue;
+}
+
+/* A finite double vector of length len (an element of a list when k >= 0). */
+static const double *state_real(SEXP st, const char *name, int k, R_xlen_t len) {
+  SEXP x = state_elt(st, name);
+  char arg[96];
+  if (k >= 0) {
+    snprintf(arg, sizeof arg, "model$init_state$%s", name);
+    if (TYPEOF(x) != VECSXP || LENGTH(x) <= k) hb_input_error(arg, "must be a list with one element per term");
+    x = VECTOR_ELT(x, k);
+    snprintf(arg, sizeof arg, "model$init_state$%s[[%d]]", name, k + 1);
+  } else {
+    snprintf(arg, sizeof arg, "model$init_state$%s", name);
+  }
+  hb_check_vector(x, arg, REALSXP, len);
+  const double *v = REAL(x);
+  for (R_xlen_t i = 0; i < len; i++)
+    if (!R_FINITE(v[i])) hb_input_error(arg, "must be finite; found a non-finite value at element %.0f", (double) i + 1);
+  return v;
+}
+
+static void check_pos(const double *v, R_xlen_t len, const char *name) {
+  for (R_xlen_t i = 0; i < len; i++)
+    if (!(v[i] > 0)) hb_input_error("model$init_state", "`%s` must be positive", name);
+}
+
+/* Fixed effects, group-level effects and their covariances, residual
+ * variances, horseshoe auxiliaries and transform parameters. Called after the
+ * state is allocated and before the media are transformed. */
+void hb_gibbs_state_import(hb_gibbs_state *g, SEXP st) {
+  if (TYPEOF(st) != VECSXP) hb_input_error("model$init_state", "must be NULL or a list (a chain's final state)");
+  const int p = g->p, C = g->C;
+  memcpy(g->beta, state_real(st, "beta", -1, p), sizeof(double) * p);
+  const double *s2 = state_real(st, "sigma2", -1, g->S);
+  check_pos(s2, g->S, "sigma2");
+  for (int s = 0; s < g->S; s++) g->inv_sig2[s] = 1.0 / s2[s];
+  const double *l2 = state_real(st, "hs_lambda2", -1, p), *nu = state_real(st, "hs_nu", -1, p),
+               *tau = state_real(st, "hs_tau", -1, 2);
+  check_pos(l2, p, "hs_lambda2");
+  check_pos(nu, p, "hs_nu");
+  check_pos(tau, 2, "hs_tau");
+  memcpy(g->hs_lambda2, l2, sizeof(double) * p);
+  memcpy(g->hs_nu, nu, sizeof(double) * p);
+  g->hs_tau2 = tau[0];
+  g->hs_xi = tau[1];
+  const double *chp = state_real(st, "transform_par", -1, (R_xlen_t) HB_MAX_TPAR * C);
+  for (int c = 0; c < C; c++) {
+    hb_channel *ch = g->ch + c;
+    for (int e = 0; e < ch->nest; e++) {
+      int s = ch->est_slot[e];
+      double v = chp[HB_MAX_TPAR * c + s];
+      if (!R_FINITE(hb_link_to_unc(ch->link[s], v, ch->upper[s])))
+        hb_input_error("model$init_state$transform_par", "value %g of channel %d is outside its range", v, c + 1);
+      ch->par[s] = v;
+    }
+  }
+  double *L = g->work;
+  for (int k = 0; k < g->K; k++) {
+    hb_term *t = g->t + k;
+    const int q = t->q;
+    memcpy(t->u, state_real(st, "u", k, (R_xlen_t) q * t->G), sizeof(double) * q * t->G);
+    const double *S = state_real(st, "Sigma", k, (R_xlen_t) q * q);
+    memcpy(L, S, sizeof(double) * q * q);
+    if (hb_chol(L, q) != 0) hb_input_error("model$init_state$Sigma", "term %d: must be positive definite", k + 1);
+    memcpy(t->Sigma, S, sizeof(double) * q * q);
+    hb_chol_inverse(L, q, t->Sinv);
+    if (t->type >= 3) {
+      const double *a = state_real(st, "hw_a", k, q);
+      check_pos(a, q, "hw_a");
+      memcpy(t->hw_a, a, sizeof(double) * q);
+    }
+    if (t->type == 2) {
+      memcpy(t->Lambda, state_real(st, "Lambda", k, (R_xlen_t) q * t->nf), sizeof(double) * q * t->nf);
+      const double *ps = state_real(st, "psi", k, q);
+      check_pos(ps, q, "psi");
+      memcpy(t->psi, ps, sizeof(double) * q);
+      memcpy(t->f, state_real(st, "f", k, (R_xlen_t) t->nf * t->G), sizeof(double) * t->nf * t->G);
+    }
+  }
+}
+
+/* The adapted Metropolis proposals (after hb_channel_init_mh). */
+void hb_gibbs_state_import_mh(hb_gibbs_state *g, SEXP st) {
+  const int C = g->C;
+  const double *ls = state_real(st, "mh_log_scale", -1, C);
+  const double *pc = state_real(st, "mh_prop_chol", -1, (R_xlen_t) HB_MAX_TPAR * HB_MAX_TPAR * C);
+  for (int c = 0; c < C; c++) {
+    hb_channel *ch = g->ch + c;
+    ch->log_scale = ls[c];
+    memcpy(ch->prop_chol, pc + (R_xlen_t) HB_MAX_TPAR * HB_MAX_TPAR * c, sizeof(double) * HB_MAX_TPAR * HB_MAX_TPAR);
+  }
+}
+
+/* r = y - X beta - sum_k Z_k u_k at the current state. */
+void hb_gibbs_residual(hb_gibbs_state *g) {
+  const R_xlen_t n = g->n;
+  memcpy(g->r, g->y, sizeof(double) * n);
+  for (int j = 0; j < g->p; j++) hb_axpy(-g->beta[j], g->Xcol[j], g->r, n);
+  for (int k = 0; k < g->K; k++) {
+    const hb_term *t = g->t + k;
+    for (R_xlen_t i = 0; i < n; i++) {
+      const double *uk = t->u + (R_xlen_t) t->q * t->g[i];
+      double zu = 0.0;
+      for (int j = 0; j < t->q; j++) zu += t->Zcol[j][i] * uk[j];
+      g->r[i] -= zu;
+    }
+  }
+}

@@ -1,0 +1,85 @@
+# ROI and marginal ROI: on curves against closed forms and finite
+# differences; on fits against a plain-R computation of the channel
+# contributions; contributions add up to the linear predictor.
+
+# A tiny fit whose post-sampling convergence warnings (expected after so few
+# iterations) are muffled; any other warning still shows.
+decide_fit <- function(...) {
+  withCallingHandlers(do.call(hbmmm, small_fit_args(...)), warning = function(w) {
+    if (inherits(w, paste0("hbmmm_warning_", c("rhat", "ess", "divergent", "treedepth", "ebfmi")))) {
+      invokeRestart("muffleWarning")
+    }
+  })
+}
+
+hill_r <- function(x, h, s) x^s / (x^s + h^s)
+
+test_that("ROI and marginal ROI of given curves follow the curves", {
+  cv <- response_curves(data.frame(channel = c("tv", "search"), type = c("hill", "michaelis_menten"),
+                                   beta = c(500, 300), halfsat = c(100, NA), slope = c(2, NA), k = c(NA, 50),
+                                   spend = c(120, 60)))
+  r <- roi(cv)
+  expect_equal(r$roi, c(500 * hill_r(120, 100, 2) / 120, 300 * 60 / 110 / 60))
+  h <- 1e-6
+  expect_equal(r$mroi[1], 500 * (hill_r(120 + h, 100, 2) - hill_r(120 - h, 100, 2)) / (2 * h), tolerance = 1e-7)
+  expect_equal(r$mroi[2], 300 * 50 / 110^2, tolerance = 1e-12)
+  # zero spend: no ROI (not a division by zero), marginal ROI still defined
+  r0 <- roi(cv, spend = c(tv = 0))
+  expect_true(is.na(r0$roi[1]))
+  expect_equal(r0$mroi[1], 0)
+  expect_output(print(r), "marginal ROI")
+  pdf(NULL)
+  on.exit(dev.off())
+  d <- plot(r)
+  expect_equal(d$roi, r$roi)
+})
+
+test_that("ROI from draws carries credible intervals", {
+  set.seed(3)
+  D <- 400
+  dr <- cbind(b_tv = rnorm(D, 500, 50), halfsat_tv = 100, slope_tv = 2)
+  r <- roi(response_curves(dr, saturation = "hill", spend = c(tv = 100)), level = 0.8)
+  want <- dr[, "b_tv"] * 0.5 / 100
+  expect_equal(r$roi, mean(want))
+  expect_equal(r$roi_lower, quantile(want, 0.1, names = FALSE))
+  expect_equal(r$roi_upper, quantile(want, 0.9, names = FALSE))
+})
+
+test_that("ROI and contributions of a fit match a plain-R computation", {
+  fit <- decide_fit(formula = sales ~ tv + search + price, panel = "market", iter = 30)
+  spec <- fit$spec
+  data <- hbmmm:::original_data(spec)
+  dm <- as.matrix(fit)
+  # plain-R: normalized infinite geometric adstock within market, Hill, coefficient
+  contrib <- function(ch, d, scale = 1) {
+    tot <- 0
+    for (m in unique(data$market)) {
+      rows <- data$market == m
+      x <- data[[ch]][rows][order(data$week[rows])] * scale
+      a <- as.numeric(stats::filter(x, dm[d, paste0("decay_", ch)], method = "recursive")) * (1 - dm[d, paste0("decay_", ch)])
+      tot <- tot + sum(dm[d, paste0("b_", ch)] * hill_r(a, dm[d, paste0("halfsat_", ch)], dm[d, paste0("slope_", ch)]))
+    }
+    tot
+  }
+  r <- roi(fit, step = 0.01)
+  ctv <- vapply(seq_len(nrow(dm)), function(d) contrib("tv", d), 0)
+  expect_equal(attr(r, "draws")$contribution[, "tv"], ctv, tolerance = 1e-8)
+  expect_equal(r$roi[1], mean(ctv / sum(data$tv)), tolerance = 1e-8)
+  up <- vapply(seq_len(nrow(dm)), function(d) contrib("tv", d, 1.01), 0)
+  expect_equal(attr(r, "draws")$mroi[, "tv"], (up - ctv) / (0.01 * sum(data$tv)), tolerance = 1e-6)
+
+  cb <- contributions(fit)
+  comp <- hbmmm:::mmm_components(fit)
+  expect_equal(sum(cb$totals$mean), mean(rowSums(comp$mu)), tolerance = 1e-10)
+  expect_equal(cb$totals$mean[cb$totals$component == "tv"], mean(ctv), tolerance = 1e-8)
+  # by time: sums over markets at each week
+  wk <- cb$series[cb$series$component == "search", ]
+  expect_equal(nrow(wk), length(unique(data$week)))
+  expect_equal(sum(wk$mean), cb$totals$mean[cb$totals$component == "search"], tolerance = 1e-10)
+  expect_equal(cb$observed$observed, as.vector(tapply(data$sales, data$week, sum)))
+  expect_output(print(cb), "Contributions to sales")
+  pdf(NULL)
+  on.exit(dev.off())
+  expect_identical(plot(cb), cb$series)
+  expect_input_error(contributions(cb), "x")
+})

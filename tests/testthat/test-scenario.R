@@ -1,0 +1,96 @@
+# What-if scenarios on given curves (against plain-R evaluations) and on a
+# fit (against the model components), plus consistency with allocation.
+
+# A tiny fit whose post-sampling convergence warnings (expected after so few
+# iterations) are muffled; any other warning still shows.
+decide_fit <- function(...) {
+  withCallingHandlers(do.call(hbmmm, small_fit_args(...)), warning = function(w) {
+    if (inherits(w, paste0("hbmmm_warning_", c("rhat", "ess", "divergent", "treedepth", "ebfmi")))) {
+      invokeRestart("muffleWarning")
+    }
+  })
+}
+
+hill_r <- function(x, h, s) x^s / (x^s + h^s)
+
+two_curves <- function() {
+  response_curves(data.frame(channel = c("print", "video"), type = "hill", beta = c(300, 800),
+                             halfsat = c(50, 150), slope = c(1.2, 1.5), spend = c(100, 100)))
+}
+f_print <- function(x) 300 * hill_r(x, 50, 1.2)
+f_video <- function(x) 800 * hill_r(x, 150, 1.5)
+
+test_that("moving budget between channels changes the outcome as the curves say", {
+  s <- simulate_scenario(two_curves(), shift = list(from = "print", to = "video", amount = 30))
+  want <- f_print(70) + f_video(130) - f_print(100) - f_video(100)
+  expect_equal(s$change$mean, want, tolerance = 1e-12)
+  expect_equal(s$by_channel$change, c(f_print(70) - f_print(100), f_video(130) - f_video(100)), tolerance = 1e-12)
+  expect_equal(unname(s$spend["plan", ]), c(70, 130))
+  expect_output(print(s), "Change of the expected outcome")
+})
+
+test_that("a 10% cut and an explicit plan agree", {
+  a <- simulate_scenario(two_curves(), scale = 0.9)
+  b <- simulate_scenario(two_curves(), plan = c(print = 90, video = 90))
+  expect_equal(a$change, b$change)
+  expect_equal(a$change$mean, f_print(90) + f_video(90) - f_print(100) - f_video(100), tolerance = 1e-12)
+  expect_lt(a$change$mean, 0)
+  expect_equal(a$change$prob_increase, 0)
+})
+
+test_that("a weekly flighting is adstocked draw by draw with carry-over", {
+  set.seed(1)
+  D <- 100
+  dr <- cbind(b_tv = rlnorm(D, log(50), 0.2), halfsat_tv = 30, slope_tv = 2, decay_tv = runif(D, 0.3, 0.7))
+  cv <- response_curves(dr, saturation = "hill", adstock = c(tv = "geometric"), normalize = FALSE,
+                        spend = c(tv = 20))
+  burst <- matrix(c(80, 0, 0, 0), 4, 1, dimnames = list(NULL, "tv"))
+  even <- matrix(20, 4, 1, dimnames = list(NULL, "tv"))
+  s <- simulate_scenario(cv, plan = burst, current = even)
+  ref <- function(plan, d) {
+    sp <- c(plan, numeric(200))
+    a <- as.numeric(stats::filter(sp, dr[d, "decay_tv"], method = "recursive"))
+    sum(dr[d, "b_tv"] * hill_r(a, 30, 2))
+  }
+  want <- vapply(1:D, function(d) ref(burst[, 1], d) - ref(even[, 1], d), 0)
+  expect_equal(s$per_draw$change, want, tolerance = 1e-6)
+  expect_equal(dim(s$series$plan)[1], D)
+})
+
+test_that("the scenario of an optimal plan reproduces the allocation's uplift", {
+  cv <- two_curves()
+  al <- allocate_budget(cv)
+  s <- simulate_scenario(cv, plan = setNames(al$table$optimal, al$table$channel))
+  expect_equal(s$change$mean, al$uplift$change, tolerance = 1e-10)
+})
+
+test_that("bad scenarios raise classed errors", {
+  cv <- two_curves()
+  expect_error(simulate_scenario(cv, shift = list(from = "radio", to = "video", amount = 1)),
+               class = "hbmmm_unknown_channel_error")
+  e <- tryCatch(simulate_scenario(cv, shift = list(from = "print", to = "video", amount = 150)), error = identity)
+  expect_s3_class(e, "hbmmm_infeasible_error")
+  expect_match(conditionMessage(e), "50 short")
+  expect_input_error(simulate_scenario(cv), "plan")
+  expect_input_error(simulate_scenario(cv, scale = -1), "scale")
+  expect_error(simulate_scenario(cv, plan = c(tv = 3)), class = "hbmmm_unknown_channel_error")
+})
+
+test_that("scenarios on a fit compare the model's expected outcomes", {
+  fit <- decide_fit(iter = 30)
+  s0 <- simulate_scenario(fit, scale = 1, seed = 1)
+  expect_equal(s0$change$mean, 0)
+  s <- simulate_scenario(fit, scale = 0.5, seed = 1)
+  data <- hbmmm:::original_data(fit$spec)
+  half <- data
+  half[c("tv", "search")] <- half[c("tv", "search")] * 0.5
+  c0 <- hbmmm:::mmm_components(fit, newdata = data, history = FALSE)
+  c1 <- hbmmm:::mmm_components(fit, newdata = half, history = FALSE)
+  expect_equal(s$per_draw$change, rowSums(c1$mu) - rowSums(c0$mu), tolerance = 1e-10)
+  expect_equal(unname(s$spend["plan", ]), unname(0.5 * colSums(data[c("tv", "search")])))
+  # the same seed gives the same predictive draws
+  expect_identical(simulate_scenario(fit, scale = 0.5, seed = 1)$per_draw, s$per_draw)
+  pdf(NULL)
+  on.exit(dev.off())
+  expect_equal(plot(s), s$change)
+})

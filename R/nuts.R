@@ -118,7 +118,7 @@ nuts <- function(log_density, grad, init, iter = 2000, warmup = floor(iter / 2),
 #'   one from R's current random number stream.
 #' @param cores Number of chains run at the same time.
 #' @param refresh Report progress every `refresh` iterations; `0` is silent.
-#' @return The `hbmmm_fit` with `iter %/% thin` more draws per chain, updated
+#' @return The `hbmmm_fit` with `ceiling(iter / thin)` more draws per chain, updated
 #'   diagnostics, state and timing; `control$iter` counts all iterations.
 #' @examples
 #' fit <- nuts(function(x) -0.5 * sum(x^2), function(x) -x, init = c(0, 0),

@@ -396,11 +396,3 @@ user_chain_fun <- function(log_density, grad, init, dim) {
   }
 }
 
-# E-BFMI of each chain: mean squared energy change over the energy variance.
-ebfmi <- function(energy) {
-  energy <- as.matrix(energy)
-  apply(energy, 2, function(e) {
-    if (length(e) < 3L || !all(is.finite(e))) return(NA_real_)
-    sum(diff(e)^2) / length(e) / stats::var(e)
-  })
-}

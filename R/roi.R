@@ -84,13 +84,6 @@ roi_fit <- function(fit, step, draws, level) {
   roi_table(media, spend, contrib, ratio, marg, level, source = "fit")
 }
 
-# The user's data in its original row order (specs hold it sorted by panel
-# and time).
-original_data <- function(spec) {
-  d <- spec$data[order(spec$row_order), , drop = FALSE]
-  rownames(d) <- NULL
-  d
-}
 
 roi_table <- function(ids, spend, contrib, ratio, marg, level, source) {
   pr <- interval_probs(level)

@@ -413,3 +413,11 @@ resolve_keep <- function(keep_ranef, keep_levels, ranef) {
     list(full = full, levels = if (full) seq_along(t$levels) else sort(unique(idx)))
   })
 }
+
+# The user's data in its original row order (specs hold it sorted by panel
+# and time).
+original_data <- function(spec) {
+  d <- spec$data[order(spec$row_order), , drop = FALSE]
+  rownames(d) <- NULL
+  d
+}

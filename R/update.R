@@ -73,12 +73,6 @@ update.hbmmm_fit <- function(object, formula., ..., iter, continue = FALSE) {
   fit
 }
 
-# The user's data in its original row order.
-original_data <- function(spec) {
-  d <- spec$data[order(spec$row_order), , drop = FALSE]
-  rownames(d) <- NULL
-  d
-}
 
 # update.formula() that keeps random-effect bars intact: bars are swapped
 # for placeholder names while the formula is updated.

@@ -198,3 +198,23 @@ test_that("NUTS fits of the MMM are reproducible, serial or parallel, and contin
   # the continued draws use the adapted step size: no warmup
   expect_true(all(r$sampler_diagnostics$stepsize[-seq_len(60), 1] == a$state[[1]]$stepsize))
 })
+
+test_that("a long NUTS run can be interrupted, and reports progress with time left", {
+  setTimeLimit(elapsed = 1, transient = TRUE)
+  on.exit(setTimeLimit(elapsed = Inf))
+  t0 <- proc.time()[["elapsed"]]
+  expect_error(hbmmm(sales ~ tv + price + (1 | market), data = mmm_weekly, media = "tv", time = "week",
+                     sampler = "nuts", chains = 1, iter = 1e6, seed = 1, refresh = 0), "time limit")
+  setTimeLimit(elapsed = Inf)
+  expect_lt(proc.time()[["elapsed"]] - t0, 5)
+  msgs <- character(0)
+  withCallingHandlers(
+    quiet_sampling(hbmmm(sales ~ tv + price + (1 | market), data = mmm_weekly, media = "tv", time = "week",
+                         sampler = "nuts", chains = 1, iter = 40, seed = 1, refresh = 20)),
+    message = function(m) {
+      msgs <<- c(msgs, conditionMessage(m))
+      invokeRestart("muffleMessage")
+    })
+  expect_true(any(grepl("Chain 1: +20 / 40 .*warmup.*left", msgs)))
+  expect_true(any(grepl("Chain 1: +40 / 40 .*sampling", msgs)))
+})

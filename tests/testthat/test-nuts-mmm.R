@@ -218,3 +218,29 @@ test_that("a long NUTS run can be interrupted, and reports progress with time le
   expect_true(any(grepl("Chain 1: +20 / 40 .*warmup.*left", msgs)))
   expect_true(any(grepl("Chain 1: +40 / 40 .*sampling", msgs)))
 })
+
+test_that("online summaries of NUTS fits describe the same draws as the kept ones", {
+  d <- simulate_mmm(n_markets = 6, n_weeks = 30, channels = "tv", seed = 4)$data
+  args <- list(formula = sales ~ tv + (1 + tv | market), data = d, media = "tv", time = "week",
+               sampler = "nuts", chains = 2, iter = 800, warmup = 300, seed = 2, refresh = 0)
+  full <- quiet_sampling(do.call(hbmmm, args))
+  online <- quiet_sampling(do.call(hbmmm, c(args, list(keep_ranef = 4, keep_levels = list(market = c("M02", "M05"))))))
+  # what is stored does not change the sampler's path
+  expect_identical(full$draws[, , "b_tv"], online$draws[, , "b_tv"])
+  rs <- online$ranef_summary$market
+  expect_identical(nrow(rs), 12L)
+  expect_true("r_market[M05,tv]" %in% dimnames(online$draws)[[3]])
+  expect_false(any(grepl("^r_market\\[M01,", dimnames(online$draws)[[3]])))
+  errs <- numeric(0)
+  for (i in seq_len(nrow(rs))) {
+    x <- full$draws[, , sprintf("r_market[%s,%s]", rs$level[i], rs$term[i])]
+    expect_equal(rs$mean[i], mean(x), tolerance = 1e-10)
+    expect_equal(rs$sd[i], sd(as.vector(x)), tolerance = 1e-3)
+    # P-square quantiles per chain averaged over chains: a wrong cell would
+    # be off by several sd
+    e <- c(rs$q2.5[i] - quantile(x, 0.025), rs$q97.5[i] - quantile(x, 0.975)) / sd(x)
+    expect_true(all(abs(e) < 0.6))
+    errs <- c(errs, e)
+  }
+  expect_lt(median(abs(errs)), 0.15)
+})

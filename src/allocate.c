@@ -207,11 +207,9 @@ SEXP hb_curves_eval(SEXP type, SEXP beta, SEXP par, SEXP prof, SEXP x, SEXP deri
   SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
   SET_VECTOR_ELT(res, 0, val);
   SET_VECTOR_ELT(res, 1, dval);
-  SEXP nm = PROTECT(Rf_allocVector(STRSXP, 2));
-  SET_STRING_ELT(nm, 0, Rf_mkChar("value"));
-  SET_STRING_ELT(nm, 1, Rf_mkChar("deriv"));
-  Rf_setAttrib(res, R_NamesSymbol, nm);
-  UNPROTECT(4);
+  static const char *names[2] = {"value", "deriv"};
+  hb_set_names(res, 2, names);
+  UNPROTECT(3);
   return res;
 }
 
@@ -277,11 +275,9 @@ SEXP hb_allocate_dp(SEXP F, SEXP cap) {
   SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
   SET_VECTOR_ELT(res, 0, val);
   SET_VECTOR_ELT(res, 1, choice);
-  SEXP nm = PROTECT(Rf_allocVector(STRSXP, 2));
-  SET_STRING_ELT(nm, 0, Rf_mkChar("value"));
-  SET_STRING_ELT(nm, 1, Rf_mkChar("choice"));
-  Rf_setAttrib(res, R_NamesSymbol, nm);
-  UNPROTECT(4);
+  static const char *names[2] = {"value", "choice"};
+  hb_set_names(res, 2, names);
+  UNPROTECT(3);
   return res;
 }
 
@@ -464,11 +460,8 @@ SEXP hb_allocate_local(SEXP type, SEXP beta, SEXP par, SEXP prof, SEXP x0, SEXP 
   SET_VECTOR_ELT(res, 0, xr);
   SET_VECTOR_ELT(res, 1, Rf_ScalarReal(best));
   SET_VECTOR_ELT(res, 2, tr);
-  SEXP nm = PROTECT(Rf_allocVector(STRSXP, 3));
-  SET_STRING_ELT(nm, 0, Rf_mkChar("x"));
-  SET_STRING_ELT(nm, 1, Rf_mkChar("value"));
-  SET_STRING_ELT(nm, 2, Rf_mkChar("per_draw"));
-  Rf_setAttrib(res, R_NamesSymbol, nm);
-  UNPROTECT(4);
+  static const char *names[3] = {"x", "value", "per_draw"};
+  hb_set_names(res, 3, names);
+  UNPROTECT(3);
   return res;
 }

@@ -5,6 +5,15 @@
 #include <stdio.h>
 #include "hbmmm.h"
 
+/* Sets the names of x (protected by the caller) from n C strings: the one
+ * home for naming the lists the entry points return. */
+void hb_set_names(SEXP x, int n, const char *const *names) {
+  SEXP nm = PROTECT(Rf_allocVector(STRSXP, n));
+  for (int a = 0; a < n; a++) SET_STRING_ELT(nm, a, Rf_mkChar(names[a]));
+  Rf_setAttrib(x, R_NamesSymbol, nm);
+  UNPROTECT(1);
+}
+
 /* Evaluate hbmmm:::<fn>(arg, msg) in the package namespace (it signals a
  * classed condition and does not return). */
 static void raise_classed(const char *fn_name, const char *arg, const char *msg) {

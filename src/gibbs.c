@@ -406,10 +406,8 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   SET_VECTOR_ELT(out, 1, accept);
   SET_VECTOR_ELT(out, 2, summ);
   SET_VECTOR_ELT(out, 3, st);
-  SEXP nm = PROTECT(Rf_allocVector(STRSXP, 4));
-  const char *names[4] = {"draws", "accept", "ranef_summary", "state"};
-  for (int a = 0; a < 4; a++) SET_STRING_ELT(nm, a, Rf_mkChar(names[a]));
-  Rf_setAttrib(out, R_NamesSymbol, nm);
-  UNPROTECT(6);
+  static const char *names[4] = {"draws", "accept", "ranef_summary", "state"};
+  hb_set_names(out, 4, names);
+  UNPROTECT(5);
   return out;
 }

@@ -69,10 +69,8 @@ SEXP hb_gibbs_state_export(const hb_gibbs_state *g) {
     memcpy(REAL(pc) + (R_xlen_t) HB_MAX_TPAR * HB_MAX_TPAR * c, g->ch[c].prop_chol,
            sizeof(double) * HB_MAX_TPAR * HB_MAX_TPAR);
   }
-  SEXP nm = PROTECT(Rf_allocVector(STRSXP, NSTATE));
-  for (int a = 0; a < NSTATE; a++) SET_STRING_ELT(nm, a, Rf_mkChar(STATE_NAMES[a]));
-  Rf_setAttrib(st, R_NamesSymbol, nm);
-  UNPROTECT(8);
+  hb_set_names(st, NSTATE, STATE_NAMES);
+  UNPROTECT(7);
   return st;
 }
 

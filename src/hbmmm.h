@@ -14,6 +14,8 @@
 void hb_input_error(const char *arg, const char *fmt, ...);
 /* Raise the classed R condition hbmmm_sampler_error. */
 void hb_sampler_error(const char *fmt, ...);
+/* names(x) <- names[0 .. n) */
+void hb_set_names(SEXP x, int n, const char *const *names);
 void hb_check_vector(SEXP x, const char *arg, SEXPTYPE type, R_xlen_t len);
 int hb_scalar_int(SEXP x, const char *arg, int lo, int hi, int na_ok);
 int hb_scalar_flag(SEXP x, const char *arg);

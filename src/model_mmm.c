@@ -955,17 +955,16 @@ static void mmm_init(const mmm_ctx *m, SEXP model, double *init, double *spread)
 /* list(dim, nout, init, spread) */
 SEXP hb_mmm_info(SEXP model, SEXP opts) {
   mmm_ctx *m = mmm_setup(model, opts);
-  SEXP out = PROTECT(Rf_allocVector(VECSXP, 4)), nm = PROTECT(Rf_allocVector(STRSXP, 4));
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, 4));
   SEXP init = PROTECT(Rf_allocVector(REALSXP, m->dim)), spread = PROTECT(Rf_allocVector(REALSXP, m->dim));
   mmm_init(m, model, REAL(init), REAL(spread));
   SET_VECTOR_ELT(out, 0, Rf_ScalarInteger(m->dim));
   SET_VECTOR_ELT(out, 1, Rf_ScalarInteger(m->nout));
   SET_VECTOR_ELT(out, 2, init);
   SET_VECTOR_ELT(out, 3, spread);
-  const char *names[4] = {"dim", "nout", "init", "spread"};
-  for (int a = 0; a < 4; a++) SET_STRING_ELT(nm, a, Rf_mkChar(names[a]));
-  Rf_setAttrib(out, R_NamesSymbol, nm);
-  UNPROTECT(4);
+  static const char *names[4] = {"dim", "nout", "init", "spread"};
+  hb_set_names(out, 4, names);
+  UNPROTECT(3);
   return out;
 }
 
@@ -973,7 +972,7 @@ SEXP hb_mmm_info(SEXP model, SEXP opts) {
 SEXP hb_mmm_logp(SEXP model, SEXP opts, SEXP theta) {
   mmm_ctx *m = mmm_setup(model, opts);
   hb_check_vector(theta, "theta", REALSXP, m->dim);
-  SEXP out = PROTECT(Rf_allocVector(VECSXP, 4)), nm = PROTECT(Rf_allocVector(STRSXP, 4));
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, 4));
   SEXP grad = PROTECT(Rf_allocVector(REALSXP, m->dim)), draw = PROTECT(Rf_allocVector(REALSXP, m->nout));
   double lp = R_NegInf;
   int bad = mmm_logp_grad(m, REAL(theta), &lp, REAL(grad));
@@ -982,10 +981,9 @@ SEXP hb_mmm_logp(SEXP model, SEXP opts, SEXP theta) {
   SET_VECTOR_ELT(out, 1, grad);
   SET_VECTOR_ELT(out, 2, Rf_ScalarLogical(!bad));
   SET_VECTOR_ELT(out, 3, draw);
-  const char *names[4] = {"lp", "grad", "ok", "draw"};
-  for (int a = 0; a < 4; a++) SET_STRING_ELT(nm, a, Rf_mkChar(names[a]));
-  Rf_setAttrib(out, R_NamesSymbol, nm);
-  UNPROTECT(4);
+  static const char *names[4] = {"lp", "grad", "ok", "draw"};
+  hb_set_names(out, 4, names);
+  UNPROTECT(3);
   return out;
 }
 

@@ -733,9 +733,7 @@ SEXP hb_nuts_result(const hb_nuts_model *m, const hb_nuts_control *ctl,
   static const char *names[] = {"draws", "diag", "theta", "inv_metric", "stepsize", "n_grad"};
   int nsave = hb_nuts_nsave(ctl), d = m->dim;
   SEXP res = PROTECT(Rf_allocVector(VECSXP, 6));
-  SEXP nm = PROTECT(Rf_allocVector(STRSXP, 6));
-  for (int k = 0; k < 6; k++) SET_STRING_ELT(nm, k, Rf_mkChar(names[k]));
-  Rf_setAttrib(res, R_NamesSymbol, nm);
+  hb_set_names(res, 6, names);
 
   SEXP dr = PROTECT(Rf_allocMatrix(REALSXP, nsave, m->nout));
   if ((R_xlen_t) nsave * m->nout > 0)
@@ -757,7 +755,7 @@ SEXP hb_nuts_result(const hb_nuts_model *m, const hb_nuts_control *ctl,
   SET_VECTOR_ELT(res, 3, im);
   SET_VECTOR_ELT(res, 4, Rf_ScalarReal(out->stepsize));
   SET_VECTOR_ELT(res, 5, Rf_ScalarReal(out->n_grad));
-  UNPROTECT(8);
+  UNPROTECT(7);
   return res;
 }
 

@@ -73,9 +73,8 @@ update.hbmmm_fit <- function(object, formula., ..., iter, continue = FALSE) {
   fit
 }
 
-
 # update.formula() that keeps random-effect bars intact: bars are swapped
-# for placeholder names while the formula is updated.
+# for temporary symbol names while the formula is updated.
 update_bar_formula <- function(old, new) {
   bars <- list()
   protect <- function(x) {

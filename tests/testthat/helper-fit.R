@@ -82,6 +82,22 @@ known_defect <- function(defect, code) {
 # hbmmm() warns (classed, as Stan does) after short runs; tests of tiny fits
 # muffle only those warnings, so any other warning still shows.
 SAMPLING_WARNINGS <- paste0("hbmmm_warning_", c("rhat", "ess", "divergent", "treedepth", "ebfmi"))
+# Online summaries `rs` of a term against the kept draws of the same run
+# (`full`): exact means, sds to 1e-3, and each quantile within 0.6 sd (a
+# wrong cell would be off by several sd). Returns the quantile errors in sd.
+expect_online_summary <- function(full, rs, group) {
+  errs <- numeric(0)
+  for (i in seq_len(nrow(rs))) {
+    x <- full$draws[, , sprintf("r_%s[%s,%s]", group, rs$level[i], rs$term[i])]
+    expect_equal(rs$mean[i], mean(x), tolerance = 1e-10)
+    expect_equal(rs$sd[i], sd(as.vector(x)), tolerance = 1e-3)
+    e <- c(rs$q2.5[i] - quantile(x, 0.025), rs$q97.5[i] - quantile(x, 0.975)) / sd(x)
+    expect_true(all(abs(e) < 0.6))
+    errs <- c(errs, e)
+  }
+  errs
+}
+
 quiet_sampling <- function(expr) {
   withCallingHandlers(expr, hbmmm_warning = function(w) {
     if (inherits(w, SAMPLING_WARNINGS)) invokeRestart("muffleWarning")

@@ -3,7 +3,7 @@
 # side-by-side table of the published analyses.
 
 as_log_lik <- function(x, arg = "x") {
-  ll <- if (inherits(x, "hbmmm_fit")) log_lik.hbmmm_fit(x) else x
+  ll <- if (inherits(x, "hbmmm_fit")) log_lik.hbmmm_fit(check_model_fit(x, arg, "log_lik()")) else x
   if (!is.matrix(ll) || !is.numeric(ll) || nrow(ll) < 2 || !ncol(ll) || anyNA(ll)) {
     abort_input(arg, sprintf("must be an hbmmm_fit or a numeric log-likelihood matrix [draw, observation] with at least 2 draws; found %s",
                              describe_value(x)))
@@ -206,7 +206,7 @@ gpd_quantile <- function(p, k, sigma) {
 #' dic(fit)
 #' @export
 dic <- function(fit) {
-  if (!inherits(fit, "hbmmm_fit")) abort_input("fit", sprintf("must be an hbmmm_fit; found %s", describe_value(fit)))
+  check_model_fit(fit, what = "dic()")
   cm <- mmm_components(fit)
   y <- observed_y(fit)
   S <- nrow(cm$mu)
@@ -262,7 +262,7 @@ print.hbmmm_ic <- function(x, digits = 1, ...) {
 #' }
 #' @export
 kfold <- function(fit, K = 10, folds = NULL, group = NULL, seed = NULL, ...) {
-  if (!inherits(fit, "hbmmm_fit")) abort_input("fit", sprintf("must be an hbmmm_fit; found %s", describe_value(fit)))
+  check_model_fit(fit, what = "kfold()")
   data <- original_data(fit$spec)
   n <- nrow(data)
   if (is.null(folds)) {

@@ -1,6 +1,6 @@
 # Per-draw model components of a fit: the one home for the linear predictor
 # split into baseline, media and controls (used by predict/log_lik/fitted,
-# treatment effects and contributions). See /work/briefs/components.md.
+# treatment effects and contributions).
 #
 # A design column j is s_j * m_c(j) (static part times transformed channel,
 # R/formula.R); group-level columns likewise. For each draw the transformed
@@ -11,9 +11,7 @@
 # are [n_draws x n_rows] with rows in the order of `newdata` (or of the
 # user's original data).
 mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE) {
-  if (!inherits(fit, "hbmmm_fit")) {
-    abort_input("fit", sprintf("must be an hbmmm_fit; found %s", describe_value(fit)))
-  }
+  check_model_fit(fit, what = "its linear predictor (predictions, log-likelihood, contributions, ROI)")
   spec <- fit$spec
   mat <- as.matrix.hbmmm_fit(fit)
   S_all <- nrow(mat)

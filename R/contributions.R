@@ -34,6 +34,7 @@ contributions <- function(x, by = c("time", "row", "total"), draws = NULL, level
     abort_input("x", sprintf("must be an hbmmm_fit (contributions split a fitted model's outcome); found %s",
                              describe_value(x)))
   }
+  check_model_fit(x, "x", "contributions()")
   by <- match_choice(by, c("time", "row", "total"), "by")
   level <- check_level(level)
   spec <- x$spec

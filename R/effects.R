@@ -281,7 +281,7 @@ print.hbmmm_effect <- function(x, digits = 4, ...) {
 #' @export
 treatment_effects <- function(fit, channels = NULL, by = NULL, individual = NULL, on = NULL,
                               draws = NULL, level = 0.95) {
-  if (!inherits(fit, "hbmmm_fit")) abort_input("fit", sprintf("must be an hbmmm_fit; found %s", describe_value(fit)))
+  check_model_fit(fit, what = "treatment_effects()")
   spec <- fit$spec
   media <- spec$media
   if (!length(media)) abort_input("fit", "has no media channels; name them with `media` when fitting")

@@ -57,7 +57,11 @@
 #' @param inv_metric Initial inverse metric: `NULL` (identity), a vector of
 #'   positive values (diagonal) or, with `metric = "dense"`, a symmetric
 #'   positive definite matrix. With `warmup = 0` it is used as is.
-#' @return An object of class `hbmmm_fit` with `sampler = "nuts"`: `draws`
+#' @return An object of class `c("hbmmm_nuts_fit", "hbmmm_fit")` with
+#'   `sampler = "nuts"` and no model (`spec = NULL`): draw-based methods
+#'   (`summary()`, `as.matrix()`, diagnostics, trace plots, [resume_nuts()])
+#'   work, while model methods (`predict()`, `log_lik()`, `waic()`,
+#'   `contributions()`, `roi()`, ...) raise an `hbmmm_no_model_error`. It holds `draws`
 #'   (array `[iteration, chain, variable]`), `sampler_diagnostics` (matrices
 #'   `[iteration, chain]` of `divergent`, `treedepth`, `n_leapfrog`,
 #'   `stepsize`, `energy`, `accept_stat`), `state` (per chain the last
@@ -99,6 +103,7 @@ nuts <- function(log_density, grad, init, iter = 2000, warmup = floor(iter / 2),
   elapsed <- proc.time()[["elapsed"]] - t0
   fit <- new_nuts_fit(runs, names, ctl, nuts_ctl, elapsed)
   fit$model <- list(log_density = log_density, grad = grad, init = init)
+  class(fit) <- c("hbmmm_nuts_fit", class(fit)) # draws without a model: see check_model_fit()
   fit$call <- call
   check_sampling(fit) # Stan's warnings: divergences, tree depth, E-BFMI, R-hat, ESS
   fit

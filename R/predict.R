@@ -203,6 +203,7 @@ ranef <- function(object, ...) UseMethod("ranef")
 #' @rdname hbmmm-coef
 #' @export
 fixef.hbmmm_fit <- function(object, summary = TRUE, probs = c(0.025, 0.975), ...) {
+  check_model_fit(object, "object", "fixef()")
   nm <- object$spec$X$names
   m <- as.matrix.hbmmm_fit(object, paste0("b_", term_label(nm)))
   colnames(m) <- term_label(nm)
@@ -243,6 +244,7 @@ online_summary <- function(object, g, probs) {
 #' @rdname hbmmm-coef
 #' @export
 ranef.hbmmm_fit <- function(object, summary = TRUE, probs = c(0.025, 0.975), ...) {
+  check_model_fit(object, "object", "ranef()")
   summary <- check_flag(summary, "summary")
   probs <- check_probs(probs)
   out <- list()

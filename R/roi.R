@@ -62,6 +62,7 @@ roi <- function(x, spend = NULL, horizon = NULL, flighting = NULL, carryover = T
 }
 
 roi_fit <- function(fit, step, draws, level) {
+  check_model_fit(fit, "x", "roi()")
   if (!is.numeric(step) || length(step) != 1L || !is.finite(step) || step <= 0 || step > 1) {
     abort_input("step", sprintf("must be one number in (0, 1]; found %s", describe_value(step)))
   }

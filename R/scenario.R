@@ -174,6 +174,7 @@ modify_plan <- function(p, shift, scale, ids) {
 }
 
 scenario_fit <- function(fit, plan, current, shift, scale, newdata, level, seed) {
+  check_model_fit(fit, "x", "simulate_scenario()")
   spec <- fit$spec
   media <- spec$media
   history <- !is.null(newdata)

@@ -103,3 +103,17 @@ quiet_sampling <- function(expr) {
     if (inherits(w, SAMPLING_WARNINGS)) invokeRestart("muffleWarning")
   })
 }
+
+# Fixtures shared by the decision tests (curves, ROI, scenarios, allocation):
+# a tiny fit of small_panel() with its expected sampling warnings muffled,
+# and the Hill curve in plain R.
+decide_fit <- function(...) quiet_sampling(do.call(hbmmm, small_fit_args(...)))
+hill_r <- function(x, h, s) x^s / (x^s + h^s)
+
+# A 2-chain, 40-iteration fit of small_panel() (or `data`) with every warning
+# muffled: for tests of how components are computed, not of sampling.
+quick_fit <- function(data = small_panel(), ...) {
+  args <- small_fit_args(chains = 2, iter = 40, ...)
+  args$data <- data # modifyList() would merge data frames column by column
+  suppressWarnings(do.call(hbmmm, args))
+}

@@ -74,12 +74,6 @@ check_against_reference <- function(fit, data, draws = c(1, 7, 20), tol = 1e-9, 
   cm
 }
 
-quick_fit <- function(data = small_panel(), ...) {
-  args <- small_fit_args(chains = 2, iter = 40, ...)
-  args$data <- data # modifyList() would merge data frames column by column
-  suppressWarnings(do.call(hbmmm, args))
-}
-
 test_that("components match the plain-R model: fixed effects only", {
   d <- small_panel()
   fit <- quick_fit(formula = sales ~ tv + search + price, panel = "market")

@@ -1,16 +1,6 @@
 # Response curve sets: evaluation against plain-R formulas, carry-over
 # profiles, saturation points, input forms and errors.
 
-# A tiny fit whose post-sampling convergence warnings (expected after so few
-# iterations) are muffled; any other warning still shows.
-decide_fit <- function(...) {
-  withCallingHandlers(do.call(hbmmm, small_fit_args(...)), warning = function(w) {
-    if (inherits(w, paste0("hbmmm_warning_", c("rhat", "ess", "divergent", "treedepth", "ebfmi")))) {
-      invokeRestart("muffleWarning")
-    }
-  })
-}
-
 hill_r <- function(x, h, s) x^s / (x^s + h^s)
 logis_r <- function(x, l) (1 - exp(-l * x)) / (1 + exp(-l * x))
 mm_r <- function(x, k) x / (k + x)

@@ -329,7 +329,7 @@ test_that("print(spec) shows the model and every prior", {
   expect_match(out2, "on each sd", fixed = TRUE)
 })
 
-# ---- known defects (see the issue 3 test report) ------------------------------
+# ---- known defects: contracts not met yet (known_defect() in helper-fit.R) ---
 # Each block states the contract; known_defect() (helper-fit.R) skips with
 # "KNOWN DEFECT" while the defect is present (HBMMM_KNOWN_DEFECTS=fail: fail).
 

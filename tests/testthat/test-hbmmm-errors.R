@@ -390,7 +390,7 @@ test_that("time must not repeat within a series", {
   expect_input_error(small_spec(time = c("week", "date")), "time")
 })
 
-# ---- known defects (see the issue 3 test report) ------------------------------
+# ---- known defects: contracts not met yet (known_defect() in helper-fit.R) ---
 # Each block states the contract; known_defect() (helper-fit.R) skips with
 # "KNOWN DEFECT" while the defect is present (HBMMM_KNOWN_DEFECTS=fail: fail).
 

@@ -350,3 +350,41 @@ test_that("direct .Call of the entry point with garbage errors cleanly", {
   expect_error(call(init = c(5, Inf)), class = "hbmmm_input_error")
   expect_error(call(fns = list(log_density = function(x) -Inf, grad = std_normal$gr)), class = "hbmmm_input_error")
 })
+
+test_that("nuts() fits of an R density are hbmmm_nuts_fit: model methods refuse with a classed error, draw methods work", {
+  fit <- quiet_sampling(nuts(function(x) -0.5 * sum(x^2), function(x) -x, init = c(0, 0),
+                             iter = 200, chains = 2, seed = 1, refresh = 0))
+  expect_s3_class(fit, c("hbmmm_nuts_fit", "hbmmm_fit"), exact = TRUE)
+  refused <- list(
+    predict = function() predict(fit), fitted = function() fitted(fit),
+    residuals = function() residuals(fit), posterior_epred = function() posterior_epred(fit),
+    posterior_predict = function() posterior_predict(fit), log_lik = function() log_lik(fit),
+    fixef = function() fixef(fit), ranef = function() ranef(fit), coef = function() coef(fit),
+    waic = function() waic(fit), psis_loo = function() psis_loo(fit), dic = function() dic(fit),
+    kfold = function() kfold(fit, 2), compare_models = function() compare_models(fit, fit),
+    contributions = function() contributions(fit), roi = function() roi(fit),
+    response_curves = function() response_curves(fit),
+    treatment_effects = function() treatment_effects(fit),
+    simulate_scenario = function() simulate_scenario(fit, shift = c(a = 1)),
+    allocate_budget = function() allocate_budget(fit, 100),
+    budget_for_target = function() budget_for_target(fit, 100),
+    pp_check = function() pp_check(fit), plot_fit = function() plot(fit, "fit"))
+  for (nm in names(refused)) {
+    err <- tryCatch({refused[[nm]](); NULL}, error = identity)
+    expect_s3_class(err, "hbmmm_no_model_error")
+    expect_s3_class(err, "hbmmm_error")
+    expect_match(conditionMessage(err), "no data or model", info = nm)
+  }
+  # draws-only methods still work
+  expect_s3_class(summary(fit), "summary.hbmmm_fit")
+  expect_equal(dim(as.matrix(fit)), c(200L, 2L))
+  more <- quiet_sampling(resume_nuts(fit, iter = 50, seed = 2))
+  expect_s3_class(more, "hbmmm_nuts_fit")
+  expect_equal(dim(more$draws)[1], 150L)
+})
+
+test_that("hbmmm(sampler = \"nuts\") fits keep the plain hbmmm_fit class (they have a model)", {
+  fit <- quick_fit(sampler = "nuts")
+  expect_s3_class(fit, "hbmmm_fit", exact = TRUE)
+  expect_equal(ncol(log_lik(fit)), nobs(fit))
+})

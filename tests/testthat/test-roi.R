@@ -2,18 +2,6 @@
 # differences; on fits against a plain-R computation of the channel
 # contributions; contributions add up to the linear predictor.
 
-# A tiny fit whose post-sampling convergence warnings (expected after so few
-# iterations) are muffled; any other warning still shows.
-decide_fit <- function(...) {
-  withCallingHandlers(do.call(hbmmm, small_fit_args(...)), warning = function(w) {
-    if (inherits(w, paste0("hbmmm_warning_", c("rhat", "ess", "divergent", "treedepth", "ebfmi")))) {
-      invokeRestart("muffleWarning")
-    }
-  })
-}
-
-hill_r <- function(x, h, s) x^s / (x^s + h^s)
-
 test_that("ROI and marginal ROI of given curves follow the curves", {
   cv <- response_curves(data.frame(channel = c("tv", "search"), type = c("hill", "michaelis_menten"),
                                    beta = c(500, 300), halfsat = c(100, NA), slope = c(2, NA), k = c(NA, 50),

@@ -1,18 +1,6 @@
 # What-if scenarios on given curves (against plain-R evaluations) and on a
 # fit (against the model components), plus consistency with allocation.
 
-# A tiny fit whose post-sampling convergence warnings (expected after so few
-# iterations) are muffled; any other warning still shows.
-decide_fit <- function(...) {
-  withCallingHandlers(do.call(hbmmm, small_fit_args(...)), warning = function(w) {
-    if (inherits(w, paste0("hbmmm_warning_", c("rhat", "ess", "divergent", "treedepth", "ebfmi")))) {
-      invokeRestart("muffleWarning")
-    }
-  })
-}
-
-hill_r <- function(x, h, s) x^s / (x^s + h^s)
-
 two_curves <- function() {
   response_curves(data.frame(channel = c("print", "video"), type = "hill", beta = c(300, 800),
                              halfsat = c(50, 150), slope = c(1.2, 1.5), spend = c(100, 100)))

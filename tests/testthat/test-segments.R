@@ -2,7 +2,6 @@
 # and brute force, the published table's form, ROMI against hand
 # computations, the saturation-aware version against grid search, errors.
 
-hill_r <- function(x, h, s) x^s / (x^s + h^s)
 
 paper_beta <- function() {
   rbind(high_value = c(television = 1.9, digital = 1.6, social = 1.8, email = 1.3, direct_mail = 1.05),

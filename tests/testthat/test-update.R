@@ -86,15 +86,15 @@ test_that("continue refuses what it cannot do", {
   expect_input_error(update(fit, continue = TRUE, iter = 0), "iter")
   expect_input_error(update(fit, continue = TRUE, chains = 3), "...")
   expect_input_error(update(fit, continue = NA), "continue")
-  nuts <- fit
-  nuts$sampler <- "nuts"
-  if (!exists("resume_nuts", asNamespace("hbmmm"))) {
-    expect_error(update(nuts, continue = TRUE), class = "hbmmm_unsupported_error")
-  }
+  # a NUTS fit that has lost its model (no spec, no density) cannot continue
+  orphan <- fit
+  orphan$sampler <- "nuts"
+  orphan$spec <- NULL
+  orphan$model <- NULL
+  expect_error(hbmmm::resume_nuts(orphan, iter = 10), class = "hbmmm_input_error")
 })
 
 test_that("NUTS fits continue through resume_nuts()", {
-  skip_if_not(exists("resume_nuts", asNamespace("hbmmm")))
   fit <- quiet_sampling(do.call(hbmmm, small_fit_args(formula = sales ~ price + (1 | market), media = NULL,
                                                       sampler = "nuts", chains = 2, iter = 100)))
   more <- quiet_sampling(update(fit, continue = TRUE, iter = 40))

@@ -1,0 +1,21 @@
+# Argument checks shared by many functions. (Checks of one topic stay in
+# that topic's file; what several files need lives here.)
+
+# `fit` must be an hbmmm_fit of a model: fits of nuts() on a user's log
+# density (class hbmmm_nuts_fit) hold draws but no data or model, so
+# anything that needs the linear predictor, the design or the media refuses
+# them with a classed error instead of failing deep inside.
+check_model_fit <- function(fit, arg = "fit", what = NULL) {
+  if (!inherits(fit, "hbmmm_fit")) {
+    abort_input(arg, sprintf("must be an hbmmm_fit; found %s", describe_value(fit)))
+  }
+  if (inherits(fit, "hbmmm_nuts_fit") || is.null(fit$spec)) {
+    if (is.null(what)) what <- paste0(deparse(sys.call(-1L)[[1L]]), "()")
+    abort(sprintf(paste0(
+      "`%s` is a fit of nuts() on a user-supplied log density: it holds draws but no data or ",
+      "model, so %s cannot be computed from it. Draw-based methods work: summary(), ",
+      "as.matrix(), as_draws(), plot(type = \"trace\"), update(continue = TRUE)."), arg, what),
+      class = c("hbmmm_no_model_error", "hbmmm_input_error"), arg = arg)
+  }
+  invisible(fit)
+}

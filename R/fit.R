@@ -107,6 +107,40 @@ chain_streams <- function(seed, chains) {
   out
 }
 
+# The one chain runner of both samplers: one_chain(i) runs chain i inside
+# its own L'Ecuyer-CMRG stream (streams[[i]]), serially or forked
+# (ctl$cores > 1), so the draws do not depend on the number of cores. An
+# error in a chain is re-raised with its original condition (same class
+# whether the chain ran in this process or in a fork); a fork that died
+# without a result is an hbmmm_sampler_error.
+run_chains <- function(one_chain, ctl, streams = chain_streams(ctl$seed, ctl$chains)) {
+  run <- function(i) with_stream(streams[[i]], one_chain(i))
+  runs <- if (ctl$cores > 1L && ctl$chains > 1L && .Platform$OS.type != "windows") {
+    # a failed chain is re-raised below with its own condition, so
+    # mclapply's generic warning about it is noise
+    withCallingHandlers(
+      parallel::mclapply(seq_len(ctl$chains), run, mc.cores = min(ctl$cores, ctl$chains),
+                         mc.preschedule = FALSE),
+      warning = function(w) {
+        if (grepl("resulted in an error|encountered errors in user code", conditionMessage(w))) {
+          invokeRestart("muffleWarning")
+        }
+      })
+  } else lapply(seq_len(ctl$chains), run)
+  for (i in seq_along(runs)) {
+    r <- runs[[i]]
+    if (inherits(r, "try-error")) {
+      cnd <- attr(r, "condition")
+      if (inherits(cnd, "condition")) stop(cnd)
+      abort(sprintf("chain %d failed: %s", i, as.character(r)), class = "hbmmm_sampler_error")
+    }
+    if (!is.list(r) || is.null(r$draws)) {
+      abort(sprintf("chain %d failed (the forked process returned no result)", i), class = "hbmmm_sampler_error")
+    }
+  }
+  runs
+}
+
 with_stream <- function(stream, expr) {
   restore <- save_rng()
   on.exit(restore())
@@ -301,24 +335,14 @@ run_gibbs <- function(spec, ctl, init = NULL) {
   if (!is.null(init) && !isTRUE(ctl$new_streams)) streams <- lapply(init, `[[`, "rng")
   report <- if (ctl$refresh > 0) progress_reporter(ctl$chains) else function(...) NULL
   one_chain <- function(i) {
-    with_stream(streams[[i]], {
-      m <- if (is.null(init)) jitter_init(model, spec) else c(model, list(init_state = init[[i]]))
-      res <- .Call(C_hb_gibbs, m, list(iter = ctl$iter, warmup = ctl$warmup, thin = ctl$thin,
-                                       refresh = ctl$refresh, chain = i, progress = report))
-      res$state$rng <- get(".Random.seed", envir = globalenv())
-      res
-    })
+    m <- if (is.null(init)) jitter_init(model, spec) else c(model, list(init_state = init[[i]]))
+    res <- .Call(C_hb_gibbs, m, list(iter = ctl$iter, warmup = ctl$warmup, thin = ctl$thin,
+                                     refresh = ctl$refresh, chain = i, progress = report))
+    res$state$rng <- get(".Random.seed", envir = globalenv())
+    res
   }
   t0 <- proc.time()[["elapsed"]]
-  runs <- if (ctl$cores > 1L && ctl$chains > 1L && .Platform$OS.type != "windows") {
-    parallel::mclapply(seq_len(ctl$chains), one_chain, mc.cores = min(ctl$cores, ctl$chains),
-                       mc.preschedule = FALSE)
-  } else lapply(seq_len(ctl$chains), one_chain)
-  failed <- vapply(runs, inherits, TRUE, "try-error")
-  if (any(failed)) {
-    abort(sprintf("chain %d failed: %s", which(failed)[1], as.character(runs[[which(failed)[1]]])),
-          class = "hbmmm_sampler_error")
-  }
+  runs <- run_chains(one_chain, ctl, streams)
   elapsed <- proc.time()[["elapsed"]] - t0
   new_fit(spec, runs, ctl, elapsed)
 }

@@ -242,42 +242,12 @@ nuts_control_list <- function(ctl, nuts_ctl, chain, progress = NULL) {
        inv_metric = nuts_ctl$inv_metric)
 }
 
-# Runs chain_fun(i, control) for every chain, each inside its own
-# L'Ecuyer-CMRG stream, serially or forked (cores > 1), and returns the list
-# of chain results (each the list of hb_nuts_result()). `control` is the
-# chain's list for the C engine (nuts_control_list()); chain_fun may modify
-# it (e.g. a per-chain step size) before passing it on. An error in a chain
-# is re-raised with its original class.
+# Runs chain_fun(i, control) for every chain through run_chains(), where
+# `control` is the chain's list for the C engine (nuts_control_list());
+# chain_fun may modify it (e.g. a per-chain step size) before passing it on.
 run_nuts_chains <- function(chain_fun, ctl, nuts_ctl) {
-  streams <- chain_streams(ctl$seed, ctl$chains)
   report <- if (ctl$refresh > 0) progress_reporter(ctl$chains) else NULL
-  one_chain <- function(i) {
-    with_stream(streams[[i]], chain_fun(i, nuts_control_list(ctl, nuts_ctl, i, report)))
-  }
-  runs <- if (ctl$cores > 1L && ctl$chains > 1L && .Platform$OS.type != "windows") {
-    # a failed chain is re-raised below with its own condition, so
-    # mclapply's generic warning about it is noise
-    withCallingHandlers(
-      parallel::mclapply(seq_len(ctl$chains), one_chain, mc.cores = min(ctl$cores, ctl$chains),
-                         mc.preschedule = FALSE),
-      warning = function(w) {
-        if (grepl("resulted in an error|encountered errors in user code", conditionMessage(w))) {
-          invokeRestart("muffleWarning")
-        }
-      })
-  } else lapply(seq_len(ctl$chains), one_chain)
-  for (i in seq_along(runs)) {
-    r <- runs[[i]]
-    if (inherits(r, "try-error")) {
-      cnd <- attr(r, "condition")
-      if (inherits(cnd, "condition")) stop(cnd)
-      abort(sprintf("chain %d failed: %s", i, as.character(r)), class = "hbmmm_sampler_error")
-    }
-    if (!is.list(r) || is.null(r$draws)) {
-      abort(sprintf("chain %d failed (the forked process returned no result)", i), class = "hbmmm_sampler_error")
-    }
-  }
-  runs
+  run_chains(function(i) chain_fun(i, nuts_control_list(ctl, nuts_ctl, i, report)), ctl)
 }
 
 NUTS_DIAGNOSTICS <- c("divergent", "treedepth", "n_leapfrog", "stepsize", "energy", "accept_stat")

@@ -103,3 +103,21 @@ test_that("observation weights give the weighted least-squares posterior", {
   ols_n <- lm(y ~ x, data = d, weights = w / mean(w))
   expect_equal(mean(fit$draws[, , "sigma"]), summary(ols_n)$sigma, tolerance = 0.05)
 })
+
+test_that("one chain runner: a failing chain raises the same classed error with 1 or 2 cores", {
+  fail <- function(i) {
+    if (i == 2L) hbmmm:::abort("chain 2 broke", class = "hbmmm_sampler_error")
+    list(draws = matrix(stats::runif(2), 1))
+  }
+  for (cores in 1:2) {
+    err <- tryCatch(hbmmm:::run_chains(fail, list(cores = cores, chains = 2L, seed = 1L)), error = identity)
+    expect_s3_class(err, "hbmmm_sampler_error")
+    expect_match(conditionMessage(err), "chain 2 broke")
+  }
+  # the same streams serially and forked
+  ok <- function(i) list(draws = stats::runif(3))
+  one <- hbmmm:::run_chains(ok, list(cores = 1L, chains = 2L, seed = 7L))
+  two <- hbmmm:::run_chains(ok, list(cores = 2L, chains = 2L, seed = 7L))
+  expect_identical(one, two)
+  expect_false(identical(one[[1]], one[[2]]))
+})

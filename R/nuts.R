@@ -154,6 +154,10 @@ resume_nuts <- function(fit, iter, thin = 1, seed = NULL, cores = fit$control$co
   for (k in names(new$sampler_diagnostics)) {
     out$sampler_diagnostics[[k]] <- bind_iterations(fit$sampler_diagnostics[[k]], new$sampler_diagnostics[[k]])
   }
+  if (length(fit$ranef_summary)) {
+    out$ranef_summary <- pool_ranef_summary(fit$ranef_summary, combine_online(fit$spec, runs),
+                                            dim(fit$draws)[1], dim(new$draws)[1], dim(fit$draws)[2])
+  }
   out$state <- new$state
   out$control$iter <- old$iter + ctl$iter
   out$control$resumed <- c(old$resumed, stats::setNames(ctl$iter, paste0("thin", ctl$thin)))

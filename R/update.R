@@ -113,14 +113,9 @@ continue_fit <- function(object, iter, dots) {
   ctl0 <- object$control
   thin <- ctl0$thin
   if (object$sampler == "nuts") {
-    ns <- asNamespace("hbmmm")
-    if (!exists("resume_nuts", envir = ns, inherits = FALSE)) {
-      abort("continuing a NUTS fit needs resume_nuts(), which this version of hbmmm does not include",
-            class = c("hbmmm_unsupported_error", "hbmmm_input_error"), arg = "continue")
-    }
-    out <- get("resume_nuts", envir = ns)(object, iter, thin, seed = dots$seed,
-                                           cores = if (is.null(dots$cores)) ctl0$cores else dots$cores,
-                                           refresh = if (is.null(dots$refresh)) 0 else dots$refresh)
+    out <- resume_nuts(object, iter, thin, seed = dots$seed,
+                       cores = if (is.null(dots$cores)) ctl0$cores else dots$cores,
+                       refresh = if (is.null(dots$refresh)) 0 else dots$refresh)
     check_sampling(out)
     return(out)
   }
@@ -142,6 +137,28 @@ continue_fit <- function(object, iter, dots) {
   out
 }
 
+# Online summaries of group-level effects (combine_online()) of a run of n1
+# draws per chain followed by one of n2, each over nc chains: exact pooled
+# means and sds; quantiles as the draw-weighted average of the runs'
+# quantiles (the P-square markers cannot be merged exactly). Used by the
+# continuation of both samplers.
+pool_ranef_summary <- function(a_all, b_all, n1, n2, nc) {
+  for (g in names(a_all)) {
+    a <- a_all[[g]]
+    b <- b_all[[g]]
+    w1 <- n1 / (n1 + n2)
+    w2 <- 1 - w1
+    m <- w1 * a$mean + w2 * b$mean
+    v <- pooled_var(cbind(a$mean, b$mean), cbind(a$sd, b$sd), c(n1, n2) * nc, m)
+    a$mean <- m
+    a$sd <- sqrt(v)
+    a$q2.5 <- w1 * a$q2.5 + w2 * b$q2.5
+    a$q97.5 <- w1 * a$q97.5 + w2 * b$q97.5
+    a_all[[g]] <- a
+  }
+  a_all
+}
+
 # Old fit followed by a continuation: draws, acceptance, online summaries,
 # final state, control and timing.
 append_fit <- function(old, more, ctl0, iter) {
@@ -157,21 +174,7 @@ append_fit <- function(old, more, ctl0, iter) {
   acc <- array(NA_real_, c(dim(a1)[1] + dim(a2)[1], dim(a1)[2], dim(a1)[3]), dimnames = dimnames(a1))
   acc[seq_len(dim(a1)[1]), , ] <- a1
   acc[dim(a1)[1] + seq_len(dim(a2)[1]), , ] <- a2
-  rs <- old$ranef_summary
-  for (g in names(rs)) {
-    a <- rs[[g]]
-    b <- more$ranef_summary[[g]]
-    w1 <- n1 / (n1 + n2)
-    w2 <- 1 - w1
-    m <- w1 * a$mean + w2 * b$mean
-    nc <- dim(d1)[2]
-    v <- pooled_var(cbind(a$mean, b$mean), cbind(a$sd, b$sd), c(n1, n2) * nc, m)
-    a$mean <- m
-    a$sd <- sqrt(v)
-    a$q2.5 <- w1 * a$q2.5 + w2 * b$q2.5
-    a$q97.5 <- w1 * a$q97.5 + w2 * b$q97.5
-    rs[[g]] <- a
-  }
+  rs <- pool_ranef_summary(old$ranef_summary, more$ranef_summary, n1, n2, dim(d1)[2])
   out <- old
   out$draws <- draws
   out$sampler_diagnostics$accept <- acc

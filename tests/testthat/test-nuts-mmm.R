@@ -234,4 +234,12 @@ test_that("online summaries of NUTS fits describe the same draws as the kept one
   # P-square quantiles per chain, averaged over chains
   errs <- expect_online_summary(full, rs, "market")
   expect_lt(median(abs(errs)), 0.15)
+  # continuation pools the online summaries of both runs (the same path as
+  # the fit that keeps every draw)
+  full2 <- quiet_sampling(update(full, continue = TRUE, iter = 400, seed = 9))
+  online2 <- quiet_sampling(update(online, continue = TRUE, iter = 400, seed = 9))
+  expect_identical(full2$draws[, , "b_tv"], online2$draws[, , "b_tv"])
+  expect_identical(dim(online2$draws)[1], 900L)
+  errs2 <- expect_online_summary(full2, online2$ranef_summary$market, "market")
+  expect_lt(median(abs(errs2)), 0.15)
 })

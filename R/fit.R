@@ -44,7 +44,10 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #' @return An object of class `hbmmm_fit`: draws as an array
 #'   `[iteration, chain, variable]` named as in brms (`b_Intercept`,
 #'   `sd_market__tv`, `cor_market__Intercept__tv`, `r_market[M01,tv]`, `sigma`,
-#'   `decay_tv`, `halfsat_tv`, ...), sampler diagnostics, online summaries of
+#'   `decay_tv`, `halfsat_tv`, ...), sampler diagnostics (arrays with one row
+#'   per kept draw: `accept`, the Metropolis acceptance of each channel's
+#'   transform parameters, for Gibbs; `divergent`, `treedepth`, `n_leapfrog`,
+#'   `stepsize`, `energy`, `accept_stat` for NUTS), online summaries of
 #'   large sets of group-level effects, the spec, the call and timing.
 #' @examples
 #' \donttest{
@@ -380,9 +383,12 @@ new_fit <- function(spec, runs, ctl, elapsed) {
   draws <- array(NA_real_, c(ns, ctl$chains, length(nm)),
                  dimnames = list(iteration = NULL, chain = NULL, variable = nm))
   for (i in seq_len(ctl$chains)) draws[, i, ] <- runs[[i]]$draws
-  acc <- array(NA_real_, c(ctl$iter, ctl$chains, length(spec$media)),
+  # acceptance of the kept iterations only (post-warmup, thinned), row for
+  # row with the draws, as NUTS stores its per-iteration diagnostics
+  kept <- seq(ctl$warmup + 1L, ctl$iter, by = ctl$thin)
+  acc <- array(NA_real_, c(ns, ctl$chains, length(spec$media)),
                dimnames = list(iteration = NULL, chain = NULL, channel = spec$media))
-  for (i in seq_len(ctl$chains)) acc[, i, ] <- runs[[i]]$accept
+  for (i in seq_len(ctl$chains)) acc[, i, ] <- runs[[i]]$accept[kept, , drop = FALSE]
   structure(list(
     draws = draws,
     sampler = "gibbs",

@@ -77,7 +77,9 @@ summary.hbmmm_fit <- function(object, ranef = FALSE, ...) {
   ctl <- object$control
   accept <- numeric(0)
   if (!is.null(acc) && dim(acc)[3]) {
-    post <- if (ctl$warmup < ctl$iter) acc[(ctl$warmup + 1):ctl$iter, , , drop = FALSE] else acc
+    # fits made before hbmmm 0.1.0 kept warmup rows too
+    legacy <- dim(acc)[1] == ctl$iter && ctl$warmup > 0 && dim(acc)[1] > dim(object$draws)[1]
+    post <- if (legacy) acc[(ctl$warmup + 1):ctl$iter, , , drop = FALSE] else acc
     accept <- apply(post, 3, mean)
   }
   structure(list(

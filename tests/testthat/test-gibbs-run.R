@@ -121,3 +121,14 @@ test_that("one chain runner: a failing chain raises the same classed error with 
   expect_identical(one, two)
   expect_false(identical(one[[1]], one[[2]]))
 })
+
+test_that("sampler diagnostics have one row per kept draw in both samplers", {
+  for (sampler in c("gibbs", "nuts")) {
+    fit <- quiet_sampling(do.call(hbmmm, small_fit_args(sampler = sampler, chains = 2, iter = 60,
+                                                        warmup = 20, thin = 2)))
+    expect_identical(dim(fit$draws)[1], 20L)
+    for (k in names(fit$sampler_diagnostics)) {
+      expect_identical(dim(fit$sampler_diagnostics[[k]])[1:2], c(20L, 2L), label = paste(sampler, k))
+    }
+  }
+})

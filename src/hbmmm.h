@@ -167,6 +167,8 @@ typedef struct {
 SEXP hb_list_elt(SEXP list, const char *where, const char *name);
 const double *hb_list_real(SEXP list, const char *where, const char *name, R_xlen_t len);
 const int *hb_list_int(SEXP list, const char *where, const char *name, R_xlen_t len, int lo, int hi);
+/* the same, NA also allowed */
+const int *hb_list_int_na(SEXP list, const char *where, const char *name, R_xlen_t len, int lo, int hi);
 int hb_list_int_scalar(SEXP list, const char *where, const char *name, int lo, int hi);
 void hb_check_positive(const double *x, R_xlen_t len, const char *arg);
 void hb_check_finite(const double *x, R_xlen_t len, const char *arg);

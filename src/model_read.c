@@ -28,21 +28,33 @@ const double *hb_list_real(SEXP list, const char *where, const char *name, R_xle
   return REAL(x);
 }
 
-const int *hb_list_int(SEXP list, const char *where, const char *name, R_xlen_t len, int lo, int hi) {
+/* Integer element checked against [lo, hi]; NA is accepted only when na_ok
+ * (an explicit flag: no value of lo can stand for "NA allowed", since NA is
+ * INT_MIN and would open the range to every negative number). */
+static const int *list_int(SEXP list, const char *where, const char *name, R_xlen_t len,
+                           int lo, int hi, int na_ok) {
   SEXP x = hb_list_elt(list, where, name);
   char arg[96];
   snprintf(arg, sizeof arg, "%s$%s", where, name);
   hb_check_vector(x, arg, INTSXP, len);
   const int *v = INTEGER(x);
   for (R_xlen_t i = 0; i < XLENGTH(x); i++) {
-    if (v[i] == NA_INTEGER ? lo == NA_INTEGER : (v[i] >= lo && v[i] <= hi)) continue;
+    if (v[i] == NA_INTEGER ? na_ok : (v[i] >= lo && v[i] <= hi)) continue;
     char num[32];
     if (v[i] == NA_INTEGER) snprintf(num, sizeof num, "NA");
     else snprintf(num, sizeof num, "%d", v[i]);
-    hb_input_error(arg, "values must lie in [%d, %d]; found %s at element %.0f", lo == NA_INTEGER ? -1 : lo,
-                   hi, num, (double) i + 1);
+    hb_input_error(arg, "values must lie in [%d, %d]%s; found %s at element %.0f", lo, hi,
+                   na_ok ? " or be NA" : "", num, (double) i + 1);
   }
   return v;
+}
+
+const int *hb_list_int(SEXP list, const char *where, const char *name, R_xlen_t len, int lo, int hi) {
+  return list_int(list, where, name, len, lo, hi, 0);
+}
+
+const int *hb_list_int_na(SEXP list, const char *where, const char *name, R_xlen_t len, int lo, int hi) {
+  return list_int(list, where, name, len, lo, hi, 1);
 }
 
 int hb_list_int_scalar(SEXP list, const char *where, const char *name, int lo, int hi) {
@@ -136,7 +148,8 @@ void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out
     if (!(g->media_raw[i] >= 0 && R_FINITE(g->media_raw[i])))
       hb_input_error("model$media_raw", "media must be finite and non-negative");
   const int *ad = hb_list_int(model, "model", "ch_ad_type", C, 0, 4), *sat = hb_list_int(model, "model", "ch_sat_type", C, 0, 3);
-  const int *lag = hb_list_int(model, "model", "ch_max_lag", C, NA_INTEGER, 100000);
+  /* NA: infinite memory (geometric adstock only, checked below) */
+  const int *lag = hb_list_int_na(model, "model", "ch_max_lag", C, 0, 100000);
   const int *nrm = hb_list_int(model, "model", "ch_normalize", C, 0, 1);
   const double *cpar = hb_list_real(model, "model", "ch_par", (R_xlen_t) HB_MAX_TPAR * C);
   const int *cest = hb_list_int(model, "model", "ch_est", (R_xlen_t) HB_MAX_TPAR * C, 0, 1);

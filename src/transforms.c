@@ -115,6 +115,10 @@ void hb_adstock_weights(int type, const double *par, int L, int normalize,
 
 int hb_lag_convolve(const double *x, R_xlen_t n, const double *w, int L,
                     double *out) {
+  if (L < 0) { /* callers check lags; never index before x or w */
+    for (R_xlen_t t = 0; t < n; t++) out[t] = NA_REAL;
+    return 1;
+  }
   int bad = 0;
   R_xlen_t head = n < L ? n : L;
   for (R_xlen_t t = 0; t < head; t++) { /* fewer than L past values exist */

@@ -460,6 +460,15 @@ fuzz_garbage <- function(x) {
     v$all_neg <- x * 0 - 1
     v$all_zero <- x * 0
   }
+  if (is.integer(x) && n) {
+    # integer vectors stay integer (x * 0 - 1 above is double): negative,
+    # far-negative and INT_MIN + 1 values, and NA, in every element
+    v$all_neg_int <- x * 0L - 1L
+    v$all_far_neg_int <- x * 0L - 1000L
+    v$all_min_int <- x * 0L - .Machine$integer.max
+    v$all_na_int <- x * NA_integer_
+    v$first_min_int <- replace(x, 1L, -.Machine$integer.max)
+  }
   if (is.matrix(x)) v$transposed <- t(x)
   v
 }
@@ -752,4 +761,28 @@ test_that("C_hb_gibbs reports NA as NA", {
     expect_no_match(conditionMessage(cnd1), "-2147483648", fixed = TRUE)
     expect_no_match(conditionMessage(cnd2), "nan", fixed = TRUE)
   })
+})
+
+test_that("negative, INT_MIN and NA lags are refused by every entry point that reads a model list", {
+  spec <- hbmmm_spec(sales ~ tv + price + (1 | market), data = small_panel(), media = "tv",
+                     adstock = "delayed", time = "week")
+  model <- hbmmm:::gibbs_model(spec)
+  opts <- hbmmm:::nuts_model_options(spec, FALSE)
+  info <- .Call(hbmmm:::C_hb_mmm_info, model, opts)
+  for (bad in list(-1L, -1000L, -.Machine$integer.max, NA_integer_)) {
+    m <- model
+    m$ch_max_lag[] <- bad
+    calls <- list(
+      gibbs = function() .Call(hbmmm:::C_hb_gibbs, m, gibbs_control(iter = 5L, warmup = 2L)),
+      info = function() .Call(hbmmm:::C_hb_mmm_info, m, opts),
+      logp = function() .Call(hbmmm:::C_hb_mmm_logp, m, opts, info$init),
+      nuts = function() .Call(hbmmm:::C_hb_nuts_mmm, m, opts, info$init,
+                              hbmmm:::nuts_control_list(hbmmm:::check_run_control(1, 10, 5, 1, 1, 0, 1),
+                                                        hbmmm:::check_nuts_control(), 1L, NULL)))
+    for (nm in names(calls)) {
+      err <- tryCatch({calls[[nm]](); NULL}, error = identity)
+      expect_s3_class(err, "hbmmm_input_error")
+      expect_identical(err$arg, "model$ch_max_lag", label = paste(nm, bad))
+    }
+  }
 })

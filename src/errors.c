@@ -19,9 +19,20 @@ void hb_set_names(SEXP x, int n, const char *const *names) {
 static void raise_classed(const char *fn_name, const char *arg, const char *msg) {
   SEXP ns = PROTECT(R_FindNamespace(Rf_mkString("hbmmm")));
   SEXP fn = PROTECT(Rf_findFun(Rf_install(fn_name), ns));
-  SEXP call = PROTECT(Rf_lang3(fn, Rf_mkString(arg), Rf_mkString(msg)));
+  /* each argument protected before Rf_lang3 allocates the call */
+  SEXP a1 = PROTECT(Rf_mkString(arg)), a2 = PROTECT(Rf_mkString(msg));
+  SEXP call = PROTECT(Rf_lang3(fn, a1, a2));
   Rf_eval(call, ns);
-  UNPROTECT(3);
+  UNPROTECT(5);
+}
+
+void hb_call_progress(SEXP fn, int chain, int it, int iter, int warmup) {
+  /* each argument protected before Rf_lang5 allocates the call */
+  SEXP a1 = PROTECT(Rf_ScalarInteger(chain)), a2 = PROTECT(Rf_ScalarInteger(it));
+  SEXP a3 = PROTECT(Rf_ScalarInteger(iter)), a4 = PROTECT(Rf_ScalarInteger(warmup));
+  SEXP call = PROTECT(Rf_lang5(fn, a1, a2, a3, a4));
+  Rf_eval(call, R_GlobalEnv);
+  UNPROTECT(5);
 }
 
 void hb_input_error(const char *arg, const char *fmt, ...) {

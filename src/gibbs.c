@@ -192,12 +192,6 @@ static void population_draw(const hb_gibbs_state *g, double *v) {
   if (g->use_hs) v[m++] = sqrt(g->hs_tau2);
 }
 
-static void progress(SEXP fn, int chain, int it, int iter, int warmup) {
-  SEXP call = PROTECT(Rf_lang5(fn, Rf_ScalarInteger(chain), Rf_ScalarInteger(it),
-                               Rf_ScalarInteger(iter), Rf_ScalarInteger(warmup)));
-  Rf_eval(call, R_GlobalEnv);
-  UNPROTECT(1);
-}
 
 /* ---- entry point ---------------------------------------------------------- */
 
@@ -380,7 +374,7 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
     }
     if (refresh > 0 && ((it + 1) % refresh == 0 || it + 1 == iter)) {
       PutRNGstate();
-      progress(progress_fn, chain, it + 1, iter, warmup);
+      hb_call_progress(progress_fn, chain, it + 1, iter, warmup);
       GetRNGstate();
     }
     R_CheckUserInterrupt();

@@ -14,6 +14,8 @@
 void hb_input_error(const char *arg, const char *fmt, ...);
 /* Raise the classed R condition hbmmm_sampler_error. */
 void hb_sampler_error(const char *fmt, ...);
+/* Calls the R progress function fn(chain, it, iter, warmup). */
+void hb_call_progress(SEXP fn, int chain, int it, int iter, int warmup);
 /* names(x) <- names[0 .. n) */
 void hb_set_names(SEXP x, int n, const char *const *names);
 void hb_check_vector(SEXP x, const char *arg, SEXPTYPE type, R_xlen_t len);

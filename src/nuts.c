@@ -490,12 +490,6 @@ static int wf_update_metric(const welford *e, nuts_t *s, double *cand, double *c
   return 1;
 }
 
-static void call_progress(SEXP fn, int chain, int it, int iter, int warmup) {
-  SEXP call = PROTECT(Rf_lang5(fn, Rf_ScalarInteger(chain), Rf_ScalarInteger(it),
-                               Rf_ScalarInteger(iter), Rf_ScalarInteger(warmup)));
-  Rf_eval(call, R_GlobalEnv);
-  UNPROTECT(1);
-}
 
 /* ---- driver ------------------------------------------------------------- */
 
@@ -620,7 +614,7 @@ int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *thet
     if (ctl->refresh > 0 && ctl->progress != R_NilValue &&
         ((it + 1) % ctl->refresh == 0 || it + 1 == iter)) {
       PutRNGstate();
-      call_progress(ctl->progress, ctl->chain, it + 1, iter, warmup);
+      hb_call_progress(ctl->progress, ctl->chain, it + 1, iter, warmup);
       GetRNGstate();
     }
     R_CheckUserInterrupt();

@@ -180,7 +180,7 @@ plan_setup <- function(cv, lower, upper, fixed, current, horizon, flighting, car
           class = c("hbmmm_infeasible_error"), arg = "lower")
   }
   cst <- plan_vector(cost, cv, "cost", default = 0)
-  if (any(!is.finite(cst))) abort_input("cost", "must be finite")
+  check_costs(cst)
   mult <- if (is.null(horizon)) 1 else horizon
   cur <- if (is.null(current)) {
     r <- reference_spend(cv)

@@ -19,3 +19,16 @@ check_model_fit <- function(fit, arg = "fit", what = NULL) {
   }
   invisible(fit)
 }
+
+# Per-channel costs per unit of spend: finite and non-negative (a negative
+# cost would reward spending and turn every allocation into "spend the
+# maximum").
+check_costs <- function(cost, arg = "cost") {
+  bad <- !is.finite(cost) | cost < 0
+  if (any(bad)) {
+    i <- which(bad)[1]
+    abort_input(arg, sprintf("must be finite and non-negative for every channel; found %s for %s",
+                             format(cost[i]), if (is.null(names(cost))) paste("element", i) else names(cost)[i]))
+  }
+  cost
+}

@@ -91,7 +91,7 @@ check_run_control <- function(chains, iter, warmup, thin, cores, refresh, seed) 
   refresh <- check_count(refresh, "refresh", 0, 1e8)
   seed <- if (is.null(seed)) sample.int(.Machine$integer.max, 1L) else check_seed(seed)
   list(chains = chains, iter = iter, warmup = warmup, thin = thin, cores = cores,
-       refresh = refresh, seed = as.integer(seed %% .Machine$integer.max))
+       refresh = refresh, seed = seed) # any whole number: set.seed() takes it as is, no aliasing
 }
 
 # Independent L'Ecuyer-CMRG streams, one per chain; the caller's generator is

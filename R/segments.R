@@ -92,7 +92,7 @@ allocate_segments <- function(x, budget, cost = 0, lower = NULL, upper = NULL, b
     abort(sprintf("Invalid `budget`: budgets must be non-negative; found %s for segment `%s`", format(bud[bad]), segs[bad]),
           class = c("hbmmm_negative_budget_error", "hbmmm_input_error"), arg = "budget")
   }
-  cst <- chan_vector(cost, chans, "cost", 0)
+  cst <- check_costs(chan_vector(cost, chans, "cost", 0))
   lo <- seg_matrix(lower, segs, chans, "lower", 0)
   hi <- seg_matrix(upper, segs, chans, "upper", if (bounds == "share") 1 else Inf)
   if (bounds == "share") {

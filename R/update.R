@@ -126,7 +126,7 @@ continue_fit <- function(object, iter, dots) {
   if (!is.null(dots$cores)) ctl$cores <- check_count(dots$cores, "cores", 1, 1024)
   if (!is.null(dots$refresh)) ctl$refresh <- check_count(dots$refresh, "refresh", 0, 1e8)
   ctl$new_streams <- !is.null(dots$seed)
-  if (ctl$new_streams) ctl$seed <- as.integer(check_seed(dots$seed) %% .Machine$integer.max)
+  if (ctl$new_streams) ctl$seed <- check_seed(dots$seed)
   if (is.null(object$state) || length(object$state) != ctl0$chains || is.null(object$state[[1]]$mh_log_scale)) {
     abort("this fit does not hold the full final state of its chains (it was made by an older version of hbmmm); refit it",
           class = "hbmmm_input_error", arg = "object")

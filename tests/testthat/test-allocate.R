@@ -281,3 +281,13 @@ test_that("20 channels with 1,000 draws: the whole budget is allocated", {
   expect_equal(sum(al$table$optimal), 1000)
   expect_true(all(al$table$optimal >= 0))
 })
+
+test_that("negative or non-finite costs are refused, naming the channel", {
+  cv <- mm_curves(c(100, 50), c(10, 10), ids = c("a", "b"))
+  expect_input_error(allocate_budget(cv, budget = 100, cost = c(a = 1, b = -0.5)), "cost")
+  expect_error(allocate_budget(cv, budget = 100, cost = -1), "non-negative")
+  expect_input_error(allocate_budget(cv, budget = 100, cost = NA), "cost")
+  beta <- rbind(a = c(x = 1.5, y = 1.2), b = c(x = 0.9, y = 1.4))
+  expect_input_error(allocate_segments(beta, budget = c(a = 10, b = 10), cost = c(x = 1, y = -1)), "cost")
+  expect_error(allocate_segments(beta, budget = c(a = 10, b = 10), cost = c(x = 1, y = -1)), "for y")
+})

@@ -388,3 +388,15 @@ test_that("hbmmm(sampler = \"nuts\") fits keep the plain hbmmm_fit class (they h
   expect_s3_class(fit, "hbmmm_fit", exact = TRUE)
   expect_equal(ncol(log_lik(fit)), nobs(fit))
 })
+
+test_that("distinct seeds never alias (no reduction modulo .Machine$integer.max)", {
+  draw <- function(seed) {
+    quiet_sampling(nuts(function(x) -0.5 * sum(x^2), function(x) -x, init = 0, iter = 20, warmup = 10,
+                        chains = 1, seed = seed, refresh = 0))$draws
+  }
+  expect_false(identical(draw(.Machine$integer.max), draw(0)))
+  expect_false(identical(draw(-1), draw(.Machine$integer.max - 1)))
+  expect_identical(draw(-5), draw(-5))
+  expect_input_error(draw(.Machine$integer.max + 1), "seed")
+  expect_input_error(draw(1.5), "seed")
+})

@@ -32,3 +32,24 @@ check_costs <- function(cost, arg = "cost") {
   }
   cost
 }
+
+# Methods whose `...` exists only because the generic has it: anything passed
+# there is a misspelled or misplaced argument, never silently ignored.
+check_dots_empty <- function(...) {
+  if (...length()) {
+    nm <- names(list(...))
+    what <- if (is.null(nm) || all(nm == "")) sprintf("%d unnamed argument(s)", ...length()) else
+      paste0("`", nm[nm != ""], "`", collapse = ", ")
+    abort_input("...", sprintf("unknown argument(s): %s; see the help page for the arguments allowed", what))
+  }
+  invisible(TRUE)
+}
+
+# Probability mass of a central interval: one number in (0, 1).
+check_interval_prob <- function(prob, arg = "prob") {
+  if (!is.numeric(prob) || length(prob) != 1L || !is.finite(prob) || prob <= 0 || prob >= 1) {
+    abort_input(arg, sprintf("must be one probability in (0, 1), such as 0.9 for 90%% intervals; found %s",
+                             describe_value(prob)))
+  }
+  as.double(prob)
+}

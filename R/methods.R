@@ -63,16 +63,24 @@ print_priors <- function(x) {
 #'
 #' @param object,x An `hbmmm_fit`.
 #' @param ranef Include group-level effects `r_...`?
+#' @param prob Probability mass of the central credible intervals (as in
+#'   brms and rstanarm): 0.95 gives the 2.5% and 97.5% quantiles, 0.9 the 5%
+#'   and 95% ones.
 #' @param digits Significant digits when printing.
-#' @param ... Unused.
+#' @param ... Not used; any argument passed here is an error (a misspelled
+#'   argument would otherwise be ignored silently).
 #' @return `summary()`: an object of class `summary.hbmmm_fit` holding the
-#'   table (`$fixed`, a data frame), the sampler diagnostics and the run
-#'   settings. `print()` returns its argument invisibly.
+#'   table (`$table`, a data frame with columns `variable`, `mean`, `sd`, the
+#'   two quantiles named `q<percent>` such as `q2.5` and `q97.5`, `rhat`,
+#'   `ess_bulk`, `ess_tail`, `mcse_mean`), `prob`, the sampler diagnostics
+#'   and the run settings. `print()` returns its argument invisibly.
 #' @export
-summary.hbmmm_fit <- function(object, ranef = FALSE, ...) {
+summary.hbmmm_fit <- function(object, ranef = FALSE, prob = 0.95, ...) {
+  check_dots_empty(...)
+  prob <- check_interval_prob(prob)
   d <- object$draws
   keep <- if (ranef) seq_len(dim(d)[3]) else which(!startsWith(dimnames(d)[[3]], "r_"))
-  tab <- summarise_draws_table(d[, , keep, drop = FALSE])
+  tab <- summarise_draws_table(d[, , keep, drop = FALSE], probs = c(1 - prob, 1 + prob) / 2)
   acc <- object$sampler_diagnostics[["accept", exact = TRUE]]
   ctl <- object$control
   accept <- numeric(0)
@@ -84,6 +92,7 @@ summary.hbmmm_fit <- function(object, ranef = FALSE, ...) {
   }
   structure(list(
     table = tab,
+    prob = prob,
     accept = accept,
     nuts = if (identical(object$sampler, "nuts")) nuts_diagnostics(object),
     control = ctl, nobs = object$spec$nobs, formula = object$spec$formula,
@@ -95,6 +104,7 @@ summary.hbmmm_fit <- function(object, ranef = FALSE, ...) {
 #' @rdname summary.hbmmm_fit
 #' @export
 print.summary.hbmmm_fit <- function(x, digits = 3, ...) {
+  check_dots_empty(...)
   ctl <- x$control
   if (!is.null(x$formula)) {
     cat(sprintf(" Formula: %s\n    Data: %d observations\n", deparse1(x$formula), x$nobs))
@@ -104,9 +114,13 @@ print.summary.hbmmm_fit <- function(x, digits = 3, ...) {
   cat(sprintf(" Sampler: %s, %d chain(s) x %d iterations (%d warmup, thin %d), %s\n\n",
               x$sampler, ctl$chains, ctl$iter, ctl$warmup, ctl$thin, format_secs(x$elapsed)))
   tab <- x$table
+  prob <- if (is.null(x$prob)) 0.95 else x$prob # summaries saved before `prob` existed
+  qcols <- paste0("q", c(1 - prob, 1 + prob) / 2 * 100)
+  pct <- format(100 * prob)
   show <- data.frame(row.names = tab$variable, Estimate = tab$mean, Est.Error = tab$sd,
-                     `l-95% CI` = tab$q2.5, `u-95% CI` = tab$q97.5, Rhat = tab$rhat,
+                     lo = tab[[qcols[1]]], hi = tab[[qcols[2]]], Rhat = tab$rhat,
                      Bulk_ESS = round(tab$ess_bulk), Tail_ESS = round(tab$ess_tail), check.names = FALSE)
+  names(show)[3:4] <- paste0(c("l-", "u-"), pct, "% CI")
   groups <- list(
     "Population-level effects" = startsWith(tab$variable, "b_"),
     "Group-level effects" = grepl("^(sd|cor)_", tab$variable),
@@ -144,6 +158,7 @@ print.summary.hbmmm_fit <- function(x, digits = 3, ...) {
 #' @rdname summary.hbmmm_fit
 #' @export
 print.hbmmm_fit <- function(x, digits = 3, ...) {
+  check_dots_empty(...)
   print(summary(x), digits = digits)
   if (!is.null(x$spec)) {
     cat("\nPriors:\n")

@@ -111,3 +111,16 @@ test_that("nuts() fits of an R log density refit from their own call and continu
   expect_identical(dim(more$draws)[1], dim(fit$draws)[1] + 40L)
   expect_input_error(update(fit, . ~ .), "formula.")
 })
+
+test_that("summary(prob =) gives central intervals at that level; stray arguments are refused", {
+  fit <- cont_fit(iter = 60)
+  s90 <- summary(fit, prob = 0.9)
+  x <- as.vector(fit$draws[, , "b_price"])
+  row <- s90$table[s90$table$variable == "b_price", ]
+  expect_equal(unname(c(row$q5, row$q95)), unname(quantile(x, c(0.05, 0.95))), tolerance = 1e-10)
+  expect_output(print(s90), "l-90% CI")
+  expect_output(print(summary(fit)), "l-95% CI")
+  for (bad in list(2, 0, 1, NA, c(0.5, 0.9), "0.9")) expect_input_error(summary(fit, prob = bad), "prob")
+  expect_input_error(summary(fit, probs = 0.9), "...")
+  expect_input_error(print(fit, ranef = TRUE), "...")
+})

@@ -37,7 +37,14 @@
 roi <- function(x, spend = NULL, horizon = NULL, flighting = NULL, carryover = TRUE, step = 0.01,
                 draws = NULL, level = 0.9) {
   level <- check_level(level)
-  if (inherits(x, "hbmmm_fit")) return(roi_fit(x, step, draws, level))
+  if (inherits(x, "hbmmm_fit")) {
+    refuse_other_mode(c(spend = !is.null(spend), horizon = !is.null(horizon),
+                        flighting = !is.null(flighting), carryover = !missing(carryover)),
+                      "apply to response curves (the ROI of a fit is computed over its data)")
+    return(roi_fit(x, step, draws, level))
+  }
+  refuse_other_mode(c(step = !missing(step), draws = !is.null(draws)),
+                    "apply to a fit (`x` is a set of response curves here)")
   cv <- as_curves(x)
   if (!is.null(horizon)) horizon <- check_count(horizon, "horizon", 1, 1e4)
   prof <- curve_profiles(cv, horizon, flighting, check_flag(carryover, "carryover"))
@@ -134,4 +141,14 @@ plot.hbmmm_roi <- function(x, ...) {
     graphics::abline(h = 1, lty = 2, col = "grey40")
   }
   invisible(as.data.frame(unclass(x))[, names(x)])
+}
+
+# Arguments that belong to the other kind of `x` are refused rather than
+# ignored: `given` flags which ones the caller supplied.
+refuse_other_mode <- function(given, why) {
+  if (any(given)) {
+    nm <- names(given)[given][1]
+    abort_input(nm, sprintf("only arguments %s %s; remove `%s`",
+                            paste0("`", names(given), "`", collapse = ", "), why, nm))
+  }
 }

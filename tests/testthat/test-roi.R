@@ -13,6 +13,10 @@ test_that("ROI and marginal ROI of given curves follow the curves", {
   expect_equal(r$mroi[2], 300 * 50 / 110^2, tolerance = 1e-12)
   # zero spend: no ROI (not a division by zero), marginal ROI still defined
   r0 <- roi(cv, spend = c(tv = 0))
+  expect_input_error(roi(cv, step = -1), "step")
+  expect_input_error(roi(cv, step = 0.05), "step")
+  expect_input_error(roi(cv, draws = 1:2), "draws")
+  expect_input_error(roi(cv, horizon = -2), "horizon")
   expect_true(is.na(r0$roi[1]))
   expect_equal(r0$mroi[1], 0)
   expect_output(print(r), "marginal ROI")
@@ -50,6 +54,11 @@ test_that("ROI and contributions of a fit match a plain-R computation", {
     tot
   }
   r <- roi(fit, step = 0.01)
+  # arguments of the other mode, and invalid values, are refused
+  expect_input_error(roi(fit, horizon = -2), "horizon")
+  expect_input_error(roi(fit, horizon = 4), "horizon")
+  expect_input_error(roi(fit, spend = c(tv = 1)), "spend")
+  expect_input_error(roi(fit, step = -1), "step")
   ctv <- vapply(seq_len(nrow(dm)), function(d) contrib("tv", d), 0)
   expect_equal(attr(r, "draws")$contribution[, "tv"], ctv, tolerance = 1e-8)
   expect_equal(r$roi[1], mean(ctv / sum(data$tv)), tolerance = 1e-8)

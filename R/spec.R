@@ -155,6 +155,11 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
   }
 
   X <- media_design(stats::delete.response(stats::terms(pf$fixed)), data, media)
+  if ("(Intercept)" %in% X$names && "Intercept" %in% X$names) {
+    # both would be drawn as b_Intercept (brms names the intercept so)
+    abort_input("formula", paste0("has a predictor named `Intercept` next to the model's intercept; ",
+                                  "both would be named b_Intercept. Rename the column"))
+  }
   if (!ncol(X$static)) {
     abort_input("formula", "has no fixed effects; keep the intercept or add a predictor (group-level effects are deviations from fixed effects)")
   }

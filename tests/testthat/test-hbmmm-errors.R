@@ -786,3 +786,13 @@ test_that("negative, INT_MIN and NA lags are refused by every entry point that r
     }
   }
 })
+
+test_that("a predictor named Intercept next to the intercept is refused (two draws named b_Intercept)", {
+  d <- small_panel()
+  d$Intercept <- rnorm(nrow(d))
+  expect_input_error(hbmmm_spec(sales ~ tv + Intercept, data = d, media = "tv", time = "week", panel = "market"),
+                     "formula")
+  # without an intercept the name is unambiguous
+  sp <- hbmmm_spec(sales ~ 0 + tv + Intercept, data = d, media = "tv", time = "week", panel = "market")
+  expect_identical(sum(hbmmm:::draw_names(sp) == "b_Intercept"), 1L)
+})

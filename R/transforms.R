@@ -173,6 +173,7 @@ adstock_apply <- function(x, type, par, max_lag, normalize, group, deriv = FALSE
   P <- media_params(par, m)
   lag <- if (is.null(max_lag)) NA_integer_ else max_lag
   out <- .Call(C_hb_adstock, m, ADSTOCK_TYPES[[type]], P, lag, normalize, g, deriv)
+  check_no_overflow(out, m, "adstock")
   restore_media(out, m, names(par), deriv)
 }
 
@@ -180,7 +181,19 @@ saturation_apply <- function(x, type, par, deriv = FALSE) {
   m <- as_media(x)
   P <- media_params(par, m)
   out <- .Call(C_hb_saturate, m, SATURATION_TYPES[[type]], P, deriv)
+  check_no_overflow(out, m, "saturation")
   restore_media(out, m, c(names(par), "x"), deriv)
+}
+
+# The kernels accept only finite media, so an infinite result means the sum
+# over lags overflowed (|x| near the largest double): an error, not a
+# silent Inf that would poison every later computation.
+check_no_overflow <- function(out, m, what) {
+  v <- if (is.list(out)) out[[1L]] else out
+  if (any(is.infinite(v))) {
+    abort_input("x", sprintf(paste0("its %s overflows to Inf (largest |x| is %s); rescale `x` ",
+                                    "(e.g. to thousands or millions)"), what, format(max(abs(m)), digits = 3)))
+  }
 }
 
 # Value and derivatives with respect to each parameter (and, for saturation,

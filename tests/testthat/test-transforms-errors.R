@@ -85,3 +85,11 @@ test_that(".Call entry points reject any malformed argument without crashing", {
   }
   expect_true("hbmmm_input_error" %in% outcomes)
 })
+
+test_that("a transform that overflows to Inf is a classed error naming x", {
+  expect_input_error(adstock_geometric(c(1e308, 1e308, 1e308), decay = 0.9), "x")
+  expect_error(adstock_geometric(c(1e308, 1e308), decay = 0.9), "overflows")
+  expect_input_error(adstock_weibull(rep(1.7e308, 5), shape = 2, scale = 3, normalize = FALSE), "x")
+  # large but representable results are fine
+  expect_true(all(is.finite(adstock_geometric(c(1e300, 1e300), decay = 0.5))))
+})

@@ -354,7 +354,7 @@ optimize_plan <- function(cv, pl, budget, obj, spend_all, grid) {
 local_search <- function(cv, pl, x0, obj, spend_all, budget, step0, tol) {
   x0 <- pmin(pmax(x0, pl$lo), pl$hi)
   slack <- if (spend_all) 0 else max(0, budget - sum(x0))
-  r <- .Call(C_hb_allocate_local, CURVE_TYPES[cv$curves$type], cv$beta, cv$par, pl$prof, as.double(x0),
+  r <- .Call(C_hb_allocate_local, HB_CODES$curve[cv$curves$type], cv$beta, cv$par, pl$prof, as.double(x0),
              as.double(pl$lo), as.double(pmax(pl$hi, pl$lo)), as.double(pl$cost), as.double(obj), spend_all,
              c(step0, tol, slack))
   names(r$x) <- pl$ids

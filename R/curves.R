@@ -6,7 +6,6 @@
 # kernels (saturation_*()/adstock_*() in R/transforms.R, src/transforms.c),
 # the grids and optimizers in src/allocate.c.
 
-CURVE_TYPES <- c(linear = 0L, hill = 1L, logistic = 2L, michaelis_menten = 3L)
 CURVE_PARS <- list(linear = character(0), hill = c("halfsat", "slope"), logistic = "lambda",
                    michaelis_menten = "k")
 CURVE_ADSTOCKS <- c("none", "geometric", "delayed", "weibull_cdf", "weibull_pdf")
@@ -151,7 +150,7 @@ response_curves.matrix <- function(x, saturation = "hill", adstock = "none", max
   if (is.null(channels)) channels <- sub("^b_", "", grep("^b_", colnames(x), value = TRUE))
   channels <- setdiff(channels, "Intercept")
   if (!length(channels)) abort_input("x", "has no coefficient columns `b_<channel>`")
-  sat <- per_curve_arg(saturation, channels, "saturation", names(CURVE_TYPES))
+  sat <- per_curve_arg(saturation, channels, "saturation", names(HB_CODES$curve))
   ad <- per_curve_arg(adstock, channels, "adstock", CURVE_ADSTOCKS)
   ml <- per_curve_arg(max_lag, channels, "max_lag")
   nz <- per_curve_arg(normalize, channels, "normalize")
@@ -307,10 +306,10 @@ new_curves <- function(ids, channel, segment, type, adstock, pars, max_lag, norm
   if (anyDuplicated(ids)) abort_input("x", sprintf("curve `%s` is given twice", ids[anyDuplicated(ids)]))
   type <- as.character(type)
   type[type == "none"] <- "linear"
-  bad <- !type %in% names(CURVE_TYPES)
+  bad <- !type %in% names(HB_CODES$curve)
   if (any(bad)) {
     abort_input("type", sprintf("must be one of %s; found \"%s\" for curve `%s`",
-                                paste0("\"", names(CURVE_TYPES), "\"", collapse = ", "), type[bad][1], ids[bad][1]))
+                                paste0("\"", names(HB_CODES$curve), "\"", collapse = ", "), type[bad][1], ids[bad][1]))
   }
   adstock <- as.character(adstock)
   adstock[is.na(adstock)] <- "none"
@@ -477,7 +476,7 @@ curves_eval <- function(cv, x, prof, deriv = FALSE, average = FALSE) {
   K <- nrow(cv$curves)
   if (!is.matrix(x)) x <- matrix(as.double(x), length(x), K)
   storage.mode(x) <- "double"
-  out <- .Call(C_hb_curves_eval, CURVE_TYPES[cv$curves$type], cv$beta, cv$par, prof, x, deriv, average)
+  out <- .Call(C_hb_curves_eval, HB_CODES$curve[cv$curves$type], cv$beta, cv$par, prof, x, deriv, average)
   G <- nrow(x)
   dims <- if (average) c(G, K) else c(n_draws(cv), G, K)
   out$value <- array(out$value, dims)

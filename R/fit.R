@@ -167,8 +167,6 @@ format_secs <- function(s) {
   if (s < 60) sprintf("%.1f s", s) else if (s < 3600) sprintf("%.1f min", s / 60) else sprintf("%.1f h", s / 3600)
 }
 
-ADSTOCK_CODES <- c(none = 0L, geometric = 1L, delayed = 2L, weibull_cdf = 3L, weibull_pdf = 4L)
-SATURATION_CODES <- c(none = 0L, hill = 1L, logistic = 2L, michaelis_menten = 3L)
 
 # The plain list that src/gibbs.c reads.
 gibbs_model <- function(spec) {
@@ -203,18 +201,19 @@ gibbs_model <- function(spec) {
     tp <- translation_pairs(t, X)
     cv <- pr$cov[[g]]
     q <- ncol(t$Z$static)
-    type <- switch(cv$type, full = 0L, diag = 1L, factor = 2L, hw_full = 3L, hw_diag = 4L, lkj = 5L)
+    type <- HB_CODES$cov[[cv$type]]
     list(G = length(t$levels), q = q, type = type, g = t$codes - 1L, Zs = t$Z$static,
          zc = ifelse(is.na(t$Z$channel), -1L, t$Z$channel - 1L), xmap = shared_columns(t$Z, X),
          pair_j = tp$j, pair_l = tp$l, pair_w = tp$w,
          Sigma0 = diag((cv$scale / 2)^2, q),
-         iw_df = if (type == 0L) cv$dist$par[["df"]] else q + 2,
-         iw_S = if (type == 0L) cv$S else diag(q),
-         ig = if (type == 1L) vapply(cv$dist, ig_params, numeric(2)) else matrix(1, 2, q),
-         nf = if (type == 2L) cv$nf else 0L,
-         load_sd = if (type == 2L) cv$loadings$par[["sd"]] * cv$scale else rep(1, q),
-         psi_ig = if (type == 2L) rbind(ig_params(cv$psi)[1], ig_params(cv$psi)[2] * cv$scale^2) else matrix(1, 2, q),
-         hw_nu = if (type %in% 3:4) cv$nu else 1, hw_A = if (type %in% 3:4) cv$A else rep(1, q))
+         iw_df = if (cv$type == "full") cv$dist$par[["df"]] else q + 2,
+         iw_S = if (cv$type == "full") cv$S else diag(q),
+         ig = if (cv$type == "diag") vapply(cv$dist, ig_params, numeric(2)) else matrix(1, 2, q),
+         nf = if (cv$type == "factor") cv$nf else 0L,
+         load_sd = if (cv$type == "factor") cv$loadings$par[["sd"]] * cv$scale else rep(1, q),
+         psi_ig = if (cv$type == "factor") rbind(ig_params(cv$psi)[1], ig_params(cv$psi)[2] * cv$scale^2) else matrix(1, 2, q),
+         hw_nu = if (cv$type %in% c("hw_full", "hw_diag")) cv$nu else 1,
+         hw_A = if (cv$type %in% c("hw_full", "hw_diag")) cv$A else rep(1, q))
   })
   b_par <- vapply(pr$b, function(d) d$par[c("mean", "sd")], numeric(2))
   hs <- if (spec$horseshoe) !is.na(X$channel) else rep(FALSE, p)
@@ -229,7 +228,7 @@ gibbs_model <- function(spec) {
        hs = as.integer(hs), hs_scale = hs_scale,
        npanel = max(spec$panel_codes), pstart = c(0L, cumsum(tabulate(spec$panel_codes))),
        media_raw = spec$media_data,
-       ch_ad_type = unname(ADSTOCK_CODES[tr$adstock]), ch_sat_type = unname(SATURATION_CODES[tr$saturation]),
+       ch_ad_type = unname(HB_CODES$adstock[tr$adstock]), ch_sat_type = unname(HB_CODES$saturation[tr$saturation]),
        ch_max_lag = vapply(media, function(ch) if (is.null(tr$max_lag[[ch]])) NA_integer_ else tr$max_lag[[ch]], 1L),
        ch_normalize = as.integer(tr$normalize), ch_par = ch_par, ch_est = ch_est, ch_link = ch_link,
        ch_upper = ch_up, ch_prior_code = ch_pc, ch_prior_par = ch_pp,
@@ -323,10 +322,10 @@ jitter_init <- function(model, spec) {
 }
 
 link_to_unc <- function(link, v, upper) {
-  switch(as.character(link), "0" = stats::qlogis(v), "1" = log(v), "2" = stats::qlogis(v / upper))
+  switch(link_name(link), logit = stats::qlogis(v), log = log(v), scaled_logit = stats::qlogis(v / upper))
 }
 link_from_unc <- function(link, u, upper) {
-  switch(as.character(link), "0" = stats::plogis(u), "1" = exp(u), "2" = upper * stats::plogis(u))
+  switch(link_name(link), logit = stats::plogis(u), log = exp(u), scaled_logit = upper * stats::plogis(u))
 }
 
 # `init`: NULL, or one final state per chain (fit$state) to continue from;

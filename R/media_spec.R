@@ -4,22 +4,18 @@
 
 ADSTOCK_CHOICES <- c("geometric", "delayed", "weibull_cdf", "weibull_pdf", "none")
 SATURATION_CHOICES <- c("hill", "logistic", "michaelis_menten", "none")
-# Unconstrained links of transform parameters (codes shared with src/hbmmm.h).
-LINK_LOGIT <- 0L
-LINK_LOG <- 1L
-LINK_SCALED_LOGIT <- 2L
 
 # Parameters of each transform type, with their C slot (0-1 adstock, 2-3
 # saturation; see src/gibbs_media.c) and link to the unconstrained scale.
 TRANSFORM_PARS <- list(
-  geometric = data.frame(param = "decay", slot = 0L, link = LINK_LOGIT),
-  delayed = data.frame(param = c("decay", "delay"), slot = 0:1, link = c(LINK_LOGIT, LINK_SCALED_LOGIT)),
-  weibull_cdf = data.frame(param = c("shape", "scale"), slot = 0:1, link = LINK_LOG),
-  weibull_pdf = data.frame(param = c("shape", "scale"), slot = 0:1, link = LINK_LOG),
+  geometric = data.frame(param = "decay", slot = 0L, link = HB_CODES$link[["logit"]]),
+  delayed = data.frame(param = c("decay", "delay"), slot = 0:1, link = c(HB_CODES$link[["logit"]], HB_CODES$link[["scaled_logit"]])),
+  weibull_cdf = data.frame(param = c("shape", "scale"), slot = 0:1, link = HB_CODES$link[["log"]]),
+  weibull_pdf = data.frame(param = c("shape", "scale"), slot = 0:1, link = HB_CODES$link[["log"]]),
   none = data.frame(param = character(0), slot = integer(0), link = integer(0)),
-  hill = data.frame(param = c("halfsat", "slope"), slot = 2:3, link = LINK_LOG),
-  logistic = data.frame(param = "lambda", slot = 2L, link = LINK_LOG),
-  michaelis_menten = data.frame(param = "k", slot = 3L, link = LINK_LOG)
+  hill = data.frame(param = c("halfsat", "slope"), slot = 2:3, link = HB_CODES$link[["log"]]),
+  logistic = data.frame(param = "lambda", slot = 2L, link = HB_CODES$link[["log"]]),
+  michaelis_menten = data.frame(param = "k", slot = 3L, link = HB_CODES$link[["log"]])
 )
 
 per_channel <- function(x, media, arg, choices = NULL) {
@@ -73,7 +69,7 @@ build_transforms <- function(media, adstock, saturation, control, fixed, data, p
     if (!nrow(p)) return(NULL)
     p$channel <- ch
     p$name <- paste0(p$param, "_", ch)
-    p$upper <- ifelse(p$link == LINK_SCALED_LOGIT, if (is.null(max_lag[[ch]])) NA else max_lag[[ch]], NA)
+    p$upper <- ifelse(p$link == HB_CODES$link[["scaled_logit"]], if (is.null(max_lag[[ch]])) NA else max_lag[[ch]], NA)
     p
   }))
   if (is.null(pars)) pars <- data.frame(param = character(0), slot = integer(0), link = integer(0),
@@ -92,12 +88,12 @@ build_transforms <- function(media, adstock, saturation, control, fixed, data, p
                                                 nm, paste(pars$name, collapse = ", "), suggest_name(nm, pars$name)))
       }
       v <- fixed[[nm]]
-      ok <- switch(as.character(pars$link[i]),
-                   "0" = v >= 0 && v < 1, "1" = v > 0, "2" = v >= 0 && v <= pars$upper[i])
+      link <- link_name(pars$link[i])
+      ok <- switch(link, logit = v >= 0 && v < 1, log = v > 0, scaled_logit = v >= 0 && v <= pars$upper[i])
       if (!ok) {
         abort_input("fixed_transforms", sprintf("`%s` = %s is outside its range (%s)", nm, format(v),
-                                                c("0" = "[0, 1)", "1" = "positive",
-                                                  "2" = sprintf("[0, %s]", format(pars$upper[i])))[[as.character(pars$link[i])]]))
+                                                switch(link, logit = "[0, 1)", log = "positive",
+                                                       scaled_logit = sprintf("[0, %s]", format(pars$upper[i])))))
       }
       pars$fixed[i] <- TRUE
       pars$value[i] <- v
@@ -115,8 +111,8 @@ build_transforms <- function(media, adstock, saturation, control, fixed, data, p
 
 clamp_to_range <- function(v, link, upper) {
   eps <- 1e-6
-  v[link == LINK_LOGIT] <- pmin(pmax(v[link == LINK_LOGIT], eps), 1 - eps)
-  s <- link == LINK_SCALED_LOGIT
+  v[link == HB_CODES$link[["logit"]]] <- pmin(pmax(v[link == HB_CODES$link[["logit"]]], eps), 1 - eps)
+  s <- link == HB_CODES$link[["scaled_logit"]]
   v[s] <- pmin(pmax(v[s], eps * upper[s]), (1 - eps) * upper[s])
   v
 }

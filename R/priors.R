@@ -46,11 +46,6 @@ PRIOR_SLOTS[c("shape", "scale", "halfsat", "slope", "lambda", "k")] <- lapply(
   function(def) utils::modifyList(def, list(families = POSITIVE_TRANSFORM_FAMILIES))
 )
 
-# Integer codes of transform-parameter priors understood by the C samplers
-# (src/ must use the same numbering). Parameters are the first two of `par`,
-# padded with 0 for one-parameter families.
-PRIOR_CODES <- c(normal = 1L, lognormal = 2L, gamma_dist = 3L, beta_dist = 4L,
-                 uniform = 5L, half_normal = 6L, exponential = 7L, half_student_t = 8L)
 
 # ---------------------------------------------------------------------------
 # Distribution constructors
@@ -567,15 +562,15 @@ check_prior_names <- function(prior, slot, known) {
 }
 
 # Integer family code and two parameters of a transform-parameter prior, as
-# passed to the C samplers (table PRIOR_CODES).
+# passed to the C samplers (table HB_CODES$prior).
 prior_code <- function(dist) {
-  if (!is_dist(dist) || !dist$family %in% names(PRIOR_CODES)) {
+  if (!is_dist(dist) || !dist$family %in% names(HB_CODES$prior)) {
     abort_input("dist", sprintf("must be one of %s for a transform parameter; found %s",
-                                paste0(names(PRIOR_CODES), "()", collapse = ", "),
+                                paste0(names(HB_CODES$prior), "()", collapse = ", "),
                                 if (is_dist(dist)) format(dist) else describe_value(dist)))
   }
   p <- unname(dist$par)
-  list(code = PRIOR_CODES[[dist$family]], par = c(p, 0)[1:2])
+  list(code = HB_CODES$prior[[dist$family]], par = c(p, 0)[1:2])
 }
 
 # Log density of `dist` at `x` on the constrained scale, normalized, vectorized

@@ -2,10 +2,10 @@
 # R coerces and recycles; parameter ranges and media values are checked once,
 # in C, which raises the same classed hbmmm_input_error.
 
-ADSTOCK_TYPES <- c(geometric = 1L, delayed = 2L, weibull_cdf = 3L, weibull_pdf = 4L)
+ADSTOCK_TYPES <- setdiff(names(HB_CODES$adstock), "none")
 ADSTOCK_PARS <- list(geometric = "decay", delayed = c("decay", "delay"),
                      weibull_cdf = c("shape", "scale"), weibull_pdf = c("shape", "scale"))
-SATURATION_TYPES <- c(hill = 1L, logistic = 2L, michaelis_menten = 3L)
+SATURATION_TYPES <- setdiff(names(HB_CODES$saturation), "none")
 SATURATION_PARS <- list(hill = c("halfsat", "slope"), logistic = "lambda",
                         michaelis_menten = c("vmax", "k"))
 
@@ -106,7 +106,7 @@ adstock_weibull <- function(x, shape, scale, max_lag = 13, type = c("cdf", "pdf"
 #' @export
 adstock_weights <- function(type = c("geometric", "delayed", "weibull_cdf", "weibull_pdf"),
                             ..., max_lag = 13, normalize = FALSE) {
-  type <- match_choice(type, names(ADSTOCK_TYPES), "type")
+  type <- match_choice(type, ADSTOCK_TYPES, "type")
   lag <- check_count(max_lag, "max_lag")
   par <- list(...)
   need <- ADSTOCK_PARS[[type]]
@@ -172,7 +172,7 @@ adstock_apply <- function(x, type, par, max_lag, normalize, group, deriv = FALSE
   g <- group_codes(group, NROW(m))
   P <- media_params(par, m)
   lag <- if (is.null(max_lag)) NA_integer_ else max_lag
-  out <- .Call(C_hb_adstock, m, ADSTOCK_TYPES[[type]], P, lag, normalize, g, deriv)
+  out <- .Call(C_hb_adstock, m, HB_CODES$adstock[[type]], P, lag, normalize, g, deriv)
   check_no_overflow(out, m, "adstock")
   restore_media(out, m, names(par), deriv)
 }
@@ -180,7 +180,7 @@ adstock_apply <- function(x, type, par, max_lag, normalize, group, deriv = FALSE
 saturation_apply <- function(x, type, par, deriv = FALSE) {
   m <- as_media(x)
   P <- media_params(par, m)
-  out <- .Call(C_hb_saturate, m, SATURATION_TYPES[[type]], P, deriv)
+  out <- .Call(C_hb_saturate, m, HB_CODES$saturation[[type]], P, deriv)
   check_no_overflow(out, m, "saturation")
   restore_media(out, m, c(names(par), "x"), deriv)
 }

@@ -41,14 +41,14 @@ double hb_link_logjac(int link, double u, double upper) {
  * prior_code() in R/priors.R), on the constrained scale. */
 double hb_prior_logdens(int code, const double *p, double x) {
   switch (code) {
-  case 1: return dnorm(x, p[0], p[1], 1);
-  case 2: return dlnorm(x, p[0], p[1], 1);
-  case 3: return dgamma(x, p[0], 1.0 / p[1], 1);
-  case 4: return dbeta(x, p[0], p[1], 1);
-  case 5: return (x >= p[0] && x <= p[1]) ? -log(p[1] - p[0]) : R_NegInf;
-  case 6: return x < 0 ? R_NegInf : M_LN2 + dnorm(x, 0.0, p[0], 1);
-  case 7: return dexp(x, 1.0 / p[0], 1);
-  case 8: return x < 0 ? R_NegInf : M_LN2 + dt(x / p[1], p[0], 1) - log(p[1]);
+  case HB_PRIOR_NORMAL: return dnorm(x, p[0], p[1], 1);
+  case HB_PRIOR_LOGNORMAL: return dlnorm(x, p[0], p[1], 1);
+  case HB_PRIOR_GAMMA: return dgamma(x, p[0], 1.0 / p[1], 1);
+  case HB_PRIOR_BETA: return dbeta(x, p[0], p[1], 1);
+  case HB_PRIOR_UNIFORM: return (x >= p[0] && x <= p[1]) ? -log(p[1] - p[0]) : R_NegInf;
+  case HB_PRIOR_HALF_NORMAL: return x < 0 ? R_NegInf : M_LN2 + dnorm(x, 0.0, p[0], 1);
+  case HB_PRIOR_EXPONENTIAL: return dexp(x, 1.0 / p[0], 1);
+  case HB_PRIOR_HALF_STUDENT_T: return x < 0 ? R_NegInf : M_LN2 + dt(x / p[1], p[0], 1) - log(p[1]);
   default: return R_NegInf;
   }
 }

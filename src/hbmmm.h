@@ -24,14 +24,27 @@ int hb_scalar_flag(SEXP x, const char *arg);
 /* A number as R prints it (NA, NaN, Inf, or up to 6 significant digits). */
 const char *hb_fmt_num(double v, char *buf, size_t len);
 
+/* ---- integer codes shared with R (HB_CODES in R/codes.R; hb_codes() in
+ * codes.c returns them and a test checks both sides agree) -------------- */
+enum hb_curve_type { HB_CURVE_LINEAR = 0, HB_CURVE_HILL = 1, HB_CURVE_LOGISTIC = 2,
+                     HB_CURVE_MICHAELIS_MENTEN = 3 };
+enum hb_prior_family { HB_PRIOR_NORMAL = 1, HB_PRIOR_LOGNORMAL = 2, HB_PRIOR_GAMMA = 3,
+                       HB_PRIOR_BETA = 4, HB_PRIOR_UNIFORM = 5, HB_PRIOR_HALF_NORMAL = 6,
+                       HB_PRIOR_EXPONENTIAL = 7, HB_PRIOR_HALF_STUDENT_T = 8 };
+enum hb_cov_type { HB_COV_FULL = 0, HB_COV_DIAG = 1, HB_COV_FACTOR = 2, HB_COV_HW_FULL = 3,
+                   HB_COV_HW_DIAG = 4, HB_COV_LKJ = 5 };
+SEXP hb_codes(void);
+
 /* ---- media transforms (transforms.c) ---------------------------------- */
 enum hb_adstock_type {
+  HB_ADSTOCK_NONE = 0,
   HB_ADSTOCK_GEOMETRIC = 1,
   HB_ADSTOCK_DELAYED = 2,
   HB_ADSTOCK_WEIBULL_CDF = 3,
   HB_ADSTOCK_WEIBULL_PDF = 4
 };
 enum hb_saturation_type {
+  HB_SAT_NONE = 0,
   HB_SAT_HILL = 1,
   HB_SAT_LOGISTIC = 2,
   HB_SAT_MICHAELIS_MENTEN = 3

@@ -84,14 +84,14 @@ static double hw_a_log(double A, double alpha, double *grad) {
 /* d/dx of hb_prior_logdens() for the families of PRIOR_CODES */
 static double prior_dlogdens(int code, const double *p, double x) {
   switch (code) {
-  case 1: return -(x - p[0]) / (p[1] * p[1]);
-  case 2: return -(1.0 + (log(x) - p[0]) / (p[1] * p[1])) / x;
-  case 3: return (p[0] - 1.0) / x - 1.0 / p[1];
-  case 4: return (p[0] - 1.0) / x - (p[1] - 1.0) / (1.0 - x);
-  case 5: return 0.0;
-  case 6: return -x / (p[0] * p[0]);
-  case 7: return -p[0]; /* rate */
-  case 8: return -(p[0] + 1.0) * x / (p[0] * p[1] * p[1] + x * x);
+  case HB_PRIOR_NORMAL: return -(x - p[0]) / (p[1] * p[1]);
+  case HB_PRIOR_LOGNORMAL: return -(1.0 + (log(x) - p[0]) / (p[1] * p[1])) / x;
+  case HB_PRIOR_GAMMA: return (p[0] - 1.0) / x - 1.0 / p[1];
+  case HB_PRIOR_BETA: return (p[0] - 1.0) / x - (p[1] - 1.0) / (1.0 - x);
+  case HB_PRIOR_UNIFORM: return 0.0;
+  case HB_PRIOR_HALF_NORMAL: return -x / (p[0] * p[0]);
+  case HB_PRIOR_EXPONENTIAL: return -p[0]; /* rate */
+  case HB_PRIOR_HALF_STUDENT_T: return -(p[0] + 1.0) * x / (p[0] * p[1] * p[1] + x * x);
   default: return 0.0;
   }
 }

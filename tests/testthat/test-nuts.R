@@ -369,6 +369,8 @@ test_that("nuts() fits of an R density are hbmmm_nuts_fit: model methods refuse 
     allocate_budget = function() allocate_budget(fit, 100),
     budget_for_target = function() budget_for_target(fit, 100),
     pp_check = function() pp_check(fit), plot_fit = function() plot(fit, "fit"))
+  pdf(NULL) # plot methods may open a device before they refuse
+  on.exit(dev.off(), add = TRUE)
   for (nm in names(refused)) {
     err <- tryCatch({refused[[nm]](); NULL}, error = identity)
     expect_s3_class(err, "hbmmm_no_model_error")

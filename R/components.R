@@ -156,11 +156,6 @@ check_draw_index <- function(draws, S) {
   as.integer(draws)
 }
 
-warn_classed <- function(what, message) {
-  warning(structure(class = c(paste0("hbmmm_warning_", what), "hbmmm_warning", "warning", "condition"),
-                    list(message = message, call = NULL)))
-}
-
 # The design on the training rows (internal, panel-sorted order).
 training_design <- function(spec) {
   n <- spec$nobs

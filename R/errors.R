@@ -15,6 +15,13 @@ abort_input <- function(arg, message, call = NULL) {
         class = "hbmmm_input_error", arg = arg, call = call)
 }
 
+# Classed warning c("hbmmm_warning_<what>", "hbmmm_warning", ...), so callers
+# and tests can muffle exactly one kind.
+warn_classed <- function(what, message) {
+  warning(structure(class = c(paste0("hbmmm_warning_", what), "hbmmm_warning", "warning", "condition"),
+                    list(message = message, call = NULL)))
+}
+
 # Called from C (see hb_input_error() in src/errors.c) so that argument
 # checks done inside .Call entry points raise the same classed condition.
 hb_raise_from_c <- function(arg, message) {

@@ -471,13 +471,3 @@ sim_check_start <- function(start) {
   date
 }
 
-# Seed a reproducible stream (Mersenne-Twister, whatever RNGkind() the
-# session uses) and return the function that restores the caller's
-# generator; NULL when no seed is given.
-sim_seed <- function(seed) {
-  if (is.null(seed)) return(NULL)
-  seed <- check_seed(seed)
-  restore <- save_rng()
-  set.seed(seed, kind = "Mersenne-Twister", normal.kind = "Inversion", sample.kind = "Rejection")
-  restore
-}

@@ -186,7 +186,7 @@ newdata_design <- function(spec, newdata, history) {
     abort_input("newdata", sprintf("lacks column `%s`, which the model uses%s", miss[1],
                                    suggest_name(miss[1], names(newdata))))
   }
-  check_complete(newdata, rhs_vars)
+  check_complete(newdata, rhs_vars, "newdata")
   for (m in spec$media) {
     v <- newdata[[m]]
     if (!is.numeric(v) || any(v < 0)) abort_input("newdata", sprintf("media column `%s` must be numeric and non-negative", m))
@@ -226,6 +226,16 @@ newdata_design <- function(spec, newdata, history) {
   pv_train <- if (!is.null(spec$panel)) as.character(panel_values(train, spec$panel)) else rep("1", nrow(train))
   tkey_new <- if (!is.null(spec$time)) xtfrm(c(train[[spec$time]], nd[[spec$time]]))[idx_new] else seq_len(n)
   tkey_train <- if (!is.null(spec$time)) xtfrm(c(train[[spec$time]], nd[[spec$time]]))[seq_len(nrow(train))] else NULL
+  if (!is.null(spec$time)) {
+    # as in training: one row per series and time (a copy would be taken
+    # for the next period of the carry-over)
+    dup <- which(duplicated(data.frame(pv_new, tkey_new)))
+    if (length(dup)) {
+      abort_input("newdata", sprintf("has more than one row for %s%s = %s (row %d); give each series one row per period",
+                                     if (is.null(spec$panel)) "" else sprintf("%s = %s and ", paste(spec$panel, collapse = ":"), pv_new[dup[1]]),
+                                     spec$time, format(nd[[spec$time]][dup[1]]), dup[1]))
+    }
+  }
   ord <- order(match(pv_new, unique(pv_new)), tkey_new, method = "radix")
   media_rows <- list()
   panel_codes <- integer(0)

@@ -237,13 +237,13 @@ suggest_name <- function(x, choices) {
   if (d[best] <= max(1, nchar(x) %/% 3)) sprintf("; did you mean `%s`?", choices[best]) else ""
 }
 
-check_complete <- function(data, cols) {
+check_complete <- function(data, cols, arg = "data") {
   for (v in cols) {
     x <- data[[v]]
     bad <- if (is.numeric(x)) !is.finite(x) else is.na(x)
     if (any(bad)) {
       rows <- which(bad)
-      abort_input("data", sprintf("column `%s` has %d missing or non-finite value(s), first at row(s) %s",
+      abort_input(arg, sprintf("column `%s` has %d missing or non-finite value(s), first at row(s) %s",
                                   v, length(rows), paste(utils::head(rows, 3), collapse = ", ")))
     }
   }

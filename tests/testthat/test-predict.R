@@ -108,3 +108,16 @@ test_that("forecasts carry adstock memory: better than without history, with cal
   expect_gt(cover, 0.88)
   expect_lte(cover, 1)
 })
+
+test_that("newdata: duplicated series-time rows and missing values are errors about `newdata`", {
+  fit <- pred_fit()
+  d <- small_panel()
+  last <- d[d$week == max(d$week), ]
+  nxt <- transform(last, week = week + 1)
+  dup <- rbind(nxt, nxt[1, ])
+  expect_input_error(predict(fit, newdata = dup, seed = 1), "newdata")
+  expect_error(predict(fit, newdata = dup, seed = 1), "more than one row")
+  bad <- nxt
+  bad$price[2] <- NA
+  expect_input_error(fitted(fit, newdata = bad), "newdata")
+})

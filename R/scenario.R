@@ -180,6 +180,13 @@ scenario_fit <- function(fit, plan, current, shift, scale, newdata, level, seed)
   history <- !is.null(newdata)
   base <- if (is.null(newdata)) original_data(spec) else newdata
   if (!is.data.frame(base)) abort_input("newdata", sprintf("must be a data frame; found %s", describe_value(base)))
+  miss <- setdiff(media, names(base))
+  if (length(miss)) {
+    # the spend totals below need every channel; other model columns are
+    # checked with the design (newdata_design())
+    abort_input("newdata", sprintf("lacks media column `%s`, which the model uses%s", miss[1],
+                                   suggest_name(miss[1], names(base))))
+  }
   cur_df <- if (is.null(current)) base else fit_plan_frame(current, base, media, "current")
   plan_df <- if (is.null(plan)) cur_df else fit_plan_frame(plan, cur_df, media, "plan")
   if (!is.null(shift) || !is.null(scale)) {

@@ -68,6 +68,10 @@ test_that("scenarios on a fit compare the model's expected outcomes", {
   fit <- decide_fit(iter = 30)
   s0 <- simulate_scenario(fit, scale = 1, seed = 1)
   expect_equal(s0$change$mean, 0)
+  # newdata without a media column or a model column: classed errors naming newdata
+  nd <- hbmmm:::original_data(fit$spec)
+  expect_input_error(simulate_scenario(fit, newdata = nd[c("market", "week", "tv")], scale = 1.1), "newdata")
+  expect_input_error(simulate_scenario(fit, newdata = nd[setdiff(names(nd), "price")], scale = 1.1), "newdata")
   s <- simulate_scenario(fit, scale = 0.5, seed = 1)
   data <- hbmmm:::original_data(fit$spec)
   half <- data

@@ -44,6 +44,10 @@ propensity_score <- function(formula, data, weights = NULL, maxit = 100, tol = 1
       abort_input("weights", sprintf("must be non-negative, finite numbers, one per row of `data` (%d); found %s",
                                      n, describe_value(weights)))
     }
+    if (!any(weights > 0)) {
+      # all-zero weights leave no data: say so, not that the design is collinear
+      abort_input("weights", "are all zero; at least one row needs a positive weight")
+    }
     as.double(weights)
   }
   maxit <- check_count(maxit, "maxit", 1, 1e5)

@@ -65,6 +65,8 @@ test_that("bad input gives classed errors", {
   expect_input_error(propensity_score(~ age, data = d), "formula")
   expect_input_error(propensity_score(treat ~ age, data = as.list(d)), "data")
   expect_input_error(propensity_score(treat ~ age, data = d, weights = -1), "weights")
+  expect_input_error(propensity_score(treat ~ age, data = d, weights = rep(0, nrow(d))), "weights")
+  expect_error(propensity_score(treat ~ age, data = d, weights = rep(0, nrow(d))), "all zero")
   expect_input_error(propensity_score(treat ~ age, data = d, tol = 0), "tol")
 })
 

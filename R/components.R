@@ -32,7 +32,7 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE) {
   mvals <- lapply(stats::setNames(seq_len(C), media), function(c) matrix(0, S, n))
   if (C) {
     if (!length(est)) {
-      m1 <- transform_media(des$media_data, tr, theta_fixed, des$panel_codes)[des$keep, , drop = FALSE]
+      m1 <- transform_media(des$media_data, tr, theta_fixed, des$panel_codes, des$tpos)[des$keep, , drop = FALSE]
       for (c in seq_len(C)) mvals[[c]] <- matrix(m1[, c], S, n, byrow = TRUE)
     } else {
       th <- mat[, est, drop = FALSE]
@@ -48,7 +48,8 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE) {
       for (c in seq_len(C)) {
         mu_c <- matrix(0, length(uniq), n)
         for (b in split(seq_along(uniq), ceiling(seq_along(uniq) / block))) {
-          m <- transform_channel_draws(des$media_data[, c], media[c], tr, theta[b, , drop = FALSE], des$panel_codes)
+          m <- transform_channel_draws(des$media_data[, c], media[c], tr, theta[b, , drop = FALSE],
+                                       des$panel_codes, des$tpos)
           mu_c[b, ] <- t(m[des$keep, , drop = FALSE])
         }
         mvals[[c]] <- mu_c[back_u, , drop = FALSE]
@@ -130,14 +131,71 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE) {
        sigma = sel(sigma), draws = draws, rows = n)
 }
 
+# The media series behind new rows, one per panel, on the training time axis.
+# With `history` and a `time` column, each panel's series is the training
+# series up to the last new period, with the new rows' media in their periods
+# (replacing training media there): rows inside the training period get the
+# carry-over of the training weeks before them, and rows after a gap get the
+# decay over the missing periods. Without `time`, new rows are taken to
+# follow the training rows. Returns the extended media matrix, its panel
+# codes and time positions, `keep` (the new rows in it) and `ord` (the order
+# of the new rows in `keep`).
+newdata_series <- function(spec, nd, history) {
+  n <- nrow(nd)
+  train <- spec$data
+  has_time <- !is.null(spec$time)
+  pv_new <- if (!is.null(spec$panel)) as.character(panel_values(nd, spec$panel)) else rep("1", n)
+  pv_train <- if (!is.null(spec$panel)) as.character(panel_values(train, spec$panel)) else rep("1", nrow(train))
+  if (has_time && is.null(spec$time_axis)) { # a fit saved before time axes existed
+    spec$time_axis <- time_axis(train[[spec$time]], spec$panel_codes, spec$time)
+    spec$time_pos <- time_positions(spec$time_axis, train[[spec$time]], spec$time, "time")
+  }
+  pos_new <- if (has_time) time_positions(spec$time_axis, nd[[spec$time]], spec$time, "newdata") else seq_len(n)
+  if (has_time) {
+    # as in training: one row per series and period
+    dup <- which(duplicated(data.frame(pv_new, pos_new)))
+    if (length(dup)) {
+      abort_input("newdata", sprintf("has more than one row for %s%s = %s (row %d); give each series one row per period",
+                                     if (is.null(spec$panel)) "" else sprintf("%s = %s and ", panel_label(spec$panel), pv_new[dup[1]]),
+                                     spec$time, format(nd[[spec$time]][dup[1]]), dup[1]))
+    }
+  }
+  panels <- unique(pv_new)
+  ord <- order(match(pv_new, panels), pos_new, method = "radix")
+  new_media <- media_matrix(nd, spec$media)
+  blocks <- vector("list", length(panels))
+  for (k in seq_along(panels)) {
+    rows_new <- ord[pv_new[ord] == panels[k]]
+    tr_rows <- if (history && length(spec$media)) which(pv_train == panels[k]) else integer(0)
+    if (has_time) {
+      tr_pos <- spec$time_pos[tr_rows]
+      tr_rows <- tr_rows[tr_pos <= max(pos_new[rows_new]) & !tr_pos %in% pos_new[rows_new]]
+      pos <- c(spec$time_pos[tr_rows], pos_new[rows_new])
+    } else {
+      pos <- seq_len(length(tr_rows) + length(rows_new))
+    }
+    media <- rbind(spec$media_data[tr_rows, , drop = FALSE], new_media[rows_new, , drop = FALSE])
+    o <- order(pos, method = "radix")
+    blocks[[k]] <- list(media = media[o, , drop = FALSE], pos = pos[o],
+                        keep = match(length(tr_rows) + seq_along(rows_new), o))
+  }
+  sizes <- vapply(blocks, function(b) length(b$pos), 1L)
+  offset <- c(0L, cumsum(sizes))[seq_along(blocks)]
+  media_data <- do.call(rbind, lapply(blocks, `[[`, "media"))
+  colnames(media_data) <- spec$media
+  list(media_data = media_data, panel_codes = rep(seq_along(blocks), sizes),
+       tpos = as.integer(unlist(lapply(blocks, `[[`, "pos"))),
+       keep = unlist(Map(function(b, o) o + b$keep, blocks, offset)), ord = ord)
+}
+
 # Channel `ch` transformed at the parameter rows of `theta` (draws x all
 # transform parameters): an [n x draws] matrix, one column per draw.
-transform_channel_draws <- function(x, ch, tr, theta, panel_codes) {
+transform_channel_draws <- function(x, ch, tr, theta, panel_codes, tpos = NULL) {
   rows <- tr$pars$channel == ch
   X <- matrix(x, length(x), nrow(theta))
   par <- lapply(stats::setNames(tr$pars$name[rows], tr$pars$param[rows]), function(nm) unname(theta[, nm]))
   ad <- par[tr$pars$param[rows & tr$pars$slot <= 1L]]
-  a <- adstock_channel(X, tr$adstock[[ch]], ad, tr$max_lag[[ch]], tr$normalize[[ch]], panel_codes)
+  a <- adstock_channel(X, tr$adstock[[ch]], ad, tr$max_lag[[ch]], tr$normalize[[ch]], panel_codes, tpos)
   dim(a) <- dim(X)
   out <- saturate_channel(a, tr$saturation[[ch]], par)
   dim(out) <- dim(X)
@@ -161,16 +219,14 @@ training_design <- function(spec) {
   n <- spec$nobs
   list(n = n, X = spec$X, Z = lapply(spec$ranef, `[[`, "Z"),
        codes = lapply(spec$ranef, `[[`, "codes"),
-       media_data = spec$media_data, panel_codes = spec$panel_codes, keep = seq_len(n),
+       media_data = spec$media_data, panel_codes = spec$panel_codes, tpos = spec$tpos, keep = seq_len(n),
        sigma_codes = spec$sigma_group$codes, weights = spec$weights,
        back = order(spec$row_order))
 }
 
-# The design on new rows. Rows are sorted by panel and time for the adstock;
-# with `history`, the training media of a panel are prepended when all new
-# rows of that panel come after its training rows (without `time`, new rows
-# are taken to follow the training rows). `keep` picks the new rows out of the
-# extended media series; `back` restores the order of `newdata`.
+# The design on new rows. Rows are sorted by panel and time for the adstock
+# and placed in media series by newdata_series(). `keep` picks the new rows
+# out of the extended media series; `back` restores the order of `newdata`.
 newdata_design <- function(spec, newdata, history) {
   if (!is.data.frame(newdata)) {
     abort_input("newdata", sprintf("must be a data frame; found %s", describe_value(newdata)))
@@ -222,50 +278,14 @@ newdata_design <- function(spec, newdata, history) {
 
   # series for the adstock
   n <- nrow(nd)
-  pv_new <- if (!is.null(spec$panel)) as.character(panel_values(nd, spec$panel)) else rep("1", n)
-  pv_train <- if (!is.null(spec$panel)) as.character(panel_values(train, spec$panel)) else rep("1", nrow(train))
-  tkey_new <- if (!is.null(spec$time)) xtfrm(c(train[[spec$time]], nd[[spec$time]]))[idx_new] else seq_len(n)
-  tkey_train <- if (!is.null(spec$time)) xtfrm(c(train[[spec$time]], nd[[spec$time]]))[seq_len(nrow(train))] else NULL
-  if (!is.null(spec$time)) {
-    # as in training: one row per series and time (a copy would be taken
-    # for the next period of the carry-over)
-    dup <- which(duplicated(data.frame(pv_new, tkey_new)))
-    if (length(dup)) {
-      abort_input("newdata", sprintf("has more than one row for %s%s = %s (row %d); give each series one row per period",
-                                     if (is.null(spec$panel)) "" else sprintf("%s = %s and ", paste(spec$panel, collapse = ":"), pv_new[dup[1]]),
-                                     spec$time, format(nd[[spec$time]][dup[1]]), dup[1]))
-    }
-  }
-  ord <- order(match(pv_new, unique(pv_new)), tkey_new, method = "radix")
-  media_rows <- list()
-  panel_codes <- integer(0)
-  keep <- integer(0)
-  pos <- 0L
-  for (k in seq_along(unique(pv_new))) {
-    p <- unique(pv_new)[k]
-    rows_new <- ord[pv_new[ord] == p]
-    pre <- NULL
-    if (history && length(spec$media)) {
-      tr_rows <- which(pv_train == p)
-      if (length(tr_rows) && (is.null(spec$time) || min(tkey_new[rows_new]) > max(tkey_train[tr_rows]))) {
-        pre <- spec$media_data[tr_rows, , drop = FALSE]
-      }
-    }
-    block <- rbind(pre, media_matrix(nd[rows_new, , drop = FALSE], spec$media))
-    media_rows[[k]] <- block
-    panel_codes <- c(panel_codes, rep(k, nrow(block)))
-    keep <- c(keep, pos + NROW(pre) + seq_along(rows_new))
-    pos <- pos + nrow(block)
-  }
-  media_data <- do.call(rbind, media_rows)
-  colnames(media_data) <- spec$media
-
+  ser <- newdata_series(spec, nd, history)
   sigma_codes <- if (length(spec$sigma_group$levels)) match(as.character(nd[[spec$sigma_by]]), spec$sigma_group$levels) else rep(1L, n)
   # reorder the design and codes to the sorted order used for the media
+  ord <- ser$ord
   list(n = n,
        X = list(static = X$static[ord, , drop = FALSE], channel = X$channel, names = X$names),
        Z = lapply(Z, function(z) list(static = z$static[ord, , drop = FALSE], channel = z$channel, names = z$names)),
        codes = lapply(codes, function(cd) cd[ord]),
-       media_data = media_data, panel_codes = panel_codes, keep = keep,
+       media_data = ser$media_data, panel_codes = ser$panel_codes, tpos = ser$tpos, keep = ser$keep,
        sigma_codes = sigma_codes[ord], weights = rep(1, n), back = order(ord))
 }

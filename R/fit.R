@@ -227,6 +227,7 @@ gibbs_model <- function(spec) {
        b_mean = b_par[1, ], b_sd = b_par[2, ], use_hs = as.integer(spec$horseshoe),
        hs = as.integer(hs), hs_scale = hs_scale,
        npanel = max(spec$panel_codes), pstart = c(0L, cumsum(tabulate(spec$panel_codes))),
+       tpos = spec$tpos,
        media_raw = spec$media_data,
        ch_ad_type = unname(HB_CODES$adstock[tr$adstock]), ch_sat_type = unname(HB_CODES$saturation[tr$saturation]),
        ch_max_lag = vapply(media, function(ch) if (is.null(tr$max_lag[[ch]])) NA_integer_ else tr$max_lag[[ch]], 1L),

@@ -37,7 +37,7 @@ per_channel <- function(x, media, arg, choices = NULL) {
   x
 }
 
-build_transforms <- function(media, adstock, saturation, control, fixed, data, panel_codes, prior) {
+build_transforms <- function(media, adstock, saturation, control, fixed, data, panel_codes, prior, tpos = NULL) {
   adstock <- per_channel(adstock, media, "adstock", ADSTOCK_CHOICES)
   saturation <- per_channel(saturation, media, "saturation", SATURATION_CHOICES)
   if (!is.list(control) || length(setdiff(names(control), c("max_lag", "normalize")))) {
@@ -100,7 +100,7 @@ build_transforms <- function(media, adstock, saturation, control, fixed, data, p
     }
   }
   tr <- list(adstock = adstock, saturation = saturation, max_lag = max_lag, normalize = normalize, pars = pars)
-  tr$priors <- transform_priors(tr, prior, data, panel_codes, media)
+  tr$priors <- transform_priors(tr, prior, data, panel_codes, media, tpos)
   est <- !pars$fixed
   tr$pars$value[est] <- vapply(tr$priors[pars$name[est]], prior_median, numeric(1))
   # a prior median outside a bounded range (e.g. delay) is pulled inside
@@ -118,7 +118,7 @@ clamp_to_range <- function(v, link, upper) {
 }
 
 # Priors of transform parameters: user's, else data-based defaults.
-transform_priors <- function(tr, prior, data, panel_codes, media) {
+transform_priors <- function(tr, prior, data, panel_codes, media, tpos = NULL) {
   pars <- tr$pars
   slots <- c("decay", "delay", "shape", "scale", "halfsat", "slope", "lambda", "k")
   given <- slots[vapply(slots, function(s) !is.null(prior[[s]]), logical(1))]
@@ -148,7 +148,7 @@ transform_priors <- function(tr, prior, data, panel_codes, media) {
     }, numeric(1)), pars$param[ad_rows])
     ad_par <- clamp_to_range(ad_par, pars$link[ad_rows], pars$upper[ad_rows])
     a <- adstock_channel(data[[ch]], tr$adstock[[ch]], as.list(ad_par), tr$max_lag[[ch]],
-                         tr$normalize[[ch]], panel_codes)
+                         tr$normalize[[ch]], panel_codes, tpos)
     pos <- a[a > 0]
     ref <- if (length(pos)) stats::median(pos) else 1
     for (i in sat_rows) {
@@ -164,9 +164,10 @@ transform_priors <- function(tr, prior, data, panel_codes, media) {
   out
 }
 
-adstock_channel <- function(x, type, par, max_lag, normalize, group) {
+# `tpos`: time positions of the rows (NULL: consecutive periods).
+adstock_channel <- function(x, type, par, max_lag, normalize, group, tpos = NULL) {
   if (type == "none") return(as.double(x))
-  adstock_apply(x, type, par, max_lag, normalize, group)
+  adstock_apply(x, type, par, max_lag, normalize, group, time = tpos)
 }
 
 saturate_channel <- function(x, type, par) {
@@ -178,13 +179,13 @@ saturate_channel <- function(x, type, par) {
 
 # Transformed media (n x channels) at parameter values `theta` (named by
 # parameter name, e.g. decay_tv).
-transform_media <- function(media_data, tr, theta, panel_codes) {
+transform_media <- function(media_data, tr, theta, panel_codes, tpos = NULL) {
   media <- names(tr$adstock)
   out <- vapply(media, function(ch) {
     rows <- tr$pars$channel == ch
     par <- as.list(stats::setNames(theta[tr$pars$name[rows]], tr$pars$param[rows]))
     a <- adstock_channel(media_data[, ch], tr$adstock[[ch]], par[tr$pars$param[rows & tr$pars$slot <= 1L]],
-                         tr$max_lag[[ch]], tr$normalize[[ch]], panel_codes)
+                         tr$max_lag[[ch]], tr$normalize[[ch]], panel_codes, tpos)
     saturate_channel(a, tr$saturation[[ch]], par)
   }, numeric(length(panel_codes)))
   matrix(out, ncol = length(media), dimnames = list(NULL, media))

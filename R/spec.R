@@ -95,6 +95,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
   # every column the model touches must exist, be complete and finite
   cols <- list(time = time, panel = panel, sigma_by = sigma_by)
   for (a in names(cols)) check_column_name(cols[[a]], data, a)
+  if (!is.null(time)) check_time_column(data[[time]], time, "time")
   if (is.character(weights)) check_column_name(weights, data, "weights")
   used <- unique(c(all.vars(pf$fixed), unlist(lapply(terms, function(t) c(all.vars(t$lhs), t$group_vars))),
                    media, unlist(cols), if (is.character(weights)) weights))
@@ -110,6 +111,16 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
     if (any(v < 0)) {
       abort_input("media", sprintf("column `%s` has %d negative value(s), first at row %d; media must be non-negative",
                                    m, sum(v < 0), which(v < 0)[1]))
+    }
+  }
+  for (m in media) {
+    v <- data[[m]]
+    # (a channel that is zero everywhere is refused by check_fixed_design())
+    if (v[1] != 0 && all(v == v[1])) {
+      warn_classed("constant_channel", sprintf(paste0(
+        "media column `%s` is %s in every row: its effect cannot be told apart from the intercept ",
+        "(only the carry-over ramp-up at the start of each series separates them), so its posterior ",
+        "rests on the prior; drop it or use data where its spend varies"), m, format(v[1])))
     }
   }
   unused <- setdiff(media, c(all.vars(pf$fixed), unlist(lapply(terms, function(t) all.vars(t$lhs)))))
@@ -139,6 +150,17 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
     }
   }
 
+  # time positions: carry-over counts periods, so gaps decay (R/time_axis.R)
+  time_axis <- time_pos <- NULL
+  if (!is.null(time)) {
+    time_axis <- time_axis(data[[time]], panel_codes, time)
+    time_pos <- time_positions(time_axis, data[[time]], time, "time")
+    warn_time_gaps(time_gaps(time_pos, panel_codes, data[[time]]), time, panel,
+                   if (!is.null(panel)) unique(panel_values(data, panel)))
+  }
+  # the kernels take the fast path for series without gaps
+  tpos <- if (!is.null(time_pos) && nrow(time_gaps(time_pos, panel_codes, data[[time]]))) time_pos
+
   y <- eval(pf$response, data, environment(formula))
   if (!is.numeric(y) || length(y) != nrow(data)) {
     abort_input("formula", sprintf("the response `%s` must evaluate to a numeric vector with one value per row",
@@ -148,6 +170,11 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
   if (length(bad)) {
     abort_input("formula", sprintf("the response `%s` is not finite in %d row(s), first at row %d",
                                    deparse(pf$response), length(bad), ord[bad[1]]))
+  }
+  if (max(abs(y)) > 1e100) {
+    # the default priors and the samplers' sums of squares would overflow
+    abort_input("formula", sprintf("the response `%s` reaches %s; rescale it (e.g. to thousands or millions)",
+                                   deparse(pf$response), format(max(abs(y)), digits = 3)))
   }
   if (all(y == y[1])) {
     abort_input("formula", sprintf("the response `%s` is constant (%s in every row); there is nothing to model",
@@ -171,14 +198,15 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
     abort_input("prior", sprintf("must be made by hbmmm_prior(); found %s", describe_value(prior)))
   }
   transforms <- build_transforms(media, adstock, saturation, adstock_control, fixed_transforms,
-                                 data, panel_codes, prior)
+                                 data, panel_codes, prior, tpos)
+  warn_stacked_series(time, panel, terms, transforms)
   w <- resolve_weights(weights, data, ord)
   sg <- if (is.null(sigma_by)) list(codes = rep(1L, nrow(data)), levels = character(0)) else {
     f <- factor(data[[sigma_by]])
     if (nlevels(f) < 2L) abort_input("sigma_by", sprintf("column `%s` has a single level", sigma_by))
     list(codes = as.integer(f), levels = levels(f))
   }
-  media_init <- transform_media(data[media], transforms, transforms$init, panel_codes)
+  media_init <- transform_media(data[media], transforms, transforms$init, panel_codes, tpos)
   check_fixed_design(X, media_init, media)
   factors <- check_factors(factors, ranef)
   horseshoe <- check_flag(horseshoe, "horseshoe")
@@ -193,6 +221,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
     call = call, formula = formula, response = deparse(pf$response), y = y, weights = w,
     X = X, ranef = ranef, media = media, transforms = transforms, sigma_by = sigma_by, sigma_group = sg,
     time = time, panel = panel, panel_codes = panel_codes, row_order = ord, nobs = nrow(data),
+    time_axis = time_axis, time_pos = time_pos, tpos = tpos,
     media_data = media_matrix(data, media), horseshoe = horseshoe, factors = factors, priors = priors,
     prior = prior, keep = keep, data = data
   ), class = "hbmmm_spec")
@@ -279,11 +308,40 @@ resolve_panel <- function(panel, time, data, terms) {
   cand <- unique(lapply(terms, `[[`, "group_vars"))
   ok <- vapply(cand, function(g) !anyDuplicated(data.frame(panel_values(data, g), data[[time]])), logical(1))
   cand <- cand[ok]
-  if (!length(cand)) {
-    abort_input("panel", sprintf("`%s` repeats in the data and no grouping factor identifies the series; name the series column with `panel`",
-                                 time))
-  }
+  if (!length(cand)) abort_repeated_time(time, data, unique(lapply(terms, `[[`, "group_vars")))
   cand[[which.min(vapply(cand, function(g) length(unique(panel_values(data, g))), numeric(1)))]]
+}
+
+# Time repeats and no grouping factor makes it unique. When a grouping
+# factor leaves only a few repeats, the data most likely holds a duplicated
+# row of a series: name it. Otherwise the series column is missing.
+abort_repeated_time <- function(time, data, groups) {
+  if (length(groups)) {
+    ndup <- vapply(groups, function(g) sum(duplicated(data.frame(panel_values(data, g), data[[time]]))), 1)
+    g <- groups[[which.min(ndup)]]
+    key <- data.frame(panel_values(data, g), data[[time]])
+    if (min(ndup) <= nrow(data) / 10) {
+      dup <- which(duplicated(key))[1]
+      first <- which(duplicated(key, fromLast = TRUE) & key[[1]] == key[[1]][dup] & key[[2]] == key[[2]][dup])[1]
+      abort_input("data", sprintf(paste0("has %d row(s) repeating a series and period, first rows %d and %d ",
+                                         "(%s = %s, %s = %s); each series needs one row per period"),
+                                  min(ndup), first, dup, panel_label(g), format(key[[1]][dup]), time,
+                                  format(data[[time]][dup])))
+    }
+  }
+  abort_input("panel", sprintf("`%s` repeats in the data and no grouping factor identifies the series; name the series column with `panel`",
+                               time))
+}
+
+# Without `time` the rows are one series in their given order; with grouping
+# terms in the formula the data is most likely a stacked panel, and the
+# carry-over would run from one group's rows into the next group's.
+warn_stacked_series <- function(time, panel, terms, transforms) {
+  if (!is.null(time) || !is.null(panel) || !length(terms) || all(transforms$adstock == "none")) return(invisible())
+  g <- panel_label(terms[[1]]$group_vars)
+  warn_classed("stacked_series", sprintf(paste0(
+    "no `time` is given, so the rows are taken as one series in their order and carry-over runs from ",
+    "the rows of one `%s` into the next; give `time` (and `panel`) so that it restarts in each series"), g))
 }
 
 panel_values <- function(data, panel) {

@@ -167,12 +167,15 @@ saturation_michaelis_menten <- function(x, vmax, k) {
 
 # ---- internals ---------------------------------------------------------
 
-adstock_apply <- function(x, type, par, max_lag, normalize, group, deriv = FALSE) {
+# `time` (internal): integer time positions of the rows, strictly increasing
+# within each group, or NULL for consecutive periods.
+adstock_apply <- function(x, type, par, max_lag, normalize, group, deriv = FALSE, time = NULL) {
   m <- as_media(x)
   g <- group_codes(group, NROW(m))
   P <- media_params(par, m)
   lag <- if (is.null(max_lag)) NA_integer_ else max_lag
-  out <- .Call(C_hb_adstock, m, HB_CODES$adstock[[type]], P, lag, normalize, g, deriv)
+  out <- .Call(C_hb_adstock, m, HB_CODES$adstock[[type]], P, lag, normalize, g,
+               if (!is.null(time)) as.integer(time), deriv)
   check_no_overflow(out, m, "adstock")
   restore_media(out, m, names(par), deriv)
 }

@@ -250,7 +250,7 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   if (!Rf_isNull(init_state)) hb_gibbs_state_import(g, init_state);
   for (int c = 0; c < C; c++) {
     hb_channel_transform(g->ch + c, g->ch[c].par, g->media_raw + (R_xlen_t) c * n, n, g->pstart,
-                         g->npanel, g->media + (R_xlen_t) c * n, g->wbuf);
+                         g->tpos, g->npanel, g->media + (R_xlen_t) c * n, g->wbuf);
     for (R_xlen_t i = 0; i < n; i++)
       if (!R_FINITE(g->media[(R_xlen_t) c * n + i]))
         hb_input_error("model$ch_par", "initial values give non-finite transformed media (channel %d)", c + 1);

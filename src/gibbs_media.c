@@ -58,7 +58,7 @@ double hb_prior_logdens(int code, const double *p, double x) {
 /* out[0..n) = saturation(adstock(x)) at the channel's parameters par[0..3]
  * (slots: adstock 1-2, saturation 1-2), adstock restarting at each panel. */
 void hb_channel_transform(const hb_channel *ch, const double *par, const double *x,
-                          R_xlen_t n, const R_xlen_t *pstart, int npanel,
+                          R_xlen_t n, const R_xlen_t *pstart, const int *tpos, int npanel,
                           double *out, double *wbuf) {
   if (ch->ad_type == 0) {
     memcpy(out, x, (size_t) n * sizeof(double));
@@ -67,10 +67,11 @@ void hb_channel_transform(const hb_channel *ch, const double *par, const double 
       hb_adstock_weights(ch->ad_type, par, ch->max_lag, ch->normalize, wbuf, NULL);
     for (int k = 0; k < npanel; k++) {
       R_xlen_t s = pstart[k], len = pstart[k + 1] - s;
+      const int *tp = tpos ? tpos + s : NULL;
       if (ch->max_lag == NA_INTEGER)
-        hb_geometric_recursion(x + s, len, par[0], ch->normalize, out + s, NULL);
+        hb_geometric_recursion_at(x + s, tp, len, par[0], ch->normalize, out + s, NULL);
       else
-        hb_lag_convolve(x + s, len, wbuf, ch->max_lag, out + s);
+        hb_lag_convolve_at(x + s, tp, len, wbuf, ch->max_lag, out + s);
     }
   }
   if (ch->sat_type == HB_SAT_MICHAELIS_MENTEN) {
@@ -168,7 +169,7 @@ int hb_channel_mh(hb_gibbs_state *g, int c, int iter, int adapt) {
   if (R_FINITE(lp_new) && hb_channel_par_ok(ch, par_new)) {
     double *mnew = g->scratch_m;
     hb_channel_transform(ch, par_new, g->media_raw + (R_xlen_t) c * n, n, g->pstart,
-                         g->npanel, mnew, g->wbuf);
+                         g->tpos, g->npanel, mnew, g->wbuf);
     const double *mold = g->media + (R_xlen_t) c * n;
     double *zcoef = g->coef;
     hb_channel_zcoef(g, c, zcoef);

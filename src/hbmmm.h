@@ -72,6 +72,14 @@ int hb_lag_convolve(const double *x, R_xlen_t n, const double *w, int L,
  * Returns nonzero when some x[t] is negative or not finite. */
 int hb_geometric_recursion(const double *x, R_xlen_t n, double decay,
                            int normalize, double *out, double *dout);
+/* The same two kernels on a series with missing periods: row t lies at time
+ * position tpos[t] (strictly increasing), a missing period carries no spend,
+ * so carry-over decays over the gap. tpos == NULL: consecutive periods. */
+int hb_lag_convolve_at(const double *x, const int *tpos, R_xlen_t n,
+                       const double *w, int L, double *out);
+int hb_geometric_recursion_at(const double *x, const int *tpos, R_xlen_t n,
+                              double decay, int normalize, double *out,
+                              double *dout);
 /* Saturation of x[0..n); dout (may be NULL) holds npar + 1 arrays of length n:
  * derivatives with respect to each parameter, then with respect to x.
  * Returns nonzero when some x[t] is negative or not finite. */
@@ -169,6 +177,7 @@ typedef struct {
   const double *media_raw;     /* n x C, rows in panel-then-time order */
   double *media;               /* n x C transformed at the current parameters */
   R_xlen_t *pstart;            /* panel k: rows pstart[k] .. pstart[k+1] */
+  const int *tpos;             /* time position of each row; NULL: no gaps */
   double *r;                   /* residual y - fitted */
   double *prec;                /* w_i / sigma^2 of row i */
   double *blk;                 /* row-block scratch, (HB_MAX_Q + 8) x HB_BLOCK */
@@ -195,7 +204,7 @@ double hb_link_from_unc(int link, double u, double upper);
 double hb_link_logjac(int link, double u, double upper);
 double hb_prior_logdens(int code, const double *par, double x);
 void hb_channel_transform(const hb_channel *ch, const double *par, const double *x,
-                          R_xlen_t n, const R_xlen_t *pstart, int npanel,
+                          R_xlen_t n, const R_xlen_t *pstart, const int *tpos, int npanel,
                           double *out, double *wbuf);
 void hb_channel_init_mh(hb_channel *ch);
 int hb_channel_mh(hb_gibbs_state *g, int c, int iter, int adapt);
@@ -339,7 +348,7 @@ void hb_nuts_alloc_output(const hb_nuts_model *m, const hb_nuts_control *ctl,
 
 /* ---- .Call entry points ------------------------------------------------ */
 SEXP hb_adstock(SEXP x, SEXP type, SEXP par, SEXP max_lag, SEXP normalize,
-                SEXP group, SEXP deriv);
+                SEXP group, SEXP time, SEXP deriv);
 SEXP hb_saturate(SEXP x, SEXP type, SEXP par, SEXP deriv);
 SEXP hb_gibbs(SEXP model, SEXP control);
 /* causal inference (propensity.c, matching.c) */

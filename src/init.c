@@ -4,7 +4,7 @@
 
 static const R_CallMethodDef call_methods[] = {
   {"hb_codes", (DL_FUNC) &hb_codes, 0},
-  {"hb_adstock", (DL_FUNC) &hb_adstock, 7},
+  {"hb_adstock", (DL_FUNC) &hb_adstock, 8},
   {"hb_saturate", (DL_FUNC) &hb_saturate, 4},
   {"hb_gibbs", (DL_FUNC) &hb_gibbs, 2},
   {"hb_logit_irls", (DL_FUNC) &hb_logit_irls, 5},

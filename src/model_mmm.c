@@ -132,13 +132,14 @@ static int channel_eval(mmm_ctx *m, int c, const double *par, double *dm) {
       hb_adstock_weights(ch->ad_type, par, ch->max_lag, ch->normalize, m->wbuf, need_dad ? m->dwbuf : NULL);
     for (int k = 0; k < g->npanel; k++) {
       R_xlen_t s = g->pstart[k], len = g->pstart[k + 1] - s;
+      const int *tp = g->tpos ? g->tpos + s : NULL;
       if (ch->max_lag == NA_INTEGER) {
-        hb_geometric_recursion(x + s, len, par[0], ch->normalize, a + s, need_dad ? m->dad + s : NULL);
+        hb_geometric_recursion_at(x + s, tp, len, par[0], ch->normalize, a + s, need_dad ? m->dad + s : NULL);
       } else {
-        hb_lag_convolve(x + s, len, m->wbuf, ch->max_lag, a + s);
+        hb_lag_convolve_at(x + s, tp, len, m->wbuf, ch->max_lag, a + s);
         if (need_dad)
           for (int q = 0; q < nad; q++)
-            hb_lag_convolve(x + s, len, m->dwbuf + (R_xlen_t) q * (ch->max_lag + 1), ch->max_lag,
+            hb_lag_convolve_at(x + s, tp, len, m->dwbuf + (R_xlen_t) q * (ch->max_lag + 1), ch->max_lag,
                             m->dad + (R_xlen_t) q * n + s);
       }
     }

@@ -2,6 +2,7 @@
  * priors, channels and grouping terms shared by both samplers (the Gibbs
  * sampler and the NUTS model density), each element checked for type,
  * length and range, with errors naming `model$<element>`. */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 #include <Rmath.h>
@@ -104,6 +105,21 @@ void hb_model_columns(hb_gibbs_state *g) {
 /* Fills the data, prior and structure fields of g (and the starting values
  * of the terms' state); maxlag and qmax get the longest finite adstock lag
  * and the largest term dimension. */
+/* model$tpos: NULL when every series has consecutive periods, otherwise the
+ * time position of each row, strictly increasing within a panel (missing
+ * periods are gaps over which carry-over decays). */
+static const int *read_time_positions(SEXP model, const hb_gibbs_state *g) {
+  SEXP tp = hb_list_elt(model, "model", "tpos");
+  if (tp == R_NilValue) return NULL;
+  const int *t = hb_list_int(model, "model", "tpos", g->n, 0, INT_MAX - 1);
+  for (int k = 0; k < g->npanel; k++)
+    for (R_xlen_t i = g->pstart[k] + 1; i < g->pstart[k + 1]; i++)
+      if (t[i] <= t[i - 1])
+        hb_input_error("model$tpos", "must increase strictly within each panel; element %.0f is %d after %d",
+                       (double) i + 1, t[i], t[i - 1]);
+  return t;
+}
+
 void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out) {
   SEXP ys = hb_list_elt(model, "model", "y");
   hb_check_vector(ys, "model$y", REALSXP, -1);
@@ -143,6 +159,7 @@ void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out
     if (k > 0 && pst[k] < pst[k - 1]) hb_input_error("model$pstart", "must be non-decreasing");
   }
   if (pst[0] != 0 || pst[g->npanel] != n) hb_input_error("model$pstart", "must run from 0 to n");
+  g->tpos = read_time_positions(model, g);
   g->media_raw = hb_list_real(model, "model", "media_raw", n * C);
   for (R_xlen_t i = 0; i < n * C; i++)
     if (!(g->media_raw[i] >= 0 && R_FINITE(g->media_raw[i])))

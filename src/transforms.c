@@ -162,6 +162,43 @@ int hb_geometric_recursion(const double *x, R_xlen_t n, double decay,
   return bad;
 }
 
+int hb_lag_convolve_at(const double *x, const int *tpos, R_xlen_t n,
+                       const double *w, int L, double *out) {
+  if (!tpos || L < 0) return hb_lag_convolve(x, n, w, L, out);
+  int bad = 0;
+  for (R_xlen_t t = 0; t < n; t++) {
+    bad |= HB_BAD_MEDIA(x[t]);
+    double s = 0.0;
+    for (R_xlen_t j = t; j >= 0; j--) {
+      double d = (double) tpos[t] - tpos[j]; /* lag in periods, >= t - j */
+      if (d > L) break;
+      s += w[(int) d] * x[j];
+    }
+    out[t] = s;
+  }
+  return bad;
+}
+
+int hb_geometric_recursion_at(const double *x, const int *tpos, R_xlen_t n,
+                              double decay, int normalize, double *out,
+                              double *dout) {
+  if (!tpos) return hb_geometric_recursion(x, n, decay, normalize, out, dout);
+  int bad = 0;
+  double a = 0.0, da = 0.0, c = normalize ? 1.0 - decay : 1.0;
+  for (R_xlen_t t = 0; t < n; t++) {
+    double v = x[t], gap = t ? (double) tpos[t] - tpos[t - 1] : 1.0;
+    /* over a gap of k periods the memory is multiplied by decay^k */
+    double f = gap == 1.0 ? decay : pow(decay, gap);
+    double df = gap == 1.0 ? 1.0 : gap * pow(decay, gap - 1.0);
+    bad |= HB_BAD_MEDIA(v);
+    da = df * a + f * da;
+    a = v + f * a;
+    out[t] = c * a;
+    if (dout) dout[t] = normalize ? c * da - a : da;
+  }
+  return bad;
+}
+
 static int hill(const double *par, const double *x, R_xlen_t n, double *out,
                 double **dout) {
   int bad = 0;

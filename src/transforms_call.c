@@ -84,31 +84,34 @@ typedef struct {
   double decay;          /* infinite-memory geometric */
 } adstock_t;
 
-/* One series of length n: value into out, derivatives into dout[p]. */
-static int adstock_series(const adstock_t *a, const double *x, R_xlen_t n,
-                          double *out, double **dout) {
+/* One series of length n: value into out, derivatives into dout[p]. tpos
+ * (may be NULL): time position of each element, for series with gaps. */
+static int adstock_series(const adstock_t *a, const double *x, const int *tpos,
+                          R_xlen_t n, double *out, double **dout) {
   if (a->L == NA_INTEGER)
-    return hb_geometric_recursion(x, n, a->decay, a->normalize, out,
-                                  dout ? dout[0] : NULL);
+    return hb_geometric_recursion_at(x, tpos, n, a->decay, a->normalize, out,
+                                     dout ? dout[0] : NULL);
   int bad = 0, m = a->L + 1;
   R_xlen_t chunk = (R_xlen_t) (HB_CHUNK_WORK / m) + 1;
   if (n <= chunk) {
-    bad = hb_lag_convolve(x, n, a->w, a->L, out);
+    bad = hb_lag_convolve_at(x, tpos, n, a->w, a->L, out);
     for (int p = 0; dout && p < a->np; p++)
-      hb_lag_convolve(x, n, a->dw + (R_xlen_t) p * m, a->L, dout[p]);
+      hb_lag_convolve_at(x, tpos, n, a->dw + (R_xlen_t) p * m, a->L, dout[p]);
     return bad;
   }
   /* long series with long lags: convolve in windows so that an interrupt
-   * can stop the run. Window rows t0..t1 need the L rows before t0. */
+   * can stop the run. Window rows t0..t1 need the L rows before t0 (time
+   * positions increase strictly, so L periods back are at most L rows). */
   const void *vmax = vmaxget();
   double *buf = (double *) R_alloc((size_t) (chunk + a->L), sizeof(double));
   for (R_xlen_t t0 = 0; t0 < n; t0 += chunk) {
     R_xlen_t s = t0 > a->L ? t0 - a->L : 0, t1 = t0 + chunk < n ? t0 + chunk : n;
     R_xlen_t len = t1 - s, off = t0 - s;
-    bad |= hb_lag_convolve(x + s, len, a->w, a->L, buf);
+    const int *ts = tpos ? tpos + s : NULL;
+    bad |= hb_lag_convolve_at(x + s, ts, len, a->w, a->L, buf);
     memcpy(out + t0, buf + off, (size_t) (t1 - t0) * sizeof(double));
     for (int p = 0; dout && p < a->np; p++) {
-      hb_lag_convolve(x + s, len, a->dw + (R_xlen_t) p * m, a->L, buf);
+      hb_lag_convolve_at(x + s, ts, len, a->dw + (R_xlen_t) p * m, a->L, buf);
       memcpy(dout[p] + t0, buf + off, (size_t) (t1 - t0) * sizeof(double));
     }
     R_CheckUserInterrupt();
@@ -117,8 +120,27 @@ static int adstock_series(const adstock_t *a, const double *x, R_xlen_t n,
   return bad;
 }
 
+/* Time positions (NULL or integer, one per row): within each group, in row
+ * order, strictly increasing. */
+static const int *read_time(SEXP time, R_xlen_t n, const R_xlen_t *start,
+                            const R_xlen_t *ord, int G) {
+  if (Rf_isNull(time)) return NULL;
+  hb_check_vector(time, "time", INTSXP, n);
+  const int *t = INTEGER(time);
+  for (int k = 0; k < G; k++)
+    for (R_xlen_t i = start[k]; i < start[k + 1]; i++) {
+      R_xlen_t r = ord ? ord[i] : i;
+      if (t[r] == NA_INTEGER)
+        hb_input_error("time", "must not contain NA; found NA at element %.0f", (double) r + 1);
+      if (i > start[k] && t[r] <= t[ord ? ord[i - 1] : i - 1])
+        hb_input_error("time", "must increase strictly within each group; element %.0f is %d after %d",
+                       (double) r + 1, t[r], t[ord ? ord[i - 1] : i - 1]);
+    }
+  return t;
+}
+
 SEXP hb_adstock(SEXP x, SEXP type, SEXP par, SEXP max_lag, SEXP normalize,
-                SEXP group, SEXP deriv) {
+                SEXP group, SEXP time, SEXP deriv) {
   dims_t d = media_dims(x);
   int ty = hb_scalar_int(type, "type", 1, 4, 0);
   adstock_t a = {ty, 0, 0, hb_adstock_npar(ty), NULL, NULL, 0.0};
@@ -131,6 +153,7 @@ SEXP hb_adstock(SEXP x, SEXP type, SEXP par, SEXP max_lag, SEXP normalize,
   R_xlen_t whole[2] = {0, d.n}, *start = whole, *ord = NULL;
   int G = 1;
   if (!Rf_isNull(group)) ord = group_order(group, d.n, &start, &G);
+  const int *tpos = read_time(time, d.n, start, ord, G);
 
   const double *p = REAL(par);
   char msg[256];
@@ -168,8 +191,10 @@ SEXP hb_adstock(SEXP x, SEXP type, SEXP par, SEXP max_lag, SEXP normalize,
     if (start[k + 1] - start[k] > maxlen) maxlen = start[k + 1] - start[k];
   /* gather/scatter buffers, used only for interleaved groups */
   double *gx = NULL, *gy = NULL, *gd[2] = {NULL, NULL};
+  int *gt = NULL;
   if (ord) {
     gx = (double *) R_alloc((size_t) maxlen, sizeof(double));
+    if (tpos) gt = (int *) R_alloc((size_t) maxlen, sizeof(int));
     gy = (double *) R_alloc((size_t) maxlen, sizeof(double));
     for (int q = 0; der && q < a.np; q++)
       gd[q] = (double *) R_alloc((size_t) maxlen, sizeof(double));
@@ -188,11 +213,12 @@ SEXP hb_adstock(SEXP x, SEXP type, SEXP par, SEXP max_lag, SEXP normalize,
       R_xlen_t s = start[k], len = start[k + 1] - s;
       if (!ord) {
         double *dk[2] = {dout[0] ? dout[0] + s : NULL, dout[1] ? dout[1] + s : NULL};
-        bad |= adstock_series(&a, xj + s, len, yj + s, der ? dk : NULL);
+        bad |= adstock_series(&a, xj + s, tpos ? tpos + s : NULL, len, yj + s, der ? dk : NULL);
         continue;
       }
       for (R_xlen_t i = 0; i < len; i++) gx[i] = xj[ord[s + i]];
-      bad |= adstock_series(&a, gx, len, gy, der ? gd : NULL);
+      for (R_xlen_t i = 0; gt && i < len; i++) gt[i] = tpos[ord[s + i]];
+      bad |= adstock_series(&a, gx, gt, len, gy, der ? gd : NULL);
       for (R_xlen_t i = 0; i < len; i++) {
         R_xlen_t r = ord[s + i];
         yj[r] = gy[i];

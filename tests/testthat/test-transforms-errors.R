@@ -66,7 +66,7 @@ test_that(".Call entry points reject any malformed argument without crashing", {
                   quote(x), function() 1, 0.5, 2L, c(1L, 1L))
   valid <- list(
     list(fn = hbmmm:::C_hb_adstock,
-         args = list(c(1, 0, 2), 1L, 0.5, 3L, TRUE, c(1L, 2L, 1L), FALSE)),
+         args = list(c(1, 0, 2), 1L, 0.5, 3L, TRUE, c(1L, 2L, 1L), c(1L, 2L, 5L), FALSE)),
     list(fn = hbmmm:::C_hb_saturate, args = list(c(1, 0, 2), 1L, c(1, 2), TRUE))
   )
   outcomes <- character(0)

@@ -97,6 +97,13 @@ expand_nesting <- function(g) {
                                  paste(deparse(g), collapse = "")))
 }
 
+# The column a terms variable names: terms() keeps backticks around
+# non-syntactic names (`paid search`), the data has none.
+term_variable <- function(v) {
+  e <- str2lang(v)
+  if (is.name(e)) as.character(e) else v
+}
+
 # Design of a one-sided formula with media columns separated out.
 # Returns list(static = n x p matrix, channel = integer p (index into
 # `media`, NA for non-media columns), names). Which columns involve which
@@ -111,7 +118,7 @@ media_design <- function(rhs_formula, data, media, arg = "formula") {
   if (length(used) && length(fac)) {
     for (v in rownames(fac)) {
       inside <- intersect(all.vars(str2lang(v)), used)
-      if (length(inside) && !v %in% used) {
+      if (length(inside) && !term_variable(v) %in% used) {
         term <- colnames(fac)[fac[v, ] > 0][1]
         abort_input(arg, sprintf(paste0("media channel `%s` enters term `%s` non-linearly; media enter through ",
                                         "their adstock and saturation transforms, so use `%s` itself ",
@@ -127,12 +134,15 @@ media_design <- function(rhs_formula, data, media, arg = "formula") {
   channel <- rep(NA_integer_, ncol(M1))
   assign <- attr(M1, "assign")
   for (k in seq_len(if (length(fac)) ncol(fac) else 0L)) {
-    chs <- intersect(rownames(fac)[fac[, k] > 0], used)
+    chs <- intersect(vapply(rownames(fac)[fac[, k] > 0], term_variable, ""), used)
     if (length(chs) > 1L) {
       abort_input(arg, sprintf("term `%s` multiplies two media channels (`%s` and `%s`); interactions between media channels are not part of the model",
                                colnames(fac)[k], chs[1], chs[2]))
     }
     if (length(chs)) channel[assign == k] <- match(chs, media)
   }
+  # draw names carry the column names: without the backticks that
+  # model.matrix() keeps around non-syntactic names (b_paid search)
+  colnames(M1) <- gsub("`", "", colnames(M1), fixed = TRUE)
   list(static = M1, channel = channel, names = colnames(M1))
 }

@@ -81,11 +81,11 @@ test_that("`0 +` and `-1` remove the intercept of the fixed part and of a bar", 
   d <- small_panel()
   for (f in list(sales ~ tv + price + (0 + price | market), sales ~ tv + price + (-1 + price | market),
                  sales ~ tv + price + (price - 1 | market))) {
-    s <- hbmmm_spec(f, d, media = "tv")
+    s <- hbmmm_spec(f, d, media = "tv", time = "week")
     expect_identical(s$ranef$market$Z$names, "price")
     expect_identical(s$X$names, c("(Intercept)", "tv", "price"))
   }
-  s <- hbmmm_spec(sales ~ 0 + tv + price + (1 | market), d, media = "tv")
+  s <- hbmmm_spec(sales ~ 0 + tv + price + (1 | market), d, media = "tv", time = "week")
   expect_identical(s$X$names, c("tv", "price"))
   expect_identical(s$ranef$market$Z$names, "(Intercept)")
 })
@@ -253,12 +253,13 @@ test_that("the panel is the coarsest grouping factor within which time is unique
   s <- hbmmm_spec(sales ~ tv + (1 | cell), one, media = "tv", time = "week")
   expect_null(s$panel)
   expect_identical(s$panel_codes, rep(1L, nrow(one)))
-  s <- hbmmm_spec(sales ~ tv + (1 | market), d, media = "tv")
+  expect_warning(s <- hbmmm_spec(sales ~ tv + (1 | market), d, media = "tv"), class = "hbmmm_warning_stacked_series")
   expect_null(s$panel)
   expect_identical(s$row_order, seq_len(nrow(d)))
   # an explicit panel wins
-  expect_identical(hbmmm_spec(sales ~ tv + (1 | market), d, media = "tv", time = "week", panel = "cell")$panel,
-                   "cell")
+  # (each cell is observed every other week: a gap the spec warns about)
+  expect_identical(suppressWarnings(hbmmm_spec(sales ~ tv + (1 | market), d, media = "tv", time = "week",
+                                               panel = "cell"))$panel, "cell")
 })
 
 test_that("rows are ordered by panel then time, and row_order maps back to the input", {
@@ -329,65 +330,60 @@ test_that("print(spec) shows the model and every prior", {
   expect_match(out2, "on each sd", fixed = TRUE)
 })
 
-# ---- known defects: contracts not met yet (known_defect() in helper-fit.R) ---
-# Each block states the contract; known_defect() (helper-fit.R) skips with
-# "KNOWN DEFECT" while the defect is present (HBMMM_KNOWN_DEFECTS=fail: fail).
+# ---- formula corner cases ----------------------------------------------------
 
 # poly() and scale() see the constant probe values that media_design() substitutes
 test_that("poly() of a media channel is a classed error", {
-  known_defect("poly(tv, 2) in a formula with media tv gives an unclassed stats error", {
-    expect_input_error(hbmmm_spec(sales ~ poly(tv, 2), small_panel(), media = "tv"), "formula")
-  })
+  expect_input_error(hbmmm_spec(sales ~ poly(tv, 2), small_panel(), media = "tv"), "formula")
 })
 
 test_that("scale() of a media channel is a classed error", {
-  known_defect("scale(tv) in a formula with media tv gives 'missing value where TRUE/FALSE needed'", {
-    expect_input_error(hbmmm_spec(sales ~ tv + scale(tv), small_panel(), media = "tv"), "formula")
-  })
+  expect_input_error(hbmmm_spec(sales ~ tv + scale(tv), small_panel(), media = "tv"), "formula")
 })
 
 test_that("a bar followed by `- 1` is still a bar", {
-  known_defect("`y ~ x + (1 | g) - 1`: the bar is not found (find_bars stops at `-`)", {
-    expect_identical(pf_groups(y ~ x + (1 | g) - 1), "g")
-    s <- expect_silent(hbmmm_spec(sales ~ tv + price + (1 | market) - 1, small_panel(), media = "tv"))
-    expect_identical(s$X$names, c("tv", "price"))
-    expect_identical(names(s$ranef), "market")
-  })
+  expect_identical(pf_groups(y ~ x + (1 | g) - 1), "g")
+  s <- expect_silent(hbmmm_spec(sales ~ tv + price + (1 | market) - 1, small_panel(), media = "tv", time = "week"))
+  expect_identical(s$X$names, c("tv", "price"))
+  expect_identical(names(s$ranef), "market")
 })
 
 test_that("a bar in double parentheses is a bar, not a fixed term", {
-  known_defect("`y ~ x + ((1 | g))`: the bar is also left in the fixed part", {
-    expect_equal(pf(y ~ x + ((1 | g)))$fixed, y ~ x, ignore_formula_env = TRUE)
-    s <- expect_silent(hbmmm_spec(sales ~ tv + ((1 | market)), small_panel(), media = "tv"))
-    expect_identical(s$X$names, c("(Intercept)", "tv"))
-  })
+  expect_equal(pf(y ~ x + ((1 | g)))$fixed, y ~ x, ignore_formula_env = TRUE)
+  s <- expect_silent(hbmmm_spec(sales ~ tv + ((1 | market)), small_panel(), media = "tv", time = "week"))
+  expect_identical(s$X$names, c("(Intercept)", "tv"))
 })
 
 test_that("offset() terms are not silently dropped", {
-  known_defect("offset() in the formula is silently dropped from the model", {
-    res <- tryCatch(hbmmm_spec(sales ~ tv + offset(price), small_panel(), media = "tv"), error = identity)
-    expect(inherits(res, "hbmmm_input_error") && identical(res$arg, "formula"),
-           sprintf("no error naming `formula`; the spec's fixed effects are %s and the offset is gone",
-                   if (inherits(res, "hbmmm_spec")) paste(res$X$names, collapse = ", ") else class(res)[1]))
-  })
+  res <- tryCatch(hbmmm_spec(sales ~ tv + offset(price), small_panel(), media = "tv"), error = identity)
+  expect(inherits(res, "hbmmm_input_error") && identical(res$arg, "formula"),
+         sprintf("no error naming `formula`; the spec's fixed effects are %s and the offset is gone",
+                 if (inherits(res, "hbmmm_spec")) paste(res$X$names, collapse = ", ") else class(res)[1]))
 })
 
 test_that("a model without fixed effects is rejected up front or fits", {
-  known_defect("`sales ~ 0 + (1 | market)` passes hbmmm_spec() and fails in C naming `model$p`", {
-    res <- tryCatch(hbmmm(sales ~ 0 + (1 | market), small_panel(), chains = 1, iter = 10, seed = 1,
-                          refresh = 0), error = function(e) e)
-    ok <- inherits(res, "hbmmm_fit") || (inherits(res, "hbmmm_input_error") && identical(res$arg, "formula"))
-    expect(ok, sprintf("got %s [arg %s]: %s", class(res)[1], format(res$arg),
-                       if (inherits(res, "error")) conditionMessage(res) else ""))
-  })
+  res <- tryCatch(hbmmm(sales ~ 0 + (1 | market), small_panel(), chains = 1, iter = 10, seed = 1,
+                        refresh = 0), error = function(e) e)
+  ok <- inherits(res, "hbmmm_fit") || (inherits(res, "hbmmm_input_error") && identical(res$arg, "formula"))
+  expect(ok, sprintf("got %s [arg %s]: %s", class(res)[1], format(res$arg),
+                     if (inherits(res, "error")) conditionMessage(res) else ""))
 })
 
 test_that("nested bars can identify the series when labels repeat across groups", {
   d <- small_panel()
   d$store <- paste0("S", d$week %% 2 + 1) # store labels reused in every market
   d$t <- (d$week + 1) %/% 2 # unique within market:store only
-  known_defect("panel auto-detection ignores nested groups such as market:store", {
-    s <- hbmmm_spec(sales ~ tv + (1 | market/store), d, media = "tv", time = "t")
-    expect_identical(max(s$panel_codes), 8L)
-  })
+  s <- hbmmm_spec(sales ~ tv + (1 | market/store), d, media = "tv", time = "t")
+  expect_identical(max(s$panel_codes), 8L)
+})
+
+test_that("a channel with a non-syntactic name enters linearly through backticks", {
+  d <- small_panel()
+  d$`paid search` <- d$search
+  s <- hbmmm_spec(sales ~ tv + `paid search` + (1 | market), d, media = c("tv", "paid search"), time = "week")
+  expect_identical(s$X$channel, c(NA, 1L, 2L))
+  expect_input_error(hbmmm_spec(sales ~ tv + log(`paid search`) + (1 | market), d, media = c("tv", "paid search"),
+                                time = "week"), "formula")
+  fit <- quick_fit(data = d, formula = sales ~ tv + `paid search` + (1 | market), media = c("tv", "paid search"))
+  expect_true("b_paid search" %in% colnames(as.matrix(fit)))
 })

@@ -187,6 +187,7 @@ response_curves.matrix <- function(x, saturation = "hill", adstock = "none", max
 
 #' @export
 response_curves.hbmmm_fit <- function(x, group = NULL, draws = NULL, max_draws = 1000, ...) {
+  check_dots_empty(...)
   check_model_fit(x, "x", "response_curves()")
   spec <- x$spec
   media <- spec$media

@@ -203,7 +203,8 @@ plot_fit <- function(x) {
 #' @param type `"dens"` or `"hist"`.
 #' @param ndraws Number of replicated data sets.
 #' @param seed Seed of the replications.
-#' @param ... Unused.
+#' @param ... Not used; any argument passed here is an error (a misspelled
+#'   argument would otherwise be ignored silently).
 #' @return Invisibly, a list with `y` (observed) and `yrep` (`ndraws` x n).
 #' @examples
 #' fit <- hbmmm(sales ~ tv + price, data = mmm_weekly, media = "tv", time = "week",
@@ -216,6 +217,7 @@ pp_check <- function(object, ...) UseMethod("pp_check")
 #' @rdname pp_check
 #' @export
 pp_check.hbmmm_fit <- function(object, type = c("dens", "hist"), ndraws = NULL, seed = 1, ...) {
+  check_dots_empty(...)
   type <- match_choice(type, c("dens", "hist"), "type")
   S <- prod(dim(object$draws)[1:2])
   if (is.null(ndraws)) ndraws <- if (type == "dens") 50 else 8

@@ -31,7 +31,8 @@
 #' @param summary Return summaries (`TRUE`) or draws?
 #' @param probs Probabilities of the quantiles reported.
 #' @param seed Optional seed for the predictive draws.
-#' @param ... Unused.
+#' @param ... Not used; any argument passed here is an error (a misspelled
+#'   argument would otherwise be ignored silently).
 #' @return `posterior_epred()`, `posterior_predict()` and the methods with
 #'   `summary = FALSE`: a numeric matrix `[draw, row]`. With `summary = TRUE`:
 #'   a data frame with one row per observation and columns `Estimate`,
@@ -58,12 +59,14 @@ posterior_predict <- function(object, ...) UseMethod("posterior_predict")
 #' @rdname hbmmm-predict
 #' @export
 posterior_epred.hbmmm_fit <- function(object, newdata = NULL, draws = NULL, history = TRUE, ...) {
+  check_dots_empty(...)
   mmm_components(object, newdata, draws, history)$mu
 }
 
 #' @rdname hbmmm-predict
 #' @export
 posterior_predict.hbmmm_fit <- function(object, newdata = NULL, draws = NULL, history = TRUE, seed = NULL, ...) {
+  check_dots_empty(...)
   cm <- mmm_components(object, newdata, draws, history)
   if (!is.null(seed)) {
     seed <- check_seed(seed)
@@ -78,6 +81,7 @@ posterior_predict.hbmmm_fit <- function(object, newdata = NULL, draws = NULL, hi
 #' @export
 predict.hbmmm_fit <- function(object, newdata = NULL, draws = NULL, history = TRUE, summary = TRUE,
                               probs = c(0.025, 0.975), seed = NULL, ...) {
+  check_dots_empty(...)
   yrep <- posterior_predict.hbmmm_fit(object, newdata, draws, history, seed)
   if (check_flag(summary, "summary")) summarise_columns(yrep, probs) else yrep
 }
@@ -86,6 +90,7 @@ predict.hbmmm_fit <- function(object, newdata = NULL, draws = NULL, history = TR
 #' @export
 fitted.hbmmm_fit <- function(object, newdata = NULL, draws = NULL, history = TRUE, summary = TRUE,
                              probs = c(0.025, 0.975), ...) {
+  check_dots_empty(...)
   mu <- posterior_epred.hbmmm_fit(object, newdata, draws, history)
   if (check_flag(summary, "summary")) summarise_columns(mu, probs) else mu
 }
@@ -93,6 +98,7 @@ fitted.hbmmm_fit <- function(object, newdata = NULL, draws = NULL, history = TRU
 #' @rdname hbmmm-predict
 #' @export
 residuals.hbmmm_fit <- function(object, draws = NULL, summary = TRUE, probs = c(0.025, 0.975), ...) {
+  check_dots_empty(...)
   mu <- posterior_epred.hbmmm_fit(object, NULL, draws)
   res <- -sweep(mu, 2, observed_y(object))
   if (check_flag(summary, "summary")) summarise_columns(res, probs) else res
@@ -135,7 +141,8 @@ summarise_columns <- function(m, probs = c(0.025, 0.975)) {
 #'   instead of the training data.
 #' @param draws Optional indices of draws.
 #' @param history See [predict.hbmmm_fit()].
-#' @param ... Unused.
+#' @param ... Not used; any argument passed here is an error (a misspelled
+#'   argument would otherwise be ignored silently).
 #' @return A numeric matrix `[draw, observation]`.
 #' @examples
 #' fit <- hbmmm(sales ~ tv + price, data = mmm_weekly, media = "tv", time = "week",
@@ -147,6 +154,7 @@ log_lik <- function(object, ...) UseMethod("log_lik")
 #' @rdname log_lik
 #' @export
 log_lik.hbmmm_fit <- function(object, newdata = NULL, draws = NULL, history = TRUE, ...) {
+  check_dots_empty(...)
   cm <- mmm_components(object, newdata, draws, history)
   y <- if (is.null(newdata)) observed_y(object) else newdata_response(object, newdata)
   stats::dnorm(rep(y, each = nrow(cm$mu)), cm$mu, cm$sigma, log = TRUE) |>
@@ -175,7 +183,8 @@ newdata_response <- function(object, newdata) {
 #' @param object An `hbmmm_fit`.
 #' @param summary Summaries (`TRUE`) or draws?
 #' @param probs Probabilities of the quantiles reported.
-#' @param ... Unused.
+#' @param ... Not used; any argument passed here is an error (a misspelled
+#'   argument would otherwise be ignored silently).
 #' @return `fixef()`: a data frame with one row per term (`Estimate`,
 #'   `Est.Error`, quantiles), or a draws matrix. `ranef()` and `coef()`: a named
 #'   list by grouping term of data frames with columns `level`, `term`,
@@ -203,6 +212,7 @@ ranef <- function(object, ...) UseMethod("ranef")
 #' @rdname hbmmm-coef
 #' @export
 fixef.hbmmm_fit <- function(object, summary = TRUE, probs = c(0.025, 0.975), ...) {
+  check_dots_empty(...)
   check_model_fit(object, "object", "fixef()")
   nm <- object$spec$X$names
   m <- as.matrix.hbmmm_fit(object, paste0("b_", term_label(nm)))
@@ -244,6 +254,7 @@ online_summary <- function(object, g, probs) {
 #' @rdname hbmmm-coef
 #' @export
 ranef.hbmmm_fit <- function(object, summary = TRUE, probs = c(0.025, 0.975), ...) {
+  check_dots_empty(...)
   check_model_fit(object, "object", "ranef()")
   summary <- check_flag(summary, "summary")
   probs <- check_probs(probs)
@@ -259,6 +270,7 @@ ranef.hbmmm_fit <- function(object, summary = TRUE, probs = c(0.025, 0.975), ...
 #' @rdname hbmmm-coef
 #' @export
 coef.hbmmm_fit <- function(object, summary = TRUE, probs = c(0.025, 0.975), ...) {
+  check_dots_empty(...)
   summary <- check_flag(summary, "summary")
   probs <- check_probs(probs)
   fx <- fixef.hbmmm_fit(object, summary = FALSE)

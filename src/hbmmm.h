@@ -8,6 +8,9 @@
 #define R_NO_REMAP
 #include <R.h>
 #include <Rinternals.h>
+#ifdef HB_GUARDED_ALLOC /* sanitizer builds only: see hb_guarded_alloc.h */
+#include "hb_guarded_alloc.h"
+#endif
 
 /* ---- argument checking (errors.c) ------------------------------------ */
 /* Raise the classed R condition hbmmm_input_error naming `arg`. */

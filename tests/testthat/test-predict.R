@@ -121,3 +121,19 @@ test_that("newdata: duplicated series-time rows and missing values are errors ab
   bad$price[2] <- NA
   expect_input_error(fitted(fit, newdata = bad), "newdata")
 })
+
+test_that("a misspelled argument of a prediction method is an error, not ignored", {
+  fit <- quick_fit()
+  nd <- fit$spec$data[fit$spec$data$week == 40, ]
+  # `new_data` (tidymodels' spelling) would silently give the in-sample predictions
+  for (f in list(predict, fitted, posterior_epred, posterior_predict, log_lik)) {
+    cnd <- expect_input_error(f(fit, new_data = nd), "...")
+    expect_match(conditionMessage(cnd), "`new_data`", fixed = TRUE)
+  }
+  expect_input_error(residuals(fit, summry = FALSE), "...")
+  expect_input_error(fixef(fit, level = 0.9), "...")
+  expect_input_error(ranef(fit, sumary = FALSE), "...")
+  expect_input_error(coef(fit, level = 0.9), "...")
+  expect_input_error(response_curves(fit, group_by = "market"), "...")
+  expect_input_error(pp_check(fit, nsamples = 10), "...")
+})

@@ -129,8 +129,7 @@ log_sum_exp <- function(x) {
 relative_eff_fit <- function(fit, ll) {
   ni <- dim(fit$draws)[1]
   nc <- dim(fit$draws)[2]
-  arr <- array(exp(ll), c(ni, nc, ncol(ll)))
-  ess <- ess_cols(split_chains(arr))
+  ess <- .Call(C_hb_ess_mean, as.double(exp(ll)), c(ni, nc, ncol(ll)))
   r <- ess / (ni * nc)
   r[!is.finite(r)] <- 1
   r

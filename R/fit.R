@@ -78,6 +78,7 @@ hbmmm <- function(formula, data, media = NULL, adstock = "geometric", saturation
   check_sampler_priors(spec, sampler)
   fit <- if (sampler == "nuts") run_nuts(spec, ctl, nuts_ctl) else run_gibbs(spec, ctl)
   fit$call <- call
+  fit <- with_diagnostics(fit)
   check_sampling(fit)
   fit
 }

@@ -78,9 +78,8 @@ print_priors <- function(x) {
 summary.hbmmm_fit <- function(object, ranef = FALSE, prob = 0.95, ...) {
   check_dots_empty(...)
   prob <- check_interval_prob(prob)
-  d <- object$draws
-  keep <- if (ranef) seq_len(dim(d)[3]) else which(!startsWith(dimnames(d)[[3]], "r_"))
-  tab <- summarise_draws_table(d[, , keep, drop = FALSE], probs = c(1 - prob, 1 + prob) / 2)
+  probs <- c(1 - prob, 1 + prob) / 2
+  tab <- if (ranef) summarise_draws_table(object$draws, probs) else population_table(object, probs)
   acc <- object$sampler_diagnostics[["accept", exact = TRUE]]
   ctl <- object$control
   accept <- numeric(0)

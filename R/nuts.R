@@ -105,6 +105,7 @@ nuts <- function(log_density, grad, init, iter = 2000, warmup = floor(iter / 2),
   fit$model <- list(log_density = log_density, grad = grad, init = init)
   class(fit) <- c("hbmmm_nuts_fit", class(fit)) # draws without a model: see check_model_fit()
   fit$call <- call
+  fit <- with_diagnostics(fit)
   check_sampling(fit) # Stan's warnings: divergences, tree depth, E-BFMI, R-hat, ESS
   fit
 }

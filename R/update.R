@@ -116,6 +116,7 @@ continue_fit <- function(object, iter, dots) {
     out <- resume_nuts(object, iter, thin, seed = dots$seed,
                        cores = if (is.null(dots$cores)) ctl0$cores else dots$cores,
                        refresh = if (is.null(dots$refresh)) 0 else dots$refresh)
+    out <- with_diagnostics(out)
     check_sampling(out)
     return(out)
   }
@@ -132,7 +133,7 @@ continue_fit <- function(object, iter, dots) {
           class = "hbmmm_input_error", arg = "object")
   }
   more <- run_gibbs(object$spec, ctl, init = object$state)
-  out <- append_fit(object, more, ctl0, iter)
+  out <- with_diagnostics(append_fit(object, more, ctl0, iter))
   check_sampling(out)
   out
 }

@@ -21,7 +21,11 @@ EBFMI_LIMIT <- 0.3
 #'   maximum tree depth;
 #' * `hbmmm_warning_ebfmi` (NUTS): a chain has E-BFMI below 0.3 (see [ebfmi()]).
 #'
-#' [hbmmm()] calls it at the end of sampling. Silence the warnings with
+#' R-hat and ESS are checked on the population-level parameters (every
+#' parameter except the group-level effects `r_...`, which are many and are
+#' summarized, not checked), as `summary()` shows them. [hbmmm()] calls it at
+#' the end of sampling and keeps the table in the fit, so that `summary()`
+#' and `print()` do not compute it again. Silence the warnings with
 #' [suppressWarnings()].
 #'
 #' @param fit An `hbmmm_fit`.
@@ -40,7 +44,7 @@ check_sampling <- function(fit) {
   if (!inherits(fit, "hbmmm_fit")) {
     abort_input("fit", sprintf("must be an hbmmm_fit; found %s", describe_value(fit)))
   }
-  tab <- summarise_draws_table(fit$draws)
+  tab <- population_table(fit)
   out <- list(rhat = character(0), ess = character(0), divergent = 0L, treedepth = 0L, ebfmi = NULL)
   bad_rhat <- which(tab$rhat > RHAT_LIMIT)
   if (length(bad_rhat)) {

@@ -1,10 +1,13 @@
-# Speed of the effective-sample-size computation behind rhat()/ess_*() and
-# summary(): the direct autocovariance path in C (src/diagnostics.c, used
-# when Geyer's truncation comes within ess_direct_lags(h) lags) against the
-# FFT path in R, on 200 variables x 4 chains x 1000 iterations, iid and AR(1)
-# with phi = 0.5 and 0.9; and the whole summary table against posterior.
+# Speed of the convergence diagnostics behind summary() and the checks after
+# sampling (src/draws_summary.c: mean, sd, quantiles, rank-normalized R-hat,
+# bulk and tail ESS, MCSE of every variable) against posterior's
+# summarise_draws() on the same draws: 200 variables x 4 chains x 1000
+# iterations, iid and AR(1) with phi = 0.5 and 0.9 (slow mixing sends the
+# autocovariances to the FFT); and a cheese-sized fit's draws (361 variables
+# x 20,000 draws of one chain).
 # Run: Rscript inst/bench/diagnostics.R
 library(hbmmm)
+if (!requireNamespace("posterior", quietly = TRUE)) stop("this benchmark needs posterior")
 set.seed(1)
 ar_draws <- function(phi, n = 1000, K = 4, V = 200) {
   a <- array(0, c(n, K, V))
@@ -12,21 +15,18 @@ ar_draws <- function(phi, n = 1000, K = 4, V = 200) {
   dimnames(a) <- list(NULL, NULL, paste0("v", seq_len(V)))
   a
 }
-best <- function(f, reps = 10) min(replicate(reps, system.time(f())[["elapsed"]]))
-for (phi in c(0, 0.5, 0.9)) {
-  a <- ar_draws(phi)
-  sp <- hbmmm:::split_chains(a)
-  ok <- rep(TRUE, dim(sp)[3]) # as summary() calls it, usability known
-  t_c <- best(function() hbmmm:::ess_cols(sp, ok))
-  t_r <- best(function() hbmmm:::ess_geyer(sp))
-  err <- max(abs(hbmmm:::ess_cols(sp, ok) / hbmmm:::ess_geyer(sp) - 1))
-  cat(sprintf("phi = %.1f: ESS of 200 variables: C direct %.4f s, R FFT %.4f s, speed-up %.1fx (max rel. diff %.1e)\n",
-              phi, t_c, t_r, t_r / t_c, err))
+best <- function(f, reps = 3) min(replicate(reps, system.time(f())[["elapsed"]]))
+measures <- c("mean", "sd", "rhat", "ess_bulk", "ess_tail", "mcse_mean")
+run <- function(a, label) {
+  t_h <- best(function() summarise_draws_table(a))
+  t_p <- best(function() posterior::summarise_draws(posterior::as_draws_array(a), measures), 1)
+  h <- summarise_draws_table(a)
+  p <- posterior::summarise_draws(posterior::as_draws_array(a), measures)
+  err <- max(abs(h$ess_bulk / p$ess_bulk - 1), abs(h$rhat / p$rhat - 1), abs(h$ess_tail / p$ess_tail - 1))
+  cat(sprintf("%-34s hbmmm %6.3f s, posterior %7.3f s, ratio %5.1fx (max rel. diff %.0e)\n",
+              label, t_h, t_p, t_p / t_h, err))
 }
-if (requireNamespace("posterior", quietly = TRUE)) {
-  a <- ar_draws(0.5)
-  t_h <- best(function() hbmmm:::summarise_draws_table(a), 3)
-  t_p <- best(function() posterior::summarise_draws(posterior::as_draws_array(a), "mean", "sd", "rhat",
-                                                     "ess_bulk", "ess_tail", "mcse_mean"), 1)
-  cat(sprintf("summary table of 200 variables: hbmmm %.3f s, posterior %.3f s, ratio %.1fx\n", t_h, t_p, t_p / t_h))
-}
+for (phi in c(0, 0.5, 0.9)) run(ar_draws(phi), sprintf("200 vars x 4 x 1000, phi = %.1f:", phi))
+a <- array(0, c(20000, 1, 361), dimnames = list(NULL, NULL, paste0("v", 1:361)))
+for (v in 1:361) a[, 1, v] <- stats::filter(rnorm(20000), runif(1, 0, 0.99), "recursive")
+run(a, "361 vars x 1 x 20000 (cheese-sized):")

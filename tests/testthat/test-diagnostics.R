@@ -193,23 +193,23 @@ test_that("bad input is rejected with a classed error", {
   expect_input_error(summarise_draws_table(good, probs = NA_real_), "probs")
 })
 
-test_that("direct autocovariances in C agree with the FFT path, which takes over for long correlations", {
+test_that("ESS is right whether autocovariances are summed directly or by FFT", {
+  skip_if_not_installed("posterior")
   set.seed(11)
   n <- 400
-  a <- array(0, c(n, 4, 6))
+  a <- array(0, c(n, 4, 6), dimnames = list(NULL, NULL, paste0("v", 1:6)))
+  # short correlations truncate within the direct lags; 0.9 and 0.97 go to the FFT
   phis <- c(0, 0.3, 0.6, 0.9, 0.97, -0.4)
   for (v in 1:6) for (k in 1:4) a[, k, v] <- stats::filter(rnorm(n), phis[v], "recursive")
-  sp <- hbmmm:::split_chains(a)
-  direct <- .Call(hbmmm:::C_hb_ess_geyer, sp, dim(sp), 100000L)
-  fft <- hbmmm:::ess_geyer(sp)
-  expect_equal(direct, fft, tolerance = 1e-10)
-  # a short lag budget sends the slowly mixing variables to the FFT path
-  capped <- .Call(hbmmm:::C_hb_ess_geyer, sp, dim(sp), 16L)
-  expect_true(anyNA(capped))
-  expect_equal(capped[!is.na(capped)], fft[!is.na(capped)], tolerance = 1e-10)
-  expect_equal(hbmmm:::ess_cols(sp), fft, tolerance = 1e-10)
-  expect_input_error(.Call(hbmmm:::C_hb_ess_geyer, sp, c(200L, 8L, 5L), 10L), "x")
-  expect_input_error(.Call(hbmmm:::C_hb_ess_geyer, sp, c(2L, 8L, 6L), 10L), "dims")
-  expect_input_error(.Call(hbmmm:::C_hb_ess_geyer, replace(sp, 1, NA), dim(sp), 10L), "x")
-  expect_input_error(.Call(hbmmm:::C_hb_ess_geyer, sp, dim(sp), 0L), "max_lag")
+  ess <- .Call(hbmmm:::C_hb_ess_mean, a, dim(a))
+  ref <- vapply(1:6, function(v) posterior::ess_mean(a[, , v]), 1)
+  expect_equal(ess, ref, tolerance = 1e-10)
+  tab <- summarise_draws_table(a)
+  expect_equal(tab$ess_bulk, vapply(1:6, function(v) posterior::ess_bulk(a[, , v]), 1), tolerance = 1e-10)
+  expect_equal(tab$ess_tail, vapply(1:6, function(v) posterior::ess_tail(a[, , v]), 1), tolerance = 1e-10)
+  expect_input_error(.Call(hbmmm:::C_hb_ess_mean, a, c(200L, 8L, 5L)), "draws")
+  expect_input_error(.Call(hbmmm:::C_hb_ess_mean, a, c(0L, 8L, 6L)), "dims")
+  expect_input_error(.Call(hbmmm:::C_hb_draws_summary, a, dim(a), c(0.5, NA)), "probs")
+  expect_input_error(.Call(hbmmm:::C_hb_draws_summary, a, c(400L, NA, 6L), 0.5), "dims")
+  expect_true(is.na(.Call(hbmmm:::C_hb_ess_mean, replace(a, 1, NA), dim(a))[1]))
 })

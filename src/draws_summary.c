@@ -18,6 +18,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <Rmath.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "hbmmm.h"
 
 /* ---- sorting ---------------------------------------------------------- */
@@ -290,7 +293,7 @@ static const double *split_chains(const ws_t *w, const double *x, double *out) {
   return out;
 }
 
-static double quantile7(const double *s, int N, double p) {
+static double quantile7_sorted(const double *s, int N, double p) {
   double index = 1.0 + (N - 1) * p;
   int lo = (int) floor(index), hi = (int) ceil(index);
   double qs = s[lo - 1], xhi = s[hi - 1];
@@ -326,7 +329,7 @@ static void summarise_one(ws_t *w, const double *x, const double *probs, int np,
   double *s = w->sorted;
   radix_order(x, N, w->idx, w->keys, w->ktmp, w->itmp, w->cnt);
   for (int i = 0; i < N; i++) s[i] = x[w->idx[i]];
-  for (int j = 0; j < np; j++) *col[2 + j] = quantile7(s, N, probs[j]);
+  for (int j = 0; j < np; j++) *col[2 + j] = quantile7_sorted(s, N, probs[j]);
   /* R-hat and bulk ESS need ranks that are not all tied (infinite draws
    * rank fine); tail ESS and MCSE also need finite, not nearly constant
    * draws (posterior's should_return_NA()) */
@@ -334,7 +337,7 @@ static void summarise_one(ws_t *w, const double *x, const double *probs, int np,
   int usable = finite && !is_constant_range(s, N);
   const int h = w->h, K = w->K, Ns = w->Ns;
   double med = N % 2 ? s[N / 2] : s[N / 2 - 1] / 2 + s[N / 2] / 2;
-  double q05 = quantile7(s, N, 0.05), q95 = quantile7(s, N, 0.95);
+  double q05 = quantile7_sorted(s, N, 0.05), q95 = quantile7_sorted(s, N, 0.95);
 
   /* split chains and their order (for an even n the same draws as x) */
   const double *xs = split_chains(w, x, w->split);
@@ -452,12 +455,36 @@ SEXP hb_draws_summary(SEXP draws, SEXP dims, SEXP probs) {
     if (!(pr[j] >= 0.0 && pr[j] <= 1.0))
       hb_input_error("probs", "must be probabilities in [0, 1]");
 
-  ws_t w = workspace(n, C, 1);
+  /* variables are independent: a team of threads, each with its own
+   * scratch, gives the same numbers as one thread */
+  int nt = 1;
+#ifdef _OPENMP
+  nt = omp_get_max_threads();
+  if ((double) N * V < 1e6) nt = 1; /* waking a team costs more than it saves */
+  if (nt > V) nt = V > 0 ? V : 1;
+#endif
+  ws_t *w = (ws_t *) R_alloc((size_t) nt, sizeof(ws_t));
+  for (int t = 0; t < nt; t++) {
+    w[t] = workspace(n, C, t == 0);
+    w[t].ztab = w[0].ztab; /* read-only: one table for the team */
+  }
   SEXP out = PROTECT(Rf_allocMatrix(REALSXP, V, 6 + np));
   const double *x = REAL(draws);
-  for (int v = 0; v < V; v++) {
-    summarise_one(&w, x + (R_xlen_t) v * N, pr, np, REAL(out), V, v);
-    if (v % 16 == 15) R_CheckUserInterrupt();
+  double *res = REAL(out);
+  const int block = 64;
+  for (int v0 = 0; v0 < V; v0 += block) {
+    int v1 = v0 + block < V ? v0 + block : V;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+#endif
+    for (int v = v0; v < v1; v++) {
+      int th = 0;
+#ifdef _OPENMP
+      th = omp_get_thread_num();
+#endif
+      summarise_one(w + th, x + (R_xlen_t) v * N, pr, np, res, V, v);
+    }
+    R_CheckUserInterrupt();
   }
   UNPROTECT(1);
   return out;

@@ -213,3 +213,22 @@ test_that("ESS is right whether autocovariances are summed directly or by FFT", 
   expect_input_error(.Call(hbmmm:::C_hb_draws_summary, a, c(400L, NA, 6L), 0.5), "dims")
   expect_true(is.na(.Call(hbmmm:::C_hb_ess_mean, replace(a, 1, NA), dim(a))[1]))
 })
+
+test_that("the summary table does not depend on the number of threads", {
+  skip_on_cran()
+  f <- tempfile(fileext = ".rds")
+  code <- paste0("set.seed(1); a <- array(stats::rnorm(2e6), c(5000, 2, 200), ",
+                 "dimnames = list(NULL, NULL, paste0('v', 1:200))); ",
+                 "a[, , 1:100] <- apply(a[, , 1:100], 2:3, cumsum); ",
+                 "saveRDS(hbmmm:::summarise_draws_table(a), '", f, "')")
+  run <- function(threads) {
+    unlink(f)
+    system2(file.path(R.home("bin"), "Rscript"), c("-e", shQuote(code)),
+            env = c(paste0("OMP_NUM_THREADS=", threads),
+                    paste0("R_LIBS=", paste(.libPaths(), collapse = .Platform$path.sep))))
+    readRDS(f)
+  }
+  one <- run(1)
+  expect_identical(run(2), one)
+  expect_equal(nrow(one), 200L)
+})

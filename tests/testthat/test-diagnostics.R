@@ -215,7 +215,6 @@ test_that("ESS is right whether autocovariances are summed directly or by FFT", 
 })
 
 test_that("the summary table does not depend on the number of threads", {
-  skip_on_cran()
   f <- tempfile(fileext = ".rds")
   code <- paste0("set.seed(1); a <- array(stats::rnorm(2e6), c(5000, 2, 200), ",
                  "dimnames = list(NULL, NULL, paste0('v', 1:200))); ",

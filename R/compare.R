@@ -324,7 +324,9 @@ fit_metrics <- function(fit, newdata = NULL, seed = 1) {
 #' in-sample (and, with `newdata`, out-of-sample) RMSE, MAE, R^2 and coverage
 #' of the 95% posterior predictive intervals, one column per model.
 #'
-#' @param ... Fits (`hbmmm_fit`), optionally named.
+#' @param ... Fits (`hbmmm_fit`) and benchmark models ([fit_baseline()]),
+#'   optionally named. Benchmarks without posterior draws get `NA` for DIC,
+#'   WAIC and LOOIC.
 #' @param newdata Optional held-out data frame (with the response) for the
 #'   out-of-sample metrics; forecasts continue the adstock memory of the
 #'   training data.
@@ -350,11 +352,25 @@ compare_models <- function(..., newdata = NULL, seed = 1) {
   exprs <- vapply(as.list(substitute(list(...)))[-1L], deparse1, "")
   nms[nms == ""] <- exprs[nms == ""]
   for (i in seq_along(fits)) {
-    if (!inherits(fits[[i]], "hbmmm_fit")) {
-      abort_input("...", sprintf("element %d (`%s`) must be an hbmmm_fit; found %s", i, nms[i], describe_value(fits[[i]])))
+    if (!inherits(fits[[i]], c("hbmmm_fit", "hbmmm_baseline"))) {
+      abort_input("...", sprintf("element %d (`%s`) must be an hbmmm_fit or an hbmmm_baseline; found %s",
+                                 i, nms[i], describe_value(fits[[i]])))
     }
   }
   rows <- lapply(fits, function(f) {
+    if (inherits(f, "hbmmm_baseline")) {
+      # no posterior draws: the information criteria are not defined
+      v <- c(DIC = NA_real_, WAIC = NA_real_, LOOIC = NA_real_)
+      ins <- baseline_metrics(f)
+      names(ins) <- paste0(names(ins), "_in")
+      v <- c(v, ins)
+      if (!is.null(newdata)) {
+        out <- baseline_metrics(f, newdata)
+        names(out) <- paste0(names(out), "_out")
+        v <- c(v, out)
+      }
+      return(v)
+    }
     quiet <- function(expr) suppressWarnings(expr, classes = "hbmmm_warning_online_ranef")
     v <- c(DIC = dic(f)[["DIC"]], WAIC = quiet(waic(f))$estimates["waic", "Estimate"],
            LOOIC = quiet(psis_loo(f))$estimates["looic", "Estimate"])

@@ -150,11 +150,11 @@ response_curves.matrix <- function(x, saturation = "hill", adstock = "none", max
   if (is.null(channels)) channels <- sub("^b_", "", grep("^b_", colnames(x), value = TRUE))
   channels <- setdiff(channels, "Intercept")
   if (!length(channels)) abort_input("x", "has no coefficient columns `b_<channel>`")
-  sat <- per_curve_arg(saturation, channels, "saturation", names(HB_CODES$curve))
-  ad <- per_curve_arg(adstock, channels, "adstock", CURVE_ADSTOCKS)
-  ml <- per_curve_arg(max_lag, channels, "max_lag")
-  nz <- per_curve_arg(normalize, channels, "normalize")
-  sp <- if (is.null(spend)) rep(NA_real_, length(channels)) else per_curve_arg(spend, channels, "spend")
+  sat <- recycle_named(saturation, channels, "saturation", choices = names(HB_CODES$curve))
+  ad <- recycle_named(adstock, channels, "adstock", choices = CURVE_ADSTOCKS)
+  ml <- recycle_named(max_lag, channels, "max_lag")
+  nz <- recycle_named(normalize, channels, "normalize")
+  sp <- if (is.null(spend)) rep(NA_real_, length(channels)) else recycle_named(spend, channels, "spend")
   D <- nrow(x)
   get <- function(prefix, required, default = NA_real_) {
     vapply(channels, function(ch) {
@@ -282,21 +282,6 @@ spend_scale_of <- function(spec, media) {
 
 curve_ids <- function(channel, segment) {
   ifelse(is.na(segment), channel, paste0(segment, ":", channel))
-}
-
-per_curve_arg <- function(v, channels, arg, choices = NULL) {
-  if (length(v) == 1L && is.null(names(v))) v <- stats::setNames(rep(v, length(channels)), channels)
-  if (is.null(names(v)) || !all(channels %in% names(v))) {
-    abort_input(arg, sprintf("must be one value or one value named by each channel (%s); found %s",
-                             paste(channels, collapse = ", "), describe_value(v)))
-  }
-  v <- v[channels]
-  if (!is.null(choices) && any(!v %in% choices)) {
-    bad <- which(!v %in% choices)[1]
-    abort_input(arg, sprintf("must be one of %s; found \"%s\" for channel `%s`",
-                             paste0("\"", choices, "\"", collapse = ", "), v[bad], channels[bad]))
-  }
-  v
 }
 
 # Validate and assemble a curve set. `pars`: named list of D x K matrices
@@ -575,7 +560,7 @@ summary.hbmmm_curves <- function(object, spend = NULL, level = 0.9, saturation_l
   if (is.null(spend)) {
     spend <- reference_spend(cv, default = ifelse(is.na(sp_med), 1, sp_med))
   } else {
-    spend <- plan_vector(spend, cv, "spend", default = NA)
+    spend <- plan_vector(spend, cv, "spend", default = NA_real_)
     if (anyNA(spend)) abort_input("spend", "must give a spend for every curve")
   }
   prof <- curve_profiles(cv)
@@ -684,27 +669,10 @@ fmt_interval <- function(m, lo, hi, digits = 3) {
 
 format_pct <- function(p) paste0(format(100 * p, digits = 3), "%")
 
-# A per-curve vector from a named vector (names = curve ids or channel
-# names when each channel has one curve) or one value for all; `default`
-# fills curves not named.
+
+# A per-curve vector from one value for all, one per curve, or a vector named
+# by curve (channel names when each channel has one curve); `default` fills
+# curves not named.
 plan_vector <- function(v, cv, arg, default = NA_real_) {
-  ids <- cv$curves$id
-  if (is.null(v)) return(stats::setNames(rep(default, length(ids)), ids))
-  if (!is.numeric(v) || anyNA(v)) abort_input(arg, sprintf("must be numeric without NA; found %s", describe_value(v)))
-  if (is.null(names(v))) {
-    if (length(v) == 1L) return(stats::setNames(rep(as.double(v), length(ids)), ids))
-    if (length(v) == length(ids)) return(stats::setNames(as.double(v), ids))
-    abort_input(arg, sprintf("must be one value, one value per curve (%d) or a vector named by curve (%s); found %s",
-                             length(ids), paste(ids, collapse = ", "), describe_value(v)))
-  }
-  unknown <- setdiff(names(v), ids)
-  if (length(unknown)) {
-    abort(sprintf("Invalid `%s`: channel `%s` is not a curve of this plan (curves: %s)%s", arg, unknown[1],
-                  paste(ids, collapse = ", "), suggest_name(unknown[1], ids)),
-          class = c("hbmmm_unknown_channel_error", "hbmmm_input_error"), arg = arg)
-  }
-  if (anyDuplicated(names(v))) abort_input(arg, sprintf("names channel `%s` twice", names(v)[anyDuplicated(names(v))]))
-  out <- stats::setNames(rep(default, length(ids)), ids)
-  out[names(v)] <- as.double(v)
-  out
+  recycle_named(v, cv$curves$id, arg, what = "curve", default = default, numeric = TRUE)
 }

@@ -18,28 +18,9 @@ TRANSFORM_PARS <- list(
   michaelis_menten = data.frame(param = "k", slot = 3L, link = HB_CODES$link[["log"]])
 )
 
-per_channel <- function(x, media, arg, choices = NULL) {
-  if (!length(media)) return(x[0])
-  if (is.list(x) && !is.null(names(x))) x <- unlist(x)
-  if (length(x) == 1L && is.null(names(x))) x <- stats::setNames(rep(x, length(media)), media)
-  if (is.null(names(x)) || !setequal(names(x), media) || anyDuplicated(names(x))) {
-    abort_input(arg, sprintf("must be one value, or one value named by each media channel (%s); found %s",
-                             paste(media, collapse = ", "), describe_value(x)))
-  }
-  x <- x[media]
-  if (!is.null(choices)) {
-    bad <- !x %in% choices
-    if (any(bad)) {
-      abort_input(arg, sprintf("must be one of %s; found \"%s\" for `%s`",
-                               paste0("\"", choices, "\"", collapse = ", "), x[bad][1], media[bad][1]))
-    }
-  }
-  x
-}
-
 build_transforms <- function(media, adstock, saturation, control, fixed, data, panel_codes, prior, tpos = NULL) {
-  adstock <- per_channel(adstock, media, "adstock", ADSTOCK_CHOICES)
-  saturation <- per_channel(saturation, media, "saturation", SATURATION_CHOICES)
+  adstock <- recycle_named(adstock, media, "adstock", choices = ADSTOCK_CHOICES, in_order = FALSE)
+  saturation <- recycle_named(saturation, media, "saturation", choices = SATURATION_CHOICES, in_order = FALSE)
   if (!is.list(control) || length(setdiff(names(control), c("max_lag", "normalize")))) {
     abort_input("adstock_control", "must be a list with elements `max_lag` and/or `normalize`")
   }
@@ -60,8 +41,8 @@ build_transforms <- function(media, adstock, saturation, control, fixed, data, p
     v
   })
   names(max_lag) <- media
-  normalize <- per_channel(if (is.null(control$normalize)) TRUE else control$normalize, media,
-                           "adstock_control$normalize")
+  normalize <- recycle_named(if (is.null(control$normalize)) TRUE else control$normalize, media,
+                             "adstock_control$normalize", in_order = FALSE)
   if (!is.logical(normalize) || anyNA(normalize)) abort_input("adstock_control", "`normalize` must be TRUE or FALSE")
 
   pars <- do.call(rbind, lapply(media, function(ch) {

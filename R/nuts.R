@@ -150,36 +150,9 @@ resume_nuts <- function(fit, iter, thin = 1, seed = NULL, cores = fit$control$co
   }, ctl, nuts_ctl)
   elapsed <- proc.time()[["elapsed"]] - t0
   new <- new_nuts_fit(runs, dimnames(fit$draws)[[3]], ctl, nuts_ctl, elapsed, spec = fit$spec)
-  out <- fit
-  out$draws <- bind_iterations(fit$draws, new$draws)
-  for (k in names(new$sampler_diagnostics)) {
-    out$sampler_diagnostics[[k]] <- bind_iterations(fit$sampler_diagnostics[[k]], new$sampler_diagnostics[[k]])
-  }
-  if (length(fit$ranef_summary)) {
-    out$ranef_summary <- pool_ranef_summary(fit$ranef_summary, combine_online(fit$spec, runs),
-                                            dim(fit$draws)[1], dim(new$draws)[1], dim(fit$draws)[2])
-  }
-  out$state <- new$state
-  out$control$iter <- old$iter + ctl$iter
+  if (length(fit$ranef_summary)) new$ranef_summary <- combine_online(fit$spec, runs)
+  out <- append_fit(fit, new, ctl$iter)
   out$control$resumed <- c(old$resumed, stats::setNames(ctl$iter, paste0("thin", ctl$thin)))
-  out$timing <- c(elapsed = fit$timing[["elapsed"]] + elapsed,
-                  n_grad = fit$timing[["n_grad"]] + new$timing[["n_grad"]])
-  out
-}
-
-# Append iterations (first dimension) of two arrays or matrices, keeping
-# dimnames.
-bind_iterations <- function(a, b) {
-  da <- dim(a)
-  db <- dim(b)
-  out <- array(NA_real_, c(da[1] + db[1], da[-1]), dimnames = dimnames(a))
-  if (length(da) == 2L) {
-    out[seq_len(da[1]), ] <- a
-    out[da[1] + seq_len(db[1]), ] <- b
-  } else {
-    out[seq_len(da[1]), , ] <- a
-    out[da[1] + seq_len(db[1]), , ] <- b
-  }
   out
 }
 

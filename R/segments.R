@@ -86,13 +86,13 @@ allocate_segments <- function(x, budget, cost = 0, lower = NULL, upper = NULL, b
   }
   S <- length(segs)
   J <- length(chans)
-  bud <- seg_vector(budget, segs, "budget")
+  bud <- recycle_named(budget, segs, "budget", what = "segment", numeric = TRUE)
   if (any(bud < 0)) {
     bad <- which(bud < 0)[1]
     abort(sprintf("Invalid `budget`: budgets must be non-negative; found %s for segment `%s`", format(bud[bad]), segs[bad]),
           class = c("hbmmm_negative_budget_error", "hbmmm_input_error"), arg = "budget")
   }
-  cst <- check_costs(chan_vector(cost, chans, "cost", 0))
+  cst <- check_costs(recycle_named(cost, chans, "cost", default = 0, numeric = TRUE))
   lo <- seg_matrix(lower, segs, chans, "lower", 0)
   hi <- seg_matrix(upper, segs, chans, "upper", if (bounds == "share") 1 else Inf)
   if (bounds == "share") {
@@ -238,41 +238,6 @@ romi_table <- function(rp, rn, sp, sn, segs, level) {
   cbind(segment = c(segs, "overall"), tab, stringsAsFactors = FALSE)
 }
 
-seg_vector <- function(v, segs, arg) {
-  if (!is.numeric(v) || anyNA(v) || any(!is.finite(v))) abort_input(arg, sprintf("must be finite numbers; found %s", describe_value(v)))
-  if (length(v) == 1L && is.null(names(v))) return(stats::setNames(rep(as.double(v), length(segs)), segs))
-  if (is.null(names(v))) {
-    if (length(v) == length(segs)) return(stats::setNames(as.double(v), segs))
-    abort_input(arg, sprintf("must be one value or one per segment (%s); found %s", paste(segs, collapse = ", "), describe_value(v)))
-  }
-  unknown <- setdiff(names(v), segs)
-  if (length(unknown)) {
-    abort(sprintf("Invalid `%s`: segment `%s` is not a segment of `x` (%s)%s", arg, unknown[1], paste(segs, collapse = ", "),
-                  suggest_name(unknown[1], segs)), class = c("hbmmm_unknown_channel_error", "hbmmm_input_error"), arg = arg)
-  }
-  miss <- setdiff(segs, names(v))
-  if (length(miss)) abort_input(arg, sprintf("gives no value for segment `%s`", miss[1]))
-  stats::setNames(as.double(v[segs]), segs)
-}
-
-chan_vector <- function(v, chans, arg, default) {
-  if (is.null(v)) return(stats::setNames(rep(default, length(chans)), chans))
-  if (!is.numeric(v) || anyNA(v)) abort_input(arg, sprintf("must be numeric; found %s", describe_value(v)))
-  if (length(v) == 1L && is.null(names(v))) return(stats::setNames(rep(as.double(v), length(chans)), chans))
-  if (is.null(names(v))) {
-    if (length(v) == length(chans)) return(stats::setNames(as.double(v), chans))
-    abort_input(arg, sprintf("must be one value or a vector named by channel (%s)", paste(chans, collapse = ", ")))
-  }
-  unknown <- setdiff(names(v), chans)
-  if (length(unknown)) {
-    abort(sprintf("Invalid `%s`: channel `%s` is not a channel of `x` (%s)%s", arg, unknown[1], paste(chans, collapse = ", "),
-                  suggest_name(unknown[1], chans)), class = c("hbmmm_unknown_channel_error", "hbmmm_input_error"), arg = arg)
-  }
-  out <- stats::setNames(rep(default, length(chans)), chans)
-  out[names(v)] <- as.double(v)
-  out
-}
-
 seg_matrix <- function(v, segs, chans, arg, default) {
   if (is.matrix(v)) {
     if (!is.numeric(v) || !identical(sort(rownames(v)), sort(segs)) || !identical(sort(colnames(v)), sort(chans))) {
@@ -283,7 +248,7 @@ seg_matrix <- function(v, segs, chans, arg, default) {
     if (anyNA(v)) abort_input(arg, "must not contain NA")
     return(v)
   }
-  cv <- chan_vector(v, chans, arg, default)
+  cv <- recycle_named(v, chans, arg, default = default, numeric = TRUE)
   matrix(cv, length(segs), length(chans), byrow = TRUE, dimnames = list(segs, chans))
 }
 

@@ -418,7 +418,7 @@ sim_check_channels <- function(channels, reserved = SIM_RESERVED, dots = TRUE) {
 # unnamed value (recycled), or one value per channel, unnamed or named.
 sim_channel_par <- function(x, arg, channels, default, ok, rule) {
   if (is.null(x)) return(default)
-  x <- sim_match_terms(x, arg, channels, "channel")
+  x <- unname(recycle_named(x, channels, arg, numeric = TRUE))
   bad <- !ok(x)
   if (any(bad)) {
     abort_input(arg, sprintf("must be %s for every channel; found %s = %s",
@@ -429,34 +429,13 @@ sim_channel_par <- function(x, arg, channels, default, ok, rule) {
 
 sim_check_sd <- function(x, terms, default) {
   if (is.null(x)) return(default)
-  x <- sim_match_terms(x, "sd_market", terms, "term")
+  x <- unname(recycle_named(x, terms, "sd_market", what = "term", numeric = TRUE))
   bad <- !is.finite(x) | x < 0
   if (any(bad)) {
     abort_input("sd_market", sprintf("must be non-negative and finite for every term; found %s = %s",
                                      terms[bad][1], format(x[bad][1])))
   }
   x
-}
-
-sim_match_terms <- function(x, arg, terms, what) {
-  n <- length(terms)
-  if (!is.numeric(x) || is.object(x) || !is.null(dim(x))) {
-    abort_input(arg, sprintf("must be a numeric vector; found %s", describe_value(x)))
-  }
-  nms <- names(x)
-  if (length(x) == 1L && is.null(nms)) return(rep(as.double(x), n))
-  if (length(x) != n) {
-    abort_input(arg, sprintf("must have one value per %s (%d: %s), or one unnamed value; found length %d",
-                             what, n, paste(terms, collapse = ", "), length(x)))
-  }
-  if (!is.null(nms)) {
-    if (anyDuplicated(nms) || !setequal(nms, terms)) {
-      abort_input(arg, sprintf("names must match %s; found names %s",
-                               paste(terms, collapse = ", "), paste(nms, collapse = ", ")))
-    }
-    x <- x[terms]
-  }
-  unname(as.double(x))
 }
 
 sim_check_start <- function(start) {

@@ -544,7 +544,7 @@ simulate_personalized <- function(n_markets = 12, n_individuals = 10, n_weeks = 
   theta <- hsim_check_matrix(theta, "theta", channels, c("age", "income"),
                              cbind(age = 0.3 * beta * rep_len(c(1, -1), C),
                                    income = 0.25 * beta))
-  gamma <- stats::setNames(sim_match_terms(gamma, "gamma", c("price", "promo"), "control"),
+  gamma <- stats::setNames(unname(recycle_named(gamma, c("price", "promo"), "gamma", what = "control", numeric = TRUE)),
                            c("price", "promo"))
   if (any(!is.finite(gamma))) abort_input("gamma", "must be finite")
   sd_market <- hsim_check_sd_market(sd_market, channels)
@@ -805,7 +805,7 @@ hsim_channel_pars <- function(channels, decay, halfsat, slope) {
 
 hsim_check_sd <- function(x, arg, terms, default) {
   if (is.null(x)) return(default)
-  x <- sim_match_terms(x, arg, terms, "term")
+  x <- unname(recycle_named(x, terms, arg, what = "term", numeric = TRUE))
   bad <- !is.finite(x) | x < 0
   if (any(bad)) {
     abort_input(arg, sprintf("must be non-negative and finite for every term; found %s = %s",

@@ -133,7 +133,7 @@ continue_fit <- function(object, iter, dots) {
           class = "hbmmm_input_error", arg = "object")
   }
   more <- run_gibbs(object$spec, ctl, init = object$state)
-  out <- with_diagnostics(append_fit(object, more, ctl0, iter))
+  out <- with_diagnostics(append_fit(object, more, iter))
   check_sampling(out)
   out
 }
@@ -160,28 +160,41 @@ pool_ranef_summary <- function(a_all, b_all, n1, n2, nc) {
   a_all
 }
 
-# Old fit followed by a continuation: draws, acceptance, online summaries,
-# final state, control and timing.
-append_fit <- function(old, more, ctl0, iter) {
-  d1 <- old$draws
-  d2 <- more$draws
-  n1 <- dim(d1)[1]
-  n2 <- dim(d2)[1]
-  draws <- array(NA_real_, c(n1 + n2, dim(d1)[2], dim(d1)[3]), dimnames = dimnames(d1))
-  draws[seq_len(n1), , ] <- d1
-  draws[n1 + seq_len(n2), , ] <- d2
-  a1 <- old$sampler_diagnostics$accept
-  a2 <- more$sampler_diagnostics$accept
-  acc <- array(NA_real_, c(dim(a1)[1] + dim(a2)[1], dim(a1)[2], dim(a1)[3]), dimnames = dimnames(a1))
-  acc[seq_len(dim(a1)[1]), , ] <- a1
-  acc[dim(a1)[1] + seq_len(dim(a2)[1]), , ] <- a2
-  rs <- pool_ranef_summary(old$ranef_summary, more$ranef_summary, n1, n2, dim(d1)[2])
+# The one continuation path of both samplers: the old fit followed by
+# `more` (a fit of the new iterations from the old final state): draws and
+# every per-iteration sampler diagnostic bound by iteration, online summaries
+# of group-level effects pooled, the final state, iterations and timing
+# updated.
+append_fit <- function(old, more, iter) {
   out <- old
-  out$draws <- draws
-  out$sampler_diagnostics$accept <- acc
-  out$ranef_summary <- rs
+  out$draws <- bind_iterations(old$draws, more$draws)
+  for (k in names(more$sampler_diagnostics)) {
+    out$sampler_diagnostics[[k]] <- bind_iterations(old$sampler_diagnostics[[k]], more$sampler_diagnostics[[k]])
+  }
+  if (length(old$ranef_summary)) {
+    out$ranef_summary <- pool_ranef_summary(old$ranef_summary, more$ranef_summary, dim(old$draws)[1],
+                                            dim(more$draws)[1], dim(old$draws)[2])
+  }
   out$state <- more$state
-  out$control$iter <- ctl0$iter + iter
-  out$timing <- c(elapsed = old$timing[["elapsed"]] + more$timing[["elapsed"]])
+  out$control$iter <- old$control$iter + iter
+  timing <- c(elapsed = old$timing[["elapsed"]] + more$timing[["elapsed"]])
+  if ("n_grad" %in% names(old$timing)) timing[["n_grad"]] <- old$timing[["n_grad"]] + more$timing[["n_grad"]]
+  out$timing <- timing
+  out
+}
+
+# Append iterations (first dimension) of two arrays or matrices, keeping
+# dimnames.
+bind_iterations <- function(a, b) {
+  da <- dim(a)
+  db <- dim(b)
+  out <- array(NA_real_, c(da[1] + db[1], da[-1]), dimnames = dimnames(a))
+  if (length(da) == 2L) {
+    out[seq_len(da[1]), ] <- a
+    out[da[1] + seq_len(db[1]), ] <- b
+  } else {
+    out[seq_len(da[1]), , ] <- a
+    out[da[1] + seq_len(db[1]), , ] <- b
+  }
   out
 }

@@ -348,7 +348,7 @@ test_that("factors must name correlated grouping terms with fewer factors than t
 
 test_that("adstock and saturation names are checked per channel", {
   cnd <- expect_input_error(small_spec(adstock = "geometrc"), "adstock")
-  expect_msg(cnd, "\"geometrc\" for `tv`")
+  expect_msg(cnd, "\"geometrc\" for channel `tv`")
   expect_input_error(small_spec(adstock = c(tv = "geometric", search = "weibul")), "adstock")
   cnd <- expect_input_error(small_spec(adstock = c(tv = "geometric", serch = "none")), "adstock")
   expect_msg(cnd, "tv, search")

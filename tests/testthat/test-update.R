@@ -124,3 +124,20 @@ test_that("summary(prob =) gives central intervals at that level; stray argument
   expect_input_error(summary(fit, probs = 0.9), "...")
   expect_input_error(print(fit, ranef = TRUE), "...")
 })
+
+test_that("both samplers continue through one path: the same components, iterations bound alike", {
+  fits <- list(gibbs = decide_fit(chains = 2, iter = 60),
+               nuts = decide_fit(chains = 2, iter = 60, sampler = "nuts"))
+  for (nm in names(fits)) {
+    f <- fits[[nm]]
+    more <- suppressWarnings(update(f, iter = 40, continue = TRUE))
+    expect_identical(names(more), names(f), label = nm)
+    expect_identical(dim(more$draws)[1], dim(f$draws)[1] + 40L, label = nm)
+    expect_identical(more$control$iter, f$control$iter + 40L, label = nm)
+    for (k in names(f$sampler_diagnostics)) {
+      expect_identical(dim(more$sampler_diagnostics[[k]])[1], dim(more$draws)[1], label = paste(nm, k))
+    }
+    expect_gt(more$timing[["elapsed"]], f$timing[["elapsed"]] - 1e-9)
+    expect_equal(more$draws[seq_len(dim(f$draws)[1]), , ], f$draws)
+  }
+})

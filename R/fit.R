@@ -390,17 +390,8 @@ new_fit <- function(spec, runs, ctl, elapsed) {
   acc <- array(NA_real_, c(ns, ctl$chains, length(spec$media)),
                dimnames = list(iteration = NULL, chain = NULL, channel = spec$media))
   for (i in seq_len(ctl$chains)) acc[, i, ] <- runs[[i]]$accept[kept, , drop = FALSE]
-  structure(list(
-    draws = draws,
-    sampler = "gibbs",
-    sampler_diagnostics = list(accept = acc),
-    ranef_summary = combine_online(spec, runs),
-    state = lapply(runs, `[[`, "state"),
-    spec = spec,
-    control = ctl,
-    timing = c(elapsed = elapsed),
-    version = utils::packageVersion("hbmmm")
-  ), class = "hbmmm_fit")
+  new_hbmmm_fit(draws, "gibbs", list(accept = acc), lapply(runs, `[[`, "state"), spec, ctl,
+                c(elapsed = elapsed), ranef_summary = combine_online(spec, runs))
 }
 
 # Online summaries of large terms, pooled over chains: the mean of chain

@@ -101,9 +101,10 @@ nuts <- function(log_density, grad, init, iter = 2000, warmup = floor(iter / 2),
   t0 <- proc.time()[["elapsed"]]
   runs <- run_nuts_chains(chain_fun, ctl, nuts_ctl)
   elapsed <- proc.time()[["elapsed"]] - t0
-  fit <- new_nuts_fit(runs, names, ctl, nuts_ctl, elapsed)
-  fit$model <- list(log_density = log_density, grad = grad, init = init)
-  class(fit) <- c("hbmmm_nuts_fit", class(fit)) # draws without a model: see check_model_fit()
+  # draws without a model: see check_model_fit()
+  fit <- new_nuts_fit(runs, names, ctl, nuts_ctl, elapsed,
+                      extra = list(model = list(log_density = log_density, grad = grad, init = init)),
+                      class = "hbmmm_nuts_fit")
   fit$call <- call
   fit <- with_diagnostics(fit)
   check_sampling(fit) # Stan's warnings: divergences, tree depth, E-BFMI, R-hat, ESS
@@ -231,7 +232,8 @@ run_nuts_chains <- function(chain_fun, ctl, nuts_ctl) {
 NUTS_DIAGNOSTICS <- c("divergent", "treedepth", "n_leapfrog", "stepsize", "energy", "accept_stat")
 
 # An hbmmm_fit from the chain results of run_nuts_chains().
-new_nuts_fit <- function(runs, variable_names, ctl, nuts_ctl, elapsed, spec = NULL) {
+new_nuts_fit <- function(runs, variable_names, ctl, nuts_ctl, elapsed, spec = NULL, extra = list(),
+                         class = character(0)) {
   ns <- nrow(runs[[1]]$draws)
   nc <- length(runs)
   draws <- array(NA_real_, c(ns, nc, length(variable_names)),
@@ -244,16 +246,8 @@ new_nuts_fit <- function(runs, variable_names, ctl, nuts_ctl, elapsed, spec = NU
   state <- lapply(runs, function(r) list(theta = r$theta, stepsize = r$stepsize, inv_metric = r$inv_metric))
   control <- c(ctl, list(adapt_delta = nuts_ctl$adapt_delta, max_treedepth = nuts_ctl$max_treedepth,
                          metric = nuts_ctl$metric))
-  structure(list(
-    draws = draws,
-    sampler = "nuts",
-    sampler_diagnostics = sd,
-    state = state,
-    spec = spec,
-    control = control,
-    timing = c(elapsed = elapsed, n_grad = sum(vapply(runs, `[[`, 1, "n_grad"))),
-    version = utils::packageVersion("hbmmm")
-  ), class = "hbmmm_fit")
+  new_hbmmm_fit(draws, "nuts", sd, state, spec, control,
+                c(elapsed = elapsed, n_grad = sum(vapply(runs, `[[`, 1, "n_grad"))), extra = extra, class = class)
 }
 
 # ---- nuts() internals -----------------------------------------------------

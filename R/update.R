@@ -180,7 +180,7 @@ append_fit <- function(old, more, iter) {
   timing <- c(elapsed = old$timing[["elapsed"]] + more$timing[["elapsed"]])
   if ("n_grad" %in% names(old$timing)) timing[["n_grad"]] <- old$timing[["n_grad"]] + more$timing[["n_grad"]]
   out$timing <- timing
-  out
+  validate_hbmmm_fit(out)
 }
 
 # Append iterations (first dimension) of two arrays or matrices, keeping

@@ -141,3 +141,22 @@ test_that("both samplers continue through one path: the same components, iterati
     expect_equal(more$draws[seq_len(dim(f$draws)[1]), , ], f$draws)
   }
 })
+
+test_that("every kind of fit passes the fit validator", {
+  g <- decide_fit(chains = 2, iter = 40)
+  n <- decide_fit(chains = 2, iter = 40, sampler = "nuts")
+  r <- nuts(function(x) -0.5 * sum(x^2), function(x) -x, init = c(0, 0), iter = 100, chains = 2, seed = 1,
+            refresh = 0)
+  fits <- list(gibbs = g, nuts = n, rdensity = r,
+               gibbs_more = suppressWarnings(update(g, iter = 20, continue = TRUE)),
+               nuts_more = suppressWarnings(update(n, iter = 20, continue = TRUE)),
+               rdensity_more = suppressWarnings(resume_nuts(r, iter = 20, seed = 2)))
+  for (nm in names(fits)) expect_identical(hbmmm:::validate_hbmmm_fit(fits[[nm]]), fits[[nm]], label = nm)
+  expect_s3_class(fits$rdensity_more, "hbmmm_nuts_fit")
+  broken <- g
+  broken$state <- broken$state[1]
+  expect_error(hbmmm:::validate_hbmmm_fit(broken), class = "hbmmm_internal_error")
+  broken <- g
+  broken$sampler_diagnostics$accept <- broken$sampler_diagnostics$accept[-1, , , drop = FALSE]
+  expect_error(hbmmm:::validate_hbmmm_fit(broken), "one row per kept draw")
+})

@@ -37,6 +37,10 @@
 #' @param type One of `"ols"`, `"ridge"`, `"pooled"`, `"multilevel"`.
 #' @param media,adstock,saturation,time,panel As in [hbmmm()]; without
 #'   `media` no transform is applied.
+#' @param fixed_transforms Transform parameters held at given values (as in
+#'   [hbmmm()]); e.g. `ols$transforms` fits a ridge or multilevel baseline on
+#'   the least-squares transforms of an `"ols"` fit without estimating them
+#'   again.
 #' @param ... For `"pooled"`: further arguments of [hbmmm()] (`chains`,
 #'   `iter`, `seed`, ...). Other types take none.
 #' @return An object of class `hbmmm_baseline` (for `"pooled"` an
@@ -54,7 +58,8 @@
 #' ridge$lambda
 #' @export
 fit_baseline <- function(formula, data, type = c("ols", "ridge", "pooled", "multilevel"), media = NULL,
-                         adstock = "geometric", saturation = "hill", time = NULL, panel = NULL, ...) {
+                         adstock = "geometric", saturation = "hill", time = NULL, panel = NULL,
+                         fixed_transforms = NULL, ...) {
   call <- match.call()
   type <- match_choice(type, c("ols", "ridge", "pooled", "multilevel"), "type")
   pf <- parse_formula(formula)
@@ -62,7 +67,7 @@ fit_baseline <- function(formula, data, type = c("ols", "ridge", "pooled", "mult
   environment(fixed) <- environment(formula)
   if (type == "pooled") {
     return(hbmmm(fixed, data = data, media = media, adstock = adstock, saturation = saturation,
-                 time = time, panel = panel, ...))
+                 time = time, panel = panel, fixed_transforms = fixed_transforms, ...))
   }
   check_dots_empty(...)
   if (type == "multilevel" && length(pf$bars) != 1L) {
@@ -75,7 +80,8 @@ fit_baseline <- function(formula, data, type = c("ols", "ridge", "pooled", "mult
   if (!length(media)) adstock <- saturation <- "none"
   if (is.null(panel) && type == "multilevel" && !is.null(time)) panel <- pf$bars[[1]][[1]]$group_vars
   spec <- hbmmm_spec(fixed, data = data, media = if (length(media)) media else character(0),
-                     adstock = adstock, saturation = saturation, time = time, panel = panel)
+                     adstock = adstock, saturation = saturation, time = time, panel = panel,
+                     fixed_transforms = fixed_transforms)
   tr <- estimate_transforms(spec)
   X <- media_columns(spec$X, tr$media)
   y <- spec$y

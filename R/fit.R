@@ -29,7 +29,15 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #' @param warmup Warmup iterations per chain (discarded; Metropolis steps
 #'   adapt only during warmup).
 #' @param thin Keep every `thin`-th draw after warmup.
-#' @param cores Number of chains run at the same time.
+#' @param cores Number of chains run at the same time on this machine.
+#' @param cluster A `parallel` cluster (from [parallel::makeCluster()]:
+#'   PSOCK, fork, or workers on other machines over SSH) that runs the chains
+#'   instead of `cores`, one chain per task. Every worker needs hbmmm
+#'   installed. Each chain has its own L'Ecuyer-CMRG stream, so the draws are
+#'   identical to those of `cores = 1` whatever the cluster. Progress is not
+#'   reported from workers. For several machines:
+#'   `cl <- parallel::makePSOCKcluster(c("node1", "node1", "node2", "node2"))`,
+#'   then `hbmmm(..., chains = 4, cluster = cl)` and `parallel::stopCluster(cl)`.
 #' @param seed Whole number making the run reproducible; `NULL` draws one from
 #'   R's current random number stream (so `set.seed()` also reproduces a fit).
 #' @param refresh Report progress every `refresh` iterations through
@@ -62,10 +70,11 @@ hbmmm <- function(formula, data, media = NULL, adstock = "geometric", saturation
                   prior = NULL, time = NULL, sampler = c("gibbs", "nuts"), chains = 4,
                   iter = 2000, warmup = floor(iter / 2), thin = 1,
                   cores = getOption("mc.cores", 1L), seed = NULL,
-                  refresh = max(iter %/% 10, 1), control = list(), ...) {
+                  refresh = max(iter %/% 10, 1), control = list(), cluster = NULL, ...) {
   call <- match.call()
   sampler <- match_choice(sampler, c("gibbs", "nuts"), "sampler")
   ctl <- check_run_control(chains, iter, warmup, thin, cores, refresh, seed)
+  ctl$cluster <- check_cluster(cluster)
   nuts_ctl <- check_hbmmm_control(control, sampler)
   extra <- list(...)
   bad <- setdiff(names(extra), SPEC_ARGS)
@@ -119,7 +128,10 @@ chain_streams <- function(seed, chains) {
 # without a result is an hbmmm_sampler_error.
 run_chains <- function(one_chain, ctl, streams = chain_streams(ctl$seed, ctl$chains)) {
   run <- function(i) with_stream(streams[[i]], one_chain(i))
-  runs <- if (ctl$cores > 1L && ctl$chains > 1L && .Platform$OS.type != "windows") {
+  runs <- if (!is.null(ctl$cluster)) {
+    # one task per chain; try() keeps a failed chain's condition for below
+    parallel::parLapply(ctl$cluster, seq_len(ctl$chains), function(i) try(run(i), silent = TRUE))
+  } else if (ctl$cores > 1L && ctl$chains > 1L && .Platform$OS.type != "windows") {
     # a failed chain is re-raised below with its own condition, so
     # mclapply's generic warning about it is noise
     withCallingHandlers(
@@ -143,6 +155,15 @@ run_chains <- function(one_chain, ctl, streams = chain_streams(ctl$seed, ctl$cha
     }
   }
   runs
+}
+
+check_cluster <- function(cluster) {
+  if (is.null(cluster)) return(NULL)
+  if (!inherits(cluster, "cluster")) {
+    abort_input("cluster", sprintf("must be a cluster made by parallel::makeCluster() (or NULL); found %s",
+                                   describe_value(cluster)))
+  }
+  cluster
 }
 
 with_stream <- function(stream, expr) {

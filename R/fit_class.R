@@ -31,6 +31,7 @@ NULL
 # A fit from its parts; `extra` holds sampler-specific components (`model`).
 new_hbmmm_fit <- function(draws, sampler, sampler_diagnostics, state, spec, control, timing,
                           ranef_summary = list(), extra = list(), class = character(0)) {
+  control$cluster <- NULL # connections to workers do not belong in a saved fit
   fit <- c(list(draws = draws, sampler = sampler, sampler_diagnostics = sampler_diagnostics,
                 ranef_summary = ranef_summary, state = state, spec = spec, control = control,
                 timing = timing, version = utils::packageVersion("hbmmm")), extra)

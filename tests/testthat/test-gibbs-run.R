@@ -132,3 +132,20 @@ test_that("sampler diagnostics have one row per kept draw in both samplers", {
     }
   }
 })
+
+test_that("chains on a PSOCK cluster give exactly the draws of cores = 1", {
+  cl <- tryCatch(parallel::makePSOCKcluster(2), error = function(e) NULL)
+  skip_if(is.null(cl), "a PSOCK worker cannot start on this machine")
+  on.exit(parallel::stopCluster(cl))
+  ok <- tryCatch(all(unlist(parallel::clusterEvalQ(cl, requireNamespace("hbmmm", quietly = TRUE)))),
+                 error = function(e) FALSE)
+  skip_if(!ok, "the workers cannot load hbmmm")
+  a <- decide_fit(chains = 2, iter = 60, seed = 5)
+  b <- decide_fit(chains = 2, iter = 60, seed = 5, cluster = cl)
+  expect_identical(b$draws, a$draws)
+  expect_null(b$control$cluster)
+  n1 <- decide_fit(chains = 2, iter = 60, seed = 5, sampler = "nuts")
+  n2 <- decide_fit(chains = 2, iter = 60, seed = 5, sampler = "nuts", cluster = cl)
+  expect_identical(n2$draws, n1$draws)
+  expect_input_error(decide_fit(cluster = 2), "cluster")
+})

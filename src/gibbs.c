@@ -170,7 +170,7 @@ static void update_sigma(hb_gibbs_state *g) {
 static int npop(const hb_gibbs_state *g) {
   int m = g->p + g->S + (g->use_hs ? 1 : 0);
   for (int k = 0; k < g->K; k++)
-    m += g->t[k].q + (g->t[k].type == 1 || g->t[k].type == 4 ? 0 : g->t[k].q * (g->t[k].q - 1) / 2);
+    m += g->t[k].q + (g->t[k].type == HB_COV_DIAG || g->t[k].type == HB_COV_HW_DIAG ? 0 : g->t[k].q * (g->t[k].q - 1) / 2);
   for (int c = 0; c < g->C; c++) m += g->ch[c].nest;
   return m;
 }
@@ -181,7 +181,7 @@ static void population_draw(const hb_gibbs_state *g, double *v) {
   for (int k = 0; k < g->K; k++) {
     const hb_term *t = g->t + k;
     for (int j = 0; j < t->q; j++) v[m++] = sqrt(t->Sigma[j + j * t->q]);
-    if (t->type == 1 || t->type == 4) continue; /* diagonal: no correlations */
+    if (hb_cov_diagonal(t->type)) continue; /* diagonal: no correlations */
     for (int j = 0; j < t->q; j++)
       for (int l = j + 1; l < t->q; l++)
         v[m++] = t->Sigma[j + l * t->q] / sqrt(t->Sigma[j + j * t->q] * t->Sigma[l + l * t->q]);
@@ -203,7 +203,7 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   int maxlag = 0, qmax = 1;
   hb_model_read(model, g, &maxlag, &qmax);
   for (int k = 0; k < g->K; k++)
-    if (g->t[k].type == 5)
+    if (g->t[k].type == HB_COV_LKJ)
       hb_input_error("model$terms", "term %d has an LKJ prior, which only the NUTS sampler supports", k + 1);
   const R_xlen_t n = g->n;
   const int p = g->p, C = g->C;

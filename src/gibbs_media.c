@@ -256,14 +256,14 @@ double hb_channel_effects_logratio(const hb_gibbs_state *g, int c, double rho) {
       double e0[HB_MAX_Q];
       for (int j = 0; j < q; j++) {
         double mu = 0.0;
-        if (t->type == 2)
+        if (t->type == HB_COV_FACTOR)
           for (int h = 0; h < t->nf; h++) mu += t->Lambda[j + h * q] * t->f[h + (R_xlen_t) t->nf * lv];
         e0[j] = u[j] - mu;
       }
       double cross = 0.0, dqd = 0.0;
       for (int a = 0; a < nj; a++) {
         double da = (rho - 1.0) * u[J[a]];
-        if (t->type == 2) {
+        if (t->type == HB_COV_FACTOR) {
           cross += da * e0[J[a]] / t->psi[J[a]];
           dqd += da * da / t->psi[J[a]];
           continue;

@@ -41,8 +41,8 @@ SEXP hb_gibbs_state_export(const hb_gibbs_state *g) {
     const hb_term *t = g->t + k;
     SET_VECTOR_ELT(u, k, real_matrix(t->u, t->q, t->G));
     SET_VECTOR_ELT(Sig, k, real_matrix(t->Sigma, t->q, t->q));
-    if (t->type >= 3) SET_VECTOR_ELT(hwa, k, real_copy(t->hw_a, t->q));
-    if (t->type == 2) {
+    if (hb_cov_huang_wand(t->type)) SET_VECTOR_ELT(hwa, k, real_copy(t->hw_a, t->q));
+    if (t->type == HB_COV_FACTOR) {
       SET_VECTOR_ELT(Lam, k, real_matrix(t->Lambda, t->q, t->nf));
       SET_VECTOR_ELT(psi, k, real_copy(t->psi, t->q));
       SET_VECTOR_ELT(f, k, real_matrix(t->f, t->nf, t->G));
@@ -149,12 +149,12 @@ void hb_gibbs_state_import(hb_gibbs_state *g, SEXP st) {
     if (hb_chol(L, q) != 0) hb_input_error("model$init_state$Sigma", "term %d: must be positive definite", k + 1);
     memcpy(t->Sigma, S, sizeof(double) * q * q);
     hb_chol_inverse(L, q, t->Sinv);
-    if (t->type >= 3) {
+    if (hb_cov_huang_wand(t->type)) {
       const double *a = state_real(st, "hw_a", k, q);
       check_pos(a, q, "hw_a");
       memcpy(t->hw_a, a, sizeof(double) * q);
     }
-    if (t->type == 2) {
+    if (t->type == HB_COV_FACTOR) {
       memcpy(t->Lambda, state_real(st, "Lambda", k, (R_xlen_t) q * t->nf), sizeof(double) * q * t->nf);
       const double *ps = state_real(st, "psi", k, q);
       check_pos(ps, q, "psi");

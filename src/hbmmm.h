@@ -33,6 +33,10 @@ enum hb_prior_family { HB_PRIOR_NORMAL = 1, HB_PRIOR_LOGNORMAL = 2, HB_PRIOR_GAM
                        HB_PRIOR_EXPONENTIAL = 7, HB_PRIOR_HALF_STUDENT_T = 8 };
 enum hb_cov_type { HB_COV_FULL = 0, HB_COV_DIAG = 1, HB_COV_FACTOR = 2, HB_COV_HW_FULL = 3,
                    HB_COV_HW_DIAG = 4, HB_COV_LKJ = 5 };
+/* covariance types without correlations (one sd per column) */
+static inline int hb_cov_diagonal(int type) { return type == HB_COV_DIAG || type == HB_COV_HW_DIAG; }
+/* covariance types with Huang-Wand auxiliary variables a_j */
+static inline int hb_cov_huang_wand(int type) { return type == HB_COV_HW_FULL || type == HB_COV_HW_DIAG; }
 SEXP hb_codes(void);
 
 /* ---- media transforms (transforms.c) ---------------------------------- */

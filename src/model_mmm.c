@@ -49,11 +49,11 @@ typedef struct {
 static int ncov(const hb_term *t) {
   const int q = t->q;
   switch (t->type) {
-  case 0: return q * (q + 1) / 2;
-  case 3: return q * (q + 1) / 2 + q;
-  case 1: return q;
-  case 4: return 2 * q;
-  case 5: return q + q * (q - 1) / 2;
+  case HB_COV_FULL: return q * (q + 1) / 2;
+  case HB_COV_HW_FULL: return q * (q + 1) / 2 + q;
+  case HB_COV_DIAG: return q;
+  case HB_COV_HW_DIAG: return 2 * q;
+  case HB_COV_LKJ: return q + q * (q - 1) / 2;
   default: return q * t->nf + q + t->nf * t->G;
   }
 }
@@ -215,7 +215,7 @@ static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad) {
     const int q = t->q, G = t->G;
     const double *cp = th + m->o_cov[k], *ef = th + m->o_eff[k];
     double *gc = grad + m->o_cov[k], *gef = grad + m->o_eff[k];
-    if (t->type == 2) {
+    if (t->type == HB_COV_FACTOR) {
       const int nf = t->nf;
       const double *Lam = cp, *lpsi = cp + q * nf, *f = lpsi + q;
       double *gLam = gc, *glpsi = gc + q * nf, *gf = glpsi + q;
@@ -262,7 +262,7 @@ static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad) {
     double *L = m->Lc[k];
     memset(L, 0, sizeof(double) * q * q);
     switch (t->type) {
-    case 0: case 3: {
+    case HB_COV_FULL: case HB_COV_HW_FULL: {
       int a = 0;
       for (int j = 0; j < q; j++)
         for (int i = j; i < q; i++, a++) {
@@ -274,13 +274,13 @@ static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad) {
         }
       break;
     }
-    case 1:
+    case HB_COV_DIAG:
       for (int j = 0; j < q; j++) {
         L[j + j * q] = exp(cp[j]);
         l += ig_sq_log(t->ig[2 * j], t->ig[2 * j + 1], cp[j], gc + j);
       }
       break;
-    case 4: {
+    case HB_COV_HW_DIAG: {
       const double nu = t->hw_nu;
       for (int j = 0; j < q; j++) {
         double ell = cp[j], al = cp[q + j], ex = exp(-al - 2.0 * ell);
@@ -293,7 +293,7 @@ static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad) {
       }
       break;
     }
-    default: { /* 5: LKJ */
+    default: { /* HB_COV_LKJ */
       const double *y = cp + q;
       double *gy = gc + q;
       for (int j = 0; j < q; j++) {
@@ -342,7 +342,7 @@ static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad) {
         }
       }
     }
-    if (t->type == 0 || t->type == 3 || m->centered) {
+    if (t->type == HB_COV_FULL || t->type == HB_COV_HW_FULL || m->centered) {
       /* priors written through Sigma^-1 (inverse-Wishart forms and the
        * centred effects' density): value here, gradients in backprop_cov() */
       for (int j = 0; j < q; j++)
@@ -353,11 +353,11 @@ static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad) {
       for (int j = 0; j < q; j++) ldet += 2.0 * log(L[j + j * q]);
       memset(Sm, 0, sizeof(double) * q * q);
       double df = 0.0, cnt = 0.0;
-      if (t->type == 0) {
+      if (t->type == HB_COV_FULL) {
         df = t->iw_df;
         for (int a = 0; a < q * q; a++) Sm[a] = t->iw_S[a];
         for (int j = 0; j < q; j++) l += (q - j) * log(L[j + j * q]) + M_LN2; /* d Sigma / d L */
-      } else if (t->type == 3) {
+      } else if (t->type == HB_COV_HW_FULL) {
         const double nu = t->hw_nu;
         df = nu + q - 1.0;
         for (int j = 0; j < q; j++) {
@@ -370,7 +370,7 @@ static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad) {
           l += (q - j) * log(L[j + j * q]) + M_LN2;
         }
       }
-      if (t->type == 0 || t->type == 3) l -= 0.5 * (df + q + 1.0) * ldet;
+      if (t->type == HB_COV_FULL || t->type == HB_COV_HW_FULL) l -= 0.5 * (df + q + 1.0) * ldet;
       if (m->centered) {
         cnt = G;
         l -= 0.5 * G * ldet;
@@ -419,7 +419,7 @@ static void backprop_term(mmm_ctx *m, int k, const double *th, double *grad) {
   const int q = t->q, G = t->G;
   const double *cp = th + m->o_cov[k], *ef = th + m->o_eff[k];
   double *gc = grad + m->o_cov[k], *gef = grad + m->o_eff[k], *gu = m->gu[k];
-  if (t->type == 2) {
+  if (t->type == HB_COV_FACTOR) {
     const int nf = t->nf;
     const double *Lam = cp, *f = cp + q * nf + q;
     double *gLam = gc, *glpsi = gc + q * nf, *gf = glpsi + q;
@@ -464,7 +464,7 @@ static void backprop_term(mmm_ctx *m, int k, const double *th, double *grad) {
       }
     }
   }
-  if (t->type == 0 || t->type == 3 || m->centered) {
+  if (t->type == HB_COV_FULL || t->type == HB_COV_HW_FULL || m->centered) {
     /* - c log det Sigma / 2 - tr(Sm Sigma^-1) / 2 (+ Jacobian of Sigma = L L'):
      * d/dL = - c diag(1 / L) + lower(Sigma^-1 Sm Sigma^-1 L) */
     const double *Si = m->Sinv[k], *Sm = m->S[k];
@@ -477,11 +477,11 @@ static void backprop_term(mmm_ctx *m, int k, const double *th, double *grad) {
         for (int a = 0; a < q; a++) v += Si[i + a * q] * T[a + j * q];
         Mx[i + j * q] = v;
       }
-    double c = (t->type == 0 ? t->iw_df + q + 1.0 : t->type == 3 ? t->hw_nu + 2.0 * q : 0.0) +
+    double c = (t->type == HB_COV_FULL ? t->iw_df + q + 1.0 : t->type == HB_COV_HW_FULL ? t->hw_nu + 2.0 * q : 0.0) +
                (m->centered ? G : 0.0);
     for (int j = 0; j < q; j++) {
       gL[j + j * q] += -c / L[j + j * q];
-      if (t->type == 0 || t->type == 3) gL[j + j * q] += (q - j) / L[j + j * q];
+      if (t->type == HB_COV_FULL || t->type == HB_COV_HW_FULL) gL[j + j * q] += (q - j) / L[j + j * q];
       for (int i = j; i < q; i++) {
         double v = 0.0;
         for (int a = j; a < q; a++) v += Mx[i + a * q] * L[a + j * q];
@@ -491,13 +491,13 @@ static void backprop_term(mmm_ctx *m, int k, const double *th, double *grad) {
   }
   /* from L to the parameters */
   switch (t->type) {
-  case 0: case 3: {
+  case HB_COV_FULL: case HB_COV_HW_FULL: {
     int a = 0;
     for (int j = 0; j < q; j++)
       for (int i = j; i < q; i++, a++) gc[a] += gL[i + j * q] * (i == j ? L[i + j * q] : 1.0);
     break;
   }
-  case 1: case 4:
+  case HB_COV_DIAG: case HB_COV_HW_DIAG:
     for (int j = 0; j < q; j++) gc[j] += gL[j + j * q] * L[j + j * q];
     break;
   default: { /* LKJ: L = diag(sd) R, R from the cpcs */
@@ -692,7 +692,7 @@ static void mmm_write(void *vctx, const double *th, double *out) {
     for (int i = 0; i < q; i++)
       for (int j = 0; j < q; j++) {
         double v = 0.0;
-        if (t->type == 2) {
+        if (t->type == HB_COV_FACTOR) {
           const double *Lam = th + m->o_cov[k];
           for (int h = 0; h < t->nf; h++) v += Lam[i + h * q] * Lam[j + h * q];
           if (i == j) v += t->psi[i];
@@ -703,7 +703,7 @@ static void mmm_write(void *vctx, const double *th, double *out) {
         Sg[i + j * q] = v;
       }
     for (int j = 0; j < q; j++) out[o++] = sqrt(Sg[j + j * q]);
-    if (t->type == 1 || t->type == 4) continue;
+    if (hb_cov_diagonal(t->type)) continue;
     for (int j = 0; j < q; j++)
       for (int l = j + 1; l < q; l++) out[o++] = Sg[j + l * q] / sqrt(Sg[j + j * q] * Sg[l + l * q]);
   }
@@ -749,16 +749,18 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
     qsum += g->t[k].q;
   }
   const double *lkj_eta = opt_real(opts, "lkj_eta", K), *sd_par = opt_real(opts, "sd_par", 2 * qsum);
-  const int *sd_code = hb_list_int(opts, "nuts_model", "sd_code", K, 0, 8);
+  const int *sd_code = hb_list_int(opts, "nuts_model", "sd_code", K, 0, HB_PRIOR_HALF_STUDENT_T);
   m->lkj_eta = (double *) lkj_eta;
   m->sd_par = (double *) sd_par;
   m->sd_code = (int *) sd_code;
   hb_check_positive(lkj_eta, K, "nuts_model$lkj_eta");
   for (int k = 0; k < K; k++)
-    if (g->t[k].type == 5) {
-      if (sd_code[k] < 6) hb_input_error("nuts_model$sd_code", "must be 6, 7 or 8 (half-normal, exponential, half-t) for LKJ terms");
+    if (g->t[k].type == HB_COV_LKJ) {
+      if (sd_code[k] != HB_PRIOR_HALF_NORMAL && sd_code[k] != HB_PRIOR_EXPONENTIAL &&
+          sd_code[k] != HB_PRIOR_HALF_STUDENT_T)
+        hb_input_error("nuts_model$sd_code", "must be 6, 7 or 8 (half-normal, exponential, half-t) for LKJ terms");
       for (int j = 0; j < g->t[k].q; j++)
-        hb_check_positive(sd_par + 2 * (m->sd_off[k] + j), sd_code[k] == 8 ? 2 : 1, "nuts_model$sd_par");
+        hb_check_positive(sd_par + 2 * (m->sd_off[k] + j), sd_code[k] == HB_PRIOR_HALF_STUDENT_T ? 2 : 1, "nuts_model$sd_par");
     }
   /* horseshoe */
   const double *hp = opt_real(opts, "hs", 4); /* df, df_global, slab scale (Inf: none), slab df */
@@ -801,7 +803,7 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
     qG_total += (R_xlen_t) q * t->G;
     for (int a = 0; a < 5; a++) m->Lc[a * (K + 1) + k] = (double *) R_alloc((size_t) q * q, sizeof(double));
     m->gu[k] = (double *) R_alloc((size_t) q * t->G, sizeof(double));
-    if (t->type == 2 && !t->psi) hb_input_error("model$terms", "factor term %d lacks its structure", k + 1);
+    if (t->type == HB_COV_FACTOR && !t->psi) hb_input_error("model$terms", "factor term %d lacks its structure", k + 1);
   }
   if (qG_total + d > 200000000) hb_input_error("model", "has too many parameters for NUTS");
   m->o_sig = d;
@@ -861,7 +863,7 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
     m->keep[k] = INTEGER(kk);
     for (int a = 0; a < m->nkeep[k]; a++)
       if (m->keep[k][a] < 0 || m->keep[k][a] >= t->G) hb_input_error("model$keep", "level index out of range");
-    nout += t->q + (t->type == 1 || t->type == 4 ? 0 : t->q * (t->q - 1) / 2) + m->nkeep[k] * t->q;
+    nout += t->q + (hb_cov_diagonal(t->type) ? 0 : t->q * (t->q - 1) / 2) + m->nkeep[k] * t->q;
     if (online[k]) {
       R_xlen_t cells = (R_xlen_t) t->q * t->G;
       hb_moments_init(m->mom + k, cells, (double *) R_alloc((size_t) cells, sizeof(double)),
@@ -896,33 +898,33 @@ static void mmm_init(const mmm_ctx *m, SEXP model, double *init, double *spread)
     double sd0[HB_MAX_Q];
     for (int j = 0; j < q; j++) sd0[j] = sqrt(t->Sigma[j + j * q]);
     switch (t->type) {
-    case 0: case 3: {
+    case HB_COV_FULL: case HB_COV_HW_FULL: {
       int a = 0;
       for (int j = 0; j < q; j++)
         for (int i = j; i < q; i++, a++) {
           c[a] = i == j ? log(sd0[j]) : 0.0;
           sc[a] = i == j ? 0.5 : 0.1 * sd0[i];
         }
-      if (t->type == 3)
+      if (t->type == HB_COV_HW_FULL)
         for (int j = 0; j < q; j++) {
           c[a + j] = 2.0 * log(t->hw_A[j]);
           sc[a + j] = 0.5;
         }
       break;
     }
-    case 1: case 4: case 5:
+    case HB_COV_DIAG: case HB_COV_HW_DIAG: case HB_COV_LKJ:
       for (int j = 0; j < q; j++) {
         c[j] = log(sd0[j]);
         sc[j] = 0.5;
-        if (t->type == 4) {
+        if (t->type == HB_COV_HW_DIAG) {
           c[q + j] = 2.0 * log(t->hw_A[j]);
           sc[q + j] = 0.5;
         }
       }
-      if (t->type == 5)
+      if (t->type == HB_COV_LKJ)
         for (int a = 0; a < q * (q - 1) / 2; a++) sc[q + a] = 0.5;
       break;
-    default: /* factor */
+    default: /* HB_COV_FACTOR */
       for (int j = 0; j < q; j++) {
         for (int h = 0; h < t->nf; h++) sc[j + h * q] = 0.5 * t->load_sd[j];
         c[q * t->nf + j] = 2.0 * log(sd0[j]);

@@ -147,15 +147,16 @@ void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out
   for (R_xlen_t i = 0; i < n * C; i++)
     if (!(g->media_raw[i] >= 0 && R_FINITE(g->media_raw[i])))
       hb_input_error("model$media_raw", "media must be finite and non-negative");
-  const int *ad = hb_list_int(model, "model", "ch_ad_type", C, 0, 4), *sat = hb_list_int(model, "model", "ch_sat_type", C, 0, 3);
+  const int *ad = hb_list_int(model, "model", "ch_ad_type", C, HB_ADSTOCK_NONE, HB_ADSTOCK_WEIBULL_PDF);
+  const int *sat = hb_list_int(model, "model", "ch_sat_type", C, HB_SAT_NONE, HB_SAT_MICHAELIS_MENTEN);
   /* NA: infinite memory (geometric adstock only, checked below) */
   const int *lag = hb_list_int_na(model, "model", "ch_max_lag", C, 0, 100000);
   const int *nrm = hb_list_int(model, "model", "ch_normalize", C, 0, 1);
   const double *cpar = hb_list_real(model, "model", "ch_par", (R_xlen_t) HB_MAX_TPAR * C);
   const int *cest = hb_list_int(model, "model", "ch_est", (R_xlen_t) HB_MAX_TPAR * C, 0, 1);
-  const int *clink = hb_list_int(model, "model", "ch_link", (R_xlen_t) HB_MAX_TPAR * C, 0, 2);
+  const int *clink = hb_list_int(model, "model", "ch_link", (R_xlen_t) HB_MAX_TPAR * C, HB_LINK_LOGIT, HB_LINK_SCALED_LOGIT);
   const double *cup = hb_list_real(model, "model", "ch_upper", (R_xlen_t) HB_MAX_TPAR * C);
-  const int *cpc = hb_list_int(model, "model", "ch_prior_code", (R_xlen_t) HB_MAX_TPAR * C, 0, 8);
+  const int *cpc = hb_list_int(model, "model", "ch_prior_code", (R_xlen_t) HB_MAX_TPAR * C, 0, HB_PRIOR_HALF_STUDENT_T); /* 0: none */
   const double *cpp = hb_list_real(model, "model", "ch_prior_par", (R_xlen_t) 2 * HB_MAX_TPAR * C);
   g->ch = (hb_channel *) R_alloc((size_t) C + 1, sizeof(hb_channel));
   int maxlag = 0;
@@ -167,7 +168,7 @@ void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out
     ch->sat_type = sat[c];
     ch->max_lag = lag[c];
     ch->normalize = nrm[c];
-    if (ch->max_lag == NA_INTEGER && ch->ad_type != 0 && ch->ad_type != HB_ADSTOCK_GEOMETRIC)
+    if (ch->max_lag == NA_INTEGER && ch->ad_type != HB_ADSTOCK_NONE && ch->ad_type != HB_ADSTOCK_GEOMETRIC)
       hb_input_error("model$ch_max_lag", "only geometric adstock has infinite memory (channel %d)", c + 1);
     if (ch->max_lag != NA_INTEGER && ch->max_lag > maxlag) maxlag = ch->max_lag;
     for (int s = 0; s < HB_MAX_TPAR; s++) {
@@ -179,16 +180,16 @@ void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out
       ch->prior_par[2 * s] = cpp[2 * a];
       ch->prior_par[2 * s + 1] = cpp[2 * a + 1];
       if (!cest[a]) continue;
-      if (cpc[a] == 0) hb_input_error("model$ch_prior_code", "estimated parameter without prior (channel %d)", c + 1);
+      if (cpc[a] == 0 /* none */) hb_input_error("model$ch_prior_code", "estimated parameter without prior (channel %d)", c + 1);
       if (clink[a] == HB_LINK_SCALED_LOGIT && !(cup[a] > 0 && R_FINITE(cup[a])))
         hb_input_error("model$ch_upper", "must be positive for a scaled-logit parameter (channel %d)", c + 1);
       ch->est_slot[ch->nest++] = s;
     }
-    if (ch->ad_type && (hb_adstock_par_invalid(ch->ad_type, ch->par,
+    if (ch->ad_type != HB_ADSTOCK_NONE && (hb_adstock_par_invalid(ch->ad_type, ch->par,
                                                ch->max_lag == NA_INTEGER ? 0 : ch->max_lag, msg, sizeof msg)))
       hb_input_error("model$ch_par", "adstock parameters of channel %d: %s", c + 1, msg);
     if (ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? !(ch->par[3] > 0) :
-        (ch->sat_type && hb_saturation_par_invalid(ch->sat_type, ch->par + 2, msg, sizeof msg)))
+        (ch->sat_type != HB_SAT_NONE && hb_saturation_par_invalid(ch->sat_type, ch->par + 2, msg, sizeof msg)))
       hb_input_error("model$ch_par", "saturation parameters of channel %d are out of range", c + 1);
     for (int e = 0; e < ch->nest; e++) { /* estimated values must be interior */
       int s = ch->est_slot[e];
@@ -213,7 +214,7 @@ void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out
     memset(t, 0, sizeof *t);
     t->G = hb_list_int_scalar(tk, tw, "G", 1, (int) (n < 2000000000 ? n : 2000000000));
     t->q = hb_list_int_scalar(tk, tw, "q", 1, HB_MAX_Q);
-    t->type = hb_list_int_scalar(tk, tw, "type", 0, 5); /* 5: LKJ, NUTS only */
+    t->type = hb_list_int_scalar(tk, tw, "type", HB_COV_FULL, HB_COV_LKJ); /* LKJ: NUTS only */
     const int q = t->q;
     if (q > qmax) qmax = q;
     t->g = hb_list_int(tk, tw, "g", n, 0, t->G - 1);
@@ -249,7 +250,7 @@ void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out
     snprintf(ta, sizeof ta, "%s$Sigma0", tw);
     if (hb_chol(L, q) != 0) hb_input_error(ta, "must be positive definite");
     hb_chol_inverse(L, q, t->Sinv);
-    if (t->type == 0) {
+    if (t->type == HB_COV_FULL) {
       snprintf(ta, sizeof ta, "%s$iw_df", tw);
       if (!(t->iw_df > q - 1 && R_FINITE(t->iw_df))) hb_input_error(ta, "must be finite and exceed q - 1 = %d", q - 1);
       memcpy(L, t->iw_S, sizeof(double) * q * q);
@@ -257,10 +258,10 @@ void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out
       if (hb_chol(L, q) != 0) hb_input_error(ta, "must be positive definite");
     }
     snprintf(ta, sizeof ta, "%s$ig", tw);
-    if (t->type == 1) hb_check_positive(t->ig, 2 * q, ta);
+    if (t->type == HB_COV_DIAG) hb_check_positive(t->ig, 2 * q, ta);
     t->hw_nu = *hb_list_real(tk, tw, "hw_nu", 1);
     t->hw_A = hb_list_real(tk, tw, "hw_A", q);
-    if (t->type >= 3) {
+    if (hb_cov_huang_wand(t->type) || t->type == HB_COV_LKJ) { /* LKJ: read, unused */
       snprintf(ta, sizeof ta, "%s$hw_nu", tw);
       hb_check_positive(&t->hw_nu, 1, ta);
       snprintf(ta, sizeof ta, "%s$hw_A", tw);
@@ -268,7 +269,7 @@ void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out
       t->hw_a = (double *) R_alloc((size_t) q, sizeof(double));
       for (int j = 0; j < q; j++) t->hw_a[j] = t->hw_A[j] * t->hw_A[j]; /* a starts at its prior scale */
     }
-    if (t->type == 2) {
+    if (t->type == HB_COV_FACTOR) {
       snprintf(ta, sizeof ta, "%s$nf", tw);
       if (t->nf < 1 || t->nf >= q) hb_input_error(ta, "must be in 1..q-1 = %d", q - 1);
       snprintf(ta, sizeof ta, "%s$load_sd", tw);

@@ -675,10 +675,7 @@ test_that("C_hb_gibbs rejects garbage in a factor-analytic term", {
   muts <- Filter(function(m) grepl("^model\\$terms|^model\\$(w|keep|online|ch_)", m$label), muts)
   res <- fuzz_gibbs(base, muts)
   res$label <- paste0("factor: ", res$label)
-  # the factor loadings start from uninitialized memory (see the next test), so
-  # any run may fail in the factor-score or loading draw
-  expect_fuzz_clean(res, paste0(FUZZ_KNOWN_NUMERIC, "|factor-score precision|loading precision"),
-                    paste(FUZZ_KNOWN_NUMERIC_DEFECT, "/ factor loadings Lambda are never initialized"))
+  expect_fuzz_clean(res, FUZZ_KNOWN_NUMERIC, FUZZ_KNOWN_NUMERIC_DEFECT)
 })
 
 test_that("a factor-analytic term gives the same draws from the same seed", {
@@ -695,15 +692,12 @@ test_that("a factor-analytic term gives the same draws from the same seed", {
     churn(v)
     tryCatch(run_gibbs_once(spec, ctl, seed = 11)$draws, error = function(e) conditionMessage(e))
   })
-  known_defect("factor-analytic terms read Lambda before it is set (R_alloc'd, never initialized in src/gibbs.c)", {
-    failed <- vapply(runs, is.character, TRUE)
-    expect(!any(failed), paste("runs failed:", paste(unique(unlist(runs[failed])), collapse = "; ")))
-    ok <- runs[!failed]
-    if (length(ok) > 1L) {
-      same <- vapply(ok[-1], identical, TRUE, ok[[1]])
-      expect(all(same), sprintf("%d of %d runs with seed 11 differ from the first", sum(!same), length(same)))
-    }
-  })
+  # the loadings start at zero (set by the model reader), not from whatever
+  # the allocator left there
+  failed <- vapply(runs, is.character, TRUE)
+  expect(!any(failed), paste("runs failed:", paste(unique(unlist(runs[failed])), collapse = "; ")))
+  same <- vapply(runs[-1], identical, TRUE, runs[[1]])
+  expect(all(same), sprintf("%d of %d runs with seed 11 differ from the first", sum(!same), length(same)))
 })
 
 c_gibbs_call <- function(m, ct = gibbs_control()) .Call(hbmmm:::C_hb_gibbs, m, ct)
@@ -728,25 +722,27 @@ test_that("C_hb_gibbs errors name the list and element that is wrong", {
 
 test_that("C_hb_gibbs names `control` for bad control elements", {
   model <- hbmmm:::gibbs_model(gibbs_fuzz_specs()$rich)
-  known_defect("control elements are reported as `model$iter` / `model` instead of `control$iter` / `control`", {
-    ct <- gibbs_control()
-    ct$iter <- -1
-    cnd <- expect_error(c_gibbs_call(model, ct), class = "hbmmm_input_error")
-    expect_match(cnd$arg, "^control")
-    ct <- gibbs_control()
-    ct$iter <- NULL
-    cnd <- expect_error(c_gibbs_call(model, ct), class = "hbmmm_input_error")
-    expect_match(cnd$arg, "^control")
-  })
+  ct <- gibbs_control()
+  ct$iter <- -1
+  cnd <- expect_error(c_gibbs_call(model, ct), class = "hbmmm_input_error")
+  expect_identical(cnd$arg, "control$iter")
+  expect_match(conditionMessage(cnd), "-1", fixed = TRUE)
+  ct <- gibbs_control()
+  ct$iter <- NULL
+  cnd <- expect_error(c_gibbs_call(model, ct), class = "hbmmm_input_error")
+  expect_identical(cnd$arg, "control")
+  expect_match(conditionMessage(cnd), "`iter`", fixed = TRUE)
 })
 
 test_that("C_hb_gibbs names the grouping term for bad term elements", {
   m <- hbmmm:::gibbs_model(gibbs_fuzz_specs()$rich)
   m$terms[[1]]$G <- -1L
-  known_defect("term elements are reported as `model$G`, without saying `terms` or which term", {
-    cnd <- expect_error(c_gibbs_call(m), class = "hbmmm_input_error")
-    expect_match(cnd$arg, "^model\\$terms")
-  })
+  cnd <- expect_error(c_gibbs_call(m), class = "hbmmm_input_error")
+  expect_identical(cnd$arg, "model$terms[[1]]$G")
+  m <- hbmmm:::gibbs_model(gibbs_fuzz_specs()$rich)
+  m$terms[[2]]$Zs <- m$terms[[2]]$Zs[-1]
+  cnd <- expect_error(c_gibbs_call(m), class = "hbmmm_input_error")
+  expect_identical(cnd$arg, "model$terms[[2]]$Zs")
 })
 
 test_that("C_hb_gibbs reports NA as NA", {
@@ -757,10 +753,10 @@ test_that("C_hb_gibbs reports NA as NA", {
   m2 <- model
   m2$b_mean[1] <- NA_real_
   cnd2 <- expect_input_error(c_gibbs_call(m2), "model$b_mean")
-  known_defect("NA in an integer element prints as -2147483648 and in a double element as nan", {
-    expect_no_match(conditionMessage(cnd1), "-2147483648", fixed = TRUE)
-    expect_no_match(conditionMessage(cnd2), "nan", fixed = TRUE)
-  })
+  expect_no_match(conditionMessage(cnd1), "-2147483648", fixed = TRUE)
+  expect_match(conditionMessage(cnd1), "found NA", fixed = TRUE)
+  expect_no_match(conditionMessage(cnd2), "nan", fixed = TRUE)
+  expect_match(conditionMessage(cnd2), "found NA", fixed = TRUE)
 })
 
 test_that("negative, INT_MIN and NA lags are refused by every entry point that reads a model list", {

@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 #include <Rmath.h>
-#include "hbmmm.h"
+#include "gibbs.h"
 
 /* An element of the model list that may be absent (R_NilValue then). */
 static SEXP opt_elt(SEXP list, const char *name) {
@@ -19,29 +19,10 @@ static SEXP opt_elt(SEXP list, const char *name) {
   return R_NilValue;
 }
 
-/* ---- materialized columns --------------------------------------------- */
-
-void hb_refresh_channel_columns(hb_gibbs_state *g, int c) {
-  const double *m = g->media + (R_xlen_t) c * g->n;
-  for (int j = 0; j < g->p; j++) {
-    if (g->xc[j] != c) continue;
-    const double *s = g->Xs + (R_xlen_t) j * g->n;
-    for (R_xlen_t i = 0; i < g->n; i++) g->Xcol[j][i] = s[i] * m[i];
-  }
-  for (int k = 0; k < g->K; k++) {
-    hb_term *t = g->t + k;
-    for (int j = 0; j < t->q; j++) {
-      if (t->zc[j] != c || t->xmap[j] >= 0) continue; /* shared columns are done */
-      const double *s = t->Zs + (R_xlen_t) j * g->n;
-      for (R_xlen_t i = 0; i < g->n; i++) t->Zcol[j][i] = s[i] * m[i];
-    }
-  }
-}
-
 /* coef[i]: what multiplies channel c's transformed media in row i through
  * the group-level effects (the fixed-effect part is integrated out by the
  * Metropolis step). */
-void hb_channel_zcoef(const hb_gibbs_state *g, int c, double *coef) {
+void hb_channel_zcoef(const hb_model *g, int c, double *coef) {
   memset(coef, 0, (size_t) g->n * sizeof(double));
   for (int k = 0; k < g->K; k++) {
     const hb_term *t = g->t + k;
@@ -56,7 +37,7 @@ void hb_channel_zcoef(const hb_gibbs_state *g, int c, double *coef) {
 /* ---- the blocks --------------------------------------------------------- */
 
 /* Prior precision (diagonal) and precision-weighted mean of the fixed effects. */
-static void beta_prior(const hb_gibbs_state *g, double *d0, double *d0m) {
+static void beta_prior(const hb_model *g, double *d0, double *d0m) {
   for (int j = 0; j < g->p; j++) {
     double sd = g->b_sd[j], mean = g->b_mean[j];
     if (g->use_hs && g->hs[j]) {
@@ -72,7 +53,7 @@ static void beta_prior(const hb_gibbs_state *g, double *d0, double *d0m) {
  * residual: ystar = y - Z u, A = X' Pi X, c = X' Pi ystar. They serve the
  * collapsed Metropolis steps on media (beta integrated out) and then the draw
  * of beta itself. Rows are taken in cache-sized blocks, columns inside. */
-static void fixed_prepare(hb_gibbs_state *g) {
+static void fixed_prepare(hb_model *g) {
   const int p = g->p;
   double *A = g->fx_A, *c = g->fx_c, *pys = g->blk, *px = pys + HB_BLOCK;
   memset(A, 0, sizeof(double) * p * p);
@@ -97,7 +78,7 @@ static void fixed_prepare(hb_gibbs_state *g) {
 }
 
 /* beta | rest from the prepared statistics; the residual follows. */
-static void draw_beta(hb_gibbs_state *g) {
+static void draw_beta(hb_model *g) {
   const int p = g->p;
   double *P = g->work, *b = P + p * p, *d0 = b + p, *d0m = d0 + p;
   beta_prior(g, d0, d0m);
@@ -117,7 +98,7 @@ static void draw_beta(hb_gibbs_state *g) {
 
 /* log p(ystar | theta, u, sigma) with beta ~ N(mean, D0^-1) integrated out,
  * up to a constant: -yy/2 + b' P^-1 b / 2 - log det P / 2. */
-double hb_fixed_log_marginal(const hb_gibbs_state *g, const double *A, const double *c, double yy) {
+double hb_fixed_log_marginal(const hb_model *g, const double *A, const double *c, double yy) {
   const int p = g->p;
   double *P = g->work, *b = P + p * p, *d0 = b + p, *d0m = d0 + p, *x = d0m + p;
   beta_prior(g, d0, d0m);
@@ -134,7 +115,7 @@ double hb_fixed_log_marginal(const hb_gibbs_state *g, const double *A, const dou
 }
 
 /* Horseshoe through inverse-gamma auxiliaries (Makalic & Schmidt 2016). */
-static void update_horseshoe(hb_gibbs_state *g) {
+static void update_horseshoe(hb_model *g) {
   double ssum = 0.0;
   int H = 0;
   for (int j = 0; j < g->p; j++) {
@@ -149,11 +130,11 @@ static void update_horseshoe(hb_gibbs_state *g) {
   g->hs_xi = hb_inv_gamma_draw(1.0, 1.0 + 1.0 / g->hs_tau2);
 }
 
-static void update_prec(hb_gibbs_state *g) {
+static void update_prec(hb_model *g) {
   for (R_xlen_t i = 0; i < g->n; i++) g->prec[i] = g->w[i] * g->inv_sig2[g->sg[i]];
 }
 
-static void update_sigma(hb_gibbs_state *g) {
+static void update_sigma(hb_model *g) {
   double *ss = g->work, *cnt = ss + g->S;
   memset(ss, 0, sizeof(double) * 2 * g->S);
   for (R_xlen_t i = 0; i < g->n; i++) {
@@ -167,7 +148,7 @@ static void update_sigma(hb_gibbs_state *g) {
 
 /* ---- draws ---------------------------------------------------------------- */
 
-static int npop(const hb_gibbs_state *g) {
+static int npop(const hb_model *g) {
   int m = g->p + g->S + (g->use_hs ? 1 : 0);
   for (int k = 0; k < g->K; k++)
     m += g->t[k].q + (g->t[k].type == HB_COV_DIAG || g->t[k].type == HB_COV_HW_DIAG ? 0 : g->t[k].q * (g->t[k].q - 1) / 2);
@@ -175,7 +156,7 @@ static int npop(const hb_gibbs_state *g) {
   return m;
 }
 
-static void population_draw(const hb_gibbs_state *g, double *v) {
+static void population_draw(const hb_model *g, double *v) {
   int m = 0;
   for (int j = 0; j < g->p; j++) v[m++] = g->beta[j];
   for (int k = 0; k < g->K; k++) {
@@ -192,13 +173,12 @@ static void population_draw(const hb_gibbs_state *g, double *v) {
   if (g->use_hs) v[m++] = sqrt(g->hs_tau2);
 }
 
-
 /* ---- entry point ---------------------------------------------------------- */
 
 SEXP hb_gibbs(SEXP model, SEXP control) {
   if (TYPEOF(model) != VECSXP) hb_input_error("model", "must be a list made by gibbs_model()");
   if (TYPEOF(control) != VECSXP) hb_input_error("control", "must be a list");
-  hb_gibbs_state G0, *g = &G0;
+  hb_model G0, *g = &G0;
   memset(g, 0, sizeof G0);
   int maxlag = 0, qmax = 1;
   hb_model_read(model, g, &maxlag, &qmax);

@@ -5,81 +5,7 @@
 #include <math.h>
 #include <string.h>
 #include <Rmath.h>
-#include "hbmmm.h"
-
-/* ---- links between constrained parameters and the unconstrained scale --- */
-
-double hb_link_to_unc(int link, double v, double upper) {
-  switch (link) {
-  case HB_LINK_LOGIT: return log(v) - log1p(-v);
-  case HB_LINK_LOG: return log(v);
-  default: { double p = v / upper; return log(p) - log1p(-p); }
-  }
-}
-
-double hb_link_from_unc(int link, double u, double upper) {
-  switch (link) {
-  case HB_LINK_LOGIT: return 1.0 / (1.0 + exp(-u));
-  case HB_LINK_LOG: return exp(u);
-  default: return upper / (1.0 + exp(-u));
-  }
-}
-
-/* log |d constrained / d unconstrained| */
-double hb_link_logjac(int link, double u, double upper) {
-  switch (link) {
-  case HB_LINK_LOG: return u;
-  default: {
-    /* log p + log(1 - p) with p = logistic(u), stable for large |u| */
-    double lj = -fabs(u) - 2.0 * log1p(exp(-fabs(u)));
-    return link == HB_LINK_LOGIT ? lj : lj + log(upper);
-  }
-  }
-}
-
-/* Log density of the prior families used for transform parameters (codes of
- * prior_code() in R/priors.R), on the constrained scale. */
-double hb_prior_logdens(int code, const double *p, double x) {
-  switch (code) {
-  case HB_PRIOR_NORMAL: return dnorm(x, p[0], p[1], 1);
-  case HB_PRIOR_LOGNORMAL: return dlnorm(x, p[0], p[1], 1);
-  case HB_PRIOR_GAMMA: return dgamma(x, p[0], 1.0 / p[1], 1);
-  case HB_PRIOR_BETA: return dbeta(x, p[0], p[1], 1);
-  case HB_PRIOR_UNIFORM: return (x >= p[0] && x <= p[1]) ? -log(p[1] - p[0]) : R_NegInf;
-  case HB_PRIOR_HALF_NORMAL: return x < 0 ? R_NegInf : M_LN2 + dnorm(x, 0.0, p[0], 1);
-  case HB_PRIOR_EXPONENTIAL: return dexp(x, 1.0 / p[0], 1);
-  case HB_PRIOR_HALF_STUDENT_T: return x < 0 ? R_NegInf : M_LN2 + dt(x / p[1], p[0], 1) - log(p[1]);
-  default: return R_NegInf;
-  }
-}
-
-/* ---- transformed media of one channel ------------------------------------ */
-
-/* out[0..n) = saturation(adstock(x)) at the channel's parameters par[0..3]
- * (slots: adstock 1-2, saturation 1-2), adstock restarting at each panel. */
-void hb_channel_transform(const hb_channel *ch, const double *par, const double *x,
-                          R_xlen_t n, const R_xlen_t *pstart, int npanel,
-                          double *out, double *wbuf) {
-  if (ch->ad_type == 0) {
-    memcpy(out, x, (size_t) n * sizeof(double));
-  } else {
-    if (ch->max_lag != NA_INTEGER)
-      hb_adstock_weights(ch->ad_type, par, ch->max_lag, ch->normalize, wbuf, NULL);
-    for (int k = 0; k < npanel; k++) {
-      R_xlen_t s = pstart[k], len = pstart[k + 1] - s;
-      if (ch->max_lag == NA_INTEGER)
-        hb_geometric_recursion(x + s, len, par[0], ch->normalize, out + s, NULL);
-      else
-        hb_lag_convolve(x + s, len, wbuf, ch->max_lag, out + s);
-    }
-  }
-  if (ch->sat_type == HB_SAT_MICHAELIS_MENTEN) {
-    double mm[2] = {1.0, par[3]}; /* vmax = 1: the coefficient carries the scale */
-    hb_saturation(ch->sat_type, mm, out, n, out, NULL);
-  } else if (ch->sat_type != 0) {
-    hb_saturation(ch->sat_type, par + 2, out, n, out, NULL);
-  }
-}
+#include "gibbs.h"
 
 /* log prior + log Jacobian of the channel's estimated parameters at
  * unconstrained values phi (one per estimated parameter). */
@@ -144,7 +70,7 @@ static void channel_adapt(hb_channel *ch, int iter, int accepted) {
  * likelihood exact), using the statistics of fixed_prepare(). Only the
  * channel's columns of X' Pi X and the whole X' Pi ystar are recomputed.
  * Returns 1 when accepted. */
-int hb_channel_mh(hb_gibbs_state *g, int c, int iter, int adapt) {
+int hb_channel_mh(hb_model *g, int c, int iter, int adapt) {
   hb_channel *ch = g->ch + c;
   int d = ch->nest;
   if (d == 0) return 0;
@@ -238,7 +164,7 @@ int hb_channel_mh(hb_gibbs_state *g, int c, int iter, int adapt) {
 /* Log of prior ratio times Jacobian for scaling the group-level effects of
  * channel c by rho: sum over levels of log N(rho u) - log N(u), plus
  * (number of scaled effects) x log rho. */
-double hb_channel_effects_logratio(const hb_gibbs_state *g, int c, double rho) {
+double hb_channel_effects_logratio(const hb_model *g, int c, double rho) {
   if (rho == 1.0) return 0.0;
   double lr = 0.0;
   for (int k = 0; k < g->K; k++) {
@@ -278,7 +204,7 @@ double hb_channel_effects_logratio(const hb_gibbs_state *g, int c, double rho) {
   return lr;
 }
 
-void hb_channel_scale_effects(hb_gibbs_state *g, int c, double rho) {
+void hb_channel_scale_effects(hb_model *g, int c, double rho) {
   if (rho == 1.0) return;
   for (int k = 0; k < g->K; k++) {
     hb_term *t = g->t + k;

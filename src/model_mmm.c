@@ -22,10 +22,10 @@
 #include <math.h>
 #include <string.h>
 #include <Rmath.h>
-#include "hbmmm.h"
+#include "model.h"
 
 typedef struct {
-  hb_gibbs_state *g;
+  hb_model *g;
   int centered, dim, nout;
   /* horseshoe */
   int H, hs_reg, *hs_col;
@@ -37,7 +37,8 @@ typedef struct {
   double *lkj_eta, *sd_par;
   int *sd_code, *sd_off;
   /* scratch */
-  double *e, *coef, *ad, *dad, *dsat, *wbuf, *dwbuf, **dm;
+  hb_channel_ws cw;           /* transformed media with derivatives */
+  double *e, *coef, **dm;
   double **Lc, **gLc, **gu, **S, **Sinv, **M, *tmp;
   double *gbeta, *ss, *cnt, *lam_t, *gscratch;
   /* kept levels and online summaries */
@@ -81,95 +82,6 @@ static double hw_a_log(double A, double alpha, double *grad) {
   return -0.5 * alpha - ea;
 }
 
-/* d/dx of hb_prior_logdens() for the families of PRIOR_CODES */
-static double prior_dlogdens(int code, const double *p, double x) {
-  switch (code) {
-  case HB_PRIOR_NORMAL: return -(x - p[0]) / (p[1] * p[1]);
-  case HB_PRIOR_LOGNORMAL: return -(1.0 + (log(x) - p[0]) / (p[1] * p[1])) / x;
-  case HB_PRIOR_GAMMA: return (p[0] - 1.0) / x - 1.0 / p[1];
-  case HB_PRIOR_BETA: return (p[0] - 1.0) / x - (p[1] - 1.0) / (1.0 - x);
-  case HB_PRIOR_UNIFORM: return 0.0;
-  case HB_PRIOR_HALF_NORMAL: return -x / (p[0] * p[0]);
-  case HB_PRIOR_EXPONENTIAL: return -p[0]; /* rate */
-  case HB_PRIOR_HALF_STUDENT_T: return -(p[0] + 1.0) * x / (p[0] * p[1] * p[1] + x * x);
-  default: return 0.0;
-  }
-}
-
-/* d link_from_unc / d u, and d logjac / d u */
-static void link_derivs(int link, double u, double upper, double *dv, double *djac) {
-  if (link == HB_LINK_LOG) {
-    *dv = exp(u);
-    *djac = 1.0;
-    return;
-  }
-  double pr = 1.0 / (1.0 + exp(-u));
-  *dv = pr * (1.0 - pr) * (link == HB_LINK_LOGIT ? 1.0 : upper);
-  *djac = 1.0 - 2.0 * pr;
-}
-
-/* ---- transformed media with parameter gradients -------------------------- */
-
-/* Channel c at parameters par: writes the media column (g->media) and, when
- * dm is given, the derivative of the column with respect to each estimated
- * parameter e (constrained scale) in dm[e * n + i]. Nonzero when some value
- * is not finite. */
-static int channel_eval(mmm_ctx *m, int c, const double *par, double *dm) {
-  hb_gibbs_state *g = m->g;
-  const hb_channel *ch = g->ch + c;
-  const R_xlen_t n = g->n;
-  const double *x = g->media_raw + (R_xlen_t) c * n;
-  double *out = g->media + (R_xlen_t) c * n, *a = m->ad;
-  int need_dad = 0;
-  for (int e = 0; e < ch->nest; e++) need_dad |= ch->est_slot[e] < 2;
-  need_dad = dm && ch->ad_type && need_dad;
-  int nad = ch->ad_type ? hb_adstock_npar(ch->ad_type) : 0;
-  /* adstock and, when needed, its derivatives dad[slot * n + i] */
-  if (ch->ad_type == 0) {
-    memcpy(a, x, (size_t) n * sizeof(double));
-  } else {
-    if (ch->max_lag != NA_INTEGER)
-      hb_adstock_weights(ch->ad_type, par, ch->max_lag, ch->normalize, m->wbuf, need_dad ? m->dwbuf : NULL);
-    for (int k = 0; k < g->npanel; k++) {
-      R_xlen_t s = g->pstart[k], len = g->pstart[k + 1] - s;
-      if (ch->max_lag == NA_INTEGER) {
-        hb_geometric_recursion(x + s, len, par[0], ch->normalize, a + s, need_dad ? m->dad + s : NULL);
-      } else {
-        hb_lag_convolve(x + s, len, m->wbuf, ch->max_lag, a + s);
-        if (need_dad)
-          for (int q = 0; q < nad; q++)
-            hb_lag_convolve(x + s, len, m->dwbuf + (R_xlen_t) q * (ch->max_lag + 1), ch->max_lag,
-                            m->dad + (R_xlen_t) q * n + s);
-      }
-    }
-  }
-  /* saturation; derivatives: each parameter, then d / d input */
-  double *dptr[3] = {m->dsat, m->dsat + n, m->dsat + 2 * n};
-  double mm[2] = {1.0, par[3]}; /* Michaelis-Menten: vmax = 1 */
-  const double *spar = ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? mm : par + 2;
-  int nsp = ch->sat_type ? hb_saturation_npar(ch->sat_type) : 0;
-  if (ch->sat_type) hb_saturation(ch->sat_type, spar, a, n, out, dm ? dptr : NULL);
-  else memcpy(out, a, (size_t) n * sizeof(double));
-  for (R_xlen_t i = 0; i < n; i++)
-    if (!R_FINITE(out[i])) return 1;
-  if (!dm) return 0;
-  const double *dx = ch->sat_type ? dptr[nsp] : NULL;
-  for (int e = 0; e < ch->nest; e++) {
-    int s = ch->est_slot[e];
-    double *d = dm + (R_xlen_t) e * n;
-    if (s < 2) { /* adstock: through the saturation's input */
-      const double *da = m->dad + (R_xlen_t) (ch->max_lag == NA_INTEGER ? 0 : s) * n;
-      /* where the adstocked input does not move, the Hill slope at zero can
-       * be infinite (slope < 1): the product is zero, not NaN */
-      if (dx) for (R_xlen_t i = 0; i < n; i++) d[i] = da[i] == 0.0 ? 0.0 : dx[i] * da[i];
-      else memcpy(d, da, (size_t) n * sizeof(double));
-    } else {
-      memcpy(d, dptr[ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? 1 : s - 2], (size_t) n * sizeof(double));
-    }
-  }
-  return 0;
-}
-
 /* ---- unpacking theta ------------------------------------------------------ */
 
 /* Builds beta, every term's factor Lc (u_g = Lc z_g) and effects u, residual
@@ -177,7 +89,7 @@ static int channel_eval(mmm_ctx *m, int c, const double *par, double *dm) {
  * everything (Jacobians included) to *lp and its direct gradient to grad.
  * Gradients that flow through beta, Lc and u are added later (backprop). */
 static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad) {
-  hb_gibbs_state *g = m->g;
+  hb_model *g = m->g;
   const int p = g->p;
   double l = 0.0;
   /* fixed effects and horseshoe */
@@ -300,7 +212,7 @@ static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad) {
         double sd = exp(cp[j]);
         const double *pp = m->sd_par + 2 * (m->sd_off[k] + j); /* per column */
         l += hb_prior_logdens(m->sd_code[k], pp, sd) + cp[j];
-        gc[j] += prior_dlogdens(m->sd_code[k], pp, sd) * sd + 1.0;
+        gc[j] += hb_prior_dlogdens(m->sd_code[k], pp, sd) * sd + 1.0;
       }
       L[0] = 1.0;
       for (int i = 1; i < q; i++) {
@@ -398,11 +310,11 @@ static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad) {
     for (int e = 0; e < ch->nest; e++, o++) {
       int s = ch->est_slot[e];
       double v = hb_link_from_unc(ch->link[s], th[o], ch->upper[s]), dv, dj;
-      link_derivs(ch->link[s], th[o], ch->upper[s], &dv, &dj);
+      hb_link_derivs(ch->link[s], th[o], ch->upper[s], &dv, &dj);
       ch->par[s] = v;
       l += hb_prior_logdens(ch->prior_code[s], ch->prior_par + 2 * s, v) +
            hb_link_logjac(ch->link[s], th[o], ch->upper[s]);
-      grad[o] += prior_dlogdens(ch->prior_code[s], ch->prior_par + 2 * s, v) * dv + dj;
+      grad[o] += hb_prior_dlogdens(ch->prior_code[s], ch->prior_par + 2 * s, v) * dv + dj;
     }
   }
   *lp += l;
@@ -414,7 +326,7 @@ static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad) {
 /* m->gu[k] holds d log density / d u (likelihood); adds the effects' and
  * covariance parameters' gradients. */
 static void backprop_term(mmm_ctx *m, int k, const double *th, double *grad) {
-  hb_gibbs_state *g = m->g;
+  hb_model *g = m->g;
   hb_term *t = g->t + k;
   const int q = t->q, G = t->G;
   const double *cp = th + m->o_cov[k], *ef = th + m->o_eff[k];
@@ -537,7 +449,7 @@ static void backprop_term(mmm_ctx *m, int k, const double *th, double *grad) {
 /* Residual sums of squares per variance group and d loglik / d (beta, u) from
  * the rows (or the cells' Gram matrices); e[i] = w_i r_i / sigma^2 (rows). */
 static void likelihood_rows(mmm_ctx *m) {
-  hb_gibbs_state *g = m->g;
+  hb_model *g = m->g;
   const R_xlen_t n = g->n;
   const int p = g->p;
   double *e = m->e;
@@ -569,7 +481,7 @@ static void likelihood_rows(mmm_ctx *m) {
 }
 
 static void likelihood_cells(mmm_ctx *m) {
-  hb_gibbs_state *g = m->g;
+  hb_model *g = m->g;
   const hb_cells *cs = g->cells;
   const int D = cs->D, p = g->p;
   double *th = cs->theta, *h = m->tmp;
@@ -601,7 +513,7 @@ static void likelihood_cells(mmm_ctx *m) {
 
 static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *grad) {
   mmm_ctx *m = (mmm_ctx *) vctx;
-  hb_gibbs_state *g = m->g;
+  hb_model *g = m->g;
   const R_xlen_t n = g->n;
   memset(grad, 0, sizeof(double) * m->dim);
   double lp = 0.0;
@@ -609,7 +521,7 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
   /* transformed media at the current parameters, with derivatives */
   for (int c = 0; c < g->C; c++) {
     if (g->ch[c].nest == 0) continue;
-    if (channel_eval(m, c, g->ch[c].par, m->dm[c])) return 1;
+    if (hb_channel_eval(&m->cw, c, g->ch[c].par, m->dm[c])) return 1;
     hb_refresh_channel_columns(g, c);
   }
   if (g->cells) likelihood_cells(m);
@@ -639,7 +551,7 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
     for (int e = 0; e < ch->nest; e++, o++) {
       int s = ch->est_slot[e];
       double dv, dj;
-      link_derivs(ch->link[s], th[o], ch->upper[s], &dv, &dj);
+      hb_link_derivs(ch->link[s], th[o], ch->upper[s], &dv, &dj);
       const double *d = m->dm[c] + (R_xlen_t) e * n;
       double acc = 0.0;
       for (R_xlen_t i = 0; i < n; i++) acc += m->e[i] * coef[i] * d[i];
@@ -679,7 +591,7 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
 
 static void mmm_write(void *vctx, const double *th, double *out) {
   mmm_ctx *m = (mmm_ctx *) vctx;
-  hb_gibbs_state *g = m->g;
+  hb_model *g = m->g;
   double lp = 0.0;
   memset(m->gscratch, 0, sizeof(double) * m->dim);
   unpack(m, th, &lp, m->gscratch);
@@ -733,7 +645,7 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   if (TYPEOF(opts) != VECSXP) hb_input_error("nuts_model", "must be a list made by nuts_model_options()");
   mmm_ctx *m = (mmm_ctx *) R_alloc(1, sizeof(mmm_ctx));
   memset(m, 0, sizeof *m);
-  hb_gibbs_state *g = (hb_gibbs_state *) R_alloc(1, sizeof(hb_gibbs_state));
+  hb_model *g = (hb_model *) R_alloc(1, sizeof(hb_model));
   memset(g, 0, sizeof *g);
   m->g = g;
   int maxlag = 0, qmax = 1;
@@ -815,11 +727,7 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   g->beta = (double *) R_alloc((size_t) p, sizeof(double));
   g->inv_sig2 = (double *) R_alloc((size_t) g->S, sizeof(double));
   g->media = (double *) R_alloc((size_t) (n * C + 1), sizeof(double));
-  m->wbuf = (double *) R_alloc((size_t) maxlag + 1, sizeof(double));
-  m->dwbuf = (double *) R_alloc((size_t) 2 * (maxlag + 1), sizeof(double));
-  m->ad = (double *) R_alloc((size_t) n, sizeof(double));
-  m->dad = (double *) R_alloc((size_t) 2 * n, sizeof(double));
-  m->dsat = (double *) R_alloc((size_t) 3 * n, sizeof(double));
+  hb_channel_ws_alloc(&m->cw, g, maxlag);
   m->e = (double *) R_alloc((size_t) n, sizeof(double));
   m->coef = (double *) R_alloc((size_t) n, sizeof(double));
   m->dm = (double **) R_alloc((size_t) C + 1, sizeof(double *));
@@ -836,7 +744,7 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   for (int c = 0; c < C; c++) {
     hb_channel *ch = g->ch + c;
     m->dm[c] = ch->nest ? (double *) R_alloc((size_t) ch->nest * n, sizeof(double)) : NULL;
-    if (channel_eval(m, c, ch->par, NULL))
+    if (hb_channel_eval(&m->cw, c, ch->par, NULL))
       hb_input_error("model$ch_par", "initial values give non-finite transformed media (channel %d)", c + 1);
     hb_refresh_channel_columns(g, c);
   }
@@ -879,7 +787,7 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
 /* Starting point and the spread of over-dispersed starting points (R adds
  * uniform(-1, 1) times spread per chain). */
 static void mmm_init(const mmm_ctx *m, SEXP model, double *init, double *spread) {
-  const hb_gibbs_state *g = m->g;
+  const hb_model *g = m->g;
   memset(init, 0, sizeof(double) * m->dim);
   for (int a = 0; a < m->dim; a++) spread[a] = 1.0;
   for (int j = 0; j < g->p; j++) {
@@ -1004,7 +912,7 @@ SEXP hb_nuts_mmm(SEXP model, SEXP opts, SEXP init, SEXP control) {
   nm.logp_grad = mmm_logp_grad;
   nm.write = mmm_write;
   SEXP res = PROTECT(hb_nuts_chain(&nm, &ctl, REAL(init)));
-  const hb_gibbs_state *g = m->g;
+  const hb_model *g = m->g;
   SEXP summ = PROTECT(Rf_allocVector(VECSXP, g->K));
   for (int k = 0; k < g->K; k++) {
     if (!m->online[k]) continue;

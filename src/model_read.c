@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 #include <Rmath.h>
-#include "hbmmm.h"
+#include "model.h"
 
 /* ---- reading the model list (built by gibbs_model() in R/fit.R) ---------- */
 
@@ -91,7 +91,7 @@ static double **design_columns(const double *Xs, const int *xc, int p, R_xlen_t 
 /* Allocates the materialized design columns (fixed: Xcol, each term: Zcol);
  * a group-level column equal to a fixed column shares its storage, so a
  * media column has one copy to keep current. */
-void hb_model_columns(hb_gibbs_state *g) {
+void hb_model_columns(hb_model *g) {
   g->Xcol = design_columns(g->Xs, g->xc, g->p, g->n);
   for (int k = 0; k < g->K; k++) {
     hb_term *t = g->t + k;
@@ -104,7 +104,7 @@ void hb_model_columns(hb_gibbs_state *g) {
 /* Fills the data, prior and structure fields of g (and the starting values
  * of the terms' state); maxlag and qmax get the longest finite adstock lag
  * and the largest term dimension. */
-void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out) {
+void hb_model_read(SEXP model, hb_model *g, int *maxlag_out, int *qmax_out) {
   SEXP ys = hb_list_elt(model, "model", "y");
   hb_check_vector(ys, "model$y", REALSXP, -1);
   R_xlen_t n = g->n = XLENGTH(ys);

@@ -349,31 +349,25 @@ run_gibbs <- function(spec, ctl, init = NULL) {
   new_fit(spec, runs, ctl, elapsed)
 }
 
-# Names of the sampler's columns, in the order src/gibbs.c writes them.
+# Names of the stored variables of one draw (both samplers). The layout is
+# defined once, in C (src/model_layout.c); R supplies the labels it combines:
+# column names, per grouping term its group, columns and levels, the residual
+# groups, and the transform parameters' names by slot and channel.
 draw_names <- function(spec) {
   term_name <- function(x) ifelse(x == "(Intercept)", "Intercept", x)
-  nm <- paste0("b_", term_name(spec$X$names))
-  for (g in names(spec$ranef)) {
-    tn <- term_name(spec$ranef[[g]]$Z$names)
-    nm <- c(nm, paste0("sd_", g, "__", tn))
-    if (!spec$priors$cov[[g]]$type %in% c("diag", "hw_diag") && length(tn) > 1L) {
-      pr <- utils::combn(length(tn), 2)
-      nm <- c(nm, paste0("cor_", g, "__", tn[pr[1, ]], "__", tn[pr[2, ]]))
-    }
-  }
-  lv <- spec$sigma_group$levels
-  nm <- c(nm, if (length(lv)) paste0("sigma[", lv, "]") else "sigma")
+  model <- gibbs_model(spec)
   pars <- spec$transforms$pars
-  est <- pars[!pars$fixed, , drop = FALSE]
-  est <- est[order(match(est$channel, spec$media), est$slot), , drop = FALSE]
-  nm <- c(nm, est$name)
-  if (spec$horseshoe) nm <- c(nm, "hs_tau")
-  for (g in names(spec$ranef)) {
-    t <- spec$ranef[[g]]
-    lev <- t$levels[spec$keep[[g]]$levels]
-    for (tn in term_name(t$Z$names)) nm <- c(nm, sprintf("r_%s[%s,%s]", g, lev, tn))
-  }
-  nm
+  tpar <- matrix(NA_character_, 4L, length(spec$media))
+  tpar[cbind(pars$slot + 1L, match(pars$channel, spec$media))] <- pars$name
+  model$labels <- list(
+    x = term_name(spec$X$names),
+    terms = lapply(names(spec$ranef), function(g) {
+      list(group = g, cols = term_name(spec$ranef[[g]]$Z$names),
+           levels = as.character(spec$ranef[[g]]$levels))
+    }),
+    sigma = as.character(spec$sigma_group$levels),
+    tpar = as.character(tpar))
+  .Call(C_hb_draw_names, model)
 }
 
 new_fit <- function(spec, runs, ctl, elapsed) {

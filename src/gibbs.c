@@ -146,33 +146,6 @@ static void update_sigma(hb_model *g) {
   update_prec(g);
 }
 
-/* ---- draws ---------------------------------------------------------------- */
-
-static int npop(const hb_model *g) {
-  int m = g->p + g->S + (g->use_hs ? 1 : 0);
-  for (int k = 0; k < g->K; k++)
-    m += g->t[k].q + (g->t[k].type == HB_COV_DIAG || g->t[k].type == HB_COV_HW_DIAG ? 0 : g->t[k].q * (g->t[k].q - 1) / 2);
-  for (int c = 0; c < g->C; c++) m += g->ch[c].nest;
-  return m;
-}
-
-static void population_draw(const hb_model *g, double *v) {
-  int m = 0;
-  for (int j = 0; j < g->p; j++) v[m++] = g->beta[j];
-  for (int k = 0; k < g->K; k++) {
-    const hb_term *t = g->t + k;
-    for (int j = 0; j < t->q; j++) v[m++] = sqrt(t->Sigma[j + j * t->q]);
-    if (hb_cov_diagonal(t->type)) continue; /* diagonal: no correlations */
-    for (int j = 0; j < t->q; j++)
-      for (int l = j + 1; l < t->q; l++)
-        v[m++] = t->Sigma[j + l * t->q] / sqrt(t->Sigma[j + j * t->q] * t->Sigma[l + l * t->q]);
-  }
-  for (int s = 0; s < g->S; s++) v[m++] = sqrt(1.0 / g->inv_sig2[s]);
-  for (int c = 0; c < g->C; c++)
-    for (int e = 0; e < g->ch[c].nest; e++) v[m++] = g->ch[c].par[g->ch[c].est_slot[e]];
-  if (g->use_hs) v[m++] = sqrt(g->hs_tau2);
-}
-
 /* ---- entry point ---------------------------------------------------------- */
 
 SEXP hb_gibbs(SEXP model, SEXP control) {
@@ -197,9 +170,8 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   if (refresh > 0 && !Rf_isFunction(progress_fn)) hb_input_error("control$progress", "must be a function when refresh > 0");
   const double *sig2_init = hb_list_real(model, "model", "sig2_init", g->S);
   hb_check_positive(sig2_init, g->S, "model$sig2_init");
-  SEXP keep = hb_list_elt(model, "model", "keep");
-  if (TYPEOF(keep) != VECSXP || LENGTH(keep) != g->K) hb_input_error("model$keep", "must be a list with one element per term");
-  const int *online = hb_list_int(model, "model", "online", g->K, 0, 1);
+  hb_model_read_output(model, g);
+  const int *online = g->online;
 
   /* state and scratch; a group-level column equal to a fixed column shares
    * its storage (no second copy of a media column to keep current) */
@@ -246,15 +218,10 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   update_prec(g);
 
   /* outputs */
-  int nsave = (iter - warmup + thin - 1) / thin, m = npop(g), nkeep_cells = 0;
-  for (int k = 0; k < g->K; k++) {
-    SEXP kk = VECTOR_ELT(keep, k);
-    hb_check_vector(kk, "model$keep", INTSXP, -1);
-    for (R_xlen_t a = 0; a < XLENGTH(kk); a++)
-      if (INTEGER(kk)[a] < 0 || INTEGER(kk)[a] >= g->t[k].G) hb_input_error("model$keep", "level index out of range");
-    nkeep_cells += (int) XLENGTH(kk) * g->t[k].q;
-  }
-  SEXP draws = PROTECT(Rf_allocMatrix(REALSXP, nsave, m + nkeep_cells));
+  int nsave = (iter - warmup + thin - 1) / thin, m = hb_draw_layout(g, NULL);
+  hb_draw_item *items = (hb_draw_item *) R_alloc((size_t) m + 1, sizeof(hb_draw_item));
+  hb_draw_layout(g, items);
+  SEXP draws = PROTECT(Rf_allocMatrix(REALSXP, nsave, m));
   SEXP accept = PROTECT(Rf_allocMatrix(REALSXP, iter, C));
   double *dr = REAL(draws), *acc = REAL(accept), *v = (double *) R_alloc((size_t) m + 1, sizeof(double));
   /* online summaries of the group-level effects of large terms: moments,
@@ -335,15 +302,10 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
                      (double *) R_alloc((size_t) cells, sizeof(double)));
       }
     if (it >= warmup && (it - warmup) % thin == 0) {
-      population_draw(g, v);
+      hb_draw_write(g, items, m, v);
       for (int j = 0; j < m; j++) dr[saved + (R_xlen_t) nsave * j] = v[j];
-      int col = m;
       for (int k = 0; k < g->K; k++) {
         const hb_term *t = g->t + k;
-        SEXP kk = VECTOR_ELT(keep, k);
-        for (int j = 0; j < t->q; j++)
-          for (R_xlen_t a = 0; a < XLENGTH(kk); a++)
-            dr[saved + (R_xlen_t) nsave * col++] = t->u[j + (R_xlen_t) t->q * INTEGER(kk)[a]];
         if (online[k]) {
           hb_moments_update(mom + k, t->u);
           if (use_hist) hb_hist_update(hist + k, t->u);

@@ -41,8 +41,8 @@ typedef struct {
   double *e, *coef, **dm;
   double **Lc, **gLc, **gu, **S, **Sinv, **M, *tmp;
   double *gbeta, *ss, *cnt, *lam_t, *gscratch;
-  /* kept levels and online summaries */
-  int **keep, *nkeep, *online;
+  /* the layout of one draw; online summaries */
+  hb_draw_item *items;
   hb_moments_t *mom;
   hb_psquare_t *psq;
 } mmm_ctx;
@@ -587,7 +587,27 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
   return R_FINITE(lp) ? 0 : 1;
 }
 
-/* ---- one draw: the variables of draw_names() in R/fit.R ------------------ */
+/* ---- one draw: the layout of model_layout.c ----------------------------- */
+
+/* Sigma of term k from its factor (Lc, or the loadings and uniquenesses) */
+static void term_sigma(mmm_ctx *m, int k, const double *th) {
+  hb_term *t = m->g->t + k;
+  const int q = t->q;
+  double *Sg = t->Sigma;
+  for (int i = 0; i < q; i++)
+    for (int j = 0; j < q; j++) {
+      double v = 0.0;
+      if (t->type == HB_COV_FACTOR) {
+        const double *Lam = th + m->o_cov[k];
+        for (int h = 0; h < t->nf; h++) v += Lam[i + h * q] * Lam[j + h * q];
+        if (i == j) v += t->psi[i];
+      } else {
+        const double *L = m->Lc[k];
+        for (int a = 0; a <= (i < j ? i : j); a++) v += L[i + a * q] * L[j + a * q];
+      }
+      Sg[i + j * q] = v;
+    }
+}
 
 static void mmm_write(void *vctx, const double *th, double *out) {
   mmm_ctx *m = (mmm_ctx *) vctx;
@@ -595,43 +615,17 @@ static void mmm_write(void *vctx, const double *th, double *out) {
   double lp = 0.0;
   memset(m->gscratch, 0, sizeof(double) * m->dim);
   unpack(m, th, &lp, m->gscratch);
-  int o = 0;
-  for (int j = 0; j < g->p; j++) out[o++] = g->beta[j];
-  for (int k = 0; k < g->K; k++) {
-    hb_term *t = g->t + k;
-    const int q = t->q;
-    double *Sg = t->Sigma;
-    for (int i = 0; i < q; i++)
-      for (int j = 0; j < q; j++) {
-        double v = 0.0;
-        if (t->type == HB_COV_FACTOR) {
-          const double *Lam = th + m->o_cov[k];
-          for (int h = 0; h < t->nf; h++) v += Lam[i + h * q] * Lam[j + h * q];
-          if (i == j) v += t->psi[i];
-        } else {
-          const double *L = m->Lc[k];
-          for (int a = 0; a <= (i < j ? i : j); a++) v += L[i + a * q] * L[j + a * q];
-        }
-        Sg[i + j * q] = v;
-      }
-    for (int j = 0; j < q; j++) out[o++] = sqrt(Sg[j + j * q]);
-    if (hb_cov_diagonal(t->type)) continue;
-    for (int j = 0; j < q; j++)
-      for (int l = j + 1; l < q; l++) out[o++] = Sg[j + l * q] / sqrt(Sg[j + j * q] * Sg[l + l * q]);
+  for (int k = 0; k < g->K; k++) term_sigma(m, k, th);
+  if (g->use_hs) {
+    double tau = exp(th[m->o_tau]);
+    g->hs_tau2 = tau * tau;
   }
-  for (int s = 0; s < g->S; s++) out[o++] = sqrt(1.0 / g->inv_sig2[s]);
-  for (int c = 0; c < g->C; c++)
-    for (int e = 0; e < g->ch[c].nest; e++) out[o++] = g->ch[c].par[g->ch[c].est_slot[e]];
-  if (g->use_hs) out[o++] = exp(th[m->o_tau]);
-  for (int k = 0; k < g->K; k++) {
-    const hb_term *t = g->t + k;
-    for (int j = 0; j < t->q; j++)
-      for (int a = 0; a < m->nkeep[k]; a++) out[o++] = t->u[j + (R_xlen_t) t->q * m->keep[k][a]];
-    if (m->online[k]) {
-      hb_moments_update(m->mom + k, t->u);
-      hb_psquare_update(m->psq + k, t->u);
+  hb_draw_write(g, m->items, m->nout, out);
+  for (int k = 0; k < g->K; k++)
+    if (g->online[k]) {
+      hb_moments_update(m->mom + k, g->t[k].u);
+      hb_psquare_update(m->psq + k, g->t[k].u);
     }
-  }
 }
 
 /* ---- set-up --------------------------------------------------------------- */
@@ -751,36 +745,22 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   /* sufficient statistics when the design is fixed */
   int ncell = hb_list_int_scalar(model, "model", "ncell", 0, (int) (n < 2000000000 ? n : 2000000000));
   if (ncell > 0) hb_cells_build(g, hb_list_int(model, "model", "cell", n, 0, ncell - 1), ncell);
-  /* kept levels and online summaries */
-  SEXP keep = hb_list_elt(model, "model", "keep");
-  if (TYPEOF(keep) != VECSXP || LENGTH(keep) != K) hb_input_error("model$keep", "must be a list with one element per term");
-  const int *online = hb_list_int(model, "model", "online", K, 0, 1);
-  m->online = (int *) online;
-  m->keep = (int **) R_alloc((size_t) K + 1, sizeof(int *));
-  m->nkeep = (int *) R_alloc((size_t) K + 1, sizeof(int));
+  /* kept levels, online summaries, the layout of one draw */
+  hb_model_read_output(model, g);
   m->mom = (hb_moments_t *) R_alloc((size_t) K + 1, sizeof(hb_moments_t));
   m->psq = (hb_psquare_t *) R_alloc((size_t) K + 1, sizeof(hb_psquare_t));
   static const double probs[2] = {0.025, 0.975};
-  int nout = p + g->S + (g->use_hs ? 1 : 0);
-  for (int c = 0; c < C; c++) nout += g->ch[c].nest;
   for (int k = 0; k < K; k++) {
-    const hb_term *t = g->t + k;
-    SEXP kk = VECTOR_ELT(keep, k);
-    hb_check_vector(kk, "model$keep", INTSXP, -1);
-    m->nkeep[k] = LENGTH(kk);
-    m->keep[k] = INTEGER(kk);
-    for (int a = 0; a < m->nkeep[k]; a++)
-      if (m->keep[k][a] < 0 || m->keep[k][a] >= t->G) hb_input_error("model$keep", "level index out of range");
-    nout += t->q + (hb_cov_diagonal(t->type) ? 0 : t->q * (t->q - 1) / 2) + m->nkeep[k] * t->q;
-    if (online[k]) {
-      R_xlen_t cells = (R_xlen_t) t->q * t->G;
-      hb_moments_init(m->mom + k, cells, (double *) R_alloc((size_t) cells, sizeof(double)),
-                      (double *) R_alloc((size_t) cells, sizeof(double)));
-      hb_psquare_init(m->psq + k, cells, 2, probs, (double *) R_alloc((size_t) cells * 10, sizeof(double)),
-                      (int *) R_alloc((size_t) cells * 6, sizeof(int)));
-    }
+    if (!g->online[k]) continue;
+    R_xlen_t cells = (R_xlen_t) g->t[k].q * g->t[k].G;
+    hb_moments_init(m->mom + k, cells, (double *) R_alloc((size_t) cells, sizeof(double)),
+                    (double *) R_alloc((size_t) cells, sizeof(double)));
+    hb_psquare_init(m->psq + k, cells, 2, probs, (double *) R_alloc((size_t) cells * 10, sizeof(double)),
+                    (int *) R_alloc((size_t) cells * 6, sizeof(int)));
   }
-  m->nout = nout;
+  m->nout = hb_draw_layout(g, NULL);
+  m->items = (hb_draw_item *) R_alloc((size_t) m->nout + 1, sizeof(hb_draw_item));
+  hb_draw_layout(g, m->items);
   return m;
 }
 
@@ -915,7 +895,7 @@ SEXP hb_nuts_mmm(SEXP model, SEXP opts, SEXP init, SEXP control) {
   const hb_model *g = m->g;
   SEXP summ = PROTECT(Rf_allocVector(VECSXP, g->K));
   for (int k = 0; k < g->K; k++) {
-    if (!m->online[k]) continue;
+    if (!g->online[k]) continue;
     R_xlen_t cells = (R_xlen_t) g->t[k].q * g->t[k].G;
     SEXP sk = PROTECT(Rf_allocMatrix(REALSXP, cells, 4));
     double *sv = REAL(sk);

@@ -295,3 +295,21 @@ void hb_model_read(SEXP model, hb_model *g, int *maxlag_out, int *qmax_out) {
   *maxlag_out = maxlag;
   *qmax_out = qmax;
 }
+
+/* The kept levels of each term (stored with every draw) and which terms get
+ * online summaries of all their effects. */
+void hb_model_read_output(SEXP model, hb_model *g) {
+  SEXP keep = hb_list_elt(model, "model", "keep");
+  if (TYPEOF(keep) != VECSXP || LENGTH(keep) != g->K) hb_input_error("model$keep", "must be a list with one element per term");
+  g->online = hb_list_int(model, "model", "online", g->K, 0, 1);
+  g->keep = (int **) R_alloc((size_t) g->K + 1, sizeof(int *));
+  g->nkeep = (int *) R_alloc((size_t) g->K + 1, sizeof(int));
+  for (int k = 0; k < g->K; k++) {
+    SEXP kk = VECTOR_ELT(keep, k);
+    hb_check_vector(kk, "model$keep", INTSXP, -1);
+    g->nkeep[k] = LENGTH(kk);
+    g->keep[k] = INTEGER(kk);
+    for (int a = 0; a < g->nkeep[k]; a++)
+      if (g->keep[k][a] < 0 || g->keep[k][a] >= g->t[k].G) hb_input_error("model$keep", "level index out of range");
+  }
+}

@@ -15,6 +15,12 @@ void hb_channel_scale_effects(hb_model *g, int c, double rho);
 void hb_cells_draw_beta(hb_model *g, const double *d0, const double *d0m);
 void hb_cells_update_effects(hb_model *g, int k);
 void hb_cells_update_sigma(hb_model *g);
+/* gibbs_fixed.c: prior precision and precision-weighted mean of beta; the
+ * statistics X' Pi X, X' Pi ystar, ystar' Pi ystar; beta | rest; horseshoe */
+void hb_beta_prior(const hb_model *g, double *d0, double *d0m);
+void hb_fixed_prepare(hb_model *g);
+void hb_draw_beta(hb_model *g);
+void hb_update_horseshoe(hb_model *g);
 double hb_fixed_log_marginal(const hb_model *g, const double *A, const double *c, double yy);
 void hb_term_level_draw(const hb_term *t, int k, double *P, double *b, double *uk);
 void hb_term_update_effects(hb_model *g, hb_term *t);

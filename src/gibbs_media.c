@@ -7,6 +7,21 @@
 #include <Rmath.h>
 #include "gibbs.h"
 
+/* coef[i]: what multiplies channel c's transformed media in row i through
+ * the group-level effects (the fixed-effect part is integrated out by the
+ * Metropolis step). */
+void hb_channel_zcoef(const hb_model *g, int c, double *coef) {
+  memset(coef, 0, (size_t) g->n * sizeof(double));
+  for (int k = 0; k < g->K; k++) {
+    const hb_term *t = g->t + k;
+    for (int j = 0; j < t->q; j++) {
+      if (t->zc[j] != c) continue;
+      const double *s = t->Zs + (R_xlen_t) j * g->n;
+      for (R_xlen_t i = 0; i < g->n; i++) coef[i] += s[i] * t->u[j + (R_xlen_t) t->q * t->g[i]];
+    }
+  }
+}
+
 /* log prior + log Jacobian of the channel's estimated parameters at
  * unconstrained values phi (one per estimated parameter). */
 static double channel_logprior(const hb_channel *ch, const double *phi) {

@@ -96,30 +96,7 @@ void hb_crossprod_acc(const double *const *z, int q, const double *w, const doub
 int hb_group_index(const int *g, R_xlen_t n, int G, int base, R_xlen_t *start,
                    R_xlen_t *ord);
 
-/* ---- dense linear algebra and draws (linalg.c) ------------------------ */
-/* Column-major d x d, no allocation; draws use R's RNG (caller brackets with
- * GetRNGstate/PutRNGstate, main thread only). Contracts in linalg.c. */
-/* 0, or j >= 1 when not PD at column j; L in the lower triangle, upper zeroed */
-int hb_chol(double *A, int d);
-void hb_trsv_lower(const double *L, int d, double *b);     /* b <- L^{-1} b */
-void hb_trsv_lower_t(const double *L, int d, double *b);   /* b <- L'^{-1} b */
-void hb_chol_solve(const double *L, int d, double *b);     /* b <- (L L')^{-1} b */
-void hb_chol_inverse(const double *L, int d, double *out); /* out <- (L L')^{-1} */
-double hb_log_det_chol(const double *L, int d);            /* log det(L L') */
-/* out ~ N(P^{-1} b, P^{-1}) given L = chol(P); mean (NULL or d) <- P^{-1} b */
-void hb_mvn_chol_draw(const double *L, const double *b, int d, double *out,
-                      double *mean);
-/* the same from P itself (overwritten by L); work: NULL or d, gets the mean;
- * nonzero (no draw) when P is not PD */
-int hb_mvn_precision_draw(double *P, const double *b, int d, double *out,
-                          double *work);
-int hb_mvn_precision_mean(double *P, const double *b, int d, double *out);
-/* Sigma ~ IW(df, S), E = S / (df - d - 1); work: 2 d^2, first d^2 gets
- * chol(Sigma); 0, -1 (df <= d - 1), > 0 (S not PD) or -2 (underflow) */
-int hb_inv_wishart_draw(double df, const double *S, int d, double *out,
-                        double *work);
-double hb_inv_gamma_draw(double shape, double scale); /* 1 / rgamma(shape, 1 / scale) */
-void hb_cov_to_sd_cor(const double *Sigma, int d, double *sd, double *cor);
+#include "linalg.h"
 
 /* ---- streaming summaries (online.c) ----------------------------------- */
 /* Caller-owned arrays; the structs only point into them. */
@@ -163,51 +140,17 @@ SEXP hb_test_inv_gamma(SEXP shape, SEXP scale, SEXP n_draws);
 SEXP hb_test_online(SEXP x, SEXP probs);
 SEXP hb_test_nuts_mvn(SEXP mean, SEXP prec, SEXP init, SEXP control); /* model_rcall.c */
 
-/* ---- NUTS engine (nuts.c) ---------------------------------------------- */
-/* A model is seen by the engine only through this interface. logp_grad
- * returns 0 when lp and every gradient element are finite, nonzero otherwise
- * (the engine then treats the point as having log density -Inf: a divergence
- * during sampling, a failed attempt during initialization). write maps an
- * unconstrained point to the nout values stored as one draw. */
-typedef struct {
-  int dim, nout;
-  void *ctx;
-  int (*logp_grad)(void *ctx, const double *theta, double *lp, double *grad);
-  void (*write)(void *ctx, const double *theta, double *out);
-} hb_nuts_model;
-
-typedef struct {
-  int iter, warmup, thin, max_treedepth, dense, chain, refresh;
-  double adapt_delta, stepsize;   /* stepsize <= 0: initialization heuristic */
-  double gamma, kappa, t0;        /* dual averaging (Stan: 0.05, 0.75, 10) */
-  int init_buffer, term_buffer, base_window; /* Stan: 75, 50, 25 */
-  const double *inv_metric;       /* NULL (unit) or dim (diag) or dim x dim (dense) */
-  SEXP progress;                  /* R function(chain, it, iter, warmup) or R_NilValue */
-} hb_nuts_control;
-
-#define HB_NUTS_NDIAG 6 /* accept_stat, stepsize, treedepth, n_leapfrog, divergent, energy */
-typedef struct {
-  double *draws;       /* nsave x nout, draws[s + nsave * v] */
-  double *diag;        /* nsave x HB_NUTS_NDIAG */
-  double *theta;       /* dim: last state */
-  double *inv_metric;  /* dim or dim x dim: metric at the end */
-  double stepsize;     /* step size used after warmup */
-  double n_grad;       /* gradient evaluations, warmup included */
-} hb_nuts_output;
-
-int hb_nuts_nsave(const hb_nuts_control *ctl);
-/* Runs one chain from theta (dim, modified: holds the last state). Output
- * arrays are allocated by the caller (sizes above). Returns 0. */
-int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *theta,
-                hb_nuts_output *out);
+/* ---- R glue of the NUTS engine (nuts_call.c) ---------------------------- */
+#include "nuts.h"
 /* The chain's results as the R list both NUTS entry points return. */
 SEXP hb_nuts_result(const hb_nuts_model *m, const hb_nuts_control *ctl,
                     const hb_nuts_output *out);
 /* Fills ctl from the R list made by nuts_control_list() (R/nuts.R): iter,
  * warmup (required), thin, max_treedepth, dense, chain, refresh, adapt_delta,
  * stepsize, gamma, kappa, t0, init_buffer, term_buffer, base_window,
- * inv_metric (NULL, dim or dim x dim; pointer into the list), progress.
- * Raises hbmmm_input_error on anything malformed. */
+ * inv_metric (NULL, dim or dim x dim; pointer into the list), progress; and
+ * the host callbacks (R_alloc, R's RNG, classed errors, progress and user
+ * interrupts). Raises hbmmm_input_error on anything malformed. */
 void hb_nuts_read_control(SEXP control, int dim, hb_nuts_control *ctl);
 SEXP hb_nuts_chain(const hb_nuts_model *m, const hb_nuts_control *ctl, const double *init);
 /* Output arrays of the sizes hb_nuts_run() fills, from R_alloc. */

@@ -85,13 +85,11 @@ static void channel_adapt(hb_channel *ch, int iter, int accepted) {
  * likelihood exact), using the statistics of fixed_prepare(). Only the
  * channel's columns of X' Pi X and the whole X' Pi ystar are recomputed.
  * Returns 1 when accepted. */
-int hb_channel_mh(hb_model *g, int c, int iter, int adapt) {
-  hb_channel *ch = g->ch + c;
+/* A random-walk proposal on the unconstrained scale: phi_new and the
+ * constrained parameters par_new (all slots). */
+static void channel_propose(const hb_channel *ch, double *phi_new, double *par_new) {
   int d = ch->nest;
-  if (d == 0) return 0;
-  const R_xlen_t n = g->n;
-  const int p = g->p;
-  double phi_new[HB_MAX_TPAR], z[HB_MAX_TPAR], par_new[HB_MAX_TPAR];
+  double z[HB_MAX_TPAR];
   for (int e = 0; e < d; e++) z[e] = norm_rand();
   double sc = exp(ch->log_scale);
   for (int a = 0; a < d; a++) {
@@ -99,11 +97,85 @@ int hb_channel_mh(hb_model *g, int c, int iter, int adapt) {
     for (int b = 0; b <= a; b++) s += ch->prop_chol[a + b * d] * z[b];
     phi_new[a] = ch->phi[a] + sc * s;
   }
-  memcpy(par_new, ch->par, sizeof par_new);
+  memcpy(par_new, ch->par, sizeof(double) * HB_MAX_TPAR);
   for (int e = 0; e < d; e++) {
     int s = ch->est_slot[e];
     par_new[s] = hb_link_from_unc(ch->link[s], phi_new[e], ch->upper[s]);
   }
+}
+
+/* The fixed effects' statistics under the proposed media column mnew (group-
+ * level effects on the channel scaled by rho): ystar into g->mh_ystar, and
+ * X' Pi X, X' Pi ystar, ystar' Pi ystar into A1, c1, *yy1 (only the
+ * channel's columns of A change). */
+static void proposed_stats(hb_model *g, int c, const double *mnew, const double *zcoef, double rho,
+                           double *A1, double *c1, double *yy1) {
+  const R_xlen_t n = g->n;
+  const int p = g->p;
+  const double *mold = g->media + (R_xlen_t) c * n;
+  memcpy(A1, g->fx_A, sizeof(double) * p * p);
+  memset(c1, 0, sizeof(double) * p);
+  int J[HB_MAX_P], nJ = 0; /* the channel's fixed columns */
+  for (int j = 0; j < p; j++)
+    if (g->xc[j] == c) {
+      J[nJ] = j;
+      for (int l = 0; l < p; l++) A1[j + l * p] = 0.0;
+      nJ++;
+    }
+  double *pys = g->blk, *px = pys + HB_BLOCK, *xnew = px + HB_BLOCK; /* xnew: nJ x HB_BLOCK */
+  const double *xl[HB_MAX_P];
+  for (R_xlen_t i0 = 0; i0 < n; i0 += HB_BLOCK) {
+    R_xlen_t len = n - i0 < HB_BLOCK ? n - i0 : HB_BLOCK;
+    const double *mn = mnew + i0, *mo = mold + i0, *zc = zcoef + i0, *pr = g->prec + i0,
+                 *ys0 = g->ystar + i0;
+    double *ys = g->mh_ystar + i0;
+#pragma omp simd
+    for (R_xlen_t i = 0; i < len; i++) ys[i] = ys0[i] - zc[i] * (rho * mn[i] - mo[i]);
+    hb_vmul(pr, ys, pys, len);
+    *yy1 += hb_dot(pys, ys, len);
+    for (int l = 0; l < p; l++) xl[l] = g->Xcol[l] + i0;
+    for (int a = 0; a < nJ; a++) {
+      double *xa = xnew + (R_xlen_t) a * HB_BLOCK;
+      hb_vmul(g->Xs + (R_xlen_t) J[a] * n + i0, mn, xa, len);
+      xl[J[a]] = xa;
+    }
+    for (int l = 0; l < p; l++) c1[l] += hb_dot(xl[l], pys, len);
+    for (int a = 0; a < nJ; a++) {
+      hb_vmul(pr, xl[J[a]], px, len);
+      for (int l = 0; l < p; l++) A1[J[a] + l * p] += hb_dot(px, xl[l], len);
+    }
+  }
+  for (int a = 0; a < nJ; a++)
+    for (int l = 0; l < p; l++) A1[l + J[a] * p] = A1[J[a] + l * p];
+}
+
+/* The proposal becomes the state: media column, statistics, parameters,
+ * the rescaled group-level effects and the design columns. */
+static void channel_accept(hb_model *g, int c, const double *mnew, const double *A1, const double *c1,
+                           double yy1, const double *phi_new, const double *par_new, double rho) {
+  hb_channel *ch = g->ch + c;
+  const R_xlen_t n = g->n;
+  const int p = g->p;
+  memcpy(g->media + (R_xlen_t) c * n, mnew, (size_t) n * sizeof(double));
+  double *t = g->ystar;
+  g->ystar = g->mh_ystar;
+  g->mh_ystar = t;
+  memcpy(g->fx_A, A1, sizeof(double) * p * p);
+  memcpy(g->fx_c, c1, sizeof(double) * p);
+  g->fx_yy = yy1;
+  memcpy(ch->phi, phi_new, sizeof(double) * HB_MAX_TPAR);
+  memcpy(ch->par, par_new, sizeof(double) * HB_MAX_TPAR);
+  hb_channel_scale_effects(g, c, rho);
+  hb_refresh_channel_columns(g, c);
+}
+
+int hb_channel_mh(hb_model *g, int c, int iter, int adapt) {
+  hb_channel *ch = g->ch + c;
+  if (ch->nest == 0) return 0;
+  const R_xlen_t n = g->n;
+  const int p = g->p;
+  double phi_new[HB_MAX_TPAR], par_new[HB_MAX_TPAR];
+  channel_propose(ch, phi_new, par_new);
   double lp_new = channel_logprior(ch, phi_new);
   int accepted = 0;
   if (R_FINITE(lp_new) && hb_channel_par_ok(ch, par_new)) {
@@ -118,58 +190,14 @@ int hb_channel_mh(hb_model *g, int c, int iter, int adapt) {
     double ss_old = hb_dot(mold, mold, n), ss_new = hb_dot(mnew, mnew, n);
     double rho = ss_new > 0.0 && ss_old > 0.0 ? sqrt(ss_old / ss_new) : 1.0;
     double lp_u = hb_channel_effects_logratio(g, c, rho);
-    /* proposed X' Pi X (only the channel's columns change) and X' Pi ystar */
     double *A1 = g->fx_A + p * p, *c1 = g->fx_c + p, yy1 = 0.0;
-    memcpy(A1, g->fx_A, sizeof(double) * p * p);
-    memset(c1, 0, sizeof(double) * p);
-    int J[HB_MAX_P], nJ = 0; /* the channel's fixed columns */
-    for (int j = 0; j < p; j++)
-      if (g->xc[j] == c) {
-        J[nJ] = j;
-        for (int l = 0; l < p; l++) A1[j + l * p] = 0.0;
-        nJ++;
-      }
-    double *pys = g->blk, *px = pys + HB_BLOCK, *xnew = px + HB_BLOCK; /* xnew: nJ x HB_BLOCK */
-    const double *xl[HB_MAX_P];
-    for (R_xlen_t i0 = 0; i0 < n; i0 += HB_BLOCK) {
-      R_xlen_t len = n - i0 < HB_BLOCK ? n - i0 : HB_BLOCK;
-      const double *mn = mnew + i0, *mo = mold + i0, *zc = zcoef + i0, *pr = g->prec + i0,
-                   *ys0 = g->ystar + i0;
-      double *ys = g->mh_ystar + i0;
-#pragma omp simd
-      for (R_xlen_t i = 0; i < len; i++) ys[i] = ys0[i] - zc[i] * (rho * mn[i] - mo[i]);
-      hb_vmul(pr, ys, pys, len);
-      yy1 += hb_dot(pys, ys, len);
-      for (int l = 0; l < p; l++) xl[l] = g->Xcol[l] + i0;
-      for (int a = 0; a < nJ; a++) {
-        double *xa = xnew + (R_xlen_t) a * HB_BLOCK;
-        hb_vmul(g->Xs + (R_xlen_t) J[a] * n + i0, mn, xa, len);
-        xl[J[a]] = xa;
-      }
-      for (int l = 0; l < p; l++) c1[l] += hb_dot(xl[l], pys, len);
-      for (int a = 0; a < nJ; a++) {
-        hb_vmul(pr, xl[J[a]], px, len);
-        for (int l = 0; l < p; l++) A1[J[a] + l * p] += hb_dot(px, xl[l], len);
-      }
-    }
-    for (int a = 0; a < nJ; a++)
-      for (int l = 0; l < p; l++) A1[l + J[a] * p] = A1[J[a] + l * p];
+    proposed_stats(g, c, mnew, zcoef, rho, A1, c1, &yy1);
     double log_ratio = hb_fixed_log_marginal(g, A1, c1, yy1) -
                        hb_fixed_log_marginal(g, g->fx_A, g->fx_c, g->fx_yy) +
                        lp_new - channel_logprior(ch, ch->phi) + lp_u;
     if (R_FINITE(log_ratio) && log(unif_rand()) < log_ratio) {
       accepted = 1;
-      memcpy(g->media + (R_xlen_t) c * n, mnew, (size_t) n * sizeof(double));
-      double *t = g->ystar;
-      g->ystar = g->mh_ystar;
-      g->mh_ystar = t;
-      memcpy(g->fx_A, A1, sizeof(double) * p * p);
-      memcpy(g->fx_c, c1, sizeof(double) * p);
-      g->fx_yy = yy1;
-      memcpy(ch->phi, phi_new, sizeof phi_new);
-      memcpy(ch->par, par_new, sizeof par_new);
-      hb_channel_scale_effects(g, c, rho);
-      hb_refresh_channel_columns(g, c);
+      channel_accept(g, c, mnew, A1, c1, yy1, phi_new, par_new, rho);
     }
   }
   if (adapt) channel_adapt(ch, iter, accepted);

@@ -721,20 +721,11 @@ static const double *opt_real(SEXP opts, const char *name, R_xlen_t len) {
   return hb_list_real(opts, "nuts_model", name, len);
 }
 
-static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
-  if (TYPEOF(model) != VECSXP) hb_input_error("model", "must be a list made by gibbs_model()");
-  if (TYPEOF(opts) != VECSXP) hb_input_error("nuts_model", "must be a list made by nuts_model_options()");
-  mmm_ctx *m = (mmm_ctx *) R_alloc(1, sizeof(mmm_ctx));
-  memset(m, 0, sizeof *m);
-  hb_model *g = (hb_model *) R_alloc(1, sizeof(hb_model));
-  memset(g, 0, sizeof *g);
-  m->g = g;
-  int maxlag = 0, qmax = 1;
-  hb_model_read(model, g, &maxlag, &qmax);
-  hb_model_columns(g);
-  const R_xlen_t n = g->n;
-  const int p = g->p, C = g->C, K = g->K;
-  m->centered = hb_list_int_scalar(opts, "nuts_model", "centered", 0, 1);
+/* The priors only NUTS implements (nuts_model_options() in R/nuts_model.R):
+ * LKJ scales and the (regularized) horseshoe. */
+static void read_nuts_priors(mmm_ctx *m, SEXP opts) {
+  hb_model *g = m->g;
+  const int K = g->K;
   int qsum = 0;
   m->sd_off = (int *) R_alloc((size_t) K + 1, sizeof(int));
   for (int k = 0; k < K; k++) {
@@ -755,7 +746,6 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
       for (int j = 0; j < g->t[k].q; j++)
         hb_check_positive(sd_par + 2 * (m->sd_off[k] + j), sd_code[k] == HB_PRIOR_HALF_STUDENT_T ? 2 : 1, "nuts_model$sd_par");
     }
-  /* horseshoe */
   const double *hp = opt_real(opts, "hs", 4); /* df, df_global, slab scale (Inf: none), slab df */
   hb_check_positive(hp, 2, "nuts_model$hs");
   if (!(hp[2] > 0) || !(hp[3] > 0 && R_FINITE(hp[3]))) hb_input_error("nuts_model$hs", "slab scale and df must be positive");
@@ -765,12 +755,18 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
     m->hs_slab_scale = hp[2];
     m->hs_slab_df = hp[3];
     m->hs_reg = R_FINITE(hp[2]);
-    m->hs_col = (int *) R_alloc((size_t) p, sizeof(int));
-    for (int j = 0; j < p; j++)
+    m->hs_col = (int *) R_alloc((size_t) g->p, sizeof(int));
+    for (int j = 0; j < g->p; j++)
       if (g->hs[j]) m->hs_col[m->H++] = j;
   }
-  /* layout */
-  int d = p;
+}
+
+/* The offsets of theta (layout in the header of this file) and each term's
+ * scratch. */
+static void theta_layout(mmm_ctx *m) {
+  hb_model *g = m->g;
+  const int K = g->K;
+  int d = g->p;
   if (m->H) {
     m->o_lam = d;
     d += m->H;
@@ -802,9 +798,15 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   m->o_sig = d;
   d += g->S;
   m->o_ch = d;
-  for (int c = 0; c < C; c++) d += g->ch[c].nest;
+  for (int c = 0; c < g->C; c++) d += g->ch[c].nest;
   m->dim = d;
-  /* state and scratch */
+}
+
+/* Model state and the density's scratch. */
+static void alloc_scratch(mmm_ctx *m, int maxlag, int qmax) {
+  hb_model *g = m->g;
+  const R_xlen_t n = g->n;
+  const int p = g->p, C = g->C;
   g->beta = (double *) R_alloc((size_t) p, sizeof(double));
   g->inv_sig2 = (double *) R_alloc((size_t) g->S, sizeof(double));
   g->media = (double *) R_alloc((size_t) (n * C + 1), sizeof(double));
@@ -818,21 +820,20 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   memset(m->cnt, 0, sizeof(double) * g->S);
   for (R_xlen_t i = 0; i < n; i++) m->cnt[g->sg[i]] += 1.0;
   m->lam_t = (double *) R_alloc((size_t) p, sizeof(double));
-  m->gscratch = (double *) R_alloc((size_t) d, sizeof(double));
+  m->gscratch = (double *) R_alloc((size_t) m->dim, sizeof(double));
   int D = p + 1;
-  for (int k = 0; k < K; k++) D += g->t[k].q;
+  for (int k = 0; k < g->K; k++) D += g->t[k].q;
   m->tmp = (double *) R_alloc((size_t) (D > qmax * qmax ? D : qmax * qmax), sizeof(double));
   for (int c = 0; c < C; c++) {
     hb_channel *ch = g->ch + c;
     m->dm[c] = ch->nest ? (double *) R_alloc((size_t) ch->nest * n, sizeof(double)) : NULL;
-    if (hb_channel_eval(&m->cw, c, ch->par, NULL))
-      hb_input_error("model$ch_par", "initial values give non-finite transformed media (channel %d)", c + 1);
-    hb_refresh_channel_columns(g, c);
   }
-  /* sufficient statistics when the design is fixed */
-  int ncell = hb_list_int_scalar(model, "model", "ncell", 0, (int) (n < 2000000000 ? n : 2000000000));
-  if (ncell > 0) hb_cells_build(g, hb_list_int(model, "model", "cell", n, 0, ncell - 1), ncell);
-  /* kept levels, online summaries, the layout of one draw */
+}
+
+/* Kept levels, online summaries of the terms' effects, the layout of one draw. */
+static void setup_output(mmm_ctx *m, SEXP model) {
+  hb_model *g = m->g;
+  const int K = g->K;
   hb_model_read_output(model, g);
   m->mom = (hb_moments_t *) R_alloc((size_t) K + 1, sizeof(hb_moments_t));
   m->psq = (hb_psquare_t *) R_alloc((size_t) K + 1, sizeof(hb_psquare_t));
@@ -848,6 +849,33 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   m->nout = hb_draw_layout(g, NULL);
   m->items = (hb_draw_item *) R_alloc((size_t) m->nout + 1, sizeof(hb_draw_item));
   hb_draw_layout(g, m->items);
+}
+
+static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
+  if (TYPEOF(model) != VECSXP) hb_input_error("model", "must be a list made by gibbs_model()");
+  if (TYPEOF(opts) != VECSXP) hb_input_error("nuts_model", "must be a list made by nuts_model_options()");
+  mmm_ctx *m = (mmm_ctx *) R_alloc(1, sizeof(mmm_ctx));
+  memset(m, 0, sizeof *m);
+  hb_model *g = (hb_model *) R_alloc(1, sizeof(hb_model));
+  memset(g, 0, sizeof *g);
+  m->g = g;
+  int maxlag = 0, qmax = 1;
+  hb_model_read(model, g, &maxlag, &qmax);
+  hb_model_columns(g);
+  m->centered = hb_list_int_scalar(opts, "nuts_model", "centered", 0, 1);
+  read_nuts_priors(m, opts);
+  theta_layout(m);
+  alloc_scratch(m, maxlag, qmax);
+  for (int c = 0; c < g->C; c++) {
+    if (hb_channel_eval(&m->cw, c, g->ch[c].par, NULL))
+      hb_input_error("model$ch_par", "initial values give non-finite transformed media (channel %d)", c + 1);
+    hb_refresh_channel_columns(g, c);
+  }
+  /* sufficient statistics when the design is fixed */
+  const R_xlen_t n = g->n;
+  int ncell = hb_list_int_scalar(model, "model", "ncell", 0, (int) (n < 2000000000 ? n : 2000000000));
+  if (ncell > 0) hb_cells_build(g, hb_list_int(model, "model", "cell", n, 0, ncell - 1), ncell);
+  setup_output(m, model);
   return m;
 }
 

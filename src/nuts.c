@@ -509,15 +509,13 @@ int hb_nuts_nsave(const hb_nuts_control *ctl) {
   return (ctl->iter - ctl->warmup + ctl->thin - 1) / ctl->thin;
 }
 
-int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *theta,
-                hb_nuts_output *out) {
-  int d = m->dim;
+/* The sampler's state and workspace for dimension m->dim: the metric (given
+ * or unit), the integrator's point, one scratch set per tree depth, and the
+ * top-level trajectory. */
+static void sampler_alloc(nuts_t *s, top_ws *t, const hb_nuts_model *m, const hb_nuts_control *ctl) {
   const hb_nuts_host *h = &ctl->host;
-  if (d < 1) fail(h, 0, "model", "must have at least one parameter");
-  if (ctl->max_treedepth < 1 || ctl->max_treedepth > HB_NUTS_MAX_DEPTH)
-    fail(h, 0, "max_treedepth", "must be in [1, %d]", HB_NUTS_MAX_DEPTH);
-  nuts_t S, *s = &S;
-  memset(s, 0, sizeof S);
+  int d = m->dim;
+  memset(s, 0, sizeof *s);
   s->m = m;
   s->host = h;
   s->d = d;
@@ -550,7 +548,6 @@ int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *thet
     w->rho_final = dalloc(h, (size_t) d);
     pt_alloc(h, &w->z_final, d);
   }
-  top_ws T, *t = &T;
   pt_alloc(h, &t->z_fwd, d);
   pt_alloc(h, &t->z_bck, d);
   pt_alloc(h, &t->z_sample, d);
@@ -558,6 +555,69 @@ int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *thet
   double **vecs[] = {&t->p_ff, &t->ps_ff, &t->p_fb, &t->ps_fb, &t->p_bf, &t->ps_bf,
                      &t->p_bb, &t->ps_bb, &t->rho, &t->rho_fwd, &t->rho_bck};
   for (size_t k = 0; k < sizeof vecs / sizeof vecs[0]; k++) *vecs[k] = dalloc(h, (size_t) d);
+}
+
+/* Warmup: step-size dual averaging and the windowed metric estimate. */
+typedef struct {
+  dual_avg da;
+  windows win;
+  welford est;
+  double *cand, *cand_L;
+} adaptation;
+
+static void adapt_init(adaptation *a, nuts_t *s, const hb_nuts_control *ctl, double eps0) {
+  const hb_nuts_host *h = s->host;
+  size_t msz = s->dense ? (size_t) s->d * s->d : (size_t) s->d;
+  a->da.mu = log(10 * eps0);
+  a->da.delta = ctl->adapt_delta;
+  a->da.gamma = ctl->gamma > 0 ? ctl->gamma : 0.05;
+  a->da.kappa = ctl->kappa > 0 ? ctl->kappa : 0.75;
+  a->da.t0 = ctl->t0 > 0 ? ctl->t0 : 10.0;
+  da_restart(&a->da);
+  win_setup(&a->win, ctl->warmup, ctl->init_buffer > 0 ? ctl->init_buffer : 75,
+            ctl->term_buffer > 0 ? ctl->term_buffer : 50,
+            ctl->base_window > 0 ? ctl->base_window : 25);
+  memset(&a->est, 0, sizeof a->est); /* used only when win.active; zeroed for the compiler */
+  a->cand = a->cand_L = NULL;
+  if (a->win.active) {
+    wf_init(h, &a->est, s->d, s->dense);
+    a->cand = dalloc(h, msz);
+    a->cand_L = s->dense ? dalloc(h, msz) : NULL;
+  }
+}
+
+/* After warmup iteration it with acceptance statistic accept_stat. */
+static void adapt_step(adaptation *a, nuts_t *s, phase_pt *cur, int it, int warmup, double accept_stat) {
+  da_learn(&a->da, &s->eps, accept_stat);
+  if (a->win.active) {
+    int update = 0;
+    if (win_in_window(&a->win)) wf_add(&a->est, cur->q);
+    if (win_end(&a->win)) {
+      win_next(&a->win);
+      if (wf_update_metric(&a->est, s, a->cand, a->cand_L)) sharp(s, cur->g, cur->mg);
+      wf_restart(&a->est);
+      update = 1;
+    }
+    a->win.counter++;
+    if (update) {
+      init_stepsize(s, cur);
+      a->da.mu = log(10 * s->eps);
+      da_restart(&a->da);
+    }
+  }
+  if (it == warmup - 1) s->eps = exp(a->da.x_bar);
+}
+
+int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *theta,
+                hb_nuts_output *out) {
+  int d = m->dim;
+  const hb_nuts_host *h = &ctl->host;
+  if (d < 1) fail(h, 0, "model", "must have at least one parameter");
+  if (ctl->max_treedepth < 1 || ctl->max_treedepth > HB_NUTS_MAX_DEPTH)
+    fail(h, 0, "max_treedepth", "must be in [1, %d]", HB_NUTS_MAX_DEPTH);
+  nuts_t S, *s = &S;
+  top_ws T, *t = &T;
+  sampler_alloc(s, t, m, ctl);
 
   phase_pt cur;
   pt_alloc(h, &cur, d);
@@ -573,26 +633,8 @@ int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *thet
   double eps0 = ctl->stepsize > 0 ? ctl->stepsize : 1.0;
   s->eps = eps0;
   if (adapt || !(ctl->stepsize > 0)) init_stepsize(s, &cur);
-
-  dual_avg da;
-  da.mu = log(10 * eps0);
-  da.delta = ctl->adapt_delta;
-  da.gamma = ctl->gamma > 0 ? ctl->gamma : 0.05;
-  da.kappa = ctl->kappa > 0 ? ctl->kappa : 0.75;
-  da.t0 = ctl->t0 > 0 ? ctl->t0 : 10.0;
-  da_restart(&da);
-  windows win;
-  win_setup(&win, warmup, ctl->init_buffer > 0 ? ctl->init_buffer : 75,
-            ctl->term_buffer > 0 ? ctl->term_buffer : 50,
-            ctl->base_window > 0 ? ctl->base_window : 25);
-  welford est;
-  memset(&est, 0, sizeof est); /* used only when win.active; zeroed for the compiler */
-  double *cand = NULL, *cand_L = NULL;
-  if (win.active) {
-    wf_init(h, &est, d, s->dense);
-    cand = dalloc(h, msz);
-    cand_L = s->dense ? dalloc(h, msz) : NULL;
-  }
+  adaptation ad;
+  adapt_init(&ad, s, ctl, eps0);
 
   double diag[HB_NUTS_NDIAG];
   double *wbuf = dalloc(h, (size_t) (m->nout > 0 ? m->nout : 1));
@@ -600,24 +642,7 @@ int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *thet
   for (int it = 0; it < iter; it++) {
     transition(s, t, &cur, diag);
     if (it < warmup) {
-      da_learn(&da, &s->eps, diag[0]);
-      if (win.active) {
-        int update = 0;
-        if (win_in_window(&win)) wf_add(&est, cur.q);
-        if (win_end(&win)) {
-          win_next(&win);
-          if (wf_update_metric(&est, s, cand, cand_L)) sharp(s, cur.g, cur.mg);
-          wf_restart(&est);
-          update = 1;
-        }
-        win.counter++;
-        if (update) {
-          init_stepsize(s, &cur);
-          da.mu = log(10 * s->eps);
-          da_restart(&da);
-        }
-      }
-      if (it == warmup - 1) s->eps = exp(da.x_bar);
+      adapt_step(&ad, s, &cur, it, warmup, diag[0]);
     } else if ((it - warmup) % thin == 0 && saved < nsave) {
       m->write(m->ctx, cur.q, wbuf);
       for (int v = 0; v < m->nout; v++) out->draws[saved + (size_t) nsave * v] = wbuf[v];
@@ -627,6 +652,7 @@ int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *thet
     if (h->iteration) h->iteration(h->ctx, it + 1, iter, warmup);
   }
 
+  size_t msz = s->dense ? (size_t) d * d : (size_t) d;
   memcpy(theta, cur.q, (size_t) d * sizeof(double));
   if (out->theta) memcpy(out->theta, cur.q, (size_t) d * sizeof(double));
   if (out->inv_metric) memcpy(out->inv_metric, s->minv, msz * sizeof(double));

@@ -147,6 +147,35 @@ int hb_channel_eval(hb_channel_ws *m, int c, const double *par, double *dm);
 /* the materialized design columns of channel c from g->media */
 void hb_refresh_channel_columns(hb_model *g, int c);
 
+/* ---- covariance parameterizations of the terms (model_cov.c) ------------ */
+/* Workspace of the passes: per term k the factor Lc[k] (u_g = Lc z_g), its
+ * gradient gLc[k], the scatter matrix S[k], Sinv[k] and M[k] (q x q each),
+ * tmp (q x q); centred or non-centred effects; LKJ priors by term. */
+typedef struct {
+  hb_model *g;
+  int centered;
+  double *lkj_eta, *sd_par;   /* LKJ: eta per term, scale prior parameters 2 x sum q */
+  int *sd_code, *sd_off;      /* LKJ: scale prior family per term, first column of term k */
+  double **Lc, **gLc, **S, **Sinv, **M, *tmp;
+} hb_cov_ws;
+/* unconstrained covariance parameters of a term */
+int hb_cov_npar(const hb_term *t);
+/* Forward: Lc[k] and t->u from cp and ef; adds the log prior (Jacobians
+ * included) to *l and its direct gradient to gc, gef. Nonzero when Sigma is
+ * singular. */
+int hb_cov_forward(hb_cov_ws *w, int k, const double *cp, const double *ef, double *gc, double *gef,
+                   double *l);
+/* Reverse: with gu = d log likelihood / d u, adds the gradients flowing
+ * through u and Lc to gc and gef (after hb_cov_forward() at the same point). */
+void hb_cov_reverse(hb_cov_ws *w, int k, const double *cp, const double *ef, const double *gu, double *gc,
+                    double *gef);
+/* t->Sigma of term k after hb_cov_forward() */
+void hb_cov_sigma(const hb_cov_ws *w, int k, const double *cp);
+/* x^2 ~ IG(a, b) and x ~ half-t(nu, 1) with ell = log x, Jacobian included;
+ * the derivative is added to *grad */
+double hb_ig_sq_log(double a, double b, double ell, double *grad);
+double hb_half_t_log(double nu, double ell, double *grad);
+
 /* ---- cell statistics of a static design (model_cells.c) ----------------- */
 void hb_cells_build(hb_model *g, const int *cell, int ncell);
 

@@ -1,7 +1,9 @@
 /* hbmmm: prototypes shared across the C sources.
  *
- * Layers: kernels (pure C, no R objects, reused by the samplers) are declared
- * first; .Call entry points (hb_<verb>, registered in init.c) last. */
+ * Layers (src/README.md): kernels (pure C, no R objects, reused by the
+ * samplers) are declared first; .Call entry points (hb_<verb>, registered in
+ * init.c) last. The model layer is in model.h, the Gibbs engine in gibbs.h,
+ * the NUTS engine in nuts.h, dense linear algebra in linalg.h. */
 #ifndef HBMMM_H
 #define HBMMM_H
 
@@ -96,6 +98,7 @@ void hb_crossprod_acc(const double *const *z, int q, const double *w, const doub
 int hb_group_index(const int *g, R_xlen_t n, int G, int base, R_xlen_t *start,
                    R_xlen_t *ord);
 
+/* ---- dense linear algebra and draws (linalg.c) ------------------------ */
 #include "linalg.h"
 
 /* ---- streaming summaries (online.c) ----------------------------------- */

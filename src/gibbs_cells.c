@@ -4,19 +4,6 @@
 #include <string.h>
 #include "gibbs.h"
 
-/* theta of cell c: (beta, u_1(level), ..., u_K(level), -1), so that the
- * residual sum of squares is theta' G theta and every conditional mean is a
- * product of a Gram block with theta. */
-static void cell_theta(const hb_model *g, int c, double *th) {
-  const hb_cells *cs = g->cells;
-  memcpy(th, g->beta, sizeof(double) * g->p);
-  for (int k = 0; k < g->K; k++) {
-    const hb_term *t = g->t + k;
-    memcpy(th + cs->off[k], t->u + (R_xlen_t) t->q * cs->lev[k][c], sizeof(double) * t->q);
-  }
-  th[cs->D - 1] = -1.0;
-}
-
 /* For block [a0, a1) of the Gram: P += prec G[block, block] (lower) and
  * b -= prec G[block, outside] theta_outside. */
 static void cell_block(const double *Gc, int D, const double *th, double prec, int a0, int a1,
@@ -39,7 +26,7 @@ void hb_cells_draw_beta(hb_model *g, const double *d0, const double *d0m) {
   memset(P, 0, sizeof(double) * p * p);
   memset(b, 0, sizeof(double) * p);
   for (int c = 0; c < cs->ncell; c++) {
-    cell_theta(g, c, cs->theta);
+    hb_cell_theta(g, c, cs->theta);
     cell_block(cs->G + (R_xlen_t) c * D * D, D, cs->theta, g->inv_sig2[cs->sg[c]], 0, p, P, b);
   }
   for (int j = 0; j < p; j++) {
@@ -60,7 +47,7 @@ void hb_cells_update_effects(hb_model *g, int k) {
     memset(b, 0, sizeof(double) * q);
     for (R_xlen_t s = cs->start[k][lv]; s < cs->start[k][lv + 1]; s++) {
       int c = (int) cs->ord[k][s];
-      cell_theta(g, c, cs->theta);
+      hb_cell_theta(g, c, cs->theta);
       cell_block(cs->G + (R_xlen_t) c * D * D, D, cs->theta, g->inv_sig2[cs->sg[c]], a0, a0 + q, P, b);
     }
     hb_term_level_draw(t, lv, P, b, t->u + (R_xlen_t) q * lv);
@@ -74,7 +61,7 @@ void hb_cells_update_sigma(hb_model *g) {
   memset(ss, 0, sizeof(double) * 2 * g->S);
   for (int c = 0; c < cs->ncell; c++) {
     const double *Gc = cs->G + (R_xlen_t) c * D * D;
-    cell_theta(g, c, cs->theta);
+    hb_cell_theta(g, c, cs->theta);
     double q = 0.0;
     for (int b = 0; b < D; b++) {
       double s = 0.0;

@@ -178,6 +178,9 @@ double hb_half_t_log(double nu, double ell, double *grad);
 
 /* ---- cell statistics of a static design (model_cells.c) ----------------- */
 void hb_cells_build(hb_model *g, const int *cell, int ncell);
+/* theta of cell c: (beta, u_1(level), ..., u_K(level), -1), so that the
+ * residual sum of squares is theta' G theta */
+void hb_cell_theta(const hb_model *g, int c, double *th);
 
 /* ---- the layout of one stored draw (model_layout.c) --------------------- */
 typedef enum {

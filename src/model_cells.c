@@ -63,3 +63,16 @@ void hb_cells_build(hb_model *g, const int *cell, int ncell) {
   }
   cs->theta = (double *) R_alloc((size_t) D, sizeof(double));
 }
+
+/* theta of cell c: (beta, u_1(level), ..., u_K(level), -1), so that the
+ * residual sum of squares is theta' G theta and every conditional mean is a
+ * product of a Gram block with theta. */
+void hb_cell_theta(const hb_model *g, int c, double *th) {
+  const hb_cells *cs = g->cells;
+  memcpy(th, g->beta, sizeof(double) * g->p);
+  for (int k = 0; k < g->K; k++) {
+    const hb_term *t = g->t + k;
+    memcpy(th + cs->off[k], t->u + (R_xlen_t) t->q * cs->lev[k][c], sizeof(double) * t->q);
+  }
+  th[cs->D - 1] = -1.0;
+}

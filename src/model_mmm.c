@@ -178,10 +178,7 @@ static void likelihood_cells(mmm_ctx *m) {
   memset(m->gbeta, 0, sizeof(double) * p);
   for (int k = 0; k < g->K; k++) memset(m->gu[k], 0, sizeof(double) * g->t[k].q * g->t[k].G);
   for (int c = 0; c < cs->ncell; c++) {
-    memcpy(th, g->beta, sizeof(double) * p);
-    for (int k = 0; k < g->K; k++)
-      memcpy(th + cs->off[k], g->t[k].u + (R_xlen_t) g->t[k].q * cs->lev[k][c], sizeof(double) * g->t[k].q);
-    th[D - 1] = -1.0;
+    hb_cell_theta(g, c, th);
     const double *Gc = cs->G + (R_xlen_t) c * D * D; /* lower triangle */
     for (int a = 0; a < D; a++) {
       double v = 0.0;

@@ -70,7 +70,7 @@ hbmmm <- function(formula, data, media = NULL, adstock = "geometric", saturation
                   prior = NULL, time = NULL, sampler = c("gibbs", "nuts"), chains = 4,
                   iter = 2000, warmup = floor(iter / 2), thin = 1,
                   cores = getOption("mc.cores", 1L), seed = NULL,
-                  refresh = max(iter %/% 10, 1), control = list(), cluster = NULL, ...) {
+                  refresh = max(iter %/% 10, 1), control = list(), ..., cluster = NULL) {
   call <- match.call()
   sampler <- match_choice(sampler, c("gibbs", "nuts"), "sampler")
   ctl <- check_run_control(chains, iter, warmup, thin, cores, refresh, seed)
@@ -190,172 +190,11 @@ format_secs <- function(s) {
 }
 
 
-# The plain list that src/gibbs.c reads.
-gibbs_model <- function(spec) {
-  pr <- spec$priors
-  X <- spec$X
-  tr <- spec$transforms
-  media <- spec$media
-  C <- length(media)
-  n <- spec$nobs
-  p <- ncol(X$static)
-  ch_par <- matrix(0, 4, C)
-  ch_par[3, ] <- 1 # Michaelis-Menten vmax; unused slots stay harmless
-  ch_est <- ch_link <- ch_pc <- matrix(0L, 4, C)
-  ch_up <- matrix(1, 4, C)
-  ch_pp <- matrix(0, 8, C)
-  for (i in seq_len(nrow(tr$pars))) {
-    r <- tr$pars[i, ]
-    c <- match(r$channel, media)
-    s <- r$slot + 1L
-    ch_par[s, c] <- r$value
-    ch_link[s, c] <- r$link
-    if (!is.na(r$upper)) ch_up[s, c] <- r$upper
-    if (!r$fixed) {
-      ch_est[s, c] <- 1L
-      pc <- prior_code(tr$priors[[r$name]])
-      ch_pc[s, c] <- pc$code
-      ch_pp[2 * s - 1:0, c] <- pc$par
-    }
-  }
-  terms <- lapply(names(spec$ranef), function(g) {
-    t <- spec$ranef[[g]]
-    tp <- translation_pairs(t, X)
-    cv <- pr$cov[[g]]
-    q <- ncol(t$Z$static)
-    type <- HB_CODES$cov[[cv$type]]
-    list(G = length(t$levels), q = q, type = type, g = t$codes - 1L, Zs = t$Z$static,
-         zc = ifelse(is.na(t$Z$channel), -1L, t$Z$channel - 1L), xmap = shared_columns(t$Z, X),
-         pair_j = tp$j, pair_l = tp$l, pair_w = tp$w,
-         Sigma0 = diag((cv$scale / 2)^2, q),
-         iw_df = if (cv$type == "full") cv$dist$par[["df"]] else q + 2,
-         iw_S = if (cv$type == "full") cv$S else diag(q),
-         ig = if (cv$type == "diag") vapply(cv$dist, ig_params, numeric(2)) else matrix(1, 2, q),
-         nf = if (cv$type == "factor") cv$nf else 0L,
-         load_sd = if (cv$type == "factor") cv$loadings$par[["sd"]] * cv$scale else rep(1, q),
-         psi_ig = if (cv$type == "factor") rbind(ig_params(cv$psi)[1], ig_params(cv$psi)[2] * cv$scale^2) else matrix(1, 2, q),
-         hw_nu = if (cv$type %in% c("hw_full", "hw_diag")) cv$nu else 1,
-         hw_A = if (cv$type %in% c("hw_full", "hw_diag")) cv$A else rep(1, q))
-  })
-  b_par <- vapply(pr$b, function(d) d$par[c("mean", "sd")], numeric(2))
-  hs <- if (spec$horseshoe) !is.na(X$channel) else rep(FALSE, p)
-  hs_scale <- rep(1, p)
-  if (spec$horseshoe) hs_scale[hs] <- pr$horseshoe$par[["scale_global"]] / pr$x_sd[hs]
-  S <- max(1L, length(spec$sigma_group$levels))
-  cells <- design_cells(spec, p)
-  list(cell = cells$cell, ncell = cells$ncell, y = as.double(spec$y), w = spec$weights, S = S, sg = spec$sigma_group$codes - 1L,
-       sig_ig = ig_params(pr$sigma), C = C, p = p, Xs = X$static,
-       xc = ifelse(is.na(X$channel), -1L, X$channel - 1L),
-       b_mean = b_par[1, ], b_sd = b_par[2, ], use_hs = as.integer(spec$horseshoe),
-       hs = as.integer(hs), hs_scale = hs_scale,
-       npanel = max(spec$panel_codes), pstart = c(0L, cumsum(tabulate(spec$panel_codes))),
-       tpos = spec$tpos,
-       media_raw = spec$media_data,
-       ch_ad_type = unname(HB_CODES$adstock[tr$adstock]), ch_sat_type = unname(HB_CODES$saturation[tr$saturation]),
-       ch_max_lag = vapply(media, function(ch) if (is.null(tr$max_lag[[ch]])) NA_integer_ else tr$max_lag[[ch]], 1L),
-       ch_normalize = as.integer(tr$normalize), ch_par = ch_par, ch_est = ch_est, ch_link = ch_link,
-       ch_upper = ch_up, ch_prior_code = ch_pc, ch_prior_par = ch_pp,
-       terms = terms, sig2_init = rep(stats::var(spec$y), S),
-       keep = lapply(spec$keep, function(k) as.integer(k$levels) - 1L),
-       online = as.integer(!vapply(spec$keep, `[[`, TRUE, "full")))
-}
-
-# For each column of a random-effect design, the fixed column with the same
-# values and channel (0-based), or -1: the pairs the sampler's translation
-# move shifts together.
-shared_columns <- function(Z, X) {
-  vapply(seq_len(ncol(Z$static)), function(l) {
-    for (j in seq_len(ncol(X$static))) {
-      if (identical(X$channel[j], Z$channel[l]) && identical(unname(X$static[, j]), unname(Z$static[, l]))) {
-        return(j - 1L)
-      }
-    }
-    -1L
-  }, 1L)
-}
-
-# Pairs (fixed column j, term column l) with x_j = w_g z_l inside every
-# level g, for the sampler's translation moves: returns 0-based j, l and the
-# multipliers as an npair x G matrix. Each fixed column pairs at most once
-# per term, and both columns must carry the same media channel (or none).
-translation_pairs <- function(t, X) {
-  G <- length(t$levels)
-  js <- ls <- integer(0)
-  W <- matrix(0, 0, G)
-  for (j in seq_len(ncol(X$static))) {
-    for (l in seq_len(ncol(t$Z$static))) {
-      if (!identical(X$channel[j], t$Z$channel[l])) next
-      w <- level_multipliers(X$static[, j], t$Z$static[, l], t$codes, G)
-      if (is.null(w)) next
-      js <- c(js, j - 1L)
-      ls <- c(ls, l - 1L)
-      W <- rbind(W, w)
-      break
-    }
-  }
-  list(j = js, l = ls, w = W)
-}
-
-# w_g with x = w_g z in every level g, or NULL when x is not such a multiple
-# (x must vanish where z does; levels where z is all zero get w = 0).
-level_multipliers <- function(x, z, codes, G) {
-  nz <- z != 0
-  if (!any(nz) || any(x[!nz] != 0)) return(NULL)
-  ratio <- x[nz] / z[nz]
-  lo <- tapply(ratio, factor(codes[nz], levels = seq_len(G)), min)
-  hi <- tapply(ratio, factor(codes[nz], levels = seq_len(G)), max)
-  lo[is.na(lo)] <- 0
-  hi[is.na(hi)] <- 0
-  if (any(hi - lo > 1e-10 * pmax(1, abs(hi)))) return(NULL)
-  w <- unname((lo + hi) / 2)
-  if (all(w == 0)) return(NULL)
-  w
-}
-
-# Cells for the sufficient-statistics path (src/gibbs_cells.c): rows that
-# share every group level and residual group. Used when no transform
-# parameter is estimated (the design is then fixed) and the cells are few
-# enough that a D x D Gram per cell beats a pass over the rows.
-design_cells <- function(spec, p) {
-  none <- list(cell = NULL, ncell = 0L)
-  if (any(!spec$transforms$pars$fixed)) return(none)
-  codes <- c(list(spec$sigma_group$codes), lapply(spec$ranef, `[[`, "codes"))
-  key <- do.call(paste, c(codes, sep = "\r"))
-  cell <- match(key, unique(key))
-  ncell <- max(cell)
-  D <- p + sum(vapply(spec$ranef, function(t) ncol(t$Z$static), 1L)) + 1
-  if (ncell * D >= spec$nobs) return(none)
-  list(cell = cell - 1L, ncell = ncell)
-}
-
-# Over-dispersed starting points: transform parameters moved on the
-# unconstrained scale, residual variances scaled, so that R-hat can see
-# chains that have not mixed.
-jitter_init <- function(model, spec) {
-  pars <- spec$transforms$pars
-  for (i in which(!pars$fixed)) {
-    c <- match(pars$channel[i], spec$media)
-    s <- pars$slot[i] + 1L
-    up <- if (is.na(pars$upper[i])) 1 else pars$upper[i]
-    u <- link_to_unc(pars$link[i], model$ch_par[s, c], up) + stats::runif(1, -0.5, 0.5)
-    model$ch_par[s, c] <- link_from_unc(pars$link[i], u, up)
-  }
-  model$sig2_init <- model$sig2_init * exp(stats::runif(length(model$sig2_init), -0.7, 0.7))
-  model
-}
-
-link_to_unc <- function(link, v, upper) {
-  switch(link_name(link), logit = stats::qlogis(v), log = log(v), scaled_logit = stats::qlogis(v / upper))
-}
-link_from_unc <- function(link, u, upper) {
-  switch(link_name(link), logit = stats::plogis(u), log = exp(u), scaled_logit = upper * stats::plogis(u))
-}
-
 # `init`: NULL, or one final state per chain (fit$state) to continue from;
 # a state's `rng` then continues that chain's random number stream unless
 # `ctl$new_streams` asks for fresh streams from `ctl$seed`.
 run_gibbs <- function(spec, ctl, init = NULL) {
-  model <- gibbs_model(spec)
+  model <- mmm_model_list(spec)
   streams <- chain_streams(ctl$seed, ctl$chains)
   if (!is.null(init) && !isTRUE(ctl$new_streams)) streams <- lapply(init, `[[`, "rng")
   report <- if (ctl$refresh > 0) progress_reporter(ctl$chains) else function(...) NULL
@@ -369,38 +208,10 @@ run_gibbs <- function(spec, ctl, init = NULL) {
   t0 <- proc.time()[["elapsed"]]
   runs <- run_chains(one_chain, ctl, streams)
   elapsed <- proc.time()[["elapsed"]] - t0
-  new_fit(spec, runs, ctl, elapsed)
+  new_fit(spec, runs, ctl, elapsed, draw_names(spec, model))
 }
 
-# Names of the sampler's columns, in the order src/gibbs.c writes them.
-draw_names <- function(spec) {
-  term_name <- function(x) ifelse(x == "(Intercept)", "Intercept", x)
-  nm <- paste0("b_", term_name(spec$X$names))
-  for (g in names(spec$ranef)) {
-    tn <- term_name(spec$ranef[[g]]$Z$names)
-    nm <- c(nm, paste0("sd_", g, "__", tn))
-    if (!spec$priors$cov[[g]]$type %in% c("diag", "hw_diag") && length(tn) > 1L) {
-      pr <- utils::combn(length(tn), 2)
-      nm <- c(nm, paste0("cor_", g, "__", tn[pr[1, ]], "__", tn[pr[2, ]]))
-    }
-  }
-  lv <- spec$sigma_group$levels
-  nm <- c(nm, if (length(lv)) paste0("sigma[", lv, "]") else "sigma")
-  pars <- spec$transforms$pars
-  est <- pars[!pars$fixed, , drop = FALSE]
-  est <- est[order(match(est$channel, spec$media), est$slot), , drop = FALSE]
-  nm <- c(nm, est$name)
-  if (spec$horseshoe) nm <- c(nm, "hs_tau")
-  for (g in names(spec$ranef)) {
-    t <- spec$ranef[[g]]
-    lev <- t$levels[spec$keep[[g]]$levels]
-    for (tn in term_name(t$Z$names)) nm <- c(nm, sprintf("r_%s[%s,%s]", g, lev, tn))
-  }
-  nm
-}
-
-new_fit <- function(spec, runs, ctl, elapsed) {
-  nm <- draw_names(spec)
+new_fit <- function(spec, runs, ctl, elapsed, nm) {
   ns <- nrow(runs[[1]]$draws)
   draws <- array(NA_real_, c(ns, ctl$chains, length(nm)),
                  dimnames = list(iteration = NULL, chain = NULL, variable = nm))

@@ -1,5 +1,5 @@
 # hbmmm(sampler = "nuts"): the MMM log density (src/model_mmm.c) reads the
-# same model list as the Gibbs sampler (gibbs_model()) plus the options below,
+# same model list as the Gibbs sampler (mmm_model_list()) plus the options below,
 # and runs on the NUTS engine (src/nuts.c).
 
 # Options of the NUTS density that the Gibbs sampler does not have: the
@@ -79,7 +79,7 @@ check_hbmmm_control <- function(control, sampler) {
 # The function running one chain of the MMM density: fresh (from an
 # over-dispersed start drawn in the chain's stream) or continued from theta.
 mmm_chain_fun <- function(spec, centered) {
-  model <- gibbs_model(spec)
+  model <- mmm_model_list(spec)
   opts <- nuts_model_options(spec, centered)
   info <- .Call(C_hb_mmm_info, model, opts)
   function(i, control, theta = NULL) {
@@ -105,7 +105,7 @@ run_nuts <- function(spec, ctl, nuts_ctl) {
   t0 <- proc.time()[["elapsed"]]
   runs <- run_nuts_chains(function(i, control) chain_fun(i, control), ctl, nuts_ctl)
   elapsed <- proc.time()[["elapsed"]] - t0
-  fit <- new_nuts_fit(runs, draw_names(spec), ctl, nuts_ctl, elapsed, spec = spec)
+  fit <- new_nuts_fit(runs, draw_names(spec, environment(chain_fun)$model), ctl, nuts_ctl, elapsed, spec = spec)
   fit$control$centered <- nuts_ctl$centered
   fit$ranef_summary <- combine_online(spec, runs)
   fit

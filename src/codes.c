@@ -1,6 +1,6 @@
 /* The integer codes of src/hbmmm.h as the R list HB_CODES (R/codes.R), so
  * that a test can check that R and C number everything the same way. */
-#include "hbmmm.h"
+#include "model.h"
 
 typedef struct {
   const char *name;

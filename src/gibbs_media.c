@@ -5,80 +5,20 @@
 #include <math.h>
 #include <string.h>
 #include <Rmath.h>
-#include "hbmmm.h"
+#include "gibbs.h"
 
-/* ---- links between constrained parameters and the unconstrained scale --- */
-
-double hb_link_to_unc(int link, double v, double upper) {
-  switch (link) {
-  case HB_LINK_LOGIT: return log(v) - log1p(-v);
-  case HB_LINK_LOG: return log(v);
-  default: { double p = v / upper; return log(p) - log1p(-p); }
-  }
-}
-
-double hb_link_from_unc(int link, double u, double upper) {
-  switch (link) {
-  case HB_LINK_LOGIT: return 1.0 / (1.0 + exp(-u));
-  case HB_LINK_LOG: return exp(u);
-  default: return upper / (1.0 + exp(-u));
-  }
-}
-
-/* log |d constrained / d unconstrained| */
-double hb_link_logjac(int link, double u, double upper) {
-  switch (link) {
-  case HB_LINK_LOG: return u;
-  default: {
-    /* log p + log(1 - p) with p = logistic(u), stable for large |u| */
-    double lj = -fabs(u) - 2.0 * log1p(exp(-fabs(u)));
-    return link == HB_LINK_LOGIT ? lj : lj + log(upper);
-  }
-  }
-}
-
-/* Log density of the prior families used for transform parameters (codes of
- * prior_code() in R/priors.R), on the constrained scale. */
-double hb_prior_logdens(int code, const double *p, double x) {
-  switch (code) {
-  case HB_PRIOR_NORMAL: return dnorm(x, p[0], p[1], 1);
-  case HB_PRIOR_LOGNORMAL: return dlnorm(x, p[0], p[1], 1);
-  case HB_PRIOR_GAMMA: return dgamma(x, p[0], 1.0 / p[1], 1);
-  case HB_PRIOR_BETA: return dbeta(x, p[0], p[1], 1);
-  case HB_PRIOR_UNIFORM: return (x >= p[0] && x <= p[1]) ? -log(p[1] - p[0]) : R_NegInf;
-  case HB_PRIOR_HALF_NORMAL: return x < 0 ? R_NegInf : M_LN2 + dnorm(x, 0.0, p[0], 1);
-  case HB_PRIOR_EXPONENTIAL: return dexp(x, 1.0 / p[0], 1);
-  case HB_PRIOR_HALF_STUDENT_T: return x < 0 ? R_NegInf : M_LN2 + dt(x / p[1], p[0], 1) - log(p[1]);
-  default: return R_NegInf;
-  }
-}
-
-/* ---- transformed media of one channel ------------------------------------ */
-
-/* out[0..n) = saturation(adstock(x)) at the channel's parameters par[0..3]
- * (slots: adstock 1-2, saturation 1-2), adstock restarting at each panel. */
-void hb_channel_transform(const hb_channel *ch, const double *par, const double *x,
-                          R_xlen_t n, const R_xlen_t *pstart, const int *tpos, int npanel,
-                          double *out, double *wbuf) {
-  if (ch->ad_type == 0) {
-    memcpy(out, x, (size_t) n * sizeof(double));
-  } else {
-    if (ch->max_lag != NA_INTEGER)
-      hb_adstock_weights(ch->ad_type, par, ch->max_lag, ch->normalize, wbuf, NULL);
-    for (int k = 0; k < npanel; k++) {
-      R_xlen_t s = pstart[k], len = pstart[k + 1] - s;
-      const int *tp = tpos ? tpos + s : NULL;
-      if (ch->max_lag == NA_INTEGER)
-        hb_geometric_recursion_at(x + s, tp, len, par[0], ch->normalize, out + s, NULL);
-      else
-        hb_lag_convolve_at(x + s, tp, len, wbuf, ch->max_lag, out + s);
+/* coef[i]: what multiplies channel c's transformed media in row i through
+ * the group-level effects (the fixed-effect part is integrated out by the
+ * Metropolis step). */
+void hb_channel_zcoef(const hb_model *g, int c, double *coef) {
+  memset(coef, 0, (size_t) g->n * sizeof(double));
+  for (int k = 0; k < g->K; k++) {
+    const hb_term *t = g->t + k;
+    for (int j = 0; j < t->q; j++) {
+      if (t->zc[j] != c) continue;
+      const double *s = t->Zs + (R_xlen_t) j * g->n;
+      for (R_xlen_t i = 0; i < g->n; i++) coef[i] += s[i] * t->u[j + (R_xlen_t) t->q * t->g[i]];
     }
-  }
-  if (ch->sat_type == HB_SAT_MICHAELIS_MENTEN) {
-    double mm[2] = {1.0, par[3]}; /* vmax = 1: the coefficient carries the scale */
-    hb_saturation(ch->sat_type, mm, out, n, out, NULL);
-  } else if (ch->sat_type != 0) {
-    hb_saturation(ch->sat_type, par + 2, out, n, out, NULL);
   }
 }
 
@@ -145,13 +85,11 @@ static void channel_adapt(hb_channel *ch, int iter, int accepted) {
  * likelihood exact), using the statistics of fixed_prepare(). Only the
  * channel's columns of X' Pi X and the whole X' Pi ystar are recomputed.
  * Returns 1 when accepted. */
-int hb_channel_mh(hb_gibbs_state *g, int c, int iter, int adapt) {
-  hb_channel *ch = g->ch + c;
+/* A random-walk proposal on the unconstrained scale: phi_new and the
+ * constrained parameters par_new (all slots). */
+static void channel_propose(const hb_channel *ch, double *phi_new, double *par_new) {
   int d = ch->nest;
-  if (d == 0) return 0;
-  const R_xlen_t n = g->n;
-  const int p = g->p;
-  double phi_new[HB_MAX_TPAR], z[HB_MAX_TPAR], par_new[HB_MAX_TPAR];
+  double z[HB_MAX_TPAR];
   for (int e = 0; e < d; e++) z[e] = norm_rand();
   double sc = exp(ch->log_scale);
   for (int a = 0; a < d; a++) {
@@ -159,11 +97,85 @@ int hb_channel_mh(hb_gibbs_state *g, int c, int iter, int adapt) {
     for (int b = 0; b <= a; b++) s += ch->prop_chol[a + b * d] * z[b];
     phi_new[a] = ch->phi[a] + sc * s;
   }
-  memcpy(par_new, ch->par, sizeof par_new);
+  memcpy(par_new, ch->par, sizeof(double) * HB_MAX_TPAR);
   for (int e = 0; e < d; e++) {
     int s = ch->est_slot[e];
     par_new[s] = hb_link_from_unc(ch->link[s], phi_new[e], ch->upper[s]);
   }
+}
+
+/* The fixed effects' statistics under the proposed media column mnew (group-
+ * level effects on the channel scaled by rho): ystar into g->mh_ystar, and
+ * X' Pi X, X' Pi ystar, ystar' Pi ystar into A1, c1, *yy1 (only the
+ * channel's columns of A change). */
+static void proposed_stats(hb_model *g, int c, const double *mnew, const double *zcoef, double rho,
+                           double *A1, double *c1, double *yy1) {
+  const R_xlen_t n = g->n;
+  const int p = g->p;
+  const double *mold = g->media + (R_xlen_t) c * n;
+  memcpy(A1, g->fx_A, sizeof(double) * p * p);
+  memset(c1, 0, sizeof(double) * p);
+  int J[HB_MAX_P], nJ = 0; /* the channel's fixed columns */
+  for (int j = 0; j < p; j++)
+    if (g->xc[j] == c) {
+      J[nJ] = j;
+      for (int l = 0; l < p; l++) A1[j + l * p] = 0.0;
+      nJ++;
+    }
+  double *pys = g->blk, *px = pys + HB_BLOCK, *xnew = px + HB_BLOCK; /* xnew: nJ x HB_BLOCK */
+  const double *xl[HB_MAX_P];
+  for (R_xlen_t i0 = 0; i0 < n; i0 += HB_BLOCK) {
+    R_xlen_t len = n - i0 < HB_BLOCK ? n - i0 : HB_BLOCK;
+    const double *mn = mnew + i0, *mo = mold + i0, *zc = zcoef + i0, *pr = g->prec + i0,
+                 *ys0 = g->ystar + i0;
+    double *ys = g->mh_ystar + i0;
+#pragma omp simd
+    for (R_xlen_t i = 0; i < len; i++) ys[i] = ys0[i] - zc[i] * (rho * mn[i] - mo[i]);
+    hb_vmul(pr, ys, pys, len);
+    *yy1 += hb_dot(pys, ys, len);
+    for (int l = 0; l < p; l++) xl[l] = g->Xcol[l] + i0;
+    for (int a = 0; a < nJ; a++) {
+      double *xa = xnew + (R_xlen_t) a * HB_BLOCK;
+      hb_vmul(g->Xs + (R_xlen_t) J[a] * n + i0, mn, xa, len);
+      xl[J[a]] = xa;
+    }
+    for (int l = 0; l < p; l++) c1[l] += hb_dot(xl[l], pys, len);
+    for (int a = 0; a < nJ; a++) {
+      hb_vmul(pr, xl[J[a]], px, len);
+      for (int l = 0; l < p; l++) A1[J[a] + l * p] += hb_dot(px, xl[l], len);
+    }
+  }
+  for (int a = 0; a < nJ; a++)
+    for (int l = 0; l < p; l++) A1[l + J[a] * p] = A1[J[a] + l * p];
+}
+
+/* The proposal becomes the state: media column, statistics, parameters,
+ * the rescaled group-level effects and the design columns. */
+static void channel_accept(hb_model *g, int c, const double *mnew, const double *A1, const double *c1,
+                           double yy1, const double *phi_new, const double *par_new, double rho) {
+  hb_channel *ch = g->ch + c;
+  const R_xlen_t n = g->n;
+  const int p = g->p;
+  memcpy(g->media + (R_xlen_t) c * n, mnew, (size_t) n * sizeof(double));
+  double *t = g->ystar;
+  g->ystar = g->mh_ystar;
+  g->mh_ystar = t;
+  memcpy(g->fx_A, A1, sizeof(double) * p * p);
+  memcpy(g->fx_c, c1, sizeof(double) * p);
+  g->fx_yy = yy1;
+  memcpy(ch->phi, phi_new, sizeof(double) * HB_MAX_TPAR);
+  memcpy(ch->par, par_new, sizeof(double) * HB_MAX_TPAR);
+  hb_channel_scale_effects(g, c, rho);
+  hb_refresh_channel_columns(g, c);
+}
+
+int hb_channel_mh(hb_model *g, int c, int iter, int adapt) {
+  hb_channel *ch = g->ch + c;
+  if (ch->nest == 0) return 0;
+  const R_xlen_t n = g->n;
+  const int p = g->p;
+  double phi_new[HB_MAX_TPAR], par_new[HB_MAX_TPAR];
+  channel_propose(ch, phi_new, par_new);
   double lp_new = channel_logprior(ch, phi_new);
   int accepted = 0;
   if (R_FINITE(lp_new) && hb_channel_par_ok(ch, par_new)) {
@@ -178,58 +190,14 @@ int hb_channel_mh(hb_gibbs_state *g, int c, int iter, int adapt) {
     double ss_old = hb_dot(mold, mold, n), ss_new = hb_dot(mnew, mnew, n);
     double rho = ss_new > 0.0 && ss_old > 0.0 ? sqrt(ss_old / ss_new) : 1.0;
     double lp_u = hb_channel_effects_logratio(g, c, rho);
-    /* proposed X' Pi X (only the channel's columns change) and X' Pi ystar */
     double *A1 = g->fx_A + p * p, *c1 = g->fx_c + p, yy1 = 0.0;
-    memcpy(A1, g->fx_A, sizeof(double) * p * p);
-    memset(c1, 0, sizeof(double) * p);
-    int J[HB_MAX_P], nJ = 0; /* the channel's fixed columns */
-    for (int j = 0; j < p; j++)
-      if (g->xc[j] == c) {
-        J[nJ] = j;
-        for (int l = 0; l < p; l++) A1[j + l * p] = 0.0;
-        nJ++;
-      }
-    double *pys = g->blk, *px = pys + HB_BLOCK, *xnew = px + HB_BLOCK; /* xnew: nJ x HB_BLOCK */
-    const double *xl[HB_MAX_P];
-    for (R_xlen_t i0 = 0; i0 < n; i0 += HB_BLOCK) {
-      R_xlen_t len = n - i0 < HB_BLOCK ? n - i0 : HB_BLOCK;
-      const double *mn = mnew + i0, *mo = mold + i0, *zc = zcoef + i0, *pr = g->prec + i0,
-                   *ys0 = g->ystar + i0;
-      double *ys = g->mh_ystar + i0;
-#pragma omp simd
-      for (R_xlen_t i = 0; i < len; i++) ys[i] = ys0[i] - zc[i] * (rho * mn[i] - mo[i]);
-      hb_vmul(pr, ys, pys, len);
-      yy1 += hb_dot(pys, ys, len);
-      for (int l = 0; l < p; l++) xl[l] = g->Xcol[l] + i0;
-      for (int a = 0; a < nJ; a++) {
-        double *xa = xnew + (R_xlen_t) a * HB_BLOCK;
-        hb_vmul(g->Xs + (R_xlen_t) J[a] * n + i0, mn, xa, len);
-        xl[J[a]] = xa;
-      }
-      for (int l = 0; l < p; l++) c1[l] += hb_dot(xl[l], pys, len);
-      for (int a = 0; a < nJ; a++) {
-        hb_vmul(pr, xl[J[a]], px, len);
-        for (int l = 0; l < p; l++) A1[J[a] + l * p] += hb_dot(px, xl[l], len);
-      }
-    }
-    for (int a = 0; a < nJ; a++)
-      for (int l = 0; l < p; l++) A1[l + J[a] * p] = A1[J[a] + l * p];
+    proposed_stats(g, c, mnew, zcoef, rho, A1, c1, &yy1);
     double log_ratio = hb_fixed_log_marginal(g, A1, c1, yy1) -
                        hb_fixed_log_marginal(g, g->fx_A, g->fx_c, g->fx_yy) +
                        lp_new - channel_logprior(ch, ch->phi) + lp_u;
     if (R_FINITE(log_ratio) && log(unif_rand()) < log_ratio) {
       accepted = 1;
-      memcpy(g->media + (R_xlen_t) c * n, mnew, (size_t) n * sizeof(double));
-      double *t = g->ystar;
-      g->ystar = g->mh_ystar;
-      g->mh_ystar = t;
-      memcpy(g->fx_A, A1, sizeof(double) * p * p);
-      memcpy(g->fx_c, c1, sizeof(double) * p);
-      g->fx_yy = yy1;
-      memcpy(ch->phi, phi_new, sizeof phi_new);
-      memcpy(ch->par, par_new, sizeof par_new);
-      hb_channel_scale_effects(g, c, rho);
-      hb_refresh_channel_columns(g, c);
+      channel_accept(g, c, mnew, A1, c1, yy1, phi_new, par_new, rho);
     }
   }
   if (adapt) channel_adapt(ch, iter, accepted);
@@ -239,7 +207,7 @@ int hb_channel_mh(hb_gibbs_state *g, int c, int iter, int adapt) {
 /* Log of prior ratio times Jacobian for scaling the group-level effects of
  * channel c by rho: sum over levels of log N(rho u) - log N(u), plus
  * (number of scaled effects) x log rho. */
-double hb_channel_effects_logratio(const hb_gibbs_state *g, int c, double rho) {
+double hb_channel_effects_logratio(const hb_model *g, int c, double rho) {
   if (rho == 1.0) return 0.0;
   double lr = 0.0;
   for (int k = 0; k < g->K; k++) {
@@ -257,14 +225,14 @@ double hb_channel_effects_logratio(const hb_gibbs_state *g, int c, double rho) {
       double e0[HB_MAX_Q];
       for (int j = 0; j < q; j++) {
         double mu = 0.0;
-        if (t->type == 2)
+        if (t->type == HB_COV_FACTOR)
           for (int h = 0; h < t->nf; h++) mu += t->Lambda[j + h * q] * t->f[h + (R_xlen_t) t->nf * lv];
         e0[j] = u[j] - mu;
       }
       double cross = 0.0, dqd = 0.0;
       for (int a = 0; a < nj; a++) {
         double da = (rho - 1.0) * u[J[a]];
-        if (t->type == 2) {
+        if (t->type == HB_COV_FACTOR) {
           cross += da * e0[J[a]] / t->psi[J[a]];
           dqd += da * da / t->psi[J[a]];
           continue;
@@ -279,7 +247,7 @@ double hb_channel_effects_logratio(const hb_gibbs_state *g, int c, double rho) {
   return lr;
 }
 
-void hb_channel_scale_effects(hb_gibbs_state *g, int c, double rho) {
+void hb_channel_scale_effects(hb_model *g, int c, double rho) {
   if (rho == 1.0) return;
   for (int k = 0; k < g->K; k++) {
     hb_term *t = g->t + k;

@@ -4,14 +4,14 @@
 #include <math.h>
 #include <string.h>
 #include <Rmath.h>
-#include "hbmmm.h"
+#include "gibbs.h"
 
 /* Draw the effects u of level k given the data part of their precision P
  * (lower triangle) and of the precision-weighted mean b: adds the prior,
  * N(0, Sigma), or N(Lambda f_k, Psi) for a factor-analytic term. */
 void hb_term_level_draw(const hb_term *t, int k, double *P, double *b, double *uk) {
   const int q = t->q;
-  if (t->type == 2) {
+  if (t->type == HB_COV_FACTOR) {
     const double *fk = t->f + (R_xlen_t) t->nf * k;
     for (int j = 0; j < q; j++) {
       double m = 0.0;
@@ -31,7 +31,7 @@ void hb_term_level_draw(const hb_term *t, int k, double *P, double *b, double *u
  * current effects are added back into the residual, then subtracted again.
  * Levels stored as one run of rows work in place; others are gathered in
  * blocks. */
-void hb_term_update_effects(hb_gibbs_state *g, hb_term *t) {
+void hb_term_update_effects(hb_model *g, hb_term *t) {
   const int q = t->q;
   double *P = g->work, *b = P + q * q; /* P: lower triangle */
   double *pr = g->blk, *px = pr + HB_BLOCK, *rb = px + HB_BLOCK, *wb = rb + HB_BLOCK,
@@ -89,7 +89,7 @@ void hb_term_update_effects(hb_gibbs_state *g, hb_term *t) {
   }
 }
 
-static void update_factor(hb_gibbs_state *g, hb_term *t) {
+static void update_factor(hb_model *g, hb_term *t) {
   const int q = t->q, nf = t->nf, G = t->G;
   double *P = g->work, *b = P + q * q + nf * nf, *out = b + q + nf;
   /* scores f_k | u_k: precision I + Lambda' Psi^-1 Lambda (same for all k) */
@@ -147,10 +147,10 @@ static void update_factor(hb_gibbs_state *g, hb_term *t) {
  * every correlation uniform; conditionally conjugate, so one extra draw of
  * the a_j per sweep. Unlike a small inverse-gamma or inverse-Wishart scale,
  * it does not pull variances towards zero when levels are few. */
-static void update_huang_wand(hb_gibbs_state *g, hb_term *t) {
+static void update_huang_wand(hb_model *g, hb_term *t) {
   const int q = t->q, G = t->G;
   const double nu = t->hw_nu;
-  if (t->type == 4) { /* independent half-t sds */
+  if (t->type == HB_COV_HW_DIAG) { /* independent half-t sds */
     for (int j = 0; j < q; j++) {
       double ss = 0.0;
       for (int k = 0; k < G; k++) ss += t->u[j + (R_xlen_t) q * k] * t->u[j + (R_xlen_t) q * k];
@@ -177,17 +177,17 @@ static void update_huang_wand(hb_gibbs_state *g, hb_term *t) {
     t->hw_a[j] = hb_inv_gamma_draw(0.5 * (nu + q), nu * t->Sinv[j + j * q] + 1.0 / (t->hw_A[j] * t->hw_A[j]));
 }
 
-void hb_term_update_cov(hb_gibbs_state *g, hb_term *t) {
+void hb_term_update_cov(hb_model *g, hb_term *t) {
   const int q = t->q, G = t->G;
-  if (t->type == 2) {
+  if (t->type == HB_COV_FACTOR) {
     update_factor(g, t);
     return;
   }
-  if (t->type >= 3) {
+  if (hb_cov_huang_wand(t->type)) {
     update_huang_wand(g, t);
     return;
   }
-  if (t->type == 1) {
+  if (t->type == HB_COV_DIAG) {
     for (int j = 0; j < q; j++) {
       double ss = 0.0;
       for (int k = 0; k < G; k++) ss += t->u[j + (R_xlen_t) q * k] * t->u[j + (R_xlen_t) q * k];
@@ -219,12 +219,12 @@ void hb_term_update_cov(hb_gibbs_state *g, hb_term *t) {
  * on the priors and is normal (a generalized Gibbs step under translation,
  * Liu & Sabatti 2000). Without it the non-centred pair mixes slowly
  * whenever the data pin down each level's total effect. */
-void hb_term_shift(hb_gibbs_state *g, hb_term *t, const double *d0, const double *d0m) {
+void hb_term_shift(hb_model *g, hb_term *t, const double *d0, const double *d0m) {
   const int q = t->q, m = t->npair;
   if (m == 0) return;
   double *P = g->work, *lin = P + m * m, *delta = lin + m, *Q = delta + m, *e = Q + q * q;
-  for (int a = 0; a < q * q; a++) Q[a] = t->type == 2 ? 0.0 : t->Sinv[a];
-  if (t->type == 2)
+  for (int a = 0; a < q * q; a++) Q[a] = t->type == HB_COV_FACTOR ? 0.0 : t->Sinv[a];
+  if (t->type == HB_COV_FACTOR)
     for (int j = 0; j < q; j++) Q[j + j * q] = 1.0 / t->psi[j];
   memset(P, 0, sizeof(double) * m * m);
   memset(lin, 0, sizeof(double) * m);
@@ -232,7 +232,7 @@ void hb_term_shift(hb_gibbs_state *g, hb_term *t, const double *d0, const double
     const double *uk = t->u + (R_xlen_t) q * k, *wk = t->pair_w + (R_xlen_t) m * k;
     for (int j = 0; j < q; j++) { /* centred effects of level k */
       double mu = 0.0;
-      if (t->type == 2)
+      if (t->type == HB_COV_FACTOR)
         for (int h = 0; h < t->nf; h++) mu += t->Lambda[j + h * q] * t->f[h + (R_xlen_t) t->nf * k];
       e[j] = uk[j] - mu;
     }

@@ -6,7 +6,7 @@
  * auxiliaries, transform parameters and the adapted Metropolis proposals. */
 #include <math.h>
 #include <string.h>
-#include "hbmmm.h"
+#include "gibbs.h"
 
 static const char *STATE_NAMES[] = {"beta", "sigma2", "transform_par", "u", "Sigma", "hw_a", "Lambda", "psi", "f",
                                     "hs_lambda2", "hs_nu", "hs_tau", "mh_log_scale", "mh_prop_chol"};
@@ -24,7 +24,7 @@ static SEXP real_matrix(const double *x, int nr, int nc) {
   return v;
 }
 
-SEXP hb_gibbs_state_export(const hb_gibbs_state *g) {
+SEXP hb_gibbs_state_export(const hb_model *g) {
   const int K = g->K, C = g->C;
   SEXP st = PROTECT(Rf_allocVector(VECSXP, NSTATE));
   SET_VECTOR_ELT(st, 0, real_copy(g->beta, g->p));
@@ -41,8 +41,8 @@ SEXP hb_gibbs_state_export(const hb_gibbs_state *g) {
     const hb_term *t = g->t + k;
     SET_VECTOR_ELT(u, k, real_matrix(t->u, t->q, t->G));
     SET_VECTOR_ELT(Sig, k, real_matrix(t->Sigma, t->q, t->q));
-    if (t->type >= 3) SET_VECTOR_ELT(hwa, k, real_copy(t->hw_a, t->q));
-    if (t->type == 2) {
+    if (hb_cov_huang_wand(t->type)) SET_VECTOR_ELT(hwa, k, real_copy(t->hw_a, t->q));
+    if (t->type == HB_COV_FACTOR) {
       SET_VECTOR_ELT(Lam, k, real_matrix(t->Lambda, t->q, t->nf));
       SET_VECTOR_ELT(psi, k, real_copy(t->psi, t->q));
       SET_VECTOR_ELT(f, k, real_matrix(t->f, t->nf, t->G));
@@ -112,7 +112,7 @@ static void check_pos(const double *v, R_xlen_t len, const char *name) {
 /* Fixed effects, group-level effects and their covariances, residual
  * variances, horseshoe auxiliaries and transform parameters. Called after the
  * state is allocated and before the media are transformed. */
-void hb_gibbs_state_import(hb_gibbs_state *g, SEXP st) {
+void hb_gibbs_state_import(hb_model *g, SEXP st) {
   if (TYPEOF(st) != VECSXP) hb_input_error("model$init_state", "must be NULL or a list (a chain's final state)");
   const int p = g->p, C = g->C;
   memcpy(g->beta, state_real(st, "beta", -1, p), sizeof(double) * p);
@@ -149,12 +149,12 @@ void hb_gibbs_state_import(hb_gibbs_state *g, SEXP st) {
     if (hb_chol(L, q) != 0) hb_input_error("model$init_state$Sigma", "term %d: must be positive definite", k + 1);
     memcpy(t->Sigma, S, sizeof(double) * q * q);
     hb_chol_inverse(L, q, t->Sinv);
-    if (t->type >= 3) {
+    if (hb_cov_huang_wand(t->type)) {
       const double *a = state_real(st, "hw_a", k, q);
       check_pos(a, q, "hw_a");
       memcpy(t->hw_a, a, sizeof(double) * q);
     }
-    if (t->type == 2) {
+    if (t->type == HB_COV_FACTOR) {
       memcpy(t->Lambda, state_real(st, "Lambda", k, (R_xlen_t) q * t->nf), sizeof(double) * q * t->nf);
       const double *ps = state_real(st, "psi", k, q);
       check_pos(ps, q, "psi");
@@ -165,7 +165,7 @@ void hb_gibbs_state_import(hb_gibbs_state *g, SEXP st) {
 }
 
 /* The adapted Metropolis proposals (after hb_channel_init_mh). */
-void hb_gibbs_state_import_mh(hb_gibbs_state *g, SEXP st) {
+void hb_gibbs_state_import_mh(hb_model *g, SEXP st) {
   const int C = g->C;
   const double *ls = state_real(st, "mh_log_scale", -1, C);
   const double *pc = state_real(st, "mh_prop_chol", -1, (R_xlen_t) HB_MAX_TPAR * HB_MAX_TPAR * C);
@@ -177,7 +177,7 @@ void hb_gibbs_state_import_mh(hb_gibbs_state *g, SEXP st) {
 }
 
 /* r = y - X beta - sum_k Z_k u_k at the current state. */
-void hb_gibbs_residual(hb_gibbs_state *g) {
+void hb_gibbs_residual(hb_model *g) {
   const R_xlen_t n = g->n;
   memcpy(g->r, g->y, sizeof(double) * n);
   for (int j = 0; j < g->p; j++) hb_axpy(-g->beta[j], g->Xcol[j], g->r, n);

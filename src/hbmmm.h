@@ -1,7 +1,9 @@
 /* hbmmm: prototypes shared across the C sources.
  *
- * Layers: kernels (pure C, no R objects, reused by the samplers) are declared
- * first; .Call entry points (hb_<verb>, registered in init.c) last. */
+ * Layers (src/README.md): kernels (pure C, no R objects, reused by the
+ * samplers) are declared first; .Call entry points (hb_<verb>, registered in
+ * init.c) last. The model layer is in model.h, the Gibbs engine in gibbs.h,
+ * the NUTS engine in nuts.h, dense linear algebra in linalg.h. */
 #ifndef HBMMM_H
 #define HBMMM_H
 
@@ -36,6 +38,10 @@ enum hb_prior_family { HB_PRIOR_NORMAL = 1, HB_PRIOR_LOGNORMAL = 2, HB_PRIOR_GAM
                        HB_PRIOR_EXPONENTIAL = 7, HB_PRIOR_HALF_STUDENT_T = 8 };
 enum hb_cov_type { HB_COV_FULL = 0, HB_COV_DIAG = 1, HB_COV_FACTOR = 2, HB_COV_HW_FULL = 3,
                    HB_COV_HW_DIAG = 4, HB_COV_LKJ = 5 };
+/* covariance types without correlations (one sd per column) */
+static inline int hb_cov_diagonal(int type) { return type == HB_COV_DIAG || type == HB_COV_HW_DIAG; }
+/* covariance types with Huang-Wand auxiliary variables a_j */
+static inline int hb_cov_huang_wand(int type) { return type == HB_COV_HW_FULL || type == HB_COV_HW_DIAG; }
 SEXP hb_codes(void);
 
 /* ---- media transforms (transforms.c) ---------------------------------- */
@@ -103,159 +109,8 @@ void hb_crossprod_acc(const double *const *z, int q, const double *w, const doub
 int hb_group_index(const int *g, R_xlen_t n, int G, int base, R_xlen_t *start,
                    R_xlen_t *ord);
 
-/* ---- Gibbs sampler (gibbs.c, gibbs_media.c, gibbs_ranef.c) ------------ */
-#define HB_LINK_LOGIT 0        /* (0, 1) */
-#define HB_LINK_LOG 1          /* (0, Inf) */
-#define HB_LINK_SCALED_LOGIT 2 /* (0, upper) */
-#define HB_MAX_TPAR 4          /* transform slots per channel: 2 adstock, 2 saturation */
-#define HB_MAX_P 1000          /* fixed effects */
-
-typedef struct {
-  int ad_type, sat_type, max_lag, normalize; /* max_lag NA_INTEGER: infinite memory */
-  double par[HB_MAX_TPAR];                   /* current constrained values by slot */
-  int link[HB_MAX_TPAR], prior_code[HB_MAX_TPAR];
-  double upper[HB_MAX_TPAR], prior_par[2 * HB_MAX_TPAR];
-  int nest, est_slot[HB_MAX_TPAR];           /* estimated slots */
-  double phi[HB_MAX_TPAR];                   /* their unconstrained values */
-  double log_scale, prop_chol[HB_MAX_TPAR * HB_MAX_TPAR];
-  double adapt_mean[HB_MAX_TPAR], adapt_cov[HB_MAX_TPAR * HB_MAX_TPAR];
-  int adapt_n;
-} hb_channel;
-
-typedef struct {
-  int G, q, type, nf;          /* type: 0 full inverse-Wishart, 1 diagonal inverse-gamma,
-                                  2 factor, 3 Huang-Wand full, 4 Huang-Wand diagonal */
-  const int *g;                /* group of each row, 0-based */
-  const double *Zs;            /* static parts, n x q */
-  const int *zc;               /* channel of each column, -1 for none */
-  double **Zcol;               /* current columns (media ones materialized) */
-  double *u;                   /* q x G, u[j + q * level] */
-  double *Sigma, *Sinv;        /* q x q */
-  R_xlen_t *ord, *start;       /* rows of level k: ord[start[k] .. start[k+1]) */
-  double iw_df;                /* full: IW(df, S) */
-  const double *iw_S;
-  const double *ig;            /* diagonal: IG(shape, scale) per term, 2 x q */
-  double *Lambda, *psi, *f;    /* factor: q x nf loadings, q uniquenesses, nf x G scores */
-  const double *load_sd;       /* factor: prior sd of loadings, per term */
-  const double *psi_ig;        /* factor: IG(shape, scale) per term, 2 x q */
-  double hw_nu;                /* Huang-Wand: each sd half-t(nu, A_j) */
-  const double *hw_A;
-  double *hw_a;                /* their auxiliary variables */
-  const int *xmap;             /* fixed column equal to each column, -1 for none */
-  int npair;                   /* translation pairs (see hb_term_shift) */
-  const int *pair_j, *pair_l;  /* fixed column, term column of each pair */
-  const double *pair_w;        /* npair x G multipliers w[a + npair * level] */
-} hb_term;
-
-typedef struct {
-  int ncell, D;                /* cells; Gram size p + sum q + 1 */
-  double *G;                   /* ncell Gram matrices D x D of w [X | Z | y] */
-  int *sg;                     /* residual group of each cell */
-  double *cnt;                 /* rows in each cell */
-  int **lev;                   /* lev[k][c]: level of term k in cell c */
-  R_xlen_t **start, **ord;     /* cells of each level of each term */
-  int *off;                    /* first Gram column of Z_k */
-  double *theta;               /* scratch, length D */
-} hb_cells;
-
-typedef struct {
-  R_xlen_t n;
-  int p, K, C, S, npanel;
-  hb_cells *cells;             /* NULL: work on rows */
-  const double *y, *w;
-  const int *sg;               /* residual-variance group of each row, 0-based */
-  const double *Xs;            /* static parts of the fixed design, n x p */
-  const int *xc;               /* channel of each fixed column, -1 for none */
-  double **Xcol;
-  double *beta;
-  const double *b_mean, *b_sd;
-  int use_hs;                  /* horseshoe on the columns with hs[j] = 1 */
-  const int *hs;
-  const double *hs_scale;
-  double *hs_lambda2, *hs_nu, hs_tau2, hs_xi;
-  double *inv_sig2;            /* 1 / sigma^2 per residual group */
-  double sig_a, sig_b;         /* IG prior of each sigma^2 */
-  hb_term *t;
-  hb_channel *ch;
-  const double *media_raw;     /* n x C, rows in panel-then-time order */
-  double *media;               /* n x C transformed at the current parameters */
-  R_xlen_t *pstart;            /* panel k: rows pstart[k] .. pstart[k+1] */
-  const int *tpos;             /* time position of each row; NULL: no gaps */
-  double *r;                   /* residual y - fitted */
-  double *prec;                /* w_i / sigma^2 of row i */
-  double *blk;                 /* row-block scratch, (HB_MAX_Q + 8) x HB_BLOCK */
-  double *ystar, *mh_ystar;    /* y - Z u (current, proposed) */
-  double *fx_A, *fx_c, fx_yy;  /* X' Pi X (p x p, then scratch), X' Pi ystar, ystar' Pi ystar */
-  double *coef, *scratch_m, *wbuf;
-  double *work;                /* dense scratch, size HB_WORK(p, qmax) */
-} hb_gibbs_state;
-
-/* model_read.c: the model list of gibbs_model(), shared by both samplers */
-SEXP hb_list_elt(SEXP list, const char *where, const char *name);
-const double *hb_list_real(SEXP list, const char *where, const char *name, R_xlen_t len);
-const int *hb_list_int(SEXP list, const char *where, const char *name, R_xlen_t len, int lo, int hi);
-/* the same, NA also allowed */
-const int *hb_list_int_na(SEXP list, const char *where, const char *name, R_xlen_t len, int lo, int hi);
-int hb_list_int_scalar(SEXP list, const char *where, const char *name, int lo, int hi);
-void hb_check_positive(const double *x, R_xlen_t len, const char *arg);
-void hb_check_finite(const double *x, R_xlen_t len, const char *arg);
-void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag, int *qmax);
-void hb_model_columns(hb_gibbs_state *g);
-
-double hb_link_to_unc(int link, double v, double upper);
-double hb_link_from_unc(int link, double u, double upper);
-double hb_link_logjac(int link, double u, double upper);
-double hb_prior_logdens(int code, const double *par, double x);
-void hb_channel_transform(const hb_channel *ch, const double *par, const double *x,
-                          R_xlen_t n, const R_xlen_t *pstart, const int *tpos, int npanel,
-                          double *out, double *wbuf);
-void hb_channel_init_mh(hb_channel *ch);
-int hb_channel_mh(hb_gibbs_state *g, int c, int iter, int adapt);
-int hb_channel_par_ok(const hb_channel *ch, const double *par);
-void hb_channel_zcoef(const hb_gibbs_state *g, int c, double *coef);
-double hb_channel_effects_logratio(const hb_gibbs_state *g, int c, double rho);
-void hb_channel_scale_effects(hb_gibbs_state *g, int c, double rho);
-void hb_refresh_channel_columns(hb_gibbs_state *g, int c);
-void hb_cells_build(hb_gibbs_state *g, const int *cell, int ncell);
-void hb_cells_draw_beta(hb_gibbs_state *g, const double *d0, const double *d0m);
-void hb_cells_update_effects(hb_gibbs_state *g, int k);
-void hb_cells_update_sigma(hb_gibbs_state *g);
-double hb_fixed_log_marginal(const hb_gibbs_state *g, const double *A, const double *c, double yy);
-void hb_term_level_draw(const hb_term *t, int k, double *P, double *b, double *uk);
-void hb_term_update_effects(hb_gibbs_state *g, hb_term *t);
-void hb_term_update_cov(hb_gibbs_state *g, hb_term *t);
-void hb_term_shift(hb_gibbs_state *g, hb_term *t, const double *d0, const double *d0m);
-SEXP hb_gibbs_state_export(const hb_gibbs_state *g);
-SEXP hb_draws_summary(SEXP draws, SEXP dims, SEXP probs);
-SEXP hb_ess_mean(SEXP draws, SEXP dims);
-void hb_gibbs_state_import(hb_gibbs_state *g, SEXP st);
-void hb_gibbs_state_import_mh(hb_gibbs_state *g, SEXP st);
-void hb_gibbs_residual(hb_gibbs_state *g);
-
 /* ---- dense linear algebra and draws (linalg.c) ------------------------ */
-/* Column-major d x d, no allocation; draws use R's RNG (caller brackets with
- * GetRNGstate/PutRNGstate, main thread only). Contracts in linalg.c. */
-/* 0, or j >= 1 when not PD at column j; L in the lower triangle, upper zeroed */
-int hb_chol(double *A, int d);
-void hb_trsv_lower(const double *L, int d, double *b);     /* b <- L^{-1} b */
-void hb_trsv_lower_t(const double *L, int d, double *b);   /* b <- L'^{-1} b */
-void hb_chol_solve(const double *L, int d, double *b);     /* b <- (L L')^{-1} b */
-void hb_chol_inverse(const double *L, int d, double *out); /* out <- (L L')^{-1} */
-double hb_log_det_chol(const double *L, int d);            /* log det(L L') */
-/* out ~ N(P^{-1} b, P^{-1}) given L = chol(P); mean (NULL or d) <- P^{-1} b */
-void hb_mvn_chol_draw(const double *L, const double *b, int d, double *out,
-                      double *mean);
-/* the same from P itself (overwritten by L); work: NULL or d, gets the mean;
- * nonzero (no draw) when P is not PD */
-int hb_mvn_precision_draw(double *P, const double *b, int d, double *out,
-                          double *work);
-int hb_mvn_precision_mean(double *P, const double *b, int d, double *out);
-/* Sigma ~ IW(df, S), E = S / (df - d - 1); work: 2 d^2, first d^2 gets
- * chol(Sigma); 0, -1 (df <= d - 1), > 0 (S not PD) or -2 (underflow) */
-int hb_inv_wishart_draw(double df, const double *S, int d, double *out,
-                        double *work);
-double hb_inv_gamma_draw(double shape, double scale); /* 1 / rgamma(shape, 1 / scale) */
-void hb_cov_to_sd_cor(const double *Sigma, int d, double *sd, double *cor);
+#include "linalg.h"
 
 /* ---- streaming summaries (online.c) ----------------------------------- */
 /* Caller-owned arrays; the structs only point into them. */
@@ -299,51 +154,17 @@ SEXP hb_test_inv_gamma(SEXP shape, SEXP scale, SEXP n_draws);
 SEXP hb_test_online(SEXP x, SEXP probs);
 SEXP hb_test_nuts_mvn(SEXP mean, SEXP prec, SEXP init, SEXP control); /* model_rcall.c */
 
-/* ---- NUTS engine (nuts.c) ---------------------------------------------- */
-/* A model is seen by the engine only through this interface. logp_grad
- * returns 0 when lp and every gradient element are finite, nonzero otherwise
- * (the engine then treats the point as having log density -Inf: a divergence
- * during sampling, a failed attempt during initialization). write maps an
- * unconstrained point to the nout values stored as one draw. */
-typedef struct {
-  int dim, nout;
-  void *ctx;
-  int (*logp_grad)(void *ctx, const double *theta, double *lp, double *grad);
-  void (*write)(void *ctx, const double *theta, double *out);
-} hb_nuts_model;
-
-typedef struct {
-  int iter, warmup, thin, max_treedepth, dense, chain, refresh;
-  double adapt_delta, stepsize;   /* stepsize <= 0: initialization heuristic */
-  double gamma, kappa, t0;        /* dual averaging (Stan: 0.05, 0.75, 10) */
-  int init_buffer, term_buffer, base_window; /* Stan: 75, 50, 25 */
-  const double *inv_metric;       /* NULL (unit) or dim (diag) or dim x dim (dense) */
-  SEXP progress;                  /* R function(chain, it, iter, warmup) or R_NilValue */
-} hb_nuts_control;
-
-#define HB_NUTS_NDIAG 6 /* accept_stat, stepsize, treedepth, n_leapfrog, divergent, energy */
-typedef struct {
-  double *draws;       /* nsave x nout, draws[s + nsave * v] */
-  double *diag;        /* nsave x HB_NUTS_NDIAG */
-  double *theta;       /* dim: last state */
-  double *inv_metric;  /* dim or dim x dim: metric at the end */
-  double stepsize;     /* step size used after warmup */
-  double n_grad;       /* gradient evaluations, warmup included */
-} hb_nuts_output;
-
-int hb_nuts_nsave(const hb_nuts_control *ctl);
-/* Runs one chain from theta (dim, modified: holds the last state). Output
- * arrays are allocated by the caller (sizes above). Returns 0. */
-int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *theta,
-                hb_nuts_output *out);
+/* ---- R glue of the NUTS engine (nuts_call.c) ---------------------------- */
+#include "nuts.h"
 /* The chain's results as the R list both NUTS entry points return. */
 SEXP hb_nuts_result(const hb_nuts_model *m, const hb_nuts_control *ctl,
                     const hb_nuts_output *out);
 /* Fills ctl from the R list made by nuts_control_list() (R/nuts.R): iter,
  * warmup (required), thin, max_treedepth, dense, chain, refresh, adapt_delta,
  * stepsize, gamma, kappa, t0, init_buffer, term_buffer, base_window,
- * inv_metric (NULL, dim or dim x dim; pointer into the list), progress.
- * Raises hbmmm_input_error on anything malformed. */
+ * inv_metric (NULL, dim or dim x dim; pointer into the list), progress; and
+ * the host callbacks (R_alloc, R's RNG, classed errors, progress and user
+ * interrupts). Raises hbmmm_input_error on anything malformed. */
 void hb_nuts_read_control(SEXP control, int dim, hb_nuts_control *ctl);
 SEXP hb_nuts_chain(const hb_nuts_model *m, const hb_nuts_control *ctl, const double *init);
 /* Output arrays of the sizes hb_nuts_run() fills, from R_alloc. */
@@ -355,6 +176,11 @@ SEXP hb_adstock(SEXP x, SEXP type, SEXP par, SEXP max_lag, SEXP normalize,
                 SEXP group, SEXP time, SEXP deriv);
 SEXP hb_saturate(SEXP x, SEXP type, SEXP par, SEXP deriv);
 SEXP hb_gibbs(SEXP model, SEXP control);
+/* convergence diagnostics (draws_summary.c) */
+SEXP hb_draws_summary(SEXP draws, SEXP dims, SEXP probs);
+SEXP hb_ess_mean(SEXP draws, SEXP dims);
+SEXP hb_ess_geyer(SEXP x, SEXP dims, SEXP max_lag);
+SEXP hb_draw_names(SEXP model);
 /* causal inference (propensity.c, matching.c) */
 SEXP hb_logit_irls(SEXP X, SEXP y, SEXP w, SEXP maxit, SEXP tol);
 SEXP hb_nn_match(SEXP dist, SEXP treat, SEXP ord_all, SEXP order_t, SEXP stratum,

@@ -7,6 +7,7 @@ static const R_CallMethodDef call_methods[] = {
   {"hb_adstock", (DL_FUNC) &hb_adstock, 8},
   {"hb_saturate", (DL_FUNC) &hb_saturate, 4},
   {"hb_gibbs", (DL_FUNC) &hb_gibbs, 2},
+  {"hb_draw_names", (DL_FUNC) &hb_draw_names, 1},
   {"hb_logit_irls", (DL_FUNC) &hb_logit_irls, 5},
   {"hb_nn_match", (DL_FUNC) &hb_nn_match, 9},
   {"hb_ps_weights", (DL_FUNC) &hb_ps_weights, 5},

@@ -11,401 +11,115 @@
  *   per term k: covariance parameters (by type, below), then effects q x G
  *     (non-centred: z with u_g = L z_g; centred: u itself),
  *   log sigma_s (S), channel transform parameters (unconstrained, by link).
- * Covariance parameters by term type:
- *   0 inverse-Wishart, 3 Huang-Wand full: Cholesky factor L of Sigma, lower
- *     triangle by column, diagonal on the log scale; type 3 then log a_j (q);
- *   1 diagonal inverse-gamma: log sd_j (q); 4 Huang-Wand diagonal: log sd_j,
- *     log a_j; 5 LKJ: log sd_j, then q(q-1)/2 unconstrained canonical partial
+ * Covariance parameters by term type (enum hb_cov_type; passes in model_cov.c):
+ *   HB_COV_FULL, HB_COV_HW_FULL: Cholesky factor L of Sigma, lower triangle
+ *     by column, diagonal on the log scale; HW_FULL then log a_j (q);
+ *   HB_COV_DIAG: log sd_j (q); HB_COV_HW_DIAG: log sd_j, log a_j;
+ *   HB_COV_LKJ: log sd_j, then q(q-1)/2 unconstrained canonical partial
  *     correlations (tanh) building the correlation's Cholesky factor;
- *   2 factor: loadings Lambda (q x nf), log psi_j (q), scores f (nf x G); the
- *     effects are then z (u = Lambda f + sqrt(psi) z) or u (centred). */
+ *   HB_COV_FACTOR: loadings Lambda (q x nf), log psi_j (q), scores f
+ *     (nf x G); the effects are then z (u = Lambda f + sqrt(psi) z) or u
+ *     (centred). */
 #include <math.h>
 #include <string.h>
 #include <Rmath.h>
-#include "hbmmm.h"
+#include "model.h"
 
 typedef struct {
-  hb_gibbs_state *g;
-  int centered, dim, nout;
+  hb_model *g;
+  int dim, nout;
   /* horseshoe */
   int H, hs_reg, *hs_col;
   double hs_df, hs_df_global, hs_slab_df, hs_slab_scale;
   /* offsets */
   int o_lam, o_tau, o_c, o_sig, o_ch;
-  int *o_cov, *o_a, *o_eff;
-  /* LKJ terms */
-  double *lkj_eta, *sd_par;
-  int *sd_code, *sd_off;
+  int *o_cov, *o_eff;
+  hb_cov_ws cv;               /* the terms' covariance passes (model_cov.c) */
   /* scratch */
-  double *e, *coef, *ad, *dad, *dsat, *wbuf, *dwbuf, **dm;
-  double **Lc, **gLc, **gu, **S, **Sinv, **M, *tmp;
+  hb_channel_ws cw;           /* transformed media with derivatives */
+  double *e, *coef, **dm;
+  double **gu, *tmp;
   double *gbeta, *ss, *cnt, *lam_t, *gscratch;
-  /* kept levels and online summaries */
-  int **keep, *nkeep, *online;
+  /* the layout of one draw; online summaries */
+  hb_draw_item *items;
   hb_moments_t *mom;
   hb_psquare_t *psq;
 } mmm_ctx;
 
-static int ncov(const hb_term *t) {
-  const int q = t->q;
-  switch (t->type) {
-  case 0: return q * (q + 1) / 2;
-  case 3: return q * (q + 1) / 2 + q;
-  case 1: return q;
-  case 4: return 2 * q;
-  case 5: return q + q * (q - 1) / 2;
-  default: return q * t->nf + q + t->nf * t->G;
-  }
-}
-
-/* ---- small densities on the log scale of a positive parameter ----------- */
-
-/* x^2 ~ IG(a, b) with ell = log x, Jacobian included: -2 a ell - b exp(-2 ell) */
-static double ig_sq_log(double a, double b, double ell, double *grad) {
-  double e2 = exp(-2.0 * ell);
-  *grad += -2.0 * a + 2.0 * b * e2;
-  return -2.0 * a * ell - b * e2;
-}
-
-/* x ~ half-t(nu, 1) with ell = log x, Jacobian included */
-static double half_t_log(double nu, double ell, double *grad) {
-  double x2 = exp(2.0 * ell);
-  *grad += 1.0 - (nu + 1.0) * x2 / (nu + x2);
-  return ell - 0.5 * (nu + 1.0) * log1p(x2 / nu);
-}
-
-/* a ~ IG(1/2, 1 / A^2) with alpha = log a, Jacobian included */
-static double hw_a_log(double A, double alpha, double *grad) {
-  double ea = exp(-alpha) / (A * A);
-  *grad += -0.5 + ea;
-  return -0.5 * alpha - ea;
-}
-
-/* d/dx of hb_prior_logdens() for the families of PRIOR_CODES */
-static double prior_dlogdens(int code, const double *p, double x) {
-  switch (code) {
-  case HB_PRIOR_NORMAL: return -(x - p[0]) / (p[1] * p[1]);
-  case HB_PRIOR_LOGNORMAL: return -(1.0 + (log(x) - p[0]) / (p[1] * p[1])) / x;
-  case HB_PRIOR_GAMMA: return (p[0] - 1.0) / x - 1.0 / p[1];
-  case HB_PRIOR_BETA: return (p[0] - 1.0) / x - (p[1] - 1.0) / (1.0 - x);
-  case HB_PRIOR_UNIFORM: return 0.0;
-  case HB_PRIOR_HALF_NORMAL: return -x / (p[0] * p[0]);
-  case HB_PRIOR_EXPONENTIAL: return -p[0]; /* rate */
-  case HB_PRIOR_HALF_STUDENT_T: return -(p[0] + 1.0) * x / (p[0] * p[1] * p[1] + x * x);
-  default: return 0.0;
-  }
-}
-
-/* d link_from_unc / d u, and d logjac / d u */
-static void link_derivs(int link, double u, double upper, double *dv, double *djac) {
-  if (link == HB_LINK_LOG) {
-    *dv = exp(u);
-    *djac = 1.0;
-    return;
-  }
-  double pr = 1.0 / (1.0 + exp(-u));
-  *dv = pr * (1.0 - pr) * (link == HB_LINK_LOGIT ? 1.0 : upper);
-  *djac = 1.0 - 2.0 * pr;
-}
-
-/* ---- transformed media with parameter gradients -------------------------- */
-
-/* Channel c at parameters par: writes the media column (g->media) and, when
- * dm is given, the derivative of the column with respect to each estimated
- * parameter e (constrained scale) in dm[e * n + i]. Nonzero when some value
- * is not finite. */
-static int channel_eval(mmm_ctx *m, int c, const double *par, double *dm) {
-  hb_gibbs_state *g = m->g;
-  const hb_channel *ch = g->ch + c;
-  const R_xlen_t n = g->n;
-  const double *x = g->media_raw + (R_xlen_t) c * n;
-  double *out = g->media + (R_xlen_t) c * n, *a = m->ad;
-  int need_dad = 0;
-  for (int e = 0; e < ch->nest; e++) need_dad |= ch->est_slot[e] < 2;
-  need_dad = dm && ch->ad_type && need_dad;
-  int nad = ch->ad_type ? hb_adstock_npar(ch->ad_type) : 0;
-  /* adstock and, when needed, its derivatives dad[slot * n + i] */
-  if (ch->ad_type == 0) {
-    memcpy(a, x, (size_t) n * sizeof(double));
-  } else {
-    if (ch->max_lag != NA_INTEGER)
-      hb_adstock_weights(ch->ad_type, par, ch->max_lag, ch->normalize, m->wbuf, need_dad ? m->dwbuf : NULL);
-    for (int k = 0; k < g->npanel; k++) {
-      R_xlen_t s = g->pstart[k], len = g->pstart[k + 1] - s;
-      const int *tp = g->tpos ? g->tpos + s : NULL;
-      if (ch->max_lag == NA_INTEGER) {
-        hb_geometric_recursion_at(x + s, tp, len, par[0], ch->normalize, a + s, need_dad ? m->dad + s : NULL);
-      } else {
-        hb_lag_convolve_at(x + s, tp, len, m->wbuf, ch->max_lag, a + s);
-        if (need_dad)
-          for (int q = 0; q < nad; q++)
-            hb_lag_convolve_at(x + s, tp, len, m->dwbuf + (R_xlen_t) q * (ch->max_lag + 1), ch->max_lag,
-                            m->dad + (R_xlen_t) q * n + s);
-      }
-    }
-  }
-  /* saturation; derivatives: each parameter, then d / d input */
-  double *dptr[3] = {m->dsat, m->dsat + n, m->dsat + 2 * n};
-  double mm[2] = {1.0, par[3]}; /* Michaelis-Menten: vmax = 1 */
-  const double *spar = ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? mm : par + 2;
-  int nsp = ch->sat_type ? hb_saturation_npar(ch->sat_type) : 0;
-  if (ch->sat_type) hb_saturation(ch->sat_type, spar, a, n, out, dm ? dptr : NULL);
-  else memcpy(out, a, (size_t) n * sizeof(double));
-  for (R_xlen_t i = 0; i < n; i++)
-    if (!R_FINITE(out[i])) return 1;
-  if (!dm) return 0;
-  const double *dx = ch->sat_type ? dptr[nsp] : NULL;
-  for (int e = 0; e < ch->nest; e++) {
-    int s = ch->est_slot[e];
-    double *d = dm + (R_xlen_t) e * n;
-    if (s < 2) { /* adstock: through the saturation's input */
-      const double *da = m->dad + (R_xlen_t) (ch->max_lag == NA_INTEGER ? 0 : s) * n;
-      /* where the adstocked input does not move, the Hill slope at zero can
-       * be infinite (slope < 1): the product is zero, not NaN */
-      if (dx) for (R_xlen_t i = 0; i < n; i++) d[i] = da[i] == 0.0 ? 0.0 : dx[i] * da[i];
-      else memcpy(d, da, (size_t) n * sizeof(double));
-    } else {
-      memcpy(d, dptr[ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? 1 : s - 2], (size_t) n * sizeof(double));
-    }
-  }
-  return 0;
-}
-
 /* ---- unpacking theta ------------------------------------------------------ */
 
-/* Builds beta, every term's factor Lc (u_g = Lc z_g) and effects u, residual
- * precisions and channel parameters from theta; adds the log prior of
- * everything (Jacobians included) to *lp and its direct gradient to grad.
- * Gradients that flow through beta, Lc and u are added later (backprop). */
-static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad) {
-  hb_gibbs_state *g = m->g;
-  const int p = g->p;
-  double l = 0.0;
-  /* fixed effects and horseshoe */
+/* Fixed effects (horseshoe columns: beta_j = scale_j tau lambda~_j z_j) and
+ * the horseshoe's scales. */
+static void unpack_fixed(mmm_ctx *m, const double *th, double *grad, double *l) {
+  hb_model *g = m->g;
   double tau = 0.0, c = 0.0;
   if (m->H) {
     tau = exp(th[m->o_tau]);
-    l += half_t_log(m->hs_df_global, th[m->o_tau], grad + m->o_tau);
+    *l += hb_half_t_log(m->hs_df_global, th[m->o_tau], grad + m->o_tau);
     if (m->hs_reg) {
       c = exp(th[m->o_c]);
-      l += ig_sq_log(0.5 * m->hs_slab_df, 0.5 * m->hs_slab_df * m->hs_slab_scale * m->hs_slab_scale,
-                     th[m->o_c], grad + m->o_c);
+      *l += hb_ig_sq_log(0.5 * m->hs_slab_df, 0.5 * m->hs_slab_df * m->hs_slab_scale * m->hs_slab_scale,
+                      th[m->o_c], grad + m->o_c);
     }
   }
-  for (int j = 0; j < p; j++) {
+  for (int j = 0; j < g->p; j++) {
     g->beta[j] = th[j];
     if (g->use_hs && g->hs[j]) continue;
     double d = (th[j] - g->b_mean[j]) / g->b_sd[j];
-    l -= 0.5 * d * d;
+    *l -= 0.5 * d * d;
     grad[j] -= d / g->b_sd[j];
   }
   for (int h = 0; h < m->H; h++) {
     int j = m->hs_col[h];
     double ll = th[m->o_lam + h], lam = exp(ll);
-    l += half_t_log(m->hs_df, ll, grad + m->o_lam + h);
+    *l += hb_half_t_log(m->hs_df, ll, grad + m->o_lam + h);
     double lt = lam;
     if (m->hs_reg) lt = c * lam / sqrt(c * c + tau * tau * lam * lam);
     m->lam_t[h] = lt;
     g->beta[j] = g->hs_scale[j] * tau * lt * th[j];
-    l -= 0.5 * th[j] * th[j];
+    *l -= 0.5 * th[j] * th[j];
     grad[j] -= th[j];
   }
-  /* grouping terms */
-  for (int k = 0; k < g->K; k++) {
-    hb_term *t = g->t + k;
-    const int q = t->q, G = t->G;
-    const double *cp = th + m->o_cov[k], *ef = th + m->o_eff[k];
-    double *gc = grad + m->o_cov[k], *gef = grad + m->o_eff[k];
-    if (t->type == 2) {
-      const int nf = t->nf;
-      const double *Lam = cp, *lpsi = cp + q * nf, *f = lpsi + q;
-      double *gLam = gc, *glpsi = gc + q * nf, *gf = glpsi + q;
-      for (int j = 0; j < q; j++) {
-        t->psi[j] = exp(lpsi[j]);
-        double a = t->psi_ig[2 * j], b = t->psi_ig[2 * j + 1];
-        l += -a * lpsi[j] - b / t->psi[j];
-        glpsi[j] += -a + b / t->psi[j];
-        for (int h = 0; h < nf; h++) {
-          double v = Lam[j + h * q] / t->load_sd[j];
-          l -= 0.5 * v * v;
-          gLam[j + h * q] -= v / t->load_sd[j];
-        }
-      }
-      for (R_xlen_t a = 0; a < (R_xlen_t) nf * G; a++) {
-        l -= 0.5 * f[a] * f[a];
-        gf[a] -= f[a];
-      }
-      for (int gg = 0; gg < G; gg++)
-        for (int j = 0; j < q; j++) {
-          double mu = 0.0;
-          for (int h = 0; h < nf; h++) mu += Lam[j + h * q] * f[h + (R_xlen_t) nf * gg];
-          R_xlen_t a = j + (R_xlen_t) q * gg;
-          if (m->centered) {
-            t->u[a] = ef[a];
-            double d = ef[a] - mu;
-            l += -0.5 * lpsi[j] - 0.5 * d * d / t->psi[j];
-            /* gradient of the centred prior with respect to u, Lambda, f, psi */
-            double r = d / t->psi[j];
-            gef[a] -= r;
-            for (int h = 0; h < nf; h++) {
-              gLam[j + h * q] += r * f[h + (R_xlen_t) nf * gg];
-              gf[h + (R_xlen_t) nf * gg] += r * Lam[j + h * q];
-            }
-            glpsi[j] += -0.5 + 0.5 * d * r;
-          } else {
-            t->u[a] = mu + sqrt(t->psi[j]) * ef[a];
-            l -= 0.5 * ef[a] * ef[a];
-            gef[a] -= ef[a];
-          }
-        }
-      continue;
-    }
-    double *L = m->Lc[k];
-    memset(L, 0, sizeof(double) * q * q);
-    switch (t->type) {
-    case 0: case 3: {
-      int a = 0;
-      for (int j = 0; j < q; j++)
-        for (int i = j; i < q; i++, a++) {
-          L[i + j * q] = i == j ? exp(cp[a]) : cp[a];
-          if (i == j) {
-            l += cp[a]; /* d L_jj / d log L_jj */
-            gc[a] += 1.0;
-          }
-        }
-      break;
-    }
-    case 1:
-      for (int j = 0; j < q; j++) {
-        L[j + j * q] = exp(cp[j]);
-        l += ig_sq_log(t->ig[2 * j], t->ig[2 * j + 1], cp[j], gc + j);
-      }
-      break;
-    case 4: {
-      const double nu = t->hw_nu;
-      for (int j = 0; j < q; j++) {
-        double ell = cp[j], al = cp[q + j], ex = exp(-al - 2.0 * ell);
-        L[j + j * q] = exp(ell);
-        t->hw_a[j] = exp(al);
-        l += 0.5 * nu * (log(nu) - al) - nu * ell - nu * ex;
-        gc[j] += -nu + 2.0 * nu * ex;
-        gc[q + j] += -0.5 * nu + nu * ex;
-        l += hw_a_log(t->hw_A[j], al, gc + q + j);
-      }
-      break;
-    }
-    default: { /* 5: LKJ */
-      const double *y = cp + q;
-      double *gy = gc + q;
-      for (int j = 0; j < q; j++) {
-        double sd = exp(cp[j]);
-        const double *pp = m->sd_par + 2 * (m->sd_off[k] + j); /* per column */
-        l += hb_prior_logdens(m->sd_code[k], pp, sd) + cp[j];
-        gc[j] += prior_dlogdens(m->sd_code[k], pp, sd) * sd + 1.0;
-      }
-      L[0] = 1.0;
-      for (int i = 1; i < q; i++) {
-        double acc = 0.0;
-        for (int j = 0; j < i; j++) {
-          int a = (i - 1) * i / 2 + j;
-          double z = tanh(y[a]);
-          l += log1p(-z * z) + 0.5 * log1p(-acc); /* Jacobian of the transform */
-          gy[a] += -2.0 * z;
-          L[i + j * q] = z * sqrt(1.0 - acc);
-          acc += L[i + j * q] * L[i + j * q];
-        }
-        L[i + i * q] = sqrt(1.0 - acc);
-        l += (q - i + 2.0 * m->lkj_eta[k] - 3.0) * log(L[i + i * q]);
-      }
-      /* the LKJ term, the acc Jacobian and the sds reach the cpcs through
-       * L: done in backprop_cov() */
-      for (int i = 0; i < q; i++) {
-        double sd = exp(cp[i]);
-        for (int j = 0; j <= i; j++) L[i + j * q] *= sd;
-      }
-    }
-    }
-    /* effects */
-    for (int gg = 0; gg < G; gg++) {
-      const double *z = ef + (R_xlen_t) q * gg;
-      double *u = t->u + (R_xlen_t) q * gg;
-      if (m->centered) {
-        memcpy(u, z, sizeof(double) * q);
-      } else {
-        for (int i = 0; i < q; i++) {
-          double v = 0.0;
-          for (int j = 0; j <= i; j++) v += L[i + j * q] * z[j];
-          u[i] = v;
-        }
-        for (int j = 0; j < q; j++) {
-          l -= 0.5 * z[j] * z[j];
-          gef[(R_xlen_t) q * gg + j] -= z[j];
-        }
-      }
-    }
-    if (t->type == 0 || t->type == 3 || m->centered) {
-      /* priors written through Sigma^-1 (inverse-Wishart forms and the
-       * centred effects' density): value here, gradients in backprop_cov() */
-      for (int j = 0; j < q; j++)
-        if (!(L[j + j * q] > 0.0 && R_FINITE(L[j + j * q]))) return 1;
-      hb_chol_inverse(L, q, m->Sinv[k]);
-      double *Sm = m->S[k];
-      double ldet = 0.0;
-      for (int j = 0; j < q; j++) ldet += 2.0 * log(L[j + j * q]);
-      memset(Sm, 0, sizeof(double) * q * q);
-      double df = 0.0, cnt = 0.0;
-      if (t->type == 0) {
-        df = t->iw_df;
-        for (int a = 0; a < q * q; a++) Sm[a] = t->iw_S[a];
-        for (int j = 0; j < q; j++) l += (q - j) * log(L[j + j * q]) + M_LN2; /* d Sigma / d L */
-      } else if (t->type == 3) {
-        const double nu = t->hw_nu;
-        df = nu + q - 1.0;
-        for (int j = 0; j < q; j++) {
-          double al = cp[q * (q + 1) / 2 + j];
-          t->hw_a[j] = exp(al);
-          Sm[j + j * q] = 2.0 * nu / t->hw_a[j];
-          l += 0.5 * df * (log(2.0 * nu) - al);
-          gc[q * (q + 1) / 2 + j] += -0.5 * df + nu * m->Sinv[k][j + j * q] / t->hw_a[j];
-          l += hw_a_log(t->hw_A[j], al, gc + q * (q + 1) / 2 + j);
-          l += (q - j) * log(L[j + j * q]) + M_LN2;
-        }
-      }
-      if (t->type == 0 || t->type == 3) l -= 0.5 * (df + q + 1.0) * ldet;
-      if (m->centered) {
-        cnt = G;
-        l -= 0.5 * G * ldet;
-        for (int gg = 0; gg < G; gg++) {
-          const double *u = t->u + (R_xlen_t) q * gg;
-          for (int i = 0; i < q; i++)
-            for (int j = 0; j < q; j++) Sm[i + j * q] += u[i] * u[j];
-        }
-      }
-      (void) cnt;
-      double tr = 0.0;
-      for (int a = 0; a < q * q; a++) tr += Sm[a] * m->Sinv[k][a];
-      l -= 0.5 * tr;
-    }
-  }
-  /* residual scales */
+}
+
+/* Term k: its factor Lc and effects u. Nonzero when Sigma is singular. */
+static int unpack_term(mmm_ctx *m, int k, const double *th, double *grad, double *l) {
+  return hb_cov_forward(&m->cv, k, th + m->o_cov[k], th + m->o_eff[k], grad + m->o_cov[k],
+                        grad + m->o_eff[k], l);
+}
+
+/* Residual precisions and channel parameters (constrained, by link). */
+static void unpack_scales(mmm_ctx *m, const double *th, double *grad, double *l) {
+  hb_model *g = m->g;
   for (int s = 0; s < g->S; s++) {
     g->inv_sig2[s] = exp(-2.0 * th[m->o_sig + s]);
-    l += ig_sq_log(g->sig_a, g->sig_b, th[m->o_sig + s], grad + m->o_sig + s);
+    *l += hb_ig_sq_log(g->sig_a, g->sig_b, th[m->o_sig + s], grad + m->o_sig + s);
   }
-  /* channel parameters */
   int o = m->o_ch;
   for (int cc = 0; cc < g->C; cc++) {
     hb_channel *ch = g->ch + cc;
     for (int e = 0; e < ch->nest; e++, o++) {
       int s = ch->est_slot[e];
       double v = hb_link_from_unc(ch->link[s], th[o], ch->upper[s]), dv, dj;
-      link_derivs(ch->link[s], th[o], ch->upper[s], &dv, &dj);
+      hb_link_derivs(ch->link[s], th[o], ch->upper[s], &dv, &dj);
       ch->par[s] = v;
-      l += hb_prior_logdens(ch->prior_code[s], ch->prior_par + 2 * s, v) +
-           hb_link_logjac(ch->link[s], th[o], ch->upper[s]);
-      grad[o] += prior_dlogdens(ch->prior_code[s], ch->prior_par + 2 * s, v) * dv + dj;
+      *l += hb_prior_logdens(ch->prior_code[s], ch->prior_par + 2 * s, v) +
+            hb_link_logjac(ch->link[s], th[o], ch->upper[s]);
+      grad[o] += hb_prior_dlogdens(ch->prior_code[s], ch->prior_par + 2 * s, v) * dv + dj;
     }
   }
+}
+
+/* Builds beta, every term's factor Lc (u_g = Lc z_g) and effects u, residual
+ * precisions and channel parameters from theta; adds the log prior of
+ * everything (Jacobians included) to *lp and its direct gradient to grad.
+ * Gradients that flow through beta, Lc and u are added later (backprop). */
+static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad) {
+  double l = 0.0;
+  unpack_fixed(m, th, grad, &l);
+  for (int k = 0; k < m->g->K; k++)
+    if (unpack_term(m, k, th, grad, &l)) return 1;
+  unpack_scales(m, th, grad, &l);
   *lp += l;
   return R_FINITE(l) ? 0 : 1;
 }
@@ -415,122 +129,8 @@ static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad) {
 /* m->gu[k] holds d log density / d u (likelihood); adds the effects' and
  * covariance parameters' gradients. */
 static void backprop_term(mmm_ctx *m, int k, const double *th, double *grad) {
-  hb_gibbs_state *g = m->g;
-  hb_term *t = g->t + k;
-  const int q = t->q, G = t->G;
-  const double *cp = th + m->o_cov[k], *ef = th + m->o_eff[k];
-  double *gc = grad + m->o_cov[k], *gef = grad + m->o_eff[k], *gu = m->gu[k];
-  if (t->type == 2) {
-    const int nf = t->nf;
-    const double *Lam = cp, *f = cp + q * nf + q;
-    double *gLam = gc, *glpsi = gc + q * nf, *gf = glpsi + q;
-    for (int gg = 0; gg < G; gg++)
-      for (int j = 0; j < q; j++) {
-        R_xlen_t a = j + (R_xlen_t) q * gg;
-        double v = gu[a];
-        if (m->centered) {
-          gef[a] += v;
-          continue;
-        }
-        double sp = sqrt(t->psi[j]);
-        gef[a] += sp * v;
-        glpsi[j] += 0.5 * v * sp * ef[a];
-        for (int h = 0; h < nf; h++) {
-          gLam[j + h * q] += v * f[h + (R_xlen_t) nf * gg];
-          gf[h + (R_xlen_t) nf * gg] += v * Lam[j + h * q];
-        }
-      }
-    return;
-  }
-  const double *L = m->Lc[k];
-  double *gL = m->gLc[k];
-  memset(gL, 0, sizeof(double) * q * q);
-  if (m->centered) {
-    for (R_xlen_t a = 0; a < (R_xlen_t) q * G; a++) gef[a] += gu[a];
-    /* the effects' prior: - Sigma^-1 u_g */
-    for (int gg = 0; gg < G; gg++) {
-      const double *u = t->u + (R_xlen_t) q * gg;
-      for (int i = 0; i < q; i++) gef[(R_xlen_t) q * gg + i] -= hb_dot(m->Sinv[k] + (R_xlen_t) i * q, u, q);
-    }
-  } else {
-    for (int gg = 0; gg < G; gg++) {
-      const double *z = ef + (R_xlen_t) q * gg, *v = gu + (R_xlen_t) q * gg;
-      for (int j = 0; j < q; j++) {
-        double s = 0.0;
-        for (int i = j; i < q; i++) {
-          s += L[i + j * q] * v[i];
-          gL[i + j * q] += v[i] * z[j];
-        }
-        gef[(R_xlen_t) q * gg + j] += s;
-      }
-    }
-  }
-  if (t->type == 0 || t->type == 3 || m->centered) {
-    /* - c log det Sigma / 2 - tr(Sm Sigma^-1) / 2 (+ Jacobian of Sigma = L L'):
-     * d/dL = - c diag(1 / L) + lower(Sigma^-1 Sm Sigma^-1 L) */
-    const double *Si = m->Sinv[k], *Sm = m->S[k];
-    double *T = m->tmp, *Mx = m->M[k];
-    for (int i = 0; i < q; i++)
-      for (int j = 0; j < q; j++) T[i + j * q] = hb_dot(Sm + (R_xlen_t) i * q, Si + (R_xlen_t) j * q, q); /* Sm' Si = Sm Si */
-    for (int i = 0; i < q; i++)
-      for (int j = 0; j < q; j++) {
-        double v = 0.0;
-        for (int a = 0; a < q; a++) v += Si[i + a * q] * T[a + j * q];
-        Mx[i + j * q] = v;
-      }
-    double c = (t->type == 0 ? t->iw_df + q + 1.0 : t->type == 3 ? t->hw_nu + 2.0 * q : 0.0) +
-               (m->centered ? G : 0.0);
-    for (int j = 0; j < q; j++) {
-      gL[j + j * q] += -c / L[j + j * q];
-      if (t->type == 0 || t->type == 3) gL[j + j * q] += (q - j) / L[j + j * q];
-      for (int i = j; i < q; i++) {
-        double v = 0.0;
-        for (int a = j; a < q; a++) v += Mx[i + a * q] * L[a + j * q];
-        gL[i + j * q] += v;
-      }
-    }
-  }
-  /* from L to the parameters */
-  switch (t->type) {
-  case 0: case 3: {
-    int a = 0;
-    for (int j = 0; j < q; j++)
-      for (int i = j; i < q; i++, a++) gc[a] += gL[i + j * q] * (i == j ? L[i + j * q] : 1.0);
-    break;
-  }
-  case 1: case 4:
-    for (int j = 0; j < q; j++) gc[j] += gL[j + j * q] * L[j + j * q];
-    break;
-  default: { /* LKJ: L = diag(sd) R, R from the cpcs */
-    const double *y = cp + q;
-    double *gy = gc + q, R[HB_MAX_Q], gR[HB_MAX_Q];
-    for (int i = 0; i < q; i++) {
-      double sd = exp(cp[i]), gs = 0.0;
-      for (int j = 0; j <= i; j++) {
-        R[j] = L[i + j * q] / sd;
-        gR[j] = gL[i + j * q] * sd;
-        gs += gL[i + j * q] * R[j];
-      }
-      gc[i] += gs * sd;
-      if (i == 0) continue;
-      /* row i: the LKJ term and the reverse pass of the recursion */
-      gR[i] += (q - i + 2.0 * m->lkj_eta[k] - 3.0) / R[i];
-      double acc_end = 1.0 - R[i] * R[i];
-      double gacc = gR[i] * (-0.5 / R[i]);
-      double acc = acc_end;
-      for (int j = i - 1; j >= 0; j--) {
-        int a = (i - 1) * i / 2 + j;
-        double z = tanh(y[a]);
-        double acc_j = acc - R[j] * R[j]; /* before element j */
-        double s = sqrt(1.0 - acc_j);
-        double gtot = gR[j] + gacc * 2.0 * R[j];
-        gy[a] += gtot * s * (1.0 - z * z);
-        gacc += gtot * z * (-0.5 / s) - 0.5 / (1.0 - acc_j);
-        acc = acc_j;
-      }
-    }
-  }
-  }
+  hb_cov_reverse(&m->cv, k, th + m->o_cov[k], th + m->o_eff[k], m->gu[k], grad + m->o_cov[k],
+                 grad + m->o_eff[k]);
 }
 
 /* ---- the likelihood --------------------------------------------------------- */
@@ -538,7 +138,7 @@ static void backprop_term(mmm_ctx *m, int k, const double *th, double *grad) {
 /* Residual sums of squares per variance group and d loglik / d (beta, u) from
  * the rows (or the cells' Gram matrices); e[i] = w_i r_i / sigma^2 (rows). */
 static void likelihood_rows(mmm_ctx *m) {
-  hb_gibbs_state *g = m->g;
+  hb_model *g = m->g;
   const R_xlen_t n = g->n;
   const int p = g->p;
   double *e = m->e;
@@ -570,7 +170,7 @@ static void likelihood_rows(mmm_ctx *m) {
 }
 
 static void likelihood_cells(mmm_ctx *m) {
-  hb_gibbs_state *g = m->g;
+  hb_model *g = m->g;
   const hb_cells *cs = g->cells;
   const int D = cs->D, p = g->p;
   double *th = cs->theta, *h = m->tmp;
@@ -578,10 +178,7 @@ static void likelihood_cells(mmm_ctx *m) {
   memset(m->gbeta, 0, sizeof(double) * p);
   for (int k = 0; k < g->K; k++) memset(m->gu[k], 0, sizeof(double) * g->t[k].q * g->t[k].G);
   for (int c = 0; c < cs->ncell; c++) {
-    memcpy(th, g->beta, sizeof(double) * p);
-    for (int k = 0; k < g->K; k++)
-      memcpy(th + cs->off[k], g->t[k].u + (R_xlen_t) g->t[k].q * cs->lev[k][c], sizeof(double) * g->t[k].q);
-    th[D - 1] = -1.0;
+    hb_cell_theta(g, c, th);
     const double *Gc = cs->G + (R_xlen_t) c * D * D; /* lower triangle */
     for (int a = 0; a < D; a++) {
       double v = 0.0;
@@ -602,7 +199,7 @@ static void likelihood_cells(mmm_ctx *m) {
 
 static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *grad) {
   mmm_ctx *m = (mmm_ctx *) vctx;
-  hb_gibbs_state *g = m->g;
+  hb_model *g = m->g;
   const R_xlen_t n = g->n;
   memset(grad, 0, sizeof(double) * m->dim);
   double lp = 0.0;
@@ -610,7 +207,7 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
   /* transformed media at the current parameters, with derivatives */
   for (int c = 0; c < g->C; c++) {
     if (g->ch[c].nest == 0) continue;
-    if (channel_eval(m, c, g->ch[c].par, m->dm[c])) return 1;
+    if (hb_channel_eval(&m->cw, c, g->ch[c].par, m->dm[c])) return 1;
     hb_refresh_channel_columns(g, c);
   }
   if (g->cells) likelihood_cells(m);
@@ -640,7 +237,7 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
     for (int e = 0; e < ch->nest; e++, o++) {
       int s = ch->est_slot[e];
       double dv, dj;
-      link_derivs(ch->link[s], th[o], ch->upper[s], &dv, &dj);
+      hb_link_derivs(ch->link[s], th[o], ch->upper[s], &dv, &dj);
       const double *d = m->dm[c] + (R_xlen_t) e * n;
       double acc = 0.0;
       for (R_xlen_t i = 0; i < n; i++) acc += m->e[i] * coef[i] * d[i];
@@ -676,51 +273,26 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
   return R_FINITE(lp) ? 0 : 1;
 }
 
-/* ---- one draw: the variables of draw_names() in R/fit.R ------------------ */
+/* ---- one draw: the layout of model_layout.c ----------------------------- */
+
 
 static void mmm_write(void *vctx, const double *th, double *out) {
   mmm_ctx *m = (mmm_ctx *) vctx;
-  hb_gibbs_state *g = m->g;
+  hb_model *g = m->g;
   double lp = 0.0;
   memset(m->gscratch, 0, sizeof(double) * m->dim);
   unpack(m, th, &lp, m->gscratch);
-  int o = 0;
-  for (int j = 0; j < g->p; j++) out[o++] = g->beta[j];
-  for (int k = 0; k < g->K; k++) {
-    hb_term *t = g->t + k;
-    const int q = t->q;
-    double *Sg = t->Sigma;
-    for (int i = 0; i < q; i++)
-      for (int j = 0; j < q; j++) {
-        double v = 0.0;
-        if (t->type == 2) {
-          const double *Lam = th + m->o_cov[k];
-          for (int h = 0; h < t->nf; h++) v += Lam[i + h * q] * Lam[j + h * q];
-          if (i == j) v += t->psi[i];
-        } else {
-          const double *L = m->Lc[k];
-          for (int a = 0; a <= (i < j ? i : j); a++) v += L[i + a * q] * L[j + a * q];
-        }
-        Sg[i + j * q] = v;
-      }
-    for (int j = 0; j < q; j++) out[o++] = sqrt(Sg[j + j * q]);
-    if (t->type == 1 || t->type == 4) continue;
-    for (int j = 0; j < q; j++)
-      for (int l = j + 1; l < q; l++) out[o++] = Sg[j + l * q] / sqrt(Sg[j + j * q] * Sg[l + l * q]);
+  for (int k = 0; k < g->K; k++) hb_cov_sigma(&m->cv, k, th + m->o_cov[k]);
+  if (g->use_hs) {
+    double tau = exp(th[m->o_tau]);
+    g->hs_tau2 = tau * tau;
   }
-  for (int s = 0; s < g->S; s++) out[o++] = sqrt(1.0 / g->inv_sig2[s]);
-  for (int c = 0; c < g->C; c++)
-    for (int e = 0; e < g->ch[c].nest; e++) out[o++] = g->ch[c].par[g->ch[c].est_slot[e]];
-  if (g->use_hs) out[o++] = exp(th[m->o_tau]);
-  for (int k = 0; k < g->K; k++) {
-    const hb_term *t = g->t + k;
-    for (int j = 0; j < t->q; j++)
-      for (int a = 0; a < m->nkeep[k]; a++) out[o++] = t->u[j + (R_xlen_t) t->q * m->keep[k][a]];
-    if (m->online[k]) {
-      hb_moments_update(m->mom + k, t->u);
-      hb_psquare_update(m->psq + k, t->u);
+  hb_draw_write(g, m->items, m->nout, out);
+  for (int k = 0; k < g->K; k++)
+    if (g->online[k]) {
+      hb_moments_update(m->mom + k, g->t[k].u);
+      hb_psquare_update(m->psq + k, g->t[k].u);
     }
-  }
 }
 
 /* ---- set-up --------------------------------------------------------------- */
@@ -729,39 +301,31 @@ static const double *opt_real(SEXP opts, const char *name, R_xlen_t len) {
   return hb_list_real(opts, "nuts_model", name, len);
 }
 
-static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
-  if (TYPEOF(model) != VECSXP) hb_input_error("model", "must be a list made by gibbs_model()");
-  if (TYPEOF(opts) != VECSXP) hb_input_error("nuts_model", "must be a list made by nuts_model_options()");
-  mmm_ctx *m = (mmm_ctx *) R_alloc(1, sizeof(mmm_ctx));
-  memset(m, 0, sizeof *m);
-  hb_gibbs_state *g = (hb_gibbs_state *) R_alloc(1, sizeof(hb_gibbs_state));
-  memset(g, 0, sizeof *g);
-  m->g = g;
-  int maxlag = 0, qmax = 1;
-  hb_model_read(model, g, &maxlag, &qmax);
-  hb_model_columns(g);
-  const R_xlen_t n = g->n;
-  const int p = g->p, C = g->C, K = g->K;
-  m->centered = hb_list_int_scalar(opts, "nuts_model", "centered", 0, 1);
+/* The priors only NUTS implements (nuts_model_options() in R/nuts_model.R):
+ * LKJ scales and the (regularized) horseshoe. */
+static void read_nuts_priors(mmm_ctx *m, SEXP opts) {
+  hb_model *g = m->g;
+  const int K = g->K;
   int qsum = 0;
-  m->sd_off = (int *) R_alloc((size_t) K + 1, sizeof(int));
+  m->cv.sd_off = (int *) R_alloc((size_t) K + 1, sizeof(int));
   for (int k = 0; k < K; k++) {
-    m->sd_off[k] = qsum;
+    m->cv.sd_off[k] = qsum;
     qsum += g->t[k].q;
   }
   const double *lkj_eta = opt_real(opts, "lkj_eta", K), *sd_par = opt_real(opts, "sd_par", 2 * qsum);
-  const int *sd_code = hb_list_int(opts, "nuts_model", "sd_code", K, 0, 8);
-  m->lkj_eta = (double *) lkj_eta;
-  m->sd_par = (double *) sd_par;
-  m->sd_code = (int *) sd_code;
+  const int *sd_code = hb_list_int(opts, "nuts_model", "sd_code", K, 0, HB_PRIOR_HALF_STUDENT_T);
+  m->cv.lkj_eta = (double *) lkj_eta;
+  m->cv.sd_par = (double *) sd_par;
+  m->cv.sd_code = (int *) sd_code;
   hb_check_positive(lkj_eta, K, "nuts_model$lkj_eta");
   for (int k = 0; k < K; k++)
-    if (g->t[k].type == 5) {
-      if (sd_code[k] < 6) hb_input_error("nuts_model$sd_code", "must be 6, 7 or 8 (half-normal, exponential, half-t) for LKJ terms");
+    if (g->t[k].type == HB_COV_LKJ) {
+      if (sd_code[k] != HB_PRIOR_HALF_NORMAL && sd_code[k] != HB_PRIOR_EXPONENTIAL &&
+          sd_code[k] != HB_PRIOR_HALF_STUDENT_T)
+        hb_input_error("nuts_model$sd_code", "must be 6, 7 or 8 (half-normal, exponential, half-t) for LKJ terms");
       for (int j = 0; j < g->t[k].q; j++)
-        hb_check_positive(sd_par + 2 * (m->sd_off[k] + j), sd_code[k] == 8 ? 2 : 1, "nuts_model$sd_par");
+        hb_check_positive(sd_par + 2 * (m->cv.sd_off[k] + j), sd_code[k] == HB_PRIOR_HALF_STUDENT_T ? 2 : 1, "nuts_model$sd_par");
     }
-  /* horseshoe */
   const double *hp = opt_real(opts, "hs", 4); /* df, df_global, slab scale (Inf: none), slab df */
   hb_check_positive(hp, 2, "nuts_model$hs");
   if (!(hp[2] > 0) || !(hp[3] > 0 && R_FINITE(hp[3]))) hb_input_error("nuts_model$hs", "slab scale and df must be positive");
@@ -771,12 +335,18 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
     m->hs_slab_scale = hp[2];
     m->hs_slab_df = hp[3];
     m->hs_reg = R_FINITE(hp[2]);
-    m->hs_col = (int *) R_alloc((size_t) p, sizeof(int));
-    for (int j = 0; j < p; j++)
+    m->hs_col = (int *) R_alloc((size_t) g->p, sizeof(int));
+    for (int j = 0; j < g->p; j++)
       if (g->hs[j]) m->hs_col[m->H++] = j;
   }
-  /* layout */
-  int d = p;
+}
+
+/* The offsets of theta (layout in the header of this file) and each term's
+ * scratch. */
+static void theta_layout(mmm_ctx *m) {
+  hb_model *g = m->g;
+  const int K = g->K;
+  int d = g->p;
   if (m->H) {
     m->o_lam = d;
     d += m->H;
@@ -785,40 +355,42 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   }
   m->o_cov = (int *) R_alloc((size_t) K + 1, sizeof(int));
   m->o_eff = (int *) R_alloc((size_t) K + 1, sizeof(int));
-  m->Lc = (double **) R_alloc((size_t) 5 * (K + 1), sizeof(double *));
-  m->gLc = m->Lc + (K + 1);
-  m->S = m->gLc + (K + 1);
-  m->Sinv = m->S + (K + 1);
-  m->M = m->Sinv + (K + 1);
+  m->cv.Lc = (double **) R_alloc((size_t) 5 * (K + 1), sizeof(double *));
+  m->cv.gLc = m->cv.Lc + (K + 1);
+  m->cv.S = m->cv.gLc + (K + 1);
+  m->cv.Sinv = m->cv.S + (K + 1);
+  m->cv.M = m->cv.Sinv + (K + 1);
   m->gu = (double **) R_alloc((size_t) K + 1, sizeof(double *));
   R_xlen_t qG_total = 0;
   for (int k = 0; k < K; k++) {
     hb_term *t = g->t + k;
     const int q = t->q;
     m->o_cov[k] = d;
-    d += ncov(t);
+    d += hb_cov_npar(t);
     m->o_eff[k] = d;
     d += q * t->G;
     qG_total += (R_xlen_t) q * t->G;
-    for (int a = 0; a < 5; a++) m->Lc[a * (K + 1) + k] = (double *) R_alloc((size_t) q * q, sizeof(double));
+    for (int a = 0; a < 5; a++) m->cv.Lc[a * (K + 1) + k] = (double *) R_alloc((size_t) q * q, sizeof(double));
     m->gu[k] = (double *) R_alloc((size_t) q * t->G, sizeof(double));
-    if (t->type == 2 && !t->psi) hb_input_error("model$terms", "factor term %d lacks its structure", k + 1);
+    if (t->type == HB_COV_FACTOR && !t->psi) hb_input_error("model$terms", "factor term %d lacks its structure", k + 1);
   }
   if (qG_total + d > 200000000) hb_input_error("model", "has too many parameters for NUTS");
   m->o_sig = d;
   d += g->S;
   m->o_ch = d;
-  for (int c = 0; c < C; c++) d += g->ch[c].nest;
+  for (int c = 0; c < g->C; c++) d += g->ch[c].nest;
   m->dim = d;
-  /* state and scratch */
+}
+
+/* Model state and the density's scratch. */
+static void alloc_scratch(mmm_ctx *m, int maxlag, int qmax) {
+  hb_model *g = m->g;
+  const R_xlen_t n = g->n;
+  const int p = g->p, C = g->C;
   g->beta = (double *) R_alloc((size_t) p, sizeof(double));
   g->inv_sig2 = (double *) R_alloc((size_t) g->S, sizeof(double));
   g->media = (double *) R_alloc((size_t) (n * C + 1), sizeof(double));
-  m->wbuf = (double *) R_alloc((size_t) maxlag + 1, sizeof(double));
-  m->dwbuf = (double *) R_alloc((size_t) 2 * (maxlag + 1), sizeof(double));
-  m->ad = (double *) R_alloc((size_t) n, sizeof(double));
-  m->dad = (double *) R_alloc((size_t) 2 * n, sizeof(double));
-  m->dsat = (double *) R_alloc((size_t) 3 * n, sizeof(double));
+  hb_channel_ws_alloc(&m->cw, g, maxlag);
   m->e = (double *) R_alloc((size_t) n, sizeof(double));
   m->coef = (double *) R_alloc((size_t) n, sizeof(double));
   m->dm = (double **) R_alloc((size_t) C + 1, sizeof(double *));
@@ -828,57 +400,70 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   memset(m->cnt, 0, sizeof(double) * g->S);
   for (R_xlen_t i = 0; i < n; i++) m->cnt[g->sg[i]] += 1.0;
   m->lam_t = (double *) R_alloc((size_t) p, sizeof(double));
-  m->gscratch = (double *) R_alloc((size_t) d, sizeof(double));
+  m->gscratch = (double *) R_alloc((size_t) m->dim, sizeof(double));
   int D = p + 1;
-  for (int k = 0; k < K; k++) D += g->t[k].q;
+  for (int k = 0; k < g->K; k++) D += g->t[k].q;
   m->tmp = (double *) R_alloc((size_t) (D > qmax * qmax ? D : qmax * qmax), sizeof(double));
+  m->cv.tmp = m->tmp; /* shared: the cell likelihood and the covariance passes never overlap */
   for (int c = 0; c < C; c++) {
     hb_channel *ch = g->ch + c;
     m->dm[c] = ch->nest ? (double *) R_alloc((size_t) ch->nest * n, sizeof(double)) : NULL;
-    if (channel_eval(m, c, ch->par, NULL))
+  }
+}
+
+/* Kept levels, online summaries of the terms' effects, the layout of one draw. */
+static void setup_output(mmm_ctx *m, SEXP model) {
+  hb_model *g = m->g;
+  const int K = g->K;
+  hb_model_read_output(model, g);
+  m->mom = (hb_moments_t *) R_alloc((size_t) K + 1, sizeof(hb_moments_t));
+  m->psq = (hb_psquare_t *) R_alloc((size_t) K + 1, sizeof(hb_psquare_t));
+  static const double probs[2] = {0.025, 0.975};
+  for (int k = 0; k < K; k++) {
+    if (!g->online[k]) continue;
+    R_xlen_t cells = (R_xlen_t) g->t[k].q * g->t[k].G;
+    hb_moments_init(m->mom + k, cells, (double *) R_alloc((size_t) cells, sizeof(double)),
+                    (double *) R_alloc((size_t) cells, sizeof(double)));
+    hb_psquare_init(m->psq + k, cells, 2, probs, (double *) R_alloc((size_t) cells * 10, sizeof(double)),
+                    (int *) R_alloc((size_t) cells * 6, sizeof(int)));
+  }
+  m->nout = hb_draw_layout(g, NULL);
+  m->items = (hb_draw_item *) R_alloc((size_t) m->nout + 1, sizeof(hb_draw_item));
+  hb_draw_layout(g, m->items);
+}
+
+static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
+  if (TYPEOF(model) != VECSXP) hb_input_error("model", "must be a list made by mmm_model_list()");
+  if (TYPEOF(opts) != VECSXP) hb_input_error("nuts_model", "must be a list made by nuts_model_options()");
+  mmm_ctx *m = (mmm_ctx *) R_alloc(1, sizeof(mmm_ctx));
+  memset(m, 0, sizeof *m);
+  hb_model *g = (hb_model *) R_alloc(1, sizeof(hb_model));
+  memset(g, 0, sizeof *g);
+  m->g = m->cv.g = g;
+  int maxlag = 0, qmax = 1;
+  hb_model_read(model, g, &maxlag, &qmax);
+  hb_model_columns(g);
+  m->cv.centered = hb_list_int_scalar(opts, "nuts_model", "centered", 0, 1);
+  read_nuts_priors(m, opts);
+  theta_layout(m);
+  alloc_scratch(m, maxlag, qmax);
+  for (int c = 0; c < g->C; c++) {
+    if (hb_channel_eval(&m->cw, c, g->ch[c].par, NULL))
       hb_input_error("model$ch_par", "initial values give non-finite transformed media (channel %d)", c + 1);
     hb_refresh_channel_columns(g, c);
   }
   /* sufficient statistics when the design is fixed */
+  const R_xlen_t n = g->n;
   int ncell = hb_list_int_scalar(model, "model", "ncell", 0, (int) (n < 2000000000 ? n : 2000000000));
   if (ncell > 0) hb_cells_build(g, hb_list_int(model, "model", "cell", n, 0, ncell - 1), ncell);
-  /* kept levels and online summaries */
-  SEXP keep = hb_list_elt(model, "model", "keep");
-  if (TYPEOF(keep) != VECSXP || LENGTH(keep) != K) hb_input_error("model$keep", "must be a list with one element per term");
-  const int *online = hb_list_int(model, "model", "online", K, 0, 1);
-  m->online = (int *) online;
-  m->keep = (int **) R_alloc((size_t) K + 1, sizeof(int *));
-  m->nkeep = (int *) R_alloc((size_t) K + 1, sizeof(int));
-  m->mom = (hb_moments_t *) R_alloc((size_t) K + 1, sizeof(hb_moments_t));
-  m->psq = (hb_psquare_t *) R_alloc((size_t) K + 1, sizeof(hb_psquare_t));
-  static const double probs[2] = {0.025, 0.975};
-  int nout = p + g->S + (g->use_hs ? 1 : 0);
-  for (int c = 0; c < C; c++) nout += g->ch[c].nest;
-  for (int k = 0; k < K; k++) {
-    const hb_term *t = g->t + k;
-    SEXP kk = VECTOR_ELT(keep, k);
-    hb_check_vector(kk, "model$keep", INTSXP, -1);
-    m->nkeep[k] = LENGTH(kk);
-    m->keep[k] = INTEGER(kk);
-    for (int a = 0; a < m->nkeep[k]; a++)
-      if (m->keep[k][a] < 0 || m->keep[k][a] >= t->G) hb_input_error("model$keep", "level index out of range");
-    nout += t->q + (t->type == 1 || t->type == 4 ? 0 : t->q * (t->q - 1) / 2) + m->nkeep[k] * t->q;
-    if (online[k]) {
-      R_xlen_t cells = (R_xlen_t) t->q * t->G;
-      hb_moments_init(m->mom + k, cells, (double *) R_alloc((size_t) cells, sizeof(double)),
-                      (double *) R_alloc((size_t) cells, sizeof(double)));
-      hb_psquare_init(m->psq + k, cells, 2, probs, (double *) R_alloc((size_t) cells * 10, sizeof(double)),
-                      (int *) R_alloc((size_t) cells * 6, sizeof(int)));
-    }
-  }
-  m->nout = nout;
+  setup_output(m, model);
   return m;
 }
 
 /* Starting point and the spread of over-dispersed starting points (R adds
  * uniform(-1, 1) times spread per chain). */
 static void mmm_init(const mmm_ctx *m, SEXP model, double *init, double *spread) {
-  const hb_gibbs_state *g = m->g;
+  const hb_model *g = m->g;
   memset(init, 0, sizeof(double) * m->dim);
   for (int a = 0; a < m->dim; a++) spread[a] = 1.0;
   for (int j = 0; j < g->p; j++) {
@@ -897,40 +482,40 @@ static void mmm_init(const mmm_ctx *m, SEXP model, double *init, double *spread)
     double sd0[HB_MAX_Q];
     for (int j = 0; j < q; j++) sd0[j] = sqrt(t->Sigma[j + j * q]);
     switch (t->type) {
-    case 0: case 3: {
+    case HB_COV_FULL: case HB_COV_HW_FULL: {
       int a = 0;
       for (int j = 0; j < q; j++)
         for (int i = j; i < q; i++, a++) {
           c[a] = i == j ? log(sd0[j]) : 0.0;
           sc[a] = i == j ? 0.5 : 0.1 * sd0[i];
         }
-      if (t->type == 3)
+      if (t->type == HB_COV_HW_FULL)
         for (int j = 0; j < q; j++) {
           c[a + j] = 2.0 * log(t->hw_A[j]);
           sc[a + j] = 0.5;
         }
       break;
     }
-    case 1: case 4: case 5:
+    case HB_COV_DIAG: case HB_COV_HW_DIAG: case HB_COV_LKJ:
       for (int j = 0; j < q; j++) {
         c[j] = log(sd0[j]);
         sc[j] = 0.5;
-        if (t->type == 4) {
+        if (t->type == HB_COV_HW_DIAG) {
           c[q + j] = 2.0 * log(t->hw_A[j]);
           sc[q + j] = 0.5;
         }
       }
-      if (t->type == 5)
+      if (t->type == HB_COV_LKJ)
         for (int a = 0; a < q * (q - 1) / 2; a++) sc[q + a] = 0.5;
       break;
-    default: /* factor */
+    default: /* HB_COV_FACTOR */
       for (int j = 0; j < q; j++) {
         for (int h = 0; h < t->nf; h++) sc[j + h * q] = 0.5 * t->load_sd[j];
         c[q * t->nf + j] = 2.0 * log(sd0[j]);
         sc[q * t->nf + j] = 0.5;
       }
     }
-    if (m->centered)
+    if (m->cv.centered)
       for (int gg = 0; gg < t->G; gg++)
         for (int j = 0; j < q; j++) spread[m->o_eff[k] + (R_xlen_t) q * gg + j] = 0.5 * sd0[j];
   }
@@ -1003,10 +588,10 @@ SEXP hb_nuts_mmm(SEXP model, SEXP opts, SEXP init, SEXP control) {
   nm.logp_grad = mmm_logp_grad;
   nm.write = mmm_write;
   SEXP res = PROTECT(hb_nuts_chain(&nm, &ctl, REAL(init)));
-  const hb_gibbs_state *g = m->g;
+  const hb_model *g = m->g;
   SEXP summ = PROTECT(Rf_allocVector(VECSXP, g->K));
   for (int k = 0; k < g->K; k++) {
-    if (!m->online[k]) continue;
+    if (!g->online[k]) continue;
     R_xlen_t cells = (R_xlen_t) g->t[k].q * g->t[k].G;
     SEXP sk = PROTECT(Rf_allocMatrix(REALSXP, cells, 4));
     double *sv = REAL(sk);

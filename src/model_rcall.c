@@ -4,7 +4,7 @@
 #define USE_FC_LEN_T
 #include <string.h>
 #include <R_ext/BLAS.h>
-#include "hbmmm.h"
+#include "model.h"
 
 typedef struct {
   int dim; /* first: see rcall_write() */

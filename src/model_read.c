@@ -1,4 +1,4 @@
-/* Reading the model list built by gibbs_model() in R/fit.R: the data,
+/* Reading the model list built by mmm_model_list() in R/model_list.R: the data,
  * priors, channels and grouping terms shared by both samplers (the Gibbs
  * sampler and the NUTS model density), each element checked for type,
  * length and range, with errors naming `model$<element>`. */
@@ -6,9 +6,9 @@
 #include <math.h>
 #include <string.h>
 #include <Rmath.h>
-#include "hbmmm.h"
+#include "model.h"
 
-/* ---- reading the model list (built by gibbs_model() in R/fit.R) ---------- */
+/* ---- reading the model list (built by mmm_model_list() in R/model_list.R) ---------- */
 
 /* Elements of the model and control lists, named in errors as
  * `<where>$<name>` (where: "model", "control", "model$terms[[2]]"). */
@@ -92,7 +92,7 @@ static double **design_columns(const double *Xs, const int *xc, int p, R_xlen_t 
 /* Allocates the materialized design columns (fixed: Xcol, each term: Zcol);
  * a group-level column equal to a fixed column shares its storage, so a
  * media column has one copy to keep current. */
-void hb_model_columns(hb_gibbs_state *g) {
+void hb_model_columns(hb_model *g) {
   g->Xcol = design_columns(g->Xs, g->xc, g->p, g->n);
   for (int k = 0; k < g->K; k++) {
     hb_term *t = g->t + k;
@@ -102,13 +102,10 @@ void hb_model_columns(hb_gibbs_state *g) {
   }
 }
 
-/* Fills the data, prior and structure fields of g (and the starting values
- * of the terms' state); maxlag and qmax get the longest finite adstock lag
- * and the largest term dimension. */
 /* model$tpos: NULL when every series has consecutive periods, otherwise the
  * time position of each row, strictly increasing within a panel (missing
  * periods are gaps over which carry-over decays). */
-static const int *read_time_positions(SEXP model, const hb_gibbs_state *g) {
+static const int *read_time_positions(SEXP model, const hb_model *g) {
   SEXP tp = hb_list_elt(model, "model", "tpos");
   if (tp == R_NilValue) return NULL;
   const int *t = hb_list_int(model, "model", "tpos", g->n, 0, INT_MAX - 1);
@@ -120,7 +117,8 @@ static const int *read_time_positions(SEXP model, const hb_gibbs_state *g) {
   return t;
 }
 
-void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out) {
+/* Response, weights, residual groups, fixed design and its priors. */
+static void read_data(SEXP model, hb_model *g) {
   SEXP ys = hb_list_elt(model, "model", "y");
   hb_check_vector(ys, "model$y", REALSXP, -1);
   R_xlen_t n = g->n = XLENGTH(ys);
@@ -149,8 +147,13 @@ void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out
   g->hs = hb_list_int(model, "model", "hs", p, 0, 1);
   g->hs_scale = hb_list_real(model, "model", "hs_scale", p);
   hb_check_positive(g->hs_scale, p, "model$hs_scale");
+}
 
-  /* media channels */
+/* Media channels: raw media, panels, transform types and parameters with
+ * their links and priors; returns the longest finite lag. */
+static int read_channels(SEXP model, hb_model *g) {
+  const R_xlen_t n = g->n;
+  const int C = g->C;
   g->npanel = hb_list_int_scalar(model, "model", "npanel", 1, (int) (n < 2000000000 ? n : 2000000000));
   const int *pst = hb_list_int(model, "model", "pstart", g->npanel + 1, 0, (int) n);
   g->pstart = (R_xlen_t *) R_alloc((size_t) g->npanel + 1, sizeof(R_xlen_t));
@@ -164,15 +167,16 @@ void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out
   for (R_xlen_t i = 0; i < n * C; i++)
     if (!(g->media_raw[i] >= 0 && R_FINITE(g->media_raw[i])))
       hb_input_error("model$media_raw", "media must be finite and non-negative");
-  const int *ad = hb_list_int(model, "model", "ch_ad_type", C, 0, 4), *sat = hb_list_int(model, "model", "ch_sat_type", C, 0, 3);
+  const int *ad = hb_list_int(model, "model", "ch_ad_type", C, HB_ADSTOCK_NONE, HB_ADSTOCK_WEIBULL_PDF);
+  const int *sat = hb_list_int(model, "model", "ch_sat_type", C, HB_SAT_NONE, HB_SAT_MICHAELIS_MENTEN);
   /* NA: infinite memory (geometric adstock only, checked below) */
   const int *lag = hb_list_int_na(model, "model", "ch_max_lag", C, 0, 100000);
   const int *nrm = hb_list_int(model, "model", "ch_normalize", C, 0, 1);
   const double *cpar = hb_list_real(model, "model", "ch_par", (R_xlen_t) HB_MAX_TPAR * C);
   const int *cest = hb_list_int(model, "model", "ch_est", (R_xlen_t) HB_MAX_TPAR * C, 0, 1);
-  const int *clink = hb_list_int(model, "model", "ch_link", (R_xlen_t) HB_MAX_TPAR * C, 0, 2);
+  const int *clink = hb_list_int(model, "model", "ch_link", (R_xlen_t) HB_MAX_TPAR * C, HB_LINK_LOGIT, HB_LINK_SCALED_LOGIT);
   const double *cup = hb_list_real(model, "model", "ch_upper", (R_xlen_t) HB_MAX_TPAR * C);
-  const int *cpc = hb_list_int(model, "model", "ch_prior_code", (R_xlen_t) HB_MAX_TPAR * C, 0, 8);
+  const int *cpc = hb_list_int(model, "model", "ch_prior_code", (R_xlen_t) HB_MAX_TPAR * C, 0, HB_PRIOR_HALF_STUDENT_T); /* 0: none */
   const double *cpp = hb_list_real(model, "model", "ch_prior_par", (R_xlen_t) 2 * HB_MAX_TPAR * C);
   g->ch = (hb_channel *) R_alloc((size_t) C + 1, sizeof(hb_channel));
   int maxlag = 0;
@@ -184,7 +188,7 @@ void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out
     ch->sat_type = sat[c];
     ch->max_lag = lag[c];
     ch->normalize = nrm[c];
-    if (ch->max_lag == NA_INTEGER && ch->ad_type != 0 && ch->ad_type != HB_ADSTOCK_GEOMETRIC)
+    if (ch->max_lag == NA_INTEGER && ch->ad_type != HB_ADSTOCK_NONE && ch->ad_type != HB_ADSTOCK_GEOMETRIC)
       hb_input_error("model$ch_max_lag", "only geometric adstock has infinite memory (channel %d)", c + 1);
     if (ch->max_lag != NA_INTEGER && ch->max_lag > maxlag) maxlag = ch->max_lag;
     for (int s = 0; s < HB_MAX_TPAR; s++) {
@@ -196,16 +200,16 @@ void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out
       ch->prior_par[2 * s] = cpp[2 * a];
       ch->prior_par[2 * s + 1] = cpp[2 * a + 1];
       if (!cest[a]) continue;
-      if (cpc[a] == 0) hb_input_error("model$ch_prior_code", "estimated parameter without prior (channel %d)", c + 1);
+      if (cpc[a] == 0 /* none */) hb_input_error("model$ch_prior_code", "estimated parameter without prior (channel %d)", c + 1);
       if (clink[a] == HB_LINK_SCALED_LOGIT && !(cup[a] > 0 && R_FINITE(cup[a])))
         hb_input_error("model$ch_upper", "must be positive for a scaled-logit parameter (channel %d)", c + 1);
       ch->est_slot[ch->nest++] = s;
     }
-    if (ch->ad_type && (hb_adstock_par_invalid(ch->ad_type, ch->par,
+    if (ch->ad_type != HB_ADSTOCK_NONE && (hb_adstock_par_invalid(ch->ad_type, ch->par,
                                                ch->max_lag == NA_INTEGER ? 0 : ch->max_lag, msg, sizeof msg)))
       hb_input_error("model$ch_par", "adstock parameters of channel %d: %s", c + 1, msg);
     if (ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? !(ch->par[3] > 0) :
-        (ch->sat_type && hb_saturation_par_invalid(ch->sat_type, ch->par + 2, msg, sizeof msg)))
+        (ch->sat_type != HB_SAT_NONE && hb_saturation_par_invalid(ch->sat_type, ch->par + 2, msg, sizeof msg)))
       hb_input_error("model$ch_par", "saturation parameters of channel %d are out of range", c + 1);
     for (int e = 0; e < ch->nest; e++) { /* estimated values must be interior */
       int s = ch->est_slot[e];
@@ -214,7 +218,107 @@ void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out
                                        ch->par[s], c + 1);
     }
   }
+  return maxlag;
+}
 
+/* Term k's structure: levels, design, translation pairs. */
+static void read_term_design(SEXP tk, const char *tw, const hb_model *g, hb_term *t) {
+  const R_xlen_t n = g->n;
+  const int p = g->p, C = g->C;
+  char ta[96];
+  t->G = hb_list_int_scalar(tk, tw, "G", 1, (int) (n < 2000000000 ? n : 2000000000));
+  t->q = hb_list_int_scalar(tk, tw, "q", 1, HB_MAX_Q);
+  t->type = hb_list_int_scalar(tk, tw, "type", HB_COV_FULL, HB_COV_LKJ); /* LKJ: NUTS only */
+  const int q = t->q;
+  t->g = hb_list_int(tk, tw, "g", n, 0, t->G - 1);
+  t->Zs = hb_list_real(tk, tw, "Zs", n * q);
+  snprintf(ta, sizeof ta, "%s$Zs", tw);
+  hb_check_finite(t->Zs, n * q, ta);
+  t->zc = hb_list_int(tk, tw, "zc", q, -1, C - 1);
+  t->xmap = hb_list_int(tk, tw, "xmap", q, -1, p - 1);
+  SEXP pj = hb_list_elt(tk, tw, "pair_j");
+  snprintf(ta, sizeof ta, "%s$pair_j", tw);
+  hb_check_vector(pj, ta, INTSXP, -1);
+  t->npair = LENGTH(pj);
+  if (t->npair > p) hb_input_error(ta, "has more pairs (%d) than fixed columns (%d)", t->npair, p);
+  t->pair_j = hb_list_int(tk, tw, "pair_j", t->npair, 0, p - 1);
+  t->pair_l = hb_list_int(tk, tw, "pair_l", t->npair, 0, q - 1);
+  t->pair_w = hb_list_real(tk, tw, "pair_w", (R_xlen_t) t->npair * t->G);
+  snprintf(ta, sizeof ta, "%s$pair_w", tw);
+  hb_check_finite(t->pair_w, (R_xlen_t) t->npair * t->G, ta);
+  for (int a = 0; a < t->npair; a++)
+    for (int b = 0; b < a; b++)
+      if (t->pair_j[a] == t->pair_j[b]) hb_input_error(ta, "pairs must name distinct fixed columns");
+}
+
+/* Term k's covariance: starting value, prior by type, state of the type's
+ * auxiliary variables; then the effects (zero) and the rows of each level. */
+static void read_term_cov(SEXP tk, const char *tw, const hb_model *g, hb_term *t) {
+  const R_xlen_t n = g->n;
+  const int q = t->q;
+  char ta[96];
+  t->Sigma = (double *) R_alloc((size_t) q * q, sizeof(double));
+  t->Sinv = (double *) R_alloc((size_t) q * q, sizeof(double));
+  memcpy(t->Sigma, hb_list_real(tk, tw, "Sigma0", q * q), sizeof(double) * q * q);
+  t->iw_df = *hb_list_real(tk, tw, "iw_df", 1);
+  t->iw_S = hb_list_real(tk, tw, "iw_S", q * q);
+  t->ig = hb_list_real(tk, tw, "ig", 2 * q);
+  t->nf = hb_list_int_scalar(tk, tw, "nf", 0, q);
+  t->load_sd = hb_list_real(tk, tw, "load_sd", q);
+  t->psi_ig = hb_list_real(tk, tw, "psi_ig", 2 * q);
+  double *L = (double *) R_alloc((size_t) q * q, sizeof(double));
+  memcpy(L, t->Sigma, sizeof(double) * q * q);
+  snprintf(ta, sizeof ta, "%s$Sigma0", tw);
+  if (hb_chol(L, q) != 0) hb_input_error(ta, "must be positive definite");
+  hb_chol_inverse(L, q, t->Sinv);
+  if (t->type == HB_COV_FULL) {
+    snprintf(ta, sizeof ta, "%s$iw_df", tw);
+    if (!(t->iw_df > q - 1 && R_FINITE(t->iw_df))) hb_input_error(ta, "must be finite and exceed q - 1 = %d", q - 1);
+    memcpy(L, t->iw_S, sizeof(double) * q * q);
+    snprintf(ta, sizeof ta, "%s$iw_S", tw);
+    if (hb_chol(L, q) != 0) hb_input_error(ta, "must be positive definite");
+  }
+  snprintf(ta, sizeof ta, "%s$ig", tw);
+  if (t->type == HB_COV_DIAG) hb_check_positive(t->ig, 2 * q, ta);
+  t->hw_nu = *hb_list_real(tk, tw, "hw_nu", 1);
+  t->hw_A = hb_list_real(tk, tw, "hw_A", q);
+  if (hb_cov_huang_wand(t->type) || t->type == HB_COV_LKJ) { /* LKJ: read, unused */
+    snprintf(ta, sizeof ta, "%s$hw_nu", tw);
+    hb_check_positive(&t->hw_nu, 1, ta);
+    snprintf(ta, sizeof ta, "%s$hw_A", tw);
+    hb_check_positive(t->hw_A, q, ta);
+    t->hw_a = (double *) R_alloc((size_t) q, sizeof(double));
+    for (int j = 0; j < q; j++) t->hw_a[j] = t->hw_A[j] * t->hw_A[j]; /* a starts at its prior scale */
+  }
+  if (t->type == HB_COV_FACTOR) {
+    snprintf(ta, sizeof ta, "%s$nf", tw);
+    if (t->nf < 1 || t->nf >= q) hb_input_error(ta, "must be in 1..q-1 = %d", q - 1);
+    snprintf(ta, sizeof ta, "%s$load_sd", tw);
+    hb_check_positive(t->load_sd, q, ta);
+    snprintf(ta, sizeof ta, "%s$psi_ig", tw);
+    hb_check_positive(t->psi_ig, 2 * q, ta);
+    t->Lambda = (double *) R_alloc((size_t) q * t->nf, sizeof(double));
+    /* loadings start at zero: the first sweep draws scores from N(0, I)
+     * and loadings by regressing the effects on them */
+    memset(t->Lambda, 0, sizeof(double) * q * t->nf);
+    t->psi = (double *) R_alloc((size_t) q, sizeof(double));
+    t->f = (double *) R_alloc((size_t) t->nf * t->G, sizeof(double));
+    memset(t->f, 0, sizeof(double) * t->nf * t->G);
+    for (int j = 0; j < q; j++) t->psi[j] = t->Sigma[j + j * q];
+  }
+  t->u = (double *) R_alloc((size_t) q * t->G, sizeof(double));
+  memset(t->u, 0, sizeof(double) * q * t->G);
+  t->start = (R_xlen_t *) R_alloc((size_t) t->G + 1, sizeof(R_xlen_t));
+  t->ord = (R_xlen_t *) R_alloc((size_t) n, sizeof(R_xlen_t));
+  hb_group_index(t->g, n, t->G, 0, t->start, t->ord);
+}
+
+/* Fills the data, prior and structure fields of g (and the starting values
+ * of the terms' state); maxlag and qmax get the longest finite adstock lag
+ * and the largest term dimension. */
+void hb_model_read(SEXP model, hb_model *g, int *maxlag_out, int *qmax_out) {
+  read_data(model, g);
+  int maxlag = read_channels(model, g);
   /* grouping terms */
   SEXP terms = hb_list_elt(model, "model", "terms");
   if (TYPEOF(terms) != VECSXP) hb_input_error("model$terms", "must be a list");
@@ -223,91 +327,33 @@ void hb_model_read(SEXP model, hb_gibbs_state *g, int *maxlag_out, int *qmax_out
   int qmax = 1;
   for (int k = 0; k < g->K; k++) {
     SEXP tk = VECTOR_ELT(terms, k);
-    char tw[48], ta[96];
+    char tw[48];
     snprintf(tw, sizeof tw, "model$terms[[%d]]", k + 1);
     if (TYPEOF(tk) != VECSXP) hb_input_error(tw, "must be a list");
     hb_term *t = g->t + k;
     memset(t, 0, sizeof *t);
-    t->G = hb_list_int_scalar(tk, tw, "G", 1, (int) (n < 2000000000 ? n : 2000000000));
-    t->q = hb_list_int_scalar(tk, tw, "q", 1, HB_MAX_Q);
-    t->type = hb_list_int_scalar(tk, tw, "type", 0, 5); /* 5: LKJ, NUTS only */
-    const int q = t->q;
-    if (q > qmax) qmax = q;
-    t->g = hb_list_int(tk, tw, "g", n, 0, t->G - 1);
-    t->Zs = hb_list_real(tk, tw, "Zs", n * q);
-    snprintf(ta, sizeof ta, "%s$Zs", tw);
-    hb_check_finite(t->Zs, n * q, ta);
-    t->zc = hb_list_int(tk, tw, "zc", q, -1, C - 1);
-    t->xmap = hb_list_int(tk, tw, "xmap", q, -1, p - 1);
-    SEXP pj = hb_list_elt(tk, tw, "pair_j");
-    snprintf(ta, sizeof ta, "%s$pair_j", tw);
-    hb_check_vector(pj, ta, INTSXP, -1);
-    t->npair = LENGTH(pj);
-    if (t->npair > p) hb_input_error(ta, "has more pairs (%d) than fixed columns (%d)", t->npair, p);
-    t->pair_j = hb_list_int(tk, tw, "pair_j", t->npair, 0, p - 1);
-    t->pair_l = hb_list_int(tk, tw, "pair_l", t->npair, 0, q - 1);
-    t->pair_w = hb_list_real(tk, tw, "pair_w", (R_xlen_t) t->npair * t->G);
-    snprintf(ta, sizeof ta, "%s$pair_w", tw);
-    hb_check_finite(t->pair_w, (R_xlen_t) t->npair * t->G, ta);
-    for (int a = 0; a < t->npair; a++)
-      for (int b = 0; b < a; b++)
-        if (t->pair_j[a] == t->pair_j[b]) hb_input_error(ta, "pairs must name distinct fixed columns");
-    t->Sigma = (double *) R_alloc((size_t) q * q, sizeof(double));
-    t->Sinv = (double *) R_alloc((size_t) q * q, sizeof(double));
-    memcpy(t->Sigma, hb_list_real(tk, tw, "Sigma0", q * q), sizeof(double) * q * q);
-    t->iw_df = *hb_list_real(tk, tw, "iw_df", 1);
-    t->iw_S = hb_list_real(tk, tw, "iw_S", q * q);
-    t->ig = hb_list_real(tk, tw, "ig", 2 * q);
-    t->nf = hb_list_int_scalar(tk, tw, "nf", 0, q);
-    t->load_sd = hb_list_real(tk, tw, "load_sd", q);
-    t->psi_ig = hb_list_real(tk, tw, "psi_ig", 2 * q);
-    double *L = (double *) R_alloc((size_t) q * q, sizeof(double));
-    memcpy(L, t->Sigma, sizeof(double) * q * q);
-    snprintf(ta, sizeof ta, "%s$Sigma0", tw);
-    if (hb_chol(L, q) != 0) hb_input_error(ta, "must be positive definite");
-    hb_chol_inverse(L, q, t->Sinv);
-    if (t->type == 0) {
-      snprintf(ta, sizeof ta, "%s$iw_df", tw);
-      if (!(t->iw_df > q - 1 && R_FINITE(t->iw_df))) hb_input_error(ta, "must be finite and exceed q - 1 = %d", q - 1);
-      memcpy(L, t->iw_S, sizeof(double) * q * q);
-      snprintf(ta, sizeof ta, "%s$iw_S", tw);
-      if (hb_chol(L, q) != 0) hb_input_error(ta, "must be positive definite");
-    }
-    snprintf(ta, sizeof ta, "%s$ig", tw);
-    if (t->type == 1) hb_check_positive(t->ig, 2 * q, ta);
-    t->hw_nu = *hb_list_real(tk, tw, "hw_nu", 1);
-    t->hw_A = hb_list_real(tk, tw, "hw_A", q);
-    if (t->type >= 3) {
-      snprintf(ta, sizeof ta, "%s$hw_nu", tw);
-      hb_check_positive(&t->hw_nu, 1, ta);
-      snprintf(ta, sizeof ta, "%s$hw_A", tw);
-      hb_check_positive(t->hw_A, q, ta);
-      t->hw_a = (double *) R_alloc((size_t) q, sizeof(double));
-      for (int j = 0; j < q; j++) t->hw_a[j] = t->hw_A[j] * t->hw_A[j]; /* a starts at its prior scale */
-    }
-    if (t->type == 2) {
-      snprintf(ta, sizeof ta, "%s$nf", tw);
-      if (t->nf < 1 || t->nf >= q) hb_input_error(ta, "must be in 1..q-1 = %d", q - 1);
-      snprintf(ta, sizeof ta, "%s$load_sd", tw);
-      hb_check_positive(t->load_sd, q, ta);
-      snprintf(ta, sizeof ta, "%s$psi_ig", tw);
-      hb_check_positive(t->psi_ig, 2 * q, ta);
-      t->Lambda = (double *) R_alloc((size_t) q * t->nf, sizeof(double));
-      /* loadings start at zero: the first sweep draws scores from N(0, I)
-       * and loadings by regressing the effects on them */
-      memset(t->Lambda, 0, sizeof(double) * q * t->nf);
-      t->psi = (double *) R_alloc((size_t) q, sizeof(double));
-      t->f = (double *) R_alloc((size_t) t->nf * t->G, sizeof(double));
-      memset(t->f, 0, sizeof(double) * t->nf * t->G);
-      for (int j = 0; j < q; j++) t->psi[j] = t->Sigma[j + j * q];
-    }
-    t->u = (double *) R_alloc((size_t) q * t->G, sizeof(double));
-    memset(t->u, 0, sizeof(double) * q * t->G);
-    t->start = (R_xlen_t *) R_alloc((size_t) t->G + 1, sizeof(R_xlen_t));
-    t->ord = (R_xlen_t *) R_alloc((size_t) n, sizeof(R_xlen_t));
-    hb_group_index(t->g, n, t->G, 0, t->start, t->ord);
+    read_term_design(tk, tw, g, t);
+    if (t->q > qmax) qmax = t->q;
+    read_term_cov(tk, tw, g, t);
   }
-
   *maxlag_out = maxlag;
   *qmax_out = qmax;
+}
+
+/* The kept levels of each term (stored with every draw) and which terms get
+ * online summaries of all their effects. */
+void hb_model_read_output(SEXP model, hb_model *g) {
+  SEXP keep = hb_list_elt(model, "model", "keep");
+  if (TYPEOF(keep) != VECSXP || LENGTH(keep) != g->K) hb_input_error("model$keep", "must be a list with one element per term");
+  g->online = hb_list_int(model, "model", "online", g->K, 0, 1);
+  g->keep = (int **) R_alloc((size_t) g->K + 1, sizeof(int *));
+  g->nkeep = (int *) R_alloc((size_t) g->K + 1, sizeof(int));
+  for (int k = 0; k < g->K; k++) {
+    SEXP kk = VECTOR_ELT(keep, k);
+    hb_check_vector(kk, "model$keep", INTSXP, -1);
+    g->nkeep[k] = LENGTH(kk);
+    g->keep[k] = INTEGER(kk);
+    for (int a = 0; a < g->nkeep[k]; a++)
+      if (g->keep[k][a] < 0 || g->keep[k][a] >= g->t[k].G) hb_input_error("model$keep", "level index out of range");
+  }
 }

@@ -16,20 +16,20 @@
  *   non-finite log density or gradient, is divergent and ends the tree;
  * - accept_stat is the mean of min(1, exp(H0 - H)) over all leapfrog points.
  *
- * Models are seen only through hb_nuts_model (hbmmm.h). Random numbers come
- * from R's RNG (the caller brackets with GetRNGstate/PutRNGstate); memory
- * from R_alloc. */
+ * Models are seen only through hb_nuts_model, the host only through
+ * hb_nuts_host (both in nuts.h): random numbers, memory, failures and
+ * progress are the host's (R's, in nuts_call.c). No R API here. */
 #define USE_FC_LEN_T
 #include <math.h>
 #include <string.h>
 #include <float.h>
 #include <stdio.h>
+#include <stdarg.h>
 #include <R_ext/BLAS.h>
-#include <Rmath.h>
-#include "hbmmm.h"
+#include "nuts.h"
+#include "linalg.h"
 
 #define MAX_DELTA_H 1000.0
-#define HB_NUTS_MAX_DEPTH 30
 
 /* a point in phase space: position, momentum, gradient and log density,
  * with the sharp momentum ps = M^{-1} p and mg = M^{-1} g kept up to date so
@@ -37,7 +37,7 @@
  * three */
 typedef struct {
   double *q, *p, *g, *ps, *mg;
-  double lp;   /* R_NegInf when the model failed at q */
+  double lp;   /* -INFINITY when the model failed at q */
 } phase_pt;
 
 /* scratch of one recursion level of build_tree() */
@@ -49,6 +49,7 @@ typedef struct {
 
 typedef struct {
   const hb_nuts_model *m;
+  const hb_nuts_host *host;
   int d, dense, max_depth;
   double *minv;       /* inverse metric: d (diag) or d x d (dense) */
   double *L;          /* dense: lower Cholesky factor of minv */
@@ -62,19 +63,29 @@ typedef struct {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static double *dalloc(size_t n) {
-  double *x = (double *) R_alloc(n ? n : 1, sizeof(double));
+/* Formats the message and hands it to the host, which does not return. */
+static void fail(const hb_nuts_host *h, int sampler, const char *arg, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  h->fail(h->ctx, sampler, arg, msg);
+}
+
+static double *dalloc(const hb_nuts_host *h, size_t n) {
+  double *x = (double *) h->alloc(h->ctx, n ? n : 1, sizeof(double));
   memset(x, 0, (n ? n : 1) * sizeof(double));
   return x;
 }
 
-static void pt_alloc(phase_pt *z, int d) {
-  z->q = dalloc((size_t) d);
-  z->p = dalloc((size_t) d);
-  z->g = dalloc((size_t) d);
-  z->ps = dalloc((size_t) d);
-  z->mg = dalloc((size_t) d);
-  z->lp = R_NegInf;
+static void pt_alloc(const hb_nuts_host *h, phase_pt *z, int d) {
+  z->q = dalloc(h, (size_t) d);
+  z->p = dalloc(h, (size_t) d);
+  z->g = dalloc(h, (size_t) d);
+  z->ps = dalloc(h, (size_t) d);
+  z->mg = dalloc(h, (size_t) d);
+  z->lp = -INFINITY;
 }
 
 static void pt_copy(phase_pt *dst, const phase_pt *src, int d) {
@@ -88,8 +99,8 @@ static void pt_copy(phase_pt *dst, const phase_pt *src, int d) {
 }
 
 static double log_sum_exp(double a, double b) {
-  if (a == R_NegInf) return b;
-  if (b == R_NegInf) return a;
+  if (a == -INFINITY) return b;
+  if (b == -INFINITY) return a;
   return a > b ? a + log1p(exp(b - a)) : b + log1p(exp(a - b));
 }
 
@@ -115,11 +126,11 @@ static void sharp(const nuts_t *s, const double *p, double *out) {
 /* log density and gradient at z->q, and mg = M^{-1} g; nonzero (and
  * lp = -Inf) on failure */
 static int evaluate(nuts_t *s, phase_pt *z) {
-  double lp = R_NegInf;
+  double lp = -INFINITY;
   int bad = s->m->logp_grad(s->m->ctx, z->q, &lp, z->g);
   s->n_grad += 1.0;
-  if (bad || !R_FINITE(lp)) {
-    z->lp = R_NegInf;
+  if (bad || !isfinite(lp)) {
+    z->lp = -INFINITY;
     return 1;
   }
   z->lp = lp;
@@ -128,15 +139,15 @@ static int evaluate(nuts_t *s, phase_pt *z) {
 }
 
 static double hamiltonian(const nuts_t *s, const phase_pt *z) {
-  if (z->lp == R_NegInf) return R_PosInf;
+  if (z->lp == -INFINITY) return INFINITY;
   double h = 0.5 * dot(z->p, z->ps, s->d) - z->lp;
-  return ISNAN(h) ? R_PosInf : h;
+  return isnan(h) ? INFINITY : h;
 }
 
 /* p ~ N(0, M): diag p_i = u_i / sqrt(minv_i); dense p = L'^{-1} u with
  * minv = L L', so Cov(p) = (L L')^{-1} = M; then ps = M^{-1} p */
 static void sample_p(const nuts_t *s, phase_pt *z) {
-  for (int i = 0; i < s->d; i++) z->p[i] = norm_rand();
+  for (int i = 0; i < s->d; i++) z->p[i] = s->host->norm_rand(s->host->ctx);
   if (s->dense) {
     hb_trsv_lower_t(s->L, s->d, z->p);
   } else {
@@ -206,14 +217,14 @@ static int build_tree(nuts_t *s, int depth, phase_pt *z_propose, double *ps_beg,
   level_ws *w = s->ws + depth;
 
   /* initial half */
-  double lsw_init = R_NegInf;
+  double lsw_init = -INFINITY;
   memset(w->rho_init, 0, b);
   if (!build_tree(s, depth - 1, z_propose, ps_beg, w->ps_init_end, w->rho_init, p_beg,
                   w->p_init_end, H0, sign, n_leapfrog, &lsw_init, sum_metro_prob))
     return 0;
 
   /* final half */
-  double lsw_final = R_NegInf;
+  double lsw_final = -INFINITY;
   memset(w->rho_final, 0, b);
   if (!build_tree(s, depth - 1, &w->z_final, w->ps_final_beg, ps_end, w->rho_final,
                   w->p_final_beg, p_end, H0, sign, n_leapfrog, &lsw_final, sum_metro_prob))
@@ -224,7 +235,7 @@ static int build_tree(nuts_t *s, int depth, phase_pt *z_propose, double *ps_beg,
   *log_sum_weight = log_sum_exp(*log_sum_weight, lsw_sub);
   if (lsw_final > lsw_sub) {
     pt_copy(z_propose, &w->z_final, d);
-  } else if (unif_rand() < exp(lsw_final - lsw_sub)) {
+  } else if (s->host->unif_rand(s->host->ctx) < exp(lsw_final - lsw_sub)) {
     pt_copy(z_propose, &w->z_final, d);
   }
 
@@ -274,8 +285,8 @@ static void transition(nuts_t *s, top_ws *t, phase_pt *cur, double *diag) {
     memset(t->rho_fwd, 0, b);
     memset(t->rho_bck, 0, b);
     int valid;
-    double lsw_sub = R_NegInf;
-    if (unif_rand() > 0.5) {
+    double lsw_sub = -INFINITY;
+    if (s->host->unif_rand(s->host->ctx) > 0.5) {
       /* forward: the old trajectory becomes the backward subtree */
       pt_copy(&s->z, &t->z_fwd, d);
       memcpy(t->rho_bck, t->rho, b);
@@ -300,7 +311,7 @@ static void transition(nuts_t *s, top_ws *t, phase_pt *cur, double *diag) {
     /* biased progressive sampling of the new subtree */
     if (lsw_sub > log_sum_weight) {
       pt_copy(&t->z_sample, &t->z_propose, d);
-    } else if (unif_rand() < exp(lsw_sub - log_sum_weight)) {
+    } else if (s->host->unif_rand(s->host->ctx) < exp(lsw_sub - log_sum_weight)) {
       pt_copy(&t->z_sample, &t->z_propose, d);
     }
     log_sum_weight = log_sum_exp(log_sum_weight, lsw_sub);
@@ -326,7 +337,7 @@ static void transition(nuts_t *s, top_ws *t, phase_pt *cur, double *diag) {
 /* Stan's heuristic: double (or halve) the step size until the acceptance
  * probability of one leapfrog step from cur crosses 0.8. */
 static void init_stepsize(nuts_t *s, const phase_pt *cur) {
-  if (s->eps == 0 || s->eps > 1e7 || ISNAN(s->eps)) return;
+  if (s->eps == 0 || s->eps > 1e7 || isnan(s->eps)) return;
   const double l08 = log(0.8);
   int direction = 0;
   for (;;) {
@@ -344,9 +355,9 @@ static void init_stepsize(nuts_t *s, const phase_pt *cur) {
     if (direction == -1 && !(delta_H < l08)) break;
     s->eps = direction == 1 ? 2 * s->eps : 0.5 * s->eps;
     if (s->eps > 1e7)
-      hb_sampler_error("the step size grew beyond 1e7 while initializing: the posterior looks improper (is the log density bounded above and normalizable?)");
+      fail(s->host, 1, NULL, "the step size grew beyond 1e7 while initializing: the posterior looks improper (is the log density bounded above and normalizable?)");
     if (s->eps == 0)
-      hb_sampler_error("no acceptably small step size was found while initializing: the log density may be discontinuous or its gradient wrong");
+      fail(s->host, 1, NULL, "no acceptably small step size was found while initializing: the log density may be discontinuous or its gradient wrong");
   }
   pt_copy(&s->z, cur, s->d);
 }
@@ -427,13 +438,13 @@ typedef struct {
   double *mean, *m2, *delta;
 } welford;
 
-static void wf_init(welford *e, int d, int dense) {
+static void wf_init(const hb_nuts_host *h, welford *e, int d, int dense) {
   e->d = d;
   e->dense = dense;
   e->n = 0;
-  e->mean = dalloc((size_t) d);
-  e->delta = dalloc((size_t) d);
-  e->m2 = dalloc(dense ? (size_t) d * d : (size_t) d);
+  e->mean = dalloc(h, (size_t) d);
+  e->delta = dalloc(h, (size_t) d);
+  e->m2 = dalloc(h, dense ? (size_t) d * d : (size_t) d);
 }
 
 static void wf_restart(welford *e) {
@@ -481,7 +492,7 @@ static int wf_update_metric(const welford *e, nuts_t *s, double *cand, double *c
       /* symmetrize: m2 is accumulated with delta_i (q_j - mean_j) */
       double v = 0.5 * (e->m2[i + (size_t) j * d] + e->m2[j + (size_t) i * d]) / (n - 1.0);
       cand[i + (size_t) j * d] = a * v + (i == j ? c : 0.0);
-      if (!R_FINITE(cand[i + (size_t) j * d])) return 0;
+      if (!isfinite(cand[i + (size_t) j * d])) return 0;
     }
   memcpy(cand_L, cand, (size_t) d * d * sizeof(double));
   if (hb_chol(cand_L, d) != 0) return 0;
@@ -498,21 +509,21 @@ int hb_nuts_nsave(const hb_nuts_control *ctl) {
   return (ctl->iter - ctl->warmup + ctl->thin - 1) / ctl->thin;
 }
 
-int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *theta,
-                hb_nuts_output *out) {
+/* The sampler's state and workspace for dimension m->dim: the metric (given
+ * or unit), the integrator's point, one scratch set per tree depth, and the
+ * top-level trajectory. */
+static void sampler_alloc(nuts_t *s, top_ws *t, const hb_nuts_model *m, const hb_nuts_control *ctl) {
+  const hb_nuts_host *h = &ctl->host;
   int d = m->dim;
-  if (d < 1) hb_input_error("model", "must have at least one parameter");
-  if (ctl->max_treedepth < 1 || ctl->max_treedepth > HB_NUTS_MAX_DEPTH)
-    hb_input_error("max_treedepth", "must be in [1, %d]", HB_NUTS_MAX_DEPTH);
-  nuts_t S, *s = &S;
-  memset(s, 0, sizeof S);
+  memset(s, 0, sizeof *s);
   s->m = m;
+  s->host = h;
   s->d = d;
   s->dense = ctl->dense != 0;
   s->max_depth = ctl->max_treedepth;
   size_t msz = s->dense ? (size_t) d * d : (size_t) d;
-  s->minv = dalloc(msz);
-  s->L = s->dense ? dalloc(msz) : NULL;
+  s->minv = dalloc(h, msz);
+  s->L = s->dense ? dalloc(h, msz) : NULL;
   if (ctl->inv_metric) {
     memcpy(s->minv, ctl->inv_metric, msz * sizeof(double));
   } else if (s->dense) {
@@ -522,35 +533,97 @@ int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *thet
   }
   if (s->dense) {
     memcpy(s->L, s->minv, msz * sizeof(double));
-    if (hb_chol(s->L, d) != 0) hb_input_error("inv_metric", "must be positive definite");
+    if (hb_chol(s->L, d) != 0) fail(h, 0, "inv_metric", "must be positive definite");
   }
-  s->tmp2 = dalloc((size_t) d);
-  pt_alloc(&s->z, d);
-  s->ws = (level_ws *) R_alloc((size_t) s->max_depth, sizeof(level_ws));
+  s->tmp2 = dalloc(h, (size_t) d);
+  pt_alloc(h, &s->z, d);
+  s->ws = (level_ws *) h->alloc(h->ctx, (size_t) s->max_depth, sizeof(level_ws));
   for (int k = 1; k < s->max_depth; k++) {
     level_ws *w = s->ws + k;
-    w->p_init_end = dalloc((size_t) d);
-    w->ps_init_end = dalloc((size_t) d);
-    w->rho_init = dalloc((size_t) d);
-    w->p_final_beg = dalloc((size_t) d);
-    w->ps_final_beg = dalloc((size_t) d);
-    w->rho_final = dalloc((size_t) d);
-    pt_alloc(&w->z_final, d);
+    w->p_init_end = dalloc(h, (size_t) d);
+    w->ps_init_end = dalloc(h, (size_t) d);
+    w->rho_init = dalloc(h, (size_t) d);
+    w->p_final_beg = dalloc(h, (size_t) d);
+    w->ps_final_beg = dalloc(h, (size_t) d);
+    w->rho_final = dalloc(h, (size_t) d);
+    pt_alloc(h, &w->z_final, d);
   }
-  top_ws T, *t = &T;
-  pt_alloc(&t->z_fwd, d);
-  pt_alloc(&t->z_bck, d);
-  pt_alloc(&t->z_sample, d);
-  pt_alloc(&t->z_propose, d);
+  pt_alloc(h, &t->z_fwd, d);
+  pt_alloc(h, &t->z_bck, d);
+  pt_alloc(h, &t->z_sample, d);
+  pt_alloc(h, &t->z_propose, d);
   double **vecs[] = {&t->p_ff, &t->ps_ff, &t->p_fb, &t->ps_fb, &t->p_bf, &t->ps_bf,
                      &t->p_bb, &t->ps_bb, &t->rho, &t->rho_fwd, &t->rho_bck};
-  for (size_t k = 0; k < sizeof vecs / sizeof vecs[0]; k++) *vecs[k] = dalloc((size_t) d);
+  for (size_t k = 0; k < sizeof vecs / sizeof vecs[0]; k++) *vecs[k] = dalloc(h, (size_t) d);
+}
+
+/* Warmup: step-size dual averaging and the windowed metric estimate. */
+typedef struct {
+  dual_avg da;
+  windows win;
+  welford est;
+  double *cand, *cand_L;
+} adaptation;
+
+static void adapt_init(adaptation *a, nuts_t *s, const hb_nuts_control *ctl, double eps0) {
+  const hb_nuts_host *h = s->host;
+  size_t msz = s->dense ? (size_t) s->d * s->d : (size_t) s->d;
+  a->da.mu = log(10 * eps0);
+  a->da.delta = ctl->adapt_delta;
+  a->da.gamma = ctl->gamma > 0 ? ctl->gamma : 0.05;
+  a->da.kappa = ctl->kappa > 0 ? ctl->kappa : 0.75;
+  a->da.t0 = ctl->t0 > 0 ? ctl->t0 : 10.0;
+  da_restart(&a->da);
+  win_setup(&a->win, ctl->warmup, ctl->init_buffer > 0 ? ctl->init_buffer : 75,
+            ctl->term_buffer > 0 ? ctl->term_buffer : 50,
+            ctl->base_window > 0 ? ctl->base_window : 25);
+  memset(&a->est, 0, sizeof a->est); /* used only when win.active; zeroed for the compiler */
+  a->cand = a->cand_L = NULL;
+  if (a->win.active) {
+    wf_init(h, &a->est, s->d, s->dense);
+    a->cand = dalloc(h, msz);
+    a->cand_L = s->dense ? dalloc(h, msz) : NULL;
+  }
+}
+
+/* After warmup iteration it with acceptance statistic accept_stat. */
+static void adapt_step(adaptation *a, nuts_t *s, phase_pt *cur, int it, int warmup, double accept_stat) {
+  da_learn(&a->da, &s->eps, accept_stat);
+  if (a->win.active) {
+    int update = 0;
+    if (win_in_window(&a->win)) wf_add(&a->est, cur->q);
+    if (win_end(&a->win)) {
+      win_next(&a->win);
+      if (wf_update_metric(&a->est, s, a->cand, a->cand_L)) sharp(s, cur->g, cur->mg);
+      wf_restart(&a->est);
+      update = 1;
+    }
+    a->win.counter++;
+    if (update) {
+      init_stepsize(s, cur);
+      a->da.mu = log(10 * s->eps);
+      da_restart(&a->da);
+    }
+  }
+  if (it == warmup - 1) s->eps = exp(a->da.x_bar);
+}
+
+int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *theta,
+                hb_nuts_output *out) {
+  int d = m->dim;
+  const hb_nuts_host *h = &ctl->host;
+  if (d < 1) fail(h, 0, "model", "must have at least one parameter");
+  if (ctl->max_treedepth < 1 || ctl->max_treedepth > HB_NUTS_MAX_DEPTH)
+    fail(h, 0, "max_treedepth", "must be in [1, %d]", HB_NUTS_MAX_DEPTH);
+  nuts_t S, *s = &S;
+  top_ws T, *t = &T;
+  sampler_alloc(s, t, m, ctl);
 
   phase_pt cur;
-  pt_alloc(&cur, d);
+  pt_alloc(h, &cur, d);
   memcpy(cur.q, theta, (size_t) d * sizeof(double));
   if (evaluate(s, &cur) != 0)
-    hb_sampler_error("the log density or its gradient is not finite at the initial point");
+    fail(h, 1, NULL, "the log density or its gradient is not finite at the initial point");
 
   int iter = ctl->iter, warmup = ctl->warmup, thin = ctl->thin > 0 ? ctl->thin : 1;
   int nsave = hb_nuts_nsave(ctl);
@@ -560,222 +633,30 @@ int hb_nuts_run(const hb_nuts_model *m, const hb_nuts_control *ctl, double *thet
   double eps0 = ctl->stepsize > 0 ? ctl->stepsize : 1.0;
   s->eps = eps0;
   if (adapt || !(ctl->stepsize > 0)) init_stepsize(s, &cur);
-
-  dual_avg da;
-  da.mu = log(10 * eps0);
-  da.delta = ctl->adapt_delta;
-  da.gamma = ctl->gamma > 0 ? ctl->gamma : 0.05;
-  da.kappa = ctl->kappa > 0 ? ctl->kappa : 0.75;
-  da.t0 = ctl->t0 > 0 ? ctl->t0 : 10.0;
-  da_restart(&da);
-  windows win;
-  win_setup(&win, warmup, ctl->init_buffer > 0 ? ctl->init_buffer : 75,
-            ctl->term_buffer > 0 ? ctl->term_buffer : 50,
-            ctl->base_window > 0 ? ctl->base_window : 25);
-  welford est;
-  memset(&est, 0, sizeof est); /* used only when win.active; zeroed for the compiler */
-  double *cand = NULL, *cand_L = NULL;
-  if (win.active) {
-    wf_init(&est, d, s->dense);
-    cand = dalloc(msz);
-    cand_L = s->dense ? dalloc(msz) : NULL;
-  }
+  adaptation ad;
+  adapt_init(&ad, s, ctl, eps0);
 
   double diag[HB_NUTS_NDIAG];
-  double *wbuf = dalloc((size_t) (m->nout > 0 ? m->nout : 1));
+  double *wbuf = dalloc(h, (size_t) (m->nout > 0 ? m->nout : 1));
   int saved = 0;
   for (int it = 0; it < iter; it++) {
     transition(s, t, &cur, diag);
     if (it < warmup) {
-      da_learn(&da, &s->eps, diag[0]);
-      if (win.active) {
-        int update = 0;
-        if (win_in_window(&win)) wf_add(&est, cur.q);
-        if (win_end(&win)) {
-          win_next(&win);
-          if (wf_update_metric(&est, s, cand, cand_L)) sharp(s, cur.g, cur.mg);
-          wf_restart(&est);
-          update = 1;
-        }
-        win.counter++;
-        if (update) {
-          init_stepsize(s, &cur);
-          da.mu = log(10 * s->eps);
-          da_restart(&da);
-        }
-      }
-      if (it == warmup - 1) s->eps = exp(da.x_bar);
+      adapt_step(&ad, s, &cur, it, warmup, diag[0]);
     } else if ((it - warmup) % thin == 0 && saved < nsave) {
       m->write(m->ctx, cur.q, wbuf);
-      for (int v = 0; v < m->nout; v++) out->draws[saved + (R_xlen_t) nsave * v] = wbuf[v];
-      for (int k = 0; k < HB_NUTS_NDIAG; k++) out->diag[saved + (R_xlen_t) nsave * k] = diag[k];
+      for (int v = 0; v < m->nout; v++) out->draws[saved + (size_t) nsave * v] = wbuf[v];
+      for (int k = 0; k < HB_NUTS_NDIAG; k++) out->diag[saved + (size_t) nsave * k] = diag[k];
       saved++;
     }
-    if (ctl->refresh > 0 && ctl->progress != R_NilValue &&
-        ((it + 1) % ctl->refresh == 0 || it + 1 == iter)) {
-      PutRNGstate();
-      hb_call_progress(ctl->progress, ctl->chain, it + 1, iter, warmup);
-      GetRNGstate();
-    }
-    R_CheckUserInterrupt();
+    if (h->iteration) h->iteration(h->ctx, it + 1, iter, warmup);
   }
 
+  size_t msz = s->dense ? (size_t) d * d : (size_t) d;
   memcpy(theta, cur.q, (size_t) d * sizeof(double));
   if (out->theta) memcpy(out->theta, cur.q, (size_t) d * sizeof(double));
   if (out->inv_metric) memcpy(out->inv_metric, s->minv, msz * sizeof(double));
   out->stepsize = s->eps;
   out->n_grad = s->n_grad;
   return 0;
-}
-
-/* ---- R glue shared by the NUTS entry points ----------------------------- */
-
-static SEXP ctl_elt(SEXP list, const char *name) {
-  SEXP nms = Rf_getAttrib(list, R_NamesSymbol);
-  if (TYPEOF(nms) != STRSXP) return R_NilValue;
-  for (R_xlen_t i = 0; i < XLENGTH(list); i++)
-    if (strcmp(CHAR(STRING_ELT(nms, i)), name) == 0) return VECTOR_ELT(list, i);
-  return R_NilValue;
-}
-
-static int ctl_int(SEXP list, const char *name, int lo, int hi, int dflt, int required) {
-  char arg[64];
-  snprintf(arg, sizeof arg, "control$%s", name);
-  SEXP x = ctl_elt(list, name);
-  if (x == R_NilValue) {
-    if (required) hb_input_error(arg, "is missing");
-    return dflt;
-  }
-  if (TYPEOF(x) == LGLSXP && XLENGTH(x) == 1 && LOGICAL(x)[0] != NA_LOGICAL && lo <= 0 && hi >= 1)
-    return LOGICAL(x)[0];
-  return hb_scalar_int(x, arg, lo, hi, 0);
-}
-
-static double ctl_real(SEXP list, const char *name, double lo, double hi, double dflt) {
-  char arg[64], b1[32];
-  snprintf(arg, sizeof arg, "control$%s", name);
-  SEXP x = ctl_elt(list, name);
-  if (x == R_NilValue) return dflt;
-  if ((TYPEOF(x) != REALSXP && TYPEOF(x) != INTSXP) || XLENGTH(x) != 1)
-    hb_input_error(arg, "must be a single number; found type '%s' of length %.0f",
-                   Rf_type2char(TYPEOF(x)), (double) Rf_xlength(x));
-  double v = Rf_asReal(x);
-  if (!(v >= lo && v <= hi))
-    hb_input_error(arg, "must be a number in [%g, %g]; found %s", lo, hi, hb_fmt_num(v, b1, sizeof b1));
-  return v;
-}
-
-void hb_nuts_read_control(SEXP control, int dim, hb_nuts_control *ctl) {
-  if (TYPEOF(control) != VECSXP) hb_input_error("control", "must be a list");
-  memset(ctl, 0, sizeof *ctl);
-  ctl->iter = ctl_int(control, "iter", 1, 1000000000, 0, 1);
-  ctl->warmup = ctl_int(control, "warmup", 0, ctl->iter, 0, 1);
-  ctl->thin = ctl_int(control, "thin", 1, ctl->iter, 1, 0);
-  ctl->max_treedepth = ctl_int(control, "max_treedepth", 1, HB_NUTS_MAX_DEPTH, 10, 0);
-  ctl->dense = ctl_int(control, "dense", 0, 1, 0, 0);
-  ctl->chain = ctl_int(control, "chain", 1, 1000000, 1, 0);
-  ctl->refresh = ctl_int(control, "refresh", 0, 1000000000, 0, 0);
-  ctl->adapt_delta = ctl_real(control, "adapt_delta", 1e-6, 1 - 1e-12, 0.8);
-  if (!(ctl->adapt_delta > 0 && ctl->adapt_delta < 1))
-    hb_input_error("control$adapt_delta", "must be in (0, 1)");
-  ctl->stepsize = ctl_real(control, "stepsize", 0, 1e7, 0);
-  ctl->gamma = ctl_real(control, "gamma", 1e-12, 1e6, 0.05);
-  ctl->kappa = ctl_real(control, "kappa", 1e-12, 1, 0.75);
-  ctl->t0 = ctl_real(control, "t0", 1e-12, 1e12, 10);
-  ctl->init_buffer = ctl_int(control, "init_buffer", 1, 1000000000, 75, 0);
-  ctl->term_buffer = ctl_int(control, "term_buffer", 1, 1000000000, 50, 0);
-  ctl->base_window = ctl_int(control, "base_window", 1, 1000000000, 25, 0);
-  SEXP im = ctl_elt(control, "inv_metric");
-  ctl->inv_metric = NULL;
-  if (im != R_NilValue) {
-    R_xlen_t want = ctl->dense ? (R_xlen_t) dim * dim : dim;
-    if (TYPEOF(im) != REALSXP || XLENGTH(im) != want)
-      hb_input_error("control$inv_metric", "must be NULL or a double %s of %s %d; found type '%s' of length %.0f",
-                     ctl->dense ? "matrix" : "vector", ctl->dense ? "dimension" : "length", dim,
-                     Rf_type2char(TYPEOF(im)), (double) Rf_xlength(im));
-    const double *v = REAL(im);
-    if (!ctl->dense) {
-      for (int i = 0; i < dim; i++)
-        if (!(v[i] > 0 && v[i] <= DBL_MAX))
-          hb_input_error("control$inv_metric", "must hold finite positive values");
-    } else {
-      for (int j = 0; j < dim; j++)
-        for (int i = 0; i < dim; i++) {
-          double a = v[i + (size_t) j * dim], b = v[j + (size_t) i * dim];
-          if (!R_FINITE(a) || fabs(a - b) > 1e-8 * (fabs(a) + fabs(b) + 1e-300))
-            hb_input_error("control$inv_metric", "must be a finite symmetric matrix");
-        }
-      double *L = dalloc((size_t) dim * dim);
-      memcpy(L, v, (size_t) dim * dim * sizeof(double));
-      if (hb_chol(L, dim) != 0) hb_input_error("control$inv_metric", "must be positive definite");
-    }
-    ctl->inv_metric = v;
-  }
-  ctl->progress = R_NilValue;
-  if (ctl->refresh > 0) {
-    SEXP pr = ctl_elt(control, "progress");
-    if (pr != R_NilValue && !Rf_isFunction(pr))
-      hb_input_error("control$progress", "must be a function (or NULL)");
-    ctl->progress = pr;
-  }
-}
-
-SEXP hb_nuts_result(const hb_nuts_model *m, const hb_nuts_control *ctl,
-                    const hb_nuts_output *out) {
-  static const char *dnames[HB_NUTS_NDIAG] = {"accept_stat", "stepsize", "treedepth",
-                                              "n_leapfrog", "divergent", "energy"};
-  static const char *names[] = {"draws", "diag", "theta", "inv_metric", "stepsize", "n_grad"};
-  int nsave = hb_nuts_nsave(ctl), d = m->dim;
-  SEXP res = PROTECT(Rf_allocVector(VECSXP, 6));
-  hb_set_names(res, 6, names);
-
-  SEXP dr = PROTECT(Rf_allocMatrix(REALSXP, nsave, m->nout));
-  if ((R_xlen_t) nsave * m->nout > 0)
-    memcpy(REAL(dr), out->draws, (size_t) nsave * m->nout * sizeof(double));
-  SET_VECTOR_ELT(res, 0, dr);
-  SEXP dg = PROTECT(Rf_allocMatrix(REALSXP, nsave, HB_NUTS_NDIAG));
-  if (nsave > 0) memcpy(REAL(dg), out->diag, (size_t) nsave * HB_NUTS_NDIAG * sizeof(double));
-  SEXP dn = PROTECT(Rf_allocVector(VECSXP, 2));
-  SEXP cn = PROTECT(Rf_allocVector(STRSXP, HB_NUTS_NDIAG));
-  for (int k = 0; k < HB_NUTS_NDIAG; k++) SET_STRING_ELT(cn, k, Rf_mkChar(dnames[k]));
-  SET_VECTOR_ELT(dn, 1, cn);
-  Rf_setAttrib(dg, R_DimNamesSymbol, dn);
-  SET_VECTOR_ELT(res, 1, dg);
-  SEXP th = PROTECT(Rf_allocVector(REALSXP, d));
-  memcpy(REAL(th), out->theta, (size_t) d * sizeof(double));
-  SET_VECTOR_ELT(res, 2, th);
-  SEXP im = PROTECT(ctl->dense ? Rf_allocMatrix(REALSXP, d, d) : Rf_allocVector(REALSXP, d));
-  memcpy(REAL(im), out->inv_metric, (ctl->dense ? (size_t) d * d : (size_t) d) * sizeof(double));
-  SET_VECTOR_ELT(res, 3, im);
-  SET_VECTOR_ELT(res, 4, Rf_ScalarReal(out->stepsize));
-  SET_VECTOR_ELT(res, 5, Rf_ScalarReal(out->n_grad));
-  UNPROTECT(7);
-  return res;
-}
-
-/* Output arrays of the sizes hb_nuts_run() fills, from R_alloc. */
-void hb_nuts_alloc_output(const hb_nuts_model *m, const hb_nuts_control *ctl,
-                          hb_nuts_output *out) {
-  int nsave = hb_nuts_nsave(ctl), d = m->dim;
-  memset(out, 0, sizeof *out);
-  out->draws = dalloc((size_t) nsave * (m->nout > 0 ? m->nout : 1));
-  out->diag = dalloc((size_t) nsave * HB_NUTS_NDIAG);
-  out->theta = dalloc((size_t) d);
-  out->inv_metric = dalloc(ctl->dense ? (size_t) d * d : (size_t) d);
-}
-
-/* One chain from init (not modified): checks that the model is finite
- * there, runs with R's RNG state, and returns hb_nuts_result(). The shared
- * body of every NUTS entry point. */
-SEXP hb_nuts_chain(const hb_nuts_model *m, const hb_nuts_control *ctl, const double *init) {
-  double *theta = dalloc((size_t) m->dim), *g0 = dalloc((size_t) m->dim), lp;
-  memcpy(theta, init, (size_t) m->dim * sizeof(double));
-  if (m->logp_grad(m->ctx, theta, &lp, g0) != 0)
-    hb_input_error("init", "the log density and its gradient must be finite at the initial values");
-  hb_nuts_output out;
-  hb_nuts_alloc_output(m, ctl, &out);
-  GetRNGstate();
-  hb_nuts_run(m, ctl, theta, &out);
-  PutRNGstate();
-  return hb_nuts_result(m, ctl, &out);
 }

@@ -39,7 +39,7 @@ gibbs_control <- function(iter = 5L, warmup = 2L, thin = 1L, refresh = 0L, chain
 
 # One chain of the C sampler on a spec, as run_gibbs() calls it.
 run_gibbs_once <- function(spec, control = gibbs_control(), seed = 1) {
-  model <- hbmmm:::gibbs_model(spec)
+  model <- hbmmm:::mmm_model_list(spec)
   set.seed(seed)
   .Call(hbmmm:::C_hb_gibbs, model, control)
 }
@@ -50,32 +50,6 @@ is_gibbs_result <- function(res, control = gibbs_control()) {
   is.list(res) && identical(names(res), c("draws", "accept", "ranef_summary", "state")) &&
     is.matrix(res$draws) && is.double(res$draws) && nrow(res$draws) == nsave &&
     is.matrix(res$accept) && nrow(res$accept) == control$iter && is.list(res$state)
-}
-
-# ---- known defects ----------------------------------------------------------
-# known_defect("what is wrong", { expectations }) runs expectations that state
-# the contract for a defect reported but not yet fixed. While the defect is
-# present the test is skipped with "KNOWN DEFECT: ..." (listed in the skip
-# summary), so that it does not stop tools/test.R early and hide other files;
-# once fixed, the expectations pass and count as usual. Set the environment
-# variable HBMMM_KNOWN_DEFECTS=fail to make them fail instead.
-known_defect <- function(defect, code) {
-  if (identical(Sys.getenv("HBMMM_KNOWN_DEFECTS"), "fail")) {
-    force(code)
-    return(invisible(TRUE))
-  }
-  problems <- character(0)
-  tryCatch(
-    withCallingHandlers(code, expectation_failure = function(e) {
-      problems <<- c(problems, conditionMessage(e))
-      invokeRestart("continue_test")
-    }),
-    error = function(e) problems <<- c(problems, conditionMessage(e))
-  )
-  if (length(problems)) {
-    testthat::skip(paste0("KNOWN DEFECT: ", defect, " [", substr(gsub("\\s+", " ", problems[1]), 1, 160), "]"))
-  }
-  invisible(TRUE)
 }
 
 # ---- post-sampling warnings -------------------------------------------------

@@ -2,7 +2,7 @@
 # gradient and central finite differences at an over-dispersed random point.
 mmm_density <- function(spec, centered = FALSE) {
   ns <- asNamespace("hbmmm")
-  model <- ns$gibbs_model(spec)
+  model <- ns$mmm_model_list(spec)
   opts <- ns$nuts_model_options(spec, centered)
   info <- .Call(ns$C_hb_mmm_info, model, opts)
   list(info = info,

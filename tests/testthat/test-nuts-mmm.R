@@ -151,7 +151,7 @@ test_that("NUTS and Gibbs agree on cheese with every coefficient varying by reta
 test_that("the NUTS MMM entry points reject bad input with classed errors", {
   ns <- asNamespace("hbmmm")
   spec <- hbmmm_spec(sales ~ tv + price + (1 | market), data = mmm_weekly, media = "tv", time = "week")
-  model <- ns$gibbs_model(spec)
+  model <- ns$mmm_model_list(spec)
   opts <- ns$nuts_model_options(spec)
   info <- .Call(ns$C_hb_mmm_info, model, opts)
   ctl <- list(iter = 10L, warmup = 5L)

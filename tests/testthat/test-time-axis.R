@@ -38,7 +38,7 @@ test_that("direct .Call of the adstock rejects time positions that do not increa
   expect_input_error(.Call(hbmmm:::C_hb_adstock, c(1, 2, 3), 1L, 0.5, 3L, FALSE, NULL, c(1L, 3L, 3L), FALSE), "time")
   expect_input_error(.Call(hbmmm:::C_hb_adstock, c(1, 2, 3), 1L, 0.5, 3L, FALSE, NULL, c(1L, NA, 3L), FALSE), "time")
   expect_input_error(.Call(hbmmm:::C_hb_adstock, c(1, 2, 3), 1L, 0.5, 3L, FALSE, NULL, c(1L, 2L), FALSE), "time")
-  model <- hbmmm:::gibbs_model(hbmmm_spec(sales ~ tv, data = mmm_weekly[mmm_weekly$market == "M01", ],
+  model <- hbmmm:::mmm_model_list(hbmmm_spec(sales ~ tv, data = mmm_weekly[mmm_weekly$market == "M01", ],
                                           media = "tv", time = "week"))
   model$tpos <- rev(seq_len(length(model$y)))
   expect_input_error(.Call(hbmmm:::C_hb_gibbs, model, gibbs_control()), "model$tpos")

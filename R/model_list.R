@@ -1,0 +1,191 @@
+# The model list: the specification as the plain list that both C engines
+# read (src/model_read.c; every element is described in src/README.md), and
+# the names of one stored draw (whose layout C states once,
+# src/model_layout.c).
+
+mmm_model_list <- function(spec) {
+  pr <- spec$priors
+  X <- spec$X
+  tr <- spec$transforms
+  media <- spec$media
+  C <- length(media)
+  n <- spec$nobs
+  p <- ncol(X$static)
+  ch_par <- matrix(0, 4, C)
+  ch_par[3, ] <- 1 # Michaelis-Menten vmax; unused slots stay harmless
+  ch_est <- ch_link <- ch_pc <- matrix(0L, 4, C)
+  ch_up <- matrix(1, 4, C)
+  ch_pp <- matrix(0, 8, C)
+  for (i in seq_len(nrow(tr$pars))) {
+    r <- tr$pars[i, ]
+    c <- match(r$channel, media)
+    s <- r$slot + 1L
+    ch_par[s, c] <- r$value
+    ch_link[s, c] <- r$link
+    if (!is.na(r$upper)) ch_up[s, c] <- r$upper
+    if (!r$fixed) {
+      ch_est[s, c] <- 1L
+      pc <- prior_code(tr$priors[[r$name]])
+      ch_pc[s, c] <- pc$code
+      ch_pp[2 * s - 1:0, c] <- pc$par
+    }
+  }
+  terms <- lapply(names(spec$ranef), function(g) {
+    t <- spec$ranef[[g]]
+    tp <- translation_pairs(t, X)
+    cv <- pr$cov[[g]]
+    q <- ncol(t$Z$static)
+    type <- HB_CODES$cov[[cv$type]]
+    list(G = length(t$levels), q = q, type = type, g = t$codes - 1L, Zs = t$Z$static,
+         zc = ifelse(is.na(t$Z$channel), -1L, t$Z$channel - 1L), xmap = shared_columns(t$Z, X),
+         pair_j = tp$j, pair_l = tp$l, pair_w = tp$w,
+         Sigma0 = diag((cv$scale / 2)^2, q),
+         iw_df = if (cv$type == "full") cv$dist$par[["df"]] else q + 2,
+         iw_S = if (cv$type == "full") cv$S else diag(q),
+         ig = if (cv$type == "diag") vapply(cv$dist, ig_params, numeric(2)) else matrix(1, 2, q),
+         nf = if (cv$type == "factor") cv$nf else 0L,
+         load_sd = if (cv$type == "factor") cv$loadings$par[["sd"]] * cv$scale else rep(1, q),
+         psi_ig = if (cv$type == "factor") rbind(ig_params(cv$psi)[1], ig_params(cv$psi)[2] * cv$scale^2) else matrix(1, 2, q),
+         hw_nu = if (cv$type %in% c("hw_full", "hw_diag")) cv$nu else 1,
+         hw_A = if (cv$type %in% c("hw_full", "hw_diag")) cv$A else rep(1, q))
+  })
+  b_par <- vapply(pr$b, function(d) d$par[c("mean", "sd")], numeric(2))
+  hs <- if (spec$horseshoe) !is.na(X$channel) else rep(FALSE, p)
+  hs_scale <- rep(1, p)
+  if (spec$horseshoe) hs_scale[hs] <- pr$horseshoe$par[["scale_global"]] / pr$x_sd[hs]
+  S <- max(1L, length(spec$sigma_group$levels))
+  cells <- design_cells(spec, p)
+  list(cell = cells$cell, ncell = cells$ncell, y = as.double(spec$y), w = spec$weights, S = S, sg = spec$sigma_group$codes - 1L,
+       sig_ig = ig_params(pr$sigma), C = C, p = p, Xs = X$static,
+       xc = ifelse(is.na(X$channel), -1L, X$channel - 1L),
+       b_mean = b_par[1, ], b_sd = b_par[2, ], use_hs = as.integer(spec$horseshoe),
+       hs = as.integer(hs), hs_scale = hs_scale,
+       npanel = max(spec$panel_codes), pstart = c(0L, cumsum(tabulate(spec$panel_codes))),
+       tpos = spec$tpos,
+       media_raw = spec$media_data,
+       ch_ad_type = unname(HB_CODES$adstock[tr$adstock]), ch_sat_type = unname(HB_CODES$saturation[tr$saturation]),
+       ch_max_lag = vapply(media, function(ch) if (is.null(tr$max_lag[[ch]])) NA_integer_ else tr$max_lag[[ch]], 1L),
+       ch_normalize = as.integer(tr$normalize), ch_par = ch_par, ch_est = ch_est, ch_link = ch_link,
+       ch_upper = ch_up, ch_prior_code = ch_pc, ch_prior_par = ch_pp,
+       terms = terms, sig2_init = rep(stats::var(spec$y), S),
+       keep = lapply(spec$keep, function(k) as.integer(k$levels) - 1L),
+       online = as.integer(!vapply(spec$keep, `[[`, TRUE, "full")))
+}
+
+# For each column of a random-effect design, the fixed column with the same
+# values and channel (0-based), or -1: the pairs the sampler's translation
+# move shifts together.
+shared_columns <- function(Z, X) {
+  vapply(seq_len(ncol(Z$static)), function(l) {
+    for (j in seq_len(ncol(X$static))) {
+      if (identical(X$channel[j], Z$channel[l]) && identical(unname(X$static[, j]), unname(Z$static[, l]))) {
+        return(j - 1L)
+      }
+    }
+    -1L
+  }, 1L)
+}
+
+# Pairs (fixed column j, term column l) with x_j = w_g z_l inside every
+# level g, for the sampler's translation moves: returns 0-based j, l and the
+# multipliers as an npair x G matrix. Each fixed column pairs at most once
+# per term, and both columns must carry the same media channel (or none).
+translation_pairs <- function(t, X) {
+  G <- length(t$levels)
+  js <- ls <- integer(0)
+  W <- matrix(0, 0, G)
+  for (j in seq_len(ncol(X$static))) {
+    for (l in seq_len(ncol(t$Z$static))) {
+      if (!identical(X$channel[j], t$Z$channel[l])) next
+      w <- level_multipliers(X$static[, j], t$Z$static[, l], t$codes, G)
+      if (is.null(w)) next
+      js <- c(js, j - 1L)
+      ls <- c(ls, l - 1L)
+      W <- rbind(W, w)
+      break
+    }
+  }
+  list(j = js, l = ls, w = W)
+}
+
+# w_g with x = w_g z in every level g, or NULL when x is not such a multiple
+# (x must vanish where z does; levels where z is all zero get w = 0).
+level_multipliers <- function(x, z, codes, G) {
+  nz <- z != 0
+  if (!any(nz) || any(x[!nz] != 0)) return(NULL)
+  ratio <- x[nz] / z[nz]
+  lo <- tapply(ratio, factor(codes[nz], levels = seq_len(G)), min)
+  hi <- tapply(ratio, factor(codes[nz], levels = seq_len(G)), max)
+  lo[is.na(lo)] <- 0
+  hi[is.na(hi)] <- 0
+  if (any(hi - lo > 1e-10 * pmax(1, abs(hi)))) return(NULL)
+  w <- unname((lo + hi) / 2)
+  if (all(w == 0)) return(NULL)
+  w
+}
+
+# Cells for the sufficient-statistics path (src/gibbs_cells.c): rows that
+# share every group level and residual group. Used when no transform
+# parameter is estimated (the design is then fixed) and the cells are few
+# enough that a D x D Gram per cell beats a pass over the rows.
+design_cells <- function(spec, p) {
+  none <- list(cell = NULL, ncell = 0L)
+  if (any(!spec$transforms$pars$fixed)) return(none)
+  codes <- c(list(spec$sigma_group$codes), lapply(spec$ranef, `[[`, "codes"))
+  key <- do.call(paste, c(codes, sep = "\r"))
+  cell <- match(key, unique(key))
+  ncell <- max(cell)
+  D <- p + sum(vapply(spec$ranef, function(t) ncol(t$Z$static), 1L)) + 1
+  if (ncell * D >= spec$nobs) return(none)
+  list(cell = cell - 1L, ncell = ncell)
+}
+
+# Over-dispersed starting points: transform parameters moved on the
+# unconstrained scale, residual variances scaled, so that R-hat can see
+# chains that have not mixed.
+jitter_init <- function(model, spec) {
+  pars <- spec$transforms$pars
+  for (i in which(!pars$fixed)) {
+    c <- match(pars$channel[i], spec$media)
+    s <- pars$slot[i] + 1L
+    up <- if (is.na(pars$upper[i])) 1 else pars$upper[i]
+    u <- link_to_unc(pars$link[i], model$ch_par[s, c], up) + stats::runif(1, -0.5, 0.5)
+    model$ch_par[s, c] <- link_from_unc(pars$link[i], u, up)
+  }
+  model$sig2_init <- model$sig2_init * exp(stats::runif(length(model$sig2_init), -0.7, 0.7))
+  model
+}
+
+link_to_unc <- function(link, v, upper) {
+  switch(link_name(link), logit = stats::qlogis(v), log = log(v), scaled_logit = stats::qlogis(v / upper))
+}
+link_from_unc <- function(link, u, upper) {
+  switch(link_name(link), logit = stats::plogis(u), log = exp(u), scaled_logit = upper * stats::plogis(u))
+}
+
+# Names of the stored variables of one draw (both samplers). The layout is
+# defined once, in C (src/model_layout.c); R supplies the labels it combines:
+# column names, per grouping term its group, columns and levels, the residual
+# groups, and the transform parameters' names by slot and channel.
+draw_names <- function(spec, model = mmm_model_list(spec)) {
+  .Call(C_hb_draw_names, with_draw_labels(model, spec))
+}
+
+# The model list with the labels the C layout combines into variable names:
+# column names, per grouping term its group, columns and levels, the residual
+# groups, and the transform parameters' names by slot and channel.
+with_draw_labels <- function(model, spec) {
+  term_name <- function(x) ifelse(x == "(Intercept)", "Intercept", x)
+  pars <- spec$transforms$pars
+  tpar <- matrix(NA_character_, 4L, length(spec$media))
+  tpar[cbind(pars$slot + 1L, match(pars$channel, spec$media))] <- pars$name
+  model$labels <- list(
+    x = term_name(spec$X$names),
+    terms = lapply(names(spec$ranef), function(g) {
+      list(group = g, cols = term_name(spec$ranef[[g]]$Z$names),
+           levels = as.character(spec$ranef[[g]]$levels))
+    }),
+    sigma = as.character(spec$sigma_group$levels),
+    tpar = as.character(tpar))
+  model
+}

@@ -1,0 +1,210 @@
+/* The model layer: the hierarchical MMM that both samplers share.
+ *
+ * What the model list (built in R, read by model_read.c) holds, the structs
+ * it is read into, links and priors of transform parameters with their
+ * derivatives (model_prior.c), the transformed media of a channel with their
+ * derivatives (model_channel.c), cell statistics of static designs
+ * (model_cells.c) and the layout of one stored draw (model_layout.c). The
+ * Gibbs engine (gibbs*.c) and the NUTS density (model_mmm.c) build on this
+ * layer; nothing here calls into an engine. See README.md in this folder. */
+#ifndef HBMMM_MODEL_H
+#define HBMMM_MODEL_H
+
+#include "hbmmm.h"
+
+enum hb_link {
+  HB_LINK_LOGIT = 0,       /* (0, 1) */
+  HB_LINK_LOG = 1,         /* (0, Inf) */
+  HB_LINK_SCALED_LOGIT = 2 /* (0, upper) */
+};
+#define HB_MAX_TPAR 4          /* transform slots per channel: 2 adstock, 2 saturation */
+#define HB_MAX_P 1000          /* fixed effects */
+
+typedef struct {
+  int ad_type, sat_type, max_lag, normalize; /* max_lag NA_INTEGER: infinite memory */
+  double par[HB_MAX_TPAR];                   /* current constrained values by slot */
+  int link[HB_MAX_TPAR], prior_code[HB_MAX_TPAR];
+  double upper[HB_MAX_TPAR], prior_par[2 * HB_MAX_TPAR];
+  int nest, est_slot[HB_MAX_TPAR];           /* estimated slots */
+  double phi[HB_MAX_TPAR];                   /* their unconstrained values */
+  double log_scale, prop_chol[HB_MAX_TPAR * HB_MAX_TPAR];
+  double adapt_mean[HB_MAX_TPAR], adapt_cov[HB_MAX_TPAR * HB_MAX_TPAR];
+  int adapt_n;
+} hb_channel;
+
+typedef struct {
+  int G, q, type, nf;          /* type: enum hb_cov_type */
+  const int *g;                /* group of each row, 0-based */
+  const double *Zs;            /* static parts, n x q */
+  const int *zc;               /* channel of each column, -1 for none */
+  double **Zcol;               /* current columns (media ones materialized) */
+  double *u;                   /* q x G, u[j + q * level] */
+  double *Sigma, *Sinv;        /* q x q */
+  R_xlen_t *ord, *start;       /* rows of level k: ord[start[k] .. start[k+1]) */
+  double iw_df;                /* full: IW(df, S) */
+  const double *iw_S;
+  const double *ig;            /* diagonal: IG(shape, scale) per term, 2 x q */
+  double *Lambda, *psi, *f;    /* factor: q x nf loadings, q uniquenesses, nf x G scores */
+  const double *load_sd;       /* factor: prior sd of loadings, per term */
+  const double *psi_ig;        /* factor: IG(shape, scale) per term, 2 x q */
+  double hw_nu;                /* Huang-Wand: each sd half-t(nu, A_j) */
+  const double *hw_A;
+  double *hw_a;                /* their auxiliary variables */
+  const int *xmap;             /* fixed column equal to each column, -1 for none */
+  int npair;                   /* translation pairs (see hb_term_shift) */
+  const int *pair_j, *pair_l;  /* fixed column, term column of each pair */
+  const double *pair_w;        /* npair x G multipliers w[a + npair * level] */
+} hb_term;
+
+typedef struct {
+  int ncell, D;                /* cells; Gram size p + sum q + 1 */
+  double *G;                   /* ncell Gram matrices D x D of w [X | Z | y] */
+  int *sg;                     /* residual group of each cell */
+  double *cnt;                 /* rows in each cell */
+  int **lev;                   /* lev[k][c]: level of term k in cell c */
+  R_xlen_t **start, **ord;     /* cells of each level of each term */
+  int *off;                    /* first Gram column of Z_k */
+  double *theta;               /* scratch, length D */
+} hb_cells;
+
+/* The model: data and structure read from the model list, the current value
+ * of every parameter (both samplers write them here), and (from `blk` on)
+ * scratch of the Gibbs sampler, which the NUTS density leaves unset. */
+typedef struct {
+  R_xlen_t n;
+  int p, K, C, S, npanel;
+  hb_cells *cells;             /* NULL: work on rows */
+  const double *y, *w;
+  const int *sg;               /* residual-variance group of each row, 0-based */
+  const double *Xs;            /* static parts of the fixed design, n x p */
+  const int *xc;               /* channel of each fixed column, -1 for none */
+  double **Xcol;
+  double *beta;
+  const double *b_mean, *b_sd;
+  int use_hs;                  /* horseshoe on the columns with hs[j] = 1 */
+  const int *hs;
+  const double *hs_scale;
+  double *hs_lambda2, *hs_nu, hs_tau2, hs_xi;
+  double *inv_sig2;            /* 1 / sigma^2 per residual group */
+  double sig_a, sig_b;         /* IG prior of each sigma^2 */
+  hb_term *t;
+  hb_channel *ch;
+  const double *media_raw;     /* n x C, rows in panel-then-time order */
+  double *media;               /* n x C transformed at the current parameters */
+  R_xlen_t *pstart;            /* panel k: rows pstart[k] .. pstart[k+1] */
+  const int *tpos;             /* time position of each row; NULL: no gaps */
+  double *r;                   /* residual y - fitted */
+  double *prec;                /* w_i / sigma^2 of row i */
+  double *blk;                 /* row-block scratch, (HB_MAX_Q + 8) x HB_BLOCK */
+  double *ystar, *mh_ystar;    /* y - Z u (current, proposed) */
+  double *fx_A, *fx_c, fx_yy;  /* X' Pi X (p x p, then scratch), X' Pi ystar, ystar' Pi ystar */
+  double *coef, *scratch_m, *wbuf;
+  double *work;                /* dense scratch, size HB_WORK(p, qmax) */
+  /* output: levels of each term whose effects are stored with each draw
+   * (0-based), and which terms get online summaries */
+  int **keep, *nkeep;
+  const int *online;
+} hb_model;
+
+/* ---- the model list (model_read.c) ------------------------------------- */
+/* Elements named in errors as `<where>$<name>`. */
+SEXP hb_list_elt(SEXP list, const char *where, const char *name);
+const double *hb_list_real(SEXP list, const char *where, const char *name, R_xlen_t len);
+const int *hb_list_int(SEXP list, const char *where, const char *name, R_xlen_t len, int lo, int hi);
+/* the same, NA also allowed */
+const int *hb_list_int_na(SEXP list, const char *where, const char *name, R_xlen_t len, int lo, int hi);
+int hb_list_int_scalar(SEXP list, const char *where, const char *name, int lo, int hi);
+void hb_check_positive(const double *x, R_xlen_t len, const char *arg);
+void hb_check_finite(const double *x, R_xlen_t len, const char *arg);
+void hb_model_read(SEXP model, hb_model *g, int *maxlag, int *qmax);
+/* model$keep and model$online into g->keep, g->nkeep, g->online */
+void hb_model_read_output(SEXP model, hb_model *g);
+void hb_model_columns(hb_model *g);
+
+/* ---- links and priors of transform parameters (model_prior.c) ----------- */
+double hb_link_to_unc(int link, double v, double upper);
+double hb_link_from_unc(int link, double u, double upper);
+double hb_link_logjac(int link, double u, double upper);
+/* d link_from_unc / d u, and d logjac / d u */
+void hb_link_derivs(int link, double u, double upper, double *dv, double *djac);
+double hb_prior_logdens(int code, const double *par, double x);
+/* d hb_prior_logdens / d x */
+double hb_prior_dlogdens(int code, const double *par, double x);
+
+/* ---- transformed media (model_channel.c) -------------------------------- */
+void hb_channel_transform(const hb_channel *ch, const double *par, const double *x,
+                          R_xlen_t n, const R_xlen_t *pstart, const int *tpos, int npanel,
+                          double *out, double *wbuf);
+/* Scratch of hb_channel_eval(): ad (n), dad (2n), dsat (3n), wbuf (maxlag +
+ * 1), dwbuf (2 (maxlag + 1)). */
+typedef struct {
+  hb_model *g;
+  double *ad, *dad, *dsat, *wbuf, *dwbuf;
+} hb_channel_ws;
+void hb_channel_ws_alloc(hb_channel_ws *ws, hb_model *g, int maxlag);
+/* Channel c at par into g->media; with dm, the derivatives with respect to
+ * each estimated parameter (dm[e * n + i]). Nonzero when not finite. */
+int hb_channel_eval(hb_channel_ws *m, int c, const double *par, double *dm);
+/* the materialized design columns of channel c from g->media */
+void hb_refresh_channel_columns(hb_model *g, int c);
+
+/* ---- covariance parameterizations of the terms (model_cov.c) ------------ */
+/* Workspace of the passes: per term k the factor Lc[k] (u_g = Lc z_g), its
+ * gradient gLc[k], the scatter matrix S[k], Sinv[k] and M[k] (q x q each),
+ * tmp (q x q); centred or non-centred effects; LKJ priors by term. */
+typedef struct {
+  hb_model *g;
+  int centered;
+  double *lkj_eta, *sd_par;   /* LKJ: eta per term, scale prior parameters 2 x sum q */
+  int *sd_code, *sd_off;      /* LKJ: scale prior family per term, first column of term k */
+  double **Lc, **gLc, **S, **Sinv, **M, *tmp;
+} hb_cov_ws;
+/* unconstrained covariance parameters of a term */
+int hb_cov_npar(const hb_term *t);
+/* Forward: Lc[k] and t->u from cp and ef; adds the log prior (Jacobians
+ * included) to *l and its direct gradient to gc, gef. Nonzero when Sigma is
+ * singular. */
+int hb_cov_forward(hb_cov_ws *w, int k, const double *cp, const double *ef, double *gc, double *gef,
+                   double *l);
+/* Reverse: with gu = d log likelihood / d u, adds the gradients flowing
+ * through u and Lc to gc and gef (after hb_cov_forward() at the same point). */
+void hb_cov_reverse(hb_cov_ws *w, int k, const double *cp, const double *ef, const double *gu, double *gc,
+                    double *gef);
+/* t->Sigma of term k after hb_cov_forward() */
+void hb_cov_sigma(const hb_cov_ws *w, int k, const double *cp);
+/* x^2 ~ IG(a, b) and x ~ half-t(nu, 1) with ell = log x, Jacobian included;
+ * the derivative is added to *grad */
+double hb_ig_sq_log(double a, double b, double ell, double *grad);
+double hb_half_t_log(double nu, double ell, double *grad);
+
+/* ---- cell statistics of a static design (model_cells.c) ----------------- */
+void hb_cells_build(hb_model *g, const int *cell, int ncell);
+/* theta of cell c: (beta, u_1(level), ..., u_K(level), -1), so that the
+ * residual sum of squares is theta' G theta */
+void hb_cell_theta(const hb_model *g, int c, double *th);
+
+/* ---- the layout of one stored draw (model_layout.c) --------------------- */
+typedef enum {
+  HB_DRAW_BETA,   /* b_<column>: i = fixed column */
+  HB_DRAW_SD,     /* sd_<group>__<column>: k = term, i = column */
+  HB_DRAW_COR,    /* cor_<group>__<i>__<j>: k = term, i < j columns */
+  HB_DRAW_SIGMA,  /* sigma or sigma[<level>]: i = residual group */
+  HB_DRAW_TPAR,   /* <par>_<channel>: k = channel, i = slot */
+  HB_DRAW_HS_TAU, /* hs_tau: horseshoe global scale */
+  HB_DRAW_EFFECT  /* r_<group>[<level>,<column>]: k = term, i = column, j = kept level */
+} hb_draw_kind;
+typedef struct {
+  hb_draw_kind kind;
+  int k, i, j;
+} hb_draw_item;
+/* Enumerates the variables of one draw in storage order into items (when
+ * not NULL); returns their number. Population variables come first (npop:
+ * every kind but HB_DRAW_EFFECT), then the kept group-level effects. */
+int hb_draw_layout(const hb_model *g, hb_draw_item *items);
+int hb_draw_npop(const hb_model *g);
+/* One draw from the current state (beta, Sigma of each term, inv_sig2,
+ * channel par, hs_tau2, u) into out, in the order of hb_draw_layout(). */
+void hb_draw_write(const hb_model *g, const hb_draw_item *items, int nitems, double *out);
+SEXP hb_draw_names(SEXP model);
+
+#endif

@@ -1,0 +1,77 @@
+/* Links of transform parameters between their constrained values and the
+ * unconstrained scale, and the log prior densities of their families
+ * (enum hb_prior_family), each with the derivatives the NUTS density needs. */
+#include <math.h>
+#include <Rmath.h>
+#include "model.h"
+
+double hb_link_to_unc(int link, double v, double upper) {
+  switch (link) {
+  case HB_LINK_LOGIT: return log(v) - log1p(-v);
+  case HB_LINK_LOG: return log(v);
+  default: { double p = v / upper; return log(p) - log1p(-p); }
+  }
+}
+
+double hb_link_from_unc(int link, double u, double upper) {
+  switch (link) {
+  case HB_LINK_LOGIT: return 1.0 / (1.0 + exp(-u));
+  case HB_LINK_LOG: return exp(u);
+  default: return upper / (1.0 + exp(-u));
+  }
+}
+
+/* log |d constrained / d unconstrained| */
+double hb_link_logjac(int link, double u, double upper) {
+  switch (link) {
+  case HB_LINK_LOG: return u;
+  default: {
+    /* log p + log(1 - p) with p = logistic(u), stable for large |u| */
+    double lj = -fabs(u) - 2.0 * log1p(exp(-fabs(u)));
+    return link == HB_LINK_LOGIT ? lj : lj + log(upper);
+  }
+  }
+}
+
+/* d link_from_unc / d u, and d logjac / d u */
+void hb_link_derivs(int link, double u, double upper, double *dv, double *djac) {
+  if (link == HB_LINK_LOG) {
+    *dv = exp(u);
+    *djac = 1.0;
+    return;
+  }
+  double pr = 1.0 / (1.0 + exp(-u));
+  *dv = pr * (1.0 - pr) * (link == HB_LINK_LOGIT ? 1.0 : upper);
+  *djac = 1.0 - 2.0 * pr;
+}
+
+/* Log density of the prior families used for transform parameters (codes of
+ * prior_code() in R/priors.R), on the constrained scale. */
+double hb_prior_logdens(int code, const double *p, double x) {
+  switch (code) {
+  case HB_PRIOR_NORMAL: return dnorm(x, p[0], p[1], 1);
+  case HB_PRIOR_LOGNORMAL: return dlnorm(x, p[0], p[1], 1);
+  case HB_PRIOR_GAMMA: return dgamma(x, p[0], 1.0 / p[1], 1);
+  case HB_PRIOR_BETA: return dbeta(x, p[0], p[1], 1);
+  case HB_PRIOR_UNIFORM: return (x >= p[0] && x <= p[1]) ? -log(p[1] - p[0]) : R_NegInf;
+  case HB_PRIOR_HALF_NORMAL: return x < 0 ? R_NegInf : M_LN2 + dnorm(x, 0.0, p[0], 1);
+  case HB_PRIOR_EXPONENTIAL: return dexp(x, 1.0 / p[0], 1);
+  case HB_PRIOR_HALF_STUDENT_T: return x < 0 ? R_NegInf : M_LN2 + dt(x / p[1], p[0], 1) - log(p[1]);
+  default: return R_NegInf;
+  }
+}
+
+/* d/dx of hb_prior_logdens() for the families of PRIOR_CODES */
+double hb_prior_dlogdens(int code, const double *p, double x) {
+  switch (code) {
+  case HB_PRIOR_NORMAL: return -(x - p[0]) / (p[1] * p[1]);
+  case HB_PRIOR_LOGNORMAL: return -(1.0 + (log(x) - p[0]) / (p[1] * p[1])) / x;
+  case HB_PRIOR_GAMMA: return (p[0] - 1.0) / x - 1.0 / p[1];
+  case HB_PRIOR_BETA: return (p[0] - 1.0) / x - (p[1] - 1.0) / (1.0 - x);
+  case HB_PRIOR_UNIFORM: return 0.0;
+  case HB_PRIOR_HALF_NORMAL: return -x / (p[0] * p[0]);
+  case HB_PRIOR_EXPONENTIAL: return -p[0]; /* rate */
+  case HB_PRIOR_HALF_STUDENT_T: return -(p[0] + 1.0) * x / (p[0] * p[1] * p[1] + x * x);
+  default: return 0.0;
+  }
+}

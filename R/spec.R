@@ -105,24 +105,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
                                    suggest_name(missing_cols[1], names(data))))
   }
   check_complete(data, used)
-  for (m in media) {
-    v <- data[[m]]
-    if (!is.numeric(v)) abort_input("media", sprintf("column `%s` must be numeric; found %s", m, class(v)[1]))
-    if (any(v < 0)) {
-      abort_input("media", sprintf("column `%s` has %d negative value(s), first at row %d; media must be non-negative",
-                                   m, sum(v < 0), which(v < 0)[1]))
-    }
-  }
-  for (m in media) {
-    v <- data[[m]]
-    # (a channel that is zero everywhere is refused by check_fixed_design())
-    if (v[1] != 0 && all(v == v[1])) {
-      warn_classed("constant_channel", sprintf(paste0(
-        "media column `%s` is %s in every row: its effect cannot be told apart from the intercept ",
-        "(only the carry-over ramp-up at the start of each series separates them), so its posterior ",
-        "rests on the prior; drop it or use data where its spend varies"), m, format(v[1])))
-    }
-  }
+  check_media_columns(data, media)
   unused <- setdiff(media, c(all.vars(pf$fixed), unlist(lapply(terms, function(t) all.vars(t$lhs)))))
   if (length(unused)) {
     abort_input("media", sprintf("channel `%s` does not appear in `formula`; add it as a term", unused[1]))
@@ -151,35 +134,9 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
   }
 
   # time positions: carry-over counts periods, so gaps decay (R/time_axis.R)
-  time_axis <- time_pos <- NULL
-  if (!is.null(time)) {
-    time_axis <- time_axis(data[[time]], panel_codes, time)
-    time_pos <- time_positions(time_axis, data[[time]], time, "time")
-    warn_time_gaps(time_gaps(time_pos, panel_codes, data[[time]]), time, panel,
-                   if (!is.null(panel)) unique(panel_values(data, panel)))
-  }
-  # the kernels take the fast path for series without gaps
-  tpos <- if (!is.null(time_pos) && nrow(time_gaps(time_pos, panel_codes, data[[time]]))) time_pos
+  tm <- spec_time(data, time, panel, panel_codes)
 
-  y <- eval(pf$response, data, environment(formula))
-  if (!is.numeric(y) || length(y) != nrow(data)) {
-    abort_input("formula", sprintf("the response `%s` must evaluate to a numeric vector with one value per row",
-                                   deparse(pf$response)))
-  }
-  bad <- which(!is.finite(y))
-  if (length(bad)) {
-    abort_input("formula", sprintf("the response `%s` is not finite in %d row(s), first at row %d",
-                                   deparse(pf$response), length(bad), ord[bad[1]]))
-  }
-  if (max(abs(y)) > 1e100) {
-    # the default priors and the samplers' sums of squares would overflow
-    abort_input("formula", sprintf("the response `%s` reaches %s; rescale it (e.g. to thousands or millions)",
-                                   deparse(pf$response), format(max(abs(y)), digits = 3)))
-  }
-  if (all(y == y[1])) {
-    abort_input("formula", sprintf("the response `%s` is constant (%s in every row); there is nothing to model",
-                                   deparse(pf$response), format(y[1])))
-  }
+  y <- spec_response(pf, data, formula, ord)
 
   X <- media_design(stats::delete.response(stats::terms(pf$fixed)), data, media)
   if ("(Intercept)" %in% X$names && "Intercept" %in% X$names) {
@@ -198,7 +155,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
     abort_input("prior", sprintf("must be made by hbmmm_prior(); found %s", describe_value(prior)))
   }
   transforms <- build_transforms(media, adstock, saturation, adstock_control, fixed_transforms,
-                                 data, panel_codes, prior, tpos)
+                                 data, panel_codes, prior, tm$tpos)
   warn_stacked_series(time, panel, terms, transforms)
   w <- resolve_weights(weights, data, ord)
   sg <- if (is.null(sigma_by)) list(codes = rep(1L, nrow(data)), levels = character(0)) else {
@@ -206,7 +163,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
     if (nlevels(f) < 2L) abort_input("sigma_by", sprintf("column `%s` has a single level", sigma_by))
     list(codes = as.integer(f), levels = levels(f))
   }
-  media_init <- transform_media(data[media], transforms, transforms$init, panel_codes, tpos)
+  media_init <- transform_media(data[media], transforms, transforms$init, panel_codes, tm$tpos)
   check_fixed_design(X, media_init, media)
   factors <- check_factors(factors, ranef)
   horseshoe <- check_flag(horseshoe, "horseshoe")
@@ -221,7 +178,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
     call = call, formula = formula, response = deparse(pf$response), y = y, weights = w,
     X = X, ranef = ranef, media = media, transforms = transforms, sigma_by = sigma_by, sigma_group = sg,
     time = time, panel = panel, panel_codes = panel_codes, row_order = ord, nobs = nrow(data),
-    time_axis = time_axis, time_pos = time_pos, tpos = tpos,
+    time_axis = tm$axis, time_pos = tm$pos, tpos = tm$tpos,
     media_data = media_matrix(data, media), horseshoe = horseshoe, factors = factors, priors = priors,
     prior = prior, keep = keep, data = data
   ), class = "hbmmm_spec")
@@ -302,6 +259,67 @@ add_personalization <- function(fixed, personalize, media, data) {
 
 # The series along which adstock runs: a column name, or (found
 # automatically) the columns of a nested grouping term such as market:store.
+# Media columns: numeric, non-negative; a channel with one non-zero value in
+# every row is fitted only through its adstock ramp-up, so it warns.
+check_media_columns <- function(data, media) {
+  for (m in media) {
+    v <- data[[m]]
+    if (!is.numeric(v)) abort_input("media", sprintf("column `%s` must be numeric; found %s", m, class(v)[1]))
+    if (any(v < 0)) {
+      abort_input("media", sprintf("column `%s` has %d negative value(s), first at row %d; media must be non-negative",
+                                   m, sum(v < 0), which(v < 0)[1]))
+    }
+  }
+  for (m in media) {
+    v <- data[[m]]
+    # (a channel that is zero everywhere is refused by check_fixed_design())
+    if (v[1] != 0 && all(v == v[1])) {
+      warn_classed("constant_channel", sprintf(paste0(
+        "media column `%s` is %s in every row: its effect cannot be told apart from the intercept ",
+        "(only the carry-over ramp-up at the start of each series separates them), so its posterior ",
+        "rests on the prior; drop it or use data where its spend varies"), m, format(v[1])))
+    }
+  }
+  invisible()
+}
+
+# The time axis of the sorted data: positions of every row and, when some
+# series skips periods (with a warning saying where), the positions the
+# kernels need (tpos; NULL keeps their fast path for consecutive periods).
+spec_time <- function(data, time, panel, panel_codes) {
+  if (is.null(time)) return(list(axis = NULL, pos = NULL, tpos = NULL))
+  axis <- time_axis(data[[time]], panel_codes, time)
+  pos <- time_positions(axis, data[[time]], time, "time")
+  gaps <- time_gaps(pos, panel_codes, data[[time]])
+  warn_time_gaps(gaps, time, panel, if (!is.null(panel)) unique(panel_values(data, panel)))
+  list(axis = axis, pos = pos, tpos = if (nrow(gaps)) pos)
+}
+
+# The response: numeric, finite, not beyond what sums of squares hold, not
+# constant.
+spec_response <- function(pf, data, formula, ord) {
+  y <- eval(pf$response, data, environment(formula))
+  if (!is.numeric(y) || length(y) != nrow(data)) {
+    abort_input("formula", sprintf("the response `%s` must evaluate to a numeric vector with one value per row",
+                                   deparse(pf$response)))
+  }
+  bad <- which(!is.finite(y))
+  if (length(bad)) {
+    abort_input("formula", sprintf("the response `%s` is not finite in %d row(s), first at row %d",
+                                   deparse(pf$response), length(bad), ord[bad[1]]))
+  }
+  if (max(abs(y)) > 1e100) {
+    # the default priors and the samplers' sums of squares would overflow
+    abort_input("formula", sprintf("the response `%s` reaches %s; rescale it (e.g. to thousands or millions)",
+                                   deparse(pf$response), format(max(abs(y)), digits = 3)))
+  }
+  if (all(y == y[1])) {
+    abort_input("formula", sprintf("the response `%s` is constant (%s in every row); there is nothing to model",
+                                   deparse(pf$response), format(y[1])))
+  }
+  y
+}
+
 resolve_panel <- function(panel, time, data, terms) {
   if (!is.null(panel) || is.null(time)) return(panel)
   if (!anyDuplicated(data[[time]])) return(NULL)

@@ -63,3 +63,11 @@ cat(sprintf("  ratio to the published run (18.76 h): %.0fx faster\n", 18.76 * 36
 tab <- summary(fit)$table
 print(tab[!grepl("^(r|cor)_", tab$variable), c("variable", "mean", "q2.5", "q97.5", "rhat", "ess_bulk")],
       row.names = FALSE, digits = 3)
+# effective draws, the number a user cares about: the smallest bulk ESS over
+# all population-level parameters (transforms and group-level sds included)
+pop <- tab[!startsWith(tab$variable, "r_"), ]
+min_ess <- min(pop$ess_bulk, na.rm = TRUE)
+ess_per_s <- min_ess / t_fit
+cat(sprintf(paste0("  effective draws: min bulk ESS %.1f over %d population-level parameters (`%s`), %.3f per second;\n",
+                   "  ESS 400 for all of them at this rate: about %.1f h (goal <= 10 min)\n"),
+            min_ess, nrow(pop), pop$variable[which.min(pop$ess_bulk)], ess_per_s, 400 / ess_per_s / 3600))

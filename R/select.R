@@ -37,8 +37,9 @@
 #' @examples
 #' \donttest{
 #' d <- mmm_weekly[mmm_weekly$market == "M01", ]
-#' sel <- select_transforms(sales ~ tv + search + price, d, media = c("tv", "search"), time = "week",
-#'                          adstock = c("geometric", "weibull_pdf"), saturation = c("hill", "logistic"))
+#' sel <- select_transforms(sales ~ tv + search + price, d, media = c("tv", "search"),
+#'                          time = "week", adstock = c("geometric", "weibull_pdf"),
+#'                          saturation = c("hill", "logistic"))
 #' sel
 #' sel$args
 #' }

@@ -40,7 +40,8 @@ SENSITIVITY_SCENARIOS <- c("prior_sd_x0.5", "prior_sd_x2", "prior_family", "trai
 #' @examples
 #' \donttest{
 #' fit <- hbmmm(sales ~ tv + search + price + (1 | market), data = mmm_weekly,
-#'              media = c("tv", "search"), time = "week", chains = 2, iter = 500, seed = 1, refresh = 0)
+#'              media = c("tv", "search"), time = "week", chains = 2, iter = 500,
+#'              seed = 1, refresh = 0)
 #' s <- sensitivity(fit, covariates = "promo", iter = 500)
 #' s
 #' plot(s)

@@ -145,8 +145,8 @@ test_that("both samplers continue through one path: the same components, iterati
 test_that("every kind of fit passes the fit validator", {
   g <- decide_fit(chains = 2, iter = 40)
   n <- decide_fit(chains = 2, iter = 40, sampler = "nuts")
-  r <- nuts(function(x) -0.5 * sum(x^2), function(x) -x, init = c(0, 0), iter = 100, chains = 2, seed = 1,
-            refresh = 0)
+  r <- quiet_sampling(nuts(function(x) -0.5 * sum(x^2), function(x) -x, init = c(0, 0), iter = 100, chains = 2,
+                           seed = 1, refresh = 0))
   fits <- list(gibbs = g, nuts = n, rdensity = r,
                gibbs_more = suppressWarnings(update(g, iter = 20, continue = TRUE)),
                nuts_more = suppressWarnings(update(n, iter = 20, continue = TRUE)),

@@ -18,9 +18,9 @@ ar_draws <- function(phi, n = 1000, K = 4, V = 200) {
 best <- function(f, reps = 3) min(replicate(reps, system.time(f())[["elapsed"]]))
 measures <- c("mean", "sd", "rhat", "ess_bulk", "ess_tail", "mcse_mean")
 run <- function(a, label) {
-  t_h <- best(function() summarise_draws_table(a))
+  t_h <- best(function() hbmmm:::summarise_draws_table(a))
   t_p <- best(function() posterior::summarise_draws(posterior::as_draws_array(a), measures), 1)
-  h <- summarise_draws_table(a)
+  h <- hbmmm:::summarise_draws_table(a)
   p <- posterior::summarise_draws(posterior::as_draws_array(a), measures)
   err <- max(abs(h$ess_bulk / p$ess_bulk - 1), abs(h$rhat / p$rhat - 1), abs(h$ess_tail / p$ess_tail - 1))
   cat(sprintf("%-34s hbmmm %6.3f s, posterior %7.3f s, ratio %5.1fx (max rel. diff %.0e)\n",

@@ -37,8 +37,8 @@ time_values <- function(x, unit) {
 }
 
 # The axis of training time `t` (rows grouped by series `codes`).
+# (`t` has passed check_time_column(), which hbmmm_spec() runs before sorting)
 time_axis <- function(t, codes, time) {
-  check_time_column(t, time, "time")
   if (is.factor(t)) {
     # the levels are the periods, in their order
     return(list(unit = "level", levels = levels(t), origin = 0, step = 1))

@@ -189,24 +189,6 @@ static void online_update(online_acc *o, const hb_model *g) {
   }
 }
 
-/* list with, per term, NULL or a (q G) x 4 matrix: mean, sd, 2.5%, 97.5% */
-static SEXP online_result(const online_acc *o, const hb_model *g) {
-  SEXP summ = PROTECT(Rf_allocVector(VECSXP, g->K));
-  for (int k = 0; k < g->K; k++) {
-    if (!g->online[k]) continue;
-    R_xlen_t cells = (R_xlen_t) g->t[k].q * g->t[k].G;
-    SEXP s = PROTECT(Rf_allocMatrix(REALSXP, cells, 4));
-    double *sv = REAL(s);
-    hb_moments_finalize(o->mom + k, sv, sv + cells);
-    if (o->use_hist) hb_hist_result(o->hist + k, 2, online_probs, sv + 2 * cells);
-    else hb_psquare_result(o->psq + k, sv + 2 * cells);
-    SET_VECTOR_ELT(summ, k, s);
-    UNPROTECT(1);
-  }
-  UNPROTECT(1);
-  return summ;
-}
-
 /* ---- one sweep ------------------------------------------------------------------- */
 
 /* acc: the acceptance of each channel's Metropolis step (row it of iter) */
@@ -291,7 +273,7 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   }
   PutRNGstate();
 
-  SEXP summ = PROTECT(online_result(&onl, g));
+  SEXP summ = PROTECT(hb_online_summaries(g, onl.mom, onl.psq, onl.use_hist ? onl.hist : NULL));
   SEXP st = PROTECT(hb_gibbs_state_export(g));
   SEXP out = PROTECT(Rf_allocVector(VECSXP, 4));
   SET_VECTOR_ELT(out, 0, draws);

@@ -207,4 +207,8 @@ int hb_draw_npop(const hb_model *g);
 void hb_draw_write(const hb_model *g, const hb_draw_item *items, int nitems, double *out);
 SEXP hb_draw_names(SEXP model);
 
+/* the online summaries a run returns (model_layout.c) */
+SEXP hb_online_summaries(const hb_model *g, const hb_moments_t *mom, const hb_psquare_t *psq,
+                         const hb_hist_t *hist);
+
 #endif

@@ -145,3 +145,26 @@ SEXP hb_draw_names(SEXP model) {
   UNPROTECT(1);
   return out;
 }
+
+/* What a run returns for the terms summarized online instead of stored: a
+ * list with, per term, NULL or a (q G) x 4 matrix of mean, sd and the 2.5%
+ * and 97.5% quantiles, from histograms when hist is given and from P-square
+ * markers otherwise. Both engines call it. */
+SEXP hb_online_summaries(const hb_model *g, const hb_moments_t *mom, const hb_psquare_t *psq,
+                         const hb_hist_t *hist) {
+  static const double probs[2] = {0.025, 0.975};
+  SEXP summ = PROTECT(Rf_allocVector(VECSXP, g->K));
+  for (int k = 0; k < g->K; k++) {
+    if (!g->online[k]) continue;
+    R_xlen_t cells = (R_xlen_t) g->t[k].q * g->t[k].G;
+    SEXP s = PROTECT(Rf_allocMatrix(REALSXP, cells, 4));
+    double *sv = REAL(s);
+    hb_moments_finalize(mom + k, sv, sv + cells);
+    if (hist) hb_hist_result(hist + k, 2, probs, sv + 2 * cells);
+    else hb_psquare_result(psq + k, sv + 2 * cells);
+    SET_VECTOR_ELT(summ, k, s);
+    UNPROTECT(1);
+  }
+  UNPROTECT(1);
+  return summ;
+}

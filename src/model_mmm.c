@@ -589,17 +589,7 @@ SEXP hb_nuts_mmm(SEXP model, SEXP opts, SEXP init, SEXP control) {
   nm.write = mmm_write;
   SEXP res = PROTECT(hb_nuts_chain(&nm, &ctl, REAL(init)));
   const hb_model *g = m->g;
-  SEXP summ = PROTECT(Rf_allocVector(VECSXP, g->K));
-  for (int k = 0; k < g->K; k++) {
-    if (!g->online[k]) continue;
-    R_xlen_t cells = (R_xlen_t) g->t[k].q * g->t[k].G;
-    SEXP sk = PROTECT(Rf_allocMatrix(REALSXP, cells, 4));
-    double *sv = REAL(sk);
-    hb_moments_finalize(m->mom + k, sv, sv + cells);
-    hb_psquare_result(m->psq + k, sv + 2 * cells);
-    SET_VECTOR_ELT(summ, k, sk);
-    UNPROTECT(1);
-  }
+  SEXP summ = PROTECT(hb_online_summaries(g, m->mom, m->psq, NULL));
   R_xlen_t len = XLENGTH(res);
   SEXP out2 = PROTECT(Rf_allocVector(VECSXP, len + 1)), nm2 = PROTECT(Rf_allocVector(STRSXP, len + 1));
   SEXP nm1 = Rf_getAttrib(res, R_NamesSymbol);

@@ -225,8 +225,18 @@ hier_train <- quiet(hbmmm(f_bench, train, media = channels, time = "week", chain
                           refresh = 0))
 cat(sprintf("(short runs for the comparison: max R-hat %.3f pooled, %.3f hierarchical)\n",
             max(summary(pooled)$table$rhat), max(summary(hier_train)$table$rhat)))
-print(compare_models(OLS = ols, ridge = ridge, pooled = pooled, multilevel = multilevel, hbmmm = hier_train,
-                     newdata = test))
+# PSIS flags a few influential weeks of the hierarchical fit: said as a line
+# under the table rather than as a warning
+psis_note <- character(0)
+bench_tab <- withCallingHandlers(
+  compare_models(OLS = ols, ridge = ridge, pooled = pooled, multilevel = multilevel, hbmmm = hier_train,
+                 newdata = test),
+  hbmmm_warning_pareto_k = function(w) {
+    psis_note <<- c(psis_note, conditionMessage(w))
+    invokeRestart("muffleWarning")
+  })
+print(bench_tab)
+if (length(psis_note)) cat("LOOIC note:", paste0(psis_note, "\n"), sep = "\n  ")
 
 # 13. Decisions from the fit: response curves, ROI, contributions and the
 # budget allocation. Curves are per market and week, in spend units

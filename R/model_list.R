@@ -55,7 +55,8 @@ mmm_model_list <- function(spec) {
   if (spec$horseshoe) hs_scale[hs] <- pr$horseshoe$par[["scale_global"]] / pr$x_sd[hs]
   S <- max(1L, length(spec$sigma_group$levels))
   cells <- design_cells(spec, p)
-  list(cell = cells$cell, ncell = cells$ncell, y = as.double(spec$y), w = spec$weights, S = S, sg = spec$sigma_group$codes - 1L,
+  list(cell = cells$cell, ncell = cells$ncell, collapse = collapse_term(terms, cells, ch_est),
+       y = as.double(spec$y), w = spec$weights, S = S, sg = spec$sigma_group$codes - 1L,
        sig_ig = ig_params(pr$sigma), C = C, p = p, Xs = X$static,
        xc = ifelse(is.na(X$channel), -1L, X$channel - 1L),
        b_mean = b_par[1, ], b_sd = b_par[2, ], use_hs = as.integer(spec$horseshoe),
@@ -70,6 +71,21 @@ mmm_model_list <- function(spec) {
        terms = terms, sig2_init = rep(stats::var(spec$y), S),
        keep = lapply(spec$keep, function(k) as.integer(k$levels) - 1L),
        online = as.integer(!vapply(spec$keep, `[[`, TRUE, "full")))
+}
+
+# The grouping term whose effects the Gibbs sampler's Metropolis steps on
+# media transforms integrate out, with the fixed effects
+# (src/gibbs_collapse.c), 0-based, or -1 for none: when some transform
+# parameter is estimated on rows (not cells), the term with the most levels
+# whose covariance is conjugate (not factor-analytic or LKJ). That is the
+# term whose many effects otherwise pin the transforms in place.
+collapse_term <- function(terms, cells, ch_est) {
+  if (!is.null(cells$cell) || !any(ch_est == 1L) || !length(terms)) return(-1L)
+  ok <- vapply(terms, function(t) !t$type %in% HB_CODES$cov[c("factor", "lkj")], TRUE)
+  if (!any(ok)) return(-1L)
+  G <- vapply(terms, `[[`, 1L, "G")
+  G[!ok] <- -1L
+  which.max(G) - 1L
 }
 
 # For each column of a random-effect design, the fixed column with the same

@@ -122,6 +122,19 @@ static void setup_cells(SEXP model, hb_model *g) {
   hb_cells_build(g, hb_list_int(model, "model", "cell", n, 0, ncell - 1), ncell);
 }
 
+/* model$collapse (optional): the term whose effects the Metropolis steps on
+ * media integrate out (0-based), or -1 for none. */
+static void setup_collapse(SEXP model, hb_model *g) {
+  SEXP el = opt_elt(model, "collapse");
+  if (Rf_isNull(el)) return;
+  int T = hb_scalar_int(el, "model$collapse", -1, g->K - 1, 0);
+  if (T < 0) return;
+  if (!Rf_isNull(opt_elt(model, "cell"))) hb_input_error("model$collapse", "must be -1 for a design on cell statistics");
+  if (g->t[T].type == HB_COV_FACTOR || g->t[T].type == HB_COV_LKJ)
+    hb_input_error("model$collapse", "term %d has a factor or LKJ covariance, which cannot be integrated out", T + 1);
+  hb_collapse_setup(g, T);
+}
+
 /* ---- online summaries of the group-level effects ------------------------------ */
 
 /* Moments, and quantiles from histograms whose range comes from the second
@@ -203,6 +216,23 @@ static void sweep(hb_model *g, int it, int iter, int warmup, double *acc, double
     }
     hb_cells_update_sigma(g);
     for (int c = 0; c < g->C; c++) acc[it + (R_xlen_t) iter * c] = 0.0;
+  } else if (g->cl) {
+    /* media parameters, then beta, then the collapsed term's Sigma, all
+     * with its effects u_T integrated out; then u_T | rest and the other
+     * blocks (a partially collapsed Gibbs sweep: every step that leaves
+     * u_T out comes before its draw) */
+    hb_collapse_prepare(g);
+    for (int c = 0; c < g->C; c++) acc[it + (R_xlen_t) iter * c] = hb_channel_mh(g, c, it, it < warmup);
+    hb_collapse_draw_beta(g);
+    hb_collapse_sigma_mh(g, it, it < warmup);
+    hb_collapse_draw_effects(g);
+    hb_beta_prior(g, d0, d0m);
+    for (int k = 0; k < g->K; k++) {
+      if (k != g->cl->T) hb_term_update_effects(g, g->t + k);
+      hb_term_update_cov(g, g->t + k);
+      hb_term_shift(g, g->t + k, d0, d0m);
+    }
+    update_sigma(g);
   } else {
     /* media parameters with beta integrated out, then beta | media:
      * together a draw from p(theta, beta | u, sigma, y) */
@@ -240,6 +270,7 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   hb_check_positive(sig2_init, g->S, "model$sig2_init");
   hb_model_read_output(model, g);
   alloc_state(g, sig2_init, maxlag, qmax);
+  setup_collapse(model, g);
   start_state(g, opt_elt(model, "init_state"));
 
   int nsave = (iter - warmup + thin - 1) / thin, m = hb_draw_layout(g, NULL);

@@ -6,12 +6,37 @@
 
 #include "model.h"
 
+/* gibbs_collapse.c: the Metropolis steps on media with the fixed effects
+ * and one term's group-level effects integrated out (see there) */
+struct hb_collapse {
+  int T, D;                    /* the collapsed term; columns of [X Z ytil] (p + q + 1) */
+  double *L, *L1;              /* per level, q x D: Z_l' Pi_l [X_l Z_l ytil_l] (current, proposed) */
+  double *Gx, *Gx1;            /* (p + 1) x (p + 1): [X ytil]' Pi [X ytil] */
+  double *yt, *yt1;            /* ytil = y - the other terms' effects */
+  double *A, *A1, *c, *c1, yy, yy1; /* the reduced statistics of beta */
+  double lm, lm1, ldS, ldS1;   /* log marginal, log|Sigma| */
+  double *Sig1, *Sinv1;        /* the proposal's Sigma of term T and its inverse */
+  int ychg, *chg;              /* the proposal changes ytil; flagged columns of [X Z ytil] */
+  double *Bv;                  /* per level, q: b_l = Zy_l - ZX_l beta */
+  double *sig_log_step;        /* q: log step sizes of the Metropolis steps on Sigma */
+  double *M, *W, *Gacc, *bq, *cols; /* scratch */
+  const double **colp;
+};
+void hb_collapse_setup(hb_model *g, int T);
+void hb_collapse_prepare(hb_model *g);
+double hb_collapse_propose(hb_model *g, int c, const double *mnew, const double *zcoef, double rho, int ychg);
+void hb_collapse_accept(hb_model *g);
+void hb_collapse_draw_beta(hb_model *g);
+void hb_collapse_sigma_mh(hb_model *g, int it, int adapt);
+void hb_collapse_draw_effects(hb_model *g);
+
 void hb_channel_init_mh(hb_channel *ch);
 int hb_channel_mh(hb_model *g, int c, int iter, int adapt);
 int hb_channel_par_ok(const hb_channel *ch, const double *par);
-void hb_channel_zcoef(const hb_model *g, int c, double *coef);
-double hb_channel_effects_logratio(const hb_model *g, int c, double rho);
-void hb_channel_scale_effects(hb_model *g, int c, double rho);
+/* skip: a term left out (the collapsed one), or -1 */
+int hb_channel_zcoef(const hb_model *g, int c, int skip, double *coef);
+double hb_channel_effects_logratio(const hb_model *g, int c, double rho, int skip);
+void hb_channel_scale_effects(hb_model *g, int c, double rho, int skip);
 void hb_cells_draw_beta(hb_model *g, const double *d0, const double *d0m);
 void hb_cells_update_effects(hb_model *g, int k);
 void hb_cells_update_sigma(hb_model *g);

@@ -8,18 +8,23 @@
 #include "gibbs.h"
 
 /* coef[i]: what multiplies channel c's transformed media in row i through
- * the group-level effects (the fixed-effect part is integrated out by the
- * Metropolis step). */
-void hb_channel_zcoef(const hb_model *g, int c, double *coef) {
+ * the group-level effects of every term but skip (the fixed-effect part is
+ * integrated out by the Metropolis step). Returns the number of such
+ * columns. */
+int hb_channel_zcoef(const hb_model *g, int c, int skip, double *coef) {
   memset(coef, 0, (size_t) g->n * sizeof(double));
+  int any = 0;
   for (int k = 0; k < g->K; k++) {
     const hb_term *t = g->t + k;
+    if (k == skip) continue;
     for (int j = 0; j < t->q; j++) {
       if (t->zc[j] != c) continue;
+      any++;
       const double *s = t->Zs + (R_xlen_t) j * g->n;
       for (R_xlen_t i = 0; i < g->n; i++) coef[i] += s[i] * t->u[j + (R_xlen_t) t->q * t->g[i]];
     }
   }
+  return any;
 }
 
 /* log prior + log Jacobian of the channel's estimated parameters at
@@ -49,15 +54,37 @@ void hb_channel_init_mh(hb_channel *ch) {
   ch->adapt_n = 0;
 }
 
+/* Does a window of the covariance estimate end after iteration iter? The
+ * windows double: 100, 200, 400, ... iterations. */
+static int window_end(int iter) {
+  long end = 100, w = 100;
+  while (end < iter + 1) {
+    w *= 2;
+    end += w;
+  }
+  return end == iter + 1;
+}
+
 /* Warmup adaptation: Robbins-Monro on the log scale towards the target
  * acceptance, and from 50 draws on the empirical covariance of phi (Haario
- * et al. 2001) as the proposal shape, refreshed every 25 draws. */
+ * et al. 2001) as the proposal shape, refreshed every 25 draws. The
+ * covariance is estimated afresh in doubling windows (the current shape is
+ * kept until a window has 50 draws): a cumulative estimate would keep the
+ * path from the starting values to the posterior, whose direction then
+ * dominates the proposal and leaves steps across the posterior's ridges
+ * tiny. */
 static void channel_adapt(hb_channel *ch, int iter, int accepted) {
   int d = ch->nest;
   double target = d == 1 ? 0.44 : 0.30;
   ch->log_scale += (accepted - target) / pow(iter + 1.0, 0.6);
   if (ch->log_scale > 5) ch->log_scale = 5;
   if (ch->log_scale < -10) ch->log_scale = -10;
+  if (window_end(iter)) {
+    ch->adapt_n = 0;
+    memset(ch->adapt_mean, 0, sizeof ch->adapt_mean);
+    memset(ch->adapt_cov, 0, sizeof ch->adapt_cov);
+    return;
+  }
   double nn = ++ch->adapt_n;
   double dlt[HB_MAX_TPAR];
   for (int e = 0; e < d; e++) {
@@ -75,7 +102,7 @@ static void channel_adapt(hb_channel *ch, int iter, int accepted) {
       memcpy(ch->prop_chol, C, sizeof(double) * d * d);
       /* the first switch to the empirical shape starts from the optimal
        * scale for a Gaussian target, 2.38 / sqrt(d) */
-      if (ch->adapt_n == 50) ch->log_scale = log(2.38 / sqrt((double) d));
+      if (ch->adapt_n == 50 && iter < 100) ch->log_scale = log(2.38 / sqrt((double) d));
     }
   }
 }
@@ -165,7 +192,28 @@ static void channel_accept(hb_model *g, int c, const double *mnew, const double 
   g->fx_yy = yy1;
   memcpy(ch->phi, phi_new, sizeof(double) * HB_MAX_TPAR);
   memcpy(ch->par, par_new, sizeof(double) * HB_MAX_TPAR);
-  hb_channel_scale_effects(g, c, rho);
+  hb_channel_scale_effects(g, c, rho, -1);
+  hb_refresh_channel_columns(g, c);
+}
+
+/* The collapsed version (gibbs_collapse.c): the fixed effects and the
+ * collapsed term's effects integrated out, the other terms' effects on the
+ * channel scaled by rho. Returns the log likelihood-and-effects part of the
+ * ratio; the proposal is kept for collapsed_accept(). */
+static double collapsed_ratio(hb_model *g, int c, const double *mnew, double rho) {
+  int skip = g->cl->T, ychg = hb_channel_zcoef(g, c, skip, g->coef) > 0;
+  double lp_u = hb_channel_effects_logratio(g, c, rho, skip);
+  return hb_collapse_propose(g, c, mnew, g->coef, rho, ychg) + lp_u;
+}
+
+static void collapsed_accept(hb_model *g, int c, const double *mnew, const double *phi_new,
+                             const double *par_new, double rho) {
+  hb_channel *ch = g->ch + c;
+  hb_collapse_accept(g);
+  memcpy(g->media + (R_xlen_t) c * g->n, mnew, (size_t) g->n * sizeof(double));
+  memcpy(ch->phi, phi_new, sizeof(double) * HB_MAX_TPAR);
+  memcpy(ch->par, par_new, sizeof(double) * HB_MAX_TPAR);
+  hb_channel_scale_effects(g, c, rho, g->cl->T);
   hb_refresh_channel_columns(g, c);
 }
 
@@ -183,21 +231,29 @@ int hb_channel_mh(hb_model *g, int c, int iter, int adapt) {
     hb_channel_transform(ch, par_new, g->media_raw + (R_xlen_t) c * n, n, g->pstart,
                          g->tpos, g->npanel, mnew, g->wbuf);
     const double *mold = g->media + (R_xlen_t) c * n;
-    double *zcoef = g->coef;
-    hb_channel_zcoef(g, c, zcoef);
     /* group-level effects on this channel move with the scale of its
      * column, so a proposal that shrinks the column keeps their fit */
     double ss_old = hb_dot(mold, mold, n), ss_new = hb_dot(mnew, mnew, n);
     double rho = ss_new > 0.0 && ss_old > 0.0 ? sqrt(ss_old / ss_new) : 1.0;
-    double lp_u = hb_channel_effects_logratio(g, c, rho);
-    double *A1 = g->fx_A + p * p, *c1 = g->fx_c + p, yy1 = 0.0;
-    proposed_stats(g, c, mnew, zcoef, rho, A1, c1, &yy1);
-    double log_ratio = hb_fixed_log_marginal(g, A1, c1, yy1) -
-                       hb_fixed_log_marginal(g, g->fx_A, g->fx_c, g->fx_yy) +
-                       lp_new - channel_logprior(ch, ch->phi) + lp_u;
-    if (R_FINITE(log_ratio) && log(unif_rand()) < log_ratio) {
-      accepted = 1;
-      channel_accept(g, c, mnew, A1, c1, yy1, phi_new, par_new, rho);
+    double lp_prior = lp_new - channel_logprior(ch, ch->phi);
+    if (g->cl) {
+      double log_ratio = collapsed_ratio(g, c, mnew, rho) + lp_prior;
+      if (R_FINITE(log_ratio) && log(unif_rand()) < log_ratio) {
+        accepted = 1;
+        collapsed_accept(g, c, mnew, phi_new, par_new, rho);
+      }
+    } else {
+      double *zcoef = g->coef;
+      hb_channel_zcoef(g, c, -1, zcoef);
+      double lp_u = hb_channel_effects_logratio(g, c, rho, -1);
+      double *A1 = g->fx_A + p * p, *c1 = g->fx_c + p, yy1 = 0.0;
+      proposed_stats(g, c, mnew, zcoef, rho, A1, c1, &yy1);
+      double log_ratio = hb_fixed_log_marginal(g, A1, c1, yy1) -
+                         hb_fixed_log_marginal(g, g->fx_A, g->fx_c, g->fx_yy) + lp_prior + lp_u;
+      if (R_FINITE(log_ratio) && log(unif_rand()) < log_ratio) {
+        accepted = 1;
+        channel_accept(g, c, mnew, A1, c1, yy1, phi_new, par_new, rho);
+      }
     }
   }
   if (adapt) channel_adapt(ch, iter, accepted);
@@ -207,10 +263,11 @@ int hb_channel_mh(hb_model *g, int c, int iter, int adapt) {
 /* Log of prior ratio times Jacobian for scaling the group-level effects of
  * channel c by rho: sum over levels of log N(rho u) - log N(u), plus
  * (number of scaled effects) x log rho. */
-double hb_channel_effects_logratio(const hb_model *g, int c, double rho) {
+double hb_channel_effects_logratio(const hb_model *g, int c, double rho, int skip) {
   if (rho == 1.0) return 0.0;
   double lr = 0.0;
   for (int k = 0; k < g->K; k++) {
+    if (k == skip) continue;
     const hb_term *t = g->t + k;
     const int q = t->q;
     int J[HB_MAX_Q], nj = 0;
@@ -247,9 +304,10 @@ double hb_channel_effects_logratio(const hb_model *g, int c, double rho) {
   return lr;
 }
 
-void hb_channel_scale_effects(hb_model *g, int c, double rho) {
+void hb_channel_scale_effects(hb_model *g, int c, double rho, int skip) {
   if (rho == 1.0) return;
   for (int k = 0; k < g->K; k++) {
+    if (k == skip) continue;
     hb_term *t = g->t + k;
     for (int j = 0; j < t->q; j++)
       if (t->zc[j] == c)

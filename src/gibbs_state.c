@@ -9,8 +9,9 @@
 #include "gibbs.h"
 
 static const char *STATE_NAMES[] = {"beta", "sigma2", "transform_par", "u", "Sigma", "hw_a", "Lambda", "psi", "f",
-                                    "hs_lambda2", "hs_nu", "hs_tau", "mh_log_scale", "mh_prop_chol"};
-#define NSTATE 14
+                                    "hs_lambda2", "hs_nu", "hs_tau", "mh_log_scale", "mh_prop_chol",
+                                    "collapse_log_step"};
+#define NSTATE 15
 
 static SEXP real_copy(const double *x, R_xlen_t n) {
   SEXP v = Rf_allocVector(REALSXP, n);
@@ -69,6 +70,8 @@ SEXP hb_gibbs_state_export(const hb_model *g) {
     memcpy(REAL(pc) + (R_xlen_t) HB_MAX_TPAR * HB_MAX_TPAR * c, g->ch[c].prop_chol,
            sizeof(double) * HB_MAX_TPAR * HB_MAX_TPAR);
   }
+  /* the adapted steps of the collapsed term's covariance (gibbs_collapse.c) */
+  SET_VECTOR_ELT(st, 14, g->cl ? real_copy(g->cl->sig_log_step, g->t[g->cl->T].q) : Rf_allocVector(REALSXP, 0));
   hb_set_names(st, NSTATE, STATE_NAMES);
   UNPROTECT(7);
   return st;
@@ -164,9 +167,20 @@ void hb_gibbs_state_import(hb_model *g, SEXP st) {
   }
 }
 
-/* The adapted Metropolis proposals (after hb_channel_init_mh). */
+/* The adapted Metropolis proposals (after hb_channel_init_mh and the set-up
+ * of the collapsed block). A state without collapse_log_step (written
+ * before that block existed, or without a collapsed term) keeps the
+ * starting steps. */
 void hb_gibbs_state_import_mh(hb_model *g, SEXP st) {
   const int C = g->C;
+  SEXP nm = Rf_getAttrib(st, R_NamesSymbol);
+  int has_steps = 0;
+  for (R_xlen_t i = 0; TYPEOF(nm) == STRSXP && i < XLENGTH(nm); i++)
+    if (strcmp(CHAR(STRING_ELT(nm, i)), "collapse_log_step") == 0 && XLENGTH(VECTOR_ELT(st, i)) > 0) has_steps = 1;
+  if (g->cl && has_steps) {
+    const int q = g->t[g->cl->T].q;
+    memcpy(g->cl->sig_log_step, state_real(st, "collapse_log_step", -1, q), sizeof(double) * q);
+  }
   const double *ls = state_real(st, "mh_log_scale", -1, C);
   const double *pc = state_real(st, "mh_prop_chol", -1, (R_xlen_t) HB_MAX_TPAR * HB_MAX_TPAR * C);
   for (int c = 0; c < C; c++) {

@@ -67,6 +67,9 @@ typedef struct {
   double *theta;               /* scratch, length D */
 } hb_cells;
 
+struct hb_collapse; /* the Gibbs engine's collapsed block (gibbs.h) */
+typedef struct hb_collapse hb_collapse;
+
 /* The model: data and structure read from the model list, the current value
  * of every parameter (both samplers write them here), and (from `blk` on)
  * scratch of the Gibbs sampler, which the NUTS density leaves unset. */
@@ -100,6 +103,7 @@ typedef struct {
   double *fx_A, *fx_c, fx_yy;  /* X' Pi X (p x p, then scratch), X' Pi ystar, ystar' Pi ystar */
   double *coef, *scratch_m, *wbuf;
   double *work;                /* dense scratch, size HB_WORK(p, qmax) */
+  hb_collapse *cl;             /* NULL: no term integrated out in the media steps */
   /* output: levels of each term whose effects are stored with each draw
    * (0-based), and which terms get online summaries */
   int **keep, *nkeep;

@@ -1,0 +1,165 @@
+# The collapsed block of the Gibbs sampler (src/gibbs_collapse.c): Metropolis
+# steps on media transforms and on the covariance of one grouping term with
+# the fixed effects and that term's effects integrated out. Checked against
+# posteriors computed by quadrature in plain R from the dense marginal
+# likelihood y ~ N(X b0, sigma^2 W^-1 + Z Sigma Z' + X B0 X'), with the
+# residual variance and (first test) the covariance pinned by tight priors,
+# for both the collapsed path and the uncollapsed one.
+
+# Model list of `spec` with sigma^2 pinned at s2 and the term's covariance
+# either pinned at Sigma0 (inverse-Wishart with a huge df) or given `cov`.
+pinned_model <- function(spec, s2, Sigma0 = NULL) {
+  m <- hbmmm:::mmm_model_list(spec)
+  a <- 1e6
+  m$sig_ig <- c(a, s2 * (a + 1)) # IG mode s2
+  m$sig2_init <- rep(s2, m$S)
+  if (!is.null(Sigma0)) {
+    q <- nrow(Sigma0)
+    m$terms[[1]]$type <- 0L # full inverse-Wishart
+    m$terms[[1]]$iw_df <- a
+    m$terms[[1]]$iw_S <- Sigma0 * (a + q + 1) # IW mode Sigma0
+    m$terms[[1]]$Sigma0 <- Sigma0
+  }
+  m
+}
+
+# log N(y; X b0, V) for V = s2 W^-1 + Z Sigma Z' + X diag(b_sd^2) X'.
+dense_marginal <- function(y, X, Z, s2, w, Sigma, b0, b_sd) {
+  V <- diag(s2 / w) + Z %*% Sigma %*% t(Z) + X %*% diag(b_sd^2, ncol(X)) %*% t(X)
+  R <- chol(V)
+  e <- backsolve(R, y - X %*% b0, transpose = TRUE)
+  -sum(log(diag(R))) - 0.5 * sum(e^2)
+}
+
+run_c_gibbs <- function(m, iter, warmup, seed = 1) {
+  set.seed(seed)
+  .Call(hbmmm:::C_hb_gibbs, m, gibbs_control(iter = iter, warmup = warmup))
+}
+
+test_that("the collapsed term is the largest conjugate term, and only with estimated transforms", {
+  spec <- small_spec()
+  expect_identical(hbmmm:::mmm_model_list(spec)$collapse, 0L)
+  fixed <- small_spec(fixed_transforms = c(decay_tv = 0.5, halfsat_tv = 1, slope_tv = 1,
+                                           decay_search = 0.5, halfsat_search = 1, slope_search = 1))
+  expect_identical(hbmmm:::mmm_model_list(fixed)$collapse, -1L)
+  two <- small_spec(sales ~ tv + (1 | market) + (1 + tv | week), media = "tv")
+  expect_identical(hbmmm:::mmm_model_list(two)$collapse, 1L) # 40 weeks > 4 markets
+  m <- hbmmm:::mmm_model_list(spec)
+  m$collapse <- 1L
+  expect_error(run_c_gibbs(m, 5, 2), class = "hbmmm_input_error", regexp = "model\\$collapse")
+})
+
+test_that("the posterior of a decay and a media-slope sd equals quadrature, collapsed or not", {
+  skip_on_cran()
+  d <- small_panel()
+  spec <- small_spec(sales ~ tv + (1 + tv | market), media = "tv",
+                     fixed_transforms = c(halfsat_tv = stats::median(d$tv[d$tv > 0]), slope_tv = 1.5))
+  s2 <- 0.8 * stats::var(d$sales) / 4
+  m <- pinned_model(spec, s2)
+  # diagonal covariance: the intercept variance pinned, the tv-slope variance free
+  v0 <- stats::var(d$sales) / 5
+  m$terms[[1]]$type <- 1L
+  m$terms[[1]]$ig <- cbind(c(1e6, v0 * (1e6 + 1)), c(3, 2 * stats::var(d$sales) / 20))
+  slot <- which(m$ch_est[, 1] == 1L)
+  expect_length(slot, 1L)
+  m$ch_prior_code[slot, 1] <- 5L # uniform(0, 1) on the decay
+  m$ch_prior_par[2 * slot - 1:0, 1] <- c(0, 1)
+  nm <- hbmmm:::draw_names(spec, m)
+
+  tr <- spec$transforms
+  hs <- tr$pars$value[tr$pars$name == "halfsat_tv"]
+  column <- function(decay) {
+    a <- adstock_geometric(spec$media_data[, "tv"], decay, normalize = as.logical(tr$normalize[["tv"]]),
+                           group = spec$panel_codes)
+    saturation_hill(a, hs, 1.5)
+  }
+  X <- m$Xs
+  Zs <- m$terms[[1]]$Zs
+  code <- m$terms[[1]]$g + 1L
+  G <- m$terms[[1]]$G
+  ig <- m$terms[[1]]$ig[, 2]
+  dgrid <- seq(0.01, 0.99, by = 0.01)
+  vgrid <- exp(seq(log(ig[2] / ig[1]) - 5, log(ig[2] / ig[1]) + 4, length.out = 70))
+  lp <- matrix(NA_real_, length(dgrid), length(vgrid))
+  D <- outer(code, seq_len(G), `==`) * 1 # rows x levels
+  for (i in seq_along(dgrid)) {
+    x <- column(dgrid[i])
+    Xd <- X
+    Xd[, m$xc == 0L] <- X[, m$xc == 0L] * x
+    ztv <- Zs[, m$terms[[1]]$zc == 0L] * x
+    base <- diag(s2 / m$w) + v0 * tcrossprod(D) + Xd %*% diag(m$b_sd^2, ncol(Xd)) %*% t(Xd)
+    slope <- tcrossprod(D * ztv)
+    e0 <- m$y - Xd %*% m$b_mean
+    for (j in seq_along(vgrid)) {
+      R <- chol(base + vgrid[j] * slope)
+      e <- backsolve(R, e0, transpose = TRUE)
+      # IG(a, b) prior on the variance, grid uniform in log v (Jacobian v)
+      lp[i, j] <- -sum(log(diag(R))) - 0.5 * sum(e^2) - ig[1] * log(vgrid[j]) - ig[2] / vgrid[j]
+    }
+  }
+  post <- exp(lp - max(lp))
+  post <- post / sum(post)
+  pd <- rowSums(post)
+  mu <- sum(dgrid * pd)
+  sdv <- sqrt(sum((dgrid - mu)^2 * pd))
+  mu_sd <- sum(sqrt(vgrid) * colSums(post))
+
+  for (collapse in c(0L, -1L)) {
+    m$collapse <- collapse
+    res <- run_c_gibbs(m, 20000, 2000, seed = 3)
+    x <- res$draws[, match("decay_tv", nm)]
+    expect_lt(abs(mean(x) - mu), 4 * hbmmm::mcse_mean(matrix(x)) + 1e-3)
+    expect_lt(abs(sd(x) / sdv - 1), 0.1)
+    s <- res$draws[, match("sd_market__tv", nm)]
+    expect_lt(abs(mean(s) - mu_sd), 4 * hbmmm::mcse_mean(matrix(s)) + 1e-3 * mu_sd)
+  }
+})
+
+test_that("the posterior of a group-level sd equals quadrature with the Metropolis steps on Sigma", {
+  skip_on_cran()
+  d <- small_panel()
+  spec <- small_spec(sales ~ tv + (1 | market), media = "tv",
+                     fixed_transforms = c(decay_tv = 0.5, halfsat_tv = stats::median(d$tv[d$tv > 0]), slope_tv = 1.5))
+  s2 <- 0.8 * stats::var(d$sales) / 4
+  m <- pinned_model(spec, s2)
+  m["cell"] <- list(NULL) # rows, so that the term can be integrated out
+  m$ncell <- 0L
+  m$terms[[1]]$type <- 1L # diagonal inverse-gamma
+  m$terms[[1]]$ig <- matrix(c(2, stats::var(d$sales) / 10), 2, 1)
+  nm <- hbmmm:::draw_names(spec, m)
+  X <- m$Xs
+  X[, m$xc == 0L] <- X[, m$xc == 0L] * saturation_hill(
+    adstock_geometric(spec$media_data[, "tv"], 0.5, normalize = as.logical(spec$transforms$normalize[["tv"]]),
+                      group = spec$panel_codes),
+    spec$transforms$pars$value[spec$transforms$pars$name == "halfsat_tv"], 1.5)
+  G <- m$terms[[1]]$G
+  Z <- outer(m$terms[[1]]$g + 1L, seq_len(G), `==`) * 1
+  ig <- m$terms[[1]]$ig
+  grid <- seq(0.01, 12, length.out = 600) * sqrt(ig[2] / ig[1])
+  lp <- vapply(grid, function(s) {
+    dense_marginal(m$y, X, Z, s2, m$w, diag(s^2, G), m$b_mean, m$b_sd) +
+      # IG(a, b) on s^2, to the density of s
+      (-(ig[1] + 1) * log(s^2) - ig[2] / s^2) + log(2 * s)
+  }, 0)
+  post <- exp(lp - max(lp))
+  post <- post / sum(post)
+  mu <- sum(grid * post)
+  for (collapse in c(0L, -1L)) {
+    m$collapse <- collapse
+    res <- run_c_gibbs(m, 12000, 2000, seed = 5)
+    x <- res$draws[, match("sd_market__Intercept", nm)]
+    mcse <- hbmmm::mcse_mean(matrix(x))
+    expect_lt(abs(mean(x) - mu), 4 * mcse + 1e-3 * mu)
+  }
+})
+
+test_that("a continued collapsed chain equals one long run", {
+  spec <- small_spec()
+  m <- hbmmm:::mmm_model_list(spec)
+  expect_identical(m$collapse, 0L)
+  long <- run_c_gibbs(m, 60, 30, seed = 2)
+  first <- run_c_gibbs(m, 40, 30, seed = 2)
+  expect_length(first$state$collapse_log_step, m$terms[[1]]$q)
+  more <- .Call(hbmmm:::C_hb_gibbs, c(m, list(init_state = first$state)), gibbs_control(iter = 20, warmup = 0))
+  expect_equal(rbind(first$draws, more$draws), long$draws, tolerance = 1e-12)
+})

@@ -204,7 +204,19 @@ static void online_update(online_acc *o, const hb_model *g) {
 
 /* ---- one sweep ------------------------------------------------------------------- */
 
-/* acc: the acceptance of each channel's Metropolis step (row it of iter) */
+/* Per channel a random-walk step, then an independence step once the
+ * adaptation has a centre; acc (row it of iter): the fraction accepted. */
+static void media_steps(hb_model *g, int it, int iter, int warmup, double *acc) {
+  for (int c = 0; c < g->C; c++) {
+    int rw = hb_channel_mh(g, c, it, it < warmup, 0);
+    if (g->ch[c].has_center)
+      acc[it + (R_xlen_t) iter * c] = 0.5 * (rw + hb_channel_mh(g, c, it, it < warmup, 1));
+    else
+      acc[it + (R_xlen_t) iter * c] = rw;
+  }
+}
+
+/* acc: the acceptance of each channel's Metropolis steps (row it of iter) */
 static void sweep(hb_model *g, int it, int iter, int warmup, double *acc, double *d0, double *d0m) {
   if (g->cells) {
     hb_beta_prior(g, d0, d0m);
@@ -222,7 +234,7 @@ static void sweep(hb_model *g, int it, int iter, int warmup, double *acc, double
      * blocks (a partially collapsed Gibbs sweep: every step that leaves
      * u_T out comes before its draw) */
     hb_collapse_prepare(g);
-    for (int c = 0; c < g->C; c++) acc[it + (R_xlen_t) iter * c] = hb_channel_mh(g, c, it, it < warmup);
+    media_steps(g, it, iter, warmup, acc);
     hb_collapse_draw_beta(g);
     hb_collapse_sigma_mh(g, it, it < warmup);
     hb_collapse_draw_effects(g);
@@ -237,7 +249,7 @@ static void sweep(hb_model *g, int it, int iter, int warmup, double *acc, double
     /* media parameters with beta integrated out, then beta | media:
      * together a draw from p(theta, beta | u, sigma, y) */
     hb_fixed_prepare(g);
-    for (int c = 0; c < g->C; c++) acc[it + (R_xlen_t) iter * c] = hb_channel_mh(g, c, it, it < warmup);
+    media_steps(g, it, iter, warmup, acc);
     hb_draw_beta(g);
     hb_beta_prior(g, d0, d0m);
     for (int k = 0; k < g->K; k++) {

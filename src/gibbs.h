@@ -17,8 +17,9 @@ struct hb_collapse {
   double lm, lm1, ldS, ldS1;   /* log marginal, log|Sigma| */
   double *Sig1, *Sinv1;        /* the proposal's Sigma of term T and its inverse */
   int ychg, *chg;              /* the proposal changes ytil; flagged columns of [X Z ytil] */
+  int *want;                   /* rows and columns of the per-level cross-products to compute */
   double *Bv;                  /* per level, q: b_l = Zy_l - ZX_l beta */
-  double *sig_log_step;        /* q: log step sizes of the Metropolis steps on Sigma */
+  double *sig_log_step;        /* log step sizes of the Metropolis steps on Sigma: q sds, then q x q shears */
   double *M, *W, *Gacc, *bq, *cols; /* scratch */
   const double **colp;
 };
@@ -31,7 +32,7 @@ void hb_collapse_sigma_mh(hb_model *g, int it, int adapt);
 void hb_collapse_draw_effects(hb_model *g);
 
 void hb_channel_init_mh(hb_channel *ch);
-int hb_channel_mh(hb_model *g, int c, int iter, int adapt);
+int hb_channel_mh(hb_model *g, int c, int iter, int adapt, int independent);
 int hb_channel_par_ok(const hb_channel *ch, const double *par);
 /* skip: a term left out (the collapsed one), or -1 */
 int hb_channel_zcoef(const hb_model *g, int c, int skip, double *coef);

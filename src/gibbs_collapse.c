@@ -82,12 +82,13 @@ void hb_collapse_setup(hb_model *g, int T) {
   cl->Gacc = cl->W + q * P1;
   cl->bq = cl->Gacc + P1 * P1;
   cl->Bv = (double *) R_alloc((size_t) t->G * q, sizeof(double));
-  cl->sig_log_step = (double *) R_alloc((size_t) q, sizeof(double));
-  for (int j = 0; j < q; j++) cl->sig_log_step[j] = -0.5 * log((double) t->G);
+  cl->sig_log_step = (double *) R_alloc((size_t) q + q * q, sizeof(double));
+  for (int j = 0; j < q + q * q; j++) cl->sig_log_step[j] = -0.5 * log((double) t->G);
   /* row blocks: D columns, then weights and weighted products */
   cl->cols = (double *) R_alloc((size_t) (D + 2) * HB_BLOCK, sizeof(double));
   cl->colp = (const double **) R_alloc((size_t) D, sizeof(double *));
   cl->chg = (int *) R_alloc((size_t) D, sizeof(int));
+  cl->want = (int *) R_alloc((size_t) q + D, sizeof(int));
   g->cl = cl;
 }
 
@@ -120,13 +121,9 @@ static double reduce(const hb_model *g, const double *L, const double *Gx, const
       for (int b = a; b < q; b++) M[b + a * q] = Sinv[b + a * q] + Lb[b + q * (p + a)];
     if (hb_chol(M, q) != 0) return R_NegInf;
     ld += hb_log_det_chol(M, q);
-    for (int a = 0; a < P1; a++) {
-      double *w = W + (R_xlen_t) a * q;
-      memcpy(w, Lb + (R_xlen_t) q * (a < p ? a : p + q), sizeof(double) * q);
-      hb_trsv_lower(M, q, w);
-    }
     for (int a = 0; a < P1; a++)
-      for (int b = a; b < P1; b++) Gacc[b + a * P1] += hb_dot(W + (R_xlen_t) a * q, W + (R_xlen_t) b * q, q);
+      memcpy(W + (R_xlen_t) a * q, Lb + (R_xlen_t) q * (a < p ? a : p + q), sizeof(double) * q);
+    hb_schur_acc(M, q, W, P1, Gacc);
   }
   for (int a = 0; a < p; a++) {
     for (int b = a; b < p; b++) A[b + a * p] = A[a + b * p] = Gx[b + a * P1] - Gacc[b + a * P1];
@@ -198,6 +195,8 @@ static void level_columns(const col_src *src, R_xlen_t s, R_xlen_t len, int run,
     } else if (a < p) {
       colp[a] = fresh ? rows_prod(g->Xs + (R_xlen_t) a * n, src->mnew, t->ord, s, len, b)
                       : rows_of(g->Xcol[a], t->ord, s, len, run, b);
+    } else if (t->xmap[a - p] >= 0) {
+      colp[a] = colp[t->xmap[a - p]]; /* the same values as a fixed column */
     } else {
       colp[a] = fresh ? rows_prod(t->Zs + (R_xlen_t) (a - p) * n, src->mnew, t->ord, s, len, b)
                       : rows_of(t->Zcol[a - p], t->ord, s, len, run, b);
@@ -206,7 +205,8 @@ static void level_columns(const col_src *src, R_xlen_t s, R_xlen_t len, int run,
 }
 
 /* Per level, Z_l' Pi_l [X_l Z_l ytil_l] into L: every entry (chg NULL), or
- * only the entries in a flagged row or column, the others copied from L0. */
+ * only the entries in a flagged row or column, the others copied from L0.
+ * A column of Z equal to a fixed column (xmap) is not computed twice. */
 static void level_stats(const col_src *src, const double *L0, double *L) {
   const hb_model *g = src->g;
   const hb_collapse *cl = g->cl;
@@ -214,7 +214,13 @@ static void level_stats(const col_src *src, const double *L0, double *L) {
   const int p = g->p, q = t->q, D = cl->D;
   const int *chg = src->chg;
   const double **colp = cl->colp;
-  double *wbuf = cl->cols + (R_xlen_t) D * HB_BLOCK, *pz = wbuf + HB_BLOCK;
+  double *wbuf = cl->cols + (R_xlen_t) D * HB_BLOCK;
+  int *rows = cl->want, *cols = rows + q;
+  for (int j = 0; j < q; j++) rows[j] = chg == NULL || chg[p + j];
+  for (int a = 0; a < D; a++) {
+    int dup = a >= p && a < p + q && t->xmap[a - p] >= 0;
+    cols[a] = dup ? 0 : (chg != NULL && chg[a] ? 2 : 1);
+  }
   for (int l = 0; l < t->G; l++) {
     double *Lb = L + (R_xlen_t) l * q * D;
     if (chg == NULL) {
@@ -231,13 +237,11 @@ static void level_stats(const col_src *src, const double *L0, double *L) {
       R_xlen_t len = s1 - s < HB_BLOCK ? s1 - s : HB_BLOCK;
       level_columns(src, s, len, run, colp, cl->cols);
       const double *w = rows_of(g->prec, t->ord, s, len, run, wbuf);
-      for (int j = 0; j < q; j++) {
-        hb_vmul(w, colp[p + j], pz, len);
-        int all = chg == NULL || chg[p + j];
-        for (int a = 0; a < D; a++)
-          if (all || chg[a]) Lb[j + q * a] += hb_dot(pz, colp[a], len);
-      }
+      hb_gram_block(colp + p, q, colp, D, w, len, rows, cols, Lb);
     }
+    for (int j2 = 0; j2 < q; j2++)
+      if (t->xmap[j2] >= 0)
+        for (int j = 0; j < q; j++) Lb[j + q * (p + j2)] = Lb[j + q * t->xmap[j2]];
   }
 }
 
@@ -402,14 +406,58 @@ static double sigma_marginal(const hb_model *g, const double *Sinv, double ldS) 
   return out;
 }
 
-/* Metropolis steps on the collapsed term's covariance with u_T integrated
- * out: for each column j, its sd is scaled by exp(e), e ~ N(0, step_j^2),
- * correlations kept. Conditioning on u_T instead, the conjugate draw of
- * Sigma barely moves when the data say little about each level (a lag-1
- * autocorrelation of 0.95 for an individual-level media sd with 20 rows per
- * individual), while the marginal given beta is sharp only in what the data
- * determine. Step sizes adapt during warmup towards 44% acceptance. */
-void hb_collapse_sigma_mh(hb_model *g, int it, int adapt) {
+/* Robbins-Monro adaptation of a log step size towards 44% acceptance. */
+static void adapt_step(double *ls, int it, int accepted) {
+  *ls += (accepted - 0.44) / pow(it + 1.0, 0.6);
+  if (*ls > 2.0) *ls = 2.0;
+  if (*ls < -12.0) *ls = -12.0;
+}
+
+/* Sigma' = A Sigma A' and Sigma'^-1 for the shear A = I + e E_ab (column b
+ * added e times to column a): det A = 1, so log|Sigma| and the Jacobian
+ * are unchanged. */
+static void sigma_sheared(const hb_term *t, int a, int b, double e, double *Sig1, double *Sinv1) {
+  const int q = t->q;
+  const double *S = t->Sigma, *Si = t->Sinv;
+  for (int i = 0; i < q; i++)
+    for (int j = 0; j < q; j++) {
+      double v = S[i + j * q], w = Si[i + j * q];
+      if (i == a) v += e * S[b + j * q];
+      if (j == a) v += e * S[i + b * q];
+      if (i == a && j == a) v += e * e * S[b + b * q];
+      if (i == b) w -= e * Si[a + j * q];
+      if (j == b) w -= e * Si[i + a * q];
+      if (i == b && j == b) w += e * e * Si[a + a * q];
+      Sig1[i + j * q] = v;
+      Sinv1[i + j * q] = w;
+    }
+}
+
+/* One Metropolis step on Sigma to (Sig1, Sinv1, ldS1) given the current
+ * marginal *f0 and the log prior-and-Jacobian ratio; returns 1 if taken. */
+static int sigma_step(hb_model *g, double ldS1, double lprior, double *f0) {
+  hb_collapse *cl = g->cl;
+  hb_term *t = g->t + cl->T;
+  const int q = t->q;
+  double f1 = sigma_marginal(g, cl->Sinv1, ldS1), log_ratio = f1 - *f0 + lprior;
+  if (!(R_FINITE(log_ratio) && log(unif_rand()) < log_ratio)) return 0;
+  memcpy(t->Sigma, cl->Sig1, sizeof(double) * q * q);
+  memcpy(t->Sinv, cl->Sinv1, sizeof(double) * q * q);
+  cl->ldS = ldS1;
+  *f0 = f1;
+  return 1;
+}
+
+/* One round of Metropolis steps on the collapsed term's covariance with u_T
+ * integrated out. Conditioning on u_T instead, the conjugate draw of Sigma barely moves
+ * when the data say little about each level (a lag-1 autocorrelation of
+ * 0.95 for an individual-level media sd with 20 rows per individual), while
+ * the marginal given beta is sharp only in what the data determine. Two
+ * moves: each column's sd scaled by exp(e) (correlations kept), and, for a
+ * full covariance, shears that move the correlation of column j with a
+ * column chosen at random. Step sizes adapt during warmup towards 44%
+ * acceptance; the prior ratio is that of the term's covariance prior. */
+static void sigma_round(hb_model *g, int it, int adapt) {
   hb_collapse *cl = g->cl;
   hb_term *t = g->t + cl->T;
   const int q = t->q;
@@ -419,22 +467,28 @@ void hb_collapse_sigma_mh(hb_model *g, int it, int adapt) {
   for (int j = 0; j < q; j++) {
     lr[j] = exp(cl->sig_log_step[j]) * norm_rand();
     sigma_scaled(t, lr, cl->Sig1, cl->Sinv1);
-    double ldS1 = cl->ldS + 2.0 * lr[j], f1 = sigma_marginal(g, cl->Sinv1, ldS1);
-    double log_ratio = f1 - f0 + sigma_scale_logratio(t, cl->Sinv1, lr);
-    int accepted = R_FINITE(log_ratio) && log(unif_rand()) < log_ratio;
-    if (accepted) {
-      memcpy(t->Sigma, cl->Sig1, sizeof(double) * q * q);
-      memcpy(t->Sinv, cl->Sinv1, sizeof(double) * q * q);
-      cl->ldS = ldS1;
-      f0 = f1;
-    }
-    if (adapt) {
-      cl->sig_log_step[j] += (accepted - 0.44) / pow(it + 1.0, 0.6);
-      if (cl->sig_log_step[j] > 2.0) cl->sig_log_step[j] = 2.0;
-      if (cl->sig_log_step[j] < -12.0) cl->sig_log_step[j] = -12.0;
-    }
+    int acc = sigma_step(g, cl->ldS + 2.0 * lr[j], sigma_scale_logratio(t, cl->Sinv1, lr), &f0);
+    if (adapt) adapt_step(cl->sig_log_step + j, it, acc);
     lr[j] = 0.0;
   }
+  if (hb_cov_diagonal(t->type) || q < 2) return;
+  /* two shears per column: the correlations are otherwise the slowest */
+  for (int a2 = 0; a2 < 2 * q; a2++) {
+    int a = a2 % q;
+    int b = (a + 1 + (int) (unif_rand() * (q - 1))) % q; /* another column, uniformly */
+    if (b == a) continue; /* unif_rand() == 1 cannot happen, but stay safe */
+    double *ls = cl->sig_log_step + q + a + q * b;
+    sigma_sheared(t, a, b, exp(*ls) * norm_rand(), cl->Sig1, cl->Sinv1);
+    int acc = sigma_step(g, cl->ldS, sigma_scale_logratio(t, cl->Sinv1, lr), &f0);
+    if (adapt) adapt_step(ls, it, acc);
+  }
+}
+
+/* Three rounds of both moves per sweep: sds and correlations of a term whose
+ * levels carry little information each are the slowest quantities of the
+ * chain, and a step costs one Cholesky factor of order q per level. */
+void hb_collapse_sigma_mh(hb_model *g, int it, int adapt) {
+  for (int round = 0; round < 3; round++) sigma_round(g, it, adapt);
 }
 
 /* u_l | beta, Sigma ~ N(M_l^-1 b_l, M_l^-1) for every level, then the

@@ -10,8 +10,8 @@
 
 static const char *STATE_NAMES[] = {"beta", "sigma2", "transform_par", "u", "Sigma", "hw_a", "Lambda", "psi", "f",
                                     "hs_lambda2", "hs_nu", "hs_tau", "mh_log_scale", "mh_prop_chol",
-                                    "collapse_log_step"};
-#define NSTATE 15
+                                    "collapse_log_step", "mh_center"};
+#define NSTATE 16
 
 static SEXP real_copy(const double *x, R_xlen_t n) {
   SEXP v = Rf_allocVector(REALSXP, n);
@@ -71,7 +71,13 @@ SEXP hb_gibbs_state_export(const hb_model *g) {
            sizeof(double) * HB_MAX_TPAR * HB_MAX_TPAR);
   }
   /* the adapted steps of the collapsed term's covariance (gibbs_collapse.c) */
-  SET_VECTOR_ELT(st, 14, g->cl ? real_copy(g->cl->sig_log_step, g->t[g->cl->T].q) : Rf_allocVector(REALSXP, 0));
+  SET_VECTOR_ELT(st, 14, g->cl ? real_copy(g->cl->sig_log_step, (R_xlen_t) g->t[g->cl->T].q * (g->t[g->cl->T].q + 1)) : Rf_allocVector(REALSXP, 0));
+  /* centres of the independence proposals; NaN: none yet */
+  SEXP ctr = Rf_allocMatrix(REALSXP, HB_MAX_TPAR, C);
+  SET_VECTOR_ELT(st, 15, ctr);
+  for (int c = 0; c < C; c++)
+    for (int e = 0; e < HB_MAX_TPAR; e++)
+      REAL(ctr)[e + HB_MAX_TPAR * c] = g->ch[c].has_center && e < g->ch[c].nest ? g->ch[c].center[e] : R_NaN;
   hb_set_names(st, NSTATE, STATE_NAMES);
   UNPROTECT(7);
   return st;
@@ -177,9 +183,23 @@ void hb_gibbs_state_import_mh(hb_model *g, SEXP st) {
   int has_steps = 0;
   for (R_xlen_t i = 0; TYPEOF(nm) == STRSXP && i < XLENGTH(nm); i++)
     if (strcmp(CHAR(STRING_ELT(nm, i)), "collapse_log_step") == 0 && XLENGTH(VECTOR_ELT(st, i)) > 0) has_steps = 1;
+  for (R_xlen_t i = 0; TYPEOF(nm) == STRSXP && i < XLENGTH(nm); i++) {
+    SEXP v = VECTOR_ELT(st, i);
+    if (strcmp(CHAR(STRING_ELT(nm, i)), "mh_center") != 0) continue;
+    hb_check_vector(v, "model$init_state$mh_center", REALSXP, (R_xlen_t) HB_MAX_TPAR * C);
+    for (int c = 0; c < C; c++) {
+      hb_channel *ch = g->ch + c;
+      const double *x = REAL(v) + (R_xlen_t) HB_MAX_TPAR * c;
+      int ok = ch->nest > 0;
+      for (int e = 0; e < ch->nest; e++) ok = ok && R_FINITE(x[e]);
+      ch->has_center = ok;
+      if (ok) memcpy(ch->center, x, sizeof(double) * ch->nest);
+    }
+  }
   if (g->cl && has_steps) {
     const int q = g->t[g->cl->T].q;
-    memcpy(g->cl->sig_log_step, state_real(st, "collapse_log_step", -1, q), sizeof(double) * q);
+    R_xlen_t len = (R_xlen_t) q * (q + 1);
+    memcpy(g->cl->sig_log_step, state_real(st, "collapse_log_step", -1, len), sizeof(double) * len);
   }
   const double *ls = state_real(st, "mh_log_scale", -1, C);
   const double *pc = state_real(st, "mh_prop_chol", -1, (R_xlen_t) HB_MAX_TPAR * HB_MAX_TPAR * C);

@@ -101,6 +101,8 @@ int hb_saturation(int type, const double *par, const double *x, R_xlen_t n,
 double hb_dot(const double *a, const double *b, R_xlen_t n);
 void hb_axpy(double alpha, const double *x, double *y, R_xlen_t n);
 void hb_vmul(const double *a, const double *b, double *out, R_xlen_t n);
+void hb_gram_block(const double *const *z, int q, const double *const *x, int m, const double *w,
+                   R_xlen_t n, const int *rows, const int *cols, double *out);
 void hb_crossprod_acc(const double *const *z, int q, const double *w, const double *wr,
                       R_xlen_t n, double *P, double *b, double *px);
 

@@ -135,9 +135,42 @@ void hb_chol_inverse(const double *L, int d, double *out) {
 }
 
 /* log det(L L') = 2 sum log L_jj */
+void hb_schur_acc(const double *L, int d, double *W, int m, double *G) {
+  for (int a = 0; a < m; a++) {
+    double *w = W + (size_t) a * d;
+    for (int j = 0; j < d; j++) {
+      const double *cj = L + (size_t) j * d;
+      double wj = w[j] / cj[j];
+      w[j] = wj;
+      for (int i = j + 1; i < d; i++) w[i] -= cj[i] * wj;
+    }
+  }
+  for (int a = 0; a < m; a++) {
+    const double *wa = W + (size_t) a * d;
+    for (int b = a; b < m; b++) {
+      const double *wb = W + (size_t) b * d;
+      double s = 0.0;
+      for (int j = 0; j < d; j++) s += wa[j] * wb[j];
+      G[b + (size_t) a * m] += s;
+    }
+  }
+}
+
+/* One log per 8 diagonal entries (the samplers take this for every group
+ * level many times per sweep); a chunk whose product leaves the normal
+ * range falls back to a log per entry. */
 double hb_log_det_chol(const double *L, int d) {
   double s = 0.0;
-  for (int j = 0; j < d; j++) s += log(L[j + (size_t) j * d]);
+  for (int j0 = 0; j0 < d; j0 += 8) {
+    int j1 = j0 + 8 < d ? j0 + 8 : d;
+    double prod = 1.0;
+    for (int j = j0; j < j1; j++) prod *= L[j + (size_t) j * d];
+    if (prod > 1e-300 && prod < 1e300) {
+      s += log(prod);
+    } else {
+      for (int j = j0; j < j1; j++) s += log(L[j + (size_t) j * d]);
+    }
+  }
   return 2.0 * s;
 }
 

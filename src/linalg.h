@@ -13,6 +13,9 @@ void hb_trsv_lower_t(const double *L, int d, double *b);   /* b <- L'^{-1} b */
 void hb_chol_solve(const double *L, int d, double *b);     /* b <- (L L')^{-1} b */
 void hb_chol_inverse(const double *L, int d, double *out); /* out <- (L L')^{-1} */
 double hb_log_det_chol(const double *L, int d);            /* log det(L L') */
+/* W <- L^{-1} W (d x m), then G (m x m, lower triangle) += W' W: the
+ * Schur-complement term R' (L L')^{-1} R of a block elimination */
+void hb_schur_acc(const double *L, int d, double *W, int m, double *G);
 /* out ~ N(P^{-1} b, P^{-1}) given L = chol(P); mean (NULL or d) <- P^{-1} b */
 void hb_mvn_chol_draw(const double *L, const double *b, int d, double *out,
                       double *mean);

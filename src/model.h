@@ -30,6 +30,8 @@ typedef struct {
   double log_scale, prop_chol[HB_MAX_TPAR * HB_MAX_TPAR];
   double adapt_mean[HB_MAX_TPAR], adapt_cov[HB_MAX_TPAR * HB_MAX_TPAR];
   int adapt_n;
+  double center[HB_MAX_TPAR];                /* independence proposal: centre (shape prop_chol) */
+  int has_center;
 } hb_channel;
 
 typedef struct {

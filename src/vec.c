@@ -42,3 +42,23 @@ void hb_crossprod_acc(const double *const *z, int q, const double *w, const doub
     for (int l = j; l < q; l++) P[l + j * q] += hb_dot(px, z[l], n);
   }
 }
+
+/* Weighted cross-products of q columns z against m columns x over n rows:
+ * out[j + q a] += sum_i w_i z_j(i) x_a(i) for the pairs that `cols` asks
+ * for: cols[a] = 2 for every j, 1 only for the j with rows[j] nonzero, 0
+ * never. One call for the whole block, so that short runs of rows (a group
+ * level's few rows) do not pay a call per pair. */
+HB_CLONES void hb_gram_block(const double *const *z, int q, const double *const *x, int m, const double *w,
+                             R_xlen_t n, const int *rows, const int *cols, double *out) {
+  for (int j = 0; j < q; j++) {
+    const double *zj = z[j];
+    for (int a = 0; a < m; a++) {
+      if (cols[a] == 0 || (cols[a] == 1 && !rows[j])) continue;
+      const double *xa = x[a];
+      double s = 0.0;
+#pragma omp simd reduction(+:s)
+      for (R_xlen_t i = 0; i < n; i++) s += w[i] * zj[i] * xa[i];
+      out[j + (R_xlen_t) q * a] += s;
+    }
+  }
+}

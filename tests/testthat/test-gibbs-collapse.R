@@ -159,7 +159,8 @@ test_that("a continued collapsed chain equals one long run", {
   expect_identical(m$collapse, 0L)
   long <- run_c_gibbs(m, 60, 30, seed = 2)
   first <- run_c_gibbs(m, 40, 30, seed = 2)
-  expect_length(first$state$collapse_log_step, m$terms[[1]]$q)
+  q <- m$terms[[1]]$q
+  expect_length(first$state$collapse_log_step, q * (q + 1))
   more <- .Call(hbmmm:::C_hb_gibbs, c(m, list(init_state = first$state)), gibbs_control(iter = 20, warmup = 0))
   expect_equal(rbind(first$draws, more$draws), long$draws, tolerance = 1e-12)
 })

@@ -13,27 +13,9 @@ n_weeks <- 20L
 n_mkt <- 50L
 channels <- c("tv", "search", "social", "display", "email")
 
-# Exposure of each individual to each channel, with market effects and
-# individual media slopes, generated directly (simulate_mmm() is market level).
-make_panel <- function(seed = 1) {
-  set.seed(seed)
-  n <- n_ind * n_weeks
-  ind <- rep(seq_len(n_ind), each = n_weeks)
-  mkt <- ((seq_len(n_ind) - 1L) %% n_mkt + 1L)[ind]
-  d <- data.frame(individual = ind, market = mkt, week = rep(seq_len(n_weeks), n_ind))
-  decay <- c(0.6, 0.2, 0.3, 0.4, 0.3); halfsat <- c(3, 1.5, 1, 2, 0.8); slope <- c(2, 1.2, 1.5, 2.5, 1)
-  beta <- c(4, 3, 2, 1.5, 2.5)
-  y <- 10 + rnorm(n_mkt, 0, 1)[mkt] + rnorm(n_ind, 0, 1.5)[ind]
-  for (j in seq_along(channels)) {
-    x <- rexp(n, 1 / halfsat[j]) * rbinom(n, 1, 0.6)
-    d[[channels[j]]] <- x
-    m <- saturation_hill(adstock_geometric(x, decay[j], normalize = TRUE, group = ind), halfsat[j], slope[j])
-    b <- beta[j] + rnorm(n_mkt, 0, 0.3)[mkt] + rnorm(n_ind, 0, 0.5)[ind]
-    y <- y + b * m
-  }
-  d$y <- y + rnorm(n, 0, 1)
-  d
-}
+src <- if (file.exists("inst/bench/scale_panel.R")) "inst/bench/scale_panel.R" else
+  system.file("bench", "scale_panel.R", package = "hbmmm", mustWork = TRUE)
+source(src)
 
 peak_rss_gb <- function() {
   s <- tryCatch(readLines("/proc/self/status"), error = function(e) character(0))
@@ -42,9 +24,9 @@ peak_rss_gb <- function() {
   as.numeric(gsub("[^0-9]", "", hwm)) / 1024^2
 }
 
-t_data <- system.time(d <- make_panel())[["elapsed"]]
-rhs <- paste(channels, collapse = " + ")
-f <- as.formula(sprintf("y ~ %s + (1 + %s | market) + (1 + %s | individual)", rhs, rhs, rhs))
+t_data <- system.time(panel <- make_scale_panel(n_ind, n_weeks, n_mkt))[["elapsed"]]
+d <- panel$data
+f <- panel$formula
 tm <- system.time(fit <- hbmmm(f, data = d, media = channels, time = "week", panel = "individual",
                                chains = 1, iter = iter, warmup = iter %/% 2, seed = 1,
                                refresh = max(iter %/% 10, 1)))

@@ -50,7 +50,6 @@ test_that("the collapsed term is the largest conjugate term, and only with estim
 })
 
 test_that("the posterior of a decay and a media-slope sd equals quadrature, collapsed or not", {
-  skip_on_cran()
   d <- small_panel()
   spec <- small_spec(sales ~ tv + (1 + tv | market), media = "tv",
                      fixed_transforms = c(halfsat_tv = stats::median(d$tv[d$tv > 0]), slope_tv = 1.5))
@@ -116,7 +115,6 @@ test_that("the posterior of a decay and a media-slope sd equals quadrature, coll
 })
 
 test_that("the posterior of a group-level sd equals quadrature with the Metropolis steps on Sigma", {
-  skip_on_cran()
   d <- small_panel()
   spec <- small_spec(sales ~ tv + (1 | market), media = "tv",
                      fixed_transforms = c(decay_tv = 0.5, halfsat_tv = stats::median(d$tv[d$tv > 0]), slope_tv = 1.5))

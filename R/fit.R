@@ -10,9 +10,21 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #' sampler written in C: a joint normal draw of the fixed effects, per-level
 #' draws of group-level effects, inverse-Wishart (or diagonal, or
 #' factor-analytic) covariance updates, inverse-gamma residual variances,
-#' horseshoe auxiliary variables, and adaptive random-walk Metropolis steps
-#' for the adstock and saturation parameters of each channel (tuned during
-#' warmup only). With `sampler = "nuts"` the same posterior is sampled by the
+#' horseshoe auxiliary variables, and Metropolis steps for the adstock and
+#' saturation parameters of each channel (tuned during warmup only).
+#'
+#' When transform parameters are estimated, the sweep is partially
+#' collapsed around the grouping term with the most levels (unless its
+#' covariance is factor-analytic or LKJ): the Metropolis steps on each
+#' channel's parameters (a random walk with a shape learned in doubling
+#' warmup windows, then an independence proposal around the learned centre)
+#' see the likelihood with the fixed effects and that term's effects
+#' integrated out, using per-level cross-products; the term's covariance
+#' gets Metropolis steps on the same marginal (each sd scaled, and shears
+#' that move correlations); then the fixed effects and the term's effects
+#' are drawn given the rest. Conditioning on tens of thousands of
+#' individual-level effects instead would pin the transforms and the
+#' covariance in place. With `sampler = "nuts"` the same posterior is sampled by the
 #' No-U-Turn sampler (src/nuts.c) on the unconstrained scale, with analytic
 #' gradients of the model's log density through adstock and saturation.
 #'
@@ -38,6 +50,14 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #'   reported from workers. For several machines:
 #'   `cl <- parallel::makePSOCKcluster(c("node1", "node1", "node2", "node2"))`,
 #'   then `hbmmm(..., chains = 4, cluster = cl)` and `parallel::stopCluster(cl)`.
+#' @param threads Threads inside each Gibbs chain (OpenMP), separate from
+#'   `cores` (chains at the same time): the per-level work of the collapsed
+#'   block (see Details) is split over them, and the draws are identical for
+#'   any number of threads. Useful when chains are fewer than cores, e.g. one
+#'   long chain on a large panel. Chains run in forked processes (`cores >
+#'   1`, or a fork cluster) get one thread each, with a warning, because
+#'   OpenMP cannot start threads in a fork; PSOCK cluster workers use
+#'   `threads`. Ignored by NUTS.
 #' @param seed Whole number making the run reproducible; `NULL` draws one from
 #'   R's current random number stream (so `set.seed()` also reproduces a fit).
 #' @param refresh Report progress every `refresh` iterations through
@@ -70,11 +90,12 @@ hbmmm <- function(formula, data, media = NULL, adstock = "geometric", saturation
                   prior = NULL, time = NULL, sampler = c("gibbs", "nuts"), chains = 4,
                   iter = 2000, warmup = floor(iter / 2), thin = 1,
                   cores = getOption("mc.cores", 1L), seed = NULL,
-                  refresh = max(iter %/% 10, 1), control = list(), ..., cluster = NULL) {
+                  refresh = max(iter %/% 10, 1), control = list(), ..., cluster = NULL, threads = 1) {
   call <- match.call()
   sampler <- match_choice(sampler, c("gibbs", "nuts"), "sampler")
   ctl <- check_run_control(chains, iter, warmup, thin, cores, refresh, seed)
   ctl$cluster <- check_cluster(cluster)
+  ctl$threads <- check_count(threads, "threads", 1, 1024)
   nuts_ctl <- check_hbmmm_control(control, sampler)
   extra <- list(...)
   bad <- setdiff(names(extra), SPEC_ARGS)
@@ -118,6 +139,26 @@ chain_streams <- function(seed, chains) {
     s <- parallel::nextRNGStream(s)
   }
   out
+}
+
+# Threads inside each Gibbs chain. OpenMP cannot start threads in a forked
+# process once the parent has used them (libgomp then waits forever), so
+# chains run in forks (cores > 1, or a fork cluster) get one thread each.
+chain_threads <- function(ctl) {
+  th <- if (is.null(ctl$threads)) 1L else ctl$threads
+  forked <- if (is.null(ctl$cluster)) {
+    ctl$cores > 1L && ctl$chains > 1L && .Platform$OS.type != "windows"
+  } else {
+    inherits(ctl$cluster[[1]], "forknode")
+  }
+  if (th > 1L && forked) {
+    warn_classed("threads", sprintf(paste0(
+      "`threads = %d` is ignored: chains run in forked processes (cores = %d%s), where OpenMP cannot start ",
+      "threads; use `cores = 1` for threads within a chain, or a PSOCK cluster"),
+      th, ctl$cores, if (is.null(ctl$cluster)) "" else ", fork cluster"))
+    th <- 1L
+  }
+  th
 }
 
 # The one chain runner of both samplers: one_chain(i) runs chain i inside
@@ -198,10 +239,12 @@ run_gibbs <- function(spec, ctl, init = NULL) {
   streams <- chain_streams(ctl$seed, ctl$chains)
   if (!is.null(init) && !isTRUE(ctl$new_streams)) streams <- lapply(init, `[[`, "rng")
   report <- if (ctl$refresh > 0) progress_reporter(ctl$chains) else function(...) NULL
+  threads <- chain_threads(ctl)
   one_chain <- function(i) {
     m <- if (is.null(init)) jitter_init(model, spec) else c(model, list(init_state = init[[i]]))
     res <- .Call(C_hb_gibbs, m, list(iter = ctl$iter, warmup = ctl$warmup, thin = ctl$thin,
-                                     refresh = ctl$refresh, chain = i, progress = report))
+                                     refresh = ctl$refresh, chain = i, progress = report,
+                                     threads = threads))
     res$state$rng <- get(".Random.seed", envir = globalenv())
     res
   }

@@ -40,7 +40,7 @@ static void update_sigma(hb_model *g) {
 /* ---- set-up ---------------------------------------------------------------- */
 
 typedef struct {
-  int iter, warmup, thin, refresh, chain;
+  int iter, warmup, thin, refresh, chain, threads;
   SEXP progress;
 } gibbs_control;
 
@@ -51,6 +51,8 @@ static void read_control(SEXP control, gibbs_control *ctl) {
   ctl->refresh = hb_list_int_scalar(control, "control", "refresh", 0, 100000000);
   ctl->chain = hb_list_int_scalar(control, "control", "chain", 1, 100000);
   ctl->progress = hb_list_elt(control, "control", "progress");
+  SEXP th = opt_elt(control, "threads"); /* optional: 1 */
+  ctl->threads = Rf_isNull(th) ? 1 : hb_scalar_int(th, "control$threads", 1, 1024, 0);
   if (ctl->refresh > 0 && !Rf_isFunction(ctl->progress))
     hb_input_error("control$progress", "must be a function when refresh > 0");
 }
@@ -124,7 +126,7 @@ static void setup_cells(SEXP model, hb_model *g) {
 
 /* model$collapse (optional): the term whose effects the Metropolis steps on
  * media integrate out (0-based), or -1 for none. */
-static void setup_collapse(SEXP model, hb_model *g) {
+static void setup_collapse(SEXP model, hb_model *g, int threads) {
   SEXP el = opt_elt(model, "collapse");
   if (Rf_isNull(el)) return;
   int T = hb_scalar_int(el, "model$collapse", -1, g->K - 1, 0);
@@ -132,7 +134,7 @@ static void setup_collapse(SEXP model, hb_model *g) {
   if (!Rf_isNull(opt_elt(model, "cell"))) hb_input_error("model$collapse", "must be -1 for a design on cell statistics");
   if (g->t[T].type == HB_COV_FACTOR || g->t[T].type == HB_COV_LKJ)
     hb_input_error("model$collapse", "term %d has a factor or LKJ covariance, which cannot be integrated out", T + 1);
-  hb_collapse_setup(g, T);
+  hb_collapse_setup(g, T, threads);
 }
 
 /* ---- online summaries of the group-level effects ------------------------------ */
@@ -282,7 +284,7 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   hb_check_positive(sig2_init, g->S, "model$sig2_init");
   hb_model_read_output(model, g);
   alloc_state(g, sig2_init, maxlag, qmax);
-  setup_collapse(model, g);
+  setup_collapse(model, g, ctl.threads);
   start_state(g, opt_elt(model, "init_state"));
 
   int nsave = (iter - warmup + thin - 1) / thin, m = hb_draw_layout(g, NULL);

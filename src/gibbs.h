@@ -8,6 +8,10 @@
 
 /* gibbs_collapse.c: the Metropolis steps on media with the fixed effects
  * and one term's group-level effects integrated out (see there) */
+typedef struct {               /* scratch of one thread */
+  double *M, *W, *bq, *cols;
+  const double **colp;
+} hb_collapse_ws;
 struct hb_collapse {
   int T, D;                    /* the collapsed term; columns of [X Z ytil] (p + q + 1) */
   double *L, *L1;              /* per level, q x D: Z_l' Pi_l [X_l Z_l ytil_l] (current, proposed) */
@@ -20,10 +24,12 @@ struct hb_collapse {
   int *want;                   /* rows and columns of the per-level cross-products to compute */
   double *Bv;                  /* per level, q: b_l = Zy_l - ZX_l beta */
   double *sig_log_step;        /* log step sizes of the Metropolis steps on Sigma: q sds, then q x q shears */
-  double *M, *W, *Gacc, *bq, *cols; /* scratch */
-  const double **colp;
+  int nth, nb;                 /* threads; fixed blocks of levels for sums */
+  hb_collapse_ws *ws;          /* per thread */
+  double *Gacc, *part;         /* per block (then the total): Schur terms, other sums */
+  double *M, *bq, *cols;       /* thread 0's scratch, for the serial steps */
 };
-void hb_collapse_setup(hb_model *g, int T);
+void hb_collapse_setup(hb_model *g, int T, int nth);
 void hb_collapse_prepare(hb_model *g);
 double hb_collapse_propose(hb_model *g, int c, const double *mnew, const double *zcoef, double rho, int ychg);
 void hb_collapse_accept(hb_model *g);

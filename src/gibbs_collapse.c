@@ -35,7 +35,31 @@
 #include <math.h>
 #include <string.h>
 #include <Rmath.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "gibbs.h"
+
+/* Threads: the per-level loops (cross-products, reductions, the marginal of
+ * Sigma) run on cl->nth threads. Sums over levels are taken per fixed block
+ * of levels (HB_LEVEL_BLOCKS, whatever the number of threads) and then added
+ * in block order, so every number, and so every draw, is the same for any
+ * number of threads. Random numbers are drawn outside these loops. */
+#define HB_LEVEL_BLOCKS 64
+
+static int thread_id(void) {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+/* levels of block b */
+static void block_range(int G, int nb, int b, int *l0, int *l1) {
+  *l0 = (int) ((long long) G * b / nb);
+  *l1 = (int) ((long long) G * (b + 1) / nb);
+}
 
 /* rows ord[s .. s + len) of x: in place when they are one run, else gathered */
 static const double *rows_of(const double *x, const R_xlen_t *ord, R_xlen_t s, R_xlen_t len, int run,
@@ -57,7 +81,7 @@ static int level_is_run(const hb_term *t, int l) {
   return s1 > s0 && t->ord[s1 - 1] - t->ord[s0] == s1 - 1 - s0;
 }
 
-void hb_collapse_setup(hb_model *g, int T) {
+void hb_collapse_setup(hb_model *g, int T, int nth) {
   const hb_term *t = g->t + T;
   const int p = g->p, q = t->q, D = p + q + 1, P1 = p + 1;
   hb_collapse *cl = (hb_collapse *) R_alloc(1, sizeof(hb_collapse));
@@ -77,18 +101,29 @@ void hb_collapse_setup(hb_model *g, int T) {
   cl->c1 = cl->c + p;
   cl->Sig1 = (double *) R_alloc((size_t) 2 * q * q, sizeof(double));
   cl->Sinv1 = cl->Sig1 + q * q;
-  cl->M = (double *) R_alloc((size_t) q * q + q * P1 + P1 * P1 + q, sizeof(double));
-  cl->W = cl->M + q * q;
-  cl->Gacc = cl->W + q * P1;
-  cl->bq = cl->Gacc + P1 * P1;
+  cl->nth = nth;
+  cl->nb = t->G < HB_LEVEL_BLOCKS ? t->G : HB_LEVEL_BLOCKS;
+  cl->Gacc = (double *) R_alloc((size_t) P1 * P1 * (cl->nb + 1), sizeof(double));
+  cl->part = (double *) R_alloc((size_t) cl->nb, sizeof(double));
+  /* per thread: M (q x q), W (q x (p + 1)), bq (q); row blocks of D
+   * columns, weights and products; column pointers */
+  cl->ws = (hb_collapse_ws *) R_alloc((size_t) nth, sizeof(hb_collapse_ws));
+  for (int h = 0; h < nth; h++) {
+    hb_collapse_ws *w = cl->ws + h;
+    w->M = (double *) R_alloc((size_t) q * q + q * P1 + q, sizeof(double));
+    w->W = w->M + q * q;
+    w->bq = w->W + q * P1;
+    w->cols = (double *) R_alloc((size_t) (D + 2) * HB_BLOCK, sizeof(double));
+    w->colp = (const double **) R_alloc((size_t) D, sizeof(double *));
+  }
+  cl->bq = cl->ws[0].bq;
+  cl->M = cl->ws[0].M;
+  cl->cols = cl->ws[0].cols;
+  cl->chg = (int *) R_alloc((size_t) D, sizeof(int));
+  cl->want = (int *) R_alloc((size_t) q + D, sizeof(int));
   cl->Bv = (double *) R_alloc((size_t) t->G * q, sizeof(double));
   cl->sig_log_step = (double *) R_alloc((size_t) q + q * q, sizeof(double));
   for (int j = 0; j < q + q * q; j++) cl->sig_log_step[j] = -0.5 * log((double) t->G);
-  /* row blocks: D columns, then weights and weighted products */
-  cl->cols = (double *) R_alloc((size_t) (D + 2) * HB_BLOCK, sizeof(double));
-  cl->colp = (const double **) R_alloc((size_t) D, sizeof(double *));
-  cl->chg = (int *) R_alloc((size_t) D, sizeof(int));
-  cl->want = (int *) R_alloc((size_t) q + D, sizeof(int));
   g->cl = cl;
 }
 
@@ -111,19 +146,40 @@ static double reduce(const hb_model *g, const double *L, const double *Gx, const
                      double *A, double *c, double *yy) {
   const hb_collapse *cl = g->cl;
   const hb_term *t = g->t + cl->T;
-  const int p = g->p, q = t->q, D = cl->D, P1 = p + 1;
-  double *M = cl->M, *W = cl->W, *Gacc = cl->Gacc;
-  memset(Gacc, 0, sizeof(double) * P1 * P1);
+  const int p = g->p, q = t->q, D = cl->D, P1 = p + 1, nb = cl->nb;
+  double *Gacc = cl->Gacc + (R_xlen_t) nb * P1 * P1;
+  int fail = 0;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(cl->nth) schedule(static) reduction(| : fail) if (cl->nth > 1)
+#endif
+  for (int b = 0; b < nb; b++) {
+    hb_collapse_ws *w = cl->ws + thread_id();
+    double *M = w->M, *W = w->W, *Gb = cl->Gacc + (R_xlen_t) b * P1 * P1, ldb = 0.0;
+    memset(Gb, 0, sizeof(double) * P1 * P1);
+    int l0, l1;
+    block_range(t->G, nb, b, &l0, &l1);
+    for (int l = l0; l < l1 && !fail; l++) {
+      const double *Lb = L + (R_xlen_t) l * q * D;
+      for (int a = 0; a < q; a++)
+        for (int b2 = a; b2 < q; b2++) M[b2 + a * q] = Sinv[b2 + a * q] + Lb[b2 + q * (p + a)];
+      if (hb_chol(M, q) != 0) {
+        fail = 1;
+        break;
+      }
+      ldb += hb_log_det_chol(M, q);
+      for (int a = 0; a < P1; a++)
+        memcpy(W + (R_xlen_t) a * q, Lb + (R_xlen_t) q * (a < p ? a : p + q), sizeof(double) * q);
+      hb_schur_acc(M, q, W, P1, Gb);
+    }
+    cl->part[b] = ldb;
+  }
+  if (fail) return R_NegInf;
   double ld = t->G * ldS;
-  for (int l = 0; l < t->G; l++) {
-    const double *Lb = L + (R_xlen_t) l * q * D;
-    for (int a = 0; a < q; a++)
-      for (int b = a; b < q; b++) M[b + a * q] = Sinv[b + a * q] + Lb[b + q * (p + a)];
-    if (hb_chol(M, q) != 0) return R_NegInf;
-    ld += hb_log_det_chol(M, q);
-    for (int a = 0; a < P1; a++)
-      memcpy(W + (R_xlen_t) a * q, Lb + (R_xlen_t) q * (a < p ? a : p + q), sizeof(double) * q);
-    hb_schur_acc(M, q, W, P1, Gacc);
+  memset(Gacc, 0, sizeof(double) * P1 * P1);
+  for (int b = 0; b < nb; b++) {
+    ld += cl->part[b];
+    const double *Gb = cl->Gacc + (R_xlen_t) b * P1 * P1;
+    for (int a = 0; a < P1 * P1; a++) Gacc[a] += Gb[a];
   }
   for (int a = 0; a < p; a++) {
     for (int b = a; b < p; b++) A[b + a * p] = A[a + b * p] = Gx[b + a * P1] - Gacc[b + a * P1];
@@ -213,15 +269,18 @@ static void level_stats(const col_src *src, const double *L0, double *L) {
   const hb_term *t = g->t + cl->T;
   const int p = g->p, q = t->q, D = cl->D;
   const int *chg = src->chg;
-  const double **colp = cl->colp;
-  double *wbuf = cl->cols + (R_xlen_t) D * HB_BLOCK;
   int *rows = cl->want, *cols = rows + q;
   for (int j = 0; j < q; j++) rows[j] = chg == NULL || chg[p + j];
   for (int a = 0; a < D; a++) {
     int dup = a >= p && a < p + q && t->xmap[a - p] >= 0;
     cols[a] = dup ? 0 : (chg != NULL && chg[a] ? 2 : 1);
   }
+  /* each level writes only its own block of L: no sums across levels */
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(cl->nth) schedule(static) if (cl->nth > 1)
+#endif
   for (int l = 0; l < t->G; l++) {
+    hb_collapse_ws *w = cl->ws + thread_id();
     double *Lb = L + (R_xlen_t) l * q * D;
     if (chg == NULL) {
       memset(Lb, 0, sizeof(double) * q * D);
@@ -235,9 +294,9 @@ static void level_stats(const col_src *src, const double *L0, double *L) {
     int run = level_is_run(t, l);
     for (R_xlen_t s = s0; s < s1; s += HB_BLOCK) {
       R_xlen_t len = s1 - s < HB_BLOCK ? s1 - s : HB_BLOCK;
-      level_columns(src, s, len, run, colp, cl->cols);
-      const double *w = rows_of(g->prec, t->ord, s, len, run, wbuf);
-      hb_gram_block(colp + p, q, colp, D, w, len, rows, cols, Lb);
+      level_columns(src, s, len, run, w->colp, w->cols);
+      const double *wt = rows_of(g->prec, t->ord, s, len, run, w->cols + (R_xlen_t) D * HB_BLOCK);
+      hb_gram_block(w->colp + p, q, w->colp, D, wt, len, rows, cols, Lb);
     }
     for (int j2 = 0; j2 < q; j2++)
       if (t->xmap[j2] >= 0)
@@ -392,17 +451,33 @@ void hb_collapse_draw_beta(hb_model *g) {
 static double sigma_marginal(const hb_model *g, const double *Sinv, double ldS) {
   const hb_collapse *cl = g->cl;
   const hb_term *t = g->t + cl->T;
-  const int p = g->p, q = t->q, D = cl->D;
-  double *M = cl->M, *w = cl->bq, out = -0.5 * t->G * ldS;
-  for (int l = 0; l < t->G; l++) {
-    const double *Lb = cl->L + (R_xlen_t) l * q * D;
-    for (int a = 0; a < q; a++)
-      for (int b = a; b < q; b++) M[b + a * q] = Sinv[b + a * q] + Lb[b + q * (p + a)];
-    if (hb_chol(M, q) != 0) return R_NegInf;
-    memcpy(w, cl->Bv + (R_xlen_t) l * q, sizeof(double) * q);
-    hb_trsv_lower(M, q, w);
-    out += 0.5 * hb_dot(w, w, q) - 0.5 * hb_log_det_chol(M, q);
+  const int p = g->p, q = t->q, D = cl->D, nb = cl->nb;
+  int fail = 0;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(cl->nth) schedule(static) reduction(| : fail) if (cl->nth > 1)
+#endif
+  for (int b = 0; b < nb; b++) {
+    hb_collapse_ws *ws = cl->ws + thread_id();
+    double *M = ws->M, *w = ws->bq, fb = 0.0;
+    int l0, l1;
+    block_range(t->G, nb, b, &l0, &l1);
+    for (int l = l0; l < l1; l++) {
+      const double *Lb = cl->L + (R_xlen_t) l * q * D;
+      for (int a = 0; a < q; a++)
+        for (int b2 = a; b2 < q; b2++) M[b2 + a * q] = Sinv[b2 + a * q] + Lb[b2 + q * (p + a)];
+      if (hb_chol(M, q) != 0) {
+        fail = 1;
+        break;
+      }
+      memcpy(w, cl->Bv + (R_xlen_t) l * q, sizeof(double) * q);
+      hb_trsv_lower(M, q, w);
+      fb += 0.5 * hb_dot(w, w, q) - 0.5 * hb_log_det_chol(M, q);
+    }
+    cl->part[b] = fb;
   }
+  if (fail) return R_NegInf;
+  double out = -0.5 * t->G * ldS;
+  for (int b = 0; b < nb; b++) out += cl->part[b];
   return out;
 }
 

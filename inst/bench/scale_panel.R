@@ -3,10 +3,11 @@
 # n_weeks weeks in n_mkt markets, 5 channels with geometric adstock and Hill
 # saturation, random intercepts and media slopes by individual and by market.
 # Exposures are generated directly (simulate_mmm() is market level).
-# Returns list(data, formula, channels, truth).
-make_scale_panel <- function(n_ind, n_weeks = 20L, n_mkt = 50L, seed = 1) {
+# The first n_channels of the five channels are used. Returns list(data,
+# formula, channels, truth).
+make_scale_panel <- function(n_ind, n_weeks = 20L, n_mkt = 50L, seed = 1, n_channels = 5L) {
   set.seed(seed)
-  channels <- c("tv", "search", "social", "display", "email")
+  channels <- c("tv", "search", "social", "display", "email")[seq_len(n_channels)]
   n <- n_ind * n_weeks
   ind <- rep(seq_len(n_ind), each = n_weeks)
   mkt <- ((seq_len(n_ind) - 1L) %% n_mkt + 1L)[ind]

@@ -51,6 +51,7 @@ void hb_cells_update_sigma(hb_model *g);
  * statistics X' Pi X, X' Pi ystar, ystar' Pi ystar; beta | rest; horseshoe */
 void hb_beta_prior(const hb_model *g, double *d0, double *d0m);
 void hb_fixed_prepare(hb_model *g);
+void hb_beta_draw_from(hb_model *g, const double *A, const double *c);
 void hb_draw_beta(hb_model *g);
 void hb_update_horseshoe(hb_model *g);
 double hb_fixed_log_marginal(const hb_model *g, const double *A, const double *c, double yy);

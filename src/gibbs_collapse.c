@@ -127,6 +127,12 @@ void hb_collapse_setup(hb_model *g, int T, int nth) {
   g->cl = cl;
 }
 
+/* M_l = Sigma^-1 + Z_l' Pi_l Z_l (lower triangle) from level l's block Lb */
+static void level_precision(const double *Sinv, const double *Lb, int p, int q, double *M) {
+  for (int a = 0; a < q; a++)
+    for (int b = a; b < q; b++) M[b + a * q] = Sinv[b + a * q] + Lb[b + q * (p + a)];
+}
+
 /* log|Sigma| of term T from its inverse */
 static double log_det_sigma(const hb_model *g, const double *Sinv) {
   const int q = g->t[g->cl->T].q;
@@ -160,8 +166,7 @@ static double reduce(const hb_model *g, const double *L, const double *Gx, const
     block_range(t->G, nb, b, &l0, &l1);
     for (int l = l0; l < l1 && !fail; l++) {
       const double *Lb = L + (R_xlen_t) l * q * D;
-      for (int a = 0; a < q; a++)
-        for (int b2 = a; b2 < q; b2++) M[b2 + a * q] = Sinv[b2 + a * q] + Lb[b2 + q * (p + a)];
+      level_precision(Sinv, Lb, p, q, M);
       if (hb_chol(M, q) != 0) {
         fail = 1;
         break;
@@ -426,15 +431,7 @@ void hb_collapse_draw_beta(hb_model *g) {
   hb_collapse *cl = g->cl;
   const hb_term *t = g->t + cl->T;
   const int p = g->p, q = t->q, D = cl->D;
-  double *P = g->work, *b = P + p * p, *d0 = b + p, *d0m = d0 + p;
-  hb_beta_prior(g, d0, d0m);
-  memcpy(P, cl->A, sizeof(double) * p * p);
-  for (int j = 0; j < p; j++) {
-    P[j + j * p] += d0[j];
-    b[j] = cl->c[j] + d0m[j];
-  }
-  if (hb_mvn_precision_draw(P, b, p, g->beta, NULL) != 0)
-    hb_sampler_error("the conditional precision of the fixed effects is not positive definite");
+  hb_beta_draw_from(g, cl->A, cl->c);
   for (int l = 0; l < t->G; l++) {
     const double *Lb = cl->L + (R_xlen_t) l * q * D;
     double *bl = cl->Bv + (R_xlen_t) l * q;
@@ -463,8 +460,7 @@ static double sigma_marginal(const hb_model *g, const double *Sinv, double ldS) 
     block_range(t->G, nb, b, &l0, &l1);
     for (int l = l0; l < l1; l++) {
       const double *Lb = cl->L + (R_xlen_t) l * q * D;
-      for (int a = 0; a < q; a++)
-        for (int b2 = a; b2 < q; b2++) M[b2 + a * q] = Sinv[b2 + a * q] + Lb[b2 + q * (p + a)];
+      level_precision(Sinv, Lb, p, q, M);
       if (hb_chol(M, q) != 0) {
         fail = 1;
         break;
@@ -576,8 +572,7 @@ void hb_collapse_draw_effects(hb_model *g) {
   double *M = cl->M;
   for (int l = 0; l < t->G; l++) {
     const double *Lb = cl->L + (R_xlen_t) l * q * D;
-    for (int a = 0; a < q; a++)
-      for (int b = a; b < q; b++) M[b + a * q] = t->Sinv[b + a * q] + Lb[b + q * (p + a)];
+    level_precision(t->Sinv, Lb, p, q, M);
     if (hb_mvn_precision_draw(M, cl->Bv + (R_xlen_t) l * q, q, t->u + (R_xlen_t) q * l, NULL) != 0)
       hb_sampler_error("the conditional precision of group-level effects is not positive definite");
   }

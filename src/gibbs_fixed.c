@@ -48,18 +48,25 @@ void hb_fixed_prepare(hb_model *g) {
   g->fx_yy = yy;
 }
 
-/* beta | rest from the prepared statistics; the residual follows. */
-void hb_draw_beta(hb_model *g) {
+/* beta ~ N(P^-1 b, P^-1) with P = A + D0 and b = c + D0 m: the fixed
+ * effects given statistics A (p x p) and c of the likelihood and the prior. */
+void hb_beta_draw_from(hb_model *g, const double *A, const double *c) {
   const int p = g->p;
   double *P = g->work, *b = P + p * p, *d0 = b + p, *d0m = d0 + p;
   hb_beta_prior(g, d0, d0m);
-  memcpy(P, g->fx_A, sizeof(double) * p * p);
+  memcpy(P, A, sizeof(double) * p * p);
   for (int j = 0; j < p; j++) {
     P[j + j * p] += d0[j];
-    b[j] = g->fx_c[j] + d0m[j];
+    b[j] = c[j] + d0m[j];
   }
   if (hb_mvn_precision_draw(P, b, p, g->beta, NULL) != 0)
     hb_sampler_error("the conditional precision of the fixed effects is not positive definite");
+}
+
+/* beta | rest from the prepared statistics; the residual follows. */
+void hb_draw_beta(hb_model *g) {
+  const int p = g->p;
+  hb_beta_draw_from(g, g->fx_A, g->fx_c);
   for (R_xlen_t i0 = 0; i0 < g->n; i0 += HB_BLOCK) {
     R_xlen_t len = g->n - i0 < HB_BLOCK ? g->n - i0 : HB_BLOCK;
     memcpy(g->r + i0, g->ystar + i0, sizeof(double) * len);

@@ -14,12 +14,6 @@ n_ind <- if (length(args) >= 2) as.integer(args[2]) else 500000L
 src <- if (file.exists("inst/bench/scale_panel.R")) "inst/bench/scale_panel.R" else
   system.file("bench", "scale_panel.R", package = "hbmmm", mustWork = TRUE)
 source(src)
-peak_rss_gb <- function() {
-  s <- tryCatch(readLines("/proc/self/status"), error = function(e) character(0))
-  hwm <- grep("^VmHWM", s, value = TRUE)
-  if (!length(hwm)) return(NA_real_)
-  as.numeric(gsub("[^0-9]", "", hwm)) / 1024^2
-}
 t_data <- system.time(panel <- make_scale_panel(n_ind, 24L, 50L, n_channels = 4L))[["elapsed"]]
 cat(sprintf("data: %d rows generated in %.0f s; peak memory so far %.2f GB\n", nrow(panel$data), t_data, peak_rss_gb()))
 # model building alone (the spec), then the fit, which builds it again: the

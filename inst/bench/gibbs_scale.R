@@ -17,13 +17,6 @@ src <- if (file.exists("inst/bench/scale_panel.R")) "inst/bench/scale_panel.R" e
   system.file("bench", "scale_panel.R", package = "hbmmm", mustWork = TRUE)
 source(src)
 
-peak_rss_gb <- function() {
-  s <- tryCatch(readLines("/proc/self/status"), error = function(e) character(0))
-  hwm <- grep("^VmHWM", s, value = TRUE)
-  if (!length(hwm)) return(NA_real_)
-  as.numeric(gsub("[^0-9]", "", hwm)) / 1024^2
-}
-
 t_data <- system.time(panel <- make_scale_panel(n_ind, n_weeks, n_mkt))[["elapsed"]]
 d <- panel$data
 f <- panel$formula

@@ -28,3 +28,11 @@ make_scale_panel <- function(n_ind, n_weeks = 20L, n_mkt = 50L, seed = 1, n_chan
   list(data = d, formula = f, channels = channels,
        truth = list(decay = decay, halfsat = halfsat, slope = slope, beta = beta))
 }
+
+# Peak resident memory of this process in GB (Linux), NA elsewhere.
+peak_rss_gb <- function() {
+  s <- tryCatch(readLines("/proc/self/status"), error = function(e) character(0))
+  hwm <- grep("^VmHWM", s, value = TRUE)
+  if (!length(hwm)) return(NA_real_)
+  as.numeric(gsub("[^0-9]", "", hwm)) / 1024^2
+}

@@ -49,7 +49,8 @@ mmm_model_list <- function(spec) {
          hw_nu = if (cv$type %in% c("hw_full", "hw_diag")) cv$nu else 1,
          hw_A = if (cv$type %in% c("hw_full", "hw_diag")) cv$A else rep(1, q))
   })
-  b_par <- vapply(pr$b, function(d) d$par[c("mean", "sd")], numeric(2))
+  b_par <- vapply(pr$b, coef_prior_par, numeric(2))
+  b_code <- vapply(pr$b, function(d) HB_CODES$prior[[d$family]], 1L)
   hs <- if (spec$horseshoe) !is.na(X$channel) else rep(FALSE, p)
   hs_scale <- rep(1, p)
   if (spec$horseshoe) hs_scale[hs] <- pr$horseshoe$par[["scale_global"]] / pr$x_sd[hs]
@@ -59,7 +60,7 @@ mmm_model_list <- function(spec) {
        y = as.double(spec$y), w = spec$weights, S = S, sg = spec$sigma_group$codes - 1L,
        sig_ig = ig_params(pr$sigma), C = C, p = p, Xs = X$static,
        xc = ifelse(is.na(X$channel), -1L, X$channel - 1L),
-       b_mean = b_par[1, ], b_sd = b_par[2, ], use_hs = as.integer(spec$horseshoe),
+       b_mean = b_par[1, ], b_sd = b_par[2, ], b_code = unname(b_code), use_hs = as.integer(spec$horseshoe),
        hs = as.integer(hs), hs_scale = hs_scale,
        npanel = max(spec$panel_codes), pstart = c(0L, cumsum(tabulate(spec$panel_codes))),
        tpos = spec$tpos,

@@ -16,7 +16,8 @@
 # add them to `families` here.
 PRIOR_SLOTS <- list(
   Intercept = list(families = "normal", support = "real", names = NA),
-  b         = list(families = "normal", support = "real", names = "term"),
+  b         = list(families = c("normal", "half_normal", "exponential", "lognormal"),
+                   support = "real", names = "term"),
   cov       = list(families = c("half_student_t", "inv_wishart", "inv_gamma", "scaled_inv_chisq"),
                    support = "positive", names = "grouping term"),
   sigma     = list(families = c("inv_gamma", "scaled_inv_chisq"),
@@ -340,7 +341,8 @@ print.hbmmm_dist <- function(x, ...) {
 #'
 #' | Slot | Families |
 #' |---|---|
-#' | `Intercept`, `b`, `loadings` | `normal()` |
+#' | `Intercept`, `loadings` | `normal()` |
+#' | `b` | `normal()`; on a media channel's coefficient also the positive `half_normal()`, `exponential()`, `lognormal()` |
 #' | `sigma`, `psi` | `inv_gamma()`, `scaled_inv_chisq()` |
 #' | `cov` | `inv_wishart()` for correlated terms; `inv_gamma()`, `scaled_inv_chisq()` on each variance of uncorrelated (double-bar) terms |
 #' | `decay` | `beta_dist()`, `uniform()` within `[0, 1]` |

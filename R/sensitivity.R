@@ -97,9 +97,7 @@ sensitivity_scenarios <- function(fit, scenarios, covariates, train_fraction, gr
   base_prior <- if (is.null(spec$prior)) hbmmm_prior() else spec$prior
   media_cols <- spec$X$names[!is.na(spec$X$channel)]
   scaled_b <- function(f) {
-    b <- lapply(spec$priors$b[match(media_cols, spec$X$names)], function(d) {
-      normal(d$par[["mean"]], d$par[["sd"]] * f)
-    })
+    b <- lapply(spec$priors$b[match(media_cols, spec$X$names)], scale_coef_prior, f = f)
     names(b) <- media_cols
     p <- base_prior
     p$b <- b

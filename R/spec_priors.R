@@ -19,17 +19,20 @@ resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors, 
     rms <- sqrt(colMeans(X$static[, sat, drop = FALSE]^2))
     auto[sat] <- 2.5 * sy / rms
   }
+  # a media channel's own coefficient (not an interaction) is positive by
+  # default: half-normal with the same scale; under the horseshoe it stays
+  # signed (the horseshoe is the prior of every media column then)
+  media_main <- media_main_columns(X, media_init)
   b <- lapply(seq_along(nm), function(j) {
     if (is_int[j]) {
       # wide enough for any intercept implied by uncentered predictors
       span <- sum(auto[!is_int] * abs(colMeans(M)[!is_int]))
       return(prior_for(prior, "Intercept", "(Intercept)", normal(mean(y), 10 * sy + span)))
     }
-    prior_for(prior, "b", nm[j], normal(0, auto[j]))
+    prior_for(prior, "b", nm[j], if (media_main[j] && !use_hs) half_normal(auto[j]) else normal(0, auto[j]))
   })
   names(b) <- nm
-  bad <- !vapply(b, function(d) d$family == "normal", logical(1))
-  if (any(bad)) abort_input("prior", sprintf("the prior of `%s` must be normal()", nm[bad][1]))
+  check_coef_families(b, media_main, use_hs, !is.na(X$channel))
 
   hs <- NULL
   if (use_hs) {
@@ -105,4 +108,53 @@ resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors, 
     abort_input("prior", sprintf("sigma needs inv_gamma() or scaled_inv_chisq() (on the variance); found %s", format(sigma)))
   }
   list(b = b, b_auto = auto, x_sd = sdx, horseshoe = hs, cov = cov, sigma = sigma)
+}
+
+# Which fixed columns are a media channel's own coefficient (named after the
+# channel), the columns a positive prior may go on.
+media_main_columns <- function(X, media_init) {
+  !is.na(X$channel) & X$names == colnames(media_init)[X$channel]
+}
+
+# Positive families only where they mean "this channel's effect is
+# positive": on a media channel's own coefficient, not under the horseshoe.
+check_coef_families <- function(b, media_main, use_hs, is_media) {
+  fam <- vapply(b, `[[`, "", "family")
+  nm <- names(b)
+  if (fam[nm == "(Intercept)"][1] %in% c("half_normal", "exponential", "lognormal")) {
+    abort_input("prior", sprintf("the prior of the intercept must be normal(); found %s", fam[nm == "(Intercept)"][1]))
+  }
+  pos <- fam != "normal"
+  bad <- pos & !media_main
+  if (any(bad)) {
+    abort_input("prior", sprintf(paste0(
+      "%s() is a positive prior, for a media channel's own coefficient; `%s` is not one (use normal())"),
+      fam[bad][1], nm[bad][1]))
+  }
+  bad <- pos & use_hs & is_media
+  if (any(bad)) {
+    abort_input("prior", sprintf("`%s` has the horseshoe prior of the media coefficients; %s() cannot be combined with it",
+                                 nm[bad][1], fam[bad][1]))
+  }
+  invisible(TRUE)
+}
+
+# The two numbers that describe a coefficient's prior to the samplers
+# (model list elements b_mean, b_sd with family b_code): normal (mean, sd),
+# half-normal (0, sd), exponential (0, 1 / rate), lognormal (meanlog, sdlog).
+coef_prior_par <- function(d) {
+  switch(d$family,
+         normal = unname(d$par[c("mean", "sd")]),
+         half_normal = c(0, d$par[["sd"]]),
+         exponential = c(0, 1 / d$par[["rate"]]),
+         lognormal = unname(d$par[c("meanlog", "sdlog")]))
+}
+
+# `d` for a coefficient scaled by f (x f): the prior-sensitivity refits.
+scale_coef_prior <- function(d, f) {
+  switch(d$family,
+         normal = normal(d$par[["mean"]], d$par[["sd"]] * f),
+         half_normal = half_normal(d$par[["sd"]] * f),
+         exponential = exponential(d$par[["rate"]] / f),
+         lognormal = lognormal(d$par[["meanlog"]] + log(f), d$par[["sdlog"]]))
 }

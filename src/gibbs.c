@@ -207,7 +207,9 @@ static void online_update(online_acc *o, const hb_model *g) {
 /* ---- one sweep ------------------------------------------------------------------- */
 
 /* Per channel a random-walk step, then an independence step once the
- * adaptation has a centre; acc (row it of iter): the fraction accepted. */
+ * adaptation has a centre; acc (row it of iter): the fraction accepted.
+ * The steps integrate out the channel's positive coefficient, which is
+ * then drawn before the next channel's steps condition on it. */
 static void media_steps(hb_model *g, int it, int iter, int warmup, double *acc) {
   for (int c = 0; c < g->C; c++) {
     int rw = hb_channel_mh(g, c, it, it < warmup, 0);
@@ -215,14 +217,15 @@ static void media_steps(hb_model *g, int it, int iter, int warmup, double *acc) 
       acc[it + (R_xlen_t) iter * c] = 0.5 * (rw + hb_channel_mh(g, c, it, it < warmup, 1));
     else
       acc[it + (R_xlen_t) iter * c] = rw;
+    if (g->n_pos) hb_beta_redraw_channel(g, c);
   }
 }
 
 /* acc: the acceptance of each channel's Metropolis steps (row it of iter) */
 static void sweep(hb_model *g, int it, int iter, int warmup, double *acc, double *d0, double *d0m) {
   if (g->cells) {
+    hb_cells_draw_beta(g);
     hb_beta_prior(g, d0, d0m);
-    hb_cells_draw_beta(g, d0, d0m);
     for (int k = 0; k < g->K; k++) {
       hb_cells_update_effects(g, k);
       hb_term_update_cov(g, g->t + k);

@@ -18,7 +18,7 @@ struct hb_collapse {
   double *Gx, *Gx1;            /* (p + 1) x (p + 1): [X ytil]' Pi [X ytil] */
   double *yt, *yt1;            /* ytil = y - the other terms' effects */
   double *A, *A1, *c, *c1, yy, yy1; /* the reduced statistics of beta */
-  double lm, lm1, ldS, ldS1;   /* log marginal, log|Sigma| */
+  double lev, lev1, ldS, ldS1; /* the levels' part of the log marginal (see reduce()), log|Sigma| */
   double *Sig1, *Sinv1;        /* the proposal's Sigma of term T and its inverse */
   int ychg, *chg;              /* the proposal changes ytil; flagged columns of [X Z ytil] */
   int *want;                   /* rows and columns of the per-level cross-products to compute */
@@ -44,7 +44,7 @@ int hb_channel_par_ok(const hb_channel *ch, const double *par);
 int hb_channel_zcoef(const hb_model *g, int c, int skip, double *coef);
 double hb_channel_effects_logratio(const hb_model *g, int c, double rho, int skip);
 void hb_channel_scale_effects(hb_model *g, int c, double rho, int skip);
-void hb_cells_draw_beta(hb_model *g, const double *d0, const double *d0m);
+void hb_cells_draw_beta(hb_model *g);
 void hb_cells_update_effects(hb_model *g, int k);
 void hb_cells_update_sigma(hb_model *g);
 /* gibbs_fixed.c: prior precision and precision-weighted mean of beta; the
@@ -52,9 +52,12 @@ void hb_cells_update_sigma(hb_model *g);
 void hb_beta_prior(const hb_model *g, double *d0, double *d0m);
 void hb_fixed_prepare(hb_model *g);
 void hb_beta_draw_from(hb_model *g, const double *A, const double *c);
+void hb_beta_redraw_channel(hb_model *g, int c);
 void hb_draw_beta(hb_model *g);
 void hb_update_horseshoe(hb_model *g);
-double hb_fixed_log_marginal(const hb_model *g, const double *A, const double *c, double yy);
+/* ch: the channel whose Metropolis step asks (its positive coefficient is
+ * integrated out too), or -1 */
+double hb_fixed_log_marginal(const hb_model *g, const double *A, const double *c, double yy, int ch);
 void hb_term_level_draw(const hb_term *t, int k, double *P, double *b, double *uk);
 void hb_term_update_effects(hb_model *g, hb_term *t);
 void hb_term_update_cov(hb_model *g, hb_term *t);

@@ -19,22 +19,21 @@ static void cell_block(const double *Gc, int D, const double *th, double prec, i
   }
 }
 
-void hb_cells_draw_beta(hb_model *g, const double *d0, const double *d0m) {
+/* beta | rest: the likelihood's statistics from the cells, then the draw
+ * under the prior (gibbs_fixed.c). */
+void hb_cells_draw_beta(hb_model *g) {
   const hb_cells *cs = g->cells;
   const int p = g->p, D = cs->D;
-  double *P = g->work, *b = P + p * p;
-  memset(P, 0, sizeof(double) * p * p);
-  memset(b, 0, sizeof(double) * p);
-  for (int c = 0; c < cs->ncell; c++) {
-    hb_cell_theta(g, c, cs->theta);
-    cell_block(cs->G + (R_xlen_t) c * D * D, D, cs->theta, g->inv_sig2[cs->sg[c]], 0, p, P, b);
+  double *A = g->fx_A, *c = g->fx_c;
+  memset(A, 0, sizeof(double) * p * p);
+  memset(c, 0, sizeof(double) * p);
+  for (int k = 0; k < cs->ncell; k++) {
+    hb_cell_theta(g, k, cs->theta);
+    cell_block(cs->G + (R_xlen_t) k * D * D, D, cs->theta, g->inv_sig2[cs->sg[k]], 0, p, A, c);
   }
-  for (int j = 0; j < p; j++) {
-    P[j + j * p] += d0[j];
-    b[j] += d0m[j];
-  }
-  if (hb_mvn_precision_draw(P, b, p, g->beta, NULL) != 0)
-    hb_sampler_error("the conditional precision of the fixed effects is not positive definite");
+  for (int j = 0; j < p; j++)
+    for (int l = j + 1; l < p; l++) A[j + l * p] = A[l + j * p];
+  hb_beta_draw_from(g, A, c);
 }
 
 void hb_cells_update_effects(hb_model *g, int k) {

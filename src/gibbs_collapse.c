@@ -146,8 +146,10 @@ static double log_det_sigma(const hb_model *g, const double *Sinv) {
 static int gx_index(int a, int p, int q) { return a < p ? a : (a == p + q ? p : -1); }
 
 /* The reduction: A, c, *yy from the per-level statistics L and the global
- * Gx at Sigma^-1 = Sinv; returns the log marginal of the transforms (beta
- * and u_T integrated out), -Inf when some M_l is not positive definite. */
+ * Gx at Sigma^-1 = Sinv; returns the levels' part of the log marginal,
+ * -(sum_l log|M_l| + G log|Sigma|) / 2, or -Inf when some M_l is not
+ * positive definite. The fixed effects' part, hb_fixed_log_marginal(),
+ * depends on the channel asking when some coefficients are positive. */
 static double reduce(const hb_model *g, const double *L, const double *Gx, const double *Sinv, double ldS,
                      double *A, double *c, double *yy) {
   const hb_collapse *cl = g->cl;
@@ -191,7 +193,7 @@ static double reduce(const hb_model *g, const double *L, const double *Gx, const
     c[a] = Gx[p + a * P1] - Gacc[p + a * P1];
   }
   *yy = Gx[p + p * P1] - Gacc[p + p * P1];
-  return hb_fixed_log_marginal(g, A, c, *yy) - 0.5 * ld;
+  return -0.5 * ld;
 }
 
 /* Gx over all rows: every entry (chg NULL), or only the rows and columns of
@@ -328,8 +330,9 @@ void hb_collapse_prepare(hb_model *g) {
   level_stats(&src, NULL, cl->L);
   global_stats(g, cl->Gx, NULL, NULL, cl->yt);
   cl->ldS = log_det_sigma(g, t->Sinv);
-  cl->lm = reduce(g, cl->L, cl->Gx, t->Sinv, cl->ldS, cl->A, cl->c, &cl->yy);
-  if (!R_FINITE(cl->lm)) hb_sampler_error("the collapsed likelihood of group-level term %d is not finite", cl->T + 1);
+  cl->lev = reduce(g, cl->L, cl->Gx, t->Sinv, cl->ldS, cl->A, cl->c, &cl->yy);
+  if (!R_FINITE(cl->lev) || !R_FINITE(hb_fixed_log_marginal(g, cl->A, cl->c, cl->yy, -1)))
+    hb_sampler_error("the collapsed likelihood of group-level term %d is not finite", cl->T + 1);
 }
 
 /* log p(Sigma') - log p(Sigma) + log Jacobian for Sigma' = R Sigma R with
@@ -398,9 +401,11 @@ double hb_collapse_propose(hb_model *g, int c, const double *mnew, const double 
   for (int j = 0; j < q; j++) lr[j] = chg[p + j] ? log(rho) : 0.0;
   sigma_scaled(t, lr, cl->Sig1, cl->Sinv1);
   cl->ldS1 = cl->ldS + 2.0 * nz * log(rho);
-  cl->lm1 = reduce(g, cl->L1, cl->Gx1, cl->Sinv1, cl->ldS1, cl->A1, cl->c1, &cl->yy1);
-  if (!R_FINITE(cl->lm1)) return R_NegInf;
-  return cl->lm1 - cl->lm + (nz ? sigma_scale_logratio(t, cl->Sinv1, lr) : 0.0);
+  cl->lev1 = reduce(g, cl->L1, cl->Gx1, cl->Sinv1, cl->ldS1, cl->A1, cl->c1, &cl->yy1);
+  if (!R_FINITE(cl->lev1)) return R_NegInf;
+  double lm1 = hb_fixed_log_marginal(g, cl->A1, cl->c1, cl->yy1, c) + cl->lev1;
+  double lm0 = hb_fixed_log_marginal(g, cl->A, cl->c, cl->yy, c) + cl->lev;
+  return lm1 - lm0 + (nz ? sigma_scale_logratio(t, cl->Sinv1, lr) : 0.0);
 }
 
 /* The kept proposal becomes the state (the caller updates the media, the
@@ -418,7 +423,7 @@ void hb_collapse_accept(hb_model *g) {
   if (cl->ychg) SWAP(cl->yt, cl->yt1);
 #undef SWAP
   cl->yy = cl->yy1;
-  cl->lm = cl->lm1;
+  cl->lev = cl->lev1;
   cl->ldS = cl->ldS1;
   memcpy(t->Sigma, cl->Sig1, sizeof(double) * q * q);
   memcpy(t->Sinv, cl->Sinv1, sizeof(double) * q * q);

@@ -1,7 +1,27 @@
-/* The fixed effects in the Gibbs sampler: their prior (normal, or the
- * horseshoe's scale mixture), the sufficient statistics with beta taken out
- * of the residual, the joint normal draw of beta, its collapsed marginal
- * (for the Metropolis steps on media), and the horseshoe's scales. */
+/* The fixed effects in the Gibbs sampler: their prior (normal, the
+ * horseshoe's scale mixture, or a positive family on a media channel's
+ * coefficient), the sufficient statistics with beta taken out of the
+ * residual, the draw of beta, its collapsed marginal (for the Metropolis
+ * steps on media), and the horseshoe's scales.
+ *
+ * Positive coefficients. A half-normal or exponential prior is a normal
+ * kernel (precision d0, linear term d0m; 0 and -rate for the exponential)
+ * truncated at zero, so given the other coefficients it stays conjugate.
+ * The joint posterior of several truncated coefficients has no closed-form
+ * marginal (an orthant probability), so every step works one positive
+ * coefficient at a time with the normal ones integrated out:
+ *   - the Metropolis step on channel c's transforms integrates out the
+ *     normal coefficients and c's positive one (the truncated normal
+ *     integral adds log Phi(m / s)), the other positive ones held fixed;
+ *     then c's positive coefficient is drawn (hb_beta_redraw_channel), so
+ *     the next channel conditions on a current value;
+ *   - beta | rest: each positive coefficient from its conditional with the
+ *     normal ones integrated out (a truncated normal; for a lognormal prior,
+ *     which is not conjugate, a slice sampler on log beta), then the normal
+ *     ones given them.
+ * A lognormal coefficient is held fixed in its channel's Metropolis step.
+ * Without positive coefficients every function takes the plain normal path,
+ * so Gaussian models draw exactly what they drew before. */
 #include <math.h>
 #include <string.h>
 #include <Rmath.h>
@@ -11,6 +31,16 @@
 void hb_beta_prior(const hb_model *g, double *d0, double *d0m) {
   for (int j = 0; j < g->p; j++) {
     double sd = g->b_sd[j], mean = g->b_mean[j];
+    switch (g->b_code[j]) {
+    case HB_PRIOR_EXPONENTIAL: /* rate 1 / b_sd */
+      d0[j] = 0.0;
+      d0m[j] = -1.0 / sd;
+      continue;
+    case HB_PRIOR_LOGNORMAL: /* not a normal kernel: enters the 1-D draw */
+      d0[j] = d0m[j] = 0.0;
+      continue;
+    default: break;
+    }
     if (g->use_hs && g->hs[j]) {
       sd = g->hs_scale[j] * sqrt(g->hs_lambda2[j] * g->hs_tau2);
       mean = 0.0;
@@ -48,10 +78,95 @@ void hb_fixed_prepare(hb_model *g) {
   g->fx_yy = yy;
 }
 
-/* beta ~ N(P^-1 b, P^-1) with P = A + D0 and b = c + D0 m: the fixed
- * effects given statistics A (p x p) and c of the likelihood and the prior. */
+static int conj_positive(int code) { return code == HB_PRIOR_HALF_NORMAL || code == HB_PRIOR_EXPONENTIAL; }
+
+/* The normal kernel of beta_F (F: nF column indices, flags inF) given the
+ * other coefficients at their current values, from likelihood statistics
+ * A, c and the prior kernel d0, d0m: precision P = A_FF + D0_F (nF x nF)
+ * and linear term h = c_F + d0m_F - A_FK beta_K. Returns the part of the
+ * quadratic form that beta_K fixes, beta_K' A_KK beta_K - 2 beta_K' c_K. */
+static double kernel_given(const hb_model *g, const double *A, const double *c, const int *F, int nF,
+                           const int *inF, const double *d0, const double *d0m, double *P, double *h) {
+  const int p = g->p;
+  for (int a = 0; a < nF; a++) {
+    int j = F[a];
+    h[a] = c[j] + d0m[j];
+    for (int b = 0; b < nF; b++) P[a + b * nF] = A[j + F[b] * p];
+    P[a + a * nF] += d0[j];
+    for (int l = 0; l < p; l++)
+      if (!inF[l]) h[a] -= A[j + l * p] * g->beta[l];
+  }
+  double k = 0.0;
+  for (int l = 0; l < p; l++) {
+    if (inF[l]) continue;
+    k -= 2.0 * g->beta[l] * c[l];
+    for (int m = 0; m < p; m++)
+      if (!inF[m]) k += g->beta[l] * A[l + m * p] * g->beta[m];
+  }
+  return k;
+}
+
+/* The columns with a normal prior, and column `extra` (or none: -1);
+ * returns nF, and the position of `extra` in F through *pos. */
+static int normal_set(const hb_model *g, int extra, int *F, int *inF, int *pos) {
+  int nF = 0;
+  *pos = -1;
+  for (int j = 0; j < g->p; j++) {
+    inF[j] = g->b_code[j] == HB_PRIOR_NORMAL || j == extra;
+    if (j == extra) *pos = nF;
+    if (inF[j]) F[nF++] = j;
+  }
+  return nF;
+}
+
+/* Coefficient j of a positive family drawn from its conditional given the
+ * other positive coefficients, the normal ones integrated out. */
+static void draw_positive(hb_model *g, const double *A, const double *c, int j) {
+  const int p = g->p;
+  int F[HB_MAX_P], inF[HB_MAX_P], pos;
+  double *P = g->work, *h = P + p * p, *d0 = h + p, *d0m = d0 + p, *x = d0m + p, *z = x + p;
+  int nF = normal_set(g, j, F, inF, &pos);
+  hb_beta_prior(g, d0, d0m);
+  kernel_given(g, A, c, F, nF, inF, d0, d0m, P, h);
+  if (hb_chol(P, nF) != 0)
+    hb_sampler_error("the conditional precision of the fixed effects is not positive definite");
+  memcpy(x, h, sizeof(double) * nF);
+  hb_chol_solve(P, nF, x);
+  memset(z, 0, sizeof(double) * nF);
+  z[pos] = 1.0;
+  hb_chol_solve(P, nF, z);
+  double m = x[pos], s = sqrt(z[pos]);
+  g->beta[j] = g->b_code[j] == HB_PRIOR_LOGNORMAL
+                   ? hb_lognormal_normal_draw(m, s, g->b_mean[j], g->b_sd[j], g->beta[j])
+                   : hb_trunc_normal_pos_draw(m, s);
+}
+
+/* The normal coefficients given the positive ones. */
+static void draw_normal_given_positive(hb_model *g, const double *A, const double *c) {
+  const int p = g->p;
+  int F[HB_MAX_P], inF[HB_MAX_P], pos;
+  double *P = g->work, *h = P + p * p, *d0 = h + p, *d0m = d0 + p, *x = d0m + p;
+  int nF = normal_set(g, -1, F, inF, &pos);
+  if (nF == 0) return;
+  hb_beta_prior(g, d0, d0m);
+  kernel_given(g, A, c, F, nF, inF, d0, d0m, P, h);
+  if (hb_mvn_precision_draw(P, h, nF, x, NULL) != 0)
+    hb_sampler_error("the conditional precision of the fixed effects is not positive definite");
+  for (int a = 0; a < nF; a++) g->beta[F[a]] = x[a];
+}
+
+/* beta | rest from statistics A (p x p) and c of the likelihood and the
+ * prior: N(P^-1 b, P^-1) with P = A + D0 and b = c + D0 m when every prior
+ * is normal; otherwise the positive coefficients one at a time, then the
+ * normal ones (see the top of this file). */
 void hb_beta_draw_from(hb_model *g, const double *A, const double *c) {
   const int p = g->p;
+  if (g->n_pos) {
+    for (int j = 0; j < p; j++)
+      if (g->b_code[j] != HB_PRIOR_NORMAL) draw_positive(g, A, c, j);
+    draw_normal_given_positive(g, A, c);
+    return;
+  }
   double *P = g->work, *b = P + p * p, *d0 = b + p, *d0m = d0 + p;
   hb_beta_prior(g, d0, d0m);
   memcpy(P, A, sizeof(double) * p * p);
@@ -61,6 +176,15 @@ void hb_beta_draw_from(hb_model *g, const double *A, const double *c) {
   }
   if (hb_mvn_precision_draw(P, b, p, g->beta, NULL) != 0)
     hb_sampler_error("the conditional precision of the fixed effects is not positive definite");
+}
+
+/* After the Metropolis steps on channel c, which integrated out its
+ * positive (half-normal or exponential) coefficient: that coefficient from
+ * its conditional, under the current statistics of the sweep's path. */
+void hb_beta_redraw_channel(hb_model *g, int c) {
+  for (int j = 0; j < g->p; j++)
+    if (g->xc[j] == c && conj_positive(g->b_code[j]))
+      draw_positive(g, g->cl ? g->cl->A : g->fx_A, g->cl ? g->cl->c : g->fx_c, j);
 }
 
 /* beta | rest from the prepared statistics; the residual follows. */
@@ -74,12 +198,38 @@ void hb_draw_beta(hb_model *g) {
   }
 }
 
-/* log p(ystar | theta, u, sigma) with beta ~ N(mean, D0^-1) integrated out,
- * up to a constant: -yy/2 + b' P^-1 b / 2 - log det P / 2. */
-double hb_fixed_log_marginal(const hb_model *g, const double *A, const double *c, double yy) {
+/* log p(ystar | theta, u, sigma) with beta integrated out, up to a
+ * constant: -yy/2 + b' P^-1 b / 2 - log det P / 2 for beta ~ N(mean,
+ * D0^-1). With positive coefficients, for the Metropolis step on channel
+ * ch (or -1): the normal coefficients and ch's conjugate positive one are
+ * integrated out (the latter over [0, Inf): + log Phi(m / s) of its
+ * conditional), the other positive ones held at their values. */
+double hb_fixed_log_marginal(const hb_model *g, const double *A, const double *c, double yy, int ch) {
   const int p = g->p;
   double *P = g->work, *b = P + p * p, *d0 = b + p, *d0m = d0 + p, *x = d0m + p;
   hb_beta_prior(g, d0, d0m);
+  if (g->n_pos) {
+    int F[HB_MAX_P], inF[HB_MAX_P], pos, extra = -1;
+    for (int j = 0; j < p; j++)
+      if (ch >= 0 && g->xc[j] == ch && conj_positive(g->b_code[j])) extra = j;
+    int nF = normal_set(g, extra, F, inF, &pos);
+    double k = kernel_given(g, A, c, F, nF, inF, d0, d0m, P, b);
+    if (nF == 0) return -0.5 * (yy + k);
+    if (hb_chol(P, nF) != 0) return R_NegInf;
+    memcpy(x, b, sizeof(double) * nF);
+    hb_chol_solve(P, nF, x);
+    double q = 0.0;
+    for (int a = 0; a < nF; a++) q += b[a] * x[a];
+    double lm = -0.5 * (yy + k) + 0.5 * q - 0.5 * hb_log_det_chol(P, nF);
+    if (pos >= 0) {
+      double *z = x + p;
+      memset(z, 0, sizeof(double) * nF);
+      z[pos] = 1.0;
+      hb_chol_solve(P, nF, z);
+      lm += pnorm(x[pos] / sqrt(z[pos]), 0.0, 1.0, 1, 1);
+    }
+    return lm;
+  }
   memcpy(P, A, sizeof(double) * p * p);
   for (int j = 0; j < p; j++) {
     P[j + j * p] += d0[j];

@@ -277,8 +277,8 @@ int hb_channel_mh(hb_model *g, int c, int iter, int adapt, int independent) {
       double lp_u = hb_channel_effects_logratio(g, c, rho, -1);
       double *A1 = g->fx_A + p * p, *c1 = g->fx_c + p, yy1 = 0.0;
       proposed_stats(g, c, mnew, zcoef, rho, A1, c1, &yy1);
-      double log_ratio = hb_fixed_log_marginal(g, A1, c1, yy1) -
-                         hb_fixed_log_marginal(g, g->fx_A, g->fx_c, g->fx_yy) + lp_prior + lp_u;
+      double log_ratio = hb_fixed_log_marginal(g, A1, c1, yy1, c) -
+                         hb_fixed_log_marginal(g, g->fx_A, g->fx_c, g->fx_yy, c) + lp_prior + lp_u;
       if (R_FINITE(log_ratio) && log(unif_rand()) < log_ratio) {
         accepted = 1;
         channel_accept(g, c, mnew, A1, c1, yy1, phi_new, par_new, rho);

@@ -210,6 +210,28 @@ void hb_term_update_cov(hb_model *g, hb_term *t) {
   hb_chol_inverse(wk, q, t->Sinv); /* wk holds the draw's Cholesky factor */
 }
 
+/* With a positive coefficient among the pairs the joint normal draw of
+ * delta would ignore its support, so the pairs move one at a time (each a
+ * translation move of its own): delta_a from its normal conditional given
+ * the earlier moves (P lower triangle, lin: the joint kernel) times the
+ * positive prior of b_j + delta_a (truncation, or the lognormal density). */
+static void shift_one_at_a_time(const hb_model *g, const hb_term *t, const double *P, double *lin,
+                                double *delta) {
+  const int m = t->npair;
+  for (int a = 0; a < m; a++) {
+    int x = t->pair_j[a], code = g->b_code[x];
+    double prec = P[a + a * m], b0 = g->beta[x];
+    delta[a] = 0.0;
+    if (!(prec > 0.0)) continue;
+    double mean = b0 + lin[a] / prec, s = 1.0 / sqrt(prec);
+    double b1 = code == HB_PRIOR_NORMAL ? mean + s * norm_rand()
+                : code == HB_PRIOR_LOGNORMAL ? hb_lognormal_normal_draw(mean, s, g->b_mean[x], g->b_sd[x], b0)
+                : hb_trunc_normal_pos_draw(mean, s);
+    delta[a] = b1 - b0;
+    for (int b = a + 1; b < m; b++) lin[b] -= P[b + a * m] * delta[a];
+  }
+}
+
 /* Translation moves along the ridges between fixed and group-level
  * effects. Pair a links fixed column j_a to column l_a of this term when,
  * within every level g, x_j = w_ga z_l (identical columns: w = 1; a
@@ -247,7 +269,13 @@ void hb_term_shift(hb_model *g, hb_term *t, const double *d0, const double *d0m)
     lin[a] += d0m[x] - d0[x] * g->beta[x];
     P[a + a * m] += d0[x];
   }
-  if (hb_mvn_precision_draw(P, lin, m, delta, NULL) != 0) return; /* keep the state */
+  int positive = 0;
+  for (int a = 0; a < m; a++) positive |= g->b_code[t->pair_j[a]] != HB_PRIOR_NORMAL;
+  if (positive) {
+    shift_one_at_a_time(g, t, P, lin, delta);
+  } else if (hb_mvn_precision_draw(P, lin, m, delta, NULL) != 0) {
+    return; /* keep the state */
+  }
   for (int a = 0; a < m; a++) {
     g->beta[t->pair_j[a]] += delta[a];
     for (int k = 0; k < t->G; k++)

@@ -292,6 +292,45 @@ double hb_inv_gamma_draw(double shape, double scale) {
   return 1.0 / rgamma(shape, 1.0 / scale);
 }
 
+/* N(m, s^2) truncated to [0, Inf) by inversion on the upper tail's log
+ * scale, P(Z > z) = U P(Z > a) with a = -m / s: accurate from a far below
+ * zero (a plain normal draw) to far in the tail. */
+double hb_trunc_normal_pos_draw(double m, double s) {
+  double a = -m / s;
+  double z = qnorm(log(unif_rand()) + pnorm(a, 0.0, 1.0, 0, 1), 0.0, 1.0, 0, 1);
+  if (!(z >= a)) z = a; /* rounding at the bound */
+  double b = m + s * z;
+  return b > 0.0 ? b : 0.0;
+}
+
+/* log density in eta = log b of N(b; m, s^2) x lognormal(b; ml, sl), the
+ * Jacobian included, up to a constant */
+static double lnn_logdens(double eta, double m, double s, double ml, double sl) {
+  double d = (exp(eta) - m) / s, e = (eta - ml) / sl;
+  return -0.5 * (d * d + e * e);
+}
+
+/* One slice-sampling update (stepping out, then shrinkage; Neal 2003) of b
+ * > 0 with density proportional to N(b; m, s^2) x lognormal(b; ml, sl), on
+ * eta = log b, from the current value b0 (a non-positive b0 starts at
+ * exp(ml)). The initial width depends on m, s and sl only, not on b0, as
+ * the update's invariance needs. */
+double hb_lognormal_normal_draw(double m, double s, double ml, double sl, double b0) {
+  double eta = b0 > 0.0 ? log(b0) : ml;
+  double w = fmin(sl, s / fmax(fabs(m), s));
+  double ly = lnn_logdens(eta, m, s, ml, sl) - exp_rand();
+  double lo = eta - w * unif_rand(), hi = lo + w;
+  for (int k = 0; k < 200 && lnn_logdens(lo, m, s, ml, sl) > ly; k++) lo -= w;
+  for (int k = 0; k < 200 && lnn_logdens(hi, m, s, ml, sl) > ly; k++) hi += w;
+  for (int k = 0; k < 1000; k++) {
+    double e1 = lo + (hi - lo) * unif_rand();
+    if (lnn_logdens(e1, m, s, ml, sl) > ly) return exp(e1);
+    if (e1 < eta) lo = e1;
+    else hi = e1;
+  }
+  return exp(eta);
+}
+
 /* ---- summaries ---------------------------------------------------------- */
 
 /* sd[i] = sqrt(Sigma_ii); cor (may be NULL) = d x d correlation matrix, unit

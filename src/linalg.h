@@ -29,6 +29,10 @@ int hb_mvn_precision_mean(double *P, const double *b, int d, double *out);
 int hb_inv_wishart_draw(double df, const double *S, int d, double *out,
                         double *work);
 double hb_inv_gamma_draw(double shape, double scale); /* 1 / rgamma(shape, 1 / scale) */
+/* N(m, s^2) truncated to [0, Inf) */
+double hb_trunc_normal_pos_draw(double m, double s);
+/* one slice-sampling update of b > 0 from N(b; m, s^2) x lognormal(b; ml, sl) */
+double hb_lognormal_normal_draw(double m, double s, double ml, double sl, double b0);
 void hb_cov_to_sd_cor(const double *Sigma, int d, double *sd, double *cor);
 
 #endif

@@ -85,7 +85,14 @@ typedef struct {
   const int *xc;               /* channel of each fixed column, -1 for none */
   double **Xcol;
   double *beta;
+  /* prior of each coefficient: family b_code (HB_PRIOR_NORMAL, or a
+   * positive family: HALF_NORMAL, EXPONENTIAL, LOGNORMAL on a media
+   * channel's column) with parameters b_mean, b_sd: normal (mean, sd),
+   * half-normal (0, sd), exponential (0, 1 / rate), lognormal (meanlog,
+   * sdlog); n_pos counts the positive ones */
   const double *b_mean, *b_sd;
+  const int *b_code;
+  int n_pos;
   int use_hs;                  /* horseshoe on the columns with hs[j] = 1 */
   const int *hs;
   const double *hs_scale;
@@ -136,6 +143,8 @@ void hb_link_derivs(int link, double u, double upper, double *dv, double *djac);
 double hb_prior_logdens(int code, const double *par, double x);
 /* d hb_prior_logdens / d x */
 double hb_prior_dlogdens(int code, const double *par, double x);
+/* log prior (up to a constant) of a positive coefficient, and d / d b */
+double hb_coef_pos_logprior(int code, double mean, double sd, double b, double *dlp);
 
 /* ---- transformed media (model_channel.c) -------------------------------- */
 void hb_channel_transform(const hb_channel *ch, const double *par, const double *x,

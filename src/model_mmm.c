@@ -6,7 +6,8 @@
  * horseshoe.
  *
  * Layout of theta (offsets in mmm_ctx):
- *   beta (p; horseshoe columns hold the standard-normal z_j instead),
+ *   beta (p; horseshoe columns hold the standard-normal z_j instead, and
+ *     columns with a positive prior log beta_j),
  *   horseshoe: log lambda_j (H), log tau, [log c: slab],
  *   per term k: covariance parameters (by type, below), then effects q x G
  *     (non-centred: z with u_g = L z_g; centred: u itself),
@@ -65,6 +66,12 @@ static void unpack_fixed(mmm_ctx *m, const double *th, double *grad, double *l) 
   for (int j = 0; j < g->p; j++) {
     g->beta[j] = th[j];
     if (g->use_hs && g->hs[j]) continue;
+    if (g->b_code[j] != HB_PRIOR_NORMAL) { /* beta_j = exp(theta_j), Jacobian beta_j */
+      double dlp, b = g->beta[j] = exp(th[j]);
+      *l += hb_coef_pos_logprior(g->b_code[j], g->b_mean[j], g->b_sd[j], b, &dlp) + th[j];
+      grad[j] += dlp * b + 1.0;
+      continue;
+    }
     double d = (th[j] - g->b_mean[j]) / g->b_sd[j];
     *l -= 0.5 * d * d;
     grad[j] -= d / g->b_sd[j];
@@ -246,7 +253,8 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
   }
   /* fixed effects */
   for (int j = 0; j < g->p; j++) {
-    if (!(g->use_hs && g->hs[j])) grad[j] += m->gbeta[j];
+    if (g->use_hs && g->hs[j]) continue;
+    grad[j] += m->gbeta[j] * (g->b_code[j] == HB_PRIOR_NORMAL ? 1.0 : g->beta[j]);
   }
   if (m->H) {
     double tau = exp(th[m->o_tau]), c = m->hs_reg ? exp(th[m->o_c]) : 0.0;
@@ -468,6 +476,11 @@ static void mmm_init(const mmm_ctx *m, SEXP model, double *init, double *spread)
   for (int a = 0; a < m->dim; a++) spread[a] = 1.0;
   for (int j = 0; j < g->p; j++) {
     if (g->use_hs && g->hs[j]) continue;
+    if (g->b_code[j] != HB_PRIOR_NORMAL) { /* log beta_j: a tenth of the prior's scale */
+      init[j] = g->b_code[j] == HB_PRIOR_LOGNORMAL ? g->b_mean[j] : log(0.1 * g->b_sd[j]);
+      spread[j] = 0.5;
+      continue;
+    }
     init[j] = g->b_mean[j];
     spread[j] = 0.05 * g->b_sd[j];
   }

@@ -75,3 +75,25 @@ double hb_prior_dlogdens(int code, const double *p, double x) {
   default: return 0.0;
   }
 }
+
+/* Log prior, up to a constant, of a positive coefficient b > 0 under its
+ * family (hb_model's b_code; parameters b_mean, b_sd: half-normal (mean 0)
+ * sd, exponential 1 / rate, lognormal meanlog, sdlog), and its derivative
+ * in b through *dlp. */
+double hb_coef_pos_logprior(int code, double mean, double sd, double b, double *dlp) {
+  switch (code) {
+  case HB_PRIOR_HALF_NORMAL: {
+    double d = (b - mean) / sd;
+    *dlp = -d / sd;
+    return -0.5 * d * d;
+  }
+  case HB_PRIOR_EXPONENTIAL:
+    *dlp = -1.0 / sd;
+    return -b / sd;
+  default: { /* lognormal */
+    double lb = log(b), e = (lb - mean) / sd;
+    *dlp = -(1.0 + e / sd) / b;
+    return -0.5 * e * e - lb;
+  }
+  }
+}

@@ -117,6 +117,31 @@ static const int *read_time_positions(SEXP model, const hb_model *g) {
   return t;
 }
 
+/* Families of the coefficients' priors: a positive family only on a media
+ * channel's column, at most one per channel (the Gibbs sampler's
+ * Metropolis step integrates that one out with its truncation), and not
+ * with the horseshoe. */
+static void read_coef_families(SEXP model, hb_model *g) {
+  const int p = g->p;
+  g->b_code = hb_list_int(model, "model", "b_code", p, HB_PRIOR_NORMAL, HB_PRIOR_HALF_STUDENT_T);
+  g->n_pos = 0;
+  for (int j = 0; j < p; j++) {
+    int code = g->b_code[j];
+    if (code == HB_PRIOR_NORMAL) continue;
+    if (code != HB_PRIOR_HALF_NORMAL && code != HB_PRIOR_EXPONENTIAL && code != HB_PRIOR_LOGNORMAL)
+      hb_input_error("model$b_code", "element %d must be the code of normal, half_normal, exponential or lognormal; found %d",
+                     j + 1, code);
+    if (g->xc[j] < 0)
+      hb_input_error("model$b_code", "element %d: a positive prior needs a media channel's column", j + 1);
+    if (g->use_hs && g->hs[j])
+      hb_input_error("model$b_code", "element %d: a positive prior cannot be combined with the horseshoe", j + 1);
+    for (int l = 0; l < j; l++)
+      if (g->b_code[l] != HB_PRIOR_NORMAL && g->xc[l] == g->xc[j])
+        hb_input_error("model$b_code", "elements %d and %d: at most one positive coefficient per channel", l + 1, j + 1);
+    g->n_pos++;
+  }
+}
+
 /* Response, weights, residual groups, fixed design and its priors. */
 static void read_data(SEXP model, hb_model *g) {
   SEXP ys = hb_list_elt(model, "model", "y");
@@ -147,6 +172,7 @@ static void read_data(SEXP model, hb_model *g) {
   g->hs = hb_list_int(model, "model", "hs", p, 0, 1);
   g->hs_scale = hb_list_real(model, "model", "hs_scale", p);
   hb_check_positive(g->hs_scale, p, "model$hs_scale");
+  read_coef_families(model, g);
 }
 
 /* Media channels: raw media, panels, transform types and parameters with

@@ -337,6 +337,33 @@ print.hbmmm_dist <- function(x, ...) {
 #' `.default` get the data-based default. Names are checked against the model
 #' when it is specified.
 #'
+#' @section Default priors:
+#' Every default is scaled by the data, so a model of sales in dollars and
+#' one in millions get equivalent priors:
+#' * the intercept: `normal(mean(y), 10 sd(y) + ...)`, wide enough for any
+#'   intercept the uncentred predictors imply;
+#' * a control's coefficient (and an interaction with a channel):
+#'   `normal(0, 2.5 sd(y) / sd(x))`, signed;
+#' * **a media channel's own coefficient: `half_normal()`** with the same
+#'   scale, so every channel's effect is positive. On a saturated channel
+#'   the scale is `2.5 sd(y)` per unit of the saturation curve (the effect at
+#'   full saturation): with 95% prior probability that effect is below about
+#'   5 sd(y). Give `normal()` to let a channel's effect be negative, or
+#'   `exponential()` / `lognormal()` for another positive prior. Under
+#'   `horseshoe = TRUE` the media coefficients keep the (signed) horseshoe.
+#'   Group-level deviations of a media slope (`(1 + tv | market)`) stay
+#'   normal: a market's tv effect is the positive population effect plus a
+#'   normal deviation, so it can fall below zero in a market where the data
+#'   say so.
+#'
+#' A positive coefficient in the Gibbs sampler: half-normal and exponential
+#' priors are normal kernels truncated at zero, so the sampler stays
+#' conjugate; each channel's Metropolis step on its transform parameters
+#' integrates its coefficient out over `[0, Inf)` together with the normal
+#' coefficients. A `lognormal()` coefficient is drawn by slice sampling and
+#' held fixed in its channel's Metropolis step, which then mixes more slowly.
+#' NUTS samples positive coefficients on the log scale.
+#'
 #' Families allowed by the Gibbs sampler:
 #'
 #' | Slot | Families |

@@ -113,7 +113,11 @@ resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors, 
 # Which fixed columns are a media channel's own coefficient (named after the
 # channel), the columns a positive prior may go on.
 media_main_columns <- function(X, media_init) {
-  !is.na(X$channel) & X$names == colnames(media_init)[X$channel]
+  out <- rep(FALSE, length(X$names))
+  ch <- X$channel
+  on <- !is.na(ch)
+  out[on] <- X$names[on] == colnames(media_init)[ch[on]]
+  out
 }
 
 # Positive families only where they mean "this channel's effect is

@@ -41,6 +41,8 @@ expected_draw <- function(spec, model, opts, theta) {
   xn <- term_name(spec$X$names)
   hs <- model$hs == 1L & model$use_hs == 1L
   val[paste0("b_", xn[!hs])] <- theta[seq_len(p)][!hs]
+  pos <- model$b_code != HB_CODES$prior[["normal"]] # positive priors: theta holds log beta
+  if (any(pos)) val[paste0("b_", xn[pos])] <- exp(theta[seq_len(p)][pos])
   if (model$use_hs == 1L) { # beta_j = scale_j tau lambda~_j z_j (regularized when the slab is finite)
     H <- sum(hs)
     lam <- exp(theta[o + seq_len(H)])

@@ -88,7 +88,12 @@ test_that("the density equals a plain-R log posterior (same model and priors as 
     Z <- t$Z$static
     mu <- drop(X %*% b) + rowSums(Z * u[t$codes, ])
     ll <- sum(stats::dnorm(spec$y, mu, sigma, log = TRUE))
-    lb <- sum(vapply(seq_along(b), function(j) stats::dnorm(b[j], pr$b[[j]]$par[["mean"]], pr$b[[j]]$par[["sd"]], log = TRUE), 0))
+    # tv's default prior is half-normal, sampled as log b (Jacobian b)
+    lb <- sum(vapply(seq_along(b), function(j) {
+      d <- pr$b[[j]]
+      if (d$family == "half_normal") return(stats::dnorm(b[j], 0, d$par[["sd"]], log = TRUE) + log(b[j]))
+      stats::dnorm(b[j], d$par[["mean"]], d$par[["sd"]], log = TRUE)
+    }, 0))
     Si <- solve(Sigma)
     lu <- sum(apply(u, 1, function(x) -0.5 * drop(t(x) %*% Si %*% x))) - 0.5 * G * log(det(Sigma))
     S <- pr$cov$market$S; df <- pr$cov$market$dist$par[["df"]]
@@ -130,7 +135,11 @@ test_that("NUTS and Gibbs agree on a simulated MMM with estimated adstock and Hi
                               chains = 2, iter = 1000, seed = 1, refresh = 0))
   fg <- quiet_sampling(hbmmm(f, data = sim$data, media = c("tv", "search"), time = "week",
                               chains = 2, iter = 6000, seed = 1, refresh = 0))
-  expect_equal(sum(fn$sampler_diagnostics$divergent), 0)
+  # positive media coefficients (log scale): over seeds 1-8, one divergent
+  # transition in 8,000 (seed 1), none at max tree depth; the signed model
+  # had none but hit tree depth 10 in most chains
+  expect_lte(sum(fn$sampler_diagnostics$divergent), 1)
+  expect_lt(max(fn$sampler_diagnostics$treedepth), 10)
   expect_samplers_agree(fn, fg, c("b_Intercept", "b_tv", "b_search", "b_price", "sd_market__Intercept",
                                   "sigma", "decay_tv", "slope_tv", "decay_search", "halfsat_search", "slope_search"))
 })

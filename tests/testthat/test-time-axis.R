@@ -95,8 +95,10 @@ test_that("the samplers' C model counts the gap (density equals a plain-R refere
   th2 <- th
   j <- match("b_tv", nm)
   th2[j] <- th[j] + 0.5
+  # tv's default prior is half-normal, sampled as log b (Jacobian b)
+  expect_identical(spec$priors$b[[2]]$family, "half_normal")
   pb <- spec$priors$b[[2]]$par
-  lprior <- function(b) stats::dnorm(b, pb[["mean"]], pb[["sd"]], log = TRUE)
+  lprior <- function(b) stats::dnorm(b, 0, pb[["sd"]], log = TRUE) + log(b)
   v1 <- dens$eval(th)$draw[j]
   v2 <- dens$eval(th2)$draw[j]
   expect_equal(dens$eval(th2)$lp - dens$eval(th)$lp,

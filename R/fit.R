@@ -50,6 +50,12 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #'   reported from workers. For several machines:
 #'   `cl <- parallel::makePSOCKcluster(c("node1", "node1", "node2", "node2"))`,
 #'   then `hbmmm(..., chains = 4, cluster = cl)` and `parallel::stopCluster(cl)`.
+#'   `cluster = "future"` runs each chain as a future under the current
+#'   [future::plan()] (package future, installed separately), which reaches
+#'   schedulers through its backends: for example
+#'   `future::plan(future.batchtools::batchtools_slurm)` for Slurm, or
+#'   `future::plan(future::cluster, workers = c("node1", "node2"))`; the
+#'   draws are again identical to `cores = 1`.
 #' @param threads Threads inside each Gibbs chain (OpenMP), separate from
 #'   `cores` (chains at the same time): the per-level work of the collapsed
 #'   block (see Details) is split over them, and the draws are identical for
@@ -148,6 +154,8 @@ chain_threads <- function(ctl) {
   th <- if (is.null(ctl$threads)) 1L else ctl$threads
   forked <- if (is.null(ctl$cluster)) {
     ctl$cores > 1L && ctl$chains > 1L && .Platform$OS.type != "windows"
+  } else if (identical(ctl$cluster, "future")) {
+    inherits(future::plan(), "multicore") && future::nbrOfWorkers() > 1L
   } else {
     inherits(ctl$cluster[[1]], "forknode")
   }
@@ -169,7 +177,15 @@ chain_threads <- function(ctl) {
 # without a result is an hbmmm_sampler_error.
 run_chains <- function(one_chain, ctl, streams = chain_streams(ctl$seed, ctl$chains)) {
   run <- function(i) with_stream(streams[[i]], one_chain(i))
-  runs <- if (!is.null(ctl$cluster)) {
+  runs <- if (identical(ctl$cluster, "future")) {
+    # one future per chain under the user's plan; its seed is the chain's
+    # stream, which run() sets again, so the draws match cores = 1
+    fs <- lapply(seq_len(ctl$chains), function(i) {
+      future::future(try(run(i), silent = TRUE), seed = streams[[i]], packages = "hbmmm",
+                     label = sprintf("hbmmm chain %d", i))
+    })
+    lapply(fs, future::value)
+  } else if (!is.null(ctl$cluster)) {
     # one task per chain; try() keeps a failed chain's condition for below
     parallel::parLapply(ctl$cluster, seq_len(ctl$chains), function(i) try(run(i), silent = TRUE))
   } else if (ctl$cores > 1L && ctl$chains > 1L && .Platform$OS.type != "windows") {
@@ -200,8 +216,15 @@ run_chains <- function(one_chain, ctl, streams = chain_streams(ctl$seed, ctl$cha
 
 check_cluster <- function(cluster) {
   if (is.null(cluster)) return(NULL)
+  if (identical(cluster, "future")) {
+    if (!requireNamespace("future", quietly = TRUE)) {
+      abort_input("cluster", "\"future\" needs the future package; install it, or pass a parallel cluster")
+    }
+    return(cluster)
+  }
   if (!inherits(cluster, "cluster")) {
-    abort_input("cluster", sprintf("must be a cluster made by parallel::makeCluster() (or NULL); found %s",
+    abort_input("cluster", sprintf(paste0("must be a cluster made by parallel::makeCluster(), \"future\" ",
+                                          "(the current future::plan()), or NULL; found %s"),
                                    describe_value(cluster)))
   }
   cluster

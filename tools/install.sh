@@ -7,9 +7,11 @@ cd "$(dirname "$0")/.."
 # Debian's prebuilt R packages install in seconds (CRAN source builds take minutes).
 # knitr/rmarkdown/pandoc build the vignettes, roxygen2 regenerates man/, qpdf is
 # used by R CMD check --as-cran; posterior, loo, MatchIt, bayesm, coda and lpSolve are
-# reference implementations that the tests compare against.
+# reference implementations that the tests compare against; future runs chains
+# under a future plan (hbmmm(cluster = "future")).
 debs="r-cran-knitr r-cran-rmarkdown r-cran-roxygen2 pandoc qpdf
-      r-cran-posterior r-cran-loo r-cran-matchit r-cran-bayesm r-cran-coda r-cran-lpsolve"
+      r-cran-posterior r-cran-loo r-cran-matchit r-cran-bayesm r-cran-coda r-cran-lpsolve
+      r-cran-future"
 missing=""
 for p in $debs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -149,3 +149,30 @@ test_that("chains on a PSOCK cluster give exactly the draws of cores = 1", {
   expect_identical(n2$draws, n1$draws)
   expect_input_error(decide_fit(cluster = 2), "cluster")
 })
+
+test_that("chains as futures (cluster = \"future\") give exactly the draws of cores = 1, under any plan", {
+  skip_if_not_installed("future")
+  old_plan <- future::plan()
+  on.exit(future::plan(old_plan), add = TRUE)
+  a <- decide_fit(chains = 2, iter = 60, seed = 5)
+  n1 <- decide_fit(chains = 2, iter = 60, seed = 5, sampler = "nuts")
+  future::plan(future::sequential)
+  b <- decide_fit(chains = 2, iter = 60, seed = 5, cluster = "future")
+  expect_identical(b$draws, a$draws)
+  expect_null(b$control$cluster)
+  skip_on_os("windows")
+  future::plan(future::multicore, workers = 2)
+  # forked workers: threads inside a chain are dropped, with the warning
+  expect_warning(m <- quiet_sampling(do.call(hbmmm, small_fit_args(chains = 2, iter = 60, seed = 5,
+                                                                   cluster = "future", threads = 2))),
+                 class = "hbmmm_warning_threads")
+  expect_identical(m$draws, a$draws)
+  expect_identical(decide_fit(chains = 2, iter = 60, seed = 5, sampler = "nuts", cluster = "future")$draws,
+                   n1$draws)
+  ok <- tryCatch({
+    future::plan(future::multisession, workers = 2)
+    future::value(future::future(requireNamespace("hbmmm", quietly = TRUE)))
+  }, error = function(e) FALSE)
+  skip_if(!isTRUE(ok), "a multisession worker cannot start or load hbmmm")
+  expect_identical(decide_fit(chains = 2, iter = 60, seed = 5, cluster = "future")$draws, a$draws)
+})

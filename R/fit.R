@@ -2,7 +2,7 @@
 # assembles one hbmmm_fit, whatever the sampler.
 
 SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personalize",
-               "fixed_transforms", "adstock_control", "keep_ranef", "keep_levels")
+               "fixed_transforms", "adstock_control", "keep_ranef", "keep_levels", "prior_only")
 
 #' Fit a hierarchical Bayesian marketing mix model
 #'

@@ -95,7 +95,7 @@ summary.hbmmm_fit <- function(object, ranef = FALSE, prob = 0.95, ...) {
     accept = accept,
     nuts = if (identical(object$sampler, "nuts")) nuts_diagnostics(object),
     control = ctl, nobs = object$spec$nobs, formula = object$spec$formula,
-    sampler = object$sampler, elapsed = object$timing[["elapsed"]],
+    prior_only = isTRUE(object$spec$prior_only), sampler = object$sampler, elapsed = object$timing[["elapsed"]],
     ranef_summary = object$ranef_summary
   ), class = "summary.hbmmm_fit")
 }
@@ -110,8 +110,10 @@ print.summary.hbmmm_fit <- function(x, digits = 3, ...) {
   } else {
     cat(sprintf("   Model: user log density, %d parameter(s)\n", nrow(x$table)))
   }
-  cat(sprintf(" Sampler: %s, %d chain(s) x %d iterations (%d warmup, thin %d), %s\n\n",
+  cat(sprintf(" Sampler: %s, %d chain(s) x %d iterations (%d warmup, thin %d), %s\n",
               x$sampler, ctl$chains, ctl$iter, ctl$warmup, ctl$thin, format_secs(x$elapsed)))
+  if (isTRUE(x$prior_only)) cat("   Draws: from the prior (prior_only = TRUE): the likelihood was left out\n")
+  cat("\n")
   tab <- x$table
   prob <- if (is.null(x$prob)) 0.95 else x$prob # summaries saved before `prob` existed
   qcols <- paste0("q", c(1 - prob, 1 + prob) / 2 * 100)

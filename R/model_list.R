@@ -57,6 +57,7 @@ mmm_model_list <- function(spec) {
   S <- max(1L, length(spec$sigma_group$levels))
   cells <- design_cells(spec, p)
   list(cell = cells$cell, ncell = cells$ncell, collapse = collapse_term(terms, cells, ch_est),
+       prior_only = as.integer(isTRUE(spec$prior_only)),
        y = as.double(spec$y), w = spec$weights, S = S, sg = spec$sigma_group$codes - 1L,
        sig_ig = ig_params(pr$sigma), C = C, p = p, Xs = X$static,
        xc = ifelse(is.na(X$channel), -1L, X$channel - 1L),

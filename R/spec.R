@@ -31,6 +31,12 @@
 #'   or `"none"`.
 #' @param prior An [hbmmm_prior()] object; unspecified slots get weakly
 #'   informative, scale-aware defaults (shown by `print()`).
+#' @param prior_only Leave the likelihood out, so that the samplers draw from
+#'   the prior: a prior predictive check. The data still define the design,
+#'   the media and the data-based default priors; [pp_check()],
+#'   [posterior_predict()], [roi()], [response_curves()] and
+#'   [contributions()] on such a fit show what the priors imply before the
+#'   sales are seen. `hbmmm(..., prior_only = TRUE)` passes it here.
 #' @param time Name of the time column. Rows are ordered by time within each
 #'   panel series before adstock is applied. `NULL`: rows are in time order.
 #' @param panel Name of the column identifying a series (for example `market` or
@@ -81,8 +87,9 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
                        prior = NULL, time = NULL, panel = NULL, sigma_by = NULL, weights = NULL,
                        horseshoe = FALSE, factors = NULL, personalize = NULL,
                        fixed_transforms = NULL, adstock_control = list(), keep_ranef = 1000,
-                       keep_levels = NULL) {
+                       keep_levels = NULL, prior_only = FALSE) {
   call <- match.call()
+  prior_only <- check_flag(prior_only, "prior_only")
   if (!is.data.frame(data)) {
     abort_input("data", sprintf("must be a data frame; found %s", describe_value(data)))
   }
@@ -180,7 +187,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
     time = time, panel = panel, panel_codes = panel_codes, row_order = ord, nobs = nrow(data),
     time_axis = tm$axis, time_pos = tm$pos, tpos = tm$tpos,
     media_data = media_matrix(data, media), horseshoe = horseshoe, factors = factors, priors = priors,
-    prior = prior, keep = keep, data = data
+    prior = prior, keep = keep, data = data, prior_only = prior_only
   ), class = "hbmmm_spec")
 }
 

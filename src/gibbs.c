@@ -21,14 +21,16 @@ static SEXP opt_elt(SEXP list, const char *name) {
 
 /* ---- the blocks --------------------------------------------------------- */
 
+/* Row precisions w_i / sigma^2; zero without the likelihood (prior_only),
+ * which turns every block into a draw from its prior. */
 static void update_prec(hb_model *g) {
-  for (R_xlen_t i = 0; i < g->n; i++) g->prec[i] = g->w[i] * g->inv_sig2[g->sg[i]];
+  for (R_xlen_t i = 0; i < g->n; i++) g->prec[i] = g->prior_only ? 0.0 : g->w[i] * g->inv_sig2[g->sg[i]];
 }
 
 static void update_sigma(hb_model *g) {
   double *ss = g->work, *cnt = ss + g->S;
   memset(ss, 0, sizeof(double) * 2 * g->S);
-  for (R_xlen_t i = 0; i < g->n; i++) {
+  for (R_xlen_t i = 0; i < g->n && !g->prior_only; i++) {
     ss[g->sg[i]] += g->w[i] * g->r[i] * g->r[i];
     cnt[g->sg[i]] += 1.0;
   }

@@ -19,6 +19,11 @@ static void cell_block(const double *Gc, int D, const double *th, double prec, i
   }
 }
 
+/* 1 / sigma^2 of cell k's rows; zero without the likelihood (prior_only) */
+static double cell_prec(const hb_model *g, int k) {
+  return g->prior_only ? 0.0 : g->inv_sig2[g->cells->sg[k]];
+}
+
 /* beta | rest: the likelihood's statistics from the cells, then the draw
  * under the prior (gibbs_fixed.c). */
 void hb_cells_draw_beta(hb_model *g) {
@@ -29,7 +34,7 @@ void hb_cells_draw_beta(hb_model *g) {
   memset(c, 0, sizeof(double) * p);
   for (int k = 0; k < cs->ncell; k++) {
     hb_cell_theta(g, k, cs->theta);
-    cell_block(cs->G + (R_xlen_t) k * D * D, D, cs->theta, g->inv_sig2[cs->sg[k]], 0, p, A, c);
+    cell_block(cs->G + (R_xlen_t) k * D * D, D, cs->theta, cell_prec(g, k), 0, p, A, c);
   }
   for (int j = 0; j < p; j++)
     for (int l = j + 1; l < p; l++) A[j + l * p] = A[l + j * p];
@@ -47,7 +52,7 @@ void hb_cells_update_effects(hb_model *g, int k) {
     for (R_xlen_t s = cs->start[k][lv]; s < cs->start[k][lv + 1]; s++) {
       int c = (int) cs->ord[k][s];
       hb_cell_theta(g, c, cs->theta);
-      cell_block(cs->G + (R_xlen_t) c * D * D, D, cs->theta, g->inv_sig2[cs->sg[c]], a0, a0 + q, P, b);
+      cell_block(cs->G + (R_xlen_t) c * D * D, D, cs->theta, cell_prec(g, c), a0, a0 + q, P, b);
     }
     hb_term_level_draw(t, lv, P, b, t->u + (R_xlen_t) q * lv);
   }
@@ -58,7 +63,7 @@ void hb_cells_update_sigma(hb_model *g) {
   const int D = cs->D;
   double *ss = g->work, *cnt = ss + g->S;
   memset(ss, 0, sizeof(double) * 2 * g->S);
-  for (int c = 0; c < cs->ncell; c++) {
+  for (int c = 0; c < cs->ncell && !g->prior_only; c++) {
     const double *Gc = cs->G + (R_xlen_t) c * D * D;
     hb_cell_theta(g, c, cs->theta);
     double q = 0.0;

@@ -202,6 +202,16 @@ static void likelihood_cells(mmm_ctx *m) {
   }
 }
 
+/* prior_only: no likelihood, so no sums of squares and no gradient from it
+ * (the row counts are zero too, see setup) */
+static void no_likelihood(mmm_ctx *m) {
+  hb_model *g = m->g;
+  memset(m->ss, 0, sizeof(double) * g->S);
+  memset(m->e, 0, sizeof(double) * g->n);
+  memset(m->gbeta, 0, sizeof(double) * g->p);
+  for (int k = 0; k < g->K; k++) memset(m->gu[k], 0, sizeof(double) * g->t[k].q * g->t[k].G);
+}
+
 /* ---- log density and gradient ------------------------------------------- */
 
 static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *grad) {
@@ -217,7 +227,8 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
     if (hb_channel_eval(&m->cw, c, g->ch[c].par, m->dm[c])) return 1;
     hb_refresh_channel_columns(g, c);
   }
-  if (g->cells) likelihood_cells(m);
+  if (g->prior_only) no_likelihood(m);
+  else if (g->cells) likelihood_cells(m);
   else likelihood_rows(m);
   for (int s = 0; s < g->S; s++) {
     double ell = th[m->o_sig + s];
@@ -406,7 +417,7 @@ static void alloc_scratch(mmm_ctx *m, int maxlag, int qmax) {
   m->ss = (double *) R_alloc((size_t) 2 * g->S, sizeof(double));
   m->cnt = m->ss + g->S;
   memset(m->cnt, 0, sizeof(double) * g->S);
-  for (R_xlen_t i = 0; i < n; i++) m->cnt[g->sg[i]] += 1.0;
+  for (R_xlen_t i = 0; i < n && !g->prior_only; i++) m->cnt[g->sg[i]] += 1.0;
   m->lam_t = (double *) R_alloc((size_t) p, sizeof(double));
   m->gscratch = (double *) R_alloc((size_t) m->dim, sizeof(double));
   int D = p + 1;

@@ -173,6 +173,7 @@ static void read_data(SEXP model, hb_model *g) {
   g->hs_scale = hb_list_real(model, "model", "hs_scale", p);
   hb_check_positive(g->hs_scale, p, "model$hs_scale");
   read_coef_families(model, g);
+  g->prior_only = hb_list_int_scalar(model, "model", "prior_only", 0, 1);
 }
 
 /* Media channels: raw media, panels, transform types and parameters with

@@ -30,7 +30,11 @@
 #'   `"michaelis_menten"` (with `vmax = 1`, the coefficient carries the scale)
 #'   or `"none"`.
 #' @param prior An [hbmmm_prior()] object; unspecified slots get weakly
-#'   informative, scale-aware defaults (shown by `print()`).
+#'   informative, scale-aware defaults (shown by `print()`; what they mean on
+#'   the data's scale is in the section "Default priors" of [hbmmm_prior()]).
+#'   Each media channel's own coefficient is positive by default
+#'   (`half_normal()`); `hbmmm_prior(b = list(tv = normal(0, 100)))` makes it
+#'   signed.
 #' @param prior_only Leave the likelihood out, so that the samplers draw from
 #'   the prior: a prior predictive check. The data still define the design,
 #'   the media and the data-based default priors; [pp_check()],

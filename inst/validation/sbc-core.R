@@ -184,3 +184,40 @@ sbc_draw_huang_wand <- function(n_markets = 8, n_weeks = 15) {
        prior = hbmmm::hbmmm_prior(Intercept = hbmmm::normal(0, 1), b = hbmmm::normal(0, 1),
                                   cov = hbmmm::half_student_t(2, 1), sigma = hbmmm::scaled_inv_chisq(6, 0.5))))
 }
+
+# Positive media effects: a half-normal tv coefficient (with estimated
+# adstock and Hill, and a correlated market slope, so the Metropolis step
+# integrates the truncated coefficient out with the market effects and the
+# translation move shifts a truncated pair) and an exponential search
+# coefficient (estimated adstock, no saturation).
+sbc_draw_positive <- function(n_markets = 5, n_weeks = 24) {
+  n <- n_markets * n_weeks
+  d <- data.frame(market = rep(sprintf("m%d", seq_len(n_markets)), each = n_weeks),
+                  week = rep(seq_len(n_weeks), n_markets),
+                  tv = stats::rexp(n, 1 / 10) * stats::rbinom(n, 1, 0.8),
+                  search = stats::rexp(n, 1 / 5), x = stats::rnorm(n))
+  mi <- rep(seq_len(n_markets), each = n_weeks)
+  b <- c(b_Intercept = stats::rnorm(1), b_tv = abs(stats::rnorm(1)), b_search = stats::rexp(1, 4),
+         b_x = stats::rnorm(1))
+  S <- solve(stats::rWishart(1, 6, solve(diag(c(0.5, 0.3)^2) * 3))[, , 1])
+  sig <- sqrt(10 * 0.4^2 / stats::rchisq(1, 10))
+  tr <- c(decay_tv = stats::rbeta(1, 4, 4), halfsat_tv = stats::rlnorm(1, log(10), 0.3),
+          slope_tv = stats::rlnorm(1, log(1.5), 0.2), decay_search = stats::rbeta(1, 4, 4))
+  u <- matrix(stats::rnorm(2 * n_markets), n_markets) %*% chol(S)
+  m_tv <- hbmmm::saturation_hill(hbmmm::adstock_geometric(d$tv, tr[["decay_tv"]], normalize = TRUE, group = mi),
+                                 tr[["halfsat_tv"]], tr[["slope_tv"]])
+  a_s <- hbmmm::adstock_geometric(d$search, tr[["decay_search"]], normalize = TRUE, group = mi)
+  d$y <- b[["b_Intercept"]] + u[mi, 1] + (b[["b_tv"]] + u[mi, 2]) * m_tv + b[["b_search"]] * a_s +
+    b[["b_x"]] * d$x + stats::rnorm(n, 0, sig)
+  truth <- c(b, sd_market__Intercept = sqrt(S[1, 1]), sd_market__tv = sqrt(S[2, 2]),
+             cor_market__Intercept__tv = S[1, 2] / sqrt(S[1, 1] * S[2, 2]), sigma = sig, tr)
+  list(truth = truth, args = list(
+    formula = y ~ tv + search + x + (1 + tv | market), data = d, media = c("tv", "search"), time = "week",
+    saturation = c(tv = "hill", search = "none"),
+    prior = hbmmm::hbmmm_prior(Intercept = hbmmm::normal(0, 1),
+                               b = list(tv = hbmmm::half_normal(1), search = hbmmm::exponential(4),
+                                        x = hbmmm::normal(0, 1)),
+                               cov = hbmmm::inv_wishart(6, diag(c(0.5, 0.3)^2) * 3),
+                               sigma = hbmmm::scaled_inv_chisq(10, 0.4), decay = hbmmm::beta_dist(4, 4),
+                               halfsat = hbmmm::lognormal(log(10), 0.3), slope = hbmmm::lognormal(log(1.5), 0.2))))
+}

@@ -11,7 +11,8 @@ runs <- list(media = function() sbc_run(R, first_seed = 10001),
              horseshoe = function() sbc_feature_ranks(sbc_draw_horseshoe, R, first_seed = 20001),
              factor = function() sbc_feature_ranks(sbc_draw_factor, R, first_seed = 30001),
              nested = function() sbc_feature_ranks(sbc_draw_nested, R, first_seed = 40001),
-             huang_wand = function() sbc_feature_ranks(sbc_draw_huang_wand, R, first_seed = 50001))
+             huang_wand = function() sbc_feature_ranks(sbc_draw_huang_wand, R, first_seed = 50001),
+             positive = function() sbc_feature_ranks(sbc_draw_positive, R, first_seed = 60001))
 ok <- TRUE
 for (nm in names(runs)) {
   t0 <- proc.time()[["elapsed"]]

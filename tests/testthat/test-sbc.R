@@ -38,3 +38,8 @@ test_that("Gibbs is calibrated: Huang-Wand covariance prior (the default), cross
   source(system.file("validation", "sbc-core.R", package = "hbmmm"), local = TRUE)
   sbc_check(sbc_feature_ranks(sbc_draw_huang_wand, R, first_seed = 400))
 })
+
+test_that("Gibbs is calibrated: positive media effects (half-normal, exponential) in the collapsed path", {
+  source(system.file("validation", "sbc-core.R", package = "hbmmm"), local = TRUE)
+  sbc_check(sbc_feature_ranks(sbc_draw_positive, R, first_seed = 500))
+})

@@ -1,5 +1,5 @@
 # Long simulation-based calibration of the Gibbs sampler, for every feature
-# set in sbc-core.R. Usage: Rscript inst/validation/sbc.R [replicates, default 1000]
+# set in sbc-core.R, and of NUTS on positive media effects. Usage: Rscript inst/validation/sbc.R [replicates, default 1000]
 # Prints per parameter the chi-square p-value of rank uniformity and the
 # mean normalized rank (0.5 expected).
 args <- commandArgs(trailingOnly = TRUE)
@@ -12,7 +12,8 @@ runs <- list(media = function() sbc_run(R, first_seed = 10001),
              factor = function() sbc_feature_ranks(sbc_draw_factor, R, first_seed = 30001),
              nested = function() sbc_feature_ranks(sbc_draw_nested, R, first_seed = 40001),
              huang_wand = function() sbc_feature_ranks(sbc_draw_huang_wand, R, first_seed = 50001),
-             positive = function() sbc_feature_ranks(sbc_draw_positive, R, first_seed = 60001))
+             positive = function() sbc_feature_ranks(sbc_draw_positive, R, first_seed = 60001),
+             positive_nuts = function() sbc_feature_ranks(sbc_draw_positive_nuts, R, thin = 4, first_seed = 70001))
 ok <- TRUE
 for (nm in names(runs)) {
   t0 <- proc.time()[["elapsed"]]

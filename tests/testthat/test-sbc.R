@@ -43,3 +43,8 @@ test_that("Gibbs is calibrated: positive media effects (half-normal, exponential
   source(system.file("validation", "sbc-core.R", package = "hbmmm"), local = TRUE)
   sbc_check(sbc_feature_ranks(sbc_draw_positive, R, first_seed = 500))
 })
+
+test_that("NUTS is calibrated: positive media effects on the log scale", {
+  source(system.file("validation", "sbc-core.R", package = "hbmmm"), local = TRUE)
+  sbc_check(sbc_feature_ranks(sbc_draw_positive_nuts, R, thin = 4, first_seed = 600))
+})

@@ -119,23 +119,62 @@ static int normal_set(const hb_model *g, int extra, int *F, int *inF, int *pos) 
   return nF;
 }
 
+/* Scratch of the conditional kernels, in g->work: P (p x p), h, d0, d0m,
+ * x, z (p each). */
+typedef struct {
+  double *P, *h, *d0, *d0m, *x, *z;
+} given_ws;
+
+static given_ws given_scratch(const hb_model *g) {
+  const int p = g->p;
+  given_ws w;
+  w.P = g->work;
+  w.h = w.P + p * p;
+  w.d0 = w.h + p;
+  w.d0m = w.d0 + p;
+  w.x = w.d0m + p;
+  w.z = w.x + p;
+  return w;
+}
+
+/* The normal kernel (P, h in w) of the normal coefficients and `extra`
+ * given the other coefficients; returns nF with their columns in F, the
+ * position of `extra` (*pos) and the constant that the fixed ones add to
+ * yy (*k). */
+static int kernel_of(const hb_model *g, const double *A, const double *c, int extra, given_ws *w, int *F,
+                     int *pos, double *k) {
+  int inF[HB_MAX_P];
+  int nF = normal_set(g, extra, F, inF, pos);
+  hb_beta_prior(g, w->d0, w->d0m);
+  *k = kernel_given(g, A, c, F, nF, inF, w->d0, w->d0m, w->P, w->h);
+  return nF;
+}
+
+/* With P Cholesky-factored: the mean x = P^-1 h, and the variance of
+ * element pos (z = P^-1 e_pos). */
+static void solve_mean(given_ws *w, int nF) {
+  memcpy(w->x, w->h, sizeof(double) * nF);
+  hb_chol_solve(w->P, nF, w->x);
+}
+
+static double var_at(given_ws *w, int nF, int pos) {
+  memset(w->z, 0, sizeof(double) * nF);
+  w->z[pos] = 1.0;
+  hb_chol_solve(w->P, nF, w->z);
+  return w->z[pos];
+}
+
 /* Coefficient j of a positive family drawn from its conditional given the
  * other positive coefficients, the normal ones integrated out. */
 static void draw_positive(hb_model *g, const double *A, const double *c, int j) {
-  const int p = g->p;
-  int F[HB_MAX_P], inF[HB_MAX_P], pos;
-  double *P = g->work, *h = P + p * p, *d0 = h + p, *d0m = d0 + p, *x = d0m + p, *z = x + p;
-  int nF = normal_set(g, j, F, inF, &pos);
-  hb_beta_prior(g, d0, d0m);
-  kernel_given(g, A, c, F, nF, inF, d0, d0m, P, h);
-  if (hb_chol(P, nF) != 0)
+  given_ws w = given_scratch(g);
+  int F[HB_MAX_P], pos;
+  double k;
+  int nF = kernel_of(g, A, c, j, &w, F, &pos, &k);
+  if (hb_chol(w.P, nF) != 0)
     hb_sampler_error("the conditional precision of the fixed effects is not positive definite");
-  memcpy(x, h, sizeof(double) * nF);
-  hb_chol_solve(P, nF, x);
-  memset(z, 0, sizeof(double) * nF);
-  z[pos] = 1.0;
-  hb_chol_solve(P, nF, z);
-  double m = x[pos], s = sqrt(z[pos]);
+  solve_mean(&w, nF);
+  double s = sqrt(var_at(&w, nF, pos)), m = w.x[pos];
   g->beta[j] = g->b_code[j] == HB_PRIOR_LOGNORMAL
                    ? hb_lognormal_normal_draw(m, s, g->b_mean[j], g->b_sd[j], g->beta[j])
                    : hb_trunc_normal_pos_draw(m, s);
@@ -143,16 +182,14 @@ static void draw_positive(hb_model *g, const double *A, const double *c, int j) 
 
 /* The normal coefficients given the positive ones. */
 static void draw_normal_given_positive(hb_model *g, const double *A, const double *c) {
-  const int p = g->p;
-  int F[HB_MAX_P], inF[HB_MAX_P], pos;
-  double *P = g->work, *h = P + p * p, *d0 = h + p, *d0m = d0 + p, *x = d0m + p;
-  int nF = normal_set(g, -1, F, inF, &pos);
+  given_ws w = given_scratch(g);
+  int F[HB_MAX_P], pos;
+  double k;
+  int nF = kernel_of(g, A, c, -1, &w, F, &pos, &k);
   if (nF == 0) return;
-  hb_beta_prior(g, d0, d0m);
-  kernel_given(g, A, c, F, nF, inF, d0, d0m, P, h);
-  if (hb_mvn_precision_draw(P, h, nF, x, NULL) != 0)
+  if (hb_mvn_precision_draw(w.P, w.h, nF, w.x, NULL) != 0)
     hb_sampler_error("the conditional precision of the fixed effects is not positive definite");
-  for (int a = 0; a < nF; a++) g->beta[F[a]] = x[a];
+  for (int a = 0; a < nF; a++) g->beta[F[a]] = w.x[a];
 }
 
 /* beta | rest from statistics A (p x p) and c of the likelihood and the
@@ -206,30 +243,25 @@ void hb_draw_beta(hb_model *g) {
  * conditional), the other positive ones held at their values. */
 double hb_fixed_log_marginal(const hb_model *g, const double *A, const double *c, double yy, int ch) {
   const int p = g->p;
-  double *P = g->work, *b = P + p * p, *d0 = b + p, *d0m = d0 + p, *x = d0m + p;
-  hb_beta_prior(g, d0, d0m);
   if (g->n_pos) {
-    int F[HB_MAX_P], inF[HB_MAX_P], pos, extra = -1;
+    given_ws w = given_scratch(g);
+    int F[HB_MAX_P], pos, extra = -1;
+    double k;
     for (int j = 0; j < p; j++)
       if (ch >= 0 && g->xc[j] == ch && conj_positive(g->b_code[j])) extra = j;
-    int nF = normal_set(g, extra, F, inF, &pos);
-    double k = kernel_given(g, A, c, F, nF, inF, d0, d0m, P, b);
+    int nF = kernel_of(g, A, c, extra, &w, F, &pos, &k);
     if (nF == 0) return -0.5 * (yy + k);
-    if (hb_chol(P, nF) != 0) return R_NegInf;
-    memcpy(x, b, sizeof(double) * nF);
-    hb_chol_solve(P, nF, x);
+    if (hb_chol(w.P, nF) != 0) return R_NegInf;
+    solve_mean(&w, nF);
     double q = 0.0;
-    for (int a = 0; a < nF; a++) q += b[a] * x[a];
-    double lm = -0.5 * (yy + k) + 0.5 * q - 0.5 * hb_log_det_chol(P, nF);
-    if (pos >= 0) {
-      double *z = x + p;
-      memset(z, 0, sizeof(double) * nF);
-      z[pos] = 1.0;
-      hb_chol_solve(P, nF, z);
-      lm += pnorm(x[pos] / sqrt(z[pos]), 0.0, 1.0, 1, 1);
-    }
+    for (int a = 0; a < nF; a++) q += w.h[a] * w.x[a];
+    double lm = -0.5 * (yy + k) + 0.5 * q - 0.5 * hb_log_det_chol(w.P, nF);
+    /* the truncated coefficient integrated over [0, Inf) */
+    if (pos >= 0) lm += pnorm(w.x[pos] / sqrt(var_at(&w, nF, pos)), 0.0, 1.0, 1, 1);
     return lm;
   }
+  double *P = g->work, *b = P + p * p, *d0 = b + p, *d0m = d0 + p, *x = d0m + p;
+  hb_beta_prior(g, d0, d0m);
   memcpy(P, A, sizeof(double) * p * p);
   for (int j = 0; j < p; j++) {
     P[j + j * p] += d0[j];

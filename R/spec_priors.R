@@ -32,7 +32,7 @@ resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors, 
     prior_for(prior, "b", nm[j], if (media_main[j] && !use_hs) half_normal(auto[j]) else normal(0, auto[j]))
   })
   names(b) <- nm
-  check_coef_families(b, media_main, use_hs, !is.na(X$channel))
+  check_coef_families(b, media_main, use_hs)
 
   hs <- NULL
   if (use_hs) {
@@ -121,13 +121,11 @@ media_main_columns <- function(X, media_init) {
 }
 
 # Positive families only where they mean "this channel's effect is
-# positive": on a media channel's own coefficient, not under the horseshoe.
-check_coef_families <- function(b, media_main, use_hs, is_media) {
+# positive": on a media channel's own coefficient (the intercept's slot
+# allows normal() only), not under the horseshoe.
+check_coef_families <- function(b, media_main, use_hs) {
   fam <- vapply(b, `[[`, "", "family")
   nm <- names(b)
-  if (fam[nm == "(Intercept)"][1] %in% c("half_normal", "exponential", "lognormal")) {
-    abort_input("prior", sprintf("the prior of the intercept must be normal(); found %s", fam[nm == "(Intercept)"][1]))
-  }
   pos <- fam != "normal"
   bad <- pos & !media_main
   if (any(bad)) {
@@ -135,10 +133,9 @@ check_coef_families <- function(b, media_main, use_hs, is_media) {
       "%s() is a positive prior, for a media channel's own coefficient; `%s` is not one (use normal())"),
       fam[bad][1], nm[bad][1]))
   }
-  bad <- pos & use_hs & is_media
-  if (any(bad)) {
+  if (any(pos) && use_hs) {
     abort_input("prior", sprintf("`%s` has the horseshoe prior of the media coefficients; %s() cannot be combined with it",
-                                 nm[bad][1], fam[bad][1]))
+                                 nm[pos][1], fam[pos][1]))
   }
   invisible(TRUE)
 }

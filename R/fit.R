@@ -35,7 +35,8 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #' @inheritParams hbmmm_spec
 #' @param sampler `"gibbs"` (Gibbs with Metropolis steps) or `"nuts"` (the
 #'   No-U-Turn sampler on the same model and priors, with analytic gradients;
-#'   group-level effects non-centred unless `control$centered`).
+#'   the intercept sampled centred on the predictors' means, group-level
+#'   effects centred or not as `control$centered` says).
 #' @param chains Number of chains (at least 1).
 #' @param iter Iterations per chain, including warmup.
 #' @param warmup Warmup iterations per chain (discarded; Metropolis steps
@@ -71,7 +72,11 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #' @param control NUTS settings, a named list: `adapt_delta` (target
 #'   acceptance, default 0.8), `max_treedepth` (10), `metric` (`"diag"` or
 #'   `"dense"`), `stepsize` (initial; default from Stan's heuristic),
-#'   `centered` (`FALSE`: non-centred group-level effects).
+#'   `centered` (`TRUE`: group-level effects hierarchically centred, each
+#'   level's whole coefficient sampled, as when the data pin down every
+#'   level; `FALSE`: non-centred, standardized effects, as when the prior
+#'   does; default `TRUE` when every grouping factor has at least 50 rows per
+#'   level on average).
 #' @param ... Further arguments of [hbmmm_spec()]: `panel`, `sigma_by`,
 #'   `weights`, `horseshoe`, `factors`, `personalize`, `fixed_transforms`,
 #'   `adstock_control`, `keep_ranef`, `keep_levels`.

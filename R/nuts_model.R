@@ -72,8 +72,21 @@ check_hbmmm_control <- function(control, sampler) {
                            if (is.null(control$adapt_delta)) 0.8 else control$adapt_delta,
                            if (is.null(control$max_treedepth)) 10 else control$max_treedepth,
                            control$stepsize)
-  nc$centered <- check_flag(if (is.null(control$centered)) FALSE else control$centered, "control$centered")
+  # NULL: chosen from the data by default_centering() once the spec is known
+  if (!is.null(control$centered)) nc$centered <- check_flag(control$centered, "control$centered")
   nc
+}
+
+# Centred (hierarchically, around the fixed coefficient a term's column
+# shares) or non-centred group-level effects. Centring pays when the data
+# pin down each level's effect, non-centring when the prior does; rows per
+# level is the data's side of that balance, known before fitting: centred
+# when every term has at least CENTRE_ROWS rows per level on average.
+CENTRE_ROWS <- 50
+default_centering <- function(spec) {
+  if (!length(spec$ranef)) return(FALSE)
+  n <- length(spec$y)
+  all(vapply(spec$ranef, function(t) n / length(t$levels) >= CENTRE_ROWS, TRUE))
 }
 
 # The function running one chain of the MMM density: fresh (from an
@@ -101,6 +114,7 @@ mmm_start <- function(model, opts, info) {
 }
 
 run_nuts <- function(spec, ctl, nuts_ctl) {
+  if (is.null(nuts_ctl$centered)) nuts_ctl$centered <- default_centering(spec)
   chain_fun <- mmm_chain_fun(spec, nuts_ctl$centered)
   t0 <- proc.time()[["elapsed"]]
   runs <- run_nuts_chains(function(i, control) chain_fun(i, control), ctl, nuts_ctl)

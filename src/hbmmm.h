@@ -99,6 +99,7 @@ int hb_saturation(int type, const double *par, const double *x, R_xlen_t n,
 #define HB_BLOCK 512           /* rows per block in the samplers' row loops */
 #define HB_MAX_Q 100           /* terms varying by one grouping factor */
 double hb_dot(const double *a, const double *b, R_xlen_t n);
+double hb_sum(const double *x, R_xlen_t n);
 void hb_axpy(double alpha, const double *x, double *y, R_xlen_t n);
 void hb_vmul(const double *a, const double *b, double *out, R_xlen_t n);
 void hb_gram_block(const double *const *z, int q, const double *const *x, int m, const double *w,

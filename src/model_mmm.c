@@ -6,8 +6,10 @@
  * horseshoe.
  *
  * Layout of theta (offsets in mmm_ctx):
- *   beta (p; horseshoe columns hold the standard-normal z_j instead, and
- *     columns with a positive prior log beta_j),
+ *   beta (p; horseshoe columns hold the standard-normal z_j instead,
+ *     columns with a positive prior log beta_j, and the intercept column,
+ *     when there is one, the centred intercept alpha = beta_0 + sum_j beta_j
+ *     xbar_j, xbar_j the mean of column j at the current transforms),
  *   horseshoe: log lambda_j (H), log tau, [log c: slab],
  *   per term k: covariance parameters (by type, below), then effects q x G
  *     (non-centred: z with u_g = L z_g; centred: u itself),
@@ -29,6 +31,12 @@
 typedef struct {
   hb_model *g;
   int dim, nout;
+  /* the intercept column (-1: none), sampled centred: the intercept and
+   * the slopes of columns with a non-zero mean are otherwise nearly
+   * collinear, and the step size collapses to the width of that ridge */
+  int icpt;
+  double *xbar, *xbar0, g0prior;
+  double **ueff;              /* per term: u of hierarchically centred terms, else NULL */
   /* horseshoe */
   int H, hs_reg, *hs_col;
   double hs_df, hs_df_global, hs_slab_df, hs_slab_scale;
@@ -65,7 +73,7 @@ static void unpack_fixed(mmm_ctx *m, const double *th, double *grad, double *l) 
   }
   for (int j = 0; j < g->p; j++) {
     g->beta[j] = th[j];
-    if (g->use_hs && g->hs[j]) continue;
+    if (j == m->icpt || (g->use_hs && g->hs[j])) continue; /* intercept: center_intercept() */
     if (g->b_code[j] != HB_PRIOR_NORMAL) { /* beta_j = exp(theta_j), Jacobian beta_j */
       double dlp, b = g->beta[j] = exp(th[j]);
       *l += hb_coef_pos_logprior(g->b_code[j], g->b_mean[j], g->b_sd[j], b, &dlp) + th[j];
@@ -89,9 +97,57 @@ static void unpack_fixed(mmm_ctx *m, const double *th, double *grad, double *l) 
   }
 }
 
+/* The intercept from the centred intercept alpha (theta) and the other
+ * slopes, beta_0 = alpha - sum_j beta_j xbar_j, with its prior; needs the
+ * current design columns (media ones depend on the transforms). The
+ * reparameterization (alpha, others) -> (beta_0, others) is a shear with unit
+ * Jacobian. m->g0prior keeps d log prior / d beta_0 for the gradient. */
+static void center_intercept(mmm_ctx *m, const double *th, double *lp) {
+  hb_model *g = m->g;
+  const int j0 = m->icpt;
+  if (j0 < 0) return;
+  const R_xlen_t n = g->n;
+  double b0 = th[j0];
+  for (int j = 0; j < g->p; j++) {
+    if (j == j0) continue;
+    m->xbar[j] = g->xc[j] >= 0 ? hb_sum(g->Xcol[j], n) / (double) n : m->xbar0[j];
+    b0 -= g->beta[j] * m->xbar[j];
+  }
+  g->beta[j0] = b0;
+  double d = (b0 - g->b_mean[j0]) / g->b_sd[j0];
+  *lp -= 0.5 * d * d;
+  m->g0prior = -d / g->b_sd[j0];
+}
+
+/* The fixed coefficient a translation pair of a term shifts: the centred
+ * intercept alpha for the intercept column, beta_j otherwise. */
+static double pair_coef(const mmm_ctx *m, int j, const double *th) {
+  return j == m->icpt ? th[j] : m->g->beta[j];
+}
+
+/* The effects term k's covariance passes see. Centred terms with
+ * translation pairs (hb_term: within level g, fixed column j_a equals
+ * w_ga times term column l_a) are sampled hierarchically centred: theta
+ * holds v_gl = u_gl + sum_a w_ga b_ja, the level's whole coefficient, which
+ * the data pin down when each level has many rows; u = v - shift is a
+ * unit-Jacobian shear. Without it the fixed coefficient and every level's
+ * effect form a ridge as narrow as one level's standard error. */
+static const double *term_effects(mmm_ctx *m, int k, const double *th) {
+  const hb_term *t = m->g->t + k;
+  const double *ef = th + m->o_eff[k];
+  if (!m->ueff[k]) return ef;
+  double *u = m->ueff[k];
+  memcpy(u, ef, sizeof(double) * t->q * t->G);
+  for (int a = 0; a < t->npair; a++) {
+    double b = pair_coef(m, t->pair_j[a], th);
+    for (int gg = 0; gg < t->G; gg++) u[t->pair_l[a] + (R_xlen_t) t->q * gg] -= t->pair_w[a + (R_xlen_t) t->npair * gg] * b;
+  }
+  return u;
+}
+
 /* Term k: its factor Lc and effects u. Nonzero when Sigma is singular. */
 static int unpack_term(mmm_ctx *m, int k, const double *th, double *grad, double *l) {
-  return hb_cov_forward(&m->cv, k, th + m->o_cov[k], th + m->o_eff[k], grad + m->o_cov[k],
+  return hb_cov_forward(&m->cv, k, th + m->o_cov[k], term_effects(m, k, th), grad + m->o_cov[k],
                         grad + m->o_eff[k], l);
 }
 
@@ -136,8 +192,20 @@ static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad) {
 /* m->gu[k] holds d log density / d u (likelihood); adds the effects' and
  * covariance parameters' gradients. */
 static void backprop_term(mmm_ctx *m, int k, const double *th, double *grad) {
-  hb_cov_reverse(&m->cv, k, th + m->o_cov[k], th + m->o_eff[k], m->gu[k], grad + m->o_cov[k],
-                 grad + m->o_eff[k]);
+  const double *ef = m->ueff[k] ? m->ueff[k] : th + m->o_eff[k];
+  hb_cov_reverse(&m->cv, k, th + m->o_cov[k], ef, m->gu[k], grad + m->o_cov[k], grad + m->o_eff[k]);
+  if (!m->ueff[k]) return;
+  /* hierarchically centred: d / d v = d / d u (already there), and each
+   * pair's fixed coefficient moves every u_gl by -w_ga */
+  const hb_term *t = m->g->t + k;
+  for (int a = 0; a < t->npair; a++) {
+    double acc = 0.0;
+    for (int gg = 0; gg < t->G; gg++)
+      acc += t->pair_w[a + (R_xlen_t) t->npair * gg] * grad[m->o_eff[k] + t->pair_l[a] + (R_xlen_t) t->q * gg];
+    int j = t->pair_j[a];
+    if (j == m->icpt) grad[j] -= acc;
+    else m->gbeta[j] -= acc;
+  }
 }
 
 /* ---- the likelihood --------------------------------------------------------- */
@@ -227,6 +295,7 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
     if (hb_channel_eval(&m->cw, c, g->ch[c].par, m->dm[c])) return 1;
     hb_refresh_channel_columns(g, c);
   }
+  center_intercept(m, th, &lp);
   if (g->prior_only) no_likelihood(m);
   else if (g->cells) likelihood_cells(m);
   else likelihood_rows(m);
@@ -235,6 +304,10 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
     lp += -m->cnt[s] * ell - 0.5 * m->ss[s] * g->inv_sig2[s];
     grad[m->o_sig + s] += -m->cnt[s] + m->ss[s] * g->inv_sig2[s];
   }
+  /* d log density / d beta_0, which moves with alpha and, through
+   * beta_0 = alpha - sum_j beta_j xbar_j, with every other slope and the
+   * transforms of the media columns' means */
+  double g0 = m->icpt >= 0 ? m->gbeta[m->icpt] + m->g0prior : 0.0;
   /* media: d loglik / d media_c(i) = e_i times what multiplies the column */
   int o = m->o_ch;
   for (int c = 0; c < g->C; c++) {
@@ -259,10 +332,18 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
       const double *d = m->dm[c] + (R_xlen_t) e * n;
       double acc = 0.0;
       for (R_xlen_t i = 0; i < n; i++) acc += m->e[i] * coef[i] * d[i];
+      if (m->icpt >= 0) /* d xbar_j = mean of Xs_j d */
+        for (int j = 0; j < g->p; j++)
+          if (g->xc[j] == c) acc -= g0 * g->beta[j] * hb_dot(g->Xs + (R_xlen_t) j * n, d, n) / (double) n;
       grad[o] += acc * dv;
     }
   }
+  for (int k = 0; k < g->K; k++) backprop_term(m, k, th, grad);
   /* fixed effects */
+  if (m->icpt >= 0) {
+    for (int j = 0; j < g->p; j++) m->gbeta[j] -= m->xbar[j] * g0;
+    m->gbeta[m->icpt] = g0; /* its xbar is 0: alpha's gradient */
+  }
   for (int j = 0; j < g->p; j++) {
     if (g->use_hs && g->hs[j]) continue;
     grad[j] += m->gbeta[j] * (g->b_code[j] == HB_PRIOR_NORMAL ? 1.0 : g->beta[j]);
@@ -285,7 +366,6 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
       if (m->hs_reg) grad[m->o_c] += gb * b * dc;
     }
   }
-  for (int k = 0; k < g->K; k++) backprop_term(m, k, th, grad);
   for (int a = 0; a < m->dim; a++)
     if (!R_FINITE(grad[a])) return 1;
   *lp_out = lp;
@@ -301,6 +381,14 @@ static void mmm_write(void *vctx, const double *th, double *out) {
   double lp = 0.0;
   memset(m->gscratch, 0, sizeof(double) * m->dim);
   unpack(m, th, &lp, m->gscratch);
+  if (m->icpt >= 0) { /* the intercept needs the media columns' means at this draw */
+    for (int c = 0; c < g->C; c++) {
+      if (g->ch[c].nest == 0) continue;
+      hb_channel_eval(&m->cw, c, g->ch[c].par, NULL);
+      hb_refresh_channel_columns(g, c);
+    }
+    center_intercept(m, th, &lp);
+  }
   for (int k = 0; k < g->K; k++) hb_cov_sigma(&m->cv, k, th + m->o_cov[k]);
   if (g->use_hs) {
     double tau = exp(th[m->o_tau]);
@@ -380,6 +468,7 @@ static void theta_layout(mmm_ctx *m) {
   m->cv.Sinv = m->cv.S + (K + 1);
   m->cv.M = m->cv.Sinv + (K + 1);
   m->gu = (double **) R_alloc((size_t) K + 1, sizeof(double *));
+  m->ueff = (double **) R_alloc((size_t) K + 1, sizeof(double *));
   R_xlen_t qG_total = 0;
   for (int k = 0; k < K; k++) {
     hb_term *t = g->t + k;
@@ -391,6 +480,7 @@ static void theta_layout(mmm_ctx *m) {
     qG_total += (R_xlen_t) q * t->G;
     for (int a = 0; a < 5; a++) m->cv.Lc[a * (K + 1) + k] = (double *) R_alloc((size_t) q * q, sizeof(double));
     m->gu[k] = (double *) R_alloc((size_t) q * t->G, sizeof(double));
+    m->ueff[k] = m->cv.centered && t->npair ? (double *) R_alloc((size_t) q * t->G, sizeof(double)) : NULL;
     if (t->type == HB_COV_FACTOR && !t->psi) hb_input_error("model$terms", "factor term %d lacks its structure", k + 1);
   }
   if (qG_total + d > 200000000) hb_input_error("model", "has too many parameters for NUTS");
@@ -451,6 +541,26 @@ static void setup_output(mmm_ctx *m, SEXP model) {
   hb_draw_layout(g, m->items);
 }
 
+/* The intercept column (all ones, normal prior, not a media column or a
+ * horseshoe one) when there are other columns to centre it against; the
+ * means of the static columns. */
+static void find_intercept(mmm_ctx *m) {
+  hb_model *g = m->g;
+  const R_xlen_t n = g->n;
+  m->icpt = -1;
+  for (int j = 0; j < g->p && m->icpt < 0 && g->p > 1; j++) {
+    if (g->xc[j] >= 0 || g->b_code[j] != HB_PRIOR_NORMAL || (g->use_hs && g->hs[j])) continue;
+    const double *x = g->Xs + (R_xlen_t) j * n;
+    R_xlen_t i = 0;
+    while (i < n && x[i] == 1.0) i++;
+    if (i == n) m->icpt = j;
+  }
+  if (m->icpt < 0) return;
+  m->xbar = (double *) R_alloc((size_t) 2 * g->p, sizeof(double));
+  m->xbar0 = m->xbar + g->p;
+  for (int j = 0; j < g->p; j++) m->xbar0[j] = m->xbar[j] = j == m->icpt ? 0.0 : hb_sum(g->Xs + (R_xlen_t) j * n, n) / (double) n;
+}
+
 static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   if (TYPEOF(model) != VECSXP) hb_input_error("model", "must be a list made by mmm_model_list()");
   if (TYPEOF(opts) != VECSXP) hb_input_error("nuts_model", "must be a list made by nuts_model_options()");
@@ -476,6 +586,7 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   int ncell = hb_list_int_scalar(model, "model", "ncell", 0, (int) (n < 2000000000 ? n : 2000000000));
   if (ncell > 0) hb_cells_build(g, hb_list_int(model, "model", "cell", n, 0, ncell - 1), ncell);
   setup_output(m, model);
+  find_intercept(m);
   return m;
 }
 
@@ -494,6 +605,14 @@ static void mmm_init(const mmm_ctx *m, SEXP model, double *init, double *spread)
     }
     init[j] = g->b_mean[j];
     spread[j] = 0.05 * g->b_sd[j];
+  }
+  if (m->icpt >= 0) { /* alpha: the mean of the fixed part, near the mean response */
+    double sy = 0.0, sw = 0.0;
+    for (R_xlen_t i = 0; i < g->n; i++) {
+      sy += g->w[i] * g->y[i];
+      sw += g->w[i];
+    }
+    if (sw > 0 && R_FINITE(sy / sw)) init[m->icpt] = sy / sw;
   }
   if (m->hs_reg) {
     init[m->o_c] = log(m->hs_slab_scale);
@@ -542,6 +661,14 @@ static void mmm_init(const mmm_ctx *m, SEXP model, double *init, double *spread)
     if (m->cv.centered)
       for (int gg = 0; gg < t->G; gg++)
         for (int j = 0; j < q; j++) spread[m->o_eff[k] + (R_xlen_t) q * gg + j] = 0.5 * sd0[j];
+    if (m->ueff[k]) /* hierarchically centred: v starts at the shift of u = 0 */
+      for (int a = 0; a < t->npair; a++) {
+        int j = t->pair_j[a];
+        double b = j == m->icpt || g->b_code[j] == HB_PRIOR_NORMAL ? init[j] : exp(init[j]);
+        if (g->use_hs && g->hs[j]) b = 0.0;
+        for (int gg = 0; gg < t->G; gg++)
+          init[m->o_eff[k] + t->pair_l[a] + (R_xlen_t) q * gg] = t->pair_w[a + (R_xlen_t) t->npair * gg] * b;
+      }
   }
   const double *sig2 = hb_list_real(model, "model", "sig2_init", g->S);
   hb_check_positive(sig2, g->S, "model$sig2_init");

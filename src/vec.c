@@ -19,6 +19,13 @@ HB_CLONES double hb_dot(const double *a, const double *b, R_xlen_t n) {
   return s;
 }
 
+HB_CLONES double hb_sum(const double *x, R_xlen_t n) {
+  double s = 0.0;
+#pragma omp simd reduction(+:s)
+  for (R_xlen_t i = 0; i < n; i++) s += x[i];
+  return s;
+}
+
 /* y += alpha x */
 HB_CLONES void hb_axpy(double alpha, const double *x, double *y, R_xlen_t n) {
 #pragma omp simd

@@ -43,6 +43,10 @@ expected_draw <- function(spec, model, opts, theta) {
   val[paste0("b_", xn[!hs])] <- theta[seq_len(p)][!hs]
   pos <- model$b_code != HB_CODES$prior[["normal"]] # positive priors: theta holds log beta
   if (any(pos)) val[paste0("b_", xn[pos])] <- exp(theta[seq_len(p)][pos])
+  # the intercept is sampled centred (alpha; the intercept itself follows
+  # from the other slopes and the columns' means at the end)
+  i0 <- match("Intercept", xn)
+  if (is.na(i0) || pos[i0] || hs[i0]) i0 <- 0L
   if (model$use_hs == 1L) { # beta_j = scale_j tau lambda~_j z_j (regularized when the slab is finite)
     H <- sum(hs)
     lam <- exp(theta[o + seq_len(H)])
@@ -94,6 +98,13 @@ expected_draw <- function(spec, model, opts, theta) {
       })
     o <- o + nc
     u <- matrix(theta[o + seq_len(q * t$G)], q, t$G)
+    if (opts$centered == 1L) { # hierarchically centred: theta holds u + w b per pair
+      for (a in seq_along(t$pair_j)) {
+        j <- t$pair_j[a] + 1L
+        coef <- if (j == i0) theta[j] else val[[paste0("b_", xn[j])]]
+        u[t$pair_l[a] + 1L, ] <- u[t$pair_l[a] + 1L, ] - t$pair_w[a + length(t$pair_j) * (seq_len(t$G) - 1L)] * coef
+      }
+    }
     o <- o + q * t$G
     val[paste0("sd_", g, "__", cols)] <- sqrt(diag(Sigma))
     if (!type %in% c("diag", "hw_diag")) {
@@ -120,6 +131,18 @@ expected_draw <- function(spec, model, opts, theta) {
     }
   }
   expect_equal(o, length(theta))
+  if (i0 > 0L && p > 1L) { # b_0 = alpha - sum_j b_j mean(x_j), media columns at this draw's transforms
+    X <- spec$X$static
+    tr <- spec$transforms
+    for (j in which(!is.na(spec$X$channel))) {
+      ch <- spec$media[spec$X$channel[j]]
+      th <- matrix(val[tr$pars$name], 1L, dimnames = list(NULL, tr$pars$name))
+      X[, j] <- X[, j] * hbmmm:::transform_channel_draws(spec$media_data[, ch], ch, tr, th, spec$panel_codes,
+                                                         spec$tpos)[, 1]
+    }
+    b <- val[paste0("b_", xn)]
+    val[[paste0("b_", xn[i0])]] <- theta[i0] - sum(b[-i0] * colMeans(X)[-i0])
+  }
   val
 }
 

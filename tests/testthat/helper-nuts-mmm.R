@@ -22,7 +22,7 @@ grad_error <- function(spec, centered = FALSE, seed = 1) {
   stopifnot(isTRUE(r$ok))
   num <- vapply(seq_along(th), function(i) {
     # five-point stencil: truncation error O(h^4)
-    h <- 1e-4 * max(1, abs(th[i]))
+    h <- 1e-3 * max(1, abs(th[i]))
     at <- function(k) {
       x <- th
       x[i] <- x[i] + k * h

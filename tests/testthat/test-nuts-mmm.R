@@ -231,7 +231,7 @@ test_that("a long NUTS run can be interrupted, and reports progress with time le
 test_that("online summaries of NUTS fits describe the same draws as the kept ones", {
   d <- simulate_mmm(n_markets = 6, n_weeks = 30, channels = "tv", seed = 4)$data
   args <- list(formula = sales ~ tv + (1 + tv | market), data = d, media = "tv", time = "week",
-               sampler = "nuts", chains = 2, iter = 800, warmup = 300, seed = 2, refresh = 0)
+               sampler = "nuts", chains = 2, iter = 1300, warmup = 300, seed = 2, refresh = 0)
   full <- quiet_sampling(do.call(hbmmm, args))
   online <- quiet_sampling(do.call(hbmmm, c(args, list(keep_ranef = 4, keep_levels = list(market = c("M02", "M05"))))))
   # what is stored does not change the sampler's path

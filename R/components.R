@@ -10,7 +10,10 @@
 # Returns list(mu, baseline, media, controls, sigma, draws, rows); matrices
 # are [n_draws x n_rows] with rows in the order of `newdata` (or of the
 # user's original data).
-mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE) {
+# With `channels` (some of the media), only those channels' media parts are
+# computed and returned (list(media, draws, rows)): what ROI needs, at a
+# fraction of the cost.
+mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE, channels = NULL) {
   check_model_fit(fit, what = "its linear predictor (predictions, log-likelihood, contributions, ROI)")
   spec <- fit$spec
   mat <- as.matrix.hbmmm_fit(fit)
@@ -23,17 +26,19 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE) {
   n <- des$n
   media <- spec$media
   C <- length(media)
+  only <- !is.null(channels)
+  wanted <- if (only) media %in% channels else rep(TRUE, C)
 
   # transformed media per draw: list by channel of [S x n_ext] matrices
   tr <- spec$transforms
   pars <- tr$pars
   est <- pars$name[!pars$fixed]
   theta_fixed <- stats::setNames(pars$value, pars$name)
-  mvals <- lapply(stats::setNames(seq_len(C), media), function(c) matrix(0, S, n))
+  mvals <- lapply(stats::setNames(seq_len(C), media), function(c) if (wanted[c]) matrix(0, S, n))
   if (C) {
     if (!length(est)) {
       m1 <- transform_media(des$media_data, tr, theta_fixed, des$panel_codes, des$tpos)[des$keep, , drop = FALSE]
-      for (c in seq_len(C)) mvals[[c]] <- matrix(m1[, c], S, n, byrow = TRUE)
+      for (c in which(wanted)) mvals[[c]] <- matrix(m1[, c], S, n, byrow = TRUE)
     } else {
       th <- mat[, est, drop = FALSE]
       key <- do.call(paste, c(as.data.frame(th), sep = "\r"))
@@ -45,7 +50,7 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE) {
       # one C call per channel for a block of draws (columns), blocks of
       # about 2^22 values so that memory stays bounded
       block <- max(1L, floor(2^22 / max(1L, nrow(des$media_data))))
-      for (c in seq_len(C)) {
+      for (c in which(wanted)) {
         mu_c <- matrix(0, length(uniq), n)
         for (b in split(seq_along(uniq), ceiling(seq_along(uniq) / block))) {
           m <- transform_channel_draws(des$media_data[, c], media[c], tr, theta[b, , drop = FALSE],
@@ -57,11 +62,12 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE) {
     }
   }
 
-  baseline <- matrix(0, S, n)
-  controls <- matrix(0, S, n)
-  media_out <- lapply(stats::setNames(media, media), function(ch) matrix(0, S, n))
+  baseline <- if (!only) matrix(0, S, n)
+  controls <- if (!only) matrix(0, S, n)
+  media_out <- lapply(stats::setNames(seq_len(C), media), function(c) if (wanted[c]) matrix(0, S, n))
   add_column <- function(coef, static, channel, name) {
     # coef: [S x n] (group-level) or length-S vector (fixed)
+    if (only && (is.na(channel) || !wanted[channel])) return(invisible())
     static <- unname(static)
     part <- if (is.matrix(coef)) coef * rep(static, each = S) else outer(unname(coef), static)
     if (!is.na(channel)) {
@@ -85,6 +91,8 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE) {
     tn <- term_label(t$Z$names)
     keep <- spec$keep[[g]]
     for (l in seq_along(tn)) {
+      ch_l <- t$Z$channel[l]
+      if (only && (is.na(ch_l) || !wanted[ch_l])) next
       U <- matrix(0, S, length(t$levels))
       if (!keep$full) {
         online_used <- c(online_used, g)
@@ -108,6 +116,9 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE) {
               paste0("`", unique(online_used), "`", collapse = ", ")))
   }
 
+  back <- des$back
+  sel <- function(m) m[, back, drop = FALSE]
+  if (only) return(list(media = lapply(media_out[wanted], sel), draws = draws, rows = n))
   # residual sd per row
   lv <- spec$sigma_group$levels
   sigma <- if (!length(lv)) {
@@ -125,10 +136,35 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE) {
 
   mu <- baseline + controls
   for (ch in media) mu <- mu + media_out[[ch]]
-  back <- des$back
-  sel <- function(m) m[, back, drop = FALSE]
   list(mu = sel(mu), baseline = sel(baseline), media = lapply(media_out, sel), controls = sel(controls),
        sigma = sel(sigma), draws = draws, rows = n)
+}
+
+# Per-draw statistics of mmm_components() computed over blocks of draws, so
+# that no [draws x rows] matrix of all draws is ever held: `fun(comp)`
+# returns a matrix (or a list of matrices) with one row per draw of the
+# block, and the blocks' rows are stacked. The online-effects warning, raised
+# by each block, is passed on once.
+components_by_block <- function(fit, draws, fun, newdata = NULL, history = TRUE, channels = NULL) {
+  S <- length(draws)
+  n <- if (is.null(newdata)) fit$spec$nobs else nrow(newdata)
+  size <- max(1L, floor(2^20 / max(1L, n)))
+  blocks <- split(seq_len(S), ceiling(seq_len(S) / size))
+  warned <- FALSE
+  out <- NULL
+  withCallingHandlers({
+    for (b in blocks) {
+      comp <- mmm_components(fit, newdata = newdata, draws = draws[b], history = history, channels = channels)
+      r <- fun(comp)
+      if (!is.list(r)) r <- list(r)
+      if (is.null(out)) out <- lapply(r, function(m) matrix(NA_real_, S, ncol(m), dimnames = list(NULL, colnames(m))))
+      for (k in seq_along(r)) out[[k]][b, ] <- r[[k]]
+    }
+  }, hbmmm_warning_online_ranef = function(w) {
+    if (warned) invokeRestart("muffleWarning")
+    warned <<- TRUE
+  })
+  out
 }
 
 # The media series behind new rows, one per panel, on the training time axis.

@@ -39,29 +39,39 @@ contributions <- function(x, by = c("time", "row", "total"), draws = NULL, level
   level <- check_level(level)
   spec <- x$spec
   if (by == "time" && is.null(spec$time)) by <- "row"
-  comp <- mmm_components(x, draws = draws)
+  draws <- check_draw_index(draws, prod(dim(x$draws)[1:2]))
   data <- original_data(spec)
   y <- spec$y[order(spec$row_order)]
   key <- switch(by, time = data[[spec$time]], row = seq_len(nrow(data)), total = rep(1L, nrow(data)))
   ukey <- sort(unique(key))
   idx <- match(key, ukey)
   agg <- function(m) { # draws x rows -> draws x keys
-    out <- matrix(0, nrow(m), length(ukey))
-    for (j in seq_along(ukey)) out[, j] <- rowSums(m[, idx == j, drop = FALSE])
-    out
+    if (by == "row") return(m)
+    t(rowsum(t(m), idx, reorder = TRUE))
   }
-  parts <- c(list(baseline = comp$baseline, controls = comp$controls), comp$media)
+  # per block of draws: each part summed by key, and every part's and the
+  # expected outcome's total; no [draws x rows] matrix of all draws is held
+  # (except with by = "row", whose result is one)
+  nms <- c("baseline", "controls", spec$media)
+  res <- components_by_block(x, draws, function(comp) {
+    p <- c(list(baseline = comp$baseline, controls = comp$controls), comp$media)
+    c(lapply(p, agg), list(totals = matrix(vapply(p, rowSums, numeric(length(comp$draws))), ncol = length(p)),
+                             mu = matrix(rowSums(comp$mu))))
+  })
+  names(res) <- c(nms, "totals", "mu")
+  parts <- res[nms]
   pr <- interval_probs(level)
   series <- do.call(rbind, lapply(names(parts), function(nm) {
-    a <- agg(parts[[nm]])
+    a <- parts[[nm]]
     data.frame(key = ukey, component = nm, mean = colMeans(a),
                lower = apply(a, 2, stats::quantile, pr[1], names = FALSE),
                upper = apply(a, 2, stats::quantile, pr[2], names = FALSE), stringsAsFactors = FALSE)
   }))
   names(series)[1] <- if (by == "time") spec$time else by
-  mu_tot <- rowSums(comp$mu)
+  mu_tot <- res$mu[, 1]
+  tot <- matrix(res$totals, ncol = length(nms), dimnames = list(NULL, nms))
   totals <- do.call(rbind, lapply(names(parts), function(nm) {
-    s <- rowSums(parts[[nm]])
+    s <- tot[, nm]
     data.frame(component = nm, mean = mean(s), lower = stats::quantile(s, pr[1], names = FALSE),
                upper = stats::quantile(s, pr[2], names = FALSE), share = mean(s / mu_tot),
                stringsAsFactors = FALSE)
@@ -69,7 +79,7 @@ contributions <- function(x, by = c("time", "row", "total"), draws = NULL, level
   observed <- data.frame(key = ukey, observed = as.vector(tapply(y, idx, sum)))
   names(observed)[1] <- names(series)[1]
   structure(list(series = series, totals = totals, observed = observed, by = by, level = level,
-                 media = spec$media, response = spec$response, draws = length(comp$draws)),
+                 media = spec$media, response = spec$response, draws = length(draws)),
             class = "hbmmm_contributions")
 }
 

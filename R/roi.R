@@ -76,17 +76,25 @@ roi_fit <- function(fit, step, draws, level) {
   spec <- fit$spec
   media <- spec$media
   if (!length(media)) abort_input("x", "the fit has no media channels")
-  comp <- mmm_components(fit, draws = draws)
+  draws <- check_draw_index(draws, prod(dim(fit$draws)[1:2]))
   data <- original_data(spec)
   spend <- colSums(data[media])
-  contrib <- vapply(media, function(ch) rowSums(comp$media[[ch]]), numeric(length(comp$draws)))
-  contrib <- matrix(contrib, ncol = length(media), dimnames = list(NULL, media))
+  # totals per draw, over blocks of draws (memory stays bounded)
+  media_totals <- function(comp) vapply(comp$media, rowSums, numeric(length(comp$draws)))
+  contrib <- components_by_block(fit, draws, function(comp) matrix(media_totals(comp), ncol = length(media)),
+                                 channels = media)[[1]]
+  dimnames(contrib) <- list(NULL, media)
   marg <- contrib
   for (ch in media) {
+    if (!(spend[[ch]] > 0)) {
+      marg[, ch] <- NA_real_
+      next
+    }
     nd <- data
     nd[[ch]] <- nd[[ch]] * (1 + step)
-    up <- mmm_components(fit, newdata = nd, draws = comp$draws, history = FALSE)
-    marg[, ch] <- if (spend[[ch]] > 0) (rowSums(up$media[[ch]]) - contrib[, ch]) / (step * spend[[ch]]) else NA_real_
+    up <- components_by_block(fit, draws, function(comp) matrix(media_totals(comp), ncol = 1L),
+                              newdata = nd, history = FALSE, channels = ch)[[1]]
+    marg[, ch] <- (up[, 1] - contrib[, ch]) / (step * spend[[ch]])
   }
   ratio <- sweep(contrib, 2, ifelse(spend > 0, spend, NA_real_), "/")
   roi_table(media, spend, contrib, ratio, marg, level, source = "fit")

@@ -248,7 +248,7 @@ test_that("online summaries of NUTS fits describe the same draws as the kept one
   full2 <- quiet_sampling(update(full, continue = TRUE, iter = 400, seed = 9))
   online2 <- quiet_sampling(update(online, continue = TRUE, iter = 400, seed = 9))
   expect_identical(full2$draws[, , "b_tv"], online2$draws[, , "b_tv"])
-  expect_identical(dim(online2$draws)[1], 900L)
+  expect_identical(dim(online2$draws)[1], 1400L)
   errs2 <- expect_online_summary(full2, online2$ranef_summary$market, "market")
   expect_lt(median(abs(errs2)), 0.15)
 })

@@ -37,7 +37,8 @@ PRIOR_SLOTS <- list(
                    support = "positive", names = "grouping term"),
   loadings  = list(families = "normal", support = "real", names = NA),
   psi       = list(families = c("inv_gamma", "scaled_inv_chisq"),
-                   support = "positive", names = NA)
+                   support = "positive", names = NA),
+  roi       = list(families = "lognormal", support = "positive", names = "channel")
 )
 # The positive transform parameters share one family list.
 POSITIVE_TRANSFORM_FAMILIES <- c("lognormal", "gamma_dist", "half_normal", "exponential",
@@ -376,6 +377,7 @@ print.hbmmm_dist <- function(x, ...) {
 #' | `delay` | `uniform()` with `lower >= 0`, `gamma_dist()`, `lognormal()`, `half_normal()`, `exponential()` |
 #' | `shape`, `scale`, `halfsat`, `slope`, `lambda`, `k` | `lognormal()`, `gamma_dist()`, `half_normal()`, `exponential()`, `half_student_t()`, `uniform()` with `lower >= 0` |
 #' | `horseshoe` | `horseshoe()` with `df = 1`, `df_global = 1` and no slab (`scale_slab = Inf`) |
+#' | `roi` | `lognormal()` on a media channel's return on investment |
 #'
 #' The NUTS sampler (`hbmmm(sampler = "nuts")`) accepts all of these and also:
 #'
@@ -407,6 +409,20 @@ print.hbmmm_dist <- function(x, ...) {
 #' @param psi Prior of the unique variances `Psi` of the factor model.
 #' @param cor,sd NUTS only: LKJ prior of the correlations of a grouping term's
 #'   effects, and the prior of their standard deviations.
+#' @param roi Priors of each media channel's return on investment, the
+#'   quantity [roi()] reports: the channel's contribution summed over the
+#'   data divided by its spend summed over the data. `lognormal()` only (as
+#'   Meridian), named by channel or `.default`. It replaces the prior of the
+#'   channel's own coefficient `b`: given the transform parameters,
+#'   `b = roi * spend / sum(transformed media)`, so the prior implies a
+#'   lognormal coefficient whose location moves with the adstock and
+#'   saturation. The channel must enter the fixed effects through its own
+#'   column only (no interactions, not under the horseshoe) and have some
+#'   spend. With group-level effects on the channel, the prior is on the ROI
+#'   of the population-level coefficient; `roi(fit)` adds the group-level
+#'   effects' contributions, whose prior mean is zero. The Gibbs sampler
+#'   moves the coefficient with the transforms at fixed ROI in their
+#'   Metropolis step; NUTS samples the log ROI itself.
 #' @param x An `hbmmm_prior` object.
 #' @return An object of class `hbmmm_prior`: a list with one element per slot
 #'   (`NULL` for data-based defaults).
@@ -423,7 +439,8 @@ print.hbmmm_dist <- function(x, ...) {
 hbmmm_prior <- function(..., Intercept = NULL, b = NULL, cov = NULL, sigma = NULL,
                         decay = NULL, delay = NULL, shape = NULL, scale = NULL,
                         halfsat = NULL, slope = NULL, lambda = NULL, k = NULL,
-                        horseshoe = NULL, loadings = NULL, psi = NULL, cor = NULL, sd = NULL) {
+                        horseshoe = NULL, loadings = NULL, psi = NULL, cor = NULL, sd = NULL,
+                        roi = NULL) {
   # `...` comes first so that slot names are matched exactly, never partially.
   dots <- list(...)
   if (length(dots)) {
@@ -438,7 +455,7 @@ hbmmm_prior <- function(..., Intercept = NULL, b = NULL, cov = NULL, sigma = NUL
   slots <- list(Intercept = Intercept, b = b, cov = cov, sigma = sigma, decay = decay,
                 delay = delay, shape = shape, scale = scale, halfsat = halfsat,
                 slope = slope, lambda = lambda, k = k, horseshoe = horseshoe,
-                loadings = loadings, psi = psi, cor = cor, sd = sd)
+                loadings = loadings, psi = psi, cor = cor, sd = sd, roi = roi)
   out <- lapply(names(PRIOR_SLOTS), function(s) check_slot(slots[[s]], s))
   names(out) <- names(PRIOR_SLOTS)
   structure(out, class = "hbmmm_prior")

@@ -182,7 +182,8 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
     abort_input("horseshoe", "needs at least one fixed media coefficient in `formula`")
   }
   priors <- resolve_priors(prior, y, X, ranef, media_init, sg, horseshoe, factors,
-                           saturated = media[transforms$saturation[media] != "none"])
+                           saturated = media[transforms$saturation[media] != "none"],
+                           spend = colSums(data[media]))
   keep <- resolve_keep(keep_ranef, keep_levels, ranef)
 
   structure(list(

@@ -1,7 +1,8 @@
 # Default priors: weakly informative and scaled by the data, so that a model
 # of sales in dollars and one in millions get equivalent priors.
 
-resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors, saturated = character(0)) {
+resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors, saturated = character(0),
+                           spend = NULL) {
   sy <- stats::sd(y)
   M <- materialize(X, media_init)
   nm <- X$names
@@ -33,6 +34,12 @@ resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors, 
   })
   names(b) <- nm
   check_coef_families(b, media_main, use_hs)
+  roi <- resolve_roi_priors(prior, X, media_init, media_main, use_hs, spend)
+  roi_spend <- rep(0, length(nm))
+  for (j in which(!is.na(roi$spend))) {
+    b[[j]] <- roi$prior[[j]]
+    roi_spend[j] <- roi$spend[j]
+  }
 
   hs <- NULL
   if (use_hs) {
@@ -107,7 +114,46 @@ resolve_priors <- function(prior, y, X, ranef, media_init, sg, use_hs, factors, 
   if (!sigma$family %in% c("inv_gamma", "scaled_inv_chisq")) {
     abort_input("prior", sprintf("sigma needs inv_gamma() or scaled_inv_chisq() (on the variance); found %s", format(sigma)))
   }
-  list(b = b, b_auto = auto, x_sd = sdx, horseshoe = hs, cov = cov, sigma = sigma)
+  list(b = b, b_auto = auto, x_sd = sdx, horseshoe = hs, cov = cov, sigma = sigma, roi_spend = roi_spend)
+}
+
+# ROI priors (slot `roi`): per fixed column, the lognormal prior of the
+# channel's ROI and the channel's total spend (NA: no ROI prior). The ROI
+# is b * sum(transformed media) / spend, so the channel must enter the fixed
+# effects through its own column only (roi() sums every term containing
+# the channel) and have some spend; the samplers turn it into b's prior.
+resolve_roi_priors <- function(prior, X, media_init, media_main, use_hs, spend) {
+  channels <- colnames(media_init)
+  check_prior_names(prior, "roi", channels)
+  p <- length(X$names)
+  out <- list(prior = vector("list", p), spend = rep(NA_real_, p))
+  if (is.null(prior$roi)) return(out)
+  named_b <- if (is.list(prior$b) && !is_dist(prior$b)) setdiff(names(prior$b), ".default") else character(0)
+  for (c in seq_along(channels)) {
+    ch <- channels[c]
+    d <- prior_for(prior, "roi", ch)
+    if (is.null(d)) next
+    cols <- which(X$channel == c)
+    own <- cols[media_main[cols]]
+    why <- if (!length(own)) {
+      "it has no fixed coefficient of its own in `formula`"
+    } else if (length(cols) > 1L) {
+      sprintf("it also enters through %s, which roi() adds to its contribution",
+              paste0("`", X$names[setdiff(cols, own)], "`", collapse = ", "))
+    } else if (use_hs) {
+      "its coefficient has the horseshoe prior"
+    } else if (ch %in% named_b) {
+      "`b` also gives it a prior; give one of the two"
+    } else if (!(spend[[ch]] > 0)) {
+      "it has no spend in the data"
+    }
+    if (!is.null(why)) {
+      abort_input("prior", sprintf("`roi` gives channel `%s` a prior, but %s", ch, why))
+    }
+    out$prior[[own]] <- d
+    out$spend[own] <- spend[[ch]]
+  }
+  out
 }
 
 # Which fixed columns are a media channel's own coefficient (named after the

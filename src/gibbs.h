@@ -31,7 +31,9 @@ struct hb_collapse {
 };
 void hb_collapse_setup(hb_model *g, int T, int nth);
 void hb_collapse_prepare(hb_model *g);
-double hb_collapse_propose(hb_model *g, int c, const double *mnew, const double *zcoef, double rho, int ychg);
+/* roi_f: the factor applied to c's ROI-prior coefficient (hb_fixed_log_marginal_at()) */
+double hb_collapse_propose(hb_model *g, int c, const double *mnew, const double *zcoef, double rho, int ychg,
+                           double roi_f);
 void hb_collapse_accept(hb_model *g);
 void hb_collapse_draw_beta(hb_model *g);
 void hb_collapse_sigma_mh(hb_model *g, int it, int adapt);
@@ -58,6 +60,7 @@ void hb_update_horseshoe(hb_model *g);
 /* ch: the channel whose Metropolis step asks (its positive coefficient is
  * integrated out too), or -1 */
 double hb_fixed_log_marginal(const hb_model *g, const double *A, const double *c, double yy, int ch);
+double hb_fixed_log_marginal_at(hb_model *g, const double *A, const double *c, double yy, int ch, double f);
 void hb_term_level_draw(const hb_term *t, int k, double *P, double *b, double *uk);
 void hb_term_update_effects(hb_model *g, hb_term *t);
 void hb_term_update_cov(hb_model *g, hb_term *t);

@@ -380,7 +380,8 @@ static void sigma_scaled(const hb_term *t, const double *lr, double *Sig1, doubl
  * (zcoef: what multiplies the media in their fit; ychg: whether they have
  * any), and T's Sigma rescaled by rho. The proposal is kept for
  * hb_collapse_accept(). */
-double hb_collapse_propose(hb_model *g, int c, const double *mnew, const double *zcoef, double rho, int ychg) {
+double hb_collapse_propose(hb_model *g, int c, const double *mnew, const double *zcoef, double rho, int ychg,
+                           double roi_f) {
   hb_collapse *cl = g->cl;
   const hb_term *t = g->t + cl->T;
   const R_xlen_t n = g->n;
@@ -403,7 +404,7 @@ double hb_collapse_propose(hb_model *g, int c, const double *mnew, const double 
   cl->ldS1 = cl->ldS + 2.0 * nz * log(rho);
   cl->lev1 = reduce(g, cl->L1, cl->Gx1, cl->Sinv1, cl->ldS1, cl->A1, cl->c1, &cl->yy1);
   if (!R_FINITE(cl->lev1)) return R_NegInf;
-  double lm1 = hb_fixed_log_marginal(g, cl->A1, cl->c1, cl->yy1, c) + cl->lev1;
+  double lm1 = hb_fixed_log_marginal_at(g, cl->A1, cl->c1, cl->yy1, c, roi_f) + cl->lev1;
   double lm0 = hb_fixed_log_marginal(g, cl->A, cl->c, cl->yy, c) + cl->lev;
   return lm1 - lm0 + (nz ? sigma_scale_logratio(t, cl->Sinv1, lr) : 0.0);
 }

@@ -19,7 +19,9 @@
  *     normal ones integrated out (a truncated normal; for a lognormal prior,
  *     which is not conjugate, a slice sampler on log beta), then the normal
  *     ones given them.
- * A lognormal coefficient is held fixed in its channel's Metropolis step.
+ * A lognormal coefficient is held fixed in its channel's Metropolis step;
+ * one whose prior is on the channel's ROI is moved with the transforms at
+ * fixed ROI (hb_fixed_log_marginal_at()).
  * Without positive coefficients every function takes the plain normal path,
  * so Gaussian models draw exactly what they drew before. */
 #include <math.h>
@@ -176,7 +178,7 @@ static void draw_positive(hb_model *g, const double *A, const double *c, int j) 
   solve_mean(&w, nF);
   double s = sqrt(var_at(&w, nF, pos)), m = w.x[pos];
   g->beta[j] = g->b_code[j] == HB_PRIOR_LOGNORMAL
-                   ? hb_lognormal_normal_draw(m, s, g->b_mean[j], g->b_sd[j], g->beta[j])
+                   ? hb_lognormal_normal_draw(m, s, hb_coef_meanlog(g, j), g->b_sd[j], g->beta[j])
                    : hb_trunc_normal_pos_draw(m, s);
 }
 
@@ -272,6 +274,22 @@ double hb_fixed_log_marginal(const hb_model *g, const double *A, const double *c
   double q = 0.0;
   for (int j = 0; j < p; j++) q += b[j] * x[j];
   return -0.5 * yy + 0.5 * q - 0.5 * hb_log_det_chol(P, p);
+}
+
+/* hb_fixed_log_marginal() with channel ch's ROI-prior coefficient, which
+ * its Metropolis step holds, multiplied by f: the step moves it with the
+ * transforms so that its ROI stays (f from hb_roi_keep_factor()). Then the
+ * coefficient's prior ratio, s' / s for the ROI's lognormal, cancels the
+ * move's Jacobian s / s', and the acceptance ratio is the likelihood's and
+ * the transforms' prior's alone. */
+double hb_fixed_log_marginal_at(hb_model *g, const double *A, const double *c, double yy, int ch, double f) {
+  int j = hb_roi_column(g, ch);
+  if (j < 0 || f == 1.0) return hb_fixed_log_marginal(g, A, c, yy, ch);
+  double b = g->beta[j];
+  g->beta[j] = b * f;
+  double lm = hb_fixed_log_marginal(g, A, c, yy, ch);
+  g->beta[j] = b;
+  return lm;
 }
 
 /* Horseshoe through inverse-gamma auxiliaries (Makalic & Schmidt 2016). */

@@ -222,10 +222,25 @@ static void channel_accept(hb_model *g, int c, const double *mnew, const double 
  * collapsed term's effects integrated out, the other terms' effects on the
  * channel scaled by rho. Returns the log likelihood-and-effects part of the
  * ratio; the proposal is kept for collapsed_accept(). */
-static double collapsed_ratio(hb_model *g, int c, const double *mnew, double rho) {
+static double collapsed_ratio(hb_model *g, int c, const double *mnew, double rho, double roi_f) {
   int skip = g->cl->T, ychg = hb_channel_zcoef(g, c, skip, g->coef) > 0;
   double lp_u = hb_channel_effects_logratio(g, c, rho, skip);
-  return hb_collapse_propose(g, c, mnew, g->coef, rho, ychg) + lp_u;
+  return hb_collapse_propose(g, c, mnew, g->coef, rho, ychg, roi_f) + lp_u;
+}
+
+/* The factor that keeps channel c's ROI (its ROI-prior coefficient) under
+ * the proposed media column: 1 without an ROI prior, 0 when the proposed
+ * column sums to nothing (the proposal is then refused). */
+static double roi_factor(const hb_model *g, int c, const double *mnew) {
+  int j = hb_roi_column(g, c);
+  if (j < 0) return 1.0;
+  return hb_roi_keep_factor(g, j, hb_dot(g->Xs + (R_xlen_t) j * g->n, mnew, g->n));
+}
+
+/* After an accepted step: the ROI-prior coefficient moves with its column. */
+static void roi_move(hb_model *g, int c, double f) {
+  int j = hb_roi_column(g, c);
+  if (j >= 0) g->beta[j] *= f;
 }
 
 static void collapsed_accept(hb_model *g, int c, const double *mnew, const double *phi_new,
@@ -265,10 +280,14 @@ int hb_channel_mh(hb_model *g, int c, int iter, int adapt, int independent) {
     double ss_old = hb_dot(mold, mold, n), ss_new = hb_dot(mnew, mnew, n);
     double rho = ss_new > 0.0 && ss_old > 0.0 ? sqrt(ss_old / ss_new) : 1.0;
     double lp_prior = lp_new - channel_logprior(ch, ch->phi) + lq;
-    if (g->cl) {
-      double log_ratio = collapsed_ratio(g, c, mnew, rho) + lp_prior;
+    double f = roi_factor(g, c, mnew);
+    if (!(f > 0.0)) {
+      /* refused: the proposed column carries no ROI */
+    } else if (g->cl) {
+      double log_ratio = collapsed_ratio(g, c, mnew, rho, f) + lp_prior;
       if (R_FINITE(log_ratio) && log(unif_rand()) < log_ratio) {
         accepted = 1;
+        roi_move(g, c, f); /* before the columns change: f used the current sum */
         collapsed_accept(g, c, mnew, phi_new, par_new, rho);
       }
     } else {
@@ -277,10 +296,11 @@ int hb_channel_mh(hb_model *g, int c, int iter, int adapt, int independent) {
       double lp_u = hb_channel_effects_logratio(g, c, rho, -1);
       double *A1 = g->fx_A + p * p, *c1 = g->fx_c + p, yy1 = 0.0;
       proposed_stats(g, c, mnew, zcoef, rho, A1, c1, &yy1);
-      double log_ratio = hb_fixed_log_marginal(g, A1, c1, yy1, c) -
+      double log_ratio = hb_fixed_log_marginal_at(g, A1, c1, yy1, c, f) -
                          hb_fixed_log_marginal(g, g->fx_A, g->fx_c, g->fx_yy, c) + lp_prior + lp_u;
       if (R_FINITE(log_ratio) && log(unif_rand()) < log_ratio) {
         accepted = 1;
+        roi_move(g, c, f);
         channel_accept(g, c, mnew, A1, c1, yy1, phi_new, par_new, rho);
       }
     }

@@ -225,7 +225,7 @@ static void shift_one_at_a_time(const hb_model *g, const hb_term *t, const doubl
     if (!(prec > 0.0)) continue;
     double mean = b0 + lin[a] / prec, s = 1.0 / sqrt(prec);
     double b1 = code == HB_PRIOR_NORMAL ? mean + s * norm_rand()
-                : code == HB_PRIOR_LOGNORMAL ? hb_lognormal_normal_draw(mean, s, g->b_mean[x], g->b_sd[x], b0)
+                : code == HB_PRIOR_LOGNORMAL ? hb_lognormal_normal_draw(mean, s, hb_coef_meanlog(g, x), g->b_sd[x], b0)
                 : hb_trunc_normal_pos_draw(mean, s);
     delta[a] = b1 - b0;
     for (int b = a + 1; b < m; b++) lin[b] -= P[b + a * m] * delta[a];

@@ -93,6 +93,10 @@ typedef struct {
   const double *b_mean, *b_sd;
   const int *b_code;
   int n_pos;
+  /* ROI priors: b_roi[j] > 0 (the channel's total spend) when column j's
+   * lognormal prior is on the ROI b sum(column) / spend, so that b's
+   * meanlog moves with the transforms (hb_coef_meanlog()); NULL: none */
+  const double *b_roi;
   int use_hs;                  /* horseshoe on the columns with hs[j] = 1 */
   const int *hs;
   const double *hs_scale;
@@ -146,6 +150,15 @@ double hb_prior_logdens(int code, const double *par, double x);
 double hb_prior_dlogdens(int code, const double *par, double x);
 /* log prior (up to a constant) of a positive coefficient, and d / d b */
 double hb_coef_pos_logprior(int code, double mean, double sd, double b, double *dlp);
+/* meanlog of a lognormal coefficient j at the current design columns:
+ * b_mean[j], or with an ROI prior b_mean[j] + log(spend / sum(column j)) */
+double hb_coef_meanlog(const hb_model *g, int j);
+/* the factor that keeps coefficient j's ROI when column j's sum moves
+ * from the current one to `sum_new` (1 without an ROI prior; 0 when the
+ * new column sums to nothing) */
+double hb_roi_keep_factor(const hb_model *g, int j, double sum_new);
+/* the fixed column of channel c with an ROI prior, or -1 */
+int hb_roi_column(const hb_model *g, int c);
 
 /* ---- transformed media (model_channel.c) -------------------------------- */
 void hb_channel_transform(const hb_channel *ch, const double *par, const double *x,

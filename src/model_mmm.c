@@ -7,7 +7,8 @@
  *
  * Layout of theta (offsets in mmm_ctx):
  *   beta (p; horseshoe columns hold the standard-normal z_j instead,
- *     columns with a positive prior log beta_j, and the intercept column,
+ *     columns with a positive prior log beta_j, columns with an ROI prior
+ *     the log ROI (beta_j = ROI spend_j / sum_i x_ij), and the intercept column,
  *     when there is one, the centred intercept alpha = beta_0 + sum_j beta_j
  *     xbar_j, xbar_j the mean of column j at the current transforms),
  *   horseshoe: log lambda_j (H), log tau, [log c: slab],
@@ -74,6 +75,13 @@ static void unpack_fixed(mmm_ctx *m, const double *th, double *grad, double *l) 
   for (int j = 0; j < g->p; j++) {
     g->beta[j] = th[j];
     if (j == m->icpt || (g->use_hs && g->hs[j])) continue; /* intercept: center_intercept() */
+    if (g->b_roi && g->b_roi[j] > 0.0) { /* theta_j = log ROI: b = ROI spend / sum(column) */
+      double e = (th[j] - g->b_mean[j]) / g->b_sd[j];
+      g->beta[j] = exp(th[j]) * g->b_roi[j] / hb_sum(g->Xcol[j], g->n);
+      *l -= 0.5 * e * e; /* lognormal in ROI times the Jacobian ROI */
+      grad[j] -= e / g->b_sd[j];
+      continue;
+    }
     if (g->b_code[j] != HB_PRIOR_NORMAL) { /* beta_j = exp(theta_j), Jacobian beta_j */
       double dlp, b = g->beta[j] = exp(th[j]);
       *l += hb_coef_pos_logprior(g->b_code[j], g->b_mean[j], g->b_sd[j], b, &dlp) + th[j];
@@ -177,12 +185,22 @@ static void unpack_scales(mmm_ctx *m, const double *th, double *grad, double *l)
  * precisions and channel parameters from theta; adds the log prior of
  * everything (Jacobians included) to *lp and its direct gradient to grad.
  * Gradients that flow through beta, Lc and u are added later (backprop). */
-static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad) {
+static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad, int derivs) {
+  hb_model *g = m->g;
   double l = 0.0;
-  unpack_fixed(m, th, grad, &l);
-  for (int k = 0; k < m->g->K; k++)
-    if (unpack_term(m, k, th, grad, &l)) return 1;
   unpack_scales(m, th, grad, &l);
+  /* transformed media at the current parameters (with their derivatives
+   * for the gradient): the intercept and ROI-prior coefficients depend on
+   * the columns' sums */
+  for (int c = 0; c < g->C; c++) {
+    if (g->ch[c].nest == 0) continue;
+    if (hb_channel_eval(&m->cw, c, g->ch[c].par, derivs ? m->dm[c] : NULL)) return 1;
+    hb_refresh_channel_columns(g, c);
+  }
+  unpack_fixed(m, th, grad, &l);
+  center_intercept(m, th, &l);
+  for (int k = 0; k < g->K; k++)
+    if (unpack_term(m, k, th, grad, &l)) return 1;
   *lp += l;
   return R_FINITE(l) ? 0 : 1;
 }
@@ -205,6 +223,34 @@ static void backprop_term(mmm_ctx *m, int k, const double *th, double *grad) {
     int j = t->pair_j[a];
     if (j == m->icpt) grad[j] -= acc;
     else m->gbeta[j] -= acc;
+  }
+}
+
+/* Gradients of the ROI-prior coefficients b_j = ROI spend / sum_i x_ij:
+ * with f = d log density / d b_j (gbeta, which by now holds every path
+ * through b_j), f b_j into log ROI, and -f b_j d sum / sum into the
+ * channel's parameters. */
+static void finish_roi(mmm_ctx *m, const double *th, double *grad) {
+  hb_model *g = m->g;
+  if (!g->b_roi) return;
+  const R_xlen_t n = g->n;
+  for (int j = 0; j < g->p; j++) {
+    if (!(g->b_roi[j] > 0.0)) continue;
+    double fb = m->gbeta[j] * g->beta[j];
+    grad[j] += fb;
+    int c = g->xc[j];
+    const hb_channel *ch = g->ch + c;
+    if (ch->nest == 0) continue;
+    double sum = hb_sum(g->Xcol[j], n);
+    int o = m->o_ch;
+    for (int cc = 0; cc < c; cc++) o += g->ch[cc].nest;
+    for (int e = 0; e < ch->nest; e++) {
+      int s = ch->est_slot[e];
+      double dv, dj;
+      hb_link_derivs(ch->link[s], th[o + e], ch->upper[s], &dv, &dj);
+      double ds = hb_dot(g->Xs + (R_xlen_t) j * n, m->dm[c] + (R_xlen_t) e * n, n) * dv;
+      grad[o + e] -= fb * ds / sum;
+    }
   }
 }
 
@@ -288,14 +334,7 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
   const R_xlen_t n = g->n;
   memset(grad, 0, sizeof(double) * m->dim);
   double lp = 0.0;
-  if (unpack(m, th, &lp, grad)) return 1;
-  /* transformed media at the current parameters, with derivatives */
-  for (int c = 0; c < g->C; c++) {
-    if (g->ch[c].nest == 0) continue;
-    if (hb_channel_eval(&m->cw, c, g->ch[c].par, m->dm[c])) return 1;
-    hb_refresh_channel_columns(g, c);
-  }
-  center_intercept(m, th, &lp);
+  if (unpack(m, th, &lp, grad, 1)) return 1;
   if (g->prior_only) no_likelihood(m);
   else if (g->cells) likelihood_cells(m);
   else likelihood_rows(m);
@@ -345,9 +384,10 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
     m->gbeta[m->icpt] = g0; /* its xbar is 0: alpha's gradient */
   }
   for (int j = 0; j < g->p; j++) {
-    if (g->use_hs && g->hs[j]) continue;
+    if ((g->use_hs && g->hs[j]) || (g->b_roi && g->b_roi[j] > 0.0)) continue;
     grad[j] += m->gbeta[j] * (g->b_code[j] == HB_PRIOR_NORMAL ? 1.0 : g->beta[j]);
   }
+  finish_roi(m, th, grad);
   if (m->H) {
     double tau = exp(th[m->o_tau]), c = m->hs_reg ? exp(th[m->o_c]) : 0.0;
     for (int h = 0; h < m->H; h++) {
@@ -380,15 +420,7 @@ static void mmm_write(void *vctx, const double *th, double *out) {
   hb_model *g = m->g;
   double lp = 0.0;
   memset(m->gscratch, 0, sizeof(double) * m->dim);
-  unpack(m, th, &lp, m->gscratch);
-  if (m->icpt >= 0) { /* the intercept needs the media columns' means at this draw */
-    for (int c = 0; c < g->C; c++) {
-      if (g->ch[c].nest == 0) continue;
-      hb_channel_eval(&m->cw, c, g->ch[c].par, NULL);
-      hb_refresh_channel_columns(g, c);
-    }
-    center_intercept(m, th, &lp);
-  }
+  unpack(m, th, &lp, m->gscratch, 0);
   for (int k = 0; k < g->K; k++) hb_cov_sigma(&m->cv, k, th + m->o_cov[k]);
   if (g->use_hs) {
     double tau = exp(th[m->o_tau]);
@@ -587,6 +619,9 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   if (ncell > 0) hb_cells_build(g, hb_list_int(model, "model", "cell", n, 0, ncell - 1), ncell);
   setup_output(m, model);
   find_intercept(m);
+  for (int j = 0; j < g->p && g->b_roi; j++)
+    if (g->b_roi[j] > 0.0 && !(hb_sum(g->Xcol[j], n) > 0.0))
+      hb_input_error("model$b_roi", "element %d: an ROI prior needs a column with a positive sum", j + 1);
   return m;
 }
 
@@ -598,6 +633,11 @@ static void mmm_init(const mmm_ctx *m, SEXP model, double *init, double *spread)
   for (int a = 0; a < m->dim; a++) spread[a] = 1.0;
   for (int j = 0; j < g->p; j++) {
     if (g->use_hs && g->hs[j]) continue;
+    if (g->b_roi && g->b_roi[j] > 0.0) { /* log ROI: the prior's median */
+      init[j] = g->b_mean[j];
+      spread[j] = 0.5;
+      continue;
+    }
     if (g->b_code[j] != HB_PRIOR_NORMAL) { /* log beta_j: a tenth of the prior's scale */
       init[j] = g->b_code[j] == HB_PRIOR_LOGNORMAL ? g->b_mean[j] : log(0.1 * g->b_sd[j]);
       spread[j] = 0.5;
@@ -665,6 +705,7 @@ static void mmm_init(const mmm_ctx *m, SEXP model, double *init, double *spread)
       for (int a = 0; a < t->npair; a++) {
         int j = t->pair_j[a];
         double b = j == m->icpt || g->b_code[j] == HB_PRIOR_NORMAL ? init[j] : exp(init[j]);
+        if (g->b_roi && g->b_roi[j] > 0.0) b *= g->b_roi[j] / hb_sum(g->Xcol[j], g->n);
         if (g->use_hs && g->hs[j]) b = 0.0;
         for (int gg = 0; gg < t->G; gg++)
           init[m->o_eff[k] + t->pair_l[a] + (R_xlen_t) q * gg] = t->pair_w[a + (R_xlen_t) t->npair * gg] * b;

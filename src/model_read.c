@@ -142,6 +142,22 @@ static void read_coef_families(SEXP model, hb_model *g) {
   }
 }
 
+/* model$b_roi (optional): per fixed column 0, or the channel's total spend
+ * when its lognormal prior (b_mean, b_sd) is on the ROI,
+ * b sum(column) / spend (hb_coef_meanlog()). */
+static void read_roi_priors(SEXP model, hb_model *g) {
+  g->b_roi = NULL;
+  if (hb_list_elt(model, "model", "b_roi") == R_NilValue) return;
+  const double *r = hb_list_real(model, "model", "b_roi", g->p);
+  for (int j = 0; j < g->p; j++) {
+    if (!(r[j] >= 0.0) || !R_FINITE(r[j]))
+      hb_input_error("model$b_roi", "element %d must be 0 or a positive finite spend; found %g", j + 1, r[j]);
+    if (r[j] > 0.0 && g->b_code[j] != HB_PRIOR_LOGNORMAL)
+      hb_input_error("model$b_roi", "element %d: an ROI prior needs the lognormal family (b_code)", j + 1);
+    if (r[j] > 0.0) g->b_roi = r;
+  }
+}
+
 /* Response, weights, residual groups, fixed design and its priors. */
 static void read_data(SEXP model, hb_model *g) {
   SEXP ys = hb_list_elt(model, "model", "y");
@@ -173,6 +189,7 @@ static void read_data(SEXP model, hb_model *g) {
   g->hs_scale = hb_list_real(model, "model", "hs_scale", p);
   hb_check_positive(g->hs_scale, p, "model$hs_scale");
   read_coef_families(model, g);
+  read_roi_priors(model, g);
   g->prior_only = hb_list_int_scalar(model, "model", "prior_only", 0, 1);
 }
 

@@ -230,3 +230,37 @@ sbc_draw_positive_nuts <- function() {
   sim$args$sampler <- "nuts"
   sim
 }
+
+# An ROI prior on tv (lognormal on contribution / spend over the data):
+# given the transforms, b_tv = roi * spend / sum(transformed tv), with the
+# correlated market slope on tv around it; search exponential. The ROI is
+# a stored quantity of the truth, checked through b_tv and the transforms.
+sbc_draw_roi <- function(n_markets = 5, n_weeks = 24) {
+  sim <- sbc_draw_positive(n_markets, n_weeks)
+  d <- sim$args$data
+  tr <- sim$truth[c("decay_tv", "halfsat_tv", "slope_tv")]
+  mi <- rep(seq_len(n_markets), each = n_weeks)
+  m_tv <- hbmmm::saturation_hill(hbmmm::adstock_geometric(d$tv, tr[["decay_tv"]], normalize = TRUE, group = mi),
+                                 tr[["halfsat_tv"]], tr[["slope_tv"]])
+  # ROI around 0.05: with about 8 spend and a transformed column about 0.4
+  # per row, b_tv is about 1, the scale of sbc_draw_positive()'s effects
+  # (an ROI around 2 gives b_tv about 50 against a residual sd of 0.4, a
+  # posterior too sharp for SBC's short warmup)
+  roi <- stats::rlnorm(1, log(0.05), 0.5)
+  b_tv <- roi * sum(d$tv) / sum(m_tv)
+  # replace the half-normal tv effect of sbc_draw_positive() by b_tv
+  d$y <- d$y + (b_tv - sim$truth[["b_tv"]]) * m_tv
+  sim$truth[["b_tv"]] <- b_tv
+  sim$args$data <- d
+  pr <- sim$args$prior
+  pr$b <- pr$b[names(pr$b) != "tv"]
+  pr$roi <- list(tv = hbmmm::lognormal(log(0.05), 0.5))
+  sim$args$prior <- pr
+  sim
+}
+
+sbc_draw_roi_nuts <- function() {
+  sim <- sbc_draw_roi()
+  sim$args$sampler <- "nuts"
+  sim
+}

@@ -13,7 +13,9 @@ runs <- list(media = function() sbc_run(R, first_seed = 10001),
              nested = function() sbc_feature_ranks(sbc_draw_nested, R, first_seed = 40001),
              huang_wand = function() sbc_feature_ranks(sbc_draw_huang_wand, R, first_seed = 50001),
              positive = function() sbc_feature_ranks(sbc_draw_positive, R, first_seed = 60001),
-             positive_nuts = function() sbc_feature_ranks(sbc_draw_positive_nuts, R, thin = 4, first_seed = 70001))
+             positive_nuts = function() sbc_feature_ranks(sbc_draw_positive_nuts, R, thin = 4, first_seed = 70001),
+             roi = function() sbc_feature_ranks(sbc_draw_roi, R, first_seed = 80001),
+             roi_nuts = function() sbc_feature_ranks(sbc_draw_roi_nuts, R, thin = 4, first_seed = 90001))
 ok <- TRUE
 for (nm in names(runs)) {
   t0 <- proc.time()[["elapsed"]]

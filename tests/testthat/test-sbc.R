@@ -51,3 +51,13 @@ test_that("NUTS is calibrated: positive media effects on the log scale", {
   # first 120 alone sat at that level, 240 give p = 0.012)
   sbc_check(sbc_feature_ranks(sbc_draw_positive_nuts, 2L * R, thin = 4, first_seed = 600))
 })
+
+test_that("Gibbs is calibrated: an ROI prior (the coefficient moved with the transforms at fixed ROI)", {
+  source(system.file("validation", "sbc-core.R", package = "hbmmm"), local = TRUE)
+  sbc_check(sbc_feature_ranks(sbc_draw_roi, R, first_seed = 800))
+})
+
+test_that("NUTS is calibrated: an ROI prior (the log ROI sampled)", {
+  source(system.file("validation", "sbc-core.R", package = "hbmmm"), local = TRUE)
+  sbc_check(sbc_feature_ranks(sbc_draw_roi_nuts, R, thin = 4, first_seed = 900))
+})

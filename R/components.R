@@ -93,28 +93,14 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE, ch
     for (l in seq_along(tn)) {
       ch_l <- t$Z$channel[l]
       if (only && (is.na(ch_l) || !wanted[ch_l])) next
-      U <- matrix(0, S, length(t$levels))
-      if (!keep$full) {
-        online_used <- c(online_used, g)
-        rs <- fit$ranef_summary[[g]]
-        mu_l <- rs$mean[rs$term == tn[l]][match(t$levels, rs$level[rs$term == tn[l]])]
-        U[] <- rep(mu_l, each = S)
-      }
-      kept <- keep$levels
-      if (length(kept)) {
-        cols <- sprintf("r_%s[%s,%s]", g, t$levels[kept], tn[l])
-        U[, kept] <- mat[, cols, drop = FALSE]
-      }
+      U <- ranef_draws_matrix(fit, mat, g, l)
+      if (isTRUE(attr(U, "online"))) online_used <- c(online_used, g)
       coef <- matrix(0, S, n)
       coef[, seen] <- U[, codes[seen], drop = FALSE]
       add_column(coef, des$Z[[g]]$static[, l], t$Z$channel[l], t$Z$names[l])
     }
   }
-  if (length(online_used)) {
-    warn_classed("online_ranef",
-      sprintf("group-level effects of %s are summarized online (no draws kept): their posterior means are used, so the uncertainty of those effects is not propagated; refit with a larger `keep_ranef` (or `keep_levels`) to keep their draws",
-              paste0("`", unique(online_used), "`", collapse = ", ")))
-  }
+  warn_online_ranef(online_used)
 
   back <- des$back
   sel <- function(m) m[, back, drop = FALSE]
@@ -138,6 +124,70 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE, ch
   for (ch in media) mu <- mu + media_out[[ch]]
   list(mu = sel(mu), baseline = sel(baseline), media = lapply(media_out, sel), controls = sel(controls),
        sigma = sel(sigma), draws = draws, rows = n)
+}
+
+# The draws (rows of `mat`) of column l of grouping term g's effects, as a
+# [draws x levels] matrix: kept levels from their draws, the others from
+# their online posterior means (attribute `online` TRUE then).
+ranef_draws_matrix <- function(fit, mat, g, l) {
+  t <- fit$spec$ranef[[g]]
+  tn <- term_label(t$Z$names)
+  keep <- fit$spec$keep[[g]]
+  U <- matrix(0, nrow(mat), length(t$levels))
+  online <- !keep$full
+  if (online) {
+    rs <- fit$ranef_summary[[g]]
+    mu_l <- rs$mean[rs$term == tn[l]][match(t$levels, rs$level[rs$term == tn[l]])]
+    U[] <- rep(mu_l, each = nrow(mat))
+  }
+  kept <- keep$levels
+  if (length(kept)) U[, kept] <- mat[, sprintf("r_%s[%s,%s]", g, t$levels[kept], tn[l]), drop = FALSE]
+  structure(U, online = online)
+}
+
+warn_online_ranef <- function(groups) {
+  if (!length(groups)) return(invisible())
+  warn_classed("online_ranef",
+    sprintf("group-level effects of %s are summarized online (no draws kept): their posterior means are used, so the uncertainty of those effects is not propagated; refit with a larger `keep_ranef` (or `keep_levels`) to keep their draws",
+            paste0("`", unique(groups), "`", collapse = ", ")))
+}
+
+# Each channel's contribution summed over the training rows, per draw (rows
+# of `mat`), at its spend (`at`) and with its spend raised by the proportion
+# `step` in every row (`up`): [draws x channels] matrices computed in C
+# (src/model_totals.c) without any [draws x rows] matrix.
+channel_totals <- function(fit, mat, step) {
+  spec <- fit$spec
+  media <- spec$media
+  model <- mmm_model_list(spec)
+  pars <- spec$transforms$pars
+  S <- nrow(mat)
+  at <- up <- matrix(NA_real_, S, length(media), dimnames = list(NULL, media))
+  online <- character(0)
+  threads <- if (parallel::detectCores() >= 2L) 2L else 1L
+  for (c in seq_along(media)) {
+    ch <- media[c]
+    # the four transform slots (2 adstock, 2 saturation; HB_MAX_TPAR in C):
+    # fixed values from the model list, estimated ones from the draws
+    par <- matrix(matrix(model$ch_par, 4L)[, c], S, 4L, byrow = TRUE)
+    est <- pars$channel == ch & !pars$fixed
+    for (r in which(est)) par[, pars$slot[r] + 1L] <- mat[, pars$name[r]]
+    fcols <- which(spec$X$channel == c)
+    bfix <- mat[, paste0("b_", term_label(spec$X$names[fcols])), drop = FALSE]
+    ueff <- list()
+    for (g in names(spec$ranef)) {
+      for (l in which(spec$ranef[[g]]$Z$channel == c)) {
+        U <- ranef_draws_matrix(fit, mat, g, l)
+        if (isTRUE(attr(U, "online"))) online <- c(online, g)
+        ueff[[length(ueff) + 1L]] <- matrix(as.double(U), nrow(U))
+      }
+    }
+    res <- .Call(C_hb_channel_totals, model, c, par, matrix(as.double(bfix), S), ueff, as.double(step), threads)
+    at[, c] <- res[, 1]
+    up[, c] <- res[, 2]
+  }
+  warn_online_ranef(online)
+  list(at = at, up = up)
 }
 
 # Per-draw statistics of mmm_components() computed over blocks of draws, so

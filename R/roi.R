@@ -79,23 +79,11 @@ roi_fit <- function(fit, step, draws, level) {
   draws <- check_draw_index(draws, prod(dim(fit$draws)[1:2]))
   data <- original_data(spec)
   spend <- colSums(data[media])
-  # totals per draw, over blocks of draws (memory stays bounded)
-  media_totals <- function(comp) vapply(comp$media, rowSums, numeric(length(comp$draws)))
-  contrib <- components_by_block(fit, draws, function(comp) matrix(media_totals(comp), ncol = length(media)),
-                                 channels = media)[[1]]
-  dimnames(contrib) <- list(NULL, media)
-  marg <- contrib
-  for (ch in media) {
-    if (!(spend[[ch]] > 0)) {
-      marg[, ch] <- NA_real_
-      next
-    }
-    nd <- data
-    nd[[ch]] <- nd[[ch]] * (1 + step)
-    up <- components_by_block(fit, draws, function(comp) matrix(media_totals(comp), ncol = 1L),
-                              newdata = nd, history = FALSE, channels = ch)[[1]]
-    marg[, ch] <- (up[, 1] - contrib[, ch]) / (step * spend[[ch]])
-  }
+  # per draw, summed over the rows in C: the contribution, and the same with
+  # every row's spend of the channel raised by `step`
+  tot <- channel_totals(fit, as.matrix.hbmmm_fit(fit)[draws, , drop = FALSE], step)
+  contrib <- tot$at
+  marg <- sweep(tot$up - tot$at, 2, ifelse(spend > 0, step * spend, NA_real_), "/")
   ratio <- sweep(contrib, 2, ifelse(spend > 0, spend, NA_real_), "/")
   roi_table(media, spend, contrib, ratio, marg, level, source = "fit")
 }

@@ -80,3 +80,50 @@ test_that("ROI and contributions of a fit match a plain-R computation", {
   expect_identical(plot(cb), cb$series)
   expect_input_error(contributions(cb), "x")
 })
+
+test_that("roi() of a fit with group-level slopes, interactions and online effects equals the per-row components", {
+  d <- small_panel()
+  fit <- quiet_sampling(hbmmm(sales ~ tv + tv:price + search + (1 + tv | market), data = d,
+                              media = c("tv", "search"), time = "week", chains = 1, iter = 40, seed = 2,
+                              refresh = 0, keep_ranef = 2))
+  expect_warning(r <- roi(fit, step = 0.02), class = "hbmmm_warning_online_ranef")
+  comp <- suppressWarnings(hbmmm:::mmm_components(fit))
+  data <- hbmmm:::original_data(fit$spec)
+  for (ch in c("tv", "search")) {
+    expect_equal(attr(r, "draws")$contribution[, ch], rowSums(comp$media[[ch]]), tolerance = 1e-9, label = ch)
+    nd <- data
+    nd[[ch]] <- nd[[ch]] * 1.02
+    up <- suppressWarnings(hbmmm:::mmm_components(fit, newdata = nd, history = FALSE))
+    expect_equal(attr(r, "draws")$mroi[, ch], (rowSums(up$media[[ch]]) - rowSums(comp$media[[ch]])) /
+                   (0.02 * sum(data[[ch]])), tolerance = 1e-7, label = ch)
+  }
+  # the C kernel: thread-independent, and its arguments checked
+  ns <- asNamespace("hbmmm")
+  mat <- as.matrix(fit)
+  model <- ns$mmm_model_list(fit$spec)
+  par <- matrix(matrix(model$ch_par, 4)[, 1], nrow(mat), 4, byrow = TRUE)
+  par[, c(1, 3, 4)] <- mat[, c("decay_tv", "halfsat_tv", "slope_tv")] # slots: decay, (unused), halfsat, slope
+  bfix <- mat[, c("b_tv", "b_tv:price")]
+  U <- suppressWarnings(ns$ranef_draws_matrix(fit, mat, "market", 2L))
+  ueff <- list(matrix(as.double(U), nrow(U)))
+  one <- .Call(ns$C_hb_channel_totals, model, 1L, par, bfix, ueff, 0.02, 1L)
+  two <- .Call(ns$C_hb_channel_totals, model, 1L, par, bfix, ueff, 0.02, 2L)
+  expect_identical(one, two)
+  expect_equal(one[, 1], attr(r, "draws")$contribution[, "tv"], tolerance = 1e-12)
+  bad_par <- par
+  bad_par[3, 1] <- 1.5 # decay outside [0, 1)
+  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, bad_par, bfix, ueff, 0.02, 1L), "draw 3",
+               class = "hbmmm_input_error")
+  expect_error(.Call(ns$C_hb_channel_totals, model, 3L, par, bfix, ueff, 0.02, 1L), class = "hbmmm_input_error")
+  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, bfix[, 1, drop = FALSE], ueff, 0.02, 1L),
+               class = "hbmmm_input_error")
+  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, bfix, list(), 0.02, 1L), class = "hbmmm_input_error")
+  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, bfix, list(U[, -1]), 0.02, 1L),
+               class = "hbmmm_input_error")
+  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, bfix, ueff, 0, 1L), class = "hbmmm_input_error")
+  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, bfix, ueff, 0.02, 0L), class = "hbmmm_input_error")
+  nan_b <- bfix
+  nan_b[1, 1] <- NaN
+  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, nan_b, ueff, 0.02, 1L), class = "hbmmm_input_error")
+  expect_error(.Call(ns$C_hb_channel_totals, list(), 1L, par, bfix, ueff, 0.02, 1L), class = "hbmmm_input_error")
+})

@@ -1,0 +1,136 @@
+/* A channel's contribution summed over the data, per posterior draw, at its
+ * spend and at its spend raised by a small proportion: what roi() needs for
+ * the ROI and the marginal ROI of a fit. Rows never leave C: per draw, the
+ * channel's transformed media (model_channel.c's kernel) times what
+ * multiplies it in each row (fixed coefficients times their static parts,
+ * group-level effects of the row's level times theirs), summed. Draws are
+ * independent, so they are split over OpenMP threads; each draw's sums are
+ * formed by one thread in row order, so results do not depend on the
+ * number of threads. */
+#include <string.h>
+#include "model.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* The design pieces of channel c: its fixed columns and the group-level
+ * columns (term, column) that multiply its media. */
+typedef struct {
+  int nf, nr;
+  int fcol[HB_MAX_P];
+  int rterm[HB_MAX_P], rcol[HB_MAX_P];
+} channel_pieces;
+
+static void find_pieces(const hb_model *g, int c, channel_pieces *pc) {
+  pc->nf = pc->nr = 0;
+  for (int j = 0; j < g->p; j++)
+    if (g->xc[j] == c) pc->fcol[pc->nf++] = j;
+  for (int k = 0; k < g->K; k++)
+    for (int l = 0; l < g->t[k].q; l++)
+      if (g->t[k].zc[l] == c && pc->nr < HB_MAX_P) {
+        pc->rterm[pc->nr] = k;
+        pc->rcol[pc->nr++] = l;
+      }
+}
+
+/* A numeric matrix argument with `nrow` rows and `ncol` columns, finite. */
+static const double *draw_matrix(SEXP x, const char *arg, R_xlen_t nrow, R_xlen_t ncol) {
+  hb_check_vector(x, arg, REALSXP, nrow * ncol);
+  SEXP dim = Rf_getAttrib(x, R_DimSymbol);
+  if (TYPEOF(dim) != INTSXP || LENGTH(dim) != 2 || INTEGER(dim)[0] != nrow || INTEGER(dim)[1] != ncol)
+    hb_input_error(arg, "must be a %.0f x %.0f matrix", (double) nrow, (double) ncol);
+  hb_check_finite(REAL(x), nrow * ncol, arg);
+  return REAL(x);
+}
+
+/* Every draw's transform parameters (S x 4, by slot) must be valid for the
+ * channel's adstock and saturation. */
+static void check_draw_params(const hb_channel *ch, const double *par, R_xlen_t S) {
+  char msg[200];
+  double p[HB_MAX_TPAR];
+  for (R_xlen_t s = 0; s < S; s++) {
+    for (int a = 0; a < HB_MAX_TPAR; a++) p[a] = par[s + a * S];
+    const char *bad = NULL;
+    if (ch->ad_type != HB_ADSTOCK_NONE)
+      bad = hb_adstock_par_invalid(ch->ad_type, p, ch->max_lag == NA_INTEGER ? 0 : ch->max_lag, msg, sizeof msg);
+    if (!bad && ch->sat_type == HB_SAT_MICHAELIS_MENTEN && !(p[3] > 0 && R_FINITE(p[3]))) bad = "k";
+    if (!bad && ch->sat_type != HB_SAT_NONE && ch->sat_type != HB_SAT_MICHAELIS_MENTEN)
+      bad = hb_saturation_par_invalid(ch->sat_type, p + 2, msg, sizeof msg);
+    if (bad) hb_input_error("par", "draw %.0f: `%s` is out of range", (double) s + 1, bad);
+  }
+}
+
+/* Per draw s: sum_i coef_i(s) m_i(s) at the spend x (out[s]) and at
+ * (1 + step) x (out[S + s]); x1 holds (1 + step) x. */
+static void totals(const hb_model *g, int c, const channel_pieces *pc, const double *par, const double *bfix,
+                   const double *const *U, R_xlen_t S, const double *x1, int maxlag, int threads, double *out) {
+  const R_xlen_t n = g->n;
+  const double *x = g->media_raw + (R_xlen_t) c * n;
+  /* per thread: two media columns, the coefficients and adstock weights */
+  double *scratch = (double *) R_alloc((size_t) threads * (3 * n + maxlag + 1), sizeof(double));
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 16) if (threads > 1)
+#endif
+  for (R_xlen_t s = 0; s < S; s++) {
+    int th = 0;
+#ifdef _OPENMP
+    th = omp_get_thread_num();
+#endif
+    double *m0 = scratch + (size_t) th * (3 * n + maxlag + 1), *m1 = m0 + n, *cf = m1 + n, *wbuf = cf + n;
+    hb_channel ch = g->ch[c];
+    for (int a = 0; a < HB_MAX_TPAR; a++) ch.par[a] = par[s + a * S];
+    hb_channel_transform(&ch, ch.par, x, n, g->pstart, g->tpos, g->npanel, m0, wbuf);
+    hb_channel_transform(&ch, ch.par, x1, n, g->pstart, g->tpos, g->npanel, m1, wbuf);
+    memset(cf, 0, sizeof(double) * n);
+    for (int f = 0; f < pc->nf; f++)
+      hb_axpy(bfix[s + f * S], g->Xs + (R_xlen_t) pc->fcol[f] * n, cf, n);
+    for (int r = 0; r < pc->nr; r++) {
+      const hb_term *t = g->t + pc->rterm[r];
+      const double *z = t->Zs + (R_xlen_t) pc->rcol[r] * n, *u = U[r];
+      for (R_xlen_t i = 0; i < n; i++) cf[i] += z[i] * u[s + (R_xlen_t) t->g[i] * S];
+    }
+    out[s] = hb_dot(cf, m0, n);
+    out[S + s] = hb_dot(cf, m1, n);
+  }
+}
+
+/* .Call entry: model (mmm_model_list()), channel (1-based), par (S x 4
+ * transform parameters by slot per draw), bfix (S x number of the
+ * channel's fixed columns, in column order), ueff (one S x G matrix per
+ * group-level column of the channel, terms then columns in order), step
+ * (> 0) and threads. Returns an S x 2 matrix: the channel's contribution
+ * summed over the rows at its spend and at (1 + step) times it. */
+SEXP hb_channel_totals(SEXP model, SEXP channel, SEXP par, SEXP bfix, SEXP ueff, SEXP step, SEXP threads) {
+  if (TYPEOF(model) != VECSXP) hb_input_error("model", "must be a list made by mmm_model_list()");
+  hb_model *g = (hb_model *) R_alloc(1, sizeof(hb_model));
+  memset(g, 0, sizeof *g);
+  int maxlag = 0, qmax = 1;
+  hb_model_read(model, g, &maxlag, &qmax);
+  int c = hb_scalar_int(channel, "channel", 1, g->C, 0) - 1;
+  hb_check_vector(step, "step", REALSXP, 1);
+  double stp = REAL(step)[0];
+  if (!(stp > 0.0 && stp <= 1.0)) hb_input_error("step", "must be a number in (0, 1]");
+  int nth = hb_scalar_int(threads, "threads", 1, 1024, 0);
+  hb_check_vector(par, "par", REALSXP, -1);
+  R_xlen_t S = XLENGTH(par) / HB_MAX_TPAR;
+  if (S < 1) hb_input_error("par", "must have at least one draw");
+  const double *pr = draw_matrix(par, "par", S, HB_MAX_TPAR);
+  check_draw_params(g->ch + c, pr, S);
+  channel_pieces pc;
+  find_pieces(g, c, &pc);
+  const double *bf = pc.nf ? draw_matrix(bfix, "bfix", S, pc.nf) : NULL;
+  if (!pc.nf) hb_check_vector(bfix, "bfix", REALSXP, 0);
+  if (TYPEOF(ueff) != VECSXP || LENGTH(ueff) != pc.nr)
+    hb_input_error("ueff", "must be a list of %d matrices (one per group-level column of the channel)", pc.nr);
+  const double **U = (const double **) R_alloc((size_t) pc.nr + 1, sizeof(double *));
+  for (int r = 0; r < pc.nr; r++)
+    U[r] = draw_matrix(VECTOR_ELT(ueff, r), "ueff", S, g->t[pc.rterm[r]].G);
+  const R_xlen_t n = g->n;
+  double *x1 = (double *) R_alloc((size_t) n, sizeof(double));
+  const double *x = g->media_raw + (R_xlen_t) c * n;
+  for (R_xlen_t i = 0; i < n; i++) x1[i] = (1.0 + stp) * x[i];
+  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, (int) S, 2));
+  totals(g, c, &pc, pr, bf, U, S, x1, maxlag, nth, REAL(out));
+  UNPROTECT(1);
+  return out;
+}

@@ -10,10 +10,7 @@
 # Returns list(mu, baseline, media, controls, sigma, draws, rows); matrices
 # are [n_draws x n_rows] with rows in the order of `newdata` (or of the
 # user's original data).
-# With `channels` (some of the media), only those channels' media parts are
-# computed and returned (list(media, draws, rows)): what ROI needs, at a
-# fraction of the cost.
-mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE, channels = NULL) {
+mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE) {
   check_model_fit(fit, what = "its linear predictor (predictions, log-likelihood, contributions, ROI)")
   spec <- fit$spec
   mat <- as.matrix.hbmmm_fit(fit)
@@ -26,19 +23,17 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE, ch
   n <- des$n
   media <- spec$media
   C <- length(media)
-  only <- !is.null(channels)
-  wanted <- if (only) media %in% channels else rep(TRUE, C)
 
   # transformed media per draw: list by channel of [S x n_ext] matrices
   tr <- spec$transforms
   pars <- tr$pars
   est <- pars$name[!pars$fixed]
   theta_fixed <- stats::setNames(pars$value, pars$name)
-  mvals <- lapply(stats::setNames(seq_len(C), media), function(c) if (wanted[c]) matrix(0, S, n))
+  mvals <- lapply(stats::setNames(seq_len(C), media), function(c) matrix(0, S, n))
   if (C) {
     if (!length(est)) {
       m1 <- transform_media(des$media_data, tr, theta_fixed, des$panel_codes, des$tpos)[des$keep, , drop = FALSE]
-      for (c in which(wanted)) mvals[[c]] <- matrix(m1[, c], S, n, byrow = TRUE)
+      for (c in seq_len(C)) mvals[[c]] <- matrix(m1[, c], S, n, byrow = TRUE)
     } else {
       th <- mat[, est, drop = FALSE]
       key <- do.call(paste, c(as.data.frame(th), sep = "\r"))
@@ -50,7 +45,7 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE, ch
       # one C call per channel for a block of draws (columns), blocks of
       # about 2^22 values so that memory stays bounded
       block <- max(1L, floor(2^22 / max(1L, nrow(des$media_data))))
-      for (c in which(wanted)) {
+      for (c in seq_len(C)) {
         mu_c <- matrix(0, length(uniq), n)
         for (b in split(seq_along(uniq), ceiling(seq_along(uniq) / block))) {
           m <- transform_channel_draws(des$media_data[, c], media[c], tr, theta[b, , drop = FALSE],
@@ -62,12 +57,11 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE, ch
     }
   }
 
-  baseline <- if (!only) matrix(0, S, n)
-  controls <- if (!only) matrix(0, S, n)
-  media_out <- lapply(stats::setNames(seq_len(C), media), function(c) if (wanted[c]) matrix(0, S, n))
+  baseline <- matrix(0, S, n)
+  controls <- matrix(0, S, n)
+  media_out <- lapply(stats::setNames(media, media), function(ch) matrix(0, S, n))
   add_column <- function(coef, static, channel, name) {
     # coef: [S x n] (group-level) or length-S vector (fixed)
-    if (only && (is.na(channel) || !wanted[channel])) return(invisible())
     static <- unname(static)
     part <- if (is.matrix(coef)) coef * rep(static, each = S) else outer(unname(coef), static)
     if (!is.na(channel)) {
@@ -91,8 +85,6 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE, ch
     tn <- term_label(t$Z$names)
     keep <- spec$keep[[g]]
     for (l in seq_along(tn)) {
-      ch_l <- t$Z$channel[l]
-      if (only && (is.na(ch_l) || !wanted[ch_l])) next
       U <- ranef_draws_matrix(fit, mat, g, l)
       if (isTRUE(attr(U, "online"))) online_used <- c(online_used, g)
       coef <- matrix(0, S, n)
@@ -104,7 +96,6 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE, ch
 
   back <- des$back
   sel <- function(m) m[, back, drop = FALSE]
-  if (only) return(list(media = lapply(media_out[wanted], sel), draws = draws, rows = n))
   # residual sd per row
   lv <- spec$sigma_group$levels
   sigma <- if (!length(lv)) {
@@ -195,7 +186,7 @@ channel_totals <- function(fit, mat, step) {
 # returns a matrix (or a list of matrices) with one row per draw of the
 # block, and the blocks' rows are stacked. The online-effects warning, raised
 # by each block, is passed on once.
-components_by_block <- function(fit, draws, fun, newdata = NULL, history = TRUE, channels = NULL) {
+components_by_block <- function(fit, draws, fun, newdata = NULL, history = TRUE) {
   S <- length(draws)
   n <- if (is.null(newdata)) fit$spec$nobs else nrow(newdata)
   size <- max(1L, floor(2^20 / max(1L, n)))
@@ -204,7 +195,7 @@ components_by_block <- function(fit, draws, fun, newdata = NULL, history = TRUE,
   out <- NULL
   withCallingHandlers({
     for (b in blocks) {
-      comp <- mmm_components(fit, newdata = newdata, draws = draws[b], history = history, channels = channels)
+      comp <- mmm_components(fit, newdata = newdata, draws = draws[b], history = history)
       r <- fun(comp)
       if (!is.list(r)) r <- list(r)
       if (is.null(out)) out <- lapply(r, function(m) matrix(NA_real_, S, ncol(m), dimnames = list(NULL, colnames(m))))

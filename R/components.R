@@ -145,15 +145,19 @@ warn_online_ranef <- function(groups) {
 
 # Each channel's contribution summed over the training rows, per draw (rows
 # of `mat`), at its spend (`at`) and with its spend raised by the proportion
-# `step` in every row (`up`): [draws x channels] matrices computed in C
-# (src/model_totals.c) without any [draws x rows] matrix.
-channel_totals <- function(fit, mat, step) {
+# `step` in every row (`up`; step 0: none): [draws x channels] matrices
+# computed in C (src/model_totals.c) without any [draws x rows] matrix.
+# With `key` (each training row's key 1..K, in the model's row order), per
+# key instead: `at` and `up` are lists of [draws x K] matrices by channel.
+# `online`: the grouping terms whose effects came from online summaries
+# (the caller warns, once).
+channel_totals <- function(fit, mat, step, key = NULL) {
   spec <- fit$spec
   media <- spec$media
   model <- mmm_model_list(spec)
   pars <- spec$transforms$pars
   S <- nrow(mat)
-  at <- up <- matrix(NA_real_, S, length(media), dimnames = list(NULL, media))
+  at <- up <- stats::setNames(vector("list", length(media)), media)
   online <- character(0)
   threads <- if (parallel::detectCores() >= 2L) 2L else 1L
   for (c in seq_along(media)) {
@@ -173,12 +177,53 @@ channel_totals <- function(fit, mat, step) {
         ueff[[length(ueff) + 1L]] <- matrix(as.double(U), nrow(U))
       }
     }
-    res <- .Call(C_hb_channel_totals, model, c, par, matrix(as.double(bfix), S), ueff, as.double(step), threads)
-    at[, c] <- res[, 1]
-    up[, c] <- res[, 2]
+    res <- .Call(C_hb_channel_totals, model, c, par, matrix(as.double(bfix), S), ueff, as.double(step), threads,
+                 if (is.null(key)) NULL else as.integer(key))
+    at[[c]] <- res$at
+    if (step > 0) up[[c]] <- res$up
   }
-  warn_online_ranef(online)
-  list(at = at, up = up)
+  if (!is.null(key)) return(list(at = at, up = up, online = online))
+  one <- function(l) matrix(vapply(l, function(m) m[, 1], numeric(S)), S, dimnames = list(NULL, media))
+  list(at = one(at), up = if (step > 0) one(up), online = online)
+}
+
+# The baseline (intercepts: fixed and group-level) and the controls (every
+# other non-media column), per draw and key, [draws x K]: both are linear in
+# the coefficients, so each is the draws of the coefficients times the
+# column sums by key (fixed columns) or by level and key (group-level ones).
+# `online` as in channel_totals().
+linear_sums <- function(fit, mat, key, K) {
+  spec <- fit$spec
+  S <- nrow(mat)
+  out <- list(baseline = matrix(0, S, K), controls = matrix(0, S, K))
+  part <- function(name) if (name == "(Intercept)") "baseline" else "controls"
+  sum_by <- function(x, idx, m) { # sums of x by idx in 1..m (0 where idx has no row)
+    s <- rowsum(x, idx)
+    out <- numeric(m)
+    out[as.integer(rownames(s))] <- s[, 1]
+    out
+  }
+  X <- spec$X
+  for (j in which(is.na(X$channel))) {
+    xk <- sum_by(X$static[, j], key, K)
+    p <- part(X$names[j])
+    out[[p]] <- out[[p]] + outer(mat[, paste0("b_", term_label(X$names[j]))], xk)
+  }
+  online <- character(0)
+  for (g in names(spec$ranef)) {
+    t <- spec$ranef[[g]]
+    G <- length(t$levels)
+    for (l in which(is.na(t$Z$channel))) {
+      # M[level, k]: the column summed over the rows of that level and key
+      M <- matrix(sum_by(t$Z$static[, l], t$codes + G * (key - 1L), G * K), G, K)
+      U <- ranef_draws_matrix(fit, mat, g, l)
+      if (isTRUE(attr(U, "online"))) online <- c(online, g)
+      p <- part(t$Z$names[l])
+      out[[p]] <- out[[p]] + U %*% M
+    }
+  }
+  out$online <- online
+  out
 }
 
 # Per-draw statistics of mmm_components() computed over blocks of draws, so

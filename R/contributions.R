@@ -45,21 +45,32 @@ contributions <- function(x, by = c("time", "row", "total"), draws = NULL, level
   key <- switch(by, time = data[[spec$time]], row = seq_len(nrow(data)), total = rep(1L, nrow(data)))
   ukey <- sort(unique(key))
   idx <- match(key, ukey)
-  agg <- function(m) { # draws x rows -> draws x keys
-    if (by == "row") return(m)
-    t(rowsum(t(m), idx, reorder = TRUE))
-  }
-  # per block of draws: each part summed by key, and every part's and the
-  # expected outcome's total; no [draws x rows] matrix of all draws is held
-  # (except with by = "row", whose result is one)
   nms <- c("baseline", "controls", spec$media)
-  res <- components_by_block(x, draws, function(comp) {
-    p <- c(list(baseline = comp$baseline, controls = comp$controls), comp$media)
-    c(lapply(p, agg), list(totals = matrix(vapply(p, rowSums, numeric(length(comp$draws))), ncol = length(p)),
-                             mu = matrix(rowSums(comp$mu))))
-  })
-  names(res) <- c(nms, "totals", "mu")
-  parts <- res[nms]
+  if (by == "row") {
+    # per block of draws (the result itself is [draws x rows]): each part,
+    # and every part's and the expected outcome's total
+    res <- components_by_block(x, draws, function(comp) {
+      p <- c(list(baseline = comp$baseline, controls = comp$controls), comp$media)
+      c(p, list(totals = matrix(vapply(p, rowSums, numeric(length(comp$draws))), ncol = length(p)),
+                mu = matrix(rowSums(comp$mu))))
+    })
+    names(res) <- c(nms, "totals", "mu")
+    parts <- res[nms]
+    tot <- matrix(res$totals, ncol = length(nms), dimnames = list(NULL, nms))
+    mu_tot <- res$mu[, 1]
+  } else {
+    # sums by key without rows per draw: the linear parts from column sums,
+    # the channels in C (channel_totals())
+    key_int <- idx[spec$row_order] # the key of each row in the model's order
+    mat <- as.matrix.hbmmm_fit(x)[draws, , drop = FALSE]
+    lin <- linear_sums(x, mat, key_int, length(ukey))
+    med <- channel_totals(x, mat, 0, key = key_int)
+    warn_online_ranef(c(lin$online, med$online))
+    parts <- c(lin[c("baseline", "controls")], med$at)[nms]
+    tot <- vapply(parts, rowSums, numeric(length(draws)))
+    tot <- matrix(tot, ncol = length(nms), dimnames = list(NULL, nms))
+    mu_tot <- rowSums(tot)
+  }
   pr <- interval_probs(level)
   series <- do.call(rbind, lapply(names(parts), function(nm) {
     a <- parts[[nm]]
@@ -68,8 +79,6 @@ contributions <- function(x, by = c("time", "row", "total"), draws = NULL, level
                upper = apply(a, 2, stats::quantile, pr[2], names = FALSE), stringsAsFactors = FALSE)
   }))
   names(series)[1] <- if (by == "time") spec$time else by
-  mu_tot <- res$mu[, 1]
-  tot <- matrix(res$totals, ncol = length(nms), dimnames = list(NULL, nms))
   totals <- do.call(rbind, lapply(names(parts), function(nm) {
     s <- tot[, nm]
     data.frame(component = nm, mean = mean(s), lower = stats::quantile(s, pr[1], names = FALSE),

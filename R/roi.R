@@ -82,8 +82,10 @@ roi_fit <- function(fit, step, draws, level) {
   # per draw, summed over the rows in C: the contribution, and the same with
   # every row's spend of the channel raised by `step`
   tot <- channel_totals(fit, as.matrix.hbmmm_fit(fit)[draws, , drop = FALSE], step)
+  warn_online_ranef(tot$online)
   contrib <- tot$at
   marg <- sweep(tot$up - tot$at, 2, ifelse(spend > 0, step * spend, NA_real_), "/")
+  dimnames(marg) <- dimnames(contrib)
   ratio <- sweep(contrib, 2, ifelse(spend > 0, spend, NA_real_), "/")
   roi_table(media, spend, contrib, ratio, marg, level, source = "fit")
 }

@@ -191,7 +191,8 @@ SEXP hb_nn_match(SEXP dist, SEXP treat, SEXP ord_all, SEXP order_t, SEXP stratum
 SEXP hb_ps_weights(SEXP score, SEXP treat, SEXP estimand, SEXP stabilize, SEXP trim);
 SEXP hb_mmm_info(SEXP model, SEXP opts);
 SEXP hb_mmm_logp(SEXP model, SEXP opts, SEXP theta);
-SEXP hb_channel_totals(SEXP model, SEXP channel, SEXP par, SEXP bfix, SEXP ueff, SEXP step, SEXP threads);
+SEXP hb_channel_totals(SEXP model, SEXP channel, SEXP par, SEXP bfix, SEXP ueff, SEXP step, SEXP threads,
+                       SEXP key);
 SEXP hb_nuts_mmm(SEXP model, SEXP opts, SEXP init, SEXP control);
 SEXP hb_nuts_r(SEXP fns, SEXP init, SEXP control);
 /* decisions (allocate.c) */

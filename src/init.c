@@ -15,7 +15,7 @@ static const R_CallMethodDef call_methods[] = {
   {"hb_draws_summary", (DL_FUNC) &hb_draws_summary, 3},
   {"hb_mmm_info", (DL_FUNC) &hb_mmm_info, 2},
   {"hb_mmm_logp", (DL_FUNC) &hb_mmm_logp, 3},
-  {"hb_channel_totals", (DL_FUNC) &hb_channel_totals, 7},
+  {"hb_channel_totals", (DL_FUNC) &hb_channel_totals, 8},
   {"hb_nuts_mmm", (DL_FUNC) &hb_nuts_mmm, 4},
   {"hb_nuts_r", (DL_FUNC) &hb_nuts_r, 3},
   {"hb_curves_eval", (DL_FUNC) &hb_curves_eval, 7},

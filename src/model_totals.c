@@ -1,12 +1,14 @@
-/* A channel's contribution summed over the data, per posterior draw, at its
- * spend and at its spend raised by a small proportion: what roi() needs for
- * the ROI and the marginal ROI of a fit. Rows never leave C: per draw, the
+/* A channel's contribution summed over the data (or over the rows of each
+ * key, such as a time point), per posterior draw, at its spend and at its
+ * spend raised by a small proportion: what roi() needs for the ROI and the
+ * marginal ROI of a fit, and contributions() for its channels. Rows never leave C: per draw, the
  * channel's transformed media (model_channel.c's kernel) times what
  * multiplies it in each row (fixed coefficients times their static parts,
  * group-level effects of the row's level times theirs), summed. Draws are
  * independent, so they are split over OpenMP threads; each draw's sums are
  * formed by one thread in row order, so results do not depend on the
  * number of threads. */
+#include <limits.h>
 #include <string.h>
 #include "model.h"
 #ifdef _OPENMP
@@ -60,10 +62,12 @@ static void check_draw_params(const hb_channel *ch, const double *par, R_xlen_t 
   }
 }
 
-/* Per draw s: sum_i coef_i(s) m_i(s) at the spend x (out[s]) and at
- * (1 + step) x (out[S + s]); x1 holds (1 + step) x. */
+/* Per draw s and key k: sum over the rows i with key k of coef_i(s) m_i(s)
+ * at the spend x (at[s + S k]) and, when up is given, at (1 + step) x
+ * (x1 holds it). key: 0-based key of each row, or NULL (one key). */
 static void totals(const hb_model *g, int c, const channel_pieces *pc, const double *par, const double *bfix,
-                   const double *const *U, R_xlen_t S, const double *x1, int maxlag, int threads, double *out) {
+                   const double *const *U, R_xlen_t S, const double *x1, const int *key, int maxlag, int threads,
+                   double *at, double *up) {
   const R_xlen_t n = g->n;
   const double *x = g->media_raw + (R_xlen_t) c * n;
   /* per thread: two media columns, the coefficients and adstock weights */
@@ -80,7 +84,7 @@ static void totals(const hb_model *g, int c, const channel_pieces *pc, const dou
     hb_channel ch = g->ch[c];
     for (int a = 0; a < HB_MAX_TPAR; a++) ch.par[a] = par[s + a * S];
     hb_channel_transform(&ch, ch.par, x, n, g->pstart, g->tpos, g->npanel, m0, wbuf);
-    hb_channel_transform(&ch, ch.par, x1, n, g->pstart, g->tpos, g->npanel, m1, wbuf);
+    if (up) hb_channel_transform(&ch, ch.par, x1, n, g->pstart, g->tpos, g->npanel, m1, wbuf);
     memset(cf, 0, sizeof(double) * n);
     for (int f = 0; f < pc->nf; f++)
       hb_axpy(bfix[s + f * S], g->Xs + (R_xlen_t) pc->fcol[f] * n, cf, n);
@@ -89,8 +93,14 @@ static void totals(const hb_model *g, int c, const channel_pieces *pc, const dou
       const double *z = t->Zs + (R_xlen_t) pc->rcol[r] * n, *u = U[r];
       for (R_xlen_t i = 0; i < n; i++) cf[i] += z[i] * u[s + (R_xlen_t) t->g[i] * S];
     }
-    out[s] = hb_dot(cf, m0, n);
-    out[S + s] = hb_dot(cf, m1, n);
+    if (!key) {
+      at[s] = hb_dot(cf, m0, n);
+      if (up) up[s] = hb_dot(cf, m1, n);
+      continue;
+    }
+    for (R_xlen_t i = 0; i < n; i++) at[s + S * key[i]] += cf[i] * m0[i];
+    if (up)
+      for (R_xlen_t i = 0; i < n; i++) up[s + S * key[i]] += cf[i] * m1[i];
   }
 }
 
@@ -98,9 +108,12 @@ static void totals(const hb_model *g, int c, const channel_pieces *pc, const dou
  * transform parameters by slot per draw), bfix (S x number of the
  * channel's fixed columns, in column order), ueff (one S x G matrix per
  * group-level column of the channel, terms then columns in order), step
- * (> 0) and threads. Returns an S x 2 matrix: the channel's contribution
- * summed over the rows at its spend and at (1 + step) times it. */
-SEXP hb_channel_totals(SEXP model, SEXP channel, SEXP par, SEXP bfix, SEXP ueff, SEXP step, SEXP threads) {
+ * (0: the contribution only; otherwise in (0, 1]), threads, and key (NULL,
+ * or each row's key 1..K in the model's row order). Returns list(at, up):
+ * S x K matrices of the channel's contribution summed over the rows of
+ * each key at its spend, and at (1 + step) times it (NULL for step 0). */
+SEXP hb_channel_totals(SEXP model, SEXP channel, SEXP par, SEXP bfix, SEXP ueff, SEXP step, SEXP threads,
+                       SEXP key) {
   if (TYPEOF(model) != VECSXP) hb_input_error("model", "must be a list made by mmm_model_list()");
   hb_model *g = (hb_model *) R_alloc(1, sizeof(hb_model));
   memset(g, 0, sizeof *g);
@@ -109,11 +122,11 @@ SEXP hb_channel_totals(SEXP model, SEXP channel, SEXP par, SEXP bfix, SEXP ueff,
   int c = hb_scalar_int(channel, "channel", 1, g->C, 0) - 1;
   hb_check_vector(step, "step", REALSXP, 1);
   double stp = REAL(step)[0];
-  if (!(stp > 0.0 && stp <= 1.0)) hb_input_error("step", "must be a number in (0, 1]");
+  if (!(stp == 0.0 || (stp > 0.0 && stp <= 1.0))) hb_input_error("step", "must be 0 or a number in (0, 1]");
   int nth = hb_scalar_int(threads, "threads", 1, 1024, 0);
   hb_check_vector(par, "par", REALSXP, -1);
   R_xlen_t S = XLENGTH(par) / HB_MAX_TPAR;
-  if (S < 1) hb_input_error("par", "must have at least one draw");
+  if (S < 1 || S > INT_MAX) hb_input_error("par", "must have between 1 and %d draws", INT_MAX);
   const double *pr = draw_matrix(par, "par", S, HB_MAX_TPAR);
   check_draw_params(g->ch + c, pr, S);
   channel_pieces pc;
@@ -126,11 +139,34 @@ SEXP hb_channel_totals(SEXP model, SEXP channel, SEXP par, SEXP bfix, SEXP ueff,
   for (int r = 0; r < pc.nr; r++)
     U[r] = draw_matrix(VECTOR_ELT(ueff, r), "ueff", S, g->t[pc.rterm[r]].G);
   const R_xlen_t n = g->n;
-  double *x1 = (double *) R_alloc((size_t) n, sizeof(double));
-  const double *x = g->media_raw + (R_xlen_t) c * n;
-  for (R_xlen_t i = 0; i < n; i++) x1[i] = (1.0 + stp) * x[i];
-  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, (int) S, 2));
-  totals(g, c, &pc, pr, bf, U, S, x1, maxlag, nth, REAL(out));
-  UNPROTECT(1);
+  int K = 1, *k0 = NULL;
+  if (key != R_NilValue) {
+    hb_check_vector(key, "key", INTSXP, n);
+    k0 = (int *) R_alloc((size_t) n, sizeof(int));
+    for (R_xlen_t i = 0; i < n; i++) {
+      int v = INTEGER(key)[i];
+      if (v == NA_INTEGER || v < 1 || v > 100000000) hb_input_error("key", "must hold whole numbers from 1; found %d", v);
+      if (v > K) K = v;
+      k0[i] = v - 1;
+    }
+    if ((double) K * (double) S > 5e8) hb_input_error("key", "has too many keys for this many draws");
+  }
+  double *x1 = NULL;
+  if (stp > 0.0) {
+    x1 = (double *) R_alloc((size_t) n, sizeof(double));
+    const double *x = g->media_raw + (R_xlen_t) c * n;
+    for (R_xlen_t i = 0; i < n; i++) x1[i] = (1.0 + stp) * x[i];
+  }
+  SEXP at = PROTECT(Rf_allocMatrix(REALSXP, (int) S, K));
+  SEXP up = PROTECT(stp > 0.0 ? Rf_allocMatrix(REALSXP, (int) S, K) : R_NilValue);
+  memset(REAL(at), 0, sizeof(double) * S * K);
+  if (stp > 0.0) memset(REAL(up), 0, sizeof(double) * S * K);
+  totals(g, c, &pc, pr, bf, U, S, x1, k0, maxlag, nth, REAL(at), stp > 0.0 ? REAL(up) : NULL);
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, 2));
+  SET_VECTOR_ELT(out, 0, at);
+  SET_VECTOR_ELT(out, 1, up);
+  static const char *names[2] = {"at", "up"};
+  hb_set_names(out, 2, names);
+  UNPROTECT(3);
   return out;
 }

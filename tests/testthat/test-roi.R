@@ -97,6 +97,17 @@ test_that("roi() of a fit with group-level slopes, interactions and online effec
     expect_equal(attr(r, "draws")$mroi[, ch], (rowSums(up$media[[ch]]) - rowSums(comp$media[[ch]])) /
                    (0.02 * sum(data[[ch]])), tolerance = 1e-7, label = ch)
   }
+  # contributions() by time (sums by key: linear parts from column sums,
+  # channels in C) equals the per-row components summed by week
+  expect_warning(cb <- contributions(fit), class = "hbmmm_warning_online_ranef")
+  wk <- data[[fit$spec$time]]
+  for (part in c("baseline", "controls", "tv", "search")) {
+    m <- if (part %in% c("baseline", "controls")) comp[[part]] else comp$media[[part]]
+    want <- colMeans(t(rowsum(t(m), wk)))
+    got <- cb$series$mean[cb$series$component == part]
+    expect_equal(got, unname(want), tolerance = 1e-9, label = part)
+  }
+  expect_equal(sum(cb$totals$mean), mean(rowSums(comp$mu)), tolerance = 1e-9)
   # the C kernel: thread-independent, and its arguments checked
   ns <- asNamespace("hbmmm")
   mat <- as.matrix(fit)
@@ -106,24 +117,27 @@ test_that("roi() of a fit with group-level slopes, interactions and online effec
   bfix <- mat[, c("b_tv", "b_tv:price")]
   U <- suppressWarnings(ns$ranef_draws_matrix(fit, mat, "market", 2L))
   ueff <- list(matrix(as.double(U), nrow(U)))
-  one <- .Call(ns$C_hb_channel_totals, model, 1L, par, bfix, ueff, 0.02, 1L)
-  two <- .Call(ns$C_hb_channel_totals, model, 1L, par, bfix, ueff, 0.02, 2L)
+  one <- .Call(ns$C_hb_channel_totals, model, 1L, par, bfix, ueff, 0.02, 1L, NULL)
+  two <- .Call(ns$C_hb_channel_totals, model, 1L, par, bfix, ueff, 0.02, 2L, NULL)
   expect_identical(one, two)
-  expect_equal(one[, 1], attr(r, "draws")$contribution[, "tv"], tolerance = 1e-12)
+  expect_equal(one$at[, 1], attr(r, "draws")$contribution[, "tv"], tolerance = 1e-12)
   bad_par <- par
   bad_par[3, 1] <- 1.5 # decay outside [0, 1)
-  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, bad_par, bfix, ueff, 0.02, 1L), "draw 3",
+  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, bad_par, bfix, ueff, 0.02, 1L, NULL), "draw 3",
                class = "hbmmm_input_error")
-  expect_error(.Call(ns$C_hb_channel_totals, model, 3L, par, bfix, ueff, 0.02, 1L), class = "hbmmm_input_error")
-  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, bfix[, 1, drop = FALSE], ueff, 0.02, 1L),
+  expect_error(.Call(ns$C_hb_channel_totals, model, 3L, par, bfix, ueff, 0.02, 1L, NULL), class = "hbmmm_input_error")
+  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, bfix[, 1, drop = FALSE], ueff, 0.02, 1L, NULL),
                class = "hbmmm_input_error")
-  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, bfix, list(), 0.02, 1L), class = "hbmmm_input_error")
-  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, bfix, list(U[, -1]), 0.02, 1L),
+  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, bfix, list(), 0.02, 1L, NULL), class = "hbmmm_input_error")
+  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, bfix, list(U[, -1]), 0.02, 1L, NULL),
                class = "hbmmm_input_error")
-  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, bfix, ueff, 0, 1L), class = "hbmmm_input_error")
-  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, bfix, ueff, 0.02, 0L), class = "hbmmm_input_error")
+  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, bfix, ueff, -0.5, 1L, NULL), class = "hbmmm_input_error")
+  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, bfix, ueff, 0.02, 0L, NULL), class = "hbmmm_input_error")
+  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, bfix, ueff, 0.02, 1L, rep(0L, nrow(fit$spec$X$static))),
+               class = "hbmmm_input_error")
+  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, bfix, ueff, 0.02, 1L, 1:3), class = "hbmmm_input_error")
   nan_b <- bfix
   nan_b[1, 1] <- NaN
-  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, nan_b, ueff, 0.02, 1L), class = "hbmmm_input_error")
-  expect_error(.Call(ns$C_hb_channel_totals, list(), 1L, par, bfix, ueff, 0.02, 1L), class = "hbmmm_input_error")
+  expect_error(.Call(ns$C_hb_channel_totals, model, 1L, par, nan_b, ueff, 0.02, 1L, NULL), class = "hbmmm_input_error")
+  expect_error(.Call(ns$C_hb_channel_totals, list(), 1L, par, bfix, ueff, 0.02, 1L, NULL), class = "hbmmm_input_error")
 })

@@ -87,7 +87,7 @@ allocate_budget <- function(x, budget = NULL, lower = NULL, upper = NULL, fixed 
                             horizon = NULL, flighting = NULL, carryover = TRUE,
                             target_roi = NULL, target_mroi = NULL, cost = NULL, spend_all = TRUE,
                             grid = 1000, level = 0.9) {
-  cv <- as_curves(x)
+  cv <- paid_curves(as_curves(x))
   objective <- match_choice(objective, c("mean", "quantile", "mean_sd"), "objective")
   obj <- objective_code(objective, quantile, risk)
   spend_all <- check_flag(spend_all, "spend_all")
@@ -113,6 +113,7 @@ allocate_budget <- function(x, budget = NULL, lower = NULL, upper = NULL, fixed 
     res <- optimize_plan(cv, pl, budget, obj, spend_all, grid)
   }
   out <- allocation_result(cv, pl, res$x, obj, res$value, level)
+  out$organic <- attr(cv, "organic")
   out$budget <- budget
   out$spend_all <- spend_all
   if (any(targets)) out$target <- list(type = names(targets)[targets], value = tv, achieved = res$achieved,
@@ -503,6 +504,7 @@ print.hbmmm_allocation <- function(x, digits = 3, ...) {
   cat(sprintf("Objective: %s = %s", objective, fmt_num(x$objective_value, digits + 2)))
   if (!is.null(x$budget)) cat(sprintf("; budget %s", fmt_num(x$budget, digits + 3)))
   cat("\n")
+  if (length(x$organic)) cat(sprintf("Organic channels (no spend, not allocated): %s\n", paste(x$organic, collapse = ", ")))
   if (!is.null(x$target)) {
     cat(sprintf("Target %s %s: reached %s%s\n", if (x$target$type == "roi") "ROI" else "marginal ROI",
                 fmt_num(x$target$value, digits), fmt_num(x$target$achieved, digits + 1),
@@ -615,7 +617,7 @@ plot.hbmmm_allocation <- function(x, ...) {
 budget_for_target <- function(x, target, prob = NULL, lower = NULL, upper = NULL, fixed = NULL,
                               current = NULL, horizon = NULL, flighting = NULL, carryover = TRUE,
                               max_budget = NULL, cost = NULL, grid = 1000, level = 0.9) {
-  cv <- as_curves(x)
+  cv <- paid_curves(as_curves(x))
   if (!is.numeric(target) || length(target) != 1L || !is.finite(target)) {
     abort_input("target", sprintf("must be one finite number; found %s", describe_value(target)))
   }

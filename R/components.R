@@ -151,17 +151,18 @@ warn_online_ranef <- function(groups) {
 # key instead: `at` and `up` are lists of [draws x K] matrices by channel.
 # `online`: the grouping terms whose effects came from online summaries
 # (the caller warns, once).
-channel_totals <- function(fit, mat, step, key = NULL) {
+channel_totals <- function(fit, mat, step, key = NULL, channels = fit$spec$media) {
   spec <- fit$spec
-  media <- spec$media
+  media <- channels
   model <- mmm_model_list(spec)
   pars <- spec$transforms$pars
   S <- nrow(mat)
   at <- up <- stats::setNames(vector("list", length(media)), media)
   online <- character(0)
   threads <- if (parallel::detectCores() >= 2L) 2L else 1L
-  for (c in seq_along(media)) {
-    ch <- media[c]
+  for (ci in seq_along(media)) {
+    ch <- media[ci]
+    c <- match(ch, spec$media) # the channel's index in the model
     # the four transform slots (2 adstock, 2 saturation; HB_MAX_TPAR in C):
     # fixed values from the model list, estimated ones from the draws
     par <- matrix(matrix(model$ch_par, 4L)[, c], S, 4L, byrow = TRUE)
@@ -179,8 +180,8 @@ channel_totals <- function(fit, mat, step, key = NULL) {
     }
     res <- .Call(C_hb_channel_totals, model, c, par, matrix(as.double(bfix), S), ueff, as.double(step), threads,
                  if (is.null(key)) NULL else as.integer(key))
-    at[[c]] <- res$at
-    if (step > 0) up[[c]] <- res$up
+    at[[ci]] <- res$at
+    if (step > 0) up[[ci]] <- res$up
   }
   if (!is.null(key)) return(list(at = at, up = up, online = online))
   one <- function(l) matrix(vapply(l, function(m) m[, 1], numeric(S)), S, dimnames = list(NULL, media))

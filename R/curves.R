@@ -269,6 +269,7 @@ response_curves.hbmmm_fit <- function(x, group = NULL, draws = NULL, max_draws =
     }, curve_ids(chans, lev[grid$level]), chans, lev[grid$level], sp)
   }
   out$group <- group
+  out$curves$organic <- out$curves$channel %in% spec$organic
   out
 }
 
@@ -362,13 +363,24 @@ new_curves <- function(ids, channel, segment, type, adstock, pars, max_lag, norm
   structure(list(
     curves = data.frame(id = ids, channel = channel, segment = segment, type = type, adstock = adstock,
                         max_lag = max_lag, normalize = normalize, spend_scale = spend_scale, spend = spend,
-                        stringsAsFactors = FALSE),
+                        organic = FALSE, stringsAsFactors = FALSE),
     beta = beta, par = par, adstock_par = apar, source = source
   ), class = "hbmmm_curves")
 }
 
 # Number of draws and of curves.
 n_draws <- function(cv) nrow(cv$beta)
+
+# The curves that spend budget: organic channels (hbmmm(organic = )) have a
+# response curve but no spend to plan, so planning functions drop them.
+paid_curves <- function(cv, arg = "x") {
+  org <- cv$curves$organic
+  if (is.null(org) || !any(org)) return(cv)
+  if (all(org)) abort_input(arg, "has only organic channels (hbmmm(organic = )); there is no budget to plan")
+  out <- subset_curves(cv, which(!org))
+  attr(out, "organic") <- unique(cv$curves$channel[org])
+  out
+}
 
 # The curves as a set to plan with: x may be a fit, a data frame, a matrix or
 # a curve set.

@@ -45,7 +45,7 @@ roi <- function(x, spend = NULL, horizon = NULL, flighting = NULL, carryover = T
   }
   refuse_other_mode(c(step = !missing(step), draws = !is.null(draws)),
                     "apply to a fit (`x` is a set of response curves here)")
-  cv <- as_curves(x)
+  cv <- paid_curves(as_curves(x)) # organic channels have no spend, so no ROI
   if (!is.null(horizon)) horizon <- check_count(horizon, "horizon", 1, 1e4)
   prof <- curve_profiles(cv, horizon, flighting, check_flag(carryover, "carryover"))
   sp <- if (is.null(spend)) {
@@ -74,14 +74,15 @@ roi_fit <- function(fit, step, draws, level) {
     abort_input("step", sprintf("must be one number in (0, 1]; found %s", describe_value(step)))
   }
   spec <- fit$spec
-  media <- spec$media
-  if (!length(media)) abort_input("x", "the fit has no media channels")
+  media <- setdiff(spec$media, spec$organic) # organic channels have no spend, so no ROI
+  if (!length(spec$media)) abort_input("x", "the fit has no media channels")
+  if (!length(media)) abort_input("x", "the fit has only organic channels (no spend, so no ROI)")
   draws <- check_draw_index(draws, prod(dim(fit$draws)[1:2]))
   data <- original_data(spec)
   spend <- colSums(data[media])
   # per draw, summed over the rows in C: the contribution, and the same with
   # every row's spend of the channel raised by `step`
-  tot <- channel_totals(fit, as.matrix.hbmmm_fit(fit)[draws, , drop = FALSE], step)
+  tot <- channel_totals(fit, as.matrix.hbmmm_fit(fit)[draws, , drop = FALSE], step, channels = media)
   warn_online_ranef(tot$online)
   contrib <- tot$at
   marg <- sweep(tot$up - tot$at, 2, ifelse(spend > 0, step * spend, NA_real_), "/")

@@ -58,7 +58,7 @@ simulate_scenario <- function(x, plan = NULL, current = NULL, shift = NULL, scal
     abort_input("plan", "is required (or give `shift` or `scale` to change the current plan)")
   }
   if (inherits(x, "hbmmm_fit")) return(scenario_fit(x, plan, current, shift, scale, newdata, level, seed))
-  cv <- as_curves(x)
+  cv <- paid_curves(as_curves(x))
   if (!is.null(horizon)) horizon <- check_count(horizon, "horizon", 1, 1e4)
   carryover <- check_flag(carryover, "carryover")
   ids <- cv$curves$id

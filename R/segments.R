@@ -62,7 +62,7 @@ allocate_segments <- function(x, budget, cost = 0, lower = NULL, upper = NULL, b
   grid <- check_count(grid, "grid", 10, 1e6)
   curves <- inherits(x, "hbmmm_curves") || is.data.frame(x)
   if (curves) {
-    cv <- as_curves(x)
+    cv <- paid_curves(as_curves(x))
     if (anyNA(cv$curves$segment)) abort_input("x", "segment-level response curves need a `segment` for every curve")
     segs <- unique(cv$curves$segment)
     chans <- unique(cv$curves$channel)

@@ -35,6 +35,12 @@
 #'   Each media channel's own coefficient is positive by default
 #'   (`half_normal()`); `hbmmm_prior(b = list(tv = normal(0, 100)))` makes it
 #'   signed.
+#' @param organic Names of media channels that are not paid for (e.g. a
+#'   newsletter, organic social posts, earned media): modelled like every
+#'   channel (adstock, saturation, coefficient, contributions, response
+#'   curves), but with no spend, so [roi()] reports no ROI for them and
+#'   [allocate_budget()], [budget_for_target()] and curve scenarios never give
+#'   them budget. A subset of `media`.
 #' @param prior_only Leave the likelihood out, so that the samplers draw from
 #'   the prior: a prior predictive check. The data still define the design,
 #'   the media and the data-based default priors; [pp_check()],
@@ -91,7 +97,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
                        prior = NULL, time = NULL, panel = NULL, sigma_by = NULL, weights = NULL,
                        horseshoe = FALSE, factors = NULL, personalize = NULL,
                        fixed_transforms = NULL, adstock_control = list(), keep_ranef = 1000,
-                       keep_levels = NULL, prior_only = FALSE) {
+                       keep_levels = NULL, prior_only = FALSE, organic = NULL) {
   call <- match.call()
   prior_only <- check_flag(prior_only, "prior_only")
   if (!is.data.frame(data)) {
@@ -100,6 +106,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
   if (nrow(data) < 2L) abort_input("data", sprintf("must have at least 2 rows; found %d", nrow(data)))
   pf <- parse_formula(formula)
   media <- check_media_names(media, data)
+  organic <- check_organic(organic, media)
   if (!is.null(personalize)) pf$fixed <- add_personalization(pf$fixed, personalize, media, data)
   terms <- unlist(pf$bars, recursive = FALSE)
 
@@ -188,7 +195,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
 
   structure(list(
     call = call, formula = formula, response = deparse(pf$response), y = y, weights = w,
-    X = X, ranef = ranef, media = media, transforms = transforms, sigma_by = sigma_by, sigma_group = sg,
+    X = X, ranef = ranef, media = media, organic = organic, transforms = transforms, sigma_by = sigma_by, sigma_group = sg,
     time = time, panel = panel, panel_codes = panel_codes, row_order = ord, nobs = nrow(data),
     time_axis = tm$axis, time_pos = tm$pos, tpos = tm$tpos,
     media_data = media_matrix(data, media), horseshoe = horseshoe, factors = factors, priors = priors,
@@ -483,6 +490,21 @@ check_factors <- function(factors, ranef) {
   stats::setNames(as.integer(factors), names(factors))
 }
 
+
+# `organic`: NULL or names among the media channels (no spend: no ROI, no
+# budget).
+check_organic <- function(organic, media) {
+  if (is.null(organic)) return(character(0))
+  if (!is.character(organic) || anyNA(organic) || !length(organic)) {
+    abort_input("organic", sprintf("must be NULL or names of media channels; found %s", describe_value(organic)))
+  }
+  bad <- setdiff(organic, media)
+  if (length(bad)) {
+    abort_input("organic", sprintf("names `%s`, which is not a media channel (media: %s)", bad[1],
+                                   if (length(media)) paste(media, collapse = ", ") else "none"))
+  }
+  unique(organic)
+}
 
 resolve_keep <- function(keep_ranef, keep_levels, ranef) {
   keep_ranef <- check_count(keep_ranef, "keep_ranef", 0, .Machine$integer.max)

@@ -569,9 +569,7 @@ plot.hbmmm_allocation <- function(x, ...) {
                            ylab = "expected response", main = sprintf("Response at the optimum (%s)", format_pct(x$level)))
   graphics::axis(2, at = pretty(range(0, tab$response_lower, tab$response_upper)))
   graphics::abline(h = 0, col = "grey40")
-  ok <- tab$response_upper > tab$response_lower
-  if (any(ok)) graphics::arrows(mid[ok], tab$response_lower[ok], mid[ok], tab$response_upper[ok], angle = 90, code = 3,
-                                length = 0.04)
+  draw_interval_bars(mid, tab$response_lower, tab$response_upper)
   invisible(tab)
 }
 

@@ -218,7 +218,7 @@ response_curves.hbmmm_fit <- function(x, group = NULL, draws = NULL, max_draws =
   }
   sat <- unname(ifelse(tr$saturation[media] == "none", "linear", tr$saturation[media]))
   ad <- unname(tr$adstock[media])
-  build <- function(beta_fun, ids, chans, segs, spend_v) {
+  build <- function(beta_fun, ids, chans, segs, spend_v, spend_max) {
     idx <- match(chans, media)
     pars <- list(beta = vapply(seq_along(ids), function(i) beta_fun(i), numeric(D)))
     for (p in c("halfsat", "slope", "lambda", "k", "decay", "delay", "shape", "scale")) {
@@ -228,10 +228,12 @@ response_curves.hbmmm_fit <- function(x, group = NULL, draws = NULL, max_draws =
     pars <- lapply(pars, function(m) matrix(m, D, length(ids)))
     ml <- vapply(chans, function(ch) if (is.null(tr$max_lag[[ch]])) NA_real_ else as.double(tr$max_lag[[ch]]), 0)
     new_curves(ids, chans, segs, sat[idx], ad[idx], pars, unname(ml), unname(tr$normalize[chans]),
-               spend_scale = unname(scale[idx]), spend = unname(spend_v), source = "fit")
+               spend_scale = unname(scale[idx]), spend = unname(spend_v), source = "fit",
+               spend_max = unname(spend_max))
   }
   out <- if (is.null(group)) {
-    build(function(i) dm[, paste0("b_", media[i])], media, media, rep(NA_character_, length(media)), spend)
+    build(function(i) dm[, paste0("b_", media[i])], media, media, rep(NA_character_, length(media)), spend,
+          apply(spec$media_data[, media, drop = FALSE], 2, max))
   } else {
     if (!is.character(group) || length(group) != 1L || !group %in% names(spec$ranef)) {
       abort_input("group", sprintf("must be a grouping term of the model (%s); found %s",
@@ -248,6 +250,8 @@ response_curves.hbmmm_fit <- function(x, group = NULL, draws = NULL, max_draws =
       rows <- t$codes == grid$level[i]
       mean(spec$media_data[rows, chans[i]])
     }, numeric(1))
+    sp_max <- vapply(seq_len(nrow(grid)), function(i) max(spec$media_data[t$codes == grid$level[i], chans[i]]),
+                     numeric(1))
     warned <- FALSE
     build(function(i) {
       b <- dm[, paste0("b_", chans[i])]
@@ -266,7 +270,7 @@ response_curves.hbmmm_fit <- function(x, group = NULL, draws = NULL, max_draws =
         }
       }
       b
-    }, curve_ids(chans, lev[grid$level]), chans, lev[grid$level], sp)
+    }, curve_ids(chans, lev[grid$level]), chans, lev[grid$level], sp, sp_max)
   }
   out$group <- group
   out$curves$organic <- out$curves$channel %in% spec$organic
@@ -288,7 +292,7 @@ curve_ids <- function(channel, segment) {
 # Validate and assemble a curve set. `pars`: named list of D x K matrices
 # (beta, halfsat, slope, lambda, k, vmax, decay, delay, shape, scale).
 new_curves <- function(ids, channel, segment, type, adstock, pars, max_lag, normalize, spend_scale,
-                       spend, source) {
+                       spend, source, spend_max = rep(NA_real_, length(ids))) {
   K <- length(ids)
   if (anyDuplicated(ids)) abort_input("x", sprintf("curve `%s` is given twice", ids[anyDuplicated(ids)]))
   type <- as.character(type)
@@ -363,7 +367,7 @@ new_curves <- function(ids, channel, segment, type, adstock, pars, max_lag, norm
   structure(list(
     curves = data.frame(id = ids, channel = channel, segment = segment, type = type, adstock = adstock,
                         max_lag = max_lag, normalize = normalize, spend_scale = spend_scale, spend = spend,
-                        organic = FALSE, stringsAsFactors = FALSE),
+                        organic = FALSE, spend_max = as.double(spend_max), stringsAsFactors = FALSE),
     beta = beta, par = par, adstock_par = apar, source = source
   ), class = "hbmmm_curves")
 }
@@ -616,7 +620,9 @@ print.summary.hbmmm_curves <- function(x, digits = 3, ...) {
 
 #' @rdname response_curves
 #' @param curves Curve ids to plot (default: all, at most 12).
-#' @param max_spend Right end of the spend axis: a number, or `NULL` for twice
+#' @param max_spend Right end of the spend axis: a number, or `NULL` for the
+#'   spend range observed in the data (curves of a fit: the largest spend of
+#'   a period, and at least 1.2 times the reference spend), otherwise twice
 #'   the larger of the reference spend and the saturation point.
 #' @param n_points Points per curve.
 #' @export
@@ -632,8 +638,12 @@ plot.hbmmm_curves <- function(x, curves = NULL, level = 0.9, max_spend = NULL, n
   k_sel <- match(curves, ids)
   sp_med <- apply(saturation_points(cv), 2, stats::median)
   ref <- cv$curves$spend
+  obs <- if (is.null(cv$curves$spend_max)) rep(NA_real_, length(ids)) else cv$curves$spend_max
   top <- if (is.null(max_spend)) {
-    2 * pmax(ifelse(is.na(ref), 0, ref), ifelse(is.na(sp_med), 0, sp_med), 1e-8)
+    # the spend range seen in the data, where the curve is learned; without
+    # it, twice the larger of the reference spend and the saturation point
+    ifelse(!is.na(obs) & obs > 0, pmax(obs, 1.2 * ifelse(is.na(ref), 0, ref)),
+           2 * pmax(ifelse(is.na(ref), 0, ref), ifelse(is.na(sp_med), 0, sp_med), 1e-8))
   } else rep(max_spend, length(ids))
   grid <- vapply(seq_along(ids), function(k) seq(0, top[k], length.out = n_points), numeric(n_points))
   prof <- curve_profiles(cv)
@@ -659,7 +669,12 @@ plot.hbmmm_curves <- function(x, curves = NULL, level = 0.9, max_spend = NULL, n
                       col = grDevices::adjustcolor("steelblue", 0.3), border = NA)
     graphics::lines(d$spend, d$mean, lwd = 2, col = "steelblue4")
     if (!is.na(ref[k])) graphics::abline(v = ref[k], lty = 2, col = "grey40")
-    if (!is.na(sp_med[k]) && sp_med[k] <= max(d$spend)) graphics::abline(v = sp_med[k], lty = 3, col = "firebrick")
+    if (!is.na(sp_med[k]) && sp_med[k] <= max(d$spend)) {
+      graphics::abline(v = sp_med[k], lty = 3, col = "firebrick")
+    } else if (!is.na(sp_med[k])) { # beyond the observed range: say where
+      graphics::legend("bottomright", legend = sprintf("saturation at %s,\nbeyond the axis", fmt_num(sp_med[k])),
+                       bty = "n", text.col = "firebrick", cex = 0.75)
+    }
   }
   graphics::mtext(sprintf("Posterior mean and %s band; dashed: reference spend; dotted: saturation point (90%% of the maximum)",
                           format_pct(level)), outer = TRUE, line = 0.5, cex = 0.85)

@@ -249,3 +249,13 @@ pp_check.hbmmm_fit <- function(object, type = c("dens", "hist"), ndraws = NULL, 
   }
   invisible(list(y = y, yrep = yrep))
 }
+
+# Interval bars on a bar plot at x positions `mid`: only where the interval
+# is visible (a bar shorter than a thousandth of the plot's height makes
+# arrows() warn "zero-length arrow is of indeterminate angle").
+draw_interval_bars <- function(mid, lo, hi) {
+  usr <- graphics::par("usr")
+  ok <- !is.na(lo) & !is.na(hi) & (hi - lo) > 1e-3 * (usr[4] - usr[3])
+  if (any(ok)) graphics::arrows(mid[ok], lo[ok], mid[ok], hi[ok], angle = 90, code = 3, length = 0.04)
+  invisible(ok)
+}

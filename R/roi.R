@@ -135,8 +135,7 @@ plot.hbmmm_roi <- function(x, ...) {
                              ylim = yl, ylab = if (what == "roi") "return per unit of spend" else "return of the next unit",
                              main = sprintf("%s (%s intervals)", if (what == "roi") "ROI" else "Marginal ROI",
                                             format_pct(attr(x, "level"))))
-    ok <- !is.na(lo) & !is.na(hi) & hi > lo
-    if (any(ok)) graphics::arrows(mid[ok], lo[ok], mid[ok], hi[ok], angle = 90, code = 3, length = 0.04)
+    draw_interval_bars(mid, lo, hi)
     graphics::abline(h = 1, lty = 2, col = "grey40")
   }
   invisible(as.data.frame(unclass(x))[, names(x)])

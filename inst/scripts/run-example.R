@@ -245,7 +245,7 @@ cat("\n== Decisions: response curves, ROI, contributions and budget allocation =
 cv <- response_curves(fit, max_draws = 1000)
 print(cv)
 open_png("15-response-curves-fit", 1400, 1000)
-plot(cv, max_spend = 150)
+plot(cv)
 invisible(dev.off())
 
 sub <- unique(round(seq(1, nrow(as.matrix(fit)), length.out = 400)))

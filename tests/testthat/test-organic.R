@@ -46,24 +46,3 @@ test_that("organic must name media channels, with classed errors", {
   expect_input_error(allocate_budget(fit), "x")
   expect_identical(spec$organic, c("tv", "search"))
 })
-
-test_that("decision plots: curves span the observed spend; interval bars never warn", {
-  d <- small_panel()
-  fit <- quiet_sampling(hbmmm(sales ~ tv + search + price + (1 | market), data = d, media = c("tv", "search"),
-                              time = "week", chains = 1, iter = 100, seed = 3, refresh = 0))
-  cv <- response_curves(fit)
-  expect_equal(cv$curves$spend_max, unname(apply(fit$spec$media_data[, c("tv", "search")], 2, max)))
-  pdf(NULL)
-  on.exit(dev.off())
-  pts <- plot(cv)
-  top <- tapply(pts$spend, pts$curve, max)
-  expect_equal(as.vector(top[c("tv", "search")]), pmax(cv$curves$spend_max, 1.2 * cv$curves$spend))
-  # an almost certain curve has an interval far below a thousandth of the plot
-  set.seed(1)
-  D <- 200
-  m <- cbind(b_a = 500 + 1e-7 * stats::rnorm(D), halfsat_a = 100, slope_a = 2,
-             b_b = stats::rnorm(D, 300, 30), halfsat_b = 50, slope_b = 1)
-  sure <- response_curves(m, spend = c(a = 120, b = 60))
-  expect_silent(plot(allocate_budget(sure, budget = 150)))
-  expect_silent(plot(roi(sure)))
-})

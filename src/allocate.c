@@ -204,12 +204,8 @@ SEXP hb_curves_eval(SEXP type, SEXP beta, SEXP par, SEXP prof, SEXP x, SEXP deri
       }
     }
   }
-  SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
-  SET_VECTOR_ELT(res, 0, val);
-  SET_VECTOR_ELT(res, 1, dval);
-  static const char *names[2] = {"value", "deriv"};
-  hb_set_names(res, 2, names);
-  UNPROTECT(3);
+  SEXP res = hb_named_pair(val, dval, "value", "deriv");
+  UNPROTECT(2);
   return res;
 }
 
@@ -272,12 +268,8 @@ SEXP hb_allocate_dp(SEXP F, SEXP cap) {
     reach = nreach;
     R_CheckUserInterrupt();
   }
-  SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
-  SET_VECTOR_ELT(res, 0, val);
-  SET_VECTOR_ELT(res, 1, choice);
-  static const char *names[2] = {"value", "choice"};
-  hb_set_names(res, 2, names);
-  UNPROTECT(3);
+  SEXP res = hb_named_pair(val, choice, "value", "choice");
+  UNPROTECT(2);
   return res;
 }
 

@@ -14,6 +14,18 @@ void hb_set_names(SEXP x, int n, const char *const *names) {
   UNPROTECT(1);
 }
 
+/* list(<na> = a, <nb> = b); a and b must be protected by the caller, the
+ * result is not. */
+SEXP hb_named_pair(SEXP a, SEXP b, const char *na, const char *nb) {
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, 2));
+  SET_VECTOR_ELT(out, 0, a);
+  SET_VECTOR_ELT(out, 1, b);
+  const char *names[2] = {na, nb};
+  hb_set_names(out, 2, names);
+  UNPROTECT(1);
+  return out;
+}
+
 /* Evaluate hbmmm:::<fn>(arg, msg) in the package namespace (it signals a
  * classed condition and does not return). */
 static void raise_classed(const char *fn_name, const char *arg, const char *msg) {

@@ -23,6 +23,7 @@ void hb_sampler_error(const char *fmt, ...);
 void hb_call_progress(SEXP fn, int chain, int it, int iter, int warmup);
 /* names(x) <- names[0 .. n) */
 void hb_set_names(SEXP x, int n, const char *const *names);
+SEXP hb_named_pair(SEXP a, SEXP b, const char *na, const char *nb);
 void hb_check_vector(SEXP x, const char *arg, SEXPTYPE type, R_xlen_t len);
 int hb_scalar_int(SEXP x, const char *arg, int lo, int hi, int na_ok);
 int hb_scalar_flag(SEXP x, const char *arg);

@@ -162,11 +162,7 @@ SEXP hb_channel_totals(SEXP model, SEXP channel, SEXP par, SEXP bfix, SEXP ueff,
   memset(REAL(at), 0, sizeof(double) * S * K);
   if (stp > 0.0) memset(REAL(up), 0, sizeof(double) * S * K);
   totals(g, c, &pc, pr, bf, U, S, x1, k0, maxlag, nth, REAL(at), stp > 0.0 ? REAL(up) : NULL);
-  SEXP out = PROTECT(Rf_allocVector(VECSXP, 2));
-  SET_VECTOR_ELT(out, 0, at);
-  SET_VECTOR_ELT(out, 1, up);
-  static const char *names[2] = {"at", "up"};
-  hb_set_names(out, 2, names);
-  UNPROTECT(3);
+  SEXP out = hb_named_pair(at, up, "at", "up");
+  UNPROTECT(2);
   return out;
 }

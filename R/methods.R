@@ -100,10 +100,42 @@ summary.hbmmm_fit <- function(object, ranef = FALSE, prob = 0.95, ...) {
   ), class = "summary.hbmmm_fit")
 }
 
+# Row order of a summary section: rows keep their order, except that the
+# per-level rows of one family (sigma[<level>], ...) are sorted naturally,
+# numbers by value (Geo2 before Geo10).
+natural_order <- function(x) {
+  fam <- sub("\\[.*$", "", x)
+  key <- ifelse(grepl("\\[", x), x, formatC(seq_along(x), width = 15, flag = "0"))
+  m <- gregexpr("[0-9]+", key)
+  regmatches(key, m) <- lapply(regmatches(key, m), function(d) formatC(d, width = 15, flag = "0"))
+  order(match(fam, unique(fam)), key)
+}
+
+# A section of the summary table: families of more than SUMMARY_MAX_LEVELS
+# per-level rows (sigma[<level>], the sd of each level) print as one line
+# with their range and worst diagnostics unless `all`.
+SUMMARY_MAX_LEVELS <- 12L
+print_summary_rows <- function(s, all) {
+  fam <- sub("\\[.*$", "", rownames(s))
+  big <- if (all) character(0) else names(which(table(fam[grepl("\\[", rownames(s))]) > SUMMARY_MAX_LEVELS))
+  keep <- !fam %in% big | !grepl("\\[", rownames(s))
+  if (any(keep)) print(s[keep, , drop = FALSE])
+  for (f in big) {
+    r <- s[fam == f & grepl("\\[", rownames(s)), , drop = FALSE]
+    cat(sprintf("%s[<level>]: %d rows, estimates %s to %s; max R-hat %.3f, min bulk / tail ESS %d / %d (print(summary(fit), all = TRUE) lists them)\n",
+                f, nrow(r), format(min(r$Estimate)), format(max(r$Estimate)), max(r$Rhat),
+                as.integer(min(r$Bulk_ESS)), as.integer(min(r$Tail_ESS))))
+  }
+}
+
 #' @rdname summary.hbmmm_fit
+#' @param all Print every per-level row (e.g. one residual sd per level of
+#'   `sigma_by`); by default a family of more than 12 is one line with its
+#'   range and worst diagnostics.
 #' @export
-print.summary.hbmmm_fit <- function(x, digits = 3, ...) {
+print.summary.hbmmm_fit <- function(x, digits = 3, all = FALSE, ...) {
   check_dots_empty(...)
+  all <- check_flag(all, "all")
   ctl <- x$control
   if (!is.null(x$formula)) {
     cat(sprintf(" Formula: %s\n    Data: %d observations\n", deparse1(x$formula), x$nobs))
@@ -122,11 +154,13 @@ print.summary.hbmmm_fit <- function(x, digits = 3, ...) {
                      lo = tab[[qcols[1]]], hi = tab[[qcols[2]]], Rhat = tab$rhat,
                      Bulk_ESS = round(tab$ess_bulk), Tail_ESS = round(tab$ess_tail), check.names = FALSE)
   names(show)[3:4] <- paste0(c("l-", "u-"), pct, "% CI")
+  # population-level quantities first (coefficients, then the media
+  # transforms), then the group-level and residual scales
   groups <- list(
     "Population-level effects" = startsWith(tab$variable, "b_"),
+    "Media transforms" = !grepl("^(b|sd|cor|sigma|r|hs)_|^sigma", tab$variable),
     "Group-level effects" = grepl("^(sd|cor)_", tab$variable),
     "Residual" = startsWith(tab$variable, "sigma"),
-    "Media transforms" = !grepl("^(b|sd|cor|sigma|r|hs)_|^sigma", tab$variable),
     "Shrinkage" = startsWith(tab$variable, "hs_"),
     "Group-level effects (draws kept)" = startsWith(tab$variable, "r_")
   )
@@ -135,9 +169,10 @@ print.summary.hbmmm_fit <- function(x, digits = 3, ...) {
     if (!any(groups[[g]])) next
     cat(g, ":\n", sep = "")
     s <- show[groups[[g]], , drop = FALSE]
+    s <- s[natural_order(rownames(s)), , drop = FALSE]
     s[1:4] <- lapply(s[1:4], signif, digits)
     s$Rhat <- round(s$Rhat, 3)
-    print(s)
+    print_summary_rows(s, all)
     cat("\n")
   }
   if (length(x$accept)) {

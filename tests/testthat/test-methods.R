@@ -1,0 +1,19 @@
+
+test_that("the summary lists population-level quantities first, per-level rows naturally, long families as one line", {
+  sim <- simulate_mmm(n_markets = 14, n_weeks = 20, channels = "tv", seed = 2)
+  d <- sim$data
+  d$geo <- paste0("Geo", as.integer(d$market) - 1L)
+  fit <- quiet_sampling(hbmmm(sales ~ tv + price, data = d, media = "tv", time = "week", panel = "geo",
+                              sigma_by = "geo", chains = 1, iter = 60, seed = 1, refresh = 0))
+  out <- capture.output(print(summary(fit)))
+  pos <- function(p) grep(p, out, fixed = TRUE)[1]
+  expect_lt(pos("Population-level effects"), pos("Media transforms"))
+  expect_lt(pos("Media transforms"), pos("Residual"))
+  expect_true(any(grepl("^sigma\\[<level>\\]: 14 rows", out)))
+  expect_false(any(grepl("sigma[Geo10]", out, fixed = TRUE)))
+  all_rows <- capture.output(print(summary(fit), all = TRUE))
+  geo <- regmatches(all_rows, regexpr("sigma\\[Geo[0-9]+\\]", all_rows))
+  expect_identical(geo, sprintf("sigma[Geo%d]", 0:13))
+  expect_input_error(print(summary(fit), all = NA), "all")
+  expect_identical(hbmmm:::natural_order(c("b_x", "b_a", "s[G10]", "s[G2]", "s[G1]")), c(1L, 2L, 5L, 4L, 3L))
+})

@@ -487,11 +487,30 @@ allocation_result <- function(cv, pl, x, obj, value, level) {
                          percent = if (mean(tot_cur) != 0) 100 * mean(dlt) / abs(mean(tot_cur)) else NA_real_,
                          prob_gain = mean(dlt > 0))
   }
+  warn_beyond_observed(cv, x, pl$horizon)
   structure(list(table = tab, totals = totals, uplift = uplift,
                  per_draw = list(optimal = tot_opt, current = tot_cur),
                  objective = c("mean", "quantile", "mean_sd")[obj[1] + 1], objective_param = obj[2],
                  objective_value = value, horizon = pl$horizon, level = level, draws = n_draws(cv)),
             class = "hbmmm_allocation")
+}
+
+# A plan that puts a curve's spend per period (on average over a horizon)
+# beyond the largest spend of a period in the data (curves of a fit know
+# it) reads the curve where no data were: a classed warning says so.
+warn_beyond_observed <- function(cv, x, horizon) {
+  obs <- cv$curves$spend_max
+  if (is.null(obs)) return(invisible(FALSE))
+  per <- x / (if (is.null(horizon)) 1 else horizon)
+  out <- !is.na(obs) & per > obs * (1 + 1e-8)
+  if (!any(out)) return(invisible(FALSE))
+  k <- which(out)
+  warn_classed("extrapolation", sprintf(paste0(
+    "the plan puts %s beyond the largest spend per period seen in the data (%s): ",
+    "the response curve is extrapolated there; bound the plan with `upper =`"),
+    paste(sprintf("`%s` at %s", cv$curves$id[k], fmt_num(per[k])), collapse = ", "),
+    paste(fmt_num(obs[k]), collapse = ", ")))
+  invisible(TRUE)
 }
 
 #' @export
@@ -520,7 +539,10 @@ print.hbmmm_allocation <- function(x, digits = 3, ...) {
   out <- data.frame(channel = tab$channel)
   if (!is.null(tab$segment)) out$segment <- tab$segment
   if (!all(is.na(tab$current))) out$current <- fmt_num(tab$current, digits + 1)
-  out$optimal <- fmt_num(tab$optimal, digits + 1)
+  # a spend below a millionth of the plan's total is numerically zero: shown
+  # as 0, with no ROI (a ratio of two near-zero numbers means nothing)
+  tiny <- tab$optimal < 1e-6 * max(sum(tab$optimal), .Machine$double.xmin)
+  out$optimal <- ifelse(tiny, "0", fmt_num(tab$optimal, digits + 1))
   out$share <- sprintf("%.1f%%", 100 * tab$share)
   if (!all(is.na(tab$change))) out$change <- fmt_num(tab$change, digits)
   tol <- 1e-9 * pmax(1, abs(tab$optimal))
@@ -529,7 +551,7 @@ print.hbmmm_allocation <- function(x, digits = 3, ...) {
   if (any(nzchar(limit))) out$limit <- limit
   out[[sprintf("response [%s]", format_pct(x$level))]] <- fmt_interval(tab$response, tab$response_lower,
                                                                        tab$response_upper, digits)
-  out$ROI <- fmt_num(tab$roi, digits)
+  out$ROI <- ifelse(tiny, "-", fmt_num(tab$roi, digits))
   out$mROI <- fmt_num(tab$mroi, digits)
   cat("\n")
   print(out, row.names = FALSE, right = FALSE)

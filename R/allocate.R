@@ -33,6 +33,13 @@
 #' and the response counted over the horizon and, with `carryover = TRUE`, the
 #' periods after it until the carry-over has died out.
 #'
+#' **Observed range.** Curves of a fit know the largest spend of a period
+#' seen in the data (`spend_max` in their table). A plan that puts a channel
+#' beyond it (per period; on average over a horizon) reads the curve where
+#' there were no data, and raises the classed warning
+#' `hbmmm_warning_extrapolation`; `upper = cv$curves$spend_max` keeps plans
+#' inside. Organic channels (`hbmmm(organic = )`) are never allocated.
+#'
 #' **Targets.** With `target_roi` (or `target_mroi`), `budget` is the largest
 #' budget allowed and the function returns the optimal allocation of the
 #' largest total budget whose expected ROI (total response / total spend),

@@ -262,17 +262,19 @@ plot(cb)
 invisible(dev.off())
 
 # reallocate the same weekly budget, each channel between half and twice its
-# current spend
+# current spend, and never beyond the largest weekly spend seen in the data
+# (where the curve would be extrapolated)
 current <- cv$curves$spend
 names(current) <- cv$curves$id
-al <- allocate_budget(cv, lower = 0.5 * current, upper = 2 * current)
+upper <- pmin(2 * current, cv$curves$spend_max)
+al <- allocate_budget(cv, lower = 0.5 * current, upper = upper)
 print(al)
 open_png("18-allocation", 1400, 800)
 plot(al)
 invisible(dev.off())
 
 # risk-aware: the plan that maximizes the 10% quantile of the response
-al_q <- allocate_budget(cv, lower = 0.5 * current, upper = 2 * current, objective = "quantile", quantile = 0.1)
+al_q <- allocate_budget(cv, lower = 0.5 * current, upper = upper, objective = "quantile", quantile = 0.1)
 cat("\nRisk-aware plan (10% quantile):\n")
 print(round(setNames(al_q$table$optimal, al_q$table$channel), 2))
 

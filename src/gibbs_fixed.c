@@ -173,6 +173,12 @@ static void draw_positive(hb_model *g, const double *A, const double *c, int j) 
   int F[HB_MAX_P], pos;
   double k;
   int nF = kernel_of(g, A, c, j, &w, F, &pos, &k);
+  if (g->b_code[j] == HB_PRIOR_LOGNORMAL && !(w.P[pos + pos * nF] > 0.0)) {
+    /* no likelihood term for it (prior_only) and no normal kernel in its
+     * prior: its conditional is its lognormal prior */
+    g->beta[j] = exp(hb_coef_meanlog(g, j) + g->b_sd[j] * norm_rand());
+    return;
+  }
   if (hb_chol(w.P, nF) != 0)
     hb_sampler_error("the conditional precision of the fixed effects is not positive definite");
   solve_mean(&w, nF);

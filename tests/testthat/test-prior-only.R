@@ -81,3 +81,21 @@ test_that("the decision functions run on a prior fit (prior predictive checks)",
   m$prior_only <- 2L
   expect_error(.Call(hbmmm:::C_hb_gibbs, m, gibbs_control()), class = "hbmmm_input_error", regexp = "prior_only")
 })
+
+test_that("prior_only draws a lognormal coefficient and an ROI prior from themselves (both samplers)", {
+  d <- simulate_mmm(n_markets = 4, n_weeks = 40, seed = 1)$data
+  for (smp in c("gibbs", "nuts")) {
+    fit <- quiet_sampling(hbmmm(sales ~ tv + search + price + (1 | market), data = d, media = c("tv", "search"),
+                                time = "week", panel = "market", prior_only = TRUE, sampler = smp, chains = 2,
+                                iter = if (smp == "nuts") 1200 else 3000, seed = 2, refresh = 0,
+                                prior = hbmmm_prior(b = list(tv = lognormal(3, 0.5)),
+                                                    roi = list(search = lognormal(log(2), 0.3)))))
+    # b_tv: its lognormal prior
+    p_b <- ks_p(fit, "b_tv", function(x) stats::plnorm(x, 3, 0.5), thin = 5)
+    expect_gt(p_b, 0.001, label = sprintf("%s: KS p of b_tv against lognormal(3, 0.5)", smp))
+    # search's ROI (roi() per draw): lognormal(log 2, 0.3), whatever the transforms
+    r <- attr(roi(fit), "draws")$roi[, "search"]
+    p_r <- suppressWarnings(stats::ks.test(r[seq(1, length(r), by = 5)], function(x) stats::plnorm(x, log(2), 0.3))$p.value)
+    expect_gt(p_r, 0.001, label = sprintf("%s: KS p of the ROI of search against lognormal(log 2, 0.3)", smp))
+  }
+})

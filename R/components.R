@@ -227,21 +227,20 @@ linear_sums <- function(fit, mat, key, K) {
   out
 }
 
-# Per-draw statistics of mmm_components() computed over blocks of draws, so
-# that no [draws x rows] matrix of all draws is ever held: `fun(comp)`
-# returns a matrix (or a list of matrices) with one row per draw of the
-# block, and the blocks' rows are stacked. The online-effects warning, raised
-# by each block, is passed on once.
-components_by_block <- function(fit, draws, fun, newdata = NULL, history = TRUE) {
+# Per-draw statistics of mmm_components() on the training rows, computed over
+# blocks of draws so that no intermediate [draws x rows] matrix of all draws
+# is held: `fun(comp)` returns a matrix (or a list of matrices) with one row
+# per draw of the block, and the blocks' rows are stacked. The
+# online-effects warning, raised by each block, is passed on once.
+components_by_block <- function(fit, draws, fun) {
   S <- length(draws)
-  n <- if (is.null(newdata)) fit$spec$nobs else nrow(newdata)
-  size <- max(1L, floor(2^20 / max(1L, n)))
+  size <- max(1L, floor(2^20 / max(1L, fit$spec$nobs)))
   blocks <- split(seq_len(S), ceiling(seq_len(S) / size))
   warned <- FALSE
   out <- NULL
   withCallingHandlers({
     for (b in blocks) {
-      comp <- mmm_components(fit, newdata = newdata, draws = draws[b], history = history)
+      comp <- mmm_components(fit, draws = draws[b])
       r <- fun(comp)
       if (!is.list(r)) r <- list(r)
       if (is.null(out)) out <- lapply(r, function(m) matrix(NA_real_, S, ncol(m), dimnames = list(NULL, colnames(m))))

@@ -36,7 +36,14 @@ typedef struct {
    * the slopes of columns with a non-zero mean are otherwise nearly
    * collinear, and the step size collapses to the width of that ridge */
   int icpt;
-  double *xbar, *xbar0, g0prior;
+  double g0prior;
+  /* each fixed column's sum at the current transforms (refresh_column_sums()),
+   * which the centred intercept and ROI-prior coefficients depend on, and,
+   * p x HB_MAX_TPAR, its derivative in each unconstrained parameter of the
+   * column's channel (set in the gradient's media pass); o_chc: the first
+   * parameter of each channel after o_ch */
+  double *colsum, *dcolsum;
+  int *o_chc;
   double **ueff;              /* per term: u of hierarchically centred terms, else NULL */
   /* horseshoe */
   int H, hs_reg, *hs_col;
@@ -77,7 +84,7 @@ static void unpack_fixed(mmm_ctx *m, const double *th, double *grad, double *l) 
     if (j == m->icpt || (g->use_hs && g->hs[j])) continue; /* intercept: center_intercept() */
     if (g->b_roi && g->b_roi[j] > 0.0) { /* theta_j = log ROI: b = ROI spend / sum(column) */
       double e = (th[j] - g->b_mean[j]) / g->b_sd[j];
-      g->beta[j] = exp(th[j]) * g->b_roi[j] / hb_sum(g->Xcol[j], g->n);
+      g->beta[j] = exp(th[j]) * g->b_roi[j] / m->colsum[j];
       *l -= 0.5 * e * e; /* lognormal in ROI times the Jacobian ROI */
       grad[j] -= e / g->b_sd[j];
       continue;
@@ -105,6 +112,14 @@ static void unpack_fixed(mmm_ctx *m, const double *th, double *grad, double *l) 
   }
 }
 
+/* m->colsum of the columns whose channel has estimated transforms (all
+ * columns with `all`, at set-up). */
+static void refresh_column_sums(mmm_ctx *m, int all) {
+  hb_model *g = m->g;
+  for (int j = 0; j < g->p; j++)
+    if (all || (g->xc[j] >= 0 && g->ch[g->xc[j]].nest > 0)) m->colsum[j] = hb_sum(g->Xcol[j], g->n);
+}
+
 /* The intercept from the centred intercept alpha (theta) and the other
  * slopes, beta_0 = alpha - sum_j beta_j xbar_j, with its prior; needs the
  * current design columns (media ones depend on the transforms). The
@@ -114,13 +129,9 @@ static void center_intercept(mmm_ctx *m, const double *th, double *lp) {
   hb_model *g = m->g;
   const int j0 = m->icpt;
   if (j0 < 0) return;
-  const R_xlen_t n = g->n;
   double b0 = th[j0];
-  for (int j = 0; j < g->p; j++) {
-    if (j == j0) continue;
-    m->xbar[j] = g->xc[j] >= 0 ? hb_sum(g->Xcol[j], n) / (double) n : m->xbar0[j];
-    b0 -= g->beta[j] * m->xbar[j];
-  }
+  for (int j = 0; j < g->p; j++)
+    if (j != j0) b0 -= g->beta[j] * m->colsum[j] / (double) g->n;
   g->beta[j0] = b0;
   double d = (b0 - g->b_mean[j0]) / g->b_sd[j0];
   *lp -= 0.5 * d * d;
@@ -197,6 +208,7 @@ static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad, int de
     if (hb_channel_eval(&m->cw, c, g->ch[c].par, derivs ? m->dm[c] : NULL)) return 1;
     hb_refresh_channel_columns(g, c);
   }
+  refresh_column_sums(m, 0);
   unpack_fixed(m, th, grad, &l);
   center_intercept(m, th, &l);
   for (int k = 0; k < g->K; k++)
@@ -230,27 +242,15 @@ static void backprop_term(mmm_ctx *m, int k, const double *th, double *grad) {
  * with f = d log density / d b_j (gbeta, which by now holds every path
  * through b_j), f b_j into log ROI, and -f b_j d sum / sum into the
  * channel's parameters. */
-static void finish_roi(mmm_ctx *m, const double *th, double *grad) {
+static void finish_roi(mmm_ctx *m, double *grad) {
   hb_model *g = m->g;
   if (!g->b_roi) return;
-  const R_xlen_t n = g->n;
   for (int j = 0; j < g->p; j++) {
     if (!(g->b_roi[j] > 0.0)) continue;
     double fb = m->gbeta[j] * g->beta[j];
     grad[j] += fb;
-    int c = g->xc[j];
-    const hb_channel *ch = g->ch + c;
-    if (ch->nest == 0) continue;
-    double sum = hb_sum(g->Xcol[j], n);
-    int o = m->o_ch;
-    for (int cc = 0; cc < c; cc++) o += g->ch[cc].nest;
-    for (int e = 0; e < ch->nest; e++) {
-      int s = ch->est_slot[e];
-      double dv, dj;
-      hb_link_derivs(ch->link[s], th[o + e], ch->upper[s], &dv, &dj);
-      double ds = hb_dot(g->Xs + (R_xlen_t) j * n, m->dm[c] + (R_xlen_t) e * n, n) * dv;
-      grad[o + e] -= fb * ds / sum;
-    }
+    int c = g->xc[j], o = m->o_ch + m->o_chc[c];
+    for (int e = 0; e < g->ch[c].nest; e++) grad[o + e] -= fb * m->dcolsum[HB_MAX_TPAR * j + e] / m->colsum[j];
   }
 }
 
@@ -371,23 +371,28 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
       const double *d = m->dm[c] + (R_xlen_t) e * n;
       double acc = 0.0;
       for (R_xlen_t i = 0; i < n; i++) acc += m->e[i] * coef[i] * d[i];
-      if (m->icpt >= 0) /* d xbar_j = mean of Xs_j d */
-        for (int j = 0; j < g->p; j++)
-          if (g->xc[j] == c) acc -= g0 * g->beta[j] * hb_dot(g->Xs + (R_xlen_t) j * n, d, n) / (double) n;
       grad[o] += acc * dv;
+      if (m->icpt < 0 && !g->b_roi) continue;
+      /* the channel's columns' sums move too: the centred intercept's
+       * b_0 by -b_j d sum_j / n, and ROI-prior coefficients (finish_roi()) */
+      for (int j = 0; j < g->p; j++) {
+        if (g->xc[j] != c) continue;
+        double ds = m->dcolsum[HB_MAX_TPAR * j + e] = hb_dot(g->Xs + (R_xlen_t) j * n, d, n) * dv;
+        if (m->icpt >= 0) grad[o] -= g0 * g->beta[j] * ds / (double) n;
+      }
     }
   }
   for (int k = 0; k < g->K; k++) backprop_term(m, k, th, grad);
   /* fixed effects */
   if (m->icpt >= 0) {
-    for (int j = 0; j < g->p; j++) m->gbeta[j] -= m->xbar[j] * g0;
-    m->gbeta[m->icpt] = g0; /* its xbar is 0: alpha's gradient */
+    for (int j = 0; j < g->p; j++) m->gbeta[j] -= m->colsum[j] / (double) n * g0;
+    m->gbeta[m->icpt] = g0; /* alpha's gradient */
   }
   for (int j = 0; j < g->p; j++) {
     if ((g->use_hs && g->hs[j]) || (g->b_roi && g->b_roi[j] > 0.0)) continue;
     grad[j] += m->gbeta[j] * (g->b_code[j] == HB_PRIOR_NORMAL ? 1.0 : g->beta[j]);
   }
-  finish_roi(m, th, grad);
+  finish_roi(m, grad);
   if (m->H) {
     double tau = exp(th[m->o_tau]), c = m->hs_reg ? exp(th[m->o_c]) : 0.0;
     for (int h = 0; h < m->H; h++) {
@@ -519,7 +524,11 @@ static void theta_layout(mmm_ctx *m) {
   m->o_sig = d;
   d += g->S;
   m->o_ch = d;
-  for (int c = 0; c < g->C; c++) d += g->ch[c].nest;
+  m->o_chc = (int *) R_alloc((size_t) g->C + 1, sizeof(int));
+  for (int c = 0; c < g->C; c++) {
+    m->o_chc[c] = d - m->o_ch;
+    d += g->ch[c].nest;
+  }
   m->dim = d;
 }
 
@@ -574,8 +583,7 @@ static void setup_output(mmm_ctx *m, SEXP model) {
 }
 
 /* The intercept column (all ones, normal prior, not a media column or a
- * horseshoe one) when there are other columns to centre it against; the
- * means of the static columns. */
+ * horseshoe one) when there are other columns to centre it against. */
 static void find_intercept(mmm_ctx *m) {
   hb_model *g = m->g;
   const R_xlen_t n = g->n;
@@ -587,10 +595,6 @@ static void find_intercept(mmm_ctx *m) {
     while (i < n && x[i] == 1.0) i++;
     if (i == n) m->icpt = j;
   }
-  if (m->icpt < 0) return;
-  m->xbar = (double *) R_alloc((size_t) 2 * g->p, sizeof(double));
-  m->xbar0 = m->xbar + g->p;
-  for (int j = 0; j < g->p; j++) m->xbar0[j] = m->xbar[j] = j == m->icpt ? 0.0 : hb_sum(g->Xs + (R_xlen_t) j * n, n) / (double) n;
 }
 
 static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
@@ -619,8 +623,11 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   if (ncell > 0) hb_cells_build(g, hb_list_int(model, "model", "cell", n, 0, ncell - 1), ncell);
   setup_output(m, model);
   find_intercept(m);
+  m->colsum = (double *) R_alloc((size_t) (1 + HB_MAX_TPAR) * g->p, sizeof(double));
+  m->dcolsum = m->colsum + g->p;
+  refresh_column_sums(m, 1);
   for (int j = 0; j < g->p && g->b_roi; j++)
-    if (g->b_roi[j] > 0.0 && !(hb_sum(g->Xcol[j], n) > 0.0))
+    if (g->b_roi[j] > 0.0 && !(m->colsum[j] > 0.0))
       hb_input_error("model$b_roi", "element %d: an ROI prior needs a column with a positive sum", j + 1);
   return m;
 }
@@ -705,7 +712,7 @@ static void mmm_init(const mmm_ctx *m, SEXP model, double *init, double *spread)
       for (int a = 0; a < t->npair; a++) {
         int j = t->pair_j[a];
         double b = j == m->icpt || g->b_code[j] == HB_PRIOR_NORMAL ? init[j] : exp(init[j]);
-        if (g->b_roi && g->b_roi[j] > 0.0) b *= g->b_roi[j] / hb_sum(g->Xcol[j], g->n);
+        if (g->b_roi && g->b_roi[j] > 0.0) b *= g->b_roi[j] / m->colsum[j];
         if (g->use_hs && g->hs[j]) b = 0.0;
         for (int gg = 0; gg < t->G; gg++)
           init[m->o_eff[k] + t->pair_l[a] + (R_xlen_t) q * gg] = t->pair_w[a + (R_xlen_t) t->npair * gg] * b;

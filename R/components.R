@@ -10,7 +10,7 @@
 # Returns list(mu, baseline, media, controls, sigma, draws, rows); matrices
 # are [n_draws x n_rows] with rows in the order of `newdata` (or of the
 # user's original data).
-mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE) {
+mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE, per_capita = FALSE) {
   check_model_fit(fit, what = "its linear predictor (predictions, log-likelihood, contributions, ROI)")
   spec <- fit$spec
   mat <- as.matrix.hbmmm_fit(fit)
@@ -113,6 +113,15 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE) {
 
   mu <- baseline + controls
   for (ch in media) mu <- mu + media_out[[ch]]
+  if (!is.null(des$pop) && !per_capita) {
+    # the model is per capita (hbmmm_spec(population = )): back to each row's units
+    P <- rep(des$pop, each = S)
+    mu <- mu * P
+    baseline <- baseline * P
+    controls <- controls * P
+    sigma <- sigma * P
+    media_out <- lapply(media_out, function(m) m * P)
+  }
   list(mu = sel(mu), baseline = sel(baseline), media = lapply(media_out, sel), controls = sel(controls),
        sigma = sel(sigma), draws = draws, rows = n)
 }
@@ -232,7 +241,7 @@ linear_sums <- function(fit, mat, key, K) {
 # is held: `fun(comp)` returns a matrix (or a list of matrices) with one row
 # per draw of the block, and the blocks' rows are stacked. The
 # online-effects warning, raised by each block, is passed on once.
-components_by_block <- function(fit, draws, fun) {
+components_by_block <- function(fit, draws, fun, per_capita = FALSE) {
   S <- length(draws)
   size <- max(1L, floor(2^20 / max(1L, fit$spec$nobs)))
   blocks <- split(seq_len(S), ceiling(seq_len(S) / size))
@@ -240,7 +249,7 @@ components_by_block <- function(fit, draws, fun) {
   out <- NULL
   withCallingHandlers({
     for (b in blocks) {
-      comp <- mmm_components(fit, draws = draws[b])
+      comp <- mmm_components(fit, draws = draws[b], per_capita = per_capita)
       r <- fun(comp)
       if (!is.list(r)) r <- list(r)
       if (is.null(out)) out <- lapply(r, function(m) matrix(NA_real_, S, ncol(m), dimnames = list(NULL, colnames(m))))
@@ -284,7 +293,7 @@ newdata_series <- function(spec, nd, history) {
   }
   panels <- unique(pv_new)
   ord <- order(match(pv_new, panels), pos_new, method = "radix")
-  new_media <- media_matrix(nd, spec$media)
+  new_media <- model_media(nd, spec$media, spec$population)
   blocks <- vector("list", length(panels))
   for (k in seq_along(panels)) {
     rows_new <- ord[pv_new[ord] == panels[k]]
@@ -342,7 +351,7 @@ training_design <- function(spec) {
   list(n = n, X = spec$X, Z = lapply(spec$ranef, `[[`, "Z"),
        codes = lapply(spec$ranef, `[[`, "codes"),
        media_data = spec$media_data, panel_codes = spec$panel_codes, tpos = spec$tpos, keep = seq_len(n),
-       sigma_codes = spec$sigma_group$codes, weights = spec$weights,
+       sigma_codes = spec$sigma_group$codes, weights = spec$weights, pop = spec$pop,
        back = order(spec$row_order))
 }
 
@@ -358,7 +367,7 @@ newdata_design <- function(spec, newdata, history) {
   pf <- parse_formula(spec$formula)
   rhs_vars <- unique(c(all.vars(stats::delete.response(stats::terms(pf$fixed))),
                        unlist(lapply(spec$ranef, function(t) c(all.vars(t$lhs), t$group_vars))),
-                       spec$media, spec$time, spec$panel, spec$sigma_by))
+                       spec$media, spec$time, spec$panel, spec$sigma_by, spec$population))
   miss <- setdiff(rhs_vars, names(newdata))
   if (length(miss)) {
     abort_input("newdata", sprintf("lacks column `%s`, which the model uses%s", miss[1],
@@ -409,5 +418,6 @@ newdata_design <- function(spec, newdata, history) {
        Z = lapply(Z, function(z) list(static = z$static[ord, , drop = FALSE], channel = z$channel, names = z$names)),
        codes = lapply(codes, function(cd) cd[ord]),
        media_data = ser$media_data, panel_codes = ser$panel_codes, tpos = ser$tpos, keep = ser$keep,
-       sigma_codes = sigma_codes[ord], weights = rep(1, n), back = order(ord))
+       sigma_codes = sigma_codes[ord], weights = rep(1, n), pop = row_population(spec, nd)[ord],
+       back = order(ord))
 }

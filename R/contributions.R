@@ -15,6 +15,10 @@
 #'   model), `"row"` (each row of the data) or `"total"` (sum over all rows).
 #' @param draws Indices of the posterior draws used (default all).
 #' @param level Probability of the credible intervals.
+#' @param per_capita For a model fitted per capita (`hbmmm(population = )`):
+#'   `FALSE` (default) gives contributions in the data's units (each row's
+#'   per-capita contribution times its population), `TRUE` the per-capita
+#'   values summed over rows.
 #' @return An object of class `hbmmm_contributions`: a list with `series` (a
 #'   long data frame: `time` (or `row`), `component`, `mean`, `lower`, `upper`),
 #'   `totals` (per component over all rows: mean, interval, share of the
@@ -29,7 +33,7 @@
 #' plot(cb)
 #' }
 #' @export
-contributions <- function(x, by = c("time", "row", "total"), draws = NULL, level = 0.9) {
+contributions <- function(x, by = c("time", "row", "total"), draws = NULL, level = 0.9, per_capita = FALSE) {
   if (!inherits(x, "hbmmm_fit")) {
     abort_input("x", sprintf("must be an hbmmm_fit (contributions split a fitted model's outcome); found %s",
                              describe_value(x)))
@@ -37,11 +41,12 @@ contributions <- function(x, by = c("time", "row", "total"), draws = NULL, level
   check_model_fit(x, "x", "contributions()")
   by <- match_choice(by, c("time", "row", "total"), "by")
   level <- check_level(level)
+  per_capita <- check_flag(per_capita, "per_capita")
   spec <- x$spec
   if (by == "time" && is.null(spec$time)) by <- "row"
   draws <- check_draw_index(draws, prod(dim(x$draws)[1:2]))
   data <- original_data(spec)
-  y <- spec$y[order(spec$row_order)]
+  y <- if (per_capita) spec$y[order(spec$row_order)] else observed_y(x)
   key <- switch(by, time = data[[spec$time]], row = seq_len(nrow(data)), total = rep(1L, nrow(data)))
   ukey <- sort(unique(key))
   idx <- match(key, ukey)
@@ -49,7 +54,7 @@ contributions <- function(x, by = c("time", "row", "total"), draws = NULL, level
   if (by == "row") {
     # per block of draws (the result itself is [draws x rows]): each part,
     # and every part's and the expected outcome's total
-    res <- components_by_block(x, draws, function(comp) {
+    res <- components_by_block(x, draws, per_capita = per_capita, function(comp) {
       p <- c(list(baseline = comp$baseline, controls = comp$controls), comp$media)
       c(p, list(totals = matrix(vapply(p, rowSums, numeric(length(comp$draws))), ncol = length(p)),
                 mu = matrix(rowSums(comp$mu))))
@@ -63,8 +68,9 @@ contributions <- function(x, by = c("time", "row", "total"), draws = NULL, level
     # the channels in C (channel_totals())
     key_int <- idx[spec$row_order] # the key of each row in the model's order
     mat <- as.matrix.hbmmm_fit(x)[draws, , drop = FALSE]
-    lin <- linear_sums(x, mat, key_int, length(ukey))
-    med <- channel_totals(x, mat, 0, key = key_int)
+    xs <- if (per_capita) x else in_data_units(x)
+    lin <- linear_sums(xs, mat, key_int, length(ukey))
+    med <- channel_totals(xs, mat, 0, key = key_int)
     warn_online_ranef(c(lin$online, med$online))
     parts <- c(lin[c("baseline", "controls")], med$at)[nms]
     tot <- vapply(parts, rowSums, numeric(length(draws)))

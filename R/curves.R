@@ -33,7 +33,13 @@ CURVE_ADSTOCKS <- c("none", "geometric", "delayed", "weibull_cdf", "weibull_pdf"
 #'   `b_<channel>` (plus the group-level effect `r_<group>[<level>,<channel>]`
 #'   for `group = ` curves), with the saturation and adstock parameters of every
 #'   posterior draw; the reference spend is the channel's mean spend per row
-#'   (panel and period) of the training data. Terms that interact a channel
+#'   (panel and period) of the training data. Spend is in the channel's spend
+#'   column (`hbmmm(spend = )`), converted to the model's exposure at the
+#'   channel's average cost per unit (column `unit_cost` of `$curves`; 1 when
+#'   the channel's column is its spend). For a model fitted per capita
+#'   (`hbmmm(population = )`) a curve is the response of a row of the rows'
+#'   average population (column `population`) to its spend, in the data's
+#'   units; `per_capita = TRUE` gives per-capita spend and response instead. Terms that interact a channel
 #'   with other variables (`tv:income`) are not part of these curves: use
 #'   [contributions()], [roi()] or [simulate_scenario()] on the fit, which
 #'   evaluate every term;
@@ -57,11 +63,13 @@ CURVE_ADSTOCKS <- c("none", "geometric", "delayed", "weibull_cdf", "weibull_pdf"
 #'   one per channel, named), `adstock` (default `"none"`), `max_lag`,
 #'   `normalize`, `spend` (named reference spend per channel), `channels`; for
 #'   fits, `group` (a grouping term of the model: one curve per level and
-#'   channel), `draws` (indices of draws to keep) and `max_draws` (default 1000:
-#'   larger fits are thinned evenly).
+#'   channel), `draws` (indices of draws to keep), `max_draws` (default 1000:
+#'   larger fits are thinned evenly) and `per_capita` (see above).
 #' @return An object of class `hbmmm_curves`: a list with `curves` (one row per
 #'   curve: `id`, `channel`, `segment`, `type`, `adstock`, `max_lag`,
-#'   `normalize`, `spend_scale`, `spend`), `beta` (draws x curves), `par` (draws
+#'   `normalize`, `spend_scale` (spend per model unit), `spend` (reference),
+#'   `spend_max` (largest spend per period seen, fits), `organic`; for fits
+#'   also `exposure` (the model's column), `unit_cost`, `population`), `beta` (draws x curves), `par` (draws
 #'   x curves x 2, saturation parameters) and `adstock_par` (draws x curves x 2).
 #'   `summary()` gives the table that `print()` shows; `plot()` draws the
 #'   curves with posterior bands.
@@ -186,9 +194,10 @@ response_curves.matrix <- function(x, saturation = "hill", adstock = "none", max
 }
 
 #' @export
-response_curves.hbmmm_fit <- function(x, group = NULL, draws = NULL, max_draws = 1000, ...) {
+response_curves.hbmmm_fit <- function(x, group = NULL, draws = NULL, max_draws = 1000, per_capita = FALSE, ...) {
   check_dots_empty(...)
   check_model_fit(x, "x", "response_curves()")
+  per_capita <- check_flag(per_capita, "per_capita")
   spec <- x$spec
   media <- spec$media
   if (!length(media)) abort_input("x", "the fit has no media channels (argument `media` of hbmmm())")
@@ -208,8 +217,7 @@ response_curves.hbmmm_fit <- function(x, group = NULL, draws = NULL, max_draws =
     abort_input("x", "no media channel has a fixed coefficient `b_<channel>`; response curves need the population effect of each channel")
   }
   media <- media[has_b]
-  scale <- spend_scale_of(spec, media)
-  spend <- colMeans(spec$media_data[, media, drop = FALSE])
+  units <- curve_units(spec, media, per_capita)
   pget <- function(p, ch, default) {
     nm <- paste0(p, "_", ch)
     if (nm %in% colnames(dm)) return(dm[, nm])
@@ -218,22 +226,32 @@ response_curves.hbmmm_fit <- function(x, group = NULL, draws = NULL, max_draws =
   }
   sat <- unname(ifelse(tr$saturation[media] == "none", "linear", tr$saturation[media]))
   ad <- unname(tr$adstock[media])
-  build <- function(beta_fun, ids, chans, segs, spend_v, spend_max) {
+  # rows: the training rows behind each curve; a curve is the response of a
+  # row of the rows' average population to its spend
+  build <- function(beta_fun, ids, chans, segs, rows) {
     idx <- match(chans, media)
-    pars <- list(beta = vapply(seq_along(ids), function(i) beta_fun(i), numeric(D)))
+    ref <- Map(function(r, c) curve_reference(units, r, c), rows, idx)
+    pop <- vapply(ref, `[[`, 0, "pop")
+    pars <- list(beta = vapply(seq_along(ids), function(i) beta_fun(i) * pop[i], numeric(D)))
     for (p in c("halfsat", "slope", "lambda", "k", "decay", "delay", "shape", "scale")) {
       pars[[p]] <- vapply(chans, function(ch) pget(p, ch, NA_real_), numeric(D))
     }
     pars$vmax <- matrix(1, D, length(ids))
     pars <- lapply(pars, function(m) matrix(m, D, length(ids)))
     ml <- vapply(chans, function(ch) if (is.null(tr$max_lag[[ch]])) NA_real_ else as.double(tr$max_lag[[ch]]), 0)
-    new_curves(ids, chans, segs, sat[idx], ad[idx], pars, unname(ml), unname(tr$normalize[chans]),
-               spend_scale = unname(scale[idx]), spend = unname(spend_v), source = "fit",
-               spend_max = unname(spend_max))
+    out <- new_curves(ids, chans, segs, sat[idx], ad[idx], pars, unname(ml), unname(tr$normalize[chans]),
+                      spend_scale = unname(units$cost[idx] * pop), spend = vapply(ref, `[[`, 0, "spend"),
+                      source = "fit", spend_max = vapply(ref, `[[`, 0, "max"))
+    out$curves$exposure <- units$exposure[idx]
+    out$curves$spend_column <- units$column[idx]
+    out$curves$unit_cost <- unname(units$cost[idx])
+    out$curves$population <- if (is.null(units$pop)) NA_real_ else pop
+    out
   }
   out <- if (is.null(group)) {
-    build(function(i) dm[, paste0("b_", media[i])], media, media, rep(NA_character_, length(media)), spend,
-          apply(spec$media_data[, media, drop = FALSE], 2, max))
+    all_rows <- seq_len(spec$nobs)
+    build(function(i) dm[, paste0("b_", media[i])], media, media, rep(NA_character_, length(media)),
+          rep(list(all_rows), length(media)))
   } else {
     if (!is.character(group) || length(group) != 1L || !group %in% names(spec$ranef)) {
       abort_input("group", sprintf("must be a grouping term of the model (%s); found %s",
@@ -246,12 +264,7 @@ response_curves.hbmmm_fit <- function(x, group = NULL, draws = NULL, max_draws =
     chans <- media[grid$ch]
     rnames <- sprintf("r_%s[%s,%s]", group, lev[grid$level], chans)
     online <- x$ranef_summary[[group]]
-    sp <- vapply(seq_len(nrow(grid)), function(i) {
-      rows <- t$codes == grid$level[i]
-      mean(spec$media_data[rows, chans[i]])
-    }, numeric(1))
-    sp_max <- vapply(seq_len(nrow(grid)), function(i) max(spec$media_data[t$codes == grid$level[i], chans[i]]),
-                     numeric(1))
+    rows <- lapply(grid$level, function(l) which(t$codes == l))
     warned <- FALSE
     build(function(i) {
       b <- dm[, paste0("b_", chans[i])]
@@ -270,19 +283,60 @@ response_curves.hbmmm_fit <- function(x, group = NULL, draws = NULL, max_draws =
         }
       }
       b
-    }, curve_ids(chans, lev[grid$level]), chans, lev[grid$level], sp, sp_max)
+    }, curve_ids(chans, lev[grid$level]), chans, lev[grid$level], rows)
   }
   out$group <- group
+  out$per_capita <- per_capita && !is.null(spec$pop)
+  out$population <- spec$population
   out$curves$organic <- out$curves$channel %in% spec$organic
   out
 }
 
-# Media scale of each channel in a spec: the model sees spend / scale. Specs
-# that do not scale media have no `media_scale` (scale 1).
-spend_scale_of <- function(spec, media) {
-  s <- spec$media_scale
-  if (is.null(s)) return(stats::setNames(rep(1, length(media)), media))
-  stats::setNames(as.double(s[media]), media)
+# Lines saying what a fit's curves are in, for the prints of curves and
+# plans: the conversion of spend to a channel's exposure, and the
+# population a curve stands for.
+units_note <- function(cv) {
+  cu <- cv$curves
+  out <- character(0)
+  if (!is.null(cu$spend_column)) {
+    k <- which(cu$spend_column != cu$exposure & !duplicated(cu$channel))
+    out <- c(out, sprintf("%s: spend in `%s`, converted to `%s` at %s per unit (its average cost)",
+                          cu$channel[k], cu$spend_column[k], cu$exposure[k], fmt_num(cu$unit_cost[k], 4)))
+  }
+  if (isTRUE(cv$per_capita)) {
+    out <- c(out, sprintf("per capita (spend and response divided by `%s`)", cv$population))
+  } else if (!is.null(cu$population) && any(!is.na(cu$population))) {
+    out <- c(out, if (all(is.na(cu$segment))) {
+      sprintf("for a row (panel and period) of average `%s`, %s; response_curves(per_capita = TRUE) for per capita",
+              cv$population, fmt_num(cu$population[1], 4))
+    } else sprintf("for a row of each level's average `%s`", cv$population))
+  }
+  out
+}
+
+# What a fit's curves are in: each channel's spend per training row (the
+# spend column, or the channel's own column; per capita on request), its
+# cost per model unit of exposure (unit_cost()) and the rows' population
+# (NULL: none, or the per-capita view).
+curve_units <- function(spec, media, per_capita) {
+  cols <- spend_columns(spec, media)
+  cols[is.na(cols)] <- media[is.na(cols)] # organic: its exposure stands in for spend
+  spend <- vapply(cols, function(cl) as.double(spec$data[[cl]]), numeric(spec$nobs))
+  spend <- matrix(spend, spec$nobs)
+  pop <- spec$pop
+  if (per_capita && !is.null(pop)) {
+    spend <- spend / pop
+    pop <- NULL
+  }
+  list(spend = spend, cost = stats::setNames(unit_cost(spec, media), media), pop = pop,
+       exposure = unname(media), column = unname(cols))
+}
+
+# The reference spend (mean per row), largest spend and mean population of
+# channel c over the training rows `rows`.
+curve_reference <- function(units, rows, c) {
+  s <- units$spend[rows, c]
+  list(spend = mean(s), max = max(s), pop = if (is.null(units$pop)) 1 else mean(units$pop[rows]))
 }
 
 curve_ids <- function(channel, segment) {
@@ -592,7 +646,7 @@ summary.hbmmm_curves <- function(object, spend = NULL, level = 0.9, saturation_l
                     saturation_point = unname(sp_med), saturation_lower = sq[1, ], saturation_upper = sq[2, ],
                     stringsAsFactors = FALSE, row.names = NULL)
   structure(list(table = tab, level = level, saturation_level = sat_level, draws = n_draws(cv),
-                 source = cv$source), class = "summary.hbmmm_curves")
+                 source = cv$source, units = units_note(cv)), class = "summary.hbmmm_curves")
 }
 
 #' @export
@@ -606,8 +660,10 @@ print.summary.hbmmm_curves <- function(x, digits = 3, ...) {
   tab <- x$table
   pct <- format_pct(x$level)
   cat(sprintf("Response curves: %d curve(s), %d draw(s) (from %s)\n", nrow(tab), x$draws, x$source))
-  cat(sprintf("Per period at steady spend; marginal = response of the next unit of spend;\nsaturation at = spend (posterior median) where the response reaches %s of its maximum\n\n",
+  cat(sprintf("Per period at steady spend; marginal = response of the next unit of spend;\nsaturation at = spend (posterior median) where the response reaches %s of its maximum\n",
               format_pct(x$saturation_level)))
+  if (length(x$units)) cat(paste0("Units: ", x$units, collapse = "\n"), "\n", sep = "")
+  cat("\n")
   out <- data.frame(curve = tab$curve, type = tab$type, spend = fmt_num(tab$spend, digits),
                     response = fmt_interval(tab$response, tab$response_lower, tab$response_upper, digits),
                     marginal = fmt_interval(tab$marginal, tab$marginal_lower, tab$marginal_upper, digits),

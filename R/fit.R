@@ -2,7 +2,8 @@
 # assembles one hbmmm_fit, whatever the sampler.
 
 SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personalize",
-               "fixed_transforms", "adstock_control", "keep_ranef", "keep_levels", "prior_only", "organic")
+               "fixed_transforms", "adstock_control", "keep_ranef", "keep_levels", "prior_only", "organic",
+               "population", "spend")
 
 #' Fit a hierarchical Bayesian marketing mix model
 #'
@@ -79,7 +80,8 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #'   level on average).
 #' @param ... Further arguments of [hbmmm_spec()]: `panel`, `sigma_by`,
 #'   `weights`, `horseshoe`, `factors`, `personalize`, `fixed_transforms`,
-#'   `adstock_control`, `keep_ranef`, `keep_levels`, `prior_only`, `organic`.
+#'   `adstock_control`, `keep_ranef`, `keep_levels`, `prior_only`, `organic`,
+#'   `population`, `spend`.
 #' @return An object of class `hbmmm_fit`: draws as an array
 #'   `[iteration, chain, variable]` named as in brms (`b_Intercept`,
 #'   `sd_market__tv`, `cor_market__Intercept__tv`, `r_market[M01,tv]`, `sigma`,

@@ -14,14 +14,19 @@ print.hbmmm_spec <- function(x, ...) {
     series <- if (!is.null(x$panel)) sprintf("within `%s`", x$panel) else "over all rows"
     along <- if (!is.null(x$time)) sprintf("along `%s` ", x$time) else "in row order "
     cat(sprintf("  media: adstock runs %s%s\n", along, series))
+    sp <- spend_columns(x)
     for (ch in x$media) {
       lag <- tr$max_lag[[ch]]
-      cat(sprintf("    %-10s %s adstock (%s%s), %s saturation\n", ch, tr$adstock[[ch]],
+      money <- if (ch %in% x$organic) ", organic (no spend)" else if (sp[[ch]] != ch) sprintf(", spend in `%s`", sp[[ch]]) else ""
+      cat(sprintf("    %-10s %s adstock (%s%s), %s saturation%s\n", ch, tr$adstock[[ch]],
                   if (is.null(lag)) "infinite memory" else paste("max_lag", lag),
-                  if (tr$normalize[[ch]]) ", normalized" else "", tr$saturation[[ch]]))
+                  if (tr$normalize[[ch]]) ", normalized" else "", tr$saturation[[ch]], money))
     }
     fx <- tr$pars[tr$pars$fixed, , drop = FALSE]
     if (nrow(fx)) cat("  fixed transform parameters:", paste(fx$name, "=", format(fx$value), collapse = ", "), "\n")
+  }
+  if (!is.null(x$population)) {
+    cat(sprintf("  per capita: response and media divided by `%s`; results in the data's units\n", x$population))
   }
   if (!is.null(x$sigma_by)) cat(sprintf("  residual sd by `%s` (%d levels)\n", x$sigma_by, length(x$sigma_group$levels)))
   if (any(x$weights != 1)) cat("  observation weights given\n")

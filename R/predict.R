@@ -104,11 +104,12 @@ residuals.hbmmm_fit <- function(object, draws = NULL, summary = TRUE, probs = c(
   if (check_flag(summary, "summary")) summarise_columns(res, probs) else res
 }
 
-# The response in the user's original row order.
+# The response in the user's original row order and units (the model's
+# per-capita response times the population, with one).
 observed_y <- function(object) {
   spec <- object$spec
   y <- numeric(spec$nobs)
-  y[spec$row_order] <- spec$y
+  y[spec$row_order] <- if (is.null(spec$pop)) spec$y else spec$y * spec$pop
   y
 }
 

@@ -7,7 +7,10 @@
 #' * From a fit: the ROI of a channel is its total contribution to the outcome
 #'   over the data (every term containing the channel, through
 #'   `mmm_components()`, the per-draw model components) divided by its total
-#'   spend; the marginal ROI is the extra contribution of a small proportional
+#'   spend (its spend column, `hbmmm(spend = )`, when the model uses another
+#'   measure of exposure; with `hbmmm(population = )` the contribution is in
+#'   the response's units: each row's per-capita contribution times its
+#'   population); the marginal ROI is the extra contribution of a small proportional
 #'   increase of the channel's spend in every row (`step`, default 1%, with
 #'   the adstock and saturation of each draw), per unit of extra spend. Both
 #'   are `NA` for a channel without spend.
@@ -79,10 +82,12 @@ roi_fit <- function(fit, step, draws, level) {
   if (!length(media)) abort_input("x", "the fit has only organic channels (no spend, so no ROI)")
   draws <- check_draw_index(draws, prod(dim(fit$draws)[1:2]))
   data <- original_data(spec)
-  spend <- colSums(data[media])
-  # per draw, summed over the rows in C: the contribution, and the same with
-  # every row's spend of the channel raised by `step`
-  tot <- channel_totals(fit, as.matrix.hbmmm_fit(fit)[draws, , drop = FALSE], step, channels = media)
+  spend <- spend_totals(spec, data, media)
+  # per draw, summed over the rows in C (in the data's units: each row's
+  # per-capita contribution times its population, with one): the
+  # contribution, and the same with every row's spend of the channel raised
+  # by `step`
+  tot <- channel_totals(in_data_units(fit), as.matrix.hbmmm_fit(fit)[draws, , drop = FALSE], step, channels = media)
   warn_online_ranef(tot$online)
   contrib <- tot$at
   marg <- sweep(tot$up - tot$at, 2, ifelse(spend > 0, step * spend, NA_real_), "/")

@@ -187,12 +187,16 @@ scenario_fit <- function(fit, plan, current, shift, scale, newdata, level, seed)
     abort_input("newdata", sprintf("lacks media column `%s`, which the model uses%s", miss[1],
                                    suggest_name(miss[1], names(base))))
   }
-  cur_df <- if (is.null(current)) base else fit_plan_frame(current, base, media, "current")
-  plan_df <- if (is.null(plan)) cur_df else fit_plan_frame(plan, cur_df, media, "plan")
+  cols <- spend_columns(spec)
+  cols[is.na(cols)] <- media[is.na(cols)] # organic channels: their exposure
+  miss <- setdiff(cols, names(base))
+  if (length(miss)) abort_input("newdata", sprintf("lacks spend column `%s`, which the fit uses (hbmmm(spend = ))", miss[1]))
+  cur_df <- if (is.null(current)) base else fit_plan_frame(current, base, media, "current", cols)
+  plan_df <- if (is.null(plan)) cur_df else fit_plan_frame(plan, cur_df, media, "plan", cols)
   if (!is.null(shift) || !is.null(scale)) {
-    tot <- colSums(plan_df[media])
+    tot <- spend_of_frame(plan_df, cols)
     tot2 <- modify_plan(tot, shift, scale, media)
-    plan_df <- fit_plan_frame(tot2, plan_df, media, "plan")
+    plan_df <- fit_plan_frame(tot2, plan_df, media, "plan", cols)
   }
   if (!is.null(seed)) {
     seed <- check_seed(seed)
@@ -208,13 +212,18 @@ scenario_fit <- function(fit, plan, current, shift, scale, newdata, level, seed)
   delta <- rowSums(pp$mu) - rowSums(cp$mu)
   by <- vapply(media, function(ch) rowSums(pp$media[[ch]]) - rowSums(cp$media[[ch]]), numeric(nrow(cp$mu)))
   by <- matrix(by, ncol = length(media), dimnames = list(NULL, media))
-  sp <- rbind(current = colSums(cur_df[media]), plan = colSums(plan_df[media]))
+  sp <- rbind(current = spend_of_frame(cur_df, cols), plan = spend_of_frame(plan_df, cols))
   scenario_result(y_plan, y_cur, delta, by, sp, level, source = "fit", outcome = spec$response, series = NULL)
 }
 
+# Total spend per channel of a frame, from the spend columns `cols` (named
+# by channel).
+spend_of_frame <- function(d, cols) vapply(cols, function(cl) sum(d[[cl]]), numeric(1))
+
 # A data frame for a fit's plan: a data frame as is, or a named vector of
-# total spend per channel reached by scaling the channel's column of `base`.
-fit_plan_frame <- function(p, base, media, arg) {
+# total spend per channel reached by scaling the channel's column of `base`
+# (and its spend column, `cols`, when the model uses another exposure).
+fit_plan_frame <- function(p, base, media, arg, cols = stats::setNames(media, media)) {
   if (is.data.frame(p)) return(p)
   if (!is.numeric(p) || is.null(names(p)) || anyNA(p) || any(p < 0)) {
     abort_input(arg, sprintf("must be a data frame of rows or a vector of non-negative total spend named by channel; found %s",
@@ -227,8 +236,17 @@ fit_plan_frame <- function(p, base, media, arg) {
           class = c("hbmmm_unknown_channel_error", "hbmmm_input_error"), arg = arg)
   }
   for (ch in names(p)) {
-    tot <- sum(base[[ch]])
-    base[[ch]] <- if (tot > 0) base[[ch]] * (p[[ch]] / tot) else rep(p[[ch]] / nrow(base), nrow(base))
+    sc <- cols[[ch]]
+    tot <- sum(base[[sc]])
+    if (tot > 0) {
+      f <- p[[ch]] / tot
+      base[[ch]] <- base[[ch]] * f
+      if (sc != ch) base[[sc]] <- base[[sc]] * f
+    } else if (sc == ch) {
+      base[[ch]] <- rep(p[[ch]] / nrow(base), nrow(base))
+    } else {
+      abort_input(arg, sprintf("gives spend to `%s`, which has none in the rows to scale, and its exposure per unit of spend is unknown there", ch))
+    }
   }
   base
 }

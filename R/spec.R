@@ -41,6 +41,29 @@
 #'   curves), but with no spend, so [roi()] reports no ROI for them and
 #'   [allocate_budget()], [budget_for_target()] and curve scenarios never give
 #'   them budget. A subset of `media`.
+#' @param population Name of a column holding each row's population (e.g. of
+#'   the geo), positive. The model is then fitted per capita: the response
+#'   and every media column are divided by the row's population (Meridian's
+#'   convention for geo panels, where sales and media scale with the size of
+#'   the geo), so that the coefficients, transforms and group-level effects
+#'   describe a person, and geos of different size share them. Controls
+#'   enter as given (divide them yourself where per capita is the right
+#'   scale). Every result a user reads is back in the data's units: fitted
+#'   values, predictions and the log-likelihood are per row (per-capita value
+#'   times the row's population), [contributions()] and [roi()] are totals in
+#'   the response's and spend's units, and [response_curves()] of the fit are
+#'   the response of a row of average population to its spend (per level of
+#'   `group` with the level's population); `per_capita = TRUE` in
+#'   [contributions()] and [response_curves()] gives the per-capita view. The
+#'   response must be a column (not an expression).
+#' @param spend Named character vector mapping media channels to the column
+#'   of their spend, when the model uses another measure of exposure for the
+#'   channel (e.g. `media = c("tv_grp", ...)`, `spend = c(tv_grp = "tv_spend")`):
+#'   the channel's column (`tv_grp`) enters the model, the spend column is
+#'   what [roi()] divides by, and response curves and allocation are in spend,
+#'   converted to exposure at the channel's average cost per unit (total spend
+#'   over total exposure in the data, shown by `print()` of the curves).
+#'   Channels not named are their own spend; organic channels have none.
 #' @param prior_only Leave the likelihood out, so that the samplers draw from
 #'   the prior: a prior predictive check. The data still define the design,
 #'   the media and the data-based default priors; [pp_check()],
@@ -97,7 +120,8 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
                        prior = NULL, time = NULL, panel = NULL, sigma_by = NULL, weights = NULL,
                        horseshoe = FALSE, factors = NULL, personalize = NULL,
                        fixed_transforms = NULL, adstock_control = list(), keep_ranef = 1000,
-                       keep_levels = NULL, prior_only = FALSE, organic = NULL) {
+                       keep_levels = NULL, prior_only = FALSE, organic = NULL, population = NULL,
+                       spend = NULL) {
   call <- match.call()
   prior_only <- check_flag(prior_only, "prior_only")
   if (!is.data.frame(data)) {
@@ -107,6 +131,8 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
   pf <- parse_formula(formula)
   media <- check_media_names(media, data)
   organic <- check_organic(organic, media)
+  population <- check_population(population, data, media, pf$response)
+  spend <- check_spend_map(spend, media, organic, data)
   if (!is.null(personalize)) pf$fixed <- add_personalization(pf$fixed, personalize, media, data)
   terms <- unlist(pf$bars, recursive = FALSE)
 
@@ -116,7 +142,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
   if (!is.null(time)) check_time_column(data[[time]], time, "time")
   if (is.character(weights)) check_column_name(weights, data, "weights")
   used <- unique(c(all.vars(pf$fixed), unlist(lapply(terms, function(t) c(all.vars(t$lhs), t$group_vars))),
-                   media, unlist(cols), if (is.character(weights)) weights))
+                   media, unlist(cols), if (is.character(weights)) weights, population, stats::na.omit(spend)))
   missing_cols <- setdiff(used, names(data))
   if (length(missing_cols)) {
     abort_input("formula", sprintf("column `%s` is not in `data`%s", missing_cols[1],
@@ -155,6 +181,14 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
   tm <- spec_time(data, time, panel, panel_codes)
 
   y <- spec_response(pf, data, formula, ord)
+  # with a population, the model sees the response and the media per capita;
+  # `data` keeps the user's units (spend, totals)
+  pop <- if (!is.null(population)) as.double(data[[population]])
+  mdata <- data
+  if (!is.null(pop)) {
+    y <- y / pop
+    mdata[media] <- data[media] / pop
+  }
 
   X <- media_design(stats::delete.response(stats::terms(pf$fixed)), data, media)
   if ("(Intercept)" %in% X$names && "Intercept" %in% X$names) {
@@ -173,7 +207,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
     abort_input("prior", sprintf("must be made by hbmmm_prior(); found %s", describe_value(prior)))
   }
   transforms <- build_transforms(media, adstock, saturation, adstock_control, fixed_transforms,
-                                 data, panel_codes, prior, tm$tpos)
+                                 mdata, panel_codes, prior, tm$tpos)
   warn_stacked_series(time, panel, terms, transforms)
   w <- resolve_weights(weights, data, ord)
   sg <- if (is.null(sigma_by)) list(codes = rep(1L, nrow(data)), levels = character(0)) else {
@@ -181,7 +215,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
     if (nlevels(f) < 2L) abort_input("sigma_by", sprintf("column `%s` has a single level", sigma_by))
     list(codes = as.integer(f), levels = levels(f))
   }
-  media_init <- transform_media(data[media], transforms, transforms$init, panel_codes, tm$tpos)
+  media_init <- transform_media(mdata[media], transforms, transforms$init, panel_codes, tm$tpos)
   check_fixed_design(X, media_init, media)
   factors <- check_factors(factors, ranef)
   horseshoe <- check_flag(horseshoe, "horseshoe")
@@ -190,7 +224,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
   }
   priors <- resolve_priors(prior, y, X, ranef, media_init, sg, horseshoe, factors,
                            saturated = media[transforms$saturation[media] != "none"],
-                           spend = colSums(data[media]))
+                           spend = spend_for_priors(data, media, spend, population, prior))
   keep <- resolve_keep(keep_ranef, keep_levels, ranef)
 
   structure(list(
@@ -198,12 +232,23 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
     X = X, ranef = ranef, media = media, organic = organic, transforms = transforms, sigma_by = sigma_by, sigma_group = sg,
     time = time, panel = panel, panel_codes = panel_codes, row_order = ord, nobs = nrow(data),
     time_axis = tm$axis, time_pos = tm$pos, tpos = tm$tpos,
-    media_data = media_matrix(data, media), horseshoe = horseshoe, factors = factors, priors = priors,
+    media_data = media_matrix(mdata, media), population = population, pop = pop, spend = spend, horseshoe = horseshoe, factors = factors, priors = priors,
     prior = prior, keep = keep, data = data, prior_only = prior_only
   ), class = "hbmmm_spec")
 }
 
 # ---- pieces ---------------------------------------------------------------
+
+# Each channel's total spend, for ROI priors. With a population the ROI sums
+# each row's per-capita contribution times its population, which the
+# samplers' ROI prior (b times the sum of the model's column) cannot hold.
+spend_for_priors <- function(data, media, spend, population, prior) {
+  if (!is.null(population) && !is.null(prior$roi)) {
+    abort_input("prior", paste0("`roi` priors cannot be combined with `population`: the ROI then weights each row's ",
+                                "per-capita contribution by its population; put the prior on the coefficients (`b`) instead"))
+  }
+  vapply(media, function(ch) if (is.na(spend[[ch]])) sum(data[[ch]]) else sum(data[[spend[[ch]]]]), numeric(1))
+}
 
 media_matrix <- function(data, media) {
   m <- matrix(as.double(unlist(data[media], use.names = FALSE)), nrow(data), length(media))

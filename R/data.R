@@ -49,3 +49,39 @@
 #'                         normalize = TRUE, group = mmm_weekly$market)
 #' summary(saturation_hill(ad, truth[["halfsat_tv"]], truth[["slope_tv"]]))
 "mmm_weekly"
+
+#' Weekly revenue and media of a consumer brand (simulated case study)
+#'
+#' Three years of national weekly revenue of a consumer brand with the
+#' structure of the budget-optimization case study that hbmmm's vignette
+#' `vignette("budget-optimization")` reproduces: traditional media (TV,
+#' out-of-home, radio, print) and digital media (online video, display,
+#' social, search), a price index, distribution, trade promotions, competitor
+#' media and seasonality with a Christmas peak. The case study's data were
+#' proprietary; these are simulated with known truth.
+#'
+#' @format A data frame with 156 rows (weeks) and 16 columns:
+#' \describe{
+#'   \item{`week`}{Week number, 1-156.}
+#'   \item{`date`}{Monday of the week (Date), from 2022-01-03.}
+#'   \item{`revenue`}{Revenue, thousands of dollars.}
+#'   \item{`tv`, `ooh`, `radio`, `print`, `video`, `display`, `social`, `search`}{Media
+#'     spend, thousands of dollars per week.}
+#'   \item{`price`}{Price index (1 = list price; lower in promotion weeks).}
+#'   \item{`distribution`}{Share of stores carrying the brand.}
+#'   \item{`promo`}{1 in weeks with a trade promotion.}
+#'   \item{`competitor`}{Competitors' media activity (index).}
+#'   \item{`christmas`}{1 in the weeks from 10 December on.}
+#' }
+#' Attribute `truth` holds the true parameters (`b_<channel>`, the maximum
+#' weekly effect; `decay_`, `halfsat_`, `slope_` of each channel's geometric
+#' adstock and Hill curve; the controls' coefficients and `sigma`), attribute
+#' `roi` each channel's true ROI over the data.
+#' @source Simulated by `simulate_brand(seed = 2025)`; the script
+#'   `data-raw/brand_weekly.R` in the package sources regenerates it.
+#' @seealso [simulate_brand()], which also returns each channel's true weekly
+#'   contribution.
+#' @examples
+#' str(brand_weekly)
+#' attr(brand_weekly, "roi")
+"brand_weekly"

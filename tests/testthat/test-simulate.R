@@ -167,6 +167,34 @@ test_that("the shipped mmm_weekly equals simulate_mmm(seed = 2024)", {
   expect_identical(dim(shipped), c(832L, 13L))
 })
 
+test_that("the shipped brand_weekly equals simulate_brand(seed = 2025), and its truth adds up", {
+  sim <- simulate_brand(seed = 2025)
+  shipped <- hbmmm::brand_weekly
+  expect_equal(attr(shipped, "truth"), sim$truth)
+  expect_equal(attr(shipped, "roi"), sim$roi)
+  attr(shipped, "truth") <- attr(shipped, "roi") <- NULL
+  expect_equal(shipped, sim$data)
+  expect_identical(dim(shipped), c(156L, 16L))
+  # the true contributions are the package's transforms at the true parameters
+  tr <- sim$truth
+  ch <- sim$channels$channel
+  X <- as.matrix(sim$data[ch])
+  ad <- adstock_geometric(X, decay = unname(tr[paste0("decay_", ch)]), normalize = TRUE)
+  m <- sweep(saturation_hill(ad, unname(tr[paste0("halfsat_", ch)]), unname(tr[paste0("slope_", ch)])), 2,
+             tr[paste0("b_", ch)], `*`)
+  expect_equal(unname(m), unname(sim$media_effect))
+  expect_equal(sim$roi, colSums(m) / colSums(X), ignore_attr = TRUE)
+  # reproducible, and the caller's random state is left alone
+  set.seed(3)
+  a <- stats::runif(1)
+  set.seed(3)
+  invisible(simulate_brand(n_weeks = 30, seed = 1))
+  expect_identical(stats::runif(1), a)
+  expect_error(simulate_brand(n_weeks = 5), class = "hbmmm_input_error")
+  expect_error(simulate_brand(sigma = -1), class = "hbmmm_input_error")
+  expect_error(simulate_brand(start = "2022-01-03"), class = "hbmmm_input_error")
+})
+
 test_that("invalid arguments raise hbmmm_input_error", {
   bad <- list(
     quote(simulate_mmm(n_markets = 0)),

@@ -606,15 +606,17 @@ print.summary.hbmmm_curves <- function(x, digits = 3, ...) {
   tab <- x$table
   pct <- format_pct(x$level)
   cat(sprintf("Response curves: %d curve(s), %d draw(s) (from %s)\n", nrow(tab), x$draws, x$source))
-  cat(sprintf("Per period at steady spend; marginal = response of the next unit of spend;\nsaturation at = spend (posterior median) where the response reaches %s of its maximum\n\n",
-              format_pct(x$saturation_level)))
+  cat_wrap(units_text(x$source))
+  cat_wrap(sprintf("marginal = response of the next unit of spend; saturation at = spend (posterior median) where the response reaches %s of its maximum",
+                   format_pct(x$saturation_level)))
+  cat("\n")
   out <- data.frame(curve = tab$curve, type = tab$type, spend = fmt_num(tab$spend, digits),
                     response = fmt_interval(tab$response, tab$response_lower, tab$response_upper, digits),
                     marginal = fmt_interval(tab$marginal, tab$marginal_lower, tab$marginal_upper, digits),
                     saturation = ifelse(is.na(tab$saturation_point), "none", fmt_num(tab$saturation_point, digits)),
                     stringsAsFactors = FALSE)
   names(out)[4:6] <- c(sprintf("response [%s]", pct), "marginal [interval]", "saturation at")
-  print(out, row.names = FALSE, right = FALSE)
+  print_table(out)
   invisible(x)
 }
 
@@ -702,4 +704,58 @@ format_pct <- function(p) paste0(format(100 * p, digits = 3), "%")
 # curves not named.
 plan_vector <- function(v, cv, arg, default = NA_real_) {
   recycle_named(v, cv$curves$id, arg, what = "curve", default = default, numeric = TRUE)
+}
+
+# Print prose wrapped at the console width (continuation lines indented).
+cat_wrap <- function(..., indent = 0L, exdent = 2L) {
+  txt <- paste0(...)
+  cat(strwrap(txt, width = getOption("width"), indent = indent, exdent = exdent), sep = "\n")
+}
+
+# Print a table of formatted columns left-aligned without row names. When it
+# is wider than the console, its columns go into blocks that fit, each with
+# the `keys` columns (the row labels) again, so that no line wraps.
+print_table <- function(out, keys = 1L) {
+  width <- getOption("width")
+  show <- function(cols) { # at a width that never wraps, to measure
+    op <- options(width = 10000L)
+    on.exit(options(op))
+    utils::capture.output(print(out[, cols, drop = FALSE], row.names = FALSE, right = FALSE))
+  }
+  lines <- show(seq_along(out))
+  if (max(nchar(lines)) <= width || ncol(out) <= length(keys) + 1L) {
+    cat(lines, sep = "\n")
+    return(invisible(out))
+  }
+  rest <- setdiff(seq_along(out), keys)
+  block <- integer(0)
+  blocks <- list()
+  for (j in rest) {
+    if (length(block) && max(nchar(show(c(keys, block, j)))) > width) {
+      blocks[[length(blocks) + 1L]] <- block
+      block <- integer(0)
+    }
+    block <- c(block, j)
+  }
+  blocks[[length(blocks) + 1L]] <- block
+  for (i in seq_along(blocks)) {
+    if (i > 1L) cat("\n")
+    cat(show(c(keys, blocks[[i]])), sep = "\n")
+  }
+  invisible(out)
+}
+
+# The units of a plan's spend and response, for the decision prints: per
+# period at steady state or totals over a horizon; for curves of a fit, per
+# row (one panel x period of the training data), the row of the curves'
+# reference spend.
+units_text <- function(source, horizon = NULL, carryover = TRUE, what = "spend and response") {
+  fit <- identical(source, "fit")
+  if (is.null(horizon)) {
+    return(sprintf("Units: %s per period%s at steady state%s.", what, if (fit) " per row" else "",
+                   if (fit) " (a row = one panel x period of the training data, whose mean spend per row is each curve's reference spend)" else ""))
+  }
+  sprintf("Units: %s are totals over the horizon of %d period(s)%s%s.", what, as.integer(horizon),
+          if (fit) " per row series (one panel of the training data; a row = one panel x period, whose mean spend per row is each curve's reference spend per period)" else "",
+          if (carryover) "; the response counts the carry-over after the horizon" else "")
 }

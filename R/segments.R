@@ -254,27 +254,29 @@ seg_matrix <- function(v, segs, chans, arg, default) {
 
 #' @export
 print.hbmmm_segment_allocation <- function(x, digits = 3, ...) {
-  cat(sprintf("Segment allocation (%s): %d segment(s) x %d channel(s)\n",
-              if (x$saturation) "saturation-aware, segment response curves" else "linear program on effects per unit",
-              nrow(x$allocation), ncol(x$allocation)))
+  cat_wrap(sprintf("Segment allocation (%s): %d segment(s) x %d channel(s)",
+                   if (x$saturation) "saturation-aware, segment response curves" else "linear program on effects per unit",
+                   nrow(x$allocation), ncol(x$allocation)))
   cat("\nAllocation, percent of each segment's budget:\n")
   p <- x$percent
-  out <- as.data.frame(matrix(sprintf("%.1f%%", p), nrow(p), dimnames = dimnames(p)))
+  out <- as.data.frame(matrix(sprintf("%.1f%%", p), nrow(p), dimnames = dimnames(p)), optional = TRUE)
   out <- cbind(segment = rownames(p), out, budget = fmt_num(x$budget, digits + 2))
-  print(out, row.names = FALSE, right = FALSE)
+  print_table(out)
   np <- x$share_nonpersonalized
-  cat(sprintf("\nNon-personalized mix (every segment): %s\n",
-              paste(sprintf("%s %.1f%%", names(np), 100 * np), collapse = ", ")))
+  cat("\n")
+  cat_wrap(sprintf("Non-personalized mix (every segment): %s",
+                   paste(sprintf("%s %.1f%%", names(np), 100 * np), collapse = ", ")))
   r <- x$romi
-  cat(sprintf("\nReturn on marketing investment (ROMI = (response - cost) / spend)%s:\n",
-              if (x$draws > 1) sprintf(", %s intervals over %d draws", format_pct(x$level), x$draws) else ""))
+  cat("\n")
+  cat_wrap(sprintf("Return on marketing investment (ROMI = (response - cost) / spend)%s:",
+                   if (x$draws > 1) sprintf(", %s intervals over %d draws", format_pct(x$level), x$draws) else ""))
   iv <- x$draws > 1
-  print(data.frame(segment = r$segment,
-                   personalized = if (iv) fmt_interval(r$romi, r$romi_lower, r$romi_upper, digits) else fmt_num(r$romi, digits),
-                   `non-personalized` = fmt_num(r$romi_nonpersonalized, digits),
-                   `uplift %` = if (iv) fmt_interval(r$uplift_percent, r$uplift_lower, r$uplift_upper, digits)
-                                else ifelse(is.na(r$uplift_percent), "NA", sprintf("%+.1f%%", r$uplift_percent)),
-                   check.names = FALSE), row.names = FALSE, right = FALSE)
+  print_table(data.frame(segment = r$segment,
+                         personalized = if (iv) fmt_interval(r$romi, r$romi_lower, r$romi_upper, digits) else fmt_num(r$romi, digits),
+                         `non-personalized` = fmt_num(r$romi_nonpersonalized, digits),
+                         `uplift %` = if (iv) fmt_interval(r$uplift_percent, r$uplift_lower, r$uplift_upper, digits)
+                                      else ifelse(is.na(r$uplift_percent), "NA", sprintf("%+.1f%%", r$uplift_percent)),
+                         check.names = FALSE))
   invisible(x)
 }
 

@@ -61,10 +61,17 @@ CURVE_ADSTOCKS <- c("none", "geometric", "delayed", "weibull_cdf", "weibull_pdf"
 #'   larger fits are thinned evenly).
 #' @return An object of class `hbmmm_curves`: a list with `curves` (one row per
 #'   curve: `id`, `channel`, `segment`, `type`, `adstock`, `max_lag`,
-#'   `normalize`, `spend_scale`, `spend`), `beta` (draws x curves), `par` (draws
-#'   x curves x 2, saturation parameters) and `adstock_par` (draws x curves x 2).
-#'   `summary()` gives the table that `print()` shows; `plot()` draws the
-#'   curves with posterior bands.
+#'   `normalize`, `spend_scale`, `spend` (reference spend per period; for a
+#'   fit, the mean spend per row), `organic` and `spend_max` (the largest
+#'   spend of a row in the data, curves of a fit; otherwise `NA`)), `beta`
+#'   (draws x curves), `par` (draws x curves x 2, saturation parameters),
+#'   `adstock_par` (draws x curves x 2), `source` (`"fit"`, `"table"` or
+#'   `"draws"`) and, for curves of a fit, `group`. `summary()` returns an
+#'   object of class `summary.hbmmm_curves`: `table` (one row per curve:
+#'   `curve`, `type`, `spend`, `response`, `marginal` and `saturation_point`,
+#'   each with `_lower`/`_upper`), `level`, `saturation_level`, `draws` and
+#'   `source`, which `print()` shows; `plot()` draws the curves with posterior
+#'   bands and returns the plotted points invisibly.
 #' @seealso [allocate_budget()], [roi()], [simulate_scenario()].
 #' @examples
 #' cv <- response_curves(data.frame(

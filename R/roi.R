@@ -24,8 +24,12 @@
 #' @param draws Fits only: indices of the posterior draws used (default all).
 #' @param level Probability of the credible intervals.
 #' @return An object of class `hbmmm_roi`: a data frame with one row per
-#'   channel: `spend`, `contribution` (mean and interval), `roi` and `mroi`
-#'   (means, intervals), and the per-draw matrices in attribute `draws`.
+#'   channel: `channel`, `spend`, `contribution`, `roi` and `mroi` (posterior
+#'   means), each with `_lower`/`_upper` interval columns; attributes `draws`
+#'   (the per-draw matrices `contribution`, `roi`, `mroi`), `level`, `source`
+#'   (`"fit"` or `"curves"`) and `units` (what the spend and contribution
+#'   are: totals over the data for a fit, per period or over the horizon for
+#'   curves).
 #' @examples
 #' cv <- response_curves(data.frame(channel = c("tv", "search"),
 #'   type = c("hill", "michaelis_menten"), beta = c(500, 300), halfsat = c(100, NA),

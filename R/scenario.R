@@ -37,11 +37,16 @@
 #' @param newdata Fits: the rows to predict (default the training data).
 #' @param level Probability of the intervals.
 #' @param seed Fits: seed for the residual noise (`NULL`: the session's RNG).
-#' @return An object of class `hbmmm_scenario`: a list with `spend` (current
-#'   and planned spend by channel), `outcome` (mean and interval of the
-#'   outcome under each plan), `change` (mean, interval, percent and
-#'   probability of an increase), `by_channel` (change of each channel's
-#'   contribution), and `per_draw` (outcome per draw under both plans).
+#' @return An object of class `hbmmm_scenario`: a list with `spend` (a matrix,
+#'   rows `current` and `plan`, spend by channel), `outcome` (rows `current`
+#'   and `plan`: `mean`, `lower`, `upper` of the outcome), `change` (`mean`,
+#'   `lower`, `upper`, `percent` and `prob_increase`), `by_channel`
+#'   (`channel`, `current_spend`, `plan_spend` and the `change` of its
+#'   contribution with `lower`/`upper`), `per_draw` (`plan`, `current` and
+#'   `change` per draw), `series` (flightings: response per draw and period
+#'   of both plans; otherwise `NULL`), `level`, `source` (`"curves"` or
+#'   `"fit"`), `outcome_name` and `units` (what the spend and outcome are:
+#'   per period, totals over a horizon or over the rows).
 #' @examples
 #' cv <- response_curves(data.frame(channel = c("print", "video"),
 #'   type = c("hill", "hill"), beta = c(300, 800), halfsat = c(50, 150),

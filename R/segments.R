@@ -44,9 +44,14 @@
 #' @return An object of class `hbmmm_segment_allocation`: a list with
 #'   `allocation` (spend, segments x channels), `percent` (percent of each
 #'   segment's budget, the published table's form, with an `unspent` column
-#'   when a budget is not fully used), `nonpersonalized` (its allocation),
-#'   `romi` (per segment and overall: personalized, non-personalized, uplift
-#'   in percent, with intervals when draws are given) and the settings.
+#'   when a budget is not fully used), `nonpersonalized` (its allocation,
+#'   segments x channels), `share_nonpersonalized` (its channel shares),
+#'   `romi` (one row per segment and `overall`: `segment`, `romi` with
+#'   `romi_lower`/`romi_upper`, `romi_nonpersonalized`, `uplift_percent` with
+#'   `uplift_lower`/`uplift_upper`; intervals when draws are given),
+#'   `budget`, `cost`, `saturation` (whether curves were used), `level` and
+#'   `draws`. Unlike [allocate_budget()], segment budgets have no current
+#'   plan, so bounds are only those given (`lower`, `upper`).
 #' @examples
 #' beta <- rbind(high = c(tv = 1.6, digital = 1.4, social = 1.5, email = 1.2, mail = 0.9),
 #'               low = c(tv = 1.1, digital = 1.5, social = 1.2, email = 1.3, mail = 1.0))

@@ -10,6 +10,31 @@
 #' total budget, per-channel lower and upper bounds and channels held fixed,
 #' optionally over a planning horizon with adstock carry-over.
 #'
+#' **Bounds.** By default every channel stays within half and one and a half
+#' times its current spend (`bounds = c(0.5, 1.5)`, multipliers of the
+#' current spend: the curves' reference spend, or `current`), so that a plan
+#' moves budget by at most 50% per channel, where the curves were learned,
+#' and never switches a channel off. `lower` and `upper` override these
+#' bounds for the channels they name (one unnamed number: for every
+#' channel); `bounds = NULL` (or `c(0, Inf)`) removes them, the unbounded
+#' optimum, which can set whole channels to zero. A channel with no current
+#' spend stays at zero unless `upper` gives it room. Curves with no current
+#' spend (a table without `spend`) have no default bounds. A budget beyond
+#' the sum of the upper bounds (e.g. above 1.5 times the current total) is
+#' infeasible: the error says so and how to widen the bounds.
+#'
+#' **Held-out draws.** A plan chosen to maximize the response over some
+#' posterior draws looks better on those draws than it is: the optimizer
+#' exploits their noise, and with many uncertain curves (per geo, per
+#' segment) it can promise a large gain with probability near 1 that is not
+#' there. So the draws are split at random (`holdout`, default half, seeded
+#' by `seed`): the plan is chosen on the others, and every figure reported
+#' about it (responses, totals, the change against the current plan and the
+#' probability of a gain) is computed on the held-out draws, which did not
+#' choose it. `uplift_fit` keeps the change on the draws that chose the plan,
+#' to show the difference. `holdout = 0` chooses and judges the plan on every
+#' draw (in-sample; the print then says that its figures are optimistic).
+#'
 #' **Method.** With `objective = "mean"` the objective is a sum of one
 #' function per channel (the posterior mean response curve), which need not be
 #' concave (Hill curves with `slope > 1` are S-shaped). It is maximized
@@ -51,8 +76,9 @@
 #'   [response_curves()] accepts.
 #' @param budget Total budget (per period, or over the horizon); default: the
 #'   current plan's total.
-#' @param lower,upper Bounds on the spend of each channel: one number for all
-#'   channels, or a vector named by channel (unnamed channels: 0 and `Inf`).
+#' @param lower,upper Bounds on the spend of each channel (per period, or
+#'   totals over the horizon): one number for all channels, or a vector named
+#'   by channel; channels not named get the bounds of `bounds`.
 #' @param fixed Named vector of channels held at a given spend.
 #' @param current Named vector: the current plan to compare with (default: the
 #'   curves' reference spend, times `horizon`).
@@ -69,15 +95,34 @@
 #'   response (default 0: the objective is the incremental response itself).
 #' @param spend_all Spend exactly the budget (`TRUE`), or at most the budget
 #'   (`FALSE`, which matters when extra spend lowers the objective).
+#' @param bounds Default bounds as two multipliers of each channel's current
+#'   spend, `c(lower, upper)` (default `c(0.5, 1.5)`: -50% to +50%); `NULL` or
+#'   `c(0, Inf)`: no default bounds.
+#' @param holdout Share of the posterior draws held out from choosing the
+#'   plan, on which it is judged (in `[0, 1)`; `0`: in-sample).
+#' @param seed Seed of the random split of the draws (default 1, so the same
+#'   call gives the same plan; `NULL`: the session's random numbers). The
+#'   session's random number generator is left as it was.
 #' @param grid Budget steps of the dynamic program.
 #' @param level Probability of the credible intervals reported.
 #' @return An object of class `hbmmm_allocation`: a list with `table` (one row
-#'   per channel: current and optimal spend, bounds, share, expected response
-#'   with interval, ROI and marginal ROI at the optimum), `totals` (current and
-#'   optimal plan: spend, expected response and interval, ROI), `uplift`
-#'   (expected change of the response against the current plan, with interval
-#'   and probability of a gain), `per_draw` (total response per draw of both
-#'   plans), `objective`, `objective_value` and the settings.
+#'   per channel: `channel`, `current` and `optimal` spend, `change`, `share`,
+#'   `lower` and `upper` bounds, `fixed`, expected `response` with
+#'   `response_lower`/`response_upper`, `roi` and marginal ROI `mroi` at the
+#'   optimum, and `segment` for segment curves), `totals` (rows `current` and
+#'   `optimal`: `spend`, `response` with interval, `roi`), `uplift` (`change`
+#'   of the response against the current plan with `lower`/`upper`,
+#'   `percent` and `prob_gain`, the probability of a gain), `uplift_fit` (the
+#'   same on the draws that chose the plan), `per_draw` (total response per
+#'   draw of both plans, `optimal` and `current`), `objective`,
+#'   `objective_param`, `objective_value` (the objective on the draws that
+#'   chose the plan), `holdout` (`share`, `requested`, `seed` and the draw
+#'   indices `fit` and `eval`), `bounds` (the multipliers in force,
+#'   `relative`, and which channels' bounds came from them), `horizon`,
+#'   `carryover`, `level`, `draws`, `source`, `budget`, `spend_all`,
+#'   `organic` and, in target modes, `target` (`type`, `value`, `achieved`,
+#'   `at_limit`). `table`, `totals`, `uplift` and `per_draw` are computed on
+#'   the held-out draws.
 #' @seealso [budget_for_target()], [simulate_scenario()], [response_curves()].
 #' @examples
 #' cv <- response_curves(data.frame(
@@ -93,14 +138,20 @@ allocate_budget <- function(x, budget = NULL, lower = NULL, upper = NULL, fixed 
                             objective = c("mean", "quantile", "mean_sd"), quantile = 0.1, risk = 1,
                             horizon = NULL, flighting = NULL, carryover = TRUE,
                             target_roi = NULL, target_mroi = NULL, cost = NULL, spend_all = TRUE,
-                            grid = 1000, level = 0.9) {
+                            bounds = c(0.5, 1.5), holdout = 0.5, seed = 1, grid = 1000, level = 0.9) {
   cv <- paid_curves(as_curves(x))
   objective <- match_choice(objective, c("mean", "quantile", "mean_sd"), "objective")
   obj <- objective_code(objective, quantile, risk)
   spend_all <- check_flag(spend_all, "spend_all")
   grid <- check_count(grid, "grid", 10, 1e6)
   level <- check_level(level)
-  pl <- plan_setup(cv, lower, upper, fixed, current, horizon, flighting, carryover, cost)
+  pl_all <- plan_setup(cv, lower, upper, fixed, current, horizon, flighting, carryover, cost, bounds,
+                       bounds_given = !missing(bounds))
+  split <- split_draws(n_draws(cv), holdout, seed)
+  # the plan is chosen on the fitting draws only (cv, pl below)
+  cv_all <- cv
+  cv <- subset_draws(cv_all, split$fit)
+  pl <- plan_draws(pl_all, split$fit)
   targets <- c(roi = !is.null(target_roi), mroi = !is.null(target_mroi))
   if (sum(targets) > 1L) abort_input("target_mroi", "give at most one of `target_roi` and `target_mroi`")
   if (any(targets)) {
@@ -119,8 +170,8 @@ allocate_budget <- function(x, budget = NULL, lower = NULL, upper = NULL, fixed 
     check_feasible(pl, budget, spend_all)
     res <- optimize_plan(cv, pl, budget, obj, spend_all, grid)
   }
-  out <- allocation_result(cv, pl, res$x, obj, res$value, level)
-  out$organic <- attr(cv, "organic")
+  out <- allocation_result(cv_all, pl_all, res$x, obj, res$value, level, split)
+  out$organic <- attr(cv_all, "organic")
   out$budget <- budget
   out$spend_all <- spend_all
   if (any(targets)) out$target <- list(type = names(targets)[targets], value = tv, achieved = res$achieved,
@@ -159,36 +210,14 @@ check_budget <- function(budget, arg = "budget") {
 }
 
 # Bounds, fixed channels, profiles, costs and the current plan, per curve.
-plan_setup <- function(cv, lower, upper, fixed, current, horizon, flighting, carryover, cost) {
+# Bounds not given per channel (`lower`, `upper`) are `bounds` times the
+# channel's current spend; without a current spend they are 0 and Inf.
+plan_setup <- function(cv, lower, upper, fixed, current, horizon, flighting, carryover, cost,
+                       bounds = NULL, bounds_given = FALSE) {
   ids <- cv$curves$id
   if (!is.null(horizon)) horizon <- check_count(horizon, "horizon", 1, 1e4)
   carryover <- check_flag(carryover, "carryover")
-  lo <- plan_vector(lower, cv, "lower", default = 0)
-  hi <- plan_vector(upper, cv, "upper", default = Inf)
-  if (any(lo < 0 | !is.finite(lo))) {
-    bad <- which(lo < 0 | !is.finite(lo))[1]
-    abort_input("lower", sprintf("bounds must be non-negative and finite; found %s for `%s`", format(lo[bad]), ids[bad]))
-  }
-  if (any(is.na(hi) | hi < 0)) {
-    bad <- which(is.na(hi) | hi < 0)[1]
-    abort_input("upper", sprintf("bounds must be non-negative; found %s for `%s`", format(hi[bad]), ids[bad]))
-  }
-  fx <- plan_vector(fixed, cv, "fixed", default = NA_real_)
-  is_fixed <- !is.na(fx)
-  if (any(fx[is_fixed] < 0 | !is.finite(fx[is_fixed]))) {
-    bad <- which(is_fixed & (fx < 0 | !is.finite(fx)))[1]
-    abort_input("fixed", sprintf("spends must be non-negative and finite; found %s for `%s`", format(fx[bad]), ids[bad]))
-  }
-  lo[is_fixed] <- hi[is_fixed] <- fx[is_fixed]
-  bad <- which(hi < lo)
-  if (length(bad)) {
-    b <- bad[1]
-    abort(sprintf("Infeasible bounds: channel `%s` has lower bound %s above its upper bound %s (by %s)", ids[b],
-                  fmt_num(lo[b], 6), fmt_num(hi[b], 6), fmt_num(lo[b] - hi[b], 6)),
-          class = c("hbmmm_infeasible_error"), arg = "lower")
-  }
-  cst <- plan_vector(cost, cv, "cost", default = 0)
-  check_costs(cst)
+  bounds <- check_bounds(bounds)
   mult <- if (is.null(horizon)) 1 else horizon
   cur <- if (is.null(current)) {
     r <- reference_spend(cv)
@@ -199,10 +228,75 @@ plan_setup <- function(cv, lower, upper, fixed, current, horizon, flighting, car
     if (any(v < 0)) abort_input("current", "spends must be non-negative")
     v
   }
+  relative <- !is.null(bounds) && !identical(bounds, c(0, Inf))
+  if (relative && is.null(cur)) {
+    if (bounds_given) {
+      abort_input("bounds", sprintf("multiplies each channel's current spend, but the curves have none; give `current =`, `lower`/`upper` in spend, or `bounds = NULL`; found %s",
+                                    describe_value(bounds)))
+    }
+    relative <- FALSE # no current spend to scale: unbounded, and the print says so
+  }
+  lo <- plan_vector(lower, cv, "lower", default = NA_real_)
+  hi <- plan_vector(upper, cv, "upper", default = NA_real_)
+  lo_rel <- is.na(lo) & relative
+  hi_rel <- is.na(hi) & relative
+  lo[lo_rel] <- bounds[1] * cur[lo_rel]
+  hi[hi_rel] <- bounds[2] * cur[hi_rel]
+  lo[is.na(lo)] <- 0
+  hi[is.na(hi)] <- Inf
+  if (any(lo < 0 | !is.finite(lo))) {
+    bad <- which(lo < 0 | !is.finite(lo))[1]
+    abort_input("lower", sprintf("bounds must be non-negative and finite; found %s for `%s`", format(lo[bad]), ids[bad]))
+  }
+  if (any(hi < 0)) {
+    bad <- which(hi < 0)[1]
+    abort_input("upper", sprintf("bounds must be non-negative; found %s for `%s`", format(hi[bad]), ids[bad]))
+  }
+  fx <- plan_vector(fixed, cv, "fixed", default = NA_real_)
+  is_fixed <- !is.na(fx)
+  if (any(fx[is_fixed] < 0 | !is.finite(fx[is_fixed]))) {
+    bad <- which(is_fixed & (fx < 0 | !is.finite(fx)))[1]
+    abort_input("fixed", sprintf("spends must be non-negative and finite; found %s for `%s`", format(fx[bad]), ids[bad]))
+  }
+  lo[is_fixed] <- hi[is_fixed] <- fx[is_fixed]
+  lo_rel[is_fixed] <- hi_rel[is_fixed] <- FALSE
+  bad <- which(hi < lo)
+  if (length(bad)) {
+    b <- bad[1]
+    abort(sprintf("Infeasible bounds: channel `%s` has lower bound %s above its upper bound %s (by %s)%s", ids[b],
+                  fmt_num(lo[b], 6), fmt_num(hi[b], 6), fmt_num(lo[b] - hi[b], 6),
+                  if (lo_rel[b] || hi_rel[b]) paste0("; ", widen_hint(bounds)) else ""),
+          class = c("hbmmm_infeasible_error"), arg = if (hi_rel[b]) "upper" else "lower")
+  }
+  cst <- plan_vector(cost, cv, "cost", default = 0)
+  check_costs(cst)
   list(ids = ids, lo = lo, hi = hi, fixed = is_fixed, fixed_value = fx, cost = cst, current = cur,
        horizon = horizon, carryover = carryover,
+       bounds = list(relative = if (relative) bounds, lower_rel = lo_rel, upper_rel = hi_rel,
+                     no_current = !is.null(bounds) && !relative && is.null(cur) && !identical(bounds, c(0, Inf))),
        prof = curve_profiles(cv, horizon, flighting, carryover))
 }
+
+# `bounds`: NULL (none) or two multipliers of the current spend, 0 <= lower
+# <= upper (upper may be Inf).
+check_bounds <- function(bounds) {
+  if (is.null(bounds)) return(NULL)
+  if (!is.numeric(bounds) || length(bounds) != 2L || anyNA(bounds) || !is.finite(bounds[1]) || bounds[1] < 0 ||
+      bounds[2] < bounds[1]) {
+    abort_input("bounds", sprintf("must be NULL or two multipliers of the current spend, 0 <= lower <= upper (upper may be Inf), e.g. c(0.5, 1.5); found %s",
+                                  describe_value(bounds)))
+  }
+  as.double(bounds)
+}
+
+# What to do when bounds taken from `bounds` make a plan infeasible.
+widen_hint <- function(bounds) {
+  sprintf("the bounds are %s x each channel's current spend (`bounds = c(%s, %s)`): widen them (e.g. `bounds = c(%s, %s)`), give `lower`/`upper` per channel, or use `bounds = NULL` for none",
+          bounds_label(bounds), format(bounds[1]), format(bounds[2]), format(bounds[1] / 2),
+          format(if (is.finite(bounds[2])) 2 * bounds[2] else Inf))
+}
+
+bounds_label <- function(bounds) sprintf("%s-%s", format(bounds[1]), format(bounds[2]))
 
 current_total <- function(pl, arg) {
   if (is.null(pl$current) || anyNA(pl$current)) {
@@ -233,19 +327,66 @@ check_feasible <- function(pl, budget, spend_all) {
   }
   sl <- sum(pl$lo)
   if (sl > budget * (1 + 1e-12)) {
-    abort(sprintf("Infeasible plan: the lower bounds%s sum to %s, exceeding the budget %s by %s",
+    abort(sprintf("Infeasible plan: the lower bounds%s sum to %s, exceeding the budget %s by %s%s",
                   if (any(pl$fixed)) " (with the fixed channels)" else "", fmt_num(sl, 6), fmt_num(budget, 6),
-                  fmt_num(sl - budget, 6)),
+                  fmt_num(sl - budget, 6), relative_hint(pl, "lower")),
           class = c("hbmmm_infeasible_error"), arg = "lower")
   }
   sh <- sum(pl$hi)
   if (spend_all && sh < budget * (1 - 1e-12)) {
-    abort(sprintf("Infeasible plan: the upper bounds%s sum to %s, short of the budget %s by %s; raise them, lower the budget or use spend_all = FALSE",
+    abort(sprintf("Infeasible plan: the upper bounds%s sum to %s, short of the budget %s by %s; %s, lower the budget or use spend_all = FALSE",
                   if (any(pl$fixed)) " (with the fixed channels)" else "", fmt_num(sh, 6), fmt_num(budget, 6),
-                  fmt_num(budget - sh, 6)),
+                  fmt_num(budget - sh, 6),
+                  if (any(pl$bounds$upper_rel)) widen_hint(pl$bounds$relative) else "raise them"),
           class = c("hbmmm_infeasible_error"), arg = "upper")
   }
   invisible(TRUE)
+}
+
+# The hint appended to an infeasibility error when bounds of that side come
+# from `bounds` (multipliers of the current spend).
+relative_hint <- function(pl, side) {
+  if (!any(pl$bounds[[paste0(side, "_rel")]])) return("")
+  paste0("; ", widen_hint(pl$bounds$relative))
+}
+
+# ---- draws that choose the plan and draws that judge it ---------------------
+
+# A plan chosen to maximize the response over some draws looks better on
+# those draws than it is: the optimizer exploits their noise (with many
+# curves, e.g. per geo, it can promise a sure gain that is not there). So
+# the plan is chosen on `fit` draws and its uplift judged on the `eval`
+# draws it never saw: a random `holdout` share, seeded so that the same call
+# gives the same plan. With `holdout = 0`, or curves with a single draw,
+# both are every draw (in-sample).
+split_draws <- function(D, holdout, seed) {
+  if (!is.numeric(holdout) || length(holdout) != 1L || !is.finite(holdout) || holdout < 0 || holdout >= 1) {
+    abort_input("holdout", sprintf("must be one number in [0, 1) (the share of draws held out to judge the plan; 0: none); found %s",
+                                   describe_value(holdout)))
+  }
+  all <- seq_len(D)
+  n_out <- round(holdout * D)
+  if (holdout > 0 && D >= 2L) n_out <- min(max(n_out, 1L), D - 1L)
+  if (holdout == 0 || D < 2L) {
+    return(list(fit = all, eval = all, holdout = 0, requested = holdout, seed = seed))
+  }
+  restore <- sim_seed(seed)
+  if (!is.null(restore)) on.exit(restore())
+  out <- sort(sample.int(D, n_out))
+  list(fit = all[-out], eval = out, holdout = holdout, requested = holdout, seed = seed)
+}
+
+# The curves (or a plan's carry-over profiles) restricted to some draws.
+subset_draws <- function(cv, d) {
+  cv$beta <- cv$beta[d, , drop = FALSE]
+  cv$par <- cv$par[d, , , drop = FALSE]
+  cv$adstock_par <- cv$adstock_par[d, , , drop = FALSE]
+  cv
+}
+
+plan_draws <- function(pl, d) {
+  pl$prof <- pl$prof[, d, , drop = FALSE]
+  pl
 }
 
 # ---- the optimizer ------------------------------------------------------------
@@ -413,9 +554,9 @@ target_search <- function(cv, pl, B, type, target, grid) {
   if (!length(met)) {
     best <- max(metric, na.rm = TRUE)
     at <- tot[which.max(metric)]
-    abort(sprintf("Target %s of %s cannot be reached within the bounds and a budget of at most %s: the best %s is %s (at a total budget of %s), short by %s",
+    abort(sprintf("Target %s of %s cannot be reached within the bounds and a budget of at most %s: the best %s is %s (at a total budget of %s), short by %s%s",
                   label, fmt_num(target, 6), fmt_num(B, 6), label, fmt_num(best, 6), fmt_num(at, 6),
-                  fmt_num(target - best, 6)),
+                  fmt_num(target - best, 6), relative_hint(pl, "upper")),
           class = c("hbmmm_target_unreachable_error", "hbmmm_infeasible_error"), arg = paste0("target_", type))
   }
   i <- max(met)
@@ -460,15 +601,21 @@ plan_marginal <- function(cv, pl, x) {
 
 # ---- result ----------------------------------------------------------------------
 
-allocation_result <- function(cv, pl, x, obj, value, level) {
+# The reported figures of a plan x: responses, totals and the uplift
+# against the current plan on the held-out draws (split$eval), which did not
+# choose x; the uplift on the draws that chose it (split$fit) is kept beside
+# it to show the optimism of in-sample figures.
+allocation_result <- function(cv, pl, x, obj, value, level, split) {
   names(x) <- pl$ids
-  at <- curves_at(cv, x, pl$prof, deriv = TRUE)
+  has_cur <- !is.null(pl$current) && !anyNA(pl$current)
+  total_per_draw <- function(d, plan) rowSums(curves_at(subset_draws(cv, d), plan, pl$prof[, d, , drop = FALSE])$value)
+  ev <- split$eval
+  at <- curves_at(subset_draws(cv, ev), x, pl$prof[, ev, , drop = FALSE], deriv = TRUE)
   pr <- interval_probs(level)
   q <- function(m) apply(m, 2, stats::quantile, probs = pr, names = FALSE)
   rq <- q(at$value)
   tot_opt <- rowSums(at$value)
-  has_cur <- !is.null(pl$current) && !anyNA(pl$current)
-  tot_cur <- if (has_cur) rowSums(curves_at(cv, pl$current, pl$prof)$value)
+  tot_cur <- if (has_cur) total_per_draw(ev, pl$current)
   resp <- colMeans(at$value)
   tab <- data.frame(channel = pl$ids, current = if (has_cur) unname(pl$current) else NA_real_,
                     optimal = unname(x), change = if (has_cur) unname(x - pl$current) else NA_real_,
@@ -485,21 +632,33 @@ allocation_result <- function(cv, pl, x, obj, value, level) {
   }
   totals <- summ(tot_opt, sum(x))
   rownames(totals) <- "optimal"
-  uplift <- NULL
+  uplift <- uplift_fit <- NULL
   if (has_cur) {
     totals <- rbind(current = summ(tot_cur, sum(pl$current)), totals)
-    dlt <- tot_opt - tot_cur
-    uplift <- data.frame(change = mean(dlt), lower = stats::quantile(dlt, pr[1], names = FALSE),
-                         upper = stats::quantile(dlt, pr[2], names = FALSE),
-                         percent = if (mean(tot_cur) != 0) 100 * mean(dlt) / abs(mean(tot_cur)) else NA_real_,
-                         prob_gain = mean(dlt > 0))
+    uplift <- uplift_summary(tot_opt, tot_cur, pr)
+    uplift_fit <- if (identical(split$fit, ev)) uplift else {
+      uplift_summary(total_per_draw(split$fit, x), total_per_draw(split$fit, pl$current), pr)
+    }
   }
   warn_beyond_observed(cv, x, pl$horizon)
-  structure(list(table = tab, totals = totals, uplift = uplift,
+  structure(list(table = tab, totals = totals, uplift = uplift, uplift_fit = uplift_fit,
                  per_draw = list(optimal = tot_opt, current = tot_cur),
                  objective = c("mean", "quantile", "mean_sd")[obj[1] + 1], objective_param = obj[2],
-                 objective_value = value, horizon = pl$horizon, level = level, draws = n_draws(cv)),
+                 objective_value = value, horizon = pl$horizon, carryover = pl$carryover, level = level,
+                 draws = n_draws(cv),
+                 holdout = list(share = split$holdout, requested = split$requested, seed = split$seed,
+                                fit = split$fit, eval = ev),
+                 bounds = pl$bounds, source = cv$source, units = units_note(cv)),
             class = "hbmmm_allocation")
+}
+
+# Change of the total response (plan minus current) over draws.
+uplift_summary <- function(tot_opt, tot_cur, pr) {
+  dlt <- tot_opt - tot_cur
+  data.frame(change = mean(dlt), lower = stats::quantile(dlt, pr[1], names = FALSE),
+             upper = stats::quantile(dlt, pr[2], names = FALSE),
+             percent = if (mean(tot_cur) != 0) 100 * mean(dlt) / abs(mean(tot_cur)) else NA_real_,
+             prob_gain = mean(dlt > 0))
 }
 
 # A plan that puts a curve's spend per period (on average over a horizon)
@@ -522,60 +681,109 @@ warn_beyond_observed <- function(cv, x, horizon) {
 
 #' @export
 print.hbmmm_allocation <- function(x, digits = 3, ...) {
-  per <- if (is.null(x$horizon)) "per period (steady state)" else sprintf("over a %d-period horizon", x$horizon)
-  cat(sprintf("Budget allocation %s: %d channel(s), %d draw(s)\n", per, nrow(x$table), x$draws))
+  tab <- x$table
+  ho <- x$holdout
+  n_eval <- length(ho$eval)
+  n_fit <- length(ho$fit)
+  cat(sprintf("Budget allocation: %d channel(s), %d draw(s)\n", nrow(tab), x$draws))
+  cat_wrap(units_text(x$source, x$horizon, if (is.null(x$carryover)) TRUE else x$carryover))
+  for (u in x$units) cat_wrap(u)
+  cat_wrap(bounds_text(x))
   objective <- switch(x$objective, mean = "expected response",
                       quantile = sprintf("%s quantile of the response", format_pct(x$objective_param)),
                       mean_sd = sprintf("mean - %s sd of the response", format(x$objective_param)))
-  cat(sprintf("Objective: %s = %s", objective, fmt_num(x$objective_value, digits + 2)))
-  if (!is.null(x$budget)) cat(sprintf("; budget %s", fmt_num(x$budget, digits + 3)))
-  cat("\n")
-  if (length(x$organic)) cat(sprintf("Organic channels (no spend, not allocated): %s\n", paste(x$organic, collapse = ", ")))
+  cat_wrap(sprintf("Objective: %s = %s on the %d draw(s) that chose the plan%s", objective,
+                   fmt_num(x$objective_value, digits + 2), n_fit,
+                   if (!is.null(x$budget)) sprintf("; budget %s", fmt_num(x$budget, digits + 3)) else ""))
+  if (length(x$organic)) cat_wrap(sprintf("Organic channels (no spend, not allocated): %s", paste(x$organic, collapse = ", ")))
   if (!is.null(x$target)) {
-    cat(sprintf("Target %s %s: reached %s%s\n", if (x$target$type == "roi") "ROI" else "marginal ROI",
-                fmt_num(x$target$value, digits), fmt_num(x$target$achieved, digits + 1),
-                if (x$target$at_limit) " (budget limit binds)" else ""))
+    cat_wrap(sprintf("Target %s %s: reached %s%s", if (x$target$type == "roi") "ROI" else "marginal ROI",
+                     fmt_num(x$target$value, digits), fmt_num(x$target$achieved, digits + 1),
+                     if (x$target$at_limit) " (budget limit binds)" else ""))
   }
   if (!is.null(x$budget_target)) {
     bt <- x$budget_target
-    cat(sprintf("Target response %s%s: smallest budget %s\n", fmt_num(bt$target, digits + 2),
-                if (is.null(bt$prob)) " (expected)" else sprintf(" with probability %s", format_pct(bt$prob)),
-                fmt_num(bt$budget, digits + 3)))
+    cat_wrap(sprintf("Target response %s%s: smallest budget %s; reached with probability %s on the held-out draws",
+                     fmt_num(bt$target, digits + 2),
+                     if (is.null(bt$prob)) " (expected)" else sprintf(" with probability %s", format_pct(bt$prob)),
+                     fmt_num(bt$budget, digits + 3), format_pct(bt$probability)))
   }
-  tab <- x$table
+  # the plan: spend, its bounds and where it sits
   out <- data.frame(channel = tab$channel)
   if (!is.null(tab$segment)) out$segment <- tab$segment
-  if (!all(is.na(tab$current))) out$current <- fmt_num(tab$current, digits + 1)
+  has_cur <- !all(is.na(tab$current))
+  if (has_cur) out$current <- fmt_num(tab$current, digits + 1)
+  out$bounds <- sprintf("[%s, %s]", fmt_num(tab$lower, digits), ifelse(is.finite(tab$upper), fmt_num(tab$upper, digits), "Inf"))
   # a spend below a millionth of the plan's total is numerically zero: shown
   # as 0, with no ROI (a ratio of two near-zero numbers means nothing)
   tiny <- tab$optimal < 1e-6 * max(sum(tab$optimal), .Machine$double.xmin)
   out$optimal <- ifelse(tiny, "0", fmt_num(tab$optimal, digits + 1))
+  if (has_cur) {
+    out$change <- ifelse(tab$current > 0, sprintf("%+.0f%%", 100 * tab$change / pmax(tab$current, .Machine$double.xmin)),
+                         ifelse(tiny, "0", "new"))
+  }
   out$share <- sprintf("%.1f%%", 100 * tab$share)
-  if (!all(is.na(tab$change))) out$change <- fmt_num(tab$change, digits)
-  tol <- 1e-9 * pmax(1, abs(tab$optimal))
+  # the refined grid places a bound within about budget / 4e6 of its value
+  tol <- 1e-6 * max(1, sum(tab$optimal)) + 1e-9 * abs(tab$optimal)
   limit <- ifelse(tab$fixed, "fixed", ifelse(tab$optimal <= tab$lower + tol & tab$lower > 0, "lower",
                   ifelse(tab$optimal >= tab$upper - tol, "upper", "")))
-  if (any(nzchar(limit))) out$limit <- limit
-  out[[sprintf("response [%s]", format_pct(x$level))]] <- fmt_interval(tab$response, tab$response_lower,
-                                                                       tab$response_upper, digits)
-  out$ROI <- ifelse(tiny, "-", fmt_num(tab$roi, digits))
-  out$mROI <- fmt_num(tab$mroi, digits)
-  cat("\n")
-  print(out, row.names = FALSE, right = FALSE)
-  if (!is.null(out$limit)) cat("limit: the spend sits at the channel's lower or upper bound, or is fixed\n")
+  if (any(nzchar(limit))) out$at <- limit
+  keys <- seq_len(1L + !is.null(tab$segment))
+  cat("\nPlan:\n")
+  print_table(out, keys)
+  if (!is.null(out$at)) cat("at: the spend sits at the channel's lower or upper bound, or is fixed\n")
+  # what the plan is expected to do, judged on the held-out draws
+  judged <- if (ho$share > 0) sprintf("%d held-out draw(s) that did not choose the plan", n_eval) else
+    sprintf("same %d draw(s) that chose the plan", n_eval)
   pct <- format_pct(x$level)
-  cat(sprintf("\nTotals (%s intervals):\n", pct))
+  cat("\n")
+  cat_wrap(sprintf("Response at the plan (%s intervals, on the %s):", pct, judged))
+  rsp <- out[keys]
+  rsp[[sprintf("response [%s]", pct)]] <- fmt_interval(tab$response, tab$response_lower, tab$response_upper, digits)
+  rsp$ROI <- ifelse(tiny, "-", fmt_num(tab$roi, digits))
+  rsp$mROI <- fmt_num(tab$mroi, digits)
+  print_table(rsp, keys)
+  cat("\n")
   tt <- x$totals
-  print(data.frame(plan = rownames(tt), spend = fmt_num(tt$spend, digits + 2),
-                   `response [interval]` = fmt_interval(tt$response, tt$response_lower, tt$response_upper, digits + 1),
-                   ROI = fmt_num(tt$roi, digits), check.names = FALSE), row.names = FALSE, right = FALSE)
+  print_table(data.frame(plan = rownames(tt), spend = fmt_num(tt$spend, digits + 2),
+                         `total response [interval]` = fmt_interval(tt$response, tt$response_lower, tt$response_upper, digits + 1),
+                         ROI = fmt_num(tt$roi, digits), check.names = FALSE))
   if (!is.null(x$uplift)) {
     u <- x$uplift
-    cat(sprintf("Change against the current plan: %s [%s, %s] (%+.1f%%), probability of a gain %s\n",
-                fmt_num(u$change, digits), fmt_num(u$lower, digits), fmt_num(u$upper, digits), u$percent,
-                format_pct(u$prob_gain)))
+    cat("\n")
+    cat_wrap(sprintf("Change against the current plan: %s [%s, %s] (%+.1f%%), probability of a gain %s, on the %s",
+                     fmt_num(u$change, digits), fmt_num(u$lower, digits), fmt_num(u$upper, digits), u$percent,
+                     format_pct(u$prob_gain), judged))
+    if (ho$share > 0 && !is.null(x$uplift_fit)) {
+      uf <- x$uplift_fit
+      cat_wrap(sprintf("On the %d draw(s) that chose it (optimistic): %s (%+.1f%%), probability of a gain %s.",
+                       n_fit, fmt_num(uf$change, digits), uf$percent, format_pct(uf$prob_gain)))
+    } else if (x$draws > 1L) {
+      cat_wrap("Caveat: in-sample (holdout = 0): the plan was chosen to do well on these draws, so the change and its probability are optimistic; use holdout > 0 to judge it on draws it did not see.")
+    }
   }
   invisible(x)
+}
+
+# The bounds in force, for the print.
+bounds_text <- function(x) {
+  b <- x$bounds
+  tab <- x$table
+  given <- function(side) {
+    rel <- b[[paste0(side, "_rel")]]
+    tab$channel[!rel & !tab$fixed]
+  }
+  if (!is.null(b$relative)) {
+    own <- unique(c(given("lower"), given("upper")))
+    txt <- sprintf("Bounds: each channel within %s x its current spend (`bounds`)", bounds_label(b$relative))
+    if (length(own)) txt <- paste0(txt, sprintf("; given by `lower`/`upper` for %s", paste(own, collapse = ", ")))
+  } else if (isTRUE(b$no_current)) {
+    txt <- "Bounds: none by default (the curves have no current spend for `bounds` to scale); `lower`/`upper` where given"
+  } else {
+    txt <- "Bounds: `lower`/`upper` as given, otherwise none (`bounds = NULL`)"
+  }
+  if (any(tab$fixed)) txt <- paste0(txt, sprintf("; fixed: %s", paste(tab$channel[tab$fixed], collapse = ", ")))
+  paste0(txt, ".")
 }
 
 #' @export
@@ -607,14 +815,22 @@ plot.hbmmm_allocation <- function(x, ...) {
 #' Finds the smallest total budget, with its optimal allocation, whose expected
 #' incremental response reaches `target` (or, with `prob`, whose response
 #' reaches `target` with at least that posterior probability), under the same
-#' bounds, fixed channels and horizon as [allocate_budget()].
+#' bounds, fixed channels and horizon as [allocate_budget()]: by default each
+#' channel within half and one and a half times its current spend
+#' (`bounds`), so the largest budget considered is 1.5 times the current
+#' total, and a target beyond its reach raises an error that says how to
+#' widen the bounds. As in [allocate_budget()], the budget and plan are
+#' chosen on the draws not held out (`holdout`), and the expected response
+#' and the probability of reaching the target reported are computed on the
+#' held-out draws.
 #'
 #' The optimal expected response of every total budget comes from one dynamic
 #' program over a budget grid (its last stage is the value function of the
 #' budget); the first grid budget that reaches the target brackets the answer,
 #' and bisection with the refined optimizer of [allocate_budget()] narrows it
 #' to a relative `1e-7`. The budget returned, allocated by [allocate_budget()]
-#' with the same arguments, reaches the target. With `prob`, the response
+#' with the same arguments (and `holdout = 0`, or the same split), reaches the
+#' target on the draws that chose it. With `prob`, the response
 #' reaches the target with probability `prob` exactly when its `1 - prob`
 #' quantile does, so the budget is found by bisection on the optimal
 #' `1 - prob` quantile (`objective = "quantile"` of [allocate_budget()]).
@@ -627,10 +843,11 @@ plot.hbmmm_allocation <- function(x, ...) {
 #' @param max_budget Largest budget considered: default the sum of the upper
 #'   bounds when all are finite, otherwise budgets grow from the current total
 #'   until the target is reached or cannot be.
-#' @return An `hbmmm_allocation` (see [allocate_budget()]) with an extra
-#'   element `budget_target`: `target`, `prob`, `budget` (the smallest budget),
-#'   `expected` (its expected response) and `probability` (posterior
-#'   probability that the response reaches the target).
+#' @return An object of class `hbmmm_budget_target`, an `hbmmm_allocation`
+#'   (see [allocate_budget()]) with an extra element `budget_target`:
+#'   `target`, `prob`, `budget` (the smallest budget), `expected` (its
+#'   expected response) and `probability` (posterior probability that the
+#'   response reaches the target), both on the held-out draws.
 #' @seealso [allocate_budget()].
 #' @examples
 #' cv <- response_curves(data.frame(
@@ -643,7 +860,8 @@ plot.hbmmm_allocation <- function(x, ...) {
 #' @export
 budget_for_target <- function(x, target, prob = NULL, lower = NULL, upper = NULL, fixed = NULL,
                               current = NULL, horizon = NULL, flighting = NULL, carryover = TRUE,
-                              max_budget = NULL, cost = NULL, grid = 1000, level = 0.9) {
+                              max_budget = NULL, cost = NULL, bounds = c(0.5, 1.5), holdout = 0.5, seed = 1,
+                              grid = 1000, level = 0.9) {
   cv <- paid_curves(as_curves(x))
   if (!is.numeric(target) || length(target) != 1L || !is.finite(target)) {
     abort_input("target", sprintf("must be one finite number; found %s", describe_value(target)))
@@ -653,8 +871,14 @@ budget_for_target <- function(x, target, prob = NULL, lower = NULL, upper = NULL
   }
   grid <- check_count(grid, "grid", 10, 1e6)
   level <- check_level(level)
-  pl <- plan_setup(cv, lower, upper, fixed, current, horizon, flighting, carryover, cost)
-  check_feasible(pl, sum(pl$lo), spend_all = FALSE)
+  pl_all <- plan_setup(cv, lower, upper, fixed, current, horizon, flighting, carryover, cost, bounds,
+                       bounds_given = !missing(bounds))
+  check_feasible(pl_all, sum(pl_all$lo), spend_all = FALSE)
+  split <- split_draws(n_draws(cv), holdout, seed)
+  # the budget and plan are chosen on the fitting draws only (cv, pl below)
+  cv_all <- cv
+  cv <- subset_draws(cv_all, split$fit)
+  pl <- plan_draws(pl_all, split$fit)
   obj <- if (is.null(prob)) c(0, 0) else c(1, 1 - prob)
   label <- if (is.null(prob)) "expected response" else sprintf("response reached with probability %s", format_pct(prob))
   # value reached by the optimal allocation of budget b
@@ -671,6 +895,7 @@ budget_for_target <- function(x, target, prob = NULL, lower = NULL, upper = NULL
       sprintf("Target %s of %s cannot be reached within the bounds and a budget of at most %s: the best is %s, short by %s",
               label, fmt_num(target, 6), fmt_num(B, 6), fmt_num(best, 6), fmt_num(target - best, 6))
     }
+    msg <- paste0(msg, relative_hint(pl, "upper"))
     abort(msg, class = c("hbmmm_target_unreachable_error", "hbmmm_infeasible_error"), arg = "target")
   }
   lo_total <- sum(pl$lo)
@@ -727,7 +952,8 @@ budget_for_target <- function(x, target, prob = NULL, lower = NULL, upper = NULL
     }
     B_hat <- b
   }
-  out <- allocation_result(cv, pl, r$x, obj, r$value, level)
+  out <- allocation_result(cv_all, pl_all, r$x, obj, r$value, level, split)
+  out$organic <- attr(cv_all, "organic")
   out$budget <- B_hat
   out$spend_all <- TRUE
   out$budget_target <- list(target = target, prob = prob, budget = B_hat, expected = mean(out$per_draw$optimal),

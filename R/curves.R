@@ -67,12 +67,21 @@ CURVE_ADSTOCKS <- c("none", "geometric", "delayed", "weibull_cdf", "weibull_pdf"
 #'   larger fits are thinned evenly) and `per_capita` (see above).
 #' @return An object of class `hbmmm_curves`: a list with `curves` (one row per
 #'   curve: `id`, `channel`, `segment`, `type`, `adstock`, `max_lag`,
-#'   `normalize`, `spend_scale` (spend per model unit), `spend` (reference),
-#'   `spend_max` (largest spend per period seen, fits), `organic`; for fits
-#'   also `exposure` (the model's column), `unit_cost`, `population`), `beta` (draws x curves), `par` (draws
-#'   x curves x 2, saturation parameters) and `adstock_par` (draws x curves x 2).
-#'   `summary()` gives the table that `print()` shows; `plot()` draws the
-#'   curves with posterior bands.
+#'   `normalize`, `spend_scale` (spend per model unit), `spend` (reference
+#'   spend per period; for a fit, the mean spend per row), `organic` and
+#'   `spend_max` (the largest spend of a row in the data, curves of a fit;
+#'   otherwise `NA`); for curves of a fit also `exposure` (the model's
+#'   column), `spend_column`, `unit_cost` and `population`), `beta`
+#'   (draws x curves), `par` (draws x curves x 2, saturation parameters),
+#'   `adstock_par` (draws x curves x 2), `source` (`"fit"`, `"table"` or
+#'   `"draws"`) and, for curves of a fit, `group`, `per_capita` and
+#'   `population`. `summary()` returns an object of class
+#'   `summary.hbmmm_curves`: `table` (one row per curve: `curve`, `type`,
+#'   `spend`, `response`, `marginal` and `saturation_point`, each with
+#'   `_lower`/`_upper`), `level`, `saturation_level`, `draws`, `source` and
+#'   `units` (lines on the spend units of curves of a fit), which `print()`
+#'   shows; `plot()` draws the curves with posterior bands and returns the
+#'   plotted points invisibly.
 #' @seealso [allocate_budget()], [roi()], [simulate_scenario()].
 #' @examples
 #' cv <- response_curves(data.frame(
@@ -300,16 +309,16 @@ units_note <- function(cv) {
   out <- character(0)
   if (!is.null(cu$spend_column)) {
     k <- which(cu$spend_column != cu$exposure & !duplicated(cu$channel))
-    out <- c(out, sprintf("%s: spend in `%s`, converted to `%s` at %s per unit (its average cost)",
+    out <- c(out, sprintf("Spend of %s: in `%s`, converted to `%s` at %s per unit (the average cost).",
                           cu$channel[k], cu$spend_column[k], cu$exposure[k], fmt_num(cu$unit_cost[k], 4)))
   }
   if (isTRUE(cv$per_capita)) {
-    out <- c(out, sprintf("per capita (spend and response divided by `%s`)", cv$population))
+    out <- c(out, sprintf("Per capita: spend and response divided by `%s`.", cv$population))
   } else if (!is.null(cu$population) && any(!is.na(cu$population))) {
     out <- c(out, if (all(is.na(cu$segment))) {
-      sprintf("for a row (panel and period) of average `%s`, %s; response_curves(per_capita = TRUE) for per capita",
+      sprintf("Population: a row of average `%s` (%s); response_curves(per_capita = TRUE) gives per-capita curves.",
               cv$population, fmt_num(cu$population[1], 4))
-    } else sprintf("for a row of each level's average `%s`", cv$population))
+    } else sprintf("Population: a row of each level's average `%s`.", cv$population))
   }
   out
 }
@@ -660,9 +669,10 @@ print.summary.hbmmm_curves <- function(x, digits = 3, ...) {
   tab <- x$table
   pct <- format_pct(x$level)
   cat(sprintf("Response curves: %d curve(s), %d draw(s) (from %s)\n", nrow(tab), x$draws, x$source))
-  cat(sprintf("Per period at steady spend; marginal = response of the next unit of spend;\nsaturation at = spend (posterior median) where the response reaches %s of its maximum\n",
-              format_pct(x$saturation_level)))
-  if (length(x$units)) cat(paste0("Units: ", x$units, collapse = "\n"), "\n", sep = "")
+  cat_wrap(units_text(x$source))
+  for (u in x$units) cat_wrap(u)
+  cat_wrap(sprintf("marginal = response of the next unit of spend; saturation at = spend (posterior median) where the response reaches %s of its maximum",
+                   format_pct(x$saturation_level)))
   cat("\n")
   out <- data.frame(curve = tab$curve, type = tab$type, spend = fmt_num(tab$spend, digits),
                     response = fmt_interval(tab$response, tab$response_lower, tab$response_upper, digits),
@@ -670,7 +680,7 @@ print.summary.hbmmm_curves <- function(x, digits = 3, ...) {
                     saturation = ifelse(is.na(tab$saturation_point), "none", fmt_num(tab$saturation_point, digits)),
                     stringsAsFactors = FALSE)
   names(out)[4:6] <- c(sprintf("response [%s]", pct), "marginal [interval]", "saturation at")
-  print(out, row.names = FALSE, right = FALSE)
+  print_table(out)
   invisible(x)
 }
 
@@ -758,4 +768,58 @@ format_pct <- function(p) paste0(format(100 * p, digits = 3), "%")
 # curves not named.
 plan_vector <- function(v, cv, arg, default = NA_real_) {
   recycle_named(v, cv$curves$id, arg, what = "curve", default = default, numeric = TRUE)
+}
+
+# Print prose wrapped at the console width (continuation lines indented).
+cat_wrap <- function(..., indent = 0L, exdent = 2L) {
+  txt <- paste0(...)
+  cat(strwrap(txt, width = getOption("width"), indent = indent, exdent = exdent), sep = "\n")
+}
+
+# Print a table of formatted columns left-aligned without row names. When it
+# is wider than the console, its columns go into blocks that fit, each with
+# the `keys` columns (the row labels) again, so that no line wraps.
+print_table <- function(out, keys = 1L) {
+  width <- getOption("width")
+  show <- function(cols) { # at a width that never wraps, to measure
+    op <- options(width = 10000L)
+    on.exit(options(op))
+    utils::capture.output(print(out[, cols, drop = FALSE], row.names = FALSE, right = FALSE))
+  }
+  lines <- show(seq_along(out))
+  if (max(nchar(lines)) <= width || ncol(out) <= length(keys) + 1L) {
+    cat(lines, sep = "\n")
+    return(invisible(out))
+  }
+  rest <- setdiff(seq_along(out), keys)
+  block <- integer(0)
+  blocks <- list()
+  for (j in rest) {
+    if (length(block) && max(nchar(show(c(keys, block, j)))) > width) {
+      blocks[[length(blocks) + 1L]] <- block
+      block <- integer(0)
+    }
+    block <- c(block, j)
+  }
+  blocks[[length(blocks) + 1L]] <- block
+  for (i in seq_along(blocks)) {
+    if (i > 1L) cat("\n")
+    cat(show(c(keys, blocks[[i]])), sep = "\n")
+  }
+  invisible(out)
+}
+
+# The units of a plan's spend and response, for the decision prints: per
+# period at steady state or totals over a horizon; for curves of a fit, per
+# row (one panel x period of the training data), the row of the curves'
+# reference spend.
+units_text <- function(source, horizon = NULL, carryover = TRUE, what = "spend and response") {
+  fit <- identical(source, "fit")
+  if (is.null(horizon)) {
+    return(sprintf("Units: %s per period%s at steady state%s.", what, if (fit) " per row" else "",
+                   if (fit) " (a row = one panel x period of the training data, whose mean spend per row is each curve's reference spend)" else ""))
+  }
+  sprintf("Units: %s are totals over the horizon of %d period(s)%s%s.", what, as.integer(horizon),
+          if (fit) " per row series (one panel of the training data; a row = one panel x period, whose mean spend per row is each curve's reference spend per period)" else "",
+          if (carryover) "; the response counts the carry-over after the horizon" else "")
 }

@@ -74,11 +74,14 @@ print_priors <- function(x) {
 #' @param digits Significant digits when printing.
 #' @param ... Not used; any argument passed here is an error (a misspelled
 #'   argument would otherwise be ignored silently).
-#' @return `summary()`: an object of class `summary.hbmmm_fit` holding the
-#'   table (`$table`, a data frame with columns `variable`, `mean`, `sd`, the
-#'   two quantiles named `q<percent>` such as `q2.5` and `q97.5`, `rhat`,
-#'   `ess_bulk`, `ess_tail`, `mcse_mean`), `prob`, the sampler diagnostics
-#'   and the run settings. `print()` returns its argument invisibly.
+#' @return `summary()`: an object of class `summary.hbmmm_fit`, a list with
+#'   `table` (a data frame with columns `variable`, `mean`, `sd`, the two
+#'   quantiles named `q<percent>` such as `q2.5` and `q97.5`, `rhat`,
+#'   `ess_bulk`, `ess_tail`, `mcse_mean`; there is no `$fixed` element),
+#'   `prob`, `accept` (mean acceptance per chain), `nuts` (NUTS diagnostics,
+#'   or `NULL`), `control` (the run settings), `nobs`, `formula`,
+#'   `prior_only`, `sampler`, `elapsed` and `ranef_summary`. `print()`
+#'   returns its argument invisibly.
 #' @export
 summary.hbmmm_fit <- function(object, ranef = FALSE, prob = 0.95, ...) {
   check_dots_empty(...)

@@ -27,8 +27,12 @@
 #' @param draws Fits only: indices of the posterior draws used (default all).
 #' @param level Probability of the credible intervals.
 #' @return An object of class `hbmmm_roi`: a data frame with one row per
-#'   channel: `spend`, `contribution` (mean and interval), `roi` and `mroi`
-#'   (means, intervals), and the per-draw matrices in attribute `draws`.
+#'   channel: `channel`, `spend`, `contribution`, `roi` and `mroi` (posterior
+#'   means), each with `_lower`/`_upper` interval columns; attributes `draws`
+#'   (the per-draw matrices `contribution`, `roi`, `mroi`), `level`, `source`
+#'   (`"fit"` or `"curves"`) and `units` (what the spend and contribution
+#'   are: totals over the data for a fit, per period or over the horizon for
+#'   curves).
 #' @examples
 #' cv <- response_curves(data.frame(channel = c("tv", "search"),
 #'   type = c("hill", "michaelis_menten"), beta = c(500, 300), halfsat = c(100, NA),
@@ -68,7 +72,9 @@ roi <- function(x, spend = NULL, horizon = NULL, flighting = NULL, carryover = T
   }
   at <- curves_at(cv, sp, prof, deriv = TRUE)
   ratio <- sweep(at$value, 2, ifelse(sp > 0, sp, NA_real_), "/")
-  roi_table(cv$curves$id, sp, at$value, ratio, at$deriv, level, source = "curves")
+  out <- roi_table(cv$curves$id, sp, at$value, ratio, at$deriv, level, source = "curves")
+  attr(out, "units") <- units_text(cv$source, horizon, carryover, what = "spend and contribution")
+  out
 }
 
 roi_fit <- function(fit, step, draws, level) {
@@ -93,7 +99,9 @@ roi_fit <- function(fit, step, draws, level) {
   marg <- sweep(tot$up - tot$at, 2, ifelse(spend > 0, step * spend, NA_real_), "/")
   dimnames(marg) <- dimnames(contrib)
   ratio <- sweep(contrib, 2, ifelse(spend > 0, spend, NA_real_), "/")
-  roi_table(media, spend, contrib, ratio, marg, level, source = "fit")
+  out <- roi_table(media, spend, contrib, ratio, marg, level, source = "fit")
+  attr(out, "units") <- "Units: spend and contribution are totals over the rows of the training data."
+  out
 }
 
 
@@ -113,15 +121,17 @@ roi_table <- function(ids, spend, contrib, ratio, marg, level, source) {
 #' @export
 print.hbmmm_roi <- function(x, digits = 3, ...) {
   lv <- attr(x, "level")
-  cat(sprintf("ROI and marginal ROI by channel (%s, %s intervals, %d draws)\n",
-              if (identical(attr(x, "source"), "fit")) "contributions over the data" else "response curves at the given spend",
-              format_pct(lv), nrow(attr(x, "draws")$roi)))
+  cat_wrap(sprintf("ROI and marginal ROI by channel (%s, %s intervals, %d draws)",
+                   if (identical(attr(x, "source"), "fit")) "contributions over the data" else "response curves at the given spend",
+                   format_pct(lv), nrow(attr(x, "draws")$roi)))
+  if (!is.null(attr(x, "units"))) cat_wrap(attr(x, "units"))
   out <- data.frame(channel = x$channel, spend = fmt_num(x$spend, digits + 1),
                     contribution = fmt_interval(x$contribution, x$contribution_lower, x$contribution_upper, digits),
                     ROI = fmt_interval(x$roi, x$roi_lower, x$roi_upper, digits),
                     mROI = fmt_interval(x$mroi, x$mroi_lower, x$mroi_upper, digits))
+  names(out)[3] <- sprintf("contribution [%s]", format_pct(lv))
   cat("\n")
-  print(out, row.names = FALSE, right = FALSE)
+  print_table(out)
   invisible(x)
 }
 

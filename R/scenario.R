@@ -37,11 +37,16 @@
 #' @param newdata Fits: the rows to predict (default the training data).
 #' @param level Probability of the intervals.
 #' @param seed Fits: seed for the residual noise (`NULL`: the session's RNG).
-#' @return An object of class `hbmmm_scenario`: a list with `spend` (current
-#'   and planned spend by channel), `outcome` (mean and interval of the
-#'   outcome under each plan), `change` (mean, interval, percent and
-#'   probability of an increase), `by_channel` (change of each channel's
-#'   contribution), and `per_draw` (outcome per draw under both plans).
+#' @return An object of class `hbmmm_scenario`: a list with `spend` (a matrix,
+#'   rows `current` and `plan`, spend by channel), `outcome` (rows `current`
+#'   and `plan`: `mean`, `lower`, `upper` of the outcome), `change` (`mean`,
+#'   `lower`, `upper`, `percent` and `prob_increase`), `by_channel`
+#'   (`channel`, `current_spend`, `plan_spend` and the `change` of its
+#'   contribution with `lower`/`upper`), `per_draw` (`plan`, `current` and
+#'   `change` per draw), `series` (flightings: response per draw and period
+#'   of both plans; otherwise `NULL`), `level`, `source` (`"curves"` or
+#'   `"fit"`), `outcome_name` and `units` (what the spend and outcome are:
+#'   per period, totals over a horizon or over the rows).
 #' @examples
 #' cv <- response_curves(data.frame(channel = c("print", "video"),
 #'   type = c("hill", "hill"), beta = c(300, 800), halfsat = c(50, 150),
@@ -94,8 +99,13 @@ simulate_scenario <- function(x, plan = NULL, current = NULL, shift = NULL, scal
     series <- NULL
   }
   colnames(sp) <- ids
-  scenario_result(rowSums(by_p), rowSums(by_c), rowSums(by_p) - rowSums(by_c), by_p - by_c, sp, level,
-                  source = "curves", outcome = "incremental response", series = series)
+  out <- scenario_result(rowSums(by_p), rowSums(by_c), rowSums(by_p) - rowSums(by_c), by_p - by_c, sp, level,
+                         source = "curves", outcome = "incremental response", series = series)
+  out$units <- if (flight) {
+    sprintf("Units: spend and response are totals over the %d period(s) of the flighting%s.", H,
+            if (carryover) "; the response counts the carry-over after them" else "")
+  } else units_text(cv$source, horizon, carryover)
+  out
 }
 
 # A plan as a named per-curve vector (or a periods x curves matrix).
@@ -213,7 +223,10 @@ scenario_fit <- function(fit, plan, current, shift, scale, newdata, level, seed)
   by <- vapply(media, function(ch) rowSums(pp$media[[ch]]) - rowSums(cp$media[[ch]]), numeric(nrow(cp$mu)))
   by <- matrix(by, ncol = length(media), dimnames = list(NULL, media))
   sp <- rbind(current = spend_of_frame(cur_df, cols), plan = spend_of_frame(plan_df, cols))
-  scenario_result(y_plan, y_cur, delta, by, sp, level, source = "fit", outcome = spec$response, series = NULL)
+  out <- scenario_result(y_plan, y_cur, delta, by, sp, level, source = "fit", outcome = spec$response, series = NULL)
+  out$units <- sprintf("Units: spend and %s are totals over the rows of %s.", spec$response,
+                       if (history) "`newdata`" else "the training data")
+  out
 }
 
 # Total spend per channel of a frame, from the spend columns `cols` (named
@@ -272,23 +285,25 @@ scenario_result <- function(y_plan, y_cur, delta, by, sp, level, source, outcome
 
 #' @export
 print.hbmmm_scenario <- function(x, digits = 3, ...) {
-  cat(sprintf("What-if scenario (%s; outcome: %s; %s intervals, %d draws)\n\n",
-              if (x$source == "fit") "posterior predictive of the fitted model" else "response curves",
-              x$outcome_name, format_pct(x$level), length(x$per_draw$change)))
+  cat_wrap(sprintf("What-if scenario (%s; outcome: %s; %s intervals, %d draws)",
+                   if (x$source == "fit") "posterior predictive of the fitted model" else "response curves",
+                   x$outcome_name, format_pct(x$level), length(x$per_draw$change)))
+  if (!is.null(x$units)) cat_wrap(x$units)
+  cat("\n")
   b <- x$by_channel
-  print(data.frame(channel = b$channel, current = fmt_num(b$current_spend, digits + 1),
-                   plan = fmt_num(b$plan_spend, digits + 1),
-                   `change of contribution [interval]` = fmt_interval(b$change, b$lower, b$upper, digits),
-                   check.names = FALSE), row.names = FALSE, right = FALSE)
+  print_table(data.frame(channel = b$channel, current = fmt_num(b$current_spend, digits + 1),
+                         plan = fmt_num(b$plan_spend, digits + 1),
+                         `change of contribution [interval]` = fmt_interval(b$change, b$lower, b$upper, digits),
+                         check.names = FALSE))
   o <- x$outcome
   cat("\n")
-  print(data.frame(plan = rownames(o), spend = fmt_num(rowSums(x$spend), digits + 2),
-                   `outcome [interval]` = fmt_interval(o$mean, o$lower, o$upper, digits + 1), check.names = FALSE),
-        row.names = FALSE, right = FALSE)
+  print_table(data.frame(plan = rownames(o), spend = fmt_num(rowSums(x$spend), digits + 2),
+                         `outcome [interval]` = fmt_interval(o$mean, o$lower, o$upper, digits + 1), check.names = FALSE))
   ch <- x$change
-  cat(sprintf("\nChange of the expected outcome: %s [%s, %s] (%+.2f%%); probability of an increase %s\n",
-              fmt_num(ch$mean, digits), fmt_num(ch$lower, digits), fmt_num(ch$upper, digits), ch$percent,
-              format_pct(ch$prob_increase)))
+  cat("\n")
+  cat_wrap(sprintf("Change of the expected outcome: %s [%s, %s] (%+.2f%%); probability of an increase %s",
+                   fmt_num(ch$mean, digits), fmt_num(ch$lower, digits), fmt_num(ch$upper, digits), ch$percent,
+                   format_pct(ch$prob_increase)))
   invisible(x)
 }
 

@@ -44,9 +44,14 @@
 #' @return An object of class `hbmmm_segment_allocation`: a list with
 #'   `allocation` (spend, segments x channels), `percent` (percent of each
 #'   segment's budget, the published table's form, with an `unspent` column
-#'   when a budget is not fully used), `nonpersonalized` (its allocation),
-#'   `romi` (per segment and overall: personalized, non-personalized, uplift
-#'   in percent, with intervals when draws are given) and the settings.
+#'   when a budget is not fully used), `nonpersonalized` (its allocation,
+#'   segments x channels), `share_nonpersonalized` (its channel shares),
+#'   `romi` (one row per segment and `overall`: `segment`, `romi` with
+#'   `romi_lower`/`romi_upper`, `romi_nonpersonalized`, `uplift_percent` with
+#'   `uplift_lower`/`uplift_upper`; intervals when draws are given),
+#'   `budget`, `cost`, `saturation` (whether curves were used), `level` and
+#'   `draws`. Unlike [allocate_budget()], segment budgets have no current
+#'   plan, so bounds are only those given (`lower`, `upper`).
 #' @examples
 #' beta <- rbind(high = c(tv = 1.6, digital = 1.4, social = 1.5, email = 1.2, mail = 0.9),
 #'               low = c(tv = 1.1, digital = 1.5, social = 1.2, email = 1.3, mail = 1.0))
@@ -254,27 +259,29 @@ seg_matrix <- function(v, segs, chans, arg, default) {
 
 #' @export
 print.hbmmm_segment_allocation <- function(x, digits = 3, ...) {
-  cat(sprintf("Segment allocation (%s): %d segment(s) x %d channel(s)\n",
-              if (x$saturation) "saturation-aware, segment response curves" else "linear program on effects per unit",
-              nrow(x$allocation), ncol(x$allocation)))
+  cat_wrap(sprintf("Segment allocation (%s): %d segment(s) x %d channel(s)",
+                   if (x$saturation) "saturation-aware, segment response curves" else "linear program on effects per unit",
+                   nrow(x$allocation), ncol(x$allocation)))
   cat("\nAllocation, percent of each segment's budget:\n")
   p <- x$percent
-  out <- as.data.frame(matrix(sprintf("%.1f%%", p), nrow(p), dimnames = dimnames(p)))
+  out <- as.data.frame(matrix(sprintf("%.1f%%", p), nrow(p), dimnames = dimnames(p)), optional = TRUE)
   out <- cbind(segment = rownames(p), out, budget = fmt_num(x$budget, digits + 2))
-  print(out, row.names = FALSE, right = FALSE)
+  print_table(out)
   np <- x$share_nonpersonalized
-  cat(sprintf("\nNon-personalized mix (every segment): %s\n",
-              paste(sprintf("%s %.1f%%", names(np), 100 * np), collapse = ", ")))
+  cat("\n")
+  cat_wrap(sprintf("Non-personalized mix (every segment): %s",
+                   paste(sprintf("%s %.1f%%", names(np), 100 * np), collapse = ", ")))
   r <- x$romi
-  cat(sprintf("\nReturn on marketing investment (ROMI = (response - cost) / spend)%s:\n",
-              if (x$draws > 1) sprintf(", %s intervals over %d draws", format_pct(x$level), x$draws) else ""))
+  cat("\n")
+  cat_wrap(sprintf("Return on marketing investment (ROMI = (response - cost) / spend)%s:",
+                   if (x$draws > 1) sprintf(", %s intervals over %d draws", format_pct(x$level), x$draws) else ""))
   iv <- x$draws > 1
-  print(data.frame(segment = r$segment,
-                   personalized = if (iv) fmt_interval(r$romi, r$romi_lower, r$romi_upper, digits) else fmt_num(r$romi, digits),
-                   `non-personalized` = fmt_num(r$romi_nonpersonalized, digits),
-                   `uplift %` = if (iv) fmt_interval(r$uplift_percent, r$uplift_lower, r$uplift_upper, digits)
-                                else ifelse(is.na(r$uplift_percent), "NA", sprintf("%+.1f%%", r$uplift_percent)),
-                   check.names = FALSE), row.names = FALSE, right = FALSE)
+  print_table(data.frame(segment = r$segment,
+                         personalized = if (iv) fmt_interval(r$romi, r$romi_lower, r$romi_upper, digits) else fmt_num(r$romi, digits),
+                         `non-personalized` = fmt_num(r$romi_nonpersonalized, digits),
+                         `uplift %` = if (iv) fmt_interval(r$uplift_percent, r$uplift_lower, r$uplift_upper, digits)
+                                      else ifelse(is.na(r$uplift_percent), "NA", sprintf("%+.1f%%", r$uplift_percent)),
+                         check.names = FALSE))
   invisible(x)
 }
 

@@ -268,14 +268,14 @@ invisible(dev.off())
 current <- cv$curves$spend
 names(current) <- cv$curves$id
 upper <- pmin(2 * current, cv$curves$spend_max)
-al <- allocate_budget(cv, lower = 0.5 * current, upper = upper)
+al <- allocate_budget(cv, bounds = c(0.5, 2), upper = upper)
 print(al)
 open_png("18-allocation", 1400, 800)
 plot(al)
 invisible(dev.off())
 
 # risk-aware: the plan that maximizes the 10% quantile of the response
-al_q <- allocate_budget(cv, lower = 0.5 * current, upper = upper, objective = "quantile", quantile = 0.1)
+al_q <- allocate_budget(cv, bounds = c(0.5, 2), upper = upper, objective = "quantile", quantile = 0.1)
 cat("\nRisk-aware plan (10% quantile):\n")
 print(round(setNames(al_q$table$optimal, al_q$table$channel), 2))
 

@@ -21,7 +21,7 @@ test_that("concave curves: the optimum has equal marginal returns (closed form)"
   k <- c(20, 60, 5, 150, 40)
   B <- 300
   x_star <- mm_optimum(a, k, B)
-  al <- allocate_budget(mm_curves(a, k), budget = B)
+  al <- allocate_budget(mm_curves(a, k), budget = B, bounds = NULL)
   obj <- function(x) sum(a * x / (k + x))
   expect_equal(sum(al$table$optimal), B, tolerance = 1e-12)
   expect_lt(abs(obj(al$table$optimal) - obj(x_star)) / obj(x_star), 1e-9)
@@ -81,7 +81,7 @@ test_that("bounds and fixed channels always hold; reordering and renaming change
   lower <- c(ch1 = 20, ch4 = 5)
   upper <- c(ch2 = 15, ch3 = 40, ch6 = 30)
   fixed <- c(ch5 = 12)
-  al <- allocate_budget(response_curves(tab), budget = 200, lower = lower, upper = upper, fixed = fixed)
+  al <- allocate_budget(response_curves(tab), budget = 200, lower = lower, upper = upper, fixed = fixed, bounds = NULL)
   x <- setNames(al$table$optimal, al$table$channel)
   expect_equal(sum(x), 200, tolerance = 1e-12)
   expect_true(all(x[names(lower)] >= lower - 1e-12))
@@ -93,7 +93,8 @@ test_that("bounds and fixed channels always hold; reordering and renaming change
   new <- setNames(paste0("z", LETTERS[1:K]), tab$channel)
   tab2$channel <- new[tab2$channel]
   ren <- function(v) setNames(v, new[names(v)])
-  al2 <- allocate_budget(response_curves(tab2), budget = 200, lower = ren(lower), upper = ren(upper), fixed = ren(fixed))
+  al2 <- allocate_budget(response_curves(tab2), budget = 200, lower = ren(lower), upper = ren(upper), fixed = ren(fixed),
+                       bounds = NULL)
   x2 <- setNames(al2$table$optimal, al2$table$channel)
   expect_equal(unname(x2[new[names(x)]]), unname(x), tolerance = 1e-6)
   expect_equal(al2$objective_value, al$objective_value, tolerance = 1e-10)
@@ -103,14 +104,14 @@ test_that("zero historical spend and saturated channels are handled sensibly", {
   cv <- response_curves(data.frame(channel = c("new", "saturated", "mid"), type = "hill",
                                    beta = c(100, 100, 100), halfsat = c(30, 2, 30), slope = c(1.5, 1, 1.5),
                                    spend = c(0, 200, 30)))
-  al <- allocate_budget(cv)
+  al <- allocate_budget(cv, bounds = NULL)
   expect_false(anyNA(al$table[, c("optimal", "response", "roi", "mroi")]))
   x <- setNames(al$table$optimal, al$table$channel)
   expect_lt(x[["saturated"]], 200 / 4)   # moved away from the saturated channel
   expect_gt(x[["new"]], 10)              # the untried channel gets budget
   expect_gt(al$uplift$change, 0)
   # nothing to spend: all zeros, finite output
-  z <- allocate_budget(cv, budget = 0)
+  z <- allocate_budget(cv, budget = 0, bounds = NULL)
   expect_equal(z$table$optimal, c(0, 0, 0))
   expect_true(all(is.na(z$table$roi)))
   expect_output(print(z), "Budget allocation")
@@ -136,8 +137,8 @@ test_that("risk-aware objectives match brute force on small cases", {
   }
   q10 <- function(v) quantile(v, 0.1, names = FALSE)
   msd <- function(v) mean(v) - 1.5 * sd(v)
-  aq <- allocate_budget(cv, budget = B, objective = "quantile", quantile = 0.1)
-  am <- allocate_budget(cv, budget = B, objective = "mean_sd", risk = 1.5)
+  aq <- allocate_budget(cv, budget = B, objective = "quantile", quantile = 0.1, holdout = 0)
+  am <- allocate_budget(cv, budget = B, objective = "mean_sd", risk = 1.5, holdout = 0)
   bq <- brute(q10)
   bm <- brute(msd)
   expect_gte(aq$objective_value, bq - 1e-6 * abs(bq))
@@ -147,7 +148,7 @@ test_that("risk-aware objectives match brute force on small cases", {
   expect_equal(am$objective_value, msd(am$per_draw$optimal), tolerance = 1e-10)
   expect_equal(sum(aq$table$optimal), B)
   # risk aversion moves budget away from the uncertain channel a
-  a_mean <- allocate_budget(cv, budget = B)
+  a_mean <- allocate_budget(cv, budget = B, holdout = 0)
   expect_lt(am$table$optimal[1], a_mean$table$optimal[1])
 })
 
@@ -176,14 +177,14 @@ test_that("target ROI and marginal ROI modes hit their targets", {
   k <- c(20, 60, 5)
   cv <- mm_curves(a, k)
   lam <- 1.5
-  am <- allocate_budget(cv, budget = 5000, target_mroi = lam)
+  am <- allocate_budget(cv, budget = 5000, target_mroi = lam, bounds = NULL)
   x_star <- pmax(sqrt(a * k / lam) - k, 0)
   expect_equal(am$table$optimal, x_star, tolerance = 1e-3)
   expect_equal(am$target$achieved, lam, tolerance = 1e-4)
-  ar <- allocate_budget(cv, budget = 5000, target_roi = 2.5)
+  ar <- allocate_budget(cv, budget = 5000, target_roi = 2.5, bounds = NULL)
   expect_equal(ar$totals["optimal", "roi"], 2.5, tolerance = 1e-5)
-  expect_error(allocate_budget(cv, budget = 5000, target_roi = 100), class = "hbmmm_target_unreachable_error")
-  expect_warning(allocate_budget(cv, budget = 10, target_mroi = 0.01), class = "hbmmm_warning_target_at_limit")
+  expect_error(allocate_budget(cv, budget = 5000, target_roi = 100, bounds = NULL), class = "hbmmm_target_unreachable_error")
+  expect_warning(allocate_budget(cv, budget = 10, target_mroi = 0.01, bounds = NULL), class = "hbmmm_warning_target_at_limit")
 })
 
 test_that("budget_for_target and allocate_budget agree", {
@@ -191,18 +192,18 @@ test_that("budget_for_target and allocate_budget agree", {
                                    beta = c(500, 300, 200), halfsat = c(100, NA, NA), slope = c(2, NA, NA),
                                    k = c(NA, 50, NA), lambda = c(NA, NA, 0.01), spend = c(120, 60, 80)))
   for (target in c(300, 600, 850)) {
-    bt <- budget_for_target(cv, target = target, upper = c(search = 200))
+    bt <- budget_for_target(cv, target = target, upper = c(search = 200), bounds = NULL, holdout = 0)
     B <- bt$budget_target$budget
-    al <- allocate_budget(cv, budget = B, upper = c(search = 200))
+    al <- allocate_budget(cv, budget = B, upper = c(search = 200), bounds = NULL)
     expect_gte(al$totals["optimal", "response"], target * (1 - 1e-9))
     # a slightly smaller budget falls short
-    al_less <- allocate_budget(cv, budget = B * (1 - 1e-4), upper = c(search = 200))
+    al_less <- allocate_budget(cv, budget = B * (1 - 1e-4), upper = c(search = 200), bounds = NULL)
     expect_lt(al_less$totals["optimal", "response"], target)
   }
-  e <- tryCatch(budget_for_target(cv, target = 1001), error = identity)
+  e <- tryCatch(budget_for_target(cv, target = 1001, bounds = NULL), error = identity)
   expect_s3_class(e, "hbmmm_target_unreachable_error")
   expect_match(conditionMessage(e), "levels off at 1,000.*short by 1")
-  err <- tryCatch(budget_for_target(cv, target = 900, upper = 100), error = identity)
+  err <- tryCatch(budget_for_target(cv, target = 900, upper = 100, bounds = NULL), error = identity)
   expect_s3_class(err, "hbmmm_target_unreachable_error")
   expect_match(conditionMessage(err), "short by")
 })
@@ -213,24 +214,25 @@ test_that("budget_for_target with a probability reaches it with that probability
   dr <- cbind(b_a = rlnorm(D, log(300), 0.3), halfsat_a = 50, slope_a = 1.3,
               b_b = rlnorm(D, log(200), 0.15), k_b = 40)
   cv <- response_curves(dr, saturation = c(a = "hill", b = "michaelis_menten"))
-  bt <- budget_for_target(cv, target = 250, prob = 0.8)
+  bt <- budget_for_target(cv, target = 250, prob = 0.8, holdout = 0)
   expect_gte(mean(bt$per_draw$optimal >= 250), 0.8)
-  al <- allocate_budget(cv, budget = bt$budget_target$budget, objective = "quantile", quantile = 0.2)
+  al <- allocate_budget(cv, budget = bt$budget_target$budget, objective = "quantile", quantile = 0.2, holdout = 0)
   expect_gte(al$objective_value, 250 * (1 - 1e-9))
-  less <- allocate_budget(cv, budget = bt$budget_target$budget * 0.999, objective = "quantile", quantile = 0.2)
+  less <- allocate_budget(cv, budget = bt$budget_target$budget * 0.999, objective = "quantile", quantile = 0.2,
+                         holdout = 0)
   expect_lt(less$objective_value, 250)
-  expect_gt(bt$budget_target$budget, budget_for_target(cv, target = 250)$budget_target$budget)
+  expect_gt(bt$budget_target$budget, budget_for_target(cv, target = 250, holdout = 0)$budget_target$budget)
 })
 
 test_that("infeasible plans raise classed errors saying by how much", {
   cv <- mm_curves(c(100, 200, 300), c(10, 20, 30), ids = c("tv", "search", "social"))
-  e <- tryCatch(allocate_budget(cv, budget = 100, lower = c(tv = 60, search = 50)), error = identity)
+  e <- tryCatch(allocate_budget(cv, budget = 100, lower = c(tv = 60, search = 50), bounds = NULL), error = identity)
   expect_s3_class(e, "hbmmm_infeasible_error")
   expect_match(conditionMessage(e), "sum to 110.*by 10")
-  e <- tryCatch(allocate_budget(cv, budget = 100, upper = 30), error = identity)
+  e <- tryCatch(allocate_budget(cv, budget = 100, upper = 30, bounds = NULL), error = identity)
   expect_s3_class(e, "hbmmm_infeasible_error")
   expect_match(conditionMessage(e), "short of the budget 100 by 10")
-  e <- tryCatch(allocate_budget(cv, budget = 100, fixed = c(tv = 70, social = 40)), error = identity)
+  e <- tryCatch(allocate_budget(cv, budget = 100, fixed = c(tv = 70, social = 40), bounds = NULL), error = identity)
   expect_s3_class(e, "hbmmm_infeasible_error")
   expect_match(conditionMessage(e), "fixed channels.*exceeding the budget 100 by 10")
   expect_error(allocate_budget(cv, budget = -5), class = "hbmmm_negative_budget_error")
@@ -243,22 +245,22 @@ test_that("infeasible plans raise classed errors saying by how much", {
   expect_input_error(allocate_budget(cv, budget = 100, target_roi = 1, target_mroi = 1), "target_mroi")
   expect_input_error(allocate_budget(cv, budget = 100, horizon = 3, flighting = c(1, -1, 1)), "flighting")
   # spend_all = FALSE accepts upper bounds below the budget
-  ok <- allocate_budget(cv, budget = 100, upper = 30, spend_all = FALSE)
+  ok <- allocate_budget(cv, budget = 100, upper = 30, spend_all = FALSE, bounds = NULL)
   expect_equal(ok$table$optimal, c(30, 30, 30))
 })
 
 test_that("spend_all = FALSE stops where extra spend lowers the net objective", {
   cv <- mm_curves(c(100, 50), c(10, 10), ids = c("a", "b"))
   # net of a unit cost: a x / (10 + x) - x is maximal at a 10 / (10 + x)^2 = 1
-  al <- allocate_budget(cv, budget = 1000, cost = 1, spend_all = FALSE)
+  al <- allocate_budget(cv, budget = 1000, cost = 1, spend_all = FALSE, bounds = NULL)
   want <- c(sqrt(1000) - 10, sqrt(500) - 10)
   expect_equal(al$table$optimal, want, tolerance = 1e-4)
 })
 
 test_that("print and plot methods work and return their data", {
   cv <- mm_curves(c(100, 200), c(10, 20), ids = c("tv", "search"))
-  al <- allocate_budget(cv, budget = 50)
-  expect_output(print(al), "Totals")
+  al <- allocate_budget(cv, budget = 50, bounds = NULL)
+  expect_output(print(al), "total response")
   pdf(NULL)
   on.exit(dev.off())
   expect_identical(plot(al), al$table)

@@ -151,9 +151,9 @@ test_that("curves from a fit use each draw's coefficient and transform parameter
   expect_input_error(response_curves(fit, group = "region"), "group")
   # planning functions take the fit directly (the unbounded optimum puts
   # search beyond its observed spend here: the classed warning says so)
-  expect_warning(al <- allocate_budget(fit), class = "hbmmm_warning_extrapolation")
+  expect_warning(al <- allocate_budget(fit, bounds = NULL), class = "hbmmm_warning_extrapolation")
   expect_equal(sum(al$table$optimal), sum(cv$curves$spend))
-  expect_warning(a2 <- allocate_budget(cv), class = "hbmmm_warning_extrapolation")
+  expect_warning(a2 <- allocate_budget(cv, bounds = NULL), class = "hbmmm_warning_extrapolation")
   expect_equal(al$objective_value, a2$objective_value)
   # bounded within the observed spend: no warning
   expect_silent(allocate_budget(cv, upper = cv$curves$spend_max))

@@ -46,10 +46,19 @@ test_that("a weekly flighting is adstocked draw by draw with carry-over", {
 })
 
 test_that("the scenario of an optimal plan reproduces the allocation's uplift", {
-  cv <- two_curves()
+  set.seed(4)
+  D <- 200
+  dr <- cbind(b_print = rlnorm(D, log(300), 0.3), halfsat_print = 50, slope_print = 1.2,
+              b_video = rlnorm(D, log(800), 0.3), halfsat_video = 150, slope_video = 1.5)
+  cv <- response_curves(dr, spend = c(print = 100, video = 100))
   al <- allocate_budget(cv)
+  expect_equal(length(al$holdout$eval), D / 2)
   s <- simulate_scenario(cv, plan = setNames(al$table$optimal, al$table$channel))
-  expect_equal(s$change$mean, al$uplift$change, tolerance = 1e-10)
+  # the allocation judges its plan on the held-out draws; in-sample on the others
+  expect_equal(mean(s$per_draw$change[al$holdout$eval]), al$uplift$change, tolerance = 1e-10)
+  expect_equal(mean(s$per_draw$change[al$holdout$fit]), al$uplift_fit$change, tolerance = 1e-10)
+  expect_equal(mean(s$per_draw$change[al$holdout$eval] > 0), al$uplift$prob_gain)
+  expect_length(intersect(al$holdout$eval, al$holdout$fit), 0L)
 })
 
 test_that("bad scenarios raise classed errors", {

@@ -340,7 +340,6 @@ time_effect_kind <- function(expr) {
 # helper reads only its time argument (its calendar or changepoints are
 # objects, not columns).
 model_columns <- function(expr) {
-  if (inherits(expr, "formula")) expr <- expr[[length(expr)]]
   if (!is.call(expr)) return(all.vars(expr))
   kind <- time_effect_kind(expr)
   if (!is.na(kind)) {
@@ -348,5 +347,6 @@ model_columns <- function(expr) {
     t <- tryCatch(match.call(fun, expr)$time, error = function(e) NULL)
     return(if (is.null(t)) character(0) else all.vars(t))
   }
-  unique(unlist(lapply(as.list(expr)[-1L], model_columns)))
+  # (by [[ ]]: `[` on a terms object selects terms)
+  unique(unlist(lapply(seq_along(expr)[-1L], function(i) model_columns(expr[[i]]))))
 }

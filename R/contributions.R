@@ -47,7 +47,8 @@
 #'   `components` (their names, in order), `reference` and `level`.
 #' @examples
 #' \donttest{
-#' fit <- hbmmm(sales ~ tv + search + price + trend(week), data = mmm_weekly[mmm_weekly$market == "M01", ],
+#' fit <- hbmmm(sales ~ tv + search + price + trend(week),
+#'              data = mmm_weekly[mmm_weekly$market == "M01", ],
 #'              media = c("tv", "search"), time = "week", chains = 1, iter = 200, refresh = 0)
 #' cb <- contributions(fit)
 #' cb

@@ -412,6 +412,14 @@ newdata_design <- function(spec, newdata, history) {
   }
   nd <- newdata[rhs_vars]
   tr_part <- train[rhs_vars]
+  # dates must stay dates (rbind() below would fail on a mix, and the time
+  # effects and the time axis read them as dates)
+  for (v in rhs_vars) {
+    if (inherits(tr_part[[v]], c("Date", "POSIXt")) && !inherits(nd[[v]], c("Date", "POSIXt"))) {
+      abort_input("newdata", sprintf("column `%s` must be dates, as in the training data; found %s", v,
+                                     describe_value(nd[[v]])))
+    }
+  }
   # factors keep the training levels so that the design has the same columns
   for (v in rhs_vars) {
     if (is.factor(tr_part[[v]]) || is.character(tr_part[[v]])) {

@@ -278,9 +278,9 @@ event_indicators <- function(pos, basis) {
 # ---- columns ------------------------------------------------------------
 
 # The design columns of `basis` at times `time`.
-time_effect_columns <- function(time, basis, label = "time") {
-  check_effect_time(time, label)
-  pos <- effect_positions(time, basis$scale, label)
+time_effect_columns <- function(time, basis, label = "time", arg = "time") {
+  check_effect_time(time, label, arg)
+  pos <- effect_positions(time, basis$scale, label, arg)
   M <- switch(basis$kind,
     trend = {
       m <- cbind((pos - basis$start) / basis$span,
@@ -307,9 +307,10 @@ time_effect_columns <- function(time, basis, label = "time") {
 }
 
 # The columns on new rows with the training basis: the call that
-# makepredictcall() puts in `predvars`.
-time_effect_predict <- function(time, basis) {
-  time_effect_columns(time, basis, "time")
+# makepredictcall() puts in `predvars` (a bad time column is the fault of
+# `newdata`).
+time_effect_predict <- function(time, basis, label = "time") {
+  time_effect_columns(time, basis, label, arg = "newdata")
 }
 
 #' @importFrom stats makepredictcall
@@ -320,7 +321,7 @@ makepredictcall.hbmmm_time_effect <- function(var, call) {
   if (is.na(kind) || is.null(basis) || !identical(kind, basis$kind)) return(NextMethod())
   fun <- switch(kind, trend = trend, seasonality = seasonality, events = events)
   time_expr <- match.call(fun, call)$time
-  as.call(list(time_effect_predict, time_expr, basis))
+  as.call(list(time_effect_predict, time_expr, basis, time_label(time_expr)))
 }
 
 # "trend", "seasonality" or "events" when `expr` is a call to that helper

@@ -140,6 +140,12 @@ test_that("trend, seasonality and events are recovered and continued in forecast
   expect_identical(dim(predict(fit, newdata = fut, history = FALSE, summary = FALSE)), c(300L, 26L))
   sc <- simulate_scenario(fit, scale = c(tv = 1.1), newdata = d[140:156, ])
   expect_s3_class(sc, "hbmmm_scenario")
+  # new rows whose time is not a date, as in training
+  cnd <- expect_input_error(posterior_epred(fit, newdata = transform(fut, date = 1:26)), "newdata")
+  expect_match(conditionMessage(cnd), "`date` must be dates", fixed = TRUE)
+  # a date on the wrong side when the training time is numeric
+  expect_input_error(seasonality(1:10, 4, 1) |> attr("basis") |> hbmmm:::time_effect_predict(time = Sys.Date()),
+                     "newdata")
 })
 
 # ---- contributions by named component ---------------------------------------

@@ -6,11 +6,20 @@
 # R/formula.R); group-level columns likewise. For each draw the transformed
 # media are recomputed at that draw's transform parameters.
 
-# mmm_components(fit, newdata = NULL, draws = NULL, history = TRUE)
-# Returns list(mu, baseline, media, controls, sigma, draws, rows); matrices
-# are [n_draws x n_rows] with rows in the order of `newdata` (or of the
-# user's original data).
-mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE, per_capita = FALSE) {
+# mmm_components(fit, newdata = NULL, draws = NULL, history = TRUE,
+#                reference = "mean", per_capita = FALSE)
+# Returns list(mu, baseline, controls, linear, media, sigma, draws, rows);
+# matrices are [n_draws x n_rows] with rows in the order of `newdata` (or of
+# the user's original data). `linear` holds the non-media components by name
+# (linear_components(): baseline, trend, seasonality, events, each control),
+# `controls` their sum without the baseline; with reference "mean" each
+# control is its deviation from its training mean and the baseline holds the
+# controls at their means (linear_layout()).
+# With a population (hbmmm_spec(population = )) every component is in the
+# data's units (the per-capita value times the row's population) unless
+# `per_capita`.
+mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE, reference = "mean",
+                           per_capita = FALSE) {
   check_model_fit(fit, what = "its linear predictor (predictions, log-likelihood, contributions, ROI)")
   spec <- fit$spec
   mat <- as.matrix.hbmmm_fit(fit)
@@ -57,25 +66,26 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE, pe
     }
   }
 
-  baseline <- matrix(0, S, n)
-  controls <- matrix(0, S, n)
+  lin_names <- linear_components(spec)
+  lin <- lapply(stats::setNames(lin_names, lin_names), function(nm) matrix(0, S, n))
   media_out <- lapply(stats::setNames(media, media), function(ch) matrix(0, S, n))
-  add_column <- function(coef, static, channel, name) {
+  add_column <- function(coef, static, channel, comp, ref) {
     # coef: [S x n] (group-level) or length-S vector (fixed)
-    static <- unname(static)
+    static <- unname(static) - ref
     part <- if (is.matrix(coef)) coef * rep(static, each = S) else outer(unname(coef), static)
     if (!is.na(channel)) {
       media_out[[channel]] <<- media_out[[channel]] + part * mvals[[channel]]
-    } else if (name == "(Intercept)") {
-      baseline <<- baseline + part
-    } else {
-      controls <<- controls + part
+      return(invisible())
     }
+    lin[[comp]] <<- lin[[comp]] + part
+    # the control at its reference value belongs to the baseline
+    if (ref != 0) lin$baseline <<- lin$baseline + (if (is.matrix(coef)) coef * ref else matrix(coef * ref, S, n))
   }
   X <- des$X
+  lay <- linear_layout(spec$X, reference)
   for (j in seq_along(spec$X$names)) {
     nm <- paste0("b_", term_label(spec$X$names[j]))
-    add_column(mat[, nm], X$static[, j], spec$X$channel[j], spec$X$names[j])
+    add_column(mat[, nm], X$static[, j], spec$X$channel[j], lay$component[j], lay$ref[j])
   }
   online_used <- character(0)
   for (g in names(spec$ranef)) {
@@ -83,13 +93,13 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE, pe
     codes <- des$codes[[g]]
     seen <- !is.na(codes)
     tn <- term_label(t$Z$names)
-    keep <- spec$keep[[g]]
+    lay <- linear_layout(t$Z, reference)
     for (l in seq_along(tn)) {
       U <- ranef_draws_matrix(fit, mat, g, l)
       if (isTRUE(attr(U, "online"))) online_used <- c(online_used, g)
       coef <- matrix(0, S, n)
       coef[, seen] <- U[, codes[seen], drop = FALSE]
-      add_column(coef, des$Z[[g]]$static[, l], t$Z$channel[l], t$Z$names[l])
+      add_column(coef, des$Z[[g]]$static[, l], t$Z$channel[l], lay$component[l], lay$ref[l])
     }
   }
   warn_online_ranef(online_used)
@@ -111,19 +121,49 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE, pe
   }
   sigma <- sigma / rep(sqrt(des$weights), each = S)
 
-  mu <- baseline + controls
+  controls <- Reduce(`+`, lin[-1L], matrix(0, S, n))
+  mu <- lin$baseline + controls
   for (ch in media) mu <- mu + media_out[[ch]]
   if (!is.null(des$pop) && !per_capita) {
     # the model is per capita (hbmmm_spec(population = )): back to each row's units
     P <- rep(des$pop, each = S)
     mu <- mu * P
-    baseline <- baseline * P
+    lin <- lapply(lin, function(m) m * P)
     controls <- controls * P
     sigma <- sigma * P
     media_out <- lapply(media_out, function(m) m * P)
   }
-  list(mu = sel(mu), baseline = sel(baseline), media = lapply(media_out, sel), controls = sel(controls),
-       sigma = sel(sigma), draws = draws, rows = n)
+  list(mu = sel(mu), baseline = sel(lin$baseline), controls = sel(controls), linear = lapply(lin, sel),
+       media = lapply(media_out, sel), sigma = sel(sigma), draws = draws, rows = n)
+}
+
+# The non-media components of a spec's outcome, in the order contributions()
+# reports them: the baseline, then trend, seasonality and events when the
+# formula has them, then each control term in formula order (fixed part,
+# then group-level terms).
+linear_components <- function(spec) {
+  comp <- c(linear_layout(spec$X)$component,
+            unlist(lapply(spec$ranef, function(t) linear_layout(t$Z)$component)))
+  comp <- unique(comp[!is.na(comp)])
+  c("baseline", intersect(TIME_EFFECT_KINDS, comp), setdiff(comp, c("baseline", TIME_EFFECT_KINDS)))
+}
+
+# For each column of a training design D (spec$X or a grouping term's Z):
+# its component (NA for media columns) and its reference value: with
+# reference "mean", a control column (not the intercept, not a time effect)
+# is split as coef * (x - mean(x)) in its component plus coef * mean(x) in
+# the baseline, so that the baseline is the outcome with the controls at
+# their training means and no media; with "zero" the reference is 0.
+linear_layout <- function(D, reference = "mean") {
+  comp <- D$component
+  if (is.null(comp)) { # specs made before components were named
+    comp <- ifelse(D$names == "(Intercept)", "baseline", "controls")
+  }
+  comp[!is.na(D$channel)] <- NA_character_
+  centre <- reference == "mean" & !is.na(comp) & !comp %in% c("baseline", TIME_EFFECT_KINDS)
+  ref <- numeric(length(comp))
+  if (any(centre)) ref[centre] <- colMeans(D$static[, centre, drop = FALSE])
+  list(component = comp, ref = ref)
 }
 
 # The draws (rows of `mat`) of column l of grouping term g's effects, as a
@@ -197,43 +237,51 @@ channel_totals <- function(fit, mat, step, key = NULL, channels = fit$spec$media
   list(at = one(at), up = if (step > 0) one(up), online = online)
 }
 
-# The baseline (intercepts: fixed and group-level) and the controls (every
-# other non-media column), per draw and key, [draws x K]: both are linear in
-# the coefficients, so each is the draws of the coefficients times the
-# column sums by key (fixed columns) or by level and key (group-level ones).
-# `online` as in channel_totals().
-linear_sums <- function(fit, mat, key, K) {
+# The non-media components (linear_components(), split as linear_layout()
+# says), per draw and key, [draws x K]: each is linear in the coefficients,
+# so it is the draws of the coefficients times the column sums by key (fixed
+# columns) or by level and key (group-level ones). Returns a list of those
+# matrices by component and `online` as in channel_totals(). `weights`:
+# each row's weight in the sums (the population, for totals in the data's
+# units of a per-capita model), or NULL.
+linear_sums <- function(fit, mat, key, K, reference = "mean", weights = NULL) {
   spec <- fit$spec
   S <- nrow(mat)
-  out <- list(baseline = matrix(0, S, K), controls = matrix(0, S, K))
-  part <- function(name) if (name == "(Intercept)") "baseline" else "controls"
+  comps <- linear_components(spec)
+  out <- lapply(stats::setNames(comps, comps), function(nm) matrix(0, S, K))
   sum_by <- function(x, idx, m) { # sums of x by idx in 1..m (0 where idx has no row)
     s <- rowsum(x, idx)
     out <- numeric(m)
     out[as.integer(rownames(s))] <- s[, 1]
     out
   }
+  w <- if (is.null(weights)) rep(1, length(key)) else weights
   X <- spec$X
+  lay <- linear_layout(X, reference)
+  n_k <- sum_by(w, key, K)
   for (j in which(is.na(X$channel))) {
-    xk <- sum_by(X$static[, j], key, K)
-    p <- part(X$names[j])
-    out[[p]] <- out[[p]] + outer(mat[, paste0("b_", term_label(X$names[j]))], xk)
+    b <- mat[, paste0("b_", term_label(X$names[j]))]
+    p <- lay$component[j]
+    out[[p]] <- out[[p]] + outer(b, sum_by(w * (X$static[, j] - lay$ref[j]), key, K))
+    if (lay$ref[j] != 0) out$baseline <- out$baseline + outer(b, lay$ref[j] * n_k)
   }
   online <- character(0)
   for (g in names(spec$ranef)) {
     t <- spec$ranef[[g]]
     G <- length(t$levels)
+    lay <- linear_layout(t$Z, reference)
+    cell <- t$codes + G * (key - 1L)
     for (l in which(is.na(t$Z$channel))) {
       # M[level, k]: the column summed over the rows of that level and key
-      M <- matrix(sum_by(t$Z$static[, l], t$codes + G * (key - 1L), G * K), G, K)
+      M <- matrix(sum_by(w * (t$Z$static[, l] - lay$ref[l]), cell, G * K), G, K)
       U <- ranef_draws_matrix(fit, mat, g, l)
       if (isTRUE(attr(U, "online"))) online <- c(online, g)
-      p <- part(t$Z$names[l])
+      p <- lay$component[l]
       out[[p]] <- out[[p]] + U %*% M
+      if (lay$ref[l] != 0) out$baseline <- out$baseline + U %*% (lay$ref[l] * matrix(sum_by(w, cell, G * K), G, K))
     }
   }
-  out$online <- online
-  out
+  list(parts = out, online = online)
 }
 
 # Per-draw statistics of mmm_components() on the training rows, computed over
@@ -241,7 +289,7 @@ linear_sums <- function(fit, mat, key, K) {
 # is held: `fun(comp)` returns a matrix (or a list of matrices) with one row
 # per draw of the block, and the blocks' rows are stacked. The
 # online-effects warning, raised by each block, is passed on once.
-components_by_block <- function(fit, draws, fun, per_capita = FALSE) {
+components_by_block <- function(fit, draws, fun, reference = "mean", per_capita = FALSE) {
   S <- length(draws)
   size <- max(1L, floor(2^20 / max(1L, fit$spec$nobs)))
   blocks <- split(seq_len(S), ceiling(seq_len(S) / size))
@@ -249,7 +297,7 @@ components_by_block <- function(fit, draws, fun, per_capita = FALSE) {
   out <- NULL
   withCallingHandlers({
     for (b in blocks) {
-      comp <- mmm_components(fit, draws = draws[b], per_capita = per_capita)
+      comp <- mmm_components(fit, draws = draws[b], reference = reference, per_capita = per_capita)
       r <- fun(comp)
       if (!is.list(r)) r <- list(r)
       if (is.null(out)) out <- lapply(r, function(m) matrix(NA_real_, S, ncol(m), dimnames = list(NULL, colnames(m))))
@@ -365,8 +413,8 @@ newdata_design <- function(spec, newdata, history) {
   if (!nrow(newdata)) abort_input("newdata", "has no rows")
   train <- spec$data
   pf <- parse_formula(spec$formula)
-  rhs_vars <- unique(c(all.vars(stats::delete.response(stats::terms(pf$fixed))),
-                       unlist(lapply(spec$ranef, function(t) c(all.vars(t$lhs), t$group_vars))),
+  rhs_vars <- unique(c(model_columns(stats::delete.response(stats::terms(pf$fixed))),
+                       unlist(lapply(spec$ranef, function(t) c(model_columns(t$lhs), t$group_vars))),
                        spec$media, spec$time, spec$panel, spec$sigma_by, spec$population))
   miss <- setdiff(rhs_vars, names(newdata))
   if (length(miss)) {
@@ -380,6 +428,14 @@ newdata_design <- function(spec, newdata, history) {
   }
   nd <- newdata[rhs_vars]
   tr_part <- train[rhs_vars]
+  # dates must stay dates (rbind() below would fail on a mix, and the time
+  # effects and the time axis read them as dates)
+  for (v in rhs_vars) {
+    if (inherits(tr_part[[v]], c("Date", "POSIXt")) && !inherits(nd[[v]], c("Date", "POSIXt"))) {
+      abort_input("newdata", sprintf("column `%s` must be dates, as in the training data; found %s", v,
+                                     describe_value(nd[[v]])))
+    }
+  }
   # factors keep the training levels so that the design has the same columns
   for (v in rhs_vars) {
     if (is.factor(tr_part[[v]]) || is.character(tr_part[[v]])) {
@@ -390,7 +446,11 @@ newdata_design <- function(spec, newdata, history) {
   both <- rbind(tr_part, nd)
   for (v in rhs_vars) if (is.factor(train[[v]])) both[[v]] <- factor(both[[v]], levels = union(levels(train[[v]]), unique(both[[v]])))
   idx_new <- nrow(tr_part) + seq_len(nrow(nd))
-  X <- media_design(stats::delete.response(stats::terms(pf$fixed)), both, spec$media, arg = "newdata")
+  # the training terms: their `predvars` rebuild time effects with the
+  # training basis (specs made before they were kept: from the formula)
+  fixed_terms <- spec$X$terms
+  if (is.null(fixed_terms)) fixed_terms <- stats::delete.response(stats::terms(pf$fixed))
+  X <- media_design(fixed_terms, both, spec$media, arg = "newdata")
   if (!identical(X$names, spec$X$names)) {
     extra <- setdiff(X$names, spec$X$names)
     abort_input("newdata", sprintf("gives a design with column(s) %s that the fitted model does not have (new factor levels?)",
@@ -400,7 +460,9 @@ newdata_design <- function(spec, newdata, history) {
   Z <- codes <- list()
   for (g in names(spec$ranef)) {
     t <- spec$ranef[[g]]
-    Zg <- media_design(stats::as.formula(call("~", t$lhs)), both, spec$media, arg = "newdata")
+    z_terms <- t$Z$terms
+    if (is.null(z_terms)) z_terms <- stats::as.formula(call("~", t$lhs))
+    Zg <- media_design(z_terms, both, spec$media, arg = "newdata")
     Zg$static <- Zg$static[idx_new, , drop = FALSE]
     Z[[g]] <- Zg
     lev <- do.call(paste, c(lapply(t$group_vars, function(v) as.character(nd[[v]])), sep = ":"))

@@ -130,6 +130,9 @@ media_design <- function(rhs_formula, data, media, arg = "formula") {
   d <- data
   for (ch in used) d[[ch]] <- rep(1, nrow(d))
   mf <- stats::model.frame(tt, d, na.action = stats::na.pass)
+  # the terms now hold `predvars`: how to rebuild data-dependent variables
+  # (the time effects' bases, R/time_effects.R) on new rows
+  tt <- attr(mf, "terms")
   M1 <- stats::model.matrix(tt, mf)
   channel <- rep(NA_integer_, ncol(M1))
   assign <- attr(M1, "assign")
@@ -144,5 +147,25 @@ media_design <- function(rhs_formula, data, media, arg = "formula") {
   # draw names carry the column names: without the backticks that
   # model.matrix() keeps around non-syntactic names (b_paid search)
   colnames(M1) <- gsub("`", "", colnames(M1), fixed = TRUE)
-  list(static = M1, channel = channel, names = colnames(M1))
+  list(static = M1, channel = channel, names = colnames(M1),
+       component = column_components(tt, assign, channel, media), terms = tt)
+}
+
+# The component of the outcome each design column belongs to, as
+# contributions() reports it: "baseline" (intercept), "trend",
+# "seasonality", "events" (terms with a time helper), the media channel, or
+# the control's term label (e.g. `price`; with " (control)" appended when it
+# would read as another component's name).
+column_components <- function(tt, assign, channel, media) {
+  labels <- gsub("`", "", attr(tt, "term.labels"), fixed = TRUE)
+  fac <- attr(tt, "factors")
+  term_comp <- vapply(seq_along(labels), function(k) {
+    kinds <- vapply(rownames(fac)[fac[, k] > 0], function(v) time_effect_kind(str2lang(v)), "")
+    kinds <- kinds[!is.na(kinds)]
+    if (length(kinds)) return(kinds[1])
+    if (labels[k] %in% c("baseline", TIME_EFFECT_KINDS, media)) paste(labels[k], "(control)") else labels[k]
+  }, "")
+  comp <- ifelse(assign == 0L, "baseline", term_comp[pmax(assign, 1L)])
+  comp[!is.na(channel)] <- media[channel[!is.na(channel)]]
+  unname(comp)
 }

@@ -110,9 +110,10 @@ unit_cost <- function(spec, media = spec$media) {
 }
 
 # A fit whose design rows are weighted by the population, so that sums over
-# rows of the model's per-capita quantities (channel_totals(),
-# linear_sums()) are totals in the data's units. Without population: the
-# fit as is.
+# rows of the model's per-capita channel contributions (channel_totals())
+# are totals in the data's units. Without population: the fit as is.
+# (linear_sums() takes the population as row weights instead, since its
+# controls are split around their per-row reference values.)
 in_data_units <- function(fit) {
   pop <- fit$spec$pop
   if (is.null(pop)) return(fit)

@@ -141,7 +141,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
   for (a in names(cols)) check_column_name(cols[[a]], data, a)
   if (!is.null(time)) check_time_column(data[[time]], time, "time")
   if (is.character(weights)) check_column_name(weights, data, "weights")
-  used <- unique(c(all.vars(pf$fixed), unlist(lapply(terms, function(t) c(all.vars(t$lhs), t$group_vars))),
+  used <- unique(c(model_columns(pf$fixed), unlist(lapply(terms, function(t) c(model_columns(t$lhs), t$group_vars))),
                    media, unlist(cols), if (is.character(weights)) weights, population, stats::na.omit(spend)))
   missing_cols <- setdiff(used, names(data))
   if (length(missing_cols)) {
@@ -150,7 +150,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
   }
   check_complete(data, used)
   check_media_columns(data, media)
-  unused <- setdiff(media, c(all.vars(pf$fixed), unlist(lapply(terms, function(t) all.vars(t$lhs)))))
+  unused <- setdiff(media, c(model_columns(pf$fixed), unlist(lapply(terms, function(t) model_columns(t$lhs)))))
   if (length(unused)) {
     abort_input("media", sprintf("channel `%s` does not appear in `formula`; add it as a term", unused[1]))
   }

@@ -80,9 +80,17 @@ test_that("components match the plain-R model: fixed effects only", {
   cm <- check_against_reference(fit, d)
   expect_identical(cm$draws, c(1L, 7L, 20L))
   expect_identical(cm$rows, nrow(d))
-  # baseline is the intercept alone here
+  # the baseline holds the control (price) at its training mean, the price
+  # component its deviation; with reference "zero" the baseline is the
+  # intercept alone and price its coefficient times its value
   m <- as.matrix(fit)
-  expect_equal(cm$baseline[, 1], unname(m[c(1, 7, 20), "b_Intercept"]))
+  mp <- mean(d$price)
+  expect_equal(cm$baseline[, 1], unname(m[c(1, 7, 20), "b_Intercept"] + m[c(1, 7, 20), "b_price"] * mp))
+  expect_equal(cm$linear$price[, 5], unname(m[c(1, 7, 20), "b_price"] * (d$price[5] - mp)))
+  raw <- hbmmm:::mmm_components(fit, draws = c(1, 7, 20), reference = "zero")
+  expect_equal(raw$baseline[, 1], unname(m[c(1, 7, 20), "b_Intercept"]))
+  expect_equal(raw$linear$price[, 5], unname(m[c(1, 7, 20), "b_price"] * d$price[5]))
+  expect_equal(raw$mu, cm$mu)
 })
 
 test_that("components match with (1 + tv | market), rows shuffled", {

@@ -26,14 +26,15 @@ geo_panel <- function(G = 16, T = 80, seed = 1) {
   hill <- function(x, h, s) x^s / (x^s + h^s)
   m_tv <- 6 * hill(adstock(tv_pc, 0.5), 2, 1.5)
   m_se <- 3 * hill(adstock(se_pc, 0.2), 1, 1)
-  d$sales <- (10 + m_tv + m_se + stats::rnorm(nrow(d), 0, 0.5)) * d$pop
+  d$temp <- stats::rnorm(nrow(d)) # a control with a small per-capita effect
+  d$sales <- (10 + m_tv + m_se + 0.3 * d$temp + stats::rnorm(nrow(d), 0, 0.5)) * d$pop
   list(data = d, truth = c(tv = sum(m_tv * d$pop) / sum(d$tv), search = sum(m_se * d$pop) / sum(d$search)))
 }
 
 test_that("a per-capita geo model reports ROI and contributions in dollars", {
   s <- geo_panel()
   d <- s$data
-  fit <- quiet_sampling(hbmmm(sales ~ tv + search + (1 | geo), data = d, media = c("tv", "search"),
+  fit <- quiet_sampling(hbmmm(sales ~ tv + search + temp + (1 | geo), data = d, media = c("tv", "search"),
                               time = "week", population = "pop", chains = 2, iter = 600, seed = 11, refresh = 0))
   ord <- fit$spec$row_order
   expect_equal(fit$spec$y, d$sales[ord] / d$pop[ord])
@@ -68,7 +69,7 @@ test_that("a per-capita geo model reports ROI and contributions in dollars", {
   expect_lt(abs(tot / sum(d$sales) - 1), 0.005)
   cbt <- contributions(fit, by = "time", draws = dr)
   cbr <- contributions(fit, by = "row", draws = dr)
-  for (cmp in c("baseline", "tv")) {
+  for (cmp in c("baseline", "temp", "tv")) {
     by_t <- cbt$series$mean[cbt$series$component == cmp]
     by_r <- tapply(cbr$series$mean[cbr$series$component == cmp], d$week, sum)
     expect_equal(unname(by_t), unname(as.vector(by_r)), tolerance = 1e-8)

@@ -101,8 +101,9 @@ test_that("roi() of a fit with group-level slopes, interactions and online effec
   # channels in C) equals the per-row components summed by week
   expect_warning(cb <- contributions(fit), class = "hbmmm_warning_online_ranef")
   wk <- data[[fit$spec$time]]
-  for (part in c("baseline", "controls", "tv", "search")) {
-    m <- if (part %in% c("baseline", "controls")) comp[[part]] else comp$media[[part]]
+  expect_identical(unique(cb$series$component), c("baseline", "tv", "search"))
+  for (part in c("baseline", "tv", "search")) {
+    m <- if (part == "baseline") comp$linear[[part]] else comp$media[[part]]
     want <- colMeans(t(rowsum(t(m), wk)))
     got <- cb$series$mean[cb$series$component == part]
     expect_equal(got, unname(want), tolerance = 1e-9, label = part)

@@ -132,8 +132,25 @@ estimate_transforms <- function(spec) {
     th[est] <- vapply(seq_along(est), function(i) link_from_unc(pars$link[est[i]], u[i], upper[i]), 1)
     th
   }
+  # the search moves one parameter at a time (finite-difference gradients),
+  # so only the channels whose parameters changed since the last call are
+  # transformed again
+  last <- new.env()
+  media_cached <- function(th) {
+    if (is.null(last$M)) {
+      M <- media_at(th)
+    } else {
+      M <- last$M
+      for (ch in unique(pars$channel[which(th != last$theta)])) {
+        M[, ch] <- transform_channel_draws(spec$media_data[, ch], ch, tr, t(th), spec$panel_codes, spec$tpos)
+      }
+    }
+    last$M <- M
+    last$theta <- th
+    M
+  }
   rss <- function(u) {
-    M <- tryCatch(media_at(to_theta(u)), error = function(e) NULL)
+    M <- tryCatch(media_cached(to_theta(u)), error = function(e) NULL)
     if (is.null(M) || any(!is.finite(M))) return(1e300)
     X <- media_columns(spec$X, M)
     f <- stats::lm.fit(X, spec$y)

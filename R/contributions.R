@@ -128,23 +128,29 @@ contributions <- function(x, by = c("time", "row", "total"), draws = NULL, level
 
 #' @export
 print.hbmmm_contributions <- function(x, digits = 3, ...) {
-  cat(sprintf("Contributions to %s (%s intervals, %d draws), summed over all rows\n\n",
-              x$response, format_pct(x$level), x$draws))
+  cat_wrap(sprintf("Contributions to %s (%s intervals, %d draws), summed over all rows", x$response,
+                   format_pct(x$level), x$draws))
+  cat("\n")
   t <- x$totals
-  # centred controls sum to zero over the data: print rounding noise as 0
-  tiny <- 1e-9 * max(abs(t$mean), abs(t$lower), abs(t$upper))
-  for (v in c("mean", "lower", "upper", "share")) t[[v]][abs(t[[v]]) < if (v == "share") 1e-9 else tiny] <- 0
-  print(data.frame(component = t$component,
-                   `contribution [interval]` = fmt_interval(t$mean, t$lower, t$upper, digits + 1),
-                   share = sprintf("%.1f%%", 100 * t$share), check.names = FALSE),
-        row.names = FALSE, right = FALSE)
+  controls <- setdiff(x$components, c("baseline", TIME_EFFECT_KINDS, x$media))
+  centred <- identical(x$reference, "mean") & t$component %in% controls
+  # centred controls sum to zero over the data: their total says nothing, so
+  # the table shows how far they move the outcome per point of `series`
+  swing <- vapply(t$component, function(cm) mean(abs(x$series$mean[x$series$component == cm])), 0)
+  tab <- data.frame(component = t$component,
+                    `contribution [interval]` = ifelse(centred, "0 (centred)",
+                                                       fmt_interval(t$mean, t$lower, t$upper, digits + 1)),
+                    share = ifelse(centred, "-", sprintf("%.1f%%", 100 * t$share)),
+                    `mean |effect| per point` = fmt_num(swing, digits), check.names = FALSE)
+  per_point <- x$by != "total"
+  print_table(if (per_point) tab else tab[1:3])
   cat(sprintf("\nObserved total: %s; %d %s point(s) in `series`\n", fmt_num(sum(x$observed$observed), digits + 2),
               nrow(x$observed), x$by))
-  controls <- setdiff(x$components, c("baseline", TIME_EFFECT_KINDS, x$media))
-  if (identical(x$reference, "mean") && length(controls)) {
-    cat("Controls are measured from their training means (held in the baseline), so each sums to about zero\n",
-        "over the data; `series` shows how they move the outcome over time (reference = \"zero\": the raw split)\n",
-        sep = "")
+  if (any(centred)) {
+    cat_wrap("Controls are measured from their training means (held in the baseline), so each sums to zero over ",
+             "the data", if (per_point) paste0("; `mean |effect| per point` is how far each moves the outcome per ",
+                                                x$by, " point on average"),
+             " (reference = \"zero\": the raw split).")
   }
   invisible(x)
 }

@@ -74,6 +74,11 @@ test_that("a per-capita geo model reports ROI and contributions in dollars", {
     by_r <- tapply(cbr$series$mean[cbr$series$component == cmp], d$week, sum)
     expect_equal(unname(by_t), unname(as.vector(by_r)), tolerance = 1e-8)
   }
+  # a centred control prints as such, with how far it moves sales per week
+  out <- capture.output(print(cbt))
+  expect_true(any(grepl("^ temp +0 \\(centred\\) +- ", out)))
+  expect_true(any(grepl("mean |effect| per point", out, fixed = TRUE)))
+  expect_false(any(grepl("per point", capture.output(print(cb)), fixed = TRUE)))
   pc <- contributions(fit, by = "total", draws = dr, per_capita = TRUE)
   expect_equal(pc$totals$mean[pc$totals$component == "tv"], mean(rowSums(cm$media$tv)), tolerance = 1e-8)
 

@@ -131,17 +131,9 @@ print.hbmmm_contributions <- function(x, digits = 3, ...) {
   cat_wrap(sprintf("Contributions to %s (%s intervals, %d draws), summed over all rows", x$response,
                    format_pct(x$level), x$draws))
   cat("\n")
-  t <- x$totals
-  controls <- setdiff(x$components, c("baseline", TIME_EFFECT_KINDS, x$media))
-  centred <- identical(x$reference, "mean") & t$component %in% controls
-  # centred controls sum to zero over the data: their total says nothing, so
-  # the table shows how far they move the outcome per point of `series`
-  swing <- vapply(t$component, function(cm) mean(abs(x$series$mean[x$series$component == cm])), 0)
-  tab <- data.frame(component = t$component,
-                    `contribution [interval]` = ifelse(centred, "0 (centred)",
-                                                       fmt_interval(t$mean, t$lower, t$upper, digits + 1)),
-                    share = ifelse(centred, "-", sprintf("%.1f%%", 100 * t$share)),
-                    `mean |effect| per point` = fmt_num(swing, digits), check.names = FALSE)
+  tab <- contributions_table(x, digits + 1)
+  centred <- tab$centred
+  tab$centred <- NULL
   per_point <- x$by != "total"
   print_table(if (per_point) tab else tab[1:3])
   cat(sprintf("\nObserved total: %s; %d %s point(s) in `series`\n", fmt_num(sum(x$observed$observed), digits + 2),
@@ -153,6 +145,20 @@ print.hbmmm_contributions <- function(x, digits = 3, ...) {
              " (reference = \"zero\": the raw split).")
   }
   invisible(x)
+}
+
+# The totals as printed (and reported by mmm_report()): centred controls sum
+# to zero over the data, so their total says nothing and the table shows
+# instead how far each moves the outcome per point of `series`.
+contributions_table <- function(x, digits = 4) {
+  t <- x$totals
+  controls <- setdiff(x$components, c("baseline", TIME_EFFECT_KINDS, x$media))
+  centred <- identical(x$reference, "mean") & t$component %in% controls
+  swing <- vapply(t$component, function(cm) mean(abs(x$series$mean[x$series$component == cm])), 0)
+  data.frame(component = t$component,
+             `contribution [interval]` = ifelse(centred, "0 (centred)", fmt_interval(t$mean, t$lower, t$upper, digits)),
+             share = ifelse(centred, "-", sprintf("%.1f%%", 100 * t$share)),
+             `mean |effect| per point` = fmt_num(swing, digits - 1), centred = centred, check.names = FALSE)
 }
 
 #' @export

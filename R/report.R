@@ -180,12 +180,12 @@ report_curves <- function(cv, level) {
 }
 
 report_contributions <- function(cb) {
-  t <- cb$totals
-  tab <- data.frame(component = t$component, contribution = fmt_interval(t$mean, t$lower, t$upper, 4),
-                    share = sprintf("%.1f%%", 100 * t$share))
+  tab <- contributions_table(cb)
+  names(tab)[4] <- sprintf("mean |effect| per %s", if (cb$by == "time") "period" else "row")
   html_section("Contributions", c(
-    html_p(sprintf("What each part of the model adds to %s, summed over the data.", cb$response)),
-    html_table(tab),
+    html_p(paste(sprintf("What each part of the model adds to %s, summed over the data.", cb$response),
+                 if (any(tab$centred)) "Controls are measured from their averages (their levels are in the baseline), so each sums to zero; the last column says how far each moves the outcome.")),
+    html_table(tab[names(tab) != "centred"]),
     html_figure(function() plot(cb), "Contributions over time")))
 }
 

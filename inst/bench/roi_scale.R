@@ -26,3 +26,16 @@ r <- measure("roi(fit)", roi(fit))
 cb <- measure("contributions(fit)", contributions(fit))
 cat(sprintf("roi(): %.2fx the 5 s goal, %.2fx the 1 GB goal\n", r$seconds / 5, r$mb / 1024))
 print(r$value)
+
+# The same panel fitted per capita (hbmmm(population = )): populations that
+# follow each market's spend level, so that roi() sums each row's per-capita
+# contribution times its population (rows weighted in the same C sums).
+size <- tapply(sim$data$tv + sim$data$search + sim$data$social, sim$data$market, mean)
+sim$data$pop <- round(1000 * size[as.character(sim$data$market)] / mean(size))
+t_pop <- system.time(fit_pop <- suppressWarnings(hbmmm(f, data = sim$data, media = channels, time = "week",
+                                                       population = "pop", seed = 1, refresh = 0,
+                                                       cores = 2)))[["elapsed"]]
+cat(sprintf("\nper-capita fit (population = \"pop\", %d to %d): %.1f s\n", min(sim$data$pop), max(sim$data$pop), t_pop))
+rp <- measure("roi(fit_pop)", roi(fit_pop))
+cbp <- measure("contributions(fit_pop)", contributions(fit_pop))
+cat(sprintf("roi() per capita: %.2fx the 5 s goal, %.2fx the 1 GB goal\n", rp$seconds / 5, rp$mb / 1024))

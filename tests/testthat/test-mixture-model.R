@@ -172,3 +172,29 @@ test_that("a NUTS fit keeps the components ordered in every draw", {
   expect_equal(rowSums(m[, sprintf("weight_tv[%d]", 1:3)]), rep(1, nrow(m)), tolerance = 1e-12)
   expect_true(all(m[, "alpha_tv"] > 0))
 })
+
+test_that("simulate_mmm(mixture = ) draws a channel from a mixture of Hill curves with known truth", {
+  mx <- list(tv = list(halfsat = c(30, 8, 90), slope = c(2, 3, 4), weight = c(0.5, 0.2, 0.3)))
+  s <- simulate_mmm(n_markets = 2, n_weeks = 40, channels = c("tv", "search"), seed = 3, mixture = mx)
+  tr <- s$truth
+  # sorted by half-saturation, named like the model's draws
+  expect_equal(unname(tr[sprintf("halfsat_tv[%d]", 1:3)]), c(8, 30, 90))
+  expect_equal(unname(tr[sprintf("slope_tv[%d]", 1:3)]), c(3, 2, 4))
+  expect_equal(unname(tr[sprintf("weight_tv[%d]", 1:3)]), c(0.2, 0.5, 0.3))
+  expect_false("halfsat_tv" %in% names(tr))
+  expect_equal(s$transforms$saturation, c(tv = "hill_mixture", search = "hill"))
+  d <- s$data
+  ref <- unlist(lapply(split(d, d$market), function(dm) {
+    a <- stats::filter(0.4 * dm$tv, 0.6, method = "recursive") # normalized geometric adstock
+    h <- c(8, 30, 90); sl <- c(3, 2, 4); w <- c(0.2, 0.5, 0.3)
+    (tr[["b_tv"]] + s$r_market[as.character(dm$market[1]), "tv"]) *
+      Reduce(`+`, Map(function(hk, sk, wk) wk * a^sk / (a^sk + hk^sk), h, sl, w))
+  }))
+  expect_equal(unname(s$media_effect[, "tv"]), unname(ref), tolerance = 1e-10)
+  expect_error(simulate_mmm(n_markets = 1, n_weeks = 10, channels = "tv",
+                            mixture = list(tv = list(halfsat = 1, slope = 1, weight = 0.5))),
+               class = "hbmmm_input_error", regexp = "mixture")
+  expect_error(simulate_mmm(n_markets = 1, n_weeks = 10, channels = "tv",
+                            mixture = list(radio = list(halfsat = 1, slope = 1, weight = 1))),
+               class = "hbmmm_input_error", regexp = "mixture")
+})

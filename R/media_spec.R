@@ -184,7 +184,7 @@ mixture_blocks <- function(tr, prior) {
   for (ch in names(tr$components)[tr$components > 0]) {
     K <- tr$components[[ch]]
     pri <- list(halfsat = tr$priors[[paste0("halfsat_", ch)]], slope = tr$priors[[paste0("slope_", ch)]],
-                alpha = prior_for(prior, "alpha", ch, gamma_dist(1, 1)))
+                alpha = prior_for(prior, "alpha", ch, gamma_dist(2, 2)))
     h0 <- prior_median(pri$halfsat) * exp(if (K > 1L) seq(-1, 1, length.out = K) else 0)
     init <- c(rep(1 / K, K), h0, rep(prior_median(pri$slope), K), if (K > 1L) prior_median(pri$alpha))
     out[[ch]] <- list(K = K, priors = pri, init = stats::setNames(init, mixture_draw_names(ch, K)))

@@ -419,8 +419,9 @@ print.hbmmm_dist <- function(x, ...) {
 #' @param alpha Prior of the stick-breaking concentration of each mixture of
 #'   Hill curves (`saturation = "hill_mixture"`), named by channel or
 #'   `.default`: `gamma_dist()`, `lognormal()`, `exponential()`,
-#'   `half_normal()` or `half_student_t()`; default `gamma_dist(1, 1)`. Small
-#'   values put the weight on few components (pruning).
+#'   `half_normal()` or `half_student_t()`; default `gamma_dist(2, 2)` (mean
+#'   1, no mass at 0). Small values put the weight on few components
+#'   (pruning).
 #' @param weight Not a distribution: the mixture weights always have the
 #'   stick-breaking prior `v_k ~ Beta(1, alpha)`, `w_k = v_k prod_(j<k) (1 -
 #'   v_j)`; any value here is an error that says to set `alpha` instead.

@@ -104,7 +104,9 @@
 #'   prod_(j<k) (1 - v_j)`. Default priors: each half-saturation the Hill
 #'   curve's default `lognormal(log(median adstocked spend), 1)` (i.i.d.
 #'   before ordering), each slope `lognormal(log(1.5), 0.5)`, and `alpha`
-#'   `gamma_dist(1, 1)`; set them through `halfsat`, `slope` and `alpha` of
+#'   `gamma_dist(2, 2)` (mean 1; its density vanishes at 0, where all the
+#'   weight would collapse onto the first component and the sampler
+#'   diverges); set them through `halfsat`, `slope` and `alpha` of
 #'   [hbmmm_prior()]. Specify more components than you expect segments: a
 #'   small alpha leaves the unneeded ones with weights near zero. Draws:
 #'   `weight_<channel>[k]`, `halfsat_<channel>[k]`, `slope_<channel>[k]`

@@ -16,9 +16,13 @@
  *     ordered region (the constant log K! is left out);
  *   - weights come from truncated stick-breaking, v_k ~ Beta(1, alpha)
  *     (k < K), w_k = v_k prod_(j<k) (1 - v_j), w_K = prod_(j<K) (1 - v_j),
- *     with v_k = logistic(u) and alpha = exp(u) under its own prior: a small
- *     alpha puts the mass on the first sticks, so unneeded components get
- *     weights near zero;
+ *     with alpha = exp(u) under its own prior: a small alpha puts the mass
+ *     on the first sticks, so unneeded components get weights near zero.
+ *     The sticks are non-centred: u_k has the standard logistic density,
+ *     p_k = logistic(u_k) is uniform and v_k = 1 - (1 - p_k)^(1 / alpha),
+ *     the Beta(1, alpha) quantile of p_k. Centred (logit v_k), the sticks
+ *     that the data do not inform form a funnel with log alpha (their logit
+ *     scale has an exponential tail of rate alpha), where NUTS diverges;
  *   - slopes are i.i.d. under the channel's slope prior, log link.
  * With K = 1 the block is (log halfsat, log slope) under the same priors
  * and links as a Hill channel's, so the log density is the Hill model's. */
@@ -27,6 +31,9 @@
 #include "model.h"
 
 int hb_mix_npar(int K) { return K == 1 ? 2 : 3 * K; }
+
+/* log(1 + e^x) without overflow */
+static double softplus(double x) { return x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
 
 /* log f(x) + log x and its derivative in log x: a positive parameter with a
  * log link */
@@ -64,7 +71,8 @@ double hb_mix_unpack(hb_channel *ch, const double *u, double *grad) {
     w[0] = 1.0;
     return l;
   }
-  /* stick-breaking: v_k ~ Beta(1, alpha), logit link (Jacobian v (1 - v)) */
+  /* stick-breaking, non-centred: u_k standard logistic, log(1 - v_k) =
+   * log(1 - p_k) / alpha = -softplus(u_k) / alpha */
   const double la = u[3 * K - 1], alpha = exp(la);
   ch->alpha = alpha;
   l += log_link_prior(ch->mix_prior_code[2], ch->mix_prior_par + 4, alpha, &d);
@@ -72,15 +80,11 @@ double hb_mix_unpack(hb_channel *ch, const double *u, double *grad) {
   double rest = 1.0;
   for (int k = 0; k < K - 1; k++) {
     double x = u[2 * K + k];
-    /* log v and log(1 - v) without cancellation */
-    double lv = -log1p(exp(-x)), l1v = -log1p(exp(x));
-    if (!R_FINITE(lv)) lv = x;      /* x -> -Inf */
-    if (!R_FINITE(l1v)) l1v = -x;   /* x -> +Inf */
-    double v = exp(lv);
-    l += la + (alpha - 1.0) * l1v + lv + l1v;
-    grad[2 * K + k] += 1.0 - (alpha + 1.0) * v;
-    grad[3 * K - 1] += 1.0 + alpha * l1v;
-    w[k] = v * rest;
+    double sp = softplus(x), p = 1.0 / (1.0 + exp(-x));
+    l += x - 2.0 * sp; /* log p + log(1 - p) */
+    grad[2 * K + k] += 1.0 - 2.0 * p;
+    double l1v = -sp / alpha;
+    w[k] = -expm1(l1v) * rest;
     rest *= exp(l1v);
   }
   w[K - 1] = rest;
@@ -98,14 +102,25 @@ void hb_mix_backprop(const hb_channel *ch, const double *u, const double *gc, do
   }
   for (int k = 0; k < K; k++) gu[K + k] += gs[k] * s[k];
   if (K == 1) return;
-  /* w_k = v_k prod_(j<k) (1 - v_j): d / d u_j = gw_j w_j (1 - v_j) -
-   * v_j sum_(k>j) gw_k w_k */
-  double tail = gw[K - 1] * w[K - 1];
+  /* w_k = v_k R_k, R_k = prod_(j<k) (1 - v_j): (1 - v_j) d / d v_j =
+   * gw_j R_j (1 - v_j) - sum_(k>j) gw_k w_k =: a_j; with L_j = log(1 - v_j)
+   * = -softplus(u_j) / alpha, d v_j / d u_j = (1 - v_j) p_j / alpha and
+   * d v_j / d log alpha = (1 - v_j) L_j */
+  const double alpha = ch->alpha;
+  double L[HB_MAX_MIX], R[HB_MAX_MIX];
+  R[0] = 1.0;
+  for (int j = 0; j < K - 1; j++) {
+    L[j] = -softplus(u[2 * K + j]) / alpha;
+    R[j + 1] = R[j] * exp(L[j]);
+  }
+  double tail = gw[K - 1] * w[K - 1], ga = 0.0;
   for (int j = K - 2; j >= 0; j--) {
-    double v = 1.0 / (1.0 + exp(-u[2 * K + j]));
-    gu[2 * K + j] += gw[j] * w[j] * (1.0 - v) - v * tail;
+    double a = gw[j] * R[j + 1] - tail; /* R_j (1 - v_j) = R_(j+1) */
+    gu[2 * K + j] += a / (1.0 + exp(-u[2 * K + j])) / alpha;
+    ga += a * L[j];
     tail += gw[j] * w[j];
   }
+  gu[3 * K - 1] += ga;
 }
 
 void hb_mix_to_unc(const hb_channel *ch, double *u) {
@@ -118,7 +133,8 @@ void hb_mix_to_unc(const hb_channel *ch, double *u) {
   double rest = 1.0;
   for (int k = 0; k < K - 1; k++) {
     double v = w[k] / rest;
-    u[2 * K + k] = log(v) - log1p(-v);
+    double p = -expm1(ch->alpha * log1p(-v)); /* 1 - (1 - v)^alpha */
+    u[2 * K + k] = log(p) - log1p(-p);
     rest -= w[k];
   }
   u[3 * K - 1] = log(ch->alpha);

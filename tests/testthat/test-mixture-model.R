@@ -90,7 +90,8 @@ test_that("the density's draw holds ordered half-saturations, stick-breaking wei
   o <- length(th) - 3L - 12L # search's decay, halfsat and slope come last
   u <- th[o + seq_len(12)]
   h <- exp(cumsum(c(u[1], exp(u[2:4]))))
-  vs <- stats::plogis(u[9:11])
+  # non-centred sticks: v = 1 - (1 - plogis(u))^(1 / alpha), Beta(1, alpha)
+  vs <- 1 - (1 - stats::plogis(u[9:11]))^(1 / exp(u[12]))
   w <- c(vs, 1) * cumprod(c(1, 1 - vs))
   expect_equal(unname(v[sprintf("halfsat_tv[%d]", 1:4)]), h)
   expect_equal(unname(v[sprintf("slope_tv[%d]", 1:4)]), exp(u[5:8]))
@@ -117,19 +118,32 @@ test_that("the log density of the mixture block matches a plain-R computation", 
   tr <- sp$transforms
   ph <- tr$mixture$tv$priors$halfsat$par
   ps <- tr$mixture$tv$priors$slope$par
+  # the prior of the block: ordered i.i.d. half-saturations, slopes, the
+  # sticks' standard logistic (v = 1 - (1 - plogis(u))^(1 / alpha) is then
+  # Beta(1, alpha)) and alpha, with the Jacobians of the log links
   block <- function(u) {
     lh <- cumsum(c(u[1], exp(u[2:3])))
-    v <- stats::plogis(u[7:8])
     a <- exp(u[9])
     sum(stats::dlnorm(exp(lh), ph[["meanlog"]], ph[["sdlog"]], log = TRUE) + lh) + sum(u[2:3]) +
       sum(stats::dlnorm(exp(u[4:6]), ps[["meanlog"]], ps[["sdlog"]], log = TRUE) + u[4:6]) +
-      sum(stats::dbeta(v, 1, a, log = TRUE) + log(v) + log1p(-v)) +
-      stats::dgamma(a, 2, 3, log = TRUE) + u[9]
+      sum(stats::dlogis(u[7:8], log = TRUE)) + stats::dgamma(a, 2, 3, log = TRUE) + u[9]
   }
-  # alpha moves only the prior: its differences are the block's
+  weights <- function(u) {
+    v <- 1 - (1 - stats::plogis(u[7:8]))^(1 / exp(u[9]))
+    c(v, 1) * cumprod(c(1, 1 - v))
+  }
+  # moves that leave (h, s, w) alone change only the prior: the sticks
+  # and alpha together, keeping every v
   u1 <- u0
   u1[9] <- u0[9] + 0.7
-  expect_equal(lp_at(u1) - lp_at(u0), block(u1) - block(u0), tolerance = 1e-10)
+  p1 <- 1 - (1 - (1 - (1 - stats::plogis(u0[7:8]))^(1 / exp(u0[9]))))^exp(u1[9])
+  u1[7:8] <- stats::qlogis(p1)
+  expect_equal(weights(u1), weights(u0), tolerance = 1e-12)
+  expect_equal(lp_at(u1) - lp_at(u0), block(u1) - block(u0), tolerance = 1e-9)
+  # and a stick's v ~ Beta(1, alpha): its quantiles from the logistic
+  set.seed(1)
+  v <- 1 - (1 - stats::plogis(stats::rlogis(2e4)))^(1 / 2.5)
+  expect_gt(stats::ks.test(v, stats::pbeta, 1, 2.5)$p.value, 0.001)
 })
 
 test_that("bad mixture input raises classed errors naming the argument", {

@@ -40,6 +40,10 @@ test_that("the linear predictor, contributions and ROI use the mixture", {
   expect_equal(unname(tot$at[, "tv"]), rowSums(ref), tolerance = 1e-10)
   r <- roi(fit)
   expect_equal(r$contribution[r$channel == "tv"], mean(rowSums(tv_term(m, mf$data$tv))), tolerance = 1e-8)
+  ct <- contributions(fit)
+  expect_true("tv" %in% ct$series$component)
+  expect_equal(sum(ct$series$mean[ct$series$component == "tv"]), mean(rowSums(tv_term(m, mf$data$tv))),
+               tolerance = 1e-8)
   # predictions and the log-likelihood come from the same components
   mu <- fitted(fit)
   expect_equal(length(mu[, 1]), nrow(mf$data))

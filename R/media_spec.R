@@ -156,9 +156,9 @@ mixture_components <- function(control, media, saturation) {
 # The mixture channel a stored-variable name belongs to (NA for none).
 mixture_channel_of <- function(name, components) {
   for (ch in names(components)[components > 0]) {
-    pat <- sprintf("^(weight|halfsat|slope)_%s\\[[0-9]+\\]$|^alpha_%s$", ch, ch)
-    if (grepl(pat, name)) return(ch)
-    if (name %in% paste0(c("halfsat", "slope"), "_", ch)) return(ch)
+    if (name %in% c(mixture_draw_names(ch, components[[ch]]), paste0(c("halfsat_", "slope_", "alpha_"), ch))) {
+      return(ch)
+    }
   }
   NA_character_
 }

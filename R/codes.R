@@ -3,8 +3,8 @@
 # a test checks that both agree, so neither side can drift alone.
 HB_CODES <- list(
   adstock = c(none = 0L, geometric = 1L, delayed = 2L, weibull_cdf = 3L, weibull_pdf = 4L),
-  saturation = c(none = 0L, hill = 1L, logistic = 2L, michaelis_menten = 3L),
-  curve = c(linear = 0L, hill = 1L, logistic = 2L, michaelis_menten = 3L),
+  saturation = c(none = 0L, hill = 1L, logistic = 2L, michaelis_menten = 3L, hill_mixture = 4L),
+  curve = c(linear = 0L, hill = 1L, logistic = 2L, michaelis_menten = 3L, hill_mixture = 4L),
   # links of transform parameters to the unconstrained scale
   link = c(logit = 0L, log = 1L, scaled_logit = 2L),
   # families of transform-parameter priors (two parameters each, padded)

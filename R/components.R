@@ -36,8 +36,10 @@ mmm_components <- function(fit, newdata = NULL, draws = NULL, history = TRUE, re
   # transformed media per draw: list by channel of [S x n_ext] matrices
   tr <- spec$transforms
   pars <- tr$pars
-  est <- pars$name[!pars$fixed]
-  theta_fixed <- stats::setNames(pars$value, pars$name)
+  # a mixture's components are estimated too (tr$init holds their starts)
+  mix_names <- unlist(lapply(names(tr$mixture), function(ch) mixture_kernel_names(ch, tr$components[[ch]])))
+  est <- c(pars$name[!pars$fixed], mix_names)
+  theta_fixed <- c(stats::setNames(pars$value, pars$name), tr$init[mix_names])
   mvals <- lapply(stats::setNames(seq_len(C), media), function(c) matrix(0, S, n))
   if (C) {
     if (!length(est)) {
@@ -217,6 +219,10 @@ channel_totals <- function(fit, mat, step, key = NULL, channels = fit$spec$media
     par <- matrix(matrix(model$ch_par, 4L)[, c], S, 4L, byrow = TRUE)
     est <- pars$channel == ch & !pars$fixed
     for (r in which(est)) par[, pars$slot[r] + 1L] <- mat[, pars$name[r]]
+    # a mixture's components follow the slots (HB_MIX_PAR in src/model.h)
+    if (identical(spec$transforms$saturation[[ch]], "hill_mixture")) {
+      par <- cbind(par, t(mixture_par_matrix(mat, ch, spec$transforms)))
+    }
     fcols <- which(spec$X$channel == c)
     bfix <- mat[, paste0("b_", term_label(spec$X$names[fcols])), drop = FALSE]
     ueff <- list()
@@ -376,7 +382,8 @@ transform_channel_draws <- function(x, ch, tr, theta, panel_codes, tpos = NULL) 
   ad <- par[tr$pars$param[rows & tr$pars$slot <= 1L]]
   a <- adstock_channel(X, tr$adstock[[ch]], ad, tr$max_lag[[ch]], tr$normalize[[ch]], panel_codes, tpos)
   dim(a) <- dim(X)
-  out <- saturate_channel(a, tr$saturation[[ch]], par)
+  out <- saturate_channel(a, tr$saturation[[ch]], par,
+                          if (identical(tr$saturation[[ch]], "hill_mixture")) mixture_par_matrix(theta, ch, tr))
   dim(out) <- dim(X)
   out
 }

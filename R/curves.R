@@ -7,7 +7,7 @@
 # the grids and optimizers in src/allocate.c.
 
 CURVE_PARS <- list(linear = character(0), hill = c("halfsat", "slope"), logistic = "lambda",
-                   michaelis_menten = "k")
+                   michaelis_menten = "k", hill_mixture = character(0)) # a mixture's: pars$mix
 CURVE_ADSTOCKS <- c("none", "geometric", "delayed", "weibull_cdf", "weibull_pdf")
 
 #' Response curves: response as a function of spend, with posterior draws
@@ -247,6 +247,7 @@ response_curves.hbmmm_fit <- function(x, group = NULL, draws = NULL, max_draws =
     }
     pars$vmax <- matrix(1, D, length(ids))
     pars <- lapply(pars, function(m) matrix(m, D, length(ids)))
+    pars$mix <- lapply(chans, function(ch) if (identical(tr$saturation[[ch]], "hill_mixture")) t(mixture_par_matrix(dm, ch, tr)))
     ml <- vapply(chans, function(ch) if (is.null(tr$max_lag[[ch]])) NA_real_ else as.double(tr$max_lag[[ch]]), 0)
     out <- new_curves(ids, chans, segs, sat[idx], ad[idx], pars, unname(ml), unname(tr$normalize[chans]),
                       spend_scale = unname(units$cost[idx] * pop), spend = vapply(ref, `[[`, 0, "spend"),
@@ -410,8 +411,22 @@ new_curves <- function(ids, channel, segment, type, adstock, pars, max_lag, norm
     abort_input("spend", sprintf("reference spend must be non-negative and finite; found %s",
                                  describe_value(spend[!is.na(spend) & (!is.finite(spend) | spend < 0)][1])))
   }
-  # saturation parameters in the kernel's order; vmax folds into beta
-  par <- array(1, c(D, K, 2))
+  # saturation parameters in the kernel's order; vmax folds into beta; a
+  # mixture's 3 x components (pars$mix[[k]], D x 3K, padded to the set's
+  # largest with weight-0 components)
+  ncomp <- vapply(seq_len(K), function(k) if (type[k] == "hill_mixture") ncol(pars$mix[[k]]) %/% 3L else 0L, 1L)
+  if (any(type == "hill_mixture" & ncomp < 1L)) {
+    abort_input("type", sprintf("\"hill_mixture\" curves need their components (curve `%s`): build them with response_curves(fit) from a mixture fit",
+                                ids[type == "hill_mixture" & ncomp < 1L][1]))
+  }
+  Km <- max(ncomp)
+  par <- array(1, c(D, K, max(2L, 3L * Km)))
+  for (k in which(ncomp > 0L)) {
+    kk <- ncomp[k]
+    mk <- pars$mix[[k]]
+    par[, k, 2L * Km + seq_len(Km)] <- 0
+    for (b in 0:2) par[, k, b * Km + seq_len(kk)] <- mk[, b * kk + seq_len(kk)]
+  }
   beta <- pars$beta
   for (k in seq_len(K)) {
     switch(type[k],
@@ -573,8 +588,9 @@ curves_flight <- function(cv, plan, carryover = TRUE) {
     a <- adstock_draws(cv, k, m) / cv$curves$spend_scale[k]
     ty <- cv$curves$type[k]
     s <- if (ty == "linear") a else {
-      p <- matrix(cv$par[, k, ], ncol = 2)
+      p <- matrix(cv$par[, k, 1:2], ncol = 2)
       switch(ty,
+        hill_mixture = mixture_curve_values(cv, k, a),
         hill = saturation_apply(a, "hill", list(halfsat = p[, 1], slope = p[, 2])),
         logistic = saturation_apply(a, "logistic", list(lambda = p[, 1])),
         michaelis_menten = saturation_apply(a, "michaelis_menten", list(vmax = p[, 1], k = p[, 2])))
@@ -591,15 +607,44 @@ saturation_points <- function(cv, level = 0.9) {
   out <- matrix(NA_real_, n_draws(cv), K, dimnames = list(NULL, cv$curves$id))
   odds <- level / (1 - level)
   for (k in seq_len(K)) {
-    p <- matrix(cv$par[, k, ], ncol = 2)
+    p <- matrix(cv$par[, k, 1:2], ncol = 2)
     z <- switch(cv$curves$type[k],
       linear = rep(NA_real_, nrow(p)),
+      hill_mixture = mixture_level_point(cv, k, level),
       hill = p[, 1] * odds^(1 / p[, 2]),
       logistic = log((1 + level) / (1 - level)) / p[, 1],
       michaelis_menten = odds * p[, 2])
     out[, k] <- z * cv$curves$spend_scale[k] / steady_multiplier(cv, k)
   }
   out
+}
+
+# A mixture curve k (type "hill_mixture"): its saturation of `a` (one
+# column per draw) through the kernel, with each draw's components
+# (cv$par[d, k, ]: halfsat, slope, weight, padded with weight-0 components).
+mixture_curve_values <- function(cv, k, a) {
+  P <- dim(cv$par)[3]
+  .Call(C_hb_saturate_mixture, as_media(a), P %/% 3L, t(matrix(cv$par[, k, ], ncol = P)), FALSE)
+}
+
+# The input at which each draw's mixture reaches `level` of its maximum (1):
+# bisection on the log scale (a mixture of Hill curves increases, with no
+# closed-form inverse).
+mixture_level_point <- function(cv, k, level) {
+  P <- dim(cv$par)[3]
+  p <- matrix(cv$par[, k, ], ncol = P)
+  K <- P %/% 3L
+  h <- p[, seq_len(K), drop = FALSE]
+  lo <- log(apply(h, 1, min)) - 50
+  hi <- log(apply(h, 1, max)) + 50
+  for (it in 1:80) {
+    mid <- (lo + hi) / 2
+    v <- mixture_curve_values(cv, k, matrix(exp(mid), 1L))
+    up <- as.vector(v) >= level
+    hi[up] <- mid[up]
+    lo[!up] <- mid[!up]
+  }
+  exp((lo + hi) / 2)
 }
 
 # Reference spend per curve; NA (not given) falls back to `default`.

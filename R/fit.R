@@ -3,7 +3,7 @@
 
 SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personalize",
                "fixed_transforms", "adstock_control", "keep_ranef", "keep_levels", "prior_only", "organic",
-               "population", "spend")
+               "population", "spend", "saturation_control")
 
 #' Fit a hierarchical Bayesian marketing mix model
 #'
@@ -28,6 +28,14 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #' covariance in place. With `sampler = "nuts"` the same posterior is sampled by the
 #' No-U-Turn sampler (src/nuts.c) on the unconstrained scale, with analytic
 #' gradients of the model's log density through adstock and saturation.
+#'
+#' A mixture of Hill curves (`saturation = "hill_mixture"`, see
+#' `saturation_control` in [hbmmm_spec()]) needs `sampler = "nuts"`: its
+#' gradients run through the mixture and the stick-breaking weights, while
+#' the Gibbs sampler's Metropolis step moves a channel's (at most four)
+#' transform parameters with one random-walk proposal and cannot move the
+#' 3K ordered, strongly dependent component parameters reliably, so the
+#' Gibbs sampler refuses a mixture with a classed error.
 #'
 #' Chains run in parallel with `cores > 1` (forked processes, not on
 #' Windows). Each chain draws from its own L'Ecuyer-CMRG random number stream

@@ -3,7 +3,8 @@
 # the transformed media at given parameter values.
 
 ADSTOCK_CHOICES <- c("geometric", "delayed", "weibull_cdf", "weibull_pdf", "none")
-SATURATION_CHOICES <- c("hill", "logistic", "michaelis_menten", "none")
+SATURATION_CHOICES <- c("hill", "logistic", "michaelis_menten", "hill_mixture", "none")
+MAX_COMPONENTS <- 20L # HB_MAX_MIX in src/hbmmm.h
 
 # Parameters of each transform type, with their C slot (0-1 adstock, 2-3
 # saturation; see src/gibbs_media.c) and link to the unconstrained scale.
@@ -15,12 +16,16 @@ TRANSFORM_PARS <- list(
   none = data.frame(param = character(0), slot = integer(0), link = integer(0)),
   hill = data.frame(param = c("halfsat", "slope"), slot = 2:3, link = HB_CODES$link[["log"]]),
   logistic = data.frame(param = "lambda", slot = 2L, link = HB_CODES$link[["log"]]),
-  michaelis_menten = data.frame(param = "k", slot = 3L, link = HB_CODES$link[["log"]])
+  michaelis_menten = data.frame(param = "k", slot = 3L, link = HB_CODES$link[["log"]]),
+  # the mixture's components are a block of their own (tr$mixture)
+  hill_mixture = data.frame(param = character(0), slot = integer(0), link = integer(0))
 )
 
-build_transforms <- function(media, adstock, saturation, control, fixed, data, panel_codes, prior, tpos = NULL) {
+build_transforms <- function(media, adstock, saturation, control, fixed, data, panel_codes, prior, tpos = NULL,
+                             saturation_control = list()) {
   adstock <- recycle_named(adstock, media, "adstock", choices = ADSTOCK_CHOICES, in_order = FALSE)
   saturation <- recycle_named(saturation, media, "saturation", choices = SATURATION_CHOICES, in_order = FALSE)
+  components <- mixture_components(saturation_control, media, saturation)
   if (!is.list(control) || length(setdiff(names(control), c("max_lag", "normalize")))) {
     abort_input("adstock_control", "must be a list with elements `max_lag` and/or `normalize`")
   }
@@ -64,6 +69,11 @@ build_transforms <- function(media, adstock, saturation, control, fixed, data, p
     }
     for (nm in names(fixed)) {
       i <- match(nm, pars$name)
+      mix_ch <- mixture_channel_of(nm, components)
+      if (!is.na(mix_ch)) {
+        abort_input("fixed_transforms", sprintf("`%s` belongs to the mixture of Hill curves of channel `%s`, whose saturation is always estimated; use saturation = \"hill\" to fix a curve",
+                                                nm, mix_ch))
+      }
       if (is.na(i)) {
         abort_input("fixed_transforms", sprintf("`%s` is not a transform parameter of this model (parameters: %s)%s",
                                                 nm, paste(pars$name, collapse = ", "), suggest_name(nm, pars$name)))
@@ -80,14 +90,118 @@ build_transforms <- function(media, adstock, saturation, control, fixed, data, p
       pars$value[i] <- v
     }
   }
-  tr <- list(adstock = adstock, saturation = saturation, max_lag = max_lag, normalize = normalize, pars = pars)
+  tr <- list(adstock = adstock, saturation = saturation, max_lag = max_lag, normalize = normalize, pars = pars,
+             components = components)
   tr$priors <- transform_priors(tr, prior, data, panel_codes, media, tpos)
   est <- !pars$fixed
   tr$pars$value[est] <- vapply(tr$priors[pars$name[est]], prior_median, numeric(1))
   # a prior median outside a bounded range (e.g. delay) is pulled inside
   tr$pars$value <- clamp_to_range(tr$pars$value, tr$pars$link, tr$pars$upper)
-  tr$init <- stats::setNames(tr$pars$value, tr$pars$name)
+  tr$mixture <- mixture_blocks(tr, prior)
+  tr$init <- c(stats::setNames(tr$pars$value, tr$pars$name),
+               unlist(lapply(unname(tr$mixture), `[[`, "init")))
   tr
+}
+
+# ---- mixture of Hill curves (saturation = "hill_mixture") ---------------
+
+# Components per channel (0 for channels that are not mixtures) from
+# saturation_control = list(components = ...): one whole number >= 1, or
+# one per mixture channel (named); default 5, more than most audiences have
+# segments (unneeded ones get weights near zero).
+mixture_components <- function(control, media, saturation) {
+  if (!is.list(control) || is.object(control) || length(setdiff(names(control), "components")) ||
+      (length(control) && is.null(names(control)))) {
+    abort_input("saturation_control", sprintf("must be a list with element `components`; found %s",
+                                              describe_value(control)))
+  }
+  mix <- media[saturation[media] == "hill_mixture"]
+  out <- stats::setNames(integer(length(media)), media)
+  v <- control$components
+  if (is.null(v)) {
+    out[mix] <- 5L
+    return(out)
+  }
+  if (!is.numeric(v) || !length(v) || anyNA(v) || any(v != round(v)) || any(v < 1) || any(v > MAX_COMPONENTS)) {
+    abort_input("saturation_control", sprintf("`components` must be a whole number between 1 and %d (1 is the single Hill curve); found %s",
+                                              MAX_COMPONENTS, describe_value(v)))
+  }
+  nm <- names(v)
+  if (is.null(nm)) {
+    if (length(v) != 1L) {
+      abort_input("saturation_control", sprintf("`components` must be one number or one per channel, named; found %d unnamed values", length(v)))
+    }
+    if (!length(mix)) {
+      abort_input("saturation_control", sprintf("`components` applies to channels with saturation = \"hill_mixture\"; no channel has it (saturation: %s)",
+                                                paste(sprintf("%s = %s", media, saturation[media]), collapse = ", ")))
+    }
+    out[mix] <- as.integer(v)
+    return(out)
+  }
+  for (ch in nm) {
+    if (!ch %in% media) {
+      abort_input("saturation_control", sprintf("`components` names channel `%s`, which is not in `media` (%s)%s",
+                                                ch, paste(media, collapse = ", "), suggest_name(ch, media)))
+    }
+    if (saturation[[ch]] != "hill_mixture") {
+      abort_input("saturation_control", sprintf("`components` gives a mixture to channel `%s`, whose saturation is \"%s\"; a mixture of Hill curves needs saturation = \"hill_mixture\" for that channel",
+                                                ch, saturation[[ch]]))
+    }
+  }
+  out[mix] <- 5L
+  out[nm] <- as.integer(v)
+  out
+}
+
+# The mixture channel a stored-variable name belongs to (NA for none).
+mixture_channel_of <- function(name, components) {
+  for (ch in names(components)[components > 0]) {
+    if (name %in% c(mixture_draw_names(ch, components[[ch]]), paste0(c("halfsat_", "slope_", "alpha_"), ch))) {
+      return(ch)
+    }
+  }
+  NA_character_
+}
+
+# Stored names of channel ch's mixture: weights, half-saturations, slopes
+# (the draw's order), and alpha when K > 1.
+mixture_draw_names <- function(ch, K) {
+  c(sprintf("%s_%s[%d]", rep(c("weight", "halfsat", "slope"), each = K), ch, rep(seq_len(K), 3)),
+    if (K > 1L) paste0("alpha_", ch))
+}
+
+# The kernel's order (halfsat 1..K, slope 1..K, weight 1..K): the names.
+mixture_kernel_names <- function(ch, K) {
+  sprintf("%s_%s[%d]", rep(c("halfsat", "slope", "weight"), each = K), ch, rep(seq_len(K), 3))
+}
+
+# Per mixture channel: K, the priors of each half-saturation (i.i.d. before
+# ordering: the Hill curve's default), each slope and the concentration
+# alpha, and starting values: half-saturations spread around the prior
+# median (the median itself for K = 1, as the Hill curve), equal weights.
+mixture_blocks <- function(tr, prior) {
+  out <- list()
+  for (ch in names(tr$components)[tr$components > 0]) {
+    K <- tr$components[[ch]]
+    pri <- list(halfsat = tr$priors[[paste0("halfsat_", ch)]], slope = tr$priors[[paste0("slope_", ch)]],
+                alpha = prior_for(prior, "alpha", ch, gamma_dist(2, 2)))
+    h0 <- prior_median(pri$halfsat) * exp(if (K > 1L) seq(-1, 1, length.out = K) else 0)
+    init <- c(rep(1 / K, K), h0, rep(prior_median(pri$slope), K), if (K > 1L) prior_median(pri$alpha))
+    out[[ch]] <- list(K = K, priors = pri, init = stats::setNames(init, mixture_draw_names(ch, K)))
+  }
+  out
+}
+
+# Channel ch's mixture parameters in the kernel's order (3K x draws) from
+# named values: a vector or a draws x names matrix (as.matrix(fit));
+# missing names take the starting values.
+mixture_par_matrix <- function(theta, ch, tr) {
+  nm <- mixture_kernel_names(ch, tr$components[[ch]])
+  if (is.null(dim(theta))) theta <- matrix(theta, 1L, dimnames = list(NULL, names(theta)))
+  out <- matrix(tr$mixture[[ch]]$init[nm], length(nm), nrow(theta))
+  have <- nm %in% colnames(theta)
+  out[have, ] <- t(theta[, nm[have], drop = FALSE])
+  out
 }
 
 clamp_to_range <- function(v, link, upper) {
@@ -101,14 +215,23 @@ clamp_to_range <- function(v, link, upper) {
 # Priors of transform parameters: user's, else data-based defaults.
 transform_priors <- function(tr, prior, data, panel_codes, media, tpos = NULL) {
   pars <- tr$pars
-  slots <- c("decay", "delay", "shape", "scale", "halfsat", "slope", "lambda", "k")
+  # a mixture channel's components take its halfsat and slope priors, and
+  # its stick-breaking weights a concentration alpha
+  mix <- names(tr$components)[tr$components > 0]
+  mix_par <- if (length(mix)) c("halfsat", "slope", if (any(tr$components > 1L)) "alpha")
+  params <- unique(c(pars$param, mix_par))
+  slots <- c("decay", "delay", "shape", "scale", "halfsat", "slope", "lambda", "k", "alpha")
   given <- slots[vapply(slots, function(s) !is.null(prior[[s]]), logical(1))]
-  unused <- setdiff(given, pars$param)
+  unused <- setdiff(given, params)
   if (length(unused)) {
     abort_input("prior", sprintf("gives a prior for `%s`, but no channel of this model has that transform parameter (parameters: %s)",
-                                 unused[1], if (nrow(pars)) paste(unique(pars$param), collapse = ", ") else "none"))
+                                 unused[1], if (length(params)) paste(params, collapse = ", ") else "none"))
   }
-  for (slot in unique(pars$param)) check_prior_names(prior, slot, unique(pars$channel[pars$param == slot]))
+  for (slot in params) {
+    chans <- pars$channel[pars$param == slot]
+    if (slot %in% mix_par) chans <- c(chans, if (slot == "alpha") mix[tr$components[mix] > 1L] else mix)
+    check_prior_names(prior, slot, unique(chans))
+  }
   out <- list()
   # adstock first: the saturation defaults look at adstocked spend
   for (i in which(pars$slot <= 1L)) {
@@ -122,7 +245,7 @@ transform_priors <- function(tr, prior, data, panel_codes, media, tpos = NULL) {
   }
   for (ch in media) {
     sat_rows <- which(pars$channel == ch & pars$slot >= 2L)
-    if (!length(sat_rows)) next
+    if (!length(sat_rows) && !ch %in% mix) next
     ad_rows <- which(pars$channel == ch & pars$slot <= 1L)
     ad_par <- stats::setNames(vapply(ad_rows, function(i) {
       if (pars$fixed[i]) pars$value[i] else prior_median(out[[pars$name[i]]])
@@ -132,14 +255,14 @@ transform_priors <- function(tr, prior, data, panel_codes, media, tpos = NULL) {
                          tr$normalize[[ch]], panel_codes, tpos)
     pos <- a[a > 0]
     ref <- if (length(pos)) stats::median(pos) else 1
-    for (i in sat_rows) {
-      p <- pars[i, ]
-      default <- switch(p$param,
+    sat_par <- if (ch %in% mix) c("halfsat", "slope") else pars$param[sat_rows]
+    for (param in sat_par) {
+      default <- switch(param,
         halfsat = lognormal(log(ref), 1),
         slope = lognormal(log(1.5), 0.5),
         lambda = lognormal(log(1 / ref), 1),
         k = lognormal(log(ref), 1))
-      out[[p$name]] <- prior_for(prior, p$param, ch, default)
+      out[[paste0(param, "_", ch)]] <- prior_for(prior, param, ch, default)
     }
   }
   out
@@ -151,9 +274,18 @@ adstock_channel <- function(x, type, par, max_lag, normalize, group, tpos = NULL
   adstock_apply(x, type, par, max_lag, normalize, group, time = tpos)
 }
 
-saturate_channel <- function(x, type, par) {
+# `mix`: a mixture channel's parameters, 3K x (1 or ncol(x)) in the
+# kernel's order (mixture_par_matrix()).
+saturate_channel <- function(x, type, par, mix = NULL) {
   switch(type,
     none = x,
+    hill_mixture = {
+      K <- nrow(mix) %/% 3L
+      P <- matrix(mix, 3L * K, NCOL(x))
+      out <- .Call(C_hb_saturate_mixture, as_media(x), K, P, FALSE)
+      check_no_overflow(out, x, "saturation")
+      out
+    },
     michaelis_menten = saturation_apply(x, "michaelis_menten", list(vmax = 1, k = par$k)),
     saturation_apply(x, type, par[TRANSFORM_PARS[[type]]$param]))
 }
@@ -167,7 +299,7 @@ transform_media <- function(media_data, tr, theta, panel_codes, tpos = NULL) {
     par <- as.list(stats::setNames(theta[tr$pars$name[rows]], tr$pars$param[rows]))
     a <- adstock_channel(media_data[, ch], tr$adstock[[ch]], par[tr$pars$param[rows & tr$pars$slot <= 1L]],
                          tr$max_lag[[ch]], tr$normalize[[ch]], panel_codes, tpos)
-    saturate_channel(a, tr$saturation[[ch]], par)
+    saturate_channel(a, tr$saturation[[ch]], par, if (tr$saturation[[ch]] == "hill_mixture") mixture_par_matrix(theta, ch, tr))
   }, numeric(length(panel_codes)))
   matrix(out, ncol = length(media), dimnames = list(NULL, media))
 }

@@ -53,7 +53,12 @@ print_priors <- function(x) {
       stats::setNames(val, lab)
     })),
     c(sigma = paste(format(pr$sigma), "on sigma^2")),
-    vapply(x$transforms$priors, format, "")
+    vapply(x$transforms$priors, format, ""),
+    unlist(lapply(names(x$transforms$mixture), function(ch) { # a mixture's concentration
+      mb <- x$transforms$mixture[[ch]]
+      if (mb$K > 1L) stats::setNames(sprintf("%s (stick-breaking, %d components)", format(mb$priors$alpha), mb$K),
+                                     paste0("alpha_", ch))
+    }))
   )
   w <- max(nchar(names(rows)))
   cat(paste0("  ", formatC(names(rows), width = -w), "  ", rows, collapse = "\n"), "\n")

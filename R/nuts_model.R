@@ -38,6 +38,15 @@ nuts_model_options <- function(spec, centered = FALSE) {
 # Priors only the NUTS density implements, refused for the Gibbs sampler.
 check_sampler_priors <- function(spec, sampler) {
   if (sampler != "gibbs") return(invisible(TRUE))
+  mix <- names(spec$transforms$components)[spec$transforms$components > 0]
+  if (length(mix)) {
+    # the Gibbs sampler's Metropolis step moves a channel's (at most four)
+    # transform parameters with one adaptive random-walk proposal; a mixture
+    # has 3K strongly dependent, ordered parameters (weights trade off with
+    # half-saturations), where random-walk steps mix too slowly to trust
+    abort_input("sampler", sprintf("a mixture of Hill curves (saturation = \"hill_mixture\", channel `%s`) needs sampler = \"nuts\": the Gibbs sampler's random-walk Metropolis step cannot move its %d ordered, strongly dependent component parameters reliably",
+                                   mix[1], 3L * spec$transforms$components[[mix[1]]]))
+  }
   lkj <- vapply(spec$priors$cov, function(cv) identical(cv$type, "lkj"), TRUE)
   if (any(lkj)) {
     abort_input("prior", sprintf("`cor`/`sd` (LKJ) priors for `%s` need sampler = \"nuts\"; the Gibbs sampler takes cov = half_student_t() or inv_wishart()",

@@ -17,7 +17,12 @@
 #'   channel;
 #' * `"fit"`: observed outcome and fitted mean with its 95% interval over time
 #'   (summed over panels);
-#' * `"ppc"`: the posterior predictive check of [pp_check()].
+#' * `"ppc"`: the posterior predictive check of [pp_check()];
+#' * `"mixture"`: per mixture-of-Hills channel (`saturation =
+#'   "hill_mixture"`), the saturation curve over the channel's adstocked
+#'   input (posterior mean and 90% band) with each component's weighted
+#'   curve `w_k Hill(x; halfsat_k, slope_k)` (posterior means), and the
+#'   components' weights (posterior means with 90% intervals).
 #'
 #' @param x An `hbmmm_fit`.
 #' @param type The plot, see Details.
@@ -27,7 +32,9 @@
 #'   media terms).
 #' @param ... Passed to [pp_check()] for `type = "ppc"`.
 #' @return Invisibly, the data drawn: a list by variable for `trace`, `rank`,
-#'   `dens`, `acf`; a data frame for `effects`, `violin` and `fit`.
+#'   `dens`, `acf`; a data frame for `effects`, `violin` and `fit`; for
+#'   `mixture`, a list by channel of `curves` (input `x`, `curve`: `"mixture"`
+#'   or the component, `mean`, `lower`, `upper`) and `weights`.
 #' @examples
 #' fit <- hbmmm(sales ~ tv + search + price + (1 + tv | market), data = mmm_weekly,
 #'              media = c("tv", "search"), time = "week", chains = 2, iter = 200,
@@ -36,16 +43,71 @@
 #' plot(fit, type = "effects")
 #' plot(fit, type = "fit")
 #' @export
-plot.hbmmm_fit <- function(x, type = c("trace", "rank", "dens", "acf", "effects", "violin", "fit", "ppc"),
+plot.hbmmm_fit <- function(x, type = c("trace", "rank", "dens", "acf", "effects", "violin", "fit", "ppc", "mixture"),
                            variable = NULL, group = NULL, ...) {
-  type <- match_choice(type, c("trace", "rank", "dens", "acf", "effects", "violin", "fit", "ppc"), "type")
+  type <- match_choice(type, c("trace", "rank", "dens", "acf", "effects", "violin", "fit", "ppc", "mixture"), "type")
   switch(type,
          trace = , rank = , dens = , acf = plot_draws(x, type, variable),
          effects = plot_effects(x),
          violin = plot_violin(x, group),
          fit = plot_fit(x),
-         ppc = pp_check.hbmmm_fit(x, ...))
+         ppc = pp_check.hbmmm_fit(x, ...),
+         mixture = plot_mixture(x))
 }
+
+plot_mixture <- function(x, n_points = 100L, max_draws = 1000L) {
+  tr <- x$spec$transforms
+  mix <- names(tr$components)[tr$components > 0]
+  if (!length(mix)) {
+    abort_input("type", "\"mixture\" needs a channel with saturation = \"hill_mixture\"; this fit has none")
+  }
+  m <- as.matrix(x)
+  if (nrow(m) > max_draws) m <- m[unique(round(seq(1, nrow(m), length.out = max_draws))), , drop = FALSE]
+  band <- function(M) {
+    qs <- apply(M, 1, stats::quantile, probs = c(0.05, 0.95), names = FALSE)
+    list(mean = rowMeans(M), lower = qs[1, ], upper = qs[2, ])
+  }
+  out <- list()
+  old <- graphics::par(mfrow = c(length(mix), 2L), mar = c(4, 4, 2, 1))
+  on.exit(graphics::par(old))
+  for (ch in mix) {
+    K <- tr$components[[ch]]
+    P <- mixture_par_matrix(m, ch, tr) # 3K x draws, the kernel's order
+    xs <- seq(0, 1.2 * max(x$spec$media_data[, ch]), length.out = n_points)
+    X <- matrix(xs, n_points, ncol(P))
+    b <- band(.Call(C_hb_saturate_mixture, X, K, P, FALSE))
+    rows <- list(data.frame(x = xs, curve = "mixture", mean = b$mean, lower = b$lower, upper = b$upper))
+    for (k in seq_len(K)) { # w_k Hill_k: the component's part of the curve
+      hk <- saturation_apply(X, "hill", list(halfsat = P[k, ], slope = P[K + k, ])) * rep(P[2L * K + k, ], each = n_points)
+      bk <- band(hk)
+      rows[[k + 1L]] <- data.frame(x = xs, curve = sprintf("component %d", k), mean = bk$mean,
+                                   lower = bk$lower, upper = bk$upper)
+    }
+    cd <- do.call(rbind, rows)
+    bw <- band(P[2L * K + seq_len(K), , drop = FALSE])
+    wd <- data.frame(component = seq_len(K), mean = bw$mean, lower = bw$lower, upper = bw$upper)
+    mx <- cd[cd$curve == "mixture", ]
+    graphics::plot(mx$x, mx$mean, type = "n", ylim = c(0, max(1e-12, mx$upper)), xlab = sprintf("adstocked %s", ch),
+                   ylab = "saturation", main = sprintf("%s: mixture of %d Hill curves", ch, K))
+    graphics::polygon(c(mx$x, rev(mx$x)), c(mx$lower, rev(mx$upper)), col = grDevices::adjustcolor("grey60", 0.4),
+                      border = NA)
+    graphics::lines(mx$x, mx$mean, lwd = 2)
+    cols <- chain_colours(K)
+    for (k in seq_len(K)) {
+      ck <- cd[cd$curve == sprintf("component %d", k), ]
+      graphics::lines(ck$x, ck$mean, col = cols[k], lty = 2)
+    }
+    graphics::legend("bottomright", c("mixture (90% band)", sprintf("w%d Hill%d", seq_len(K), seq_len(K))),
+                     col = c("black", cols), lty = c(1, rep(2, K)), lwd = c(2, rep(1, K)), bty = "n", cex = 0.7)
+    graphics::plot(wd$component, wd$mean, ylim = c(0, 1), pch = 19, xaxt = "n", xlab = "component (by half-saturation)",
+                   ylab = "weight", main = sprintf("%s: weights (90%% intervals)", ch))
+    graphics::axis(1, at = wd$component)
+    graphics::segments(wd$component, wd$lower, wd$component, wd$upper)
+    out[[ch]] <- list(curves = cd, weights = wd)
+  }
+  invisible(out)
+}
+
 
 chain_colours <- function(n) grDevices::hcl.colors(max(n, 2), "Dark 3")[seq_len(n)]
 

@@ -38,7 +38,12 @@ PRIOR_SLOTS <- list(
   loadings  = list(families = "normal", support = "real", names = NA),
   psi       = list(families = c("inv_gamma", "scaled_inv_chisq"),
                    support = "positive", names = NA),
-  roi       = list(families = "lognormal", support = "positive", names = "channel")
+  roi       = list(families = "lognormal", support = "positive", names = "channel"),
+  # mixture of Hill curves: the stick-breaking concentration; the weights
+  # themselves have no prior of their own to set (Beta(1, alpha) sticks)
+  alpha     = list(families = c("gamma_dist", "lognormal", "exponential", "half_normal", "half_student_t"),
+                   support = "positive", names = "channel"),
+  weight    = list(families = character(0), support = "unit", names = "channel")
 )
 # The positive transform parameters share one family list.
 POSITIVE_TRANSFORM_FAMILIES <- c("lognormal", "gamma_dist", "half_normal", "exponential",
@@ -402,13 +407,24 @@ print.hbmmm_dist <- function(x, ...) {
 #' @param sigma Prior of the residual variance (of each group's variance with
 #'   per-group residual variances).
 #' @param decay,delay,shape,scale Priors of the adstock parameters of each channel.
-#' @param halfsat,slope,lambda,k Priors of the saturation parameters of each channel.
+#' @param halfsat,slope,lambda,k Priors of the saturation parameters of each channel
+#'   (for a mixture of Hill curves: of each component's half-saturation, i.i.d.
+#'   before the components are ordered, and of each slope).
 #' @param horseshoe A [horseshoe()] prior to shrink the media coefficients.
 #' @param loadings Prior of the factor loadings of a factor-analytic
 #'   random-effect covariance `Lambda Lambda' + Psi`.
 #' @param psi Prior of the unique variances `Psi` of the factor model.
 #' @param cor,sd NUTS only: LKJ prior of the correlations of a grouping term's
 #'   effects, and the prior of their standard deviations.
+#' @param alpha Prior of the stick-breaking concentration of each mixture of
+#'   Hill curves (`saturation = "hill_mixture"`), named by channel or
+#'   `.default`: `gamma_dist()`, `lognormal()`, `exponential()`,
+#'   `half_normal()` or `half_student_t()`; default `gamma_dist(2, 2)` (mean
+#'   1, no mass at 0). Small values put the weight on few components
+#'   (pruning).
+#' @param weight Not a distribution: the mixture weights always have the
+#'   stick-breaking prior `v_k ~ Beta(1, alpha)`, `w_k = v_k prod_(j<k) (1 -
+#'   v_j)`; any value here is an error that says to set `alpha` instead.
 #' @param roi Priors of each media channel's return on investment, the
 #'   quantity [roi()] reports: the channel's contribution summed over the
 #'   data divided by its spend summed over the data. `lognormal()` only (as
@@ -440,7 +456,7 @@ hbmmm_prior <- function(..., Intercept = NULL, b = NULL, cov = NULL, sigma = NUL
                         decay = NULL, delay = NULL, shape = NULL, scale = NULL,
                         halfsat = NULL, slope = NULL, lambda = NULL, k = NULL,
                         horseshoe = NULL, loadings = NULL, psi = NULL, cor = NULL, sd = NULL,
-                        roi = NULL) {
+                        roi = NULL, alpha = NULL, weight = NULL) {
   # `...` comes first so that slot names are matched exactly, never partially.
   dots <- list(...)
   if (length(dots)) {
@@ -455,7 +471,7 @@ hbmmm_prior <- function(..., Intercept = NULL, b = NULL, cov = NULL, sigma = NUL
   slots <- list(Intercept = Intercept, b = b, cov = cov, sigma = sigma, decay = decay,
                 delay = delay, shape = shape, scale = scale, halfsat = halfsat,
                 slope = slope, lambda = lambda, k = k, horseshoe = horseshoe,
-                loadings = loadings, psi = psi, cor = cor, sd = sd, roi = roi)
+                loadings = loadings, psi = psi, cor = cor, sd = sd, roi = roi, alpha = alpha, weight = weight)
   out <- lapply(names(PRIOR_SLOTS), function(s) check_slot(slots[[s]], s))
   names(out) <- names(PRIOR_SLOTS)
   structure(out, class = "hbmmm_prior")
@@ -504,6 +520,10 @@ check_slot <- function(value, slot) {
 # space (a uniform prior on decay must stay within [0, 1], etc.).
 check_family <- function(dist, slot, arg) {
   def <- PRIOR_SLOTS[[slot]]
+  if (slot == "weight") {
+    abort_input(arg, sprintf("takes no prior distribution (found %s): the weights of a mixture of Hill curves have the stick-breaking prior v_k ~ Beta(1, alpha), w_k = v_k prod_(j<k) (1 - v_j); set the prior of its concentration through `alpha` (%s)",
+                             format(dist), paste0(PRIOR_SLOTS$alpha$families, "()", collapse = ", ")))
+  }
   if (!dist$family %in% def$families) {
     abort_input(arg, sprintf("family %s() is not allowed for `%s`; use %s",
                              dist$family, slot,

@@ -94,6 +94,14 @@ SIM_RESERVED <- c("market", "week", "date", "sales", "price", "promo",
 #'   channels, or one value for all terms. Each non-negative; `0` switches a
 #'   market effect off. `NULL` (default) uses 80 for the intercept and
 #'   `0.15 * abs(beta)` for the slopes.
+#' @param mixture Optional heterogeneous audiences: a list named by channel,
+#'   each element a list with `halfsat`, `slope` and `weight` (vectors of one
+#'   value per latent segment; weights positive, summing to 1). That channel's
+#'   saturation is then the mixture of Hill curves
+#'   [saturation_hill_mixture()] (the model of `hbmmm(saturation =
+#'   "hill_mixture")`) instead of one Hill curve; its `halfsat` and `slope`
+#'   arguments are not used. Segments are sorted by half-saturation, as the
+#'   model orders them.
 #' @param sigma Positive residual standard deviation of weekly sales.
 #' @param start Date of the first week (a `Date`, or a string `as.Date()`
 #'   understands).
@@ -113,14 +121,17 @@ SIM_RESERVED <- c("market", "week", "date", "sales", "price", "promo",
 #'       names: `b_Intercept`, `b_<channel>`, `b_price`, `b_promo`,
 #'       `b_season_sin`, `b_season_cos`, `sd_market__Intercept`,
 #'       `sd_market__<channel>`, `sigma`, `decay_<channel>`,
-#'       `halfsat_<channel>`, `slope_<channel>`.}
+#'       `halfsat_<channel>`, `slope_<channel>` (for a `mixture` channel
+#'       instead `weight_<channel>[k]`, `halfsat_<channel>[k]`,
+#'       `slope_<channel>[k]`, named like the model's draws).}
 #'     \item{`r_market`}{Matrix of the market effects, markets by terms
 #'       (`"Intercept"` and the channels).}
 #'     \item{`media_effect`}{Matrix, rows of `data` by channels: the true
 #'       contribution of each channel to sales in each row.}
 #'     \item{`transforms`}{List describing the media transforms:
 #'       `adstock = "geometric"`, `normalize = TRUE`, `max_lag = NULL`,
-#'       `saturation = "hill"`.}
+#'       `saturation = "hill"` (with `mixture`: one value per channel,
+#'       `"hill_mixture"` for the mixture channels).}
 #'     \item{`call`}{The matched call.}
 #'   }
 #' @seealso [mmm_weekly], simulated with `simulate_mmm(seed = 2024)`;
@@ -141,12 +152,18 @@ SIM_RESERVED <- c("market", "week", "date", "sales", "price", "promo",
 #' sim2 <- simulate_mmm(n_markets = 3, n_weeks = 30, channels = c("tv", "radio"),
 #'                      beta = c(tv = 150, radio = 50), decay = 0.5, seed = 2)
 #' sim2$truth
+#'
+#' # a channel whose audience is three segments
+#' sim3 <- simulate_mmm(n_markets = 2, n_weeks = 52, channels = c("tv", "search"), seed = 3,
+#'                      mixture = list(tv = list(halfsat = c(8, 30, 90), slope = c(3, 3, 3),
+#'                                               weight = c(0.3, 0.4, 0.3))))
+#' sim3$truth[grep("_tv", names(sim3$truth))]
 #' @export
 simulate_mmm <- function(n_markets = 8, n_weeks = 104,
                          channels = c("tv", "search", "social", "display", "email"),
                          beta = NULL, decay = NULL, halfsat = NULL, slope = NULL,
                          sd_market = NULL, sigma = 40,
-                         start = as.Date("2023-01-02"), seed = NULL) {
+                         start = as.Date("2023-01-02"), seed = NULL, mixture = NULL) {
   cl <- match.call()
   n_markets <- check_count(n_markets, "n_markets", min = 1, max = 1e4)
   n_weeks <- check_count(n_weeks, "n_weeks", min = 1, max = 1e4)
@@ -162,6 +179,7 @@ simulate_mmm <- function(n_markets = 8, n_weeks = 104,
                              function(x) is.finite(x) & x > 0, "positive and finite")
   slope <- sim_channel_par(slope, "slope", channels, dflt("slope"),
                            function(x) is.finite(x) & x > 0, "positive and finite")
+  mixture <- sim_check_mixture(mixture, channels)
   terms <- c("Intercept", channels)
   sd_market <- sim_check_sd(sd_market, terms,
                             c(SIM_SD_INTERCEPT, SIM_SD_SLOPE_REL * abs(beta)))
@@ -210,6 +228,10 @@ simulate_mmm <- function(n_markets = 8, n_weeks = 104,
   # alone reproduce media_effect exactly.
   ad <- adstock_geometric(spend, decay = decay, normalize = TRUE, group = mi)
   sat <- saturation_hill(ad, halfsat = halfsat, slope = slope)
+  for (ch in names(mixture)) {
+    mx <- mixture[[ch]]
+    sat[, ch] <- saturation_hill_mixture(ad[, ch], mx$halfsat, mx$slope, mx$weight)
+  }
   coef <- sweep(r_market[mi, channels, drop = FALSE], 2L, beta, "+")
   media_effect <- coef * sat
   dimnames(media_effect) <- list(NULL, channels)
@@ -240,11 +262,22 @@ simulate_mmm <- function(n_markets = 8, n_weeks = 104,
              stats::setNames(decay, paste0("decay_", channels)),
              stats::setNames(halfsat, paste0("halfsat_", channels)),
              stats::setNames(slope, paste0("slope_", channels)))
+  saturation <- "hill"
+  if (length(mixture)) {
+    truth <- truth[!names(truth) %in% paste0(c("halfsat_", "slope_"), rep(names(mixture), each = 2))]
+    for (ch in names(mixture)) {
+      mx <- mixture[[ch]]
+      k <- seq_along(mx$weight)
+      truth <- c(truth, stats::setNames(c(mx$weight, mx$halfsat, mx$slope),
+                                        sprintf("%s_%s[%d]", rep(c("weight", "halfsat", "slope"), each = length(k)), ch, k)))
+    }
+    saturation <- stats::setNames(ifelse(channels %in% names(mixture), "hill_mixture", "hill"), channels)
+  }
 
   structure(list(data = data, truth = truth, r_market = r_market,
                  media_effect = media_effect,
                  transforms = list(adstock = "geometric", normalize = TRUE,
-                                   max_lag = NULL, saturation = "hill"),
+                                   max_lag = NULL, saturation = saturation),
                  call = cl),
             class = "hbmmm_sim")
 }
@@ -270,8 +303,10 @@ print.hbmmm_sim <- function(x, digits = 3, ...) {
               format(min(d$date)), format(max(d$date)),
               format(mean(d$sales), digits = digits),
               100 * sum(x$media_effect) / sum(d$sales)))
+  sat <- x$transforms$saturation
+  if (length(sat) > 1L) sat <- paste(sprintf("%s: %s", names(sat), sat), collapse = ", ")
   cat(sprintf("  transforms: %s adstock (normalize = %s), %s saturation\n\n",
-              x$transforms$adstock, x$transforms$normalize, x$transforms$saturation))
+              x$transforms$adstock, x$transforms$normalize, sat))
   tab <- data.frame(
     spend = colSums(d[ch]),
     share = sprintf("%.1f%%", 100 * colSums(x$media_effect) / sum(d$sales)),
@@ -425,6 +460,31 @@ sim_channel_par <- function(x, arg, channels, default, ok, rule) {
                              rule, channels[bad][1], format(x[bad][1])))
   }
   x
+}
+
+# `mixture` of simulate_mmm(): NULL, or a list named by channels, each a
+# list of halfsat, slope, weight (one value per segment), sorted here by
+# half-saturation as the model orders its components.
+sim_check_mixture <- function(x, channels) {
+  if (is.null(x)) return(NULL)
+  if (!is.list(x) || is.object(x) || !length(x) || is.null(names(x)) || any(!names(x) %in% channels) ||
+      anyDuplicated(names(x))) {
+    abort_input("mixture", sprintf("must be a list named by channels (%s), each a list with halfsat, slope and weight; found %s",
+                                   paste(channels, collapse = ", "), describe_value(x)))
+  }
+  lapply(stats::setNames(names(x), names(x)), function(ch) {
+    m <- x[[ch]]
+    ok <- is.list(m) && all(c("halfsat", "slope", "weight") %in% names(m)) &&
+      all(vapply(m[c("halfsat", "slope", "weight")], function(v) is.numeric(v) && all(is.finite(v)), TRUE))
+    K <- if (ok) length(m$weight) else 0L
+    if (!ok || K < 1L || K > MAX_COMPONENTS || length(m$halfsat) != K || length(m$slope) != K ||
+        any(m$halfsat <= 0) || any(m$slope <= 0) || any(m$weight <= 0) || abs(sum(m$weight) - 1) > 1e-8) {
+      abort_input("mixture", sprintf("`%s` must be a list of halfsat and slope (positive) and weight (positive, summing to 1), one value per segment (1 to %d); found %s",
+                                     ch, MAX_COMPONENTS, describe_value(m)))
+    }
+    o <- order(m$halfsat)
+    list(halfsat = as.double(m$halfsat[o]), slope = as.double(m$slope[o]), weight = as.double(m$weight[o]))
+  })
 }
 
 sim_check_sd <- function(x, terms, default) {

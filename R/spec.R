@@ -27,8 +27,10 @@
 #'   `"weibull_cdf"`, `"weibull_pdf"`, `"none"`; a single value for all channels
 #'   or a named vector by channel.
 #' @param saturation Saturation per channel: `"hill"`, `"logistic"`,
-#'   `"michaelis_menten"` (with `vmax = 1`, the coefficient carries the scale)
-#'   or `"none"`.
+#'   `"michaelis_menten"` (with `vmax = 1`, the coefficient carries the scale),
+#'   `"hill_mixture"` (a mixture of Hill curves, one per latent audience
+#'   segment, [saturation_hill_mixture()]; NUTS only, see
+#'   `saturation_control`) or `"none"`.
 #' @param prior An [hbmmm_prior()] object; unspecified slots get weakly
 #'   informative, scale-aware defaults (shown by `print()`; what they mean on
 #'   the data's scale is in the section "Default priors" of [hbmmm_prior()]).
@@ -92,6 +94,24 @@
 #' @param personalize One-sided formula of consumer characteristics `W`:
 #'   adds the interactions of every media channel with `W`, so that media
 #'   coefficients are `Theta W + eta` (with `eta` from a random slope).
+#' @param saturation_control List with `components`: the number K of Hill
+#'   curves of each `"hill_mixture"` channel, a whole number from 1 to 20
+#'   (default 5), one value or named by channel. The channel's response is
+#'   `b * sum_k w_k Hill(adstock; halfsat_k, slope_k)`; the components are
+#'   ordered by half-saturation (no label switching: `halfsat_<channel>[1] <
+#'   halfsat_<channel>[2] < ...` in every draw) and the weights come from
+#'   truncated stick-breaking, `v_k ~ Beta(1, alpha)`, `w_k = v_k
+#'   prod_(j<k) (1 - v_j)`. Default priors: each half-saturation the Hill
+#'   curve's default `lognormal(log(median adstocked spend), 1)` (i.i.d.
+#'   before ordering), each slope `lognormal(log(1.5), 0.5)`, and `alpha`
+#'   `gamma_dist(2, 2)` (mean 1; its density vanishes at 0, where all the
+#'   weight would collapse onto the first component and the sampler
+#'   diverges); set them through `halfsat`, `slope` and `alpha` of
+#'   [hbmmm_prior()]. Specify more components than you expect segments: a
+#'   small alpha leaves the unneeded ones with weights near zero. Draws:
+#'   `weight_<channel>[k]`, `halfsat_<channel>[k]`, `slope_<channel>[k]`
+#'   and (K > 1) `alpha_<channel>`. With `components = 1` the model is the
+#'   single Hill curve (the same log density).
 #' @param fixed_transforms Named numeric vector of transform parameters held
 #'   fixed, named like the draws: `c(decay_tv = 0.5, slope_tv = 1)`.
 #' @param adstock_control List with `max_lag` (default `NULL`, infinite memory,
@@ -121,7 +141,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
                        horseshoe = FALSE, factors = NULL, personalize = NULL,
                        fixed_transforms = NULL, adstock_control = list(), keep_ranef = 1000,
                        keep_levels = NULL, prior_only = FALSE, organic = NULL, population = NULL,
-                       spend = NULL) {
+                       spend = NULL, saturation_control = list()) {
   call <- match.call()
   prior_only <- check_flag(prior_only, "prior_only")
   if (!is.data.frame(data)) {
@@ -207,7 +227,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
     abort_input("prior", sprintf("must be made by hbmmm_prior(); found %s", describe_value(prior)))
   }
   transforms <- build_transforms(media, adstock, saturation, adstock_control, fixed_transforms,
-                                 mdata, panel_codes, prior, tm$tpos)
+                                 mdata, panel_codes, prior, tm$tpos, saturation_control)
   warn_stacked_series(time, panel, terms, transforms)
   w <- resolve_weights(weights, data, ord)
   sg <- if (is.null(sigma_by)) list(codes = rep(1L, nrow(data)), levels = character(0)) else {

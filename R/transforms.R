@@ -5,7 +5,7 @@
 ADSTOCK_TYPES <- setdiff(names(HB_CODES$adstock), "none")
 ADSTOCK_PARS <- list(geometric = "decay", delayed = c("decay", "delay"),
                      weibull_cdf = c("shape", "scale"), weibull_pdf = c("shape", "scale"))
-SATURATION_TYPES <- setdiff(names(HB_CODES$saturation), "none")
+SATURATION_TYPES <- setdiff(names(HB_CODES$saturation), c("none", "hill_mixture"))
 SATURATION_PARS <- list(hill = c("halfsat", "slope"), logistic = "lambda",
                         michaelis_menten = c("vmax", "k"))
 
@@ -163,6 +163,67 @@ saturation_logistic <- function(x, lambda) {
 #' @export
 saturation_michaelis_menten <- function(x, vmax, k) {
   saturation_apply(x, "michaelis_menten", list(vmax = vmax, k = k))
+}
+
+#' Mixture of Hill curves
+#'
+#' The response of a heterogeneous audience: `sum_k weight[k] *
+#' saturation_hill(x, halfsat[k], slope[k])`, one Hill curve per latent
+#' segment (some convert with little exposure, others need sustained spend),
+#' weighted by the segments' shares. With one component it is
+#' [saturation_hill()]. This is the saturation of
+#' `hbmmm(..., saturation = "hill_mixture")`, evaluated by the same C kernel.
+#'
+#' @param x Non-negative, finite media values: a numeric vector or matrix
+#'   (rows = time, columns = channels or draws).
+#' @param halfsat,slope,weight The components' positive half-saturation
+#'   points and slopes, and their weights (in `[0, 1]`, summing to 1): vectors
+#'   of length K (the same components for every column of `x`), or K x
+#'   `ncol(x)` matrices (one mixture per column).
+#' @param deriv Also return the derivatives (a list: `value`, then one
+#'   element per parameter, `halfsat1`, ..., `slope1`, ..., `weight1`, ...,
+#'   and `x`)?
+#' @return A numeric vector or matrix like `x` (with `deriv`, a list of them).
+#' @seealso [saturation_hill()]; [hbmmm()] for the model.
+#' @examples
+#' spend <- seq(0, 300, by = 50)
+#' saturation_hill_mixture(spend, halfsat = c(30, 200), slope = c(1, 3), weight = c(0.4, 0.6))
+#' all.equal(saturation_hill_mixture(spend, 100, 2, 1), saturation_hill(spend, 100, 2))
+#' @export
+saturation_hill_mixture <- function(x, halfsat, slope, weight, deriv = FALSE) {
+  m <- as_media(x)
+  deriv <- check_flag(deriv, "deriv")
+  P <- mixture_params(list(halfsat = halfsat, slope = slope, weight = weight), NCOL(m))
+  K <- nrow(P) %/% 3L
+  out <- .Call(C_hb_saturate_mixture, m, K, P, deriv)
+  check_no_overflow(out, m, "saturation")
+  restore_media(out, m, c(paste0(rep(c("halfsat", "slope", "weight"), each = K), seq_len(K)), "x"), deriv)
+}
+
+# Parameters of a mixture as a 3K x ncol matrix (halfsat, slope, weight):
+# each a vector of length K (shared by the columns) or a K x ncol matrix.
+mixture_params <- function(par, ncol) {
+  K <- NROW(par$halfsat)
+  if (K < 1L || K > 20L) {
+    abort_input("halfsat", sprintf("must give between 1 and 20 components; found %d", K))
+  }
+  mats <- lapply(names(par), function(nm) {
+    v <- par[[nm]]
+    if (!is.numeric(v) || (!is.null(dim(v)) && length(dim(v)) != 2L)) {
+      abort_input(nm, sprintf("must be a numeric vector or matrix; found %s", describe_value(v)))
+    }
+    if (is.matrix(v)) {
+      if (nrow(v) != K || !ncol(v) %in% c(1L, ncol)) {
+        abort_input(nm, sprintf("must be a %d x %d matrix (components x columns of `x`); found %d x %d",
+                                K, ncol, nrow(v), ncol(v)))
+      }
+    } else if (length(v) != K) {
+      abort_input(nm, sprintf("must have one value per component (%d, the length of `halfsat`); found length %d",
+                              K, length(v)))
+    }
+    matrix(as.double(v), K, ncol)
+  })
+  unname(do.call(rbind, mats))
 }
 
 # ---- internals ---------------------------------------------------------

@@ -8,7 +8,8 @@
  * where prof is the carry-over profile of one unit of spend (the adstocked
  * flighting pattern, already divided by the media scale; T = 1 and
  * prof = sum of the adstock weights at steady state) and sat_k is one of the
- * package's saturation kernels (transforms.c: hb_saturation), or the identity
+ * package's saturation kernels (transforms.c: hb_saturation, and
+ * hb_saturation_mixture for a mixture of Hill curves), or the identity
  * (type 0, linear response). Nothing here re-implements a transform.
  *
  * Entry points:
@@ -29,12 +30,21 @@
 #include "hbmmm.h"
 
 typedef struct {
-  int K, D, T;
-  const int *type;      /* K: 0 linear, 1 hill, 2 logistic, 3 Michaelis-Menten */
+  int K, D, T, P;
+  const int *type;      /* K: 0 linear, 1 hill, 2 logistic, 3 Michaelis-Menten, 4 Hill mixture */
   const double *beta;   /* D x K */
-  const double *par;    /* D x K x 2, kernel order (MM: vmax, k) */
+  /* D x K x P, kernel order (MM: vmax, k; a mixture: halfsat, slope, weight
+   * of its P / 3 components, padded with weight-0 components) */
+  const double *par;
   const double *prof;   /* T x D x K */
+  int ncomp;            /* P / 3 when some curve is a mixture, else 0 */
 } hb_curveset;
+
+/* The kernel parameters of curve k at draw d: p[0 .. P). */
+static void curve_par(const hb_curveset *cs, int k, int d, double *p) {
+  R_xlen_t dk = d + (R_xlen_t) cs->D * k;
+  for (int q = 0; q < cs->P; q++) p[q] = cs->par[dk + (R_xlen_t) cs->D * cs->K * q];
+}
 
 /* Read and check the curve set arguments shared by the entry points. */
 static hb_curveset read_curves(SEXP type, SEXP beta, SEXP par, SEXP prof) {
@@ -44,14 +54,22 @@ static hb_curveset read_curves(SEXP type, SEXP beta, SEXP par, SEXP prof) {
                    Rf_type2char(TYPEOF(type)));
   cs.K = (int) XLENGTH(type);
   cs.type = INTEGER(type);
-  for (int k = 0; k < cs.K; k++)
-    if (cs.type[k] < 0 || cs.type[k] > 3)
-      hb_input_error("type", "curve types must be 0 (linear) to 3 (Michaelis-Menten); found %d for curve %d",
+  int any_mix = 0;
+  for (int k = 0; k < cs.K; k++) {
+    if (cs.type[k] < 0 || cs.type[k] > HB_CURVE_HILL_MIXTURE)
+      hb_input_error("type", "curve types must be 0 (linear) to 4 (Hill mixture); found %d for curve %d",
                      cs.type[k], k + 1);
+    any_mix |= cs.type[k] == HB_CURVE_HILL_MIXTURE;
+  }
   if (TYPEOF(beta) != REALSXP || XLENGTH(beta) < cs.K || XLENGTH(beta) % cs.K)
     hb_input_error("beta", "must be a double matrix with one column per curve (%d)", cs.K);
   cs.D = (int) (XLENGTH(beta) / cs.K);
-  hb_check_vector(par, "par", REALSXP, (R_xlen_t) cs.D * cs.K * 2);
+  hb_check_vector(par, "par", REALSXP, -1);
+  R_xlen_t DK = (R_xlen_t) cs.D * cs.K;
+  cs.P = (int) (XLENGTH(par) / DK);
+  if (XLENGTH(par) % DK || cs.P < 2 || cs.P > 3 * HB_MAX_MIX || (any_mix && cs.P % 3))
+    hb_input_error("par", "must be a D x K x P array of curve parameters (P = 2, or 3 per mixture component)");
+  cs.ncomp = any_mix ? cs.P / 3 : 0;
   if (TYPEOF(prof) != REALSXP || XLENGTH(prof) < (R_xlen_t) cs.D * cs.K ||
       XLENGTH(prof) % ((R_xlen_t) cs.D * cs.K))
     hb_input_error("prof", "must be a double array T x %d draws x %d curves", cs.D, cs.K);
@@ -67,8 +85,10 @@ static hb_curveset read_curves(SEXP type, SEXP beta, SEXP par, SEXP prof) {
         hb_input_error("beta", "must be finite; found %s (draw %d, curve %d)",
                        hb_fmt_num(cs.beta[dk], num, sizeof num), d + 1, k + 1);
       if (cs.type[k] > 0) {
-        double p[2] = {cs.par[dk], cs.par[dk + (R_xlen_t) cs.D * cs.K]};
-        const char *bad = hb_saturation_par_invalid(cs.type[k], p, msg, sizeof msg);
+        double p[3 * HB_MAX_MIX];
+        curve_par(&cs, k, d, p);
+        const char *bad = cs.type[k] == HB_CURVE_HILL_MIXTURE ? hb_mixture_par_invalid(cs.ncomp, p, msg, sizeof msg)
+                                                             : hb_saturation_par_invalid(cs.type[k], p, msg, sizeof msg);
         if (bad) hb_input_error(bad, "%s (draw %d, curve %d)", msg, d + 1, k + 1);
       }
       const double *pr = cs.prof + dk * cs.T;
@@ -81,16 +101,19 @@ static hb_curveset read_curves(SEXP type, SEXP beta, SEXP par, SEXP prof) {
   return cs;
 }
 
-/* Scratch for one curve evaluation over n points: z (n T), s (n T), and the
- * kernel's derivative arrays (3 n T). */
+/* Scratch for one curve evaluation over n points: z (n T), s (n T), the
+ * kernel's derivative arrays (3 n T, or 3 ncomp + 1 for mixtures) and the
+ * mixture kernel's scratch (n T). */
 typedef struct {
-  double *z, *s, *dv[3];
+  double *z, *s, *dv[3 * HB_MAX_MIX + 1], *tmp;
 } eval_buf;
 
-static void buf_alloc(eval_buf *b, R_xlen_t nT) {
+static void buf_alloc(eval_buf *b, R_xlen_t nT, const hb_curveset *cs) {
   b->z = (double *) R_alloc(nT, sizeof(double));
   b->s = (double *) R_alloc(nT, sizeof(double));
-  for (int q = 0; q < 3; q++) b->dv[q] = (double *) R_alloc(nT, sizeof(double));
+  b->tmp = (double *) R_alloc(nT, sizeof(double));
+  int nd = cs->ncomp ? 3 * cs->ncomp + 1 : 3;
+  for (int q = 0; q < nd; q++) b->dv[q] = (double *) R_alloc(nT, sizeof(double));
 }
 
 /* f_dk at x[0..n): value[i] and (when deriv != NULL) df/dx at x[i]. */
@@ -109,12 +132,19 @@ static void eval_curve(const hb_curveset *cs, int k, int d, const double *x, int
     }
     return;
   }
-  double p[2] = {cs->par[dk], cs->par[dk + (R_xlen_t) cs->D * cs->K]};
+  double p[3 * HB_MAX_MIX];
+  curve_par(cs, k, d, p);
   for (int i = 0; i < n; i++)
     for (int t = 0; t < T; t++) b->z[(R_xlen_t) i * T + t] = x[i] * pr[t];
   R_xlen_t nT = (R_xlen_t) n * T;
-  hb_saturation(cs->type[k], p, b->z, nT, b->s, deriv ? b->dv : NULL);
-  const double *dx = deriv ? b->dv[hb_saturation_npar(cs->type[k])] : NULL;
+  const double *dx = NULL;
+  if (cs->type[k] == HB_CURVE_HILL_MIXTURE) {
+    hb_saturation_mixture(cs->ncomp, p, b->z, nT, b->s, deriv ? b->dv : NULL, b->tmp);
+    if (deriv) dx = b->dv[3 * cs->ncomp];
+  } else {
+    hb_saturation(cs->type[k], p, b->z, nT, b->s, deriv ? b->dv : NULL);
+    if (deriv) dx = b->dv[hb_saturation_npar(cs->type[k])];
+  }
   for (int i = 0; i < n; i++) {
     double v = 0.0, g = 0.0;
     for (int t = 0; t < T; t++) {
@@ -165,7 +195,7 @@ SEXP hb_curves_eval(SEXP type, SEXP beta, SEXP par, SEXP prof, SEXP x, SEXP deri
   double **tv = (double **) R_alloc(nt, sizeof(double *));
   double **tg = (double **) R_alloc(nt, sizeof(double *));
   for (int i = 0; i < nt; i++) {
-    buf_alloc(&bufs[i], (R_xlen_t) G * cs.T);
+    buf_alloc(&bufs[i], (R_xlen_t) G * cs.T, &cs);
     tv[i] = (double *) R_alloc(G, sizeof(double));
     tg[i] = (double *) R_alloc(G, sizeof(double));
   }
@@ -366,7 +396,7 @@ SEXP hb_allocate_local(SEXP type, SEXP beta, SEXP par, SEXP prof, SEXP x0, SEXP 
     hb_input_error("control", "must be c(step0 > 0, 0 < tol <= step0, slack >= 0)");
   o.work = (double *) R_alloc(D, sizeof(double));
   eval_buf b;
-  buf_alloc(&b, cs.T);
+  buf_alloc(&b, cs.T, &cs);
   double *x = (double *) R_alloc(K, sizeof(double));
   memcpy(x, REAL(x0), K * sizeof(double));
   double *col = (double *) R_alloc((R_xlen_t) D * K, sizeof(double));

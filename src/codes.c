@@ -28,10 +28,10 @@ SEXP hb_codes(void) {
     {"weibull_pdf", HB_ADSTOCK_WEIBULL_PDF}};
   static const code_entry saturation[] = {
     {"none", HB_SAT_NONE}, {"hill", HB_SAT_HILL}, {"logistic", HB_SAT_LOGISTIC},
-    {"michaelis_menten", HB_SAT_MICHAELIS_MENTEN}};
+    {"michaelis_menten", HB_SAT_MICHAELIS_MENTEN}, {"hill_mixture", HB_SAT_HILL_MIXTURE}};
   static const code_entry curve[] = {
     {"linear", HB_CURVE_LINEAR}, {"hill", HB_CURVE_HILL}, {"logistic", HB_CURVE_LOGISTIC},
-    {"michaelis_menten", HB_CURVE_MICHAELIS_MENTEN}};
+    {"michaelis_menten", HB_CURVE_MICHAELIS_MENTEN}, {"hill_mixture", HB_CURVE_HILL_MIXTURE}};
   static const code_entry link[] = {
     {"logit", HB_LINK_LOGIT}, {"log", HB_LINK_LOG}, {"scaled_logit", HB_LINK_SCALED_LOGIT}};
   static const code_entry prior[] = {

@@ -97,7 +97,7 @@ static void start_state(hb_model *g, SEXP init_state) {
   if (!Rf_isNull(init_state)) hb_gibbs_state_import(g, init_state);
   for (int c = 0; c < g->C; c++) {
     hb_channel_transform(g->ch + c, g->ch[c].par, g->media_raw + (R_xlen_t) c * n, n, g->pstart,
-                         g->tpos, g->npanel, g->media + (R_xlen_t) c * n, g->wbuf);
+                         g->tpos, g->npanel, g->media + (R_xlen_t) c * n, g->wbuf, NULL);
     for (R_xlen_t i = 0; i < n; i++)
       if (!R_FINITE(g->media[(R_xlen_t) c * n + i]))
         hb_input_error("model$ch_par", "initial values give non-finite transformed media (channel %d)", c + 1);
@@ -282,6 +282,9 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   for (int k = 0; k < g->K; k++)
     if (g->t[k].type == HB_COV_LKJ)
       hb_input_error("model$terms", "term %d has an LKJ prior, which only the NUTS sampler supports", k + 1);
+  for (int c = 0; c < g->C; c++)
+    if (g->ch[c].mix_K)
+      hb_input_error("model$ch_sat_type", "channel %d is a mixture of Hill curves, which only the NUTS sampler supports", c + 1);
   gibbs_control ctl;
   read_control(control, &ctl);
   const int iter = ctl.iter, warmup = ctl.warmup, thin = ctl.thin;

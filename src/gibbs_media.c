@@ -273,7 +273,7 @@ int hb_channel_mh(hb_model *g, int c, int iter, int adapt, int independent) {
   if (R_FINITE(lp_new) && hb_channel_par_ok(ch, par_new)) {
     double *mnew = g->scratch_m;
     hb_channel_transform(ch, par_new, g->media_raw + (R_xlen_t) c * n, n, g->pstart,
-                         g->tpos, g->npanel, mnew, g->wbuf);
+                         g->tpos, g->npanel, mnew, g->wbuf, NULL); /* no mixtures: NUTS only */
     const double *mold = g->media + (R_xlen_t) c * n;
     /* group-level effects on this channel move with the scale of its
      * column, so a proposal that shrinks the column keeps their fit */

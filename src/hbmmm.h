@@ -33,7 +33,8 @@ const char *hb_fmt_num(double v, char *buf, size_t len);
 /* ---- integer codes shared with R (HB_CODES in R/codes.R; hb_codes() in
  * codes.c returns them and a test checks both sides agree) -------------- */
 enum hb_curve_type { HB_CURVE_LINEAR = 0, HB_CURVE_HILL = 1, HB_CURVE_LOGISTIC = 2,
-                     HB_CURVE_MICHAELIS_MENTEN = 3 };
+                     HB_CURVE_MICHAELIS_MENTEN = 3,
+                     HB_CURVE_HILL_MIXTURE = 4 };
 enum hb_prior_family { HB_PRIOR_NORMAL = 1, HB_PRIOR_LOGNORMAL = 2, HB_PRIOR_GAMMA = 3,
                        HB_PRIOR_BETA = 4, HB_PRIOR_UNIFORM = 5, HB_PRIOR_HALF_NORMAL = 6,
                        HB_PRIOR_EXPONENTIAL = 7, HB_PRIOR_HALF_STUDENT_T = 8 };
@@ -57,8 +58,10 @@ enum hb_saturation_type {
   HB_SAT_NONE = 0,
   HB_SAT_HILL = 1,
   HB_SAT_LOGISTIC = 2,
-  HB_SAT_MICHAELIS_MENTEN = 3
+  HB_SAT_MICHAELIS_MENTEN = 3,
+  HB_SAT_HILL_MIXTURE = 4 /* components in a block of their own (hb_saturation_mixture) */
 };
+#define HB_MAX_MIX 20 /* components of a mixture of Hill curves */
 
 int hb_adstock_npar(int type);
 int hb_saturation_npar(int type);
@@ -95,6 +98,14 @@ int hb_geometric_recursion_at(const double *x, const int *tpos, R_xlen_t n,
  * Returns nonzero when some x[t] is negative or not finite. */
 int hb_saturation(int type, const double *par, const double *x, R_xlen_t n,
                   double *out, double **dout);
+/* Mixture of K Hill curves, par = (halfsat 1..K, slope 1..K, weight 1..K);
+ * dout (may be NULL): 3K + 1 arrays (each parameter in that order, then x);
+ * tmp: n doubles. Returns nonzero when some x[t] is negative or not finite. */
+int hb_saturation_mixture(int K, const double *par, const double *x, R_xlen_t n,
+                          double *out, double **dout, double *tmp);
+/* NULL when the 3K parameters are valid (positive half-saturations and
+ * slopes, weights in [0, 1] summing to 1), else the offending name. */
+const char *hb_mixture_par_invalid(int K, const double *par, char *msg, size_t msglen);
 
 /* ---- vector kernels (vec.c) ------------------------------------------ */
 #define HB_BLOCK 512           /* rows per block in the samplers' row loops */
@@ -179,6 +190,7 @@ void hb_nuts_alloc_output(const hb_nuts_model *m, const hb_nuts_control *ctl,
 SEXP hb_adstock(SEXP x, SEXP type, SEXP par, SEXP max_lag, SEXP normalize,
                 SEXP group, SEXP time, SEXP deriv);
 SEXP hb_saturate(SEXP x, SEXP type, SEXP par, SEXP deriv);
+SEXP hb_saturate_mixture(SEXP x, SEXP ncomp, SEXP par, SEXP deriv);
 SEXP hb_gibbs(SEXP model, SEXP control);
 /* convergence diagnostics (draws_summary.c) */
 SEXP hb_draws_summary(SEXP draws, SEXP dims, SEXP probs);

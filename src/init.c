@@ -6,6 +6,7 @@ static const R_CallMethodDef call_methods[] = {
   {"hb_codes", (DL_FUNC) &hb_codes, 0},
   {"hb_adstock", (DL_FUNC) &hb_adstock, 8},
   {"hb_saturate", (DL_FUNC) &hb_saturate, 4},
+  {"hb_saturate_mixture", (DL_FUNC) &hb_saturate_mixture, 4},
   {"hb_gibbs", (DL_FUNC) &hb_gibbs, 2},
   {"hb_draw_names", (DL_FUNC) &hb_draw_names, 1},
   {"hb_logit_irls", (DL_FUNC) &hb_logit_irls, 5},

@@ -18,11 +18,16 @@ enum hb_link {
   HB_LINK_SCALED_LOGIT = 2 /* (0, upper) */
 };
 #define HB_MAX_TPAR 4          /* transform slots per channel: 2 adstock, 2 saturation */
+/* a channel's parameter vector: the slots, then (mixture of Hill curves
+ * only) the 3K component parameters: halfsat 1..K (increasing), slope 1..K,
+ * weight 1..K */
+#define HB_MIX_PAR(par) ((par) + HB_MAX_TPAR)
+#define HB_MAX_CHPAR (HB_MAX_TPAR + 3 * HB_MAX_MIX)
 #define HB_MAX_P 1000          /* fixed effects */
 
 typedef struct {
   int ad_type, sat_type, max_lag, normalize; /* max_lag NA_INTEGER: infinite memory */
-  double par[HB_MAX_TPAR];                   /* current constrained values by slot */
+  double par[HB_MAX_CHPAR];                  /* current constrained values by slot (then a mixture's) */
   int link[HB_MAX_TPAR], prior_code[HB_MAX_TPAR];
   double upper[HB_MAX_TPAR], prior_par[2 * HB_MAX_TPAR];
   int nest, est_slot[HB_MAX_TPAR];           /* estimated slots */
@@ -32,6 +37,16 @@ typedef struct {
   int adapt_n;
   double center[HB_MAX_TPAR];                /* independence proposal: centre (shape prop_chol) */
   int has_center;
+  /* mixture of Hill curves (sat_type HB_SAT_HILL_MIXTURE; NUTS only, see
+   * model_mixture.c): mix_K components (0: none) in HB_MIX_PAR(par), the
+   * stick-breaking concentration alpha, and the priors (family code, two
+   * parameters) of each half-saturation (i.i.d. before ordering), each slope
+   * and alpha */
+  int mix_K;
+  double alpha;
+  int mix_prior_code[3];
+  double mix_prior_par[6];
+  int ntheta;                                /* its unconstrained parameters in the NUTS density */
 } hb_channel;
 
 typedef struct {
@@ -161,21 +176,41 @@ double hb_roi_keep_factor(const hb_model *g, int j, double sum_new);
 int hb_roi_column(const hb_model *g, int c);
 
 /* ---- transformed media (model_channel.c) -------------------------------- */
+/* tmp: 2n doubles of scratch for a mixture channel (may be NULL otherwise) */
 void hb_channel_transform(const hb_channel *ch, const double *par, const double *x,
                           R_xlen_t n, const R_xlen_t *pstart, const int *tpos, int npanel,
-                          double *out, double *wbuf);
-/* Scratch of hb_channel_eval(): ad (n), dad (2n), dsat (3n), wbuf (maxlag +
- * 1), dwbuf (2 (maxlag + 1)). */
+                          double *out, double *wbuf, double *tmp);
+/* the derivative columns hb_channel_eval() writes for channel ch: its
+ * estimated slots, then a mixture's 3K component parameters */
+static inline int hb_channel_ncol(const hb_channel *ch) { return ch->nest + 3 * ch->mix_K; }
+/* Scratch of hb_channel_eval(): ad (n), dad (2n), dsat ((3 Kmax + 1) n,
+ * at least 3n), tmp (n), wbuf (maxlag + 1), dwbuf (2 (maxlag + 1)). */
 typedef struct {
   hb_model *g;
-  double *ad, *dad, *dsat, *wbuf, *dwbuf;
+  double *ad, *dad, *dsat, *tmp, *wbuf, *dwbuf;
 } hb_channel_ws;
 void hb_channel_ws_alloc(hb_channel_ws *ws, hb_model *g, int maxlag);
 /* Channel c at par into g->media; with dm, the derivatives with respect to
- * each estimated parameter (dm[e * n + i]). Nonzero when not finite. */
+ * each estimated parameter (dm[e * n + i], e < hb_channel_ncol()). Nonzero
+ * when not finite. */
 int hb_channel_eval(hb_channel_ws *m, int c, const double *par, double *dm);
 /* the materialized design columns of channel c from g->media */
 void hb_refresh_channel_columns(hb_model *g, int c);
+
+/* ---- the mixture-of-Hills block of a channel (model_mixture.c) ---------- */
+/* Unconstrained parameters of K components: K == 1: log halfsat, log slope;
+ * else K ordered log half-saturations (the first, then log increments),
+ * K log slopes, K - 1 logit stick-breaking fractions, log alpha. */
+int hb_mix_npar(int K);
+/* From the block u: the channel's components (HB_MIX_PAR(ch->par)) and
+ * alpha; returns their log prior with the Jacobian and adds its gradient
+ * to grad[0 .. hb_mix_npar()). */
+double hb_mix_unpack(hb_channel *ch, const double *u, double *grad);
+/* gu += J' gc: gc holds d f / d (halfsat, slope, weight) (3K), gu gets
+ * d f / d u, at the point of the last hb_mix_unpack(). */
+void hb_mix_backprop(const hb_channel *ch, const double *u, const double *gc, double *gu);
+/* The block u of the channel's current components and alpha. */
+void hb_mix_to_unc(const hb_channel *ch, double *u);
 
 /* ---- covariance parameterizations of the terms (model_cov.c) ------------ */
 /* Workspace of the passes: per term k the factor Lc[k] (u_g = Lc z_g), its
@@ -220,6 +255,10 @@ typedef enum {
   HB_DRAW_SIGMA,  /* sigma or sigma[<level>]: i = residual group */
   HB_DRAW_TPAR,   /* <par>_<channel>: k = channel, i = slot */
   HB_DRAW_HS_TAU, /* hs_tau: horseshoe global scale */
+  HB_DRAW_MIX_WEIGHT,  /* weight_<channel>[i]: k = channel, i = component */
+  HB_DRAW_MIX_HALFSAT, /* halfsat_<channel>[i] */
+  HB_DRAW_MIX_SLOPE,   /* slope_<channel>[i] */
+  HB_DRAW_MIX_ALPHA,   /* alpha_<channel>: stick-breaking concentration (K > 1) */
   HB_DRAW_EFFECT  /* r_<group>[<level>,<column>]: k = term, i = column, j = kept level */
 } hb_draw_kind;
 typedef struct {

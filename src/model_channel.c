@@ -6,10 +6,11 @@
 #include "model.h"
 
 /* out[0..n) = saturation(adstock(x)) at the channel's parameters par[0..3]
- * (slots: adstock 1-2, saturation 1-2), adstock restarting at each panel. */
+ * (slots: adstock 1-2, saturation 1-2; a mixture's components after them),
+ * adstock restarting at each panel. */
 void hb_channel_transform(const hb_channel *ch, const double *par, const double *x,
                           R_xlen_t n, const R_xlen_t *pstart, const int *tpos, int npanel,
-                          double *out, double *wbuf) {
+                          double *out, double *wbuf, double *tmp) {
   if (ch->ad_type == 0) {
     memcpy(out, x, (size_t) n * sizeof(double));
   } else {
@@ -27,9 +28,48 @@ void hb_channel_transform(const hb_channel *ch, const double *par, const double 
   if (ch->sat_type == HB_SAT_MICHAELIS_MENTEN) {
     double mm[2] = {1.0, par[3]}; /* vmax = 1: the coefficient carries the scale */
     hb_saturation(ch->sat_type, mm, out, n, out, NULL);
+  } else if (ch->sat_type == HB_SAT_HILL_MIXTURE) {
+    /* the kernel accumulates into its output: the adstocked input moves to tmp */
+    memcpy(tmp, out, (size_t) n * sizeof(double));
+    hb_saturation_mixture(ch->mix_K, HB_MIX_PAR(par), tmp, n, out, NULL, tmp + n);
   } else if (ch->sat_type != 0) {
     hb_saturation(ch->sat_type, par + 2, out, n, out, NULL);
   }
+}
+
+/* The adstock columns of dm: the derivative of the adstocked input in each
+ * estimated adstock slot, times dx, the saturation's slope there (NULL: no
+ * saturation). */
+static void adstock_columns(const hb_channel_ws *m, const hb_channel *ch, const double *dx, double *dm) {
+  const R_xlen_t n = m->g->n;
+  for (int e = 0; e < ch->nest; e++) {
+    int s = ch->est_slot[e];
+    if (s >= 2) continue;
+    double *d = dm + (R_xlen_t) e * n;
+    const double *da = m->dad + (R_xlen_t) (ch->max_lag == NA_INTEGER ? 0 : s) * n;
+    /* where the adstocked input does not move, the Hill slope at zero can
+     * be infinite (slope < 1): the product is zero, not NaN */
+    if (dx) for (R_xlen_t i = 0; i < n; i++) d[i] = da[i] == 0.0 ? 0.0 : dx[i] * da[i];
+    else memcpy(d, da, (size_t) n * sizeof(double));
+  }
+}
+
+/* A mixture channel's saturation (hb_saturation_mixture()) of the adstocked
+ * a into out; with dm, its adstock columns and then the 3K component
+ * columns (halfsat, slope, weight). */
+static int mixture_eval(hb_channel_ws *m, const hb_channel *ch, const double *par, const double *a,
+                        double *out, double *dm) {
+  const R_xlen_t n = m->g->n;
+  const int K = ch->mix_K;
+  double *dptr[3 * HB_MAX_MIX + 1];
+  for (int q = 0; q <= 3 * K; q++) dptr[q] = m->dsat + (R_xlen_t) q * n;
+  hb_saturation_mixture(K, HB_MIX_PAR(par), a, n, out, dm ? dptr : NULL, m->tmp);
+  for (R_xlen_t i = 0; i < n; i++)
+    if (!R_FINITE(out[i])) return 1;
+  if (!dm) return 0;
+  adstock_columns(m, ch, dptr[3 * K], dm);
+  memcpy(dm + (R_xlen_t) ch->nest * n, m->dsat, (size_t) 3 * K * n * sizeof(double));
+  return 0;
 }
 
 /* Channel c at parameters par: writes the media column (g->media) and, when
@@ -66,6 +106,7 @@ int hb_channel_eval(hb_channel_ws *m, int c, const double *par, double *dm) {
       }
     }
   }
+  if (ch->sat_type == HB_SAT_HILL_MIXTURE) return mixture_eval(m, ch, par, a, out, dm);
   /* saturation; derivatives: each parameter, then d / d input */
   double *dptr[3] = {m->dsat, m->dsat + n, m->dsat + 2 * n};
   double mm[2] = {1.0, par[3]}; /* Michaelis-Menten: vmax = 1 */
@@ -77,18 +118,11 @@ int hb_channel_eval(hb_channel_ws *m, int c, const double *par, double *dm) {
     if (!R_FINITE(out[i])) return 1;
   if (!dm) return 0;
   const double *dx = ch->sat_type ? dptr[nsp] : NULL;
+  adstock_columns(m, ch, dx, dm); /* adstock: through the saturation's input */
   for (int e = 0; e < ch->nest; e++) {
     int s = ch->est_slot[e];
-    double *d = dm + (R_xlen_t) e * n;
-    if (s < 2) { /* adstock: through the saturation's input */
-      const double *da = m->dad + (R_xlen_t) (ch->max_lag == NA_INTEGER ? 0 : s) * n;
-      /* where the adstocked input does not move, the Hill slope at zero can
-       * be infinite (slope < 1): the product is zero, not NaN */
-      if (dx) for (R_xlen_t i = 0; i < n; i++) d[i] = da[i] == 0.0 ? 0.0 : dx[i] * da[i];
-      else memcpy(d, da, (size_t) n * sizeof(double));
-    } else {
-      memcpy(d, dptr[ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? 1 : s - 2], (size_t) n * sizeof(double));
-    }
+    if (s >= 2)
+      memcpy(dm + (R_xlen_t) e * n, dptr[ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? 1 : s - 2], (size_t) n * sizeof(double));
   }
   return 0;
 }
@@ -117,5 +151,9 @@ void hb_channel_ws_alloc(hb_channel_ws *ws, hb_model *g, int maxlag) {
   ws->dwbuf = (double *) R_alloc((size_t) 2 * (maxlag + 1), sizeof(double));
   ws->ad = (double *) R_alloc((size_t) n, sizeof(double));
   ws->dad = (double *) R_alloc((size_t) 2 * n, sizeof(double));
-  ws->dsat = (double *) R_alloc((size_t) 3 * n, sizeof(double));
+  int kmax = 1; /* the largest mixture: its 3K + 1 derivative arrays */
+  for (int c = 0; c < g->C; c++)
+    if (g->ch[c].mix_K > kmax) kmax = g->ch[c].mix_K;
+  ws->dsat = (double *) R_alloc((size_t) (3 * kmax + 1) * n, sizeof(double));
+  ws->tmp = (double *) R_alloc((size_t) 2 * n, sizeof(double));
 }

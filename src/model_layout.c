@@ -5,7 +5,9 @@
  * in R). Order: fixed effects; per grouping term its sds, then (unless the
  * covariance is diagonal) its correlations (i < j, by row of the upper
  * triangle); residual sds; estimated transform parameters by channel and
- * slot; the horseshoe's global scale; the kept group-level effects per term,
+ * slot, each mixture channel's weights, half-saturations and slopes by
+ * component and its concentration right after its slots; the horseshoe's
+ * global scale; the kept group-level effects per term,
  * by column and then kept level. */
 #include <math.h>
 #include <string.h>
@@ -32,8 +34,14 @@ static int layout(const hb_model *g, hb_draw_item *items, int effects) {
       for (int l = j + 1; l < t->q; l++) HB_ADD(HB_DRAW_COR, k, j, l);
   }
   for (int s = 0; s < g->S; s++) HB_ADD(HB_DRAW_SIGMA, 0, s, 0);
-  for (int c = 0; c < g->C; c++)
-    for (int e = 0; e < g->ch[c].nest; e++) HB_ADD(HB_DRAW_TPAR, c, g->ch[c].est_slot[e], 0);
+  for (int c = 0; c < g->C; c++) {
+    const hb_channel *ch = g->ch + c;
+    for (int e = 0; e < ch->nest; e++) HB_ADD(HB_DRAW_TPAR, c, ch->est_slot[e], 0);
+    for (int i = 0; i < ch->mix_K; i++) HB_ADD(HB_DRAW_MIX_WEIGHT, c, i, 0);
+    for (int i = 0; i < ch->mix_K; i++) HB_ADD(HB_DRAW_MIX_HALFSAT, c, i, 0);
+    for (int i = 0; i < ch->mix_K; i++) HB_ADD(HB_DRAW_MIX_SLOPE, c, i, 0);
+    if (ch->mix_K > 1) HB_ADD(HB_DRAW_MIX_ALPHA, c, 0, 0);
+  }
   if (g->use_hs) HB_ADD(HB_DRAW_HS_TAU, 0, 0, 0);
   if (effects && g->keep)
     for (int k = 0; k < g->K; k++)
@@ -62,6 +70,10 @@ void hb_draw_write(const hb_model *g, const hb_draw_item *items, int nitems, dou
     case HB_DRAW_SIGMA: v = sqrt(1.0 / g->inv_sig2[it->i]); break;
     case HB_DRAW_TPAR: v = g->ch[it->k].par[it->i]; break;
     case HB_DRAW_HS_TAU: v = sqrt(g->hs_tau2); break;
+    case HB_DRAW_MIX_HALFSAT: v = HB_MIX_PAR(g->ch[it->k].par)[it->i]; break;
+    case HB_DRAW_MIX_SLOPE: v = HB_MIX_PAR(g->ch[it->k].par)[g->ch[it->k].mix_K + it->i]; break;
+    case HB_DRAW_MIX_WEIGHT: v = HB_MIX_PAR(g->ch[it->k].par)[2 * g->ch[it->k].mix_K + it->i]; break;
+    case HB_DRAW_MIX_ALPHA: v = g->ch[it->k].alpha; break;
     case HB_DRAW_EFFECT: v = t->u[it->i + (R_xlen_t) t->q * g->keep[it->k][it->j]]; break;
     }
     out[a] = v;
@@ -87,7 +99,8 @@ static const char *label(SEXP x, R_xlen_t i, const char *arg) {
 
 /* model$labels: x (p column names), terms (per term: group, cols (q),
  * levels (G)), sigma (residual group levels; empty for one group), tpar
- * (4 x C parameter names by slot and channel, NA for slots not estimated). */
+ * (4 x C parameter names by slot and channel, NA for slots not estimated),
+ * media (C channel names, for the mixture channels' variables). */
 SEXP hb_draw_names(SEXP model) {
   if (TYPEOF(model) != VECSXP) hb_input_error("model", "must be a list made by mmm_model_list()");
   hb_model G0, *g = &G0;
@@ -105,6 +118,7 @@ SEXP hb_draw_names(SEXP model) {
   if (XLENGTH(sig) != 0 && XLENGTH(sig) != g->S)
     hb_input_error("model$labels$sigma", "must have length 0 or S = %d", g->S);
   SEXP tpar = label_vec(lab, "model$labels", "tpar", (R_xlen_t) HB_MAX_TPAR * g->C);
+  SEXP chn = label_vec(lab, "model$labels", "media", g->C);
   int n = hb_draw_layout(g, NULL);
   hb_draw_item *items = (hb_draw_item *) R_alloc((size_t) n + 1, sizeof(hb_draw_item));
   hb_draw_layout(g, items);
@@ -133,6 +147,12 @@ SEXP hb_draw_names(SEXP model) {
       snprintf(buf, sizeof buf, "%s", label(tpar, (R_xlen_t) it->k * HB_MAX_TPAR + it->i, "model$labels$tpar"));
       break;
     case HB_DRAW_HS_TAU: snprintf(buf, sizeof buf, "hs_tau"); break;
+    case HB_DRAW_MIX_WEIGHT: case HB_DRAW_MIX_HALFSAT: case HB_DRAW_MIX_SLOPE: {
+      const char *what = it->kind == HB_DRAW_MIX_WEIGHT ? "weight" : it->kind == HB_DRAW_MIX_HALFSAT ? "halfsat" : "slope";
+      snprintf(buf, sizeof buf, "%s_%s[%d]", what, label(chn, it->k, "model$labels$media"), it->i + 1);
+      break;
+    }
+    case HB_DRAW_MIX_ALPHA: snprintf(buf, sizeof buf, "alpha_%s", label(chn, it->k, "model$labels$media")); break;
     case HB_DRAW_EFFECT: {
       SEXP lev = label_vec(tk, tw, "levels", g->t[it->k].G);
       snprintf(buf, sizeof buf, "r_%s[%s,%s]", gn, label(lev, g->keep[it->k][it->j], tw),

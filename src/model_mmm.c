@@ -14,7 +14,8 @@
  *   horseshoe: log lambda_j (H), log tau, [log c: slab],
  *   per term k: covariance parameters (by type, below), then effects q x G
  *     (non-centred: z with u_g = L z_g; centred: u itself),
- *   log sigma_s (S), channel transform parameters (unconstrained, by link).
+ *   log sigma_s (S), channel transform parameters (unconstrained, by link;
+ *     a mixture-of-Hills channel's block after its slots, model_mixture.c).
  * Covariance parameters by term type (enum hb_cov_type; passes in model_cov.c):
  *   HB_COV_FULL, HB_COV_HW_FULL: Cholesky factor L of Sigma, lower triangle
  *     by column, diagonal on the log scale; HW_FULL then log a_j (q);
@@ -39,11 +40,13 @@ typedef struct {
   double g0prior;
   /* each fixed column's sum at the current transforms (refresh_column_sums()),
    * which the centred intercept and ROI-prior coefficients depend on, and,
-   * p x HB_MAX_TPAR, its derivative in each unconstrained parameter of the
+   * p x chmax, its derivative in each unconstrained parameter of the
    * column's channel (set in the gradient's media pass); o_chc: the first
-   * parameter of each channel after o_ch */
-  double *colsum, *dcolsum;
-  int *o_chc;
+   * parameter of each channel after o_ch; chmax: the most unconstrained
+   * parameters of a channel (ntheta), chcol the most derivative columns
+   * (hb_channel_ncol()); gcon: scratch of 2 chcol */
+  double *colsum, *dcolsum, *gcon;
+  int *o_chc, chmax, chcol;
   double **ueff;              /* per term: u of hierarchically centred terms, else NULL */
   /* horseshoe */
   int H, hs_reg, *hs_col;
@@ -117,7 +120,7 @@ static void unpack_fixed(mmm_ctx *m, const double *th, double *grad, double *l) 
 static void refresh_column_sums(mmm_ctx *m, int all) {
   hb_model *g = m->g;
   for (int j = 0; j < g->p; j++)
-    if (all || (g->xc[j] >= 0 && g->ch[g->xc[j]].nest > 0)) m->colsum[j] = hb_sum(g->Xcol[j], g->n);
+    if (all || (g->xc[j] >= 0 && g->ch[g->xc[j]].ntheta > 0)) m->colsum[j] = hb_sum(g->Xcol[j], g->n);
 }
 
 /* The intercept from the centred intercept alpha (theta) and the other
@@ -189,6 +192,10 @@ static void unpack_scales(mmm_ctx *m, const double *th, double *grad, double *l)
             hb_link_logjac(ch->link[s], th[o], ch->upper[s]);
       grad[o] += hb_prior_dlogdens(ch->prior_code[s], ch->prior_par + 2 * s, v) * dv + dj;
     }
+    if (ch->mix_K) {
+      *l += hb_mix_unpack(ch, th + o, grad + o);
+      o += hb_mix_npar(ch->mix_K);
+    }
   }
 }
 
@@ -204,7 +211,7 @@ static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad, int de
    * for the gradient): the intercept and ROI-prior coefficients depend on
    * the columns' sums */
   for (int c = 0; c < g->C; c++) {
-    if (g->ch[c].nest == 0) continue;
+    if (g->ch[c].ntheta == 0) continue;
     if (hb_channel_eval(&m->cw, c, g->ch[c].par, derivs ? m->dm[c] : NULL)) return 1;
     hb_refresh_channel_columns(g, c);
   }
@@ -250,7 +257,7 @@ static void finish_roi(mmm_ctx *m, double *grad) {
     double fb = m->gbeta[j] * g->beta[j];
     grad[j] += fb;
     int c = g->xc[j], o = m->o_ch + m->o_chc[c];
-    for (int e = 0; e < g->ch[c].nest; e++) grad[o + e] -= fb * m->dcolsum[HB_MAX_TPAR * j + e] / m->colsum[j];
+    for (int e = 0; e < g->ch[c].ntheta; e++) grad[o + e] -= fb * m->dcolsum[(R_xlen_t) m->chmax * j + e] / m->colsum[j];
   }
 }
 
@@ -328,6 +335,20 @@ static void no_likelihood(mmm_ctx *m) {
 
 /* ---- log density and gradient ------------------------------------------- */
 
+/* out += the derivatives gc of some function in channel ch's derivative
+ * columns (hb_channel_ncol(): estimated slots, then a mixture's components)
+ * carried to its unconstrained parameters u (th at the channel's offset):
+ * the slots' link derivatives, and the mixture block's chain rule. */
+static void to_unconstrained(const hb_channel *ch, const double *u, const double *gc, double *out) {
+  for (int e = 0; e < ch->nest; e++) {
+    int s = ch->est_slot[e];
+    double dv, dj;
+    hb_link_derivs(ch->link[s], u[e], ch->upper[s], &dv, &dj);
+    out[e] += gc[e] * dv;
+  }
+  if (ch->mix_K) hb_mix_backprop(ch, u + ch->nest, gc + ch->nest, out + ch->nest);
+}
+
 static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *grad) {
   mmm_ctx *m = (mmm_ctx *) vctx;
   hb_model *g = m->g;
@@ -351,7 +372,7 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
   int o = m->o_ch;
   for (int c = 0; c < g->C; c++) {
     const hb_channel *ch = g->ch + c;
-    if (ch->nest == 0) continue;
+    if (ch->ntheta == 0) continue;
     double *coef = m->coef;
     memset(coef, 0, sizeof(double) * n);
     for (int j = 0; j < g->p; j++)
@@ -364,23 +385,31 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
         for (R_xlen_t i = 0; i < n; i++) coef[i] += s[i] * t->u[j + (R_xlen_t) t->q * t->g[i]];
       }
     }
-    for (int e = 0; e < ch->nest; e++, o++) {
-      int s = ch->est_slot[e];
-      double dv, dj;
-      hb_link_derivs(ch->link[s], th[o], ch->upper[s], &dv, &dj);
+    /* d loglik / d each constrained parameter (derivative column), then
+     * to the unconstrained scale */
+    const int ncol = hb_channel_ncol(ch);
+    double *gc = m->gcon;
+    for (int e = 0; e < ncol; e++) {
       const double *d = m->dm[c] + (R_xlen_t) e * n;
       double acc = 0.0;
       for (R_xlen_t i = 0; i < n; i++) acc += m->e[i] * coef[i] * d[i];
-      grad[o] += acc * dv;
-      if (m->icpt < 0 && !g->b_roi) continue;
+      gc[e] = acc;
+    }
+    to_unconstrained(ch, th + o, gc, grad + o);
+    if (m->icpt >= 0 || g->b_roi) {
       /* the channel's columns' sums move too: the centred intercept's
        * b_0 by -b_j d sum_j / n, and ROI-prior coefficients (finish_roi()) */
       for (int j = 0; j < g->p; j++) {
         if (g->xc[j] != c) continue;
-        double ds = m->dcolsum[HB_MAX_TPAR * j + e] = hb_dot(g->Xs + (R_xlen_t) j * n, d, n) * dv;
-        if (m->icpt >= 0) grad[o] -= g0 * g->beta[j] * ds / (double) n;
+        double *ds = m->dcolsum + (R_xlen_t) m->chmax * j, *sc = m->gcon + m->chcol;
+        for (int e = 0; e < ncol; e++) sc[e] = hb_dot(g->Xs + (R_xlen_t) j * n, m->dm[c] + (R_xlen_t) e * n, n);
+        memset(ds, 0, sizeof(double) * ch->ntheta);
+        to_unconstrained(ch, th + o, sc, ds);
+        if (m->icpt >= 0)
+          for (int e = 0; e < ch->ntheta; e++) grad[o + e] -= g0 * g->beta[j] * ds[e] / (double) n;
       }
     }
+    o += ch->ntheta;
   }
   for (int k = 0; k < g->K; k++) backprop_term(m, k, th, grad);
   /* fixed effects */
@@ -525,9 +554,13 @@ static void theta_layout(mmm_ctx *m) {
   d += g->S;
   m->o_ch = d;
   m->o_chc = (int *) R_alloc((size_t) g->C + 1, sizeof(int));
+  m->chmax = m->chcol = 1;
   for (int c = 0; c < g->C; c++) {
+    const hb_channel *ch = g->ch + c;
     m->o_chc[c] = d - m->o_ch;
-    d += g->ch[c].nest;
+    d += ch->ntheta;
+    if (ch->ntheta > m->chmax) m->chmax = ch->ntheta;
+    if (hb_channel_ncol(ch) > m->chcol) m->chcol = hb_channel_ncol(ch);
   }
   m->dim = d;
 }
@@ -557,7 +590,8 @@ static void alloc_scratch(mmm_ctx *m, int maxlag, int qmax) {
   m->cv.tmp = m->tmp; /* shared: the cell likelihood and the covariance passes never overlap */
   for (int c = 0; c < C; c++) {
     hb_channel *ch = g->ch + c;
-    m->dm[c] = ch->nest ? (double *) R_alloc((size_t) ch->nest * n, sizeof(double)) : NULL;
+    int ncol = hb_channel_ncol(ch);
+    m->dm[c] = ncol ? (double *) R_alloc((size_t) ncol * n, sizeof(double)) : NULL;
   }
 }
 
@@ -623,8 +657,9 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   if (ncell > 0) hb_cells_build(g, hb_list_int(model, "model", "cell", n, 0, ncell - 1), ncell);
   setup_output(m, model);
   find_intercept(m);
-  m->colsum = (double *) R_alloc((size_t) (1 + HB_MAX_TPAR) * g->p, sizeof(double));
+  m->colsum = (double *) R_alloc((size_t) (1 + m->chmax) * g->p, sizeof(double));
   m->dcolsum = m->colsum + g->p;
+  m->gcon = (double *) R_alloc((size_t) 2 * m->chcol, sizeof(double));
   refresh_column_sums(m, 1);
   for (int j = 0; j < g->p && g->b_roi; j++)
     if (g->b_roi[j] > 0.0 && !(m->colsum[j] > 0.0))
@@ -731,6 +766,10 @@ static void mmm_init(const mmm_ctx *m, SEXP model, double *init, double *spread)
       int s = ch->est_slot[e];
       init[o] = hb_link_to_unc(ch->link[s], ch->par[s], ch->upper[s]);
       spread[o] = 0.5;
+    }
+    if (ch->mix_K) { /* spread 0.5 on every unconstrained scale, as the slots */
+      hb_mix_to_unc(ch, init + o);
+      for (int e = 0; e < hb_mix_npar(ch->mix_K); e++, o++) spread[o] = 0.5;
     }
   }
 }

@@ -66,7 +66,7 @@ double hb_prior_dlogdens(int code, const double *p, double x) {
   switch (code) {
   case HB_PRIOR_NORMAL: return -(x - p[0]) / (p[1] * p[1]);
   case HB_PRIOR_LOGNORMAL: return -(1.0 + (log(x) - p[0]) / (p[1] * p[1])) / x;
-  case HB_PRIOR_GAMMA: return (p[0] - 1.0) / x - 1.0 / p[1];
+  case HB_PRIOR_GAMMA: return (p[0] - 1.0) / x - p[1]; /* (shape, rate), as hb_prior_logdens() */
   case HB_PRIOR_BETA: return (p[0] - 1.0) / x - (p[1] - 1.0) / (1.0 - x);
   case HB_PRIOR_UNIFORM: return 0.0;
   case HB_PRIOR_HALF_NORMAL: return -x / (p[0] * p[0]);

@@ -193,6 +193,55 @@ static void read_data(SEXP model, hb_model *g) {
   g->prior_only = hb_list_int_scalar(model, "model", "prior_only", 0, 1);
 }
 
+/* The mixture-of-Hills channels: components (ch_mix_K), their starting
+ * values (ch_mix_par: halfsat, slope, weight of each mixture channel in
+ * turn), the concentration's (ch_mix_alpha) and the priors (ch_mix_prior_code
+ * 3 x C, ch_mix_prior_par 6 x C: halfsat, slope, alpha). */
+static void read_mixtures(SEXP model, hb_model *g) {
+  const int C = g->C;
+  const int *mk = hb_list_int(model, "model", "ch_mix_K", C, 0, HB_MAX_MIX);
+  const double *alpha = hb_list_real(model, "model", "ch_mix_alpha", C);
+  const int *code = hb_list_int(model, "model", "ch_mix_prior_code", (R_xlen_t) 3 * C, 0, HB_PRIOR_HALF_STUDENT_T);
+  const double *pp = hb_list_real(model, "model", "ch_mix_prior_par", (R_xlen_t) 6 * C);
+  R_xlen_t tot = 0;
+  for (int c = 0; c < C; c++) tot += 3 * mk[c];
+  const double *mp = hb_list_real(model, "model", "ch_mix_par", tot);
+  char msg[200];
+  for (int c = 0; c < C; c++) {
+    hb_channel *ch = g->ch + c;
+    ch->mix_K = mk[c];
+    ch->ntheta = ch->nest;
+    if ((mk[c] > 0) != (ch->sat_type == HB_SAT_HILL_MIXTURE))
+      hb_input_error("model$ch_mix_K", "must be positive exactly for the hill_mixture channels (channel %d)", c + 1);
+    if (!mk[c]) continue;
+    for (int s = 0; s < ch->nest; s++)
+      if (ch->est_slot[s] >= 2) hb_input_error("model$ch_est", "a mixture channel estimates no saturation slot (channel %d)", c + 1);
+    const int K = mk[c];
+    memcpy(HB_MIX_PAR(ch->par), mp, sizeof(double) * 3 * K);
+    mp += 3 * K;
+    const double *h = HB_MIX_PAR(ch->par);
+    if (hb_mixture_par_invalid(K, h, msg, sizeof msg))
+      hb_input_error("model$ch_mix_par", "channel %d: %s", c + 1, msg);
+    for (int k = 0; k < K; k++) {
+      if (k > 0 && !(h[k] > h[k - 1])) hb_input_error("model$ch_mix_par", "half-saturations must increase (channel %d)", c + 1);
+      if (!(h[2 * K + k] > 0.0)) hb_input_error("model$ch_mix_par", "starting weights must be positive (channel %d)", c + 1);
+    }
+    ch->alpha = alpha[c];
+    if (K > 1 && !(alpha[c] > 0 && R_FINITE(alpha[c]))) hb_input_error("model$ch_mix_alpha", "must be positive (channel %d)", c + 1);
+    for (int q = 0; q < 3; q++) {
+      ch->mix_prior_code[q] = code[3 * c + q];
+      ch->mix_prior_par[2 * q] = pp[6 * c + 2 * q];
+      ch->mix_prior_par[2 * q + 1] = pp[6 * c + 2 * q + 1];
+      if (q < 2 || K > 1) {
+        int f = code[3 * c + q];
+        if (f == 0 || f == HB_PRIOR_NORMAL || f == HB_PRIOR_BETA || f == HB_PRIOR_UNIFORM)
+          hb_input_error("model$ch_mix_prior_code", "must be a family on the positive numbers (channel %d)", c + 1);
+      }
+    }
+    ch->ntheta = ch->nest + hb_mix_npar(K);
+  }
+}
+
 /* Media channels: raw media, panels, transform types and parameters with
  * their links and priors; returns the longest finite lag. */
 static int read_channels(SEXP model, hb_model *g) {
@@ -212,7 +261,7 @@ static int read_channels(SEXP model, hb_model *g) {
     if (!(g->media_raw[i] >= 0 && R_FINITE(g->media_raw[i])))
       hb_input_error("model$media_raw", "media must be finite and non-negative");
   const int *ad = hb_list_int(model, "model", "ch_ad_type", C, HB_ADSTOCK_NONE, HB_ADSTOCK_WEIBULL_PDF);
-  const int *sat = hb_list_int(model, "model", "ch_sat_type", C, HB_SAT_NONE, HB_SAT_MICHAELIS_MENTEN);
+  const int *sat = hb_list_int(model, "model", "ch_sat_type", C, HB_SAT_NONE, HB_SAT_HILL_MIXTURE);
   /* NA: infinite memory (geometric adstock only, checked below) */
   const int *lag = hb_list_int_na(model, "model", "ch_max_lag", C, 0, 100000);
   const int *nrm = hb_list_int(model, "model", "ch_normalize", C, 0, 1);
@@ -253,7 +302,8 @@ static int read_channels(SEXP model, hb_model *g) {
                                                ch->max_lag == NA_INTEGER ? 0 : ch->max_lag, msg, sizeof msg)))
       hb_input_error("model$ch_par", "adstock parameters of channel %d: %s", c + 1, msg);
     if (ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? !(ch->par[3] > 0) :
-        (ch->sat_type != HB_SAT_NONE && hb_saturation_par_invalid(ch->sat_type, ch->par + 2, msg, sizeof msg)))
+        (ch->sat_type != HB_SAT_NONE && ch->sat_type != HB_SAT_HILL_MIXTURE &&
+         hb_saturation_par_invalid(ch->sat_type, ch->par + 2, msg, sizeof msg)))
       hb_input_error("model$ch_par", "saturation parameters of channel %d are out of range", c + 1);
     for (int e = 0; e < ch->nest; e++) { /* estimated values must be interior */
       int s = ch->est_slot[e];
@@ -262,6 +312,7 @@ static int read_channels(SEXP model, hb_model *g) {
                                        ch->par[s], c + 1);
     }
   }
+  read_mixtures(model, g);
   return maxlag;
 }
 

@@ -45,18 +45,19 @@ static const double *draw_matrix(SEXP x, const char *arg, R_xlen_t nrow, R_xlen_
   return REAL(x);
 }
 
-/* Every draw's transform parameters (S x 4, by slot) must be valid for the
- * channel's adstock and saturation. */
-static void check_draw_params(const hb_channel *ch, const double *par, R_xlen_t S) {
+/* Every draw's transform parameters (S x npar: by slot, then a mixture's
+ * components) must be valid for the channel's adstock and saturation. */
+static void check_draw_params(const hb_channel *ch, const double *par, R_xlen_t S, int npar) {
   char msg[200];
-  double p[HB_MAX_TPAR];
+  double p[HB_MAX_CHPAR];
   for (R_xlen_t s = 0; s < S; s++) {
-    for (int a = 0; a < HB_MAX_TPAR; a++) p[a] = par[s + a * S];
+    for (int a = 0; a < npar; a++) p[a] = par[s + a * S];
     const char *bad = NULL;
     if (ch->ad_type != HB_ADSTOCK_NONE)
       bad = hb_adstock_par_invalid(ch->ad_type, p, ch->max_lag == NA_INTEGER ? 0 : ch->max_lag, msg, sizeof msg);
     if (!bad && ch->sat_type == HB_SAT_MICHAELIS_MENTEN && !(p[3] > 0 && R_FINITE(p[3]))) bad = "k";
-    if (!bad && ch->sat_type != HB_SAT_NONE && ch->sat_type != HB_SAT_MICHAELIS_MENTEN)
+    if (!bad && ch->sat_type == HB_SAT_HILL_MIXTURE) bad = hb_mixture_par_invalid(ch->mix_K, HB_MIX_PAR(p), msg, sizeof msg);
+    else if (!bad && ch->sat_type != HB_SAT_NONE && ch->sat_type != HB_SAT_MICHAELIS_MENTEN)
       bad = hb_saturation_par_invalid(ch->sat_type, p + 2, msg, sizeof msg);
     if (bad) hb_input_error("par", "draw %.0f: `%s` is out of range", (double) s + 1, bad);
   }
@@ -65,13 +66,15 @@ static void check_draw_params(const hb_channel *ch, const double *par, R_xlen_t 
 /* Per draw s and key k: sum over the rows i with key k of coef_i(s) m_i(s)
  * at the spend x (at[s + S k]) and, when up is given, at (1 + step) x
  * (x1 holds it). key: 0-based key of each row, or NULL (one key). */
-static void totals(const hb_model *g, int c, const channel_pieces *pc, const double *par, const double *bfix,
+static void totals(const hb_model *g, int c, const channel_pieces *pc, const double *par, int npar, const double *bfix,
                    const double *const *U, R_xlen_t S, const double *x1, const int *key, int maxlag, int threads,
                    double *at, double *up) {
   const R_xlen_t n = g->n;
   const double *x = g->media_raw + (R_xlen_t) c * n;
-  /* per thread: two media columns, the coefficients and adstock weights */
-  double *scratch = (double *) R_alloc((size_t) threads * (3 * n + maxlag + 1), sizeof(double));
+  /* per thread: two media columns, the coefficients, a mixture's scratch
+   * (2n) and adstock weights */
+  const size_t per = 5 * (size_t) n + maxlag + 1;
+  double *scratch = (double *) R_alloc((size_t) threads * per, sizeof(double));
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 16) if (threads > 1)
 #endif
@@ -80,11 +83,11 @@ static void totals(const hb_model *g, int c, const channel_pieces *pc, const dou
 #ifdef _OPENMP
     th = omp_get_thread_num();
 #endif
-    double *m0 = scratch + (size_t) th * (3 * n + maxlag + 1), *m1 = m0 + n, *cf = m1 + n, *wbuf = cf + n;
+    double *m0 = scratch + (size_t) th * per, *m1 = m0 + n, *cf = m1 + n, *tmp = cf + n, *wbuf = tmp + 2 * n;
     hb_channel ch = g->ch[c];
-    for (int a = 0; a < HB_MAX_TPAR; a++) ch.par[a] = par[s + a * S];
-    hb_channel_transform(&ch, ch.par, x, n, g->pstart, g->tpos, g->npanel, m0, wbuf);
-    if (up) hb_channel_transform(&ch, ch.par, x1, n, g->pstart, g->tpos, g->npanel, m1, wbuf);
+    for (int a = 0; a < npar; a++) ch.par[a] = par[s + a * S];
+    hb_channel_transform(&ch, ch.par, x, n, g->pstart, g->tpos, g->npanel, m0, wbuf, tmp);
+    if (up) hb_channel_transform(&ch, ch.par, x1, n, g->pstart, g->tpos, g->npanel, m1, wbuf, tmp);
     memset(cf, 0, sizeof(double) * n);
     for (int f = 0; f < pc->nf; f++)
       hb_axpy(bfix[s + f * S], g->Xs + (R_xlen_t) pc->fcol[f] * n, cf, n);
@@ -105,7 +108,8 @@ static void totals(const hb_model *g, int c, const channel_pieces *pc, const dou
 }
 
 /* .Call entry: model (mmm_model_list()), channel (1-based), par (S x 4
- * transform parameters by slot per draw), bfix (S x number of the
+ * transform parameters by slot per draw, then 3K for a mixture channel:
+ * halfsat, slope, weight of each component), bfix (S x number of the
  * channel's fixed columns, in column order), ueff (one S x G matrix per
  * group-level column of the channel, terms then columns in order), step
  * (0: the contribution only; otherwise in (0, 1]), threads, and key (NULL,
@@ -125,10 +129,11 @@ SEXP hb_channel_totals(SEXP model, SEXP channel, SEXP par, SEXP bfix, SEXP ueff,
   if (!(stp == 0.0 || (stp > 0.0 && stp <= 1.0))) hb_input_error("step", "must be 0 or a number in (0, 1]");
   int nth = hb_scalar_int(threads, "threads", 1, 1024, 0);
   hb_check_vector(par, "par", REALSXP, -1);
-  R_xlen_t S = XLENGTH(par) / HB_MAX_TPAR;
+  const int npar = HB_MAX_TPAR + 3 * g->ch[c].mix_K; /* a mixture's components after the slots */
+  R_xlen_t S = XLENGTH(par) / npar;
   if (S < 1 || S > INT_MAX) hb_input_error("par", "must have between 1 and %d draws", INT_MAX);
-  const double *pr = draw_matrix(par, "par", S, HB_MAX_TPAR);
-  check_draw_params(g->ch + c, pr, S);
+  const double *pr = draw_matrix(par, "par", S, npar);
+  check_draw_params(g->ch + c, pr, S, npar);
   channel_pieces pc;
   find_pieces(g, c, &pc);
   const double *bf = pc.nf ? draw_matrix(bfix, "bfix", S, pc.nf) : NULL;
@@ -161,7 +166,7 @@ SEXP hb_channel_totals(SEXP model, SEXP channel, SEXP par, SEXP bfix, SEXP ueff,
   SEXP up = PROTECT(stp > 0.0 ? Rf_allocMatrix(REALSXP, (int) S, K) : R_NilValue);
   memset(REAL(at), 0, sizeof(double) * S * K);
   if (stp > 0.0) memset(REAL(up), 0, sizeof(double) * S * K);
-  totals(g, c, &pc, pr, bf, U, S, x1, k0, maxlag, nth, REAL(at), stp > 0.0 ? REAL(up) : NULL);
+  totals(g, c, &pc, pr, npar, bf, U, S, x1, k0, maxlag, nth, REAL(at), stp > 0.0 ? REAL(up) : NULL);
   SEXP out = hb_named_pair(at, up, "at", "up");
   UNPROTECT(2);
   return out;

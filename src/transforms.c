@@ -4,6 +4,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <Rmath.h>
 #include "hbmmm.h"
 
@@ -266,6 +267,61 @@ static int michaelis_menten(const double *par, const double *x, R_xlen_t n,
     }
   }
   return bad;
+}
+
+/* Mixture of Hill curves sum_k w_k Hill(x; h_k, s_k), par = (h_1..h_K,
+ * s_1..s_K, w_1..w_K): each component is the Hill kernel above, never a copy
+ * of it. dout (may be NULL): 3K + 1 arrays, d / d h_k at k, d / d s_k at
+ * K + k, d / d w_k (the component's own curve) at 2K + k, then d / d x.
+ * tmp: n doubles of scratch. */
+int hb_saturation_mixture(int K, const double *par, const double *x, R_xlen_t n,
+                          double *out, double **dout, double *tmp) {
+  int bad = 0;
+  const double *w = par + 2 * K;
+  memset(out, 0, sizeof(double) * n);
+  if (dout) memset(dout[3 * K], 0, sizeof(double) * n);
+  for (int k = 0; k < K; k++) {
+    double hp[2] = {par[k], par[K + k]};
+    if (!dout) {
+      bad |= hill(hp, x, n, tmp, NULL);
+      if (w[k] != 0.0) hb_axpy(w[k], tmp, out, n);
+      continue;
+    }
+    double *dk[3] = {dout[k], dout[K + k], tmp};
+    double *yk = dout[2 * K + k];
+    bad |= hill(hp, x, n, yk, dk);
+    double *dx = dout[3 * K];
+    for (R_xlen_t i = 0; i < n; i++) {
+      out[i] += w[k] * yk[i];
+      dk[0][i] *= w[k];
+      dk[1][i] *= w[k];
+      /* an infinite slope at zero spend (s < 1) counts only when the
+       * component has weight */
+      if (w[k] != 0.0) dx[i] += w[k] * tmp[i];
+    }
+  }
+  return bad;
+}
+
+const char *hb_mixture_par_invalid(int K, const double *par, char *msg, size_t msglen) {
+  char num[32];
+  static const char *names[3] = {"halfsat", "slope", "weight"};
+  double sw = 0.0;
+  for (int a = 0; a < 3 * K; a++) {
+    double v = par[a];
+    int ok = a < 2 * K ? pos_finite(v) : (v >= 0.0 && v <= 1.0);
+    if (!ok) {
+      snprintf(msg, msglen, "must be %s; found %s (component %d)",
+               a < 2 * K ? "positive and finite" : "in [0, 1]", hb_fmt_num(v, num, sizeof num), a % K + 1);
+      return names[a / K];
+    }
+    if (a >= 2 * K) sw += v;
+  }
+  if (!(fabs(sw - 1.0) <= 1e-6)) {
+    snprintf(msg, msglen, "must sum to 1 over the components; found a sum of %s", hb_fmt_num(sw, num, sizeof num));
+    return "weight";
+  }
+  return NULL;
 }
 
 int hb_saturation(int type, const double *par, const double *x, R_xlen_t n,

@@ -262,3 +262,38 @@ SEXP hb_saturate(SEXP x, SEXP type, SEXP par, SEXP deriv) {
   UNPROTECT(2);
   return der ? res : val;
 }
+
+/* Mixture of K Hill curves on each column of x, with the column's 3K
+ * parameters (halfsat 1..K, slope 1..K, weight 1..K) in par[, j]; with
+ * deriv, list(value, one array per parameter in that order, d / d x). */
+SEXP hb_saturate_mixture(SEXP x, SEXP ncomp, SEXP par, SEXP deriv) {
+  dims_t d = media_dims(x);
+  int K = hb_scalar_int(ncomp, "components", 1, HB_MAX_MIX, 0);
+  int np = 3 * K;
+  hb_check_vector(par, "par", REALSXP, (R_xlen_t) np * d.ncol);
+  int der = hb_scalar_flag(deriv, "deriv");
+  const double *p = REAL(par);
+  char msg[256];
+  for (R_xlen_t j = 0; j < d.ncol; j++) {
+    const char *bad = hb_mixture_par_invalid(K, p + j * np, msg, sizeof msg);
+    if (!bad) continue;
+    if (d.ncol > 1) hb_input_error(bad, "%s (column %.0f)", msg, (double) j + 1);
+    hb_input_error(bad, "%s", msg);
+  }
+  R_xlen_t N = d.n * d.ncol;
+  SEXP val = PROTECT(new_like(x, N));
+  SEXP res = PROTECT(Rf_allocVector(VECSXP, der ? np + 2 : 1));
+  SET_VECTOR_ELT(res, 0, val);
+  for (int q = 0; der && q <= np; q++) SET_VECTOR_ELT(res, q + 1, new_like(x, N));
+  double *dout[3 * HB_MAX_MIX + 1];
+  double *tmp = (double *) R_alloc((size_t) d.n + 1, sizeof(double));
+  for (R_xlen_t j = 0; j < d.ncol; j++) {
+    for (int q = 0; der && q <= np; q++) dout[q] = REAL(VECTOR_ELT(res, q + 1)) + j * d.n;
+    const double *xj = REAL(x) + j * d.n;
+    if (hb_saturation_mixture(K, p + j * np, xj, d.n, REAL(val) + j * d.n, der ? dout : NULL, tmp))
+      media_error(xj, d, j);
+    R_CheckUserInterrupt();
+  }
+  UNPROTECT(2);
+  return der ? res : val;
+}

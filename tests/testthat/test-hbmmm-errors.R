@@ -357,7 +357,7 @@ test_that("adstock and saturation names are checked per channel", {
   expect_input_error(small_spec(adstock = NA), "adstock")
   expect_input_error(small_spec(adstock = 1), "adstock")
   cnd <- expect_input_error(small_spec(saturation = "hil"), "saturation")
-  expect_msg(cnd, "\"hill\", \"logistic\", \"michaelis_menten\", \"none\"")
+  expect_msg(cnd, "\"hill\", \"logistic\", \"michaelis_menten\", \"hill_mixture\", \"none\"")
   expect_input_error(small_spec(saturation = NA), "saturation")
   expect_input_error(small_spec(saturation = c(tv = "hill")), "saturation")
   expect_input_error(small_spec(adstock_control = list(maxlag = 3)), "adstock_control")

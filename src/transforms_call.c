@@ -232,16 +232,22 @@ SEXP hb_adstock(SEXP x, SEXP type, SEXP par, SEXP max_lag, SEXP normalize,
   return der ? res : val;
 }
 
-SEXP hb_saturate(SEXP x, SEXP type, SEXP par, SEXP deriv) {
+/* A saturation kernel applied column by column: `id` is the kernel's type
+ * (single curves) or number of components (mixtures), np its parameters per
+ * column, `invalid` checks one column's parameters and `eval` computes a
+ * column's value and, with dout, its derivatives (np parameters, then x). */
+typedef const char *(*sat_check)(int id, const double *par, char *msg, size_t msglen);
+typedef int (*sat_eval)(int id, const double *par, const double *x, R_xlen_t n, double *out, double **dout,
+                        double *tmp);
+
+static SEXP saturate_columns(SEXP x, int id, int np, SEXP par, SEXP deriv, sat_check invalid, sat_eval eval) {
   dims_t d = media_dims(x);
-  int ty = hb_scalar_int(type, "type", 1, 3, 0);
-  int np = hb_saturation_npar(ty);
-  hb_check_vector(par, "par", REALSXP, np * d.ncol);
+  hb_check_vector(par, "par", REALSXP, (R_xlen_t) np * d.ncol);
   int der = hb_scalar_flag(deriv, "deriv");
   const double *p = REAL(par);
   char msg[256];
   for (R_xlen_t j = 0; j < d.ncol; j++) {
-    const char *bad = hb_saturation_par_invalid(ty, p + j * np, msg, sizeof msg);
+    const char *bad = invalid(id, p + j * np, msg, sizeof msg);
     if (!bad) continue;
     if (d.ncol > 1) hb_input_error(bad, "%s (column %.0f)", msg, (double) j + 1);
     hb_input_error(bad, "%s", msg);
@@ -251,49 +257,33 @@ SEXP hb_saturate(SEXP x, SEXP type, SEXP par, SEXP deriv) {
   SEXP res = PROTECT(Rf_allocVector(VECSXP, der ? np + 2 : 1));
   SET_VECTOR_ELT(res, 0, val);
   for (int q = 0; der && q <= np; q++) SET_VECTOR_ELT(res, q + 1, new_like(x, N));
-  double *dout[3];
+  double **dout = (double **) R_alloc((size_t) np + 1, sizeof(double *));
+  double *tmp = (double *) R_alloc((size_t) d.n + 1, sizeof(double));
   for (R_xlen_t j = 0; j < d.ncol; j++) {
     for (int q = 0; der && q <= np; q++) dout[q] = REAL(VECTOR_ELT(res, q + 1)) + j * d.n;
     const double *xj = REAL(x) + j * d.n;
-    if (hb_saturation(ty, p + j * np, xj, d.n, REAL(val) + j * d.n, der ? dout : NULL))
-      media_error(xj, d, j);
+    if (eval(id, p + j * np, xj, d.n, REAL(val) + j * d.n, der ? dout : NULL, tmp)) media_error(xj, d, j);
     R_CheckUserInterrupt();
   }
   UNPROTECT(2);
   return der ? res : val;
 }
 
+static int eval_single(int type, const double *par, const double *x, R_xlen_t n, double *out, double **dout,
+                       double *tmp) {
+  (void) tmp;
+  return hb_saturation(type, par, x, n, out, dout);
+}
+
+SEXP hb_saturate(SEXP x, SEXP type, SEXP par, SEXP deriv) {
+  int ty = hb_scalar_int(type, "type", 1, 3, 0);
+  return saturate_columns(x, ty, hb_saturation_npar(ty), par, deriv, hb_saturation_par_invalid, eval_single);
+}
+
 /* Mixture of K Hill curves on each column of x, with the column's 3K
  * parameters (halfsat 1..K, slope 1..K, weight 1..K) in par[, j]; with
  * deriv, list(value, one array per parameter in that order, d / d x). */
 SEXP hb_saturate_mixture(SEXP x, SEXP ncomp, SEXP par, SEXP deriv) {
-  dims_t d = media_dims(x);
   int K = hb_scalar_int(ncomp, "components", 1, HB_MAX_MIX, 0);
-  int np = 3 * K;
-  hb_check_vector(par, "par", REALSXP, (R_xlen_t) np * d.ncol);
-  int der = hb_scalar_flag(deriv, "deriv");
-  const double *p = REAL(par);
-  char msg[256];
-  for (R_xlen_t j = 0; j < d.ncol; j++) {
-    const char *bad = hb_mixture_par_invalid(K, p + j * np, msg, sizeof msg);
-    if (!bad) continue;
-    if (d.ncol > 1) hb_input_error(bad, "%s (column %.0f)", msg, (double) j + 1);
-    hb_input_error(bad, "%s", msg);
-  }
-  R_xlen_t N = d.n * d.ncol;
-  SEXP val = PROTECT(new_like(x, N));
-  SEXP res = PROTECT(Rf_allocVector(VECSXP, der ? np + 2 : 1));
-  SET_VECTOR_ELT(res, 0, val);
-  for (int q = 0; der && q <= np; q++) SET_VECTOR_ELT(res, q + 1, new_like(x, N));
-  double *dout[3 * HB_MAX_MIX + 1];
-  double *tmp = (double *) R_alloc((size_t) d.n + 1, sizeof(double));
-  for (R_xlen_t j = 0; j < d.ncol; j++) {
-    for (int q = 0; der && q <= np; q++) dout[q] = REAL(VECTOR_ELT(res, q + 1)) + j * d.n;
-    const double *xj = REAL(x) + j * d.n;
-    if (hb_saturation_mixture(K, p + j * np, xj, d.n, REAL(val) + j * d.n, der ? dout : NULL, tmp))
-      media_error(xj, d, j);
-    R_CheckUserInterrupt();
-  }
-  UNPROTECT(2);
-  return der ? res : val;
+  return saturate_columns(x, K, 3 * K, par, deriv, hb_mixture_par_invalid, hb_saturation_mixture);
 }

@@ -171,7 +171,6 @@ allocate_budget <- function(x, budget = NULL, lower = NULL, upper = NULL, fixed 
     res <- optimize_plan(cv, pl, budget, obj, spend_all, grid)
   }
   out <- allocation_result(cv_all, pl_all, res$x, obj, res$value, level, split)
-  out$organic <- attr(cv_all, "organic")
   out$budget <- budget
   out$spend_all <- spend_all
   if (any(targets)) out$target <- list(type = names(targets)[targets], value = tv, achieved = res$achieved,
@@ -608,9 +607,10 @@ plan_marginal <- function(cv, pl, x) {
 allocation_result <- function(cv, pl, x, obj, value, level, split) {
   names(x) <- pl$ids
   has_cur <- !is.null(pl$current) && !anyNA(pl$current)
-  total_per_draw <- function(d, plan) rowSums(curves_at(subset_draws(cv, d), plan, pl$prof[, d, , drop = FALSE])$value)
+  at_draws <- function(d, plan, deriv = FALSE) curves_at(subset_draws(cv, d), plan, plan_draws(pl, d)$prof, deriv)
+  total_per_draw <- function(d, plan) rowSums(at_draws(d, plan)$value)
   ev <- split$eval
-  at <- curves_at(subset_draws(cv, ev), x, pl$prof[, ev, , drop = FALSE], deriv = TRUE)
+  at <- at_draws(ev, x, deriv = TRUE)
   pr <- interval_probs(level)
   q <- function(m) apply(m, 2, stats::quantile, probs = pr, names = FALSE)
   rq <- q(at$value)
@@ -648,7 +648,7 @@ allocation_result <- function(cv, pl, x, obj, value, level, split) {
                  draws = n_draws(cv),
                  holdout = list(share = split$holdout, requested = split$requested, seed = split$seed,
                                 fit = split$fit, eval = ev),
-                 bounds = pl$bounds, source = cv$source, units = units_note(cv)),
+                 bounds = pl$bounds, source = cv$source, units = units_note(cv), organic = attr(cv, "organic")),
             class = "hbmmm_allocation")
 }
 
@@ -953,7 +953,6 @@ budget_for_target <- function(x, target, prob = NULL, lower = NULL, upper = NULL
     B_hat <- b
   }
   out <- allocation_result(cv_all, pl_all, r$x, obj, r$value, level, split)
-  out$organic <- attr(cv_all, "organic")
   out$budget <- B_hat
   out$spend_all <- TRUE
   out$budget_target <- list(target = target, prob = prob, budget = B_hat, expected = mean(out$per_draw$optimal),

@@ -329,8 +329,7 @@ units_note <- function(cv) {
 # cost per model unit of exposure (unit_cost()) and the rows' population
 # (NULL: none, or the per-capita view).
 curve_units <- function(spec, media, per_capita) {
-  cols <- spend_columns(spec, media)
-  cols[is.na(cols)] <- media[is.na(cols)] # organic: its exposure stands in for spend
+  cols <- spend_or_exposure(spend_columns(spec, media))
   spend <- vapply(cols, function(cl) as.double(spec$data[[cl]]), numeric(spec$nobs))
   spend <- matrix(spend, spec$nobs)
   pop <- spec$pop

@@ -73,11 +73,19 @@ spend_columns <- function(spec, media = spec$media) {
   sp[media]
 }
 
-# Total spend of each (paid) channel over the rows of `data`.
-spend_totals <- function(spec, data, media) {
-  cols <- spend_columns(spec, media)
-  vapply(cols, function(cl) sum(data[[cl]]), numeric(1))
+# The spend columns with an organic channel's own (exposure) column standing
+# in for its missing spend, where a number per channel is needed (curve
+# reference spend, scenario totals, the spend behind ROI priors).
+spend_or_exposure <- function(cols) {
+  cols[is.na(cols)] <- names(cols)[is.na(cols)]
+  cols
 }
+
+# The sum of each column `cols` (named by channel) over the rows of `d`.
+column_totals <- function(d, cols) vapply(cols, function(cl) sum(d[[cl]]), numeric(1))
+
+# Total spend of each (paid) channel over the rows of `data`.
+spend_totals <- function(spec, data, media) column_totals(data, spend_columns(spec, media))
 
 # The population of each row of `data` (NULL without population); for the
 # training data in the model's row order use spec$pop.

@@ -197,14 +197,13 @@ scenario_fit <- function(fit, plan, current, shift, scale, newdata, level, seed)
     abort_input("newdata", sprintf("lacks media column `%s`, which the model uses%s", miss[1],
                                    suggest_name(miss[1], names(base))))
   }
-  cols <- spend_columns(spec)
-  cols[is.na(cols)] <- media[is.na(cols)] # organic channels: their exposure
+  cols <- spend_or_exposure(spend_columns(spec))
   miss <- setdiff(cols, names(base))
   if (length(miss)) abort_input("newdata", sprintf("lacks spend column `%s`, which the fit uses (hbmmm(spend = ))", miss[1]))
   cur_df <- if (is.null(current)) base else fit_plan_frame(current, base, media, "current", cols)
   plan_df <- if (is.null(plan)) cur_df else fit_plan_frame(plan, cur_df, media, "plan", cols)
   if (!is.null(shift) || !is.null(scale)) {
-    tot <- spend_of_frame(plan_df, cols)
+    tot <- column_totals(plan_df, cols)
     tot2 <- modify_plan(tot, shift, scale, media)
     plan_df <- fit_plan_frame(tot2, plan_df, media, "plan", cols)
   }
@@ -222,7 +221,7 @@ scenario_fit <- function(fit, plan, current, shift, scale, newdata, level, seed)
   delta <- rowSums(pp$mu) - rowSums(cp$mu)
   by <- vapply(media, function(ch) rowSums(pp$media[[ch]]) - rowSums(cp$media[[ch]]), numeric(nrow(cp$mu)))
   by <- matrix(by, ncol = length(media), dimnames = list(NULL, media))
-  sp <- rbind(current = spend_of_frame(cur_df, cols), plan = spend_of_frame(plan_df, cols))
+  sp <- rbind(current = column_totals(cur_df, cols), plan = column_totals(plan_df, cols))
   out <- scenario_result(y_plan, y_cur, delta, by, sp, level, source = "fit", outcome = spec$response, series = NULL)
   out$units <- sprintf("Units: spend and %s are totals over the rows of %s.", spec$response,
                        if (history) "`newdata`" else "the training data")

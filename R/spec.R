@@ -267,7 +267,7 @@ spend_for_priors <- function(data, media, spend, population, prior) {
     abort_input("prior", paste0("`roi` priors cannot be combined with `population`: the ROI then weights each row's ",
                                 "per-capita contribution by its population; put the prior on the coefficients (`b`) instead"))
   }
-  vapply(media, function(ch) if (is.na(spend[[ch]])) sum(data[[ch]]) else sum(data[[spend[[ch]]]]), numeric(1))
+  column_totals(data, spend_or_exposure(spend[media]))
 }
 
 media_matrix <- function(data, media) {

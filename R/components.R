@@ -205,7 +205,7 @@ warn_online_ranef <- function(groups) {
 channel_totals <- function(fit, mat, step, key = NULL, channels = fit$spec$media) {
   spec <- fit$spec
   media <- channels
-  model <- mmm_model_list(spec)
+  model <- mmm_model_list(spec, calibration = FALSE)
   pars <- spec$transforms$pars
   S <- nrow(mat)
   at <- up <- stats::setNames(vector("list", length(media)), media)

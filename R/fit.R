@@ -3,7 +3,7 @@
 
 SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personalize",
                "fixed_transforms", "adstock_control", "keep_ranef", "keep_levels", "prior_only", "organic",
-               "population", "spend", "saturation_control")
+               "population", "spend", "saturation_control", "calibration")
 
 #' Fit a hierarchical Bayesian marketing mix model
 #'
@@ -89,7 +89,7 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #' @param ... Further arguments of [hbmmm_spec()]: `panel`, `sigma_by`,
 #'   `weights`, `horseshoe`, `factors`, `personalize`, `fixed_transforms`,
 #'   `adstock_control`, `keep_ranef`, `keep_levels`, `prior_only`, `organic`,
-#'   `population`, `spend`.
+#'   `population`, `spend`, `saturation_control`, `calibration` (lift tests).
 #' @return An object of class `hbmmm_fit`: draws as an array
 #'   `[iteration, chain, variable]` named as in brms (`b_Intercept`,
 #'   `sd_market__tv`, `cor_market__Intercept__tv`, `r_market[M01,tv]`, `sigma`,

@@ -209,6 +209,7 @@ print.summary.hbmmm_fit <- function(x, digits = 3, all = FALSE, ...) {
 print.hbmmm_fit <- function(x, digits = 3, ...) {
   check_dots_empty(...)
   print(summary(x), digits = digits)
+  if (!is.null(x$spec$calibration)) print_lift_check(lift_check(x), digits = digits)
   if (!is.null(x$spec)) {
     cat("\nPriors:\n")
     print_priors(x$spec)

@@ -3,7 +3,10 @@
 # the names of one stored draw (whose layout C states once,
 # src/model_layout.c).
 
-mmm_model_list <- function(spec) {
+# `calibration = FALSE` leaves the lift tests out (post-processing reads the
+# data's rows only).
+mmm_model_list <- function(spec, calibration = TRUE) {
+  calibration <- calibration && !is.null(spec$calibration)
   pr <- spec$priors
   X <- spec$X
   tr <- spec$transforms
@@ -56,8 +59,9 @@ mmm_model_list <- function(spec) {
   hs_scale <- rep(1, p)
   if (spec$horseshoe) hs_scale[hs] <- pr$horseshoe$par[["scale_global"]] / pr$x_sd[hs]
   S <- max(1L, length(spec$sigma_group$levels))
-  cells <- design_cells(spec, p)
-  list(cell = cells$cell, ncell = cells$ncell, collapse = collapse_term(terms, cells, ch_est),
+  # the tests' rows are not cells of the data's design
+  cells <- if (calibration) list(cell = NULL, ncell = 0L) else design_cells(spec, p)
+  model <- list(cell = cells$cell, ncell = cells$ncell, collapse = collapse_term(terms, cells, ch_est),
        prior_only = as.integer(isTRUE(spec$prior_only)),
        y = as.double(spec$y), w = spec$weights, S = S, sg = spec$sigma_group$codes - 1L,
        sig_ig = ig_params(pr$sigma), C = C, p = p, Xs = X$static,
@@ -78,6 +82,8 @@ mmm_model_list <- function(spec) {
        terms = terms, sig2_init = rep(stats::var(spec$y), S),
        keep = lapply(spec$keep, function(k) as.integer(k$levels) - 1L),
        online = as.integer(!vapply(spec$keep, `[[`, TRUE, "full")))
+  if (calibration) model <- add_lift_rows(model, spec)
+  model
 }
 
 # The mixture-of-Hills block of the model list (src/model_read.c,

@@ -94,6 +94,25 @@
 #' @param personalize One-sided formula of consumer characteristics `W`:
 #'   adds the interactions of every media channel with `W`, so that media
 #'   coefficients are `Theta W + eta` (with `eta` from a random slope).
+#' @param calibration Lift tests (geo experiments, conversion-lift studies)
+#'   that calibrate the channels' response curves, as a data frame with one
+#'   row per test and the columns of PyMC-Marketing's lift tests: `channel`
+#'   (a media channel with its own population-level coefficient in
+#'   `formula`), `x` (its spend per period before the test, >= 0),
+#'   `delta_x` (the spend added per period during the test, > 0), `delta_y`
+#'   (the measured change in the response per period) and `sigma` (the
+#'   standard error of `delta_y`, > 0). Each test adds the likelihood term
+#'   `delta_y ~ N(f(x + delta_x) - f(x), sigma^2)`, where `f` is the
+#'   channel's steady-state response curve, the curve [response_curves()]
+#'   reports: `f(x) = b * sat(W x)` per period per row of the data (`W` the
+#'   sum of the adstock weights: the carry-over of a steady spend), in the
+#'   units of the spend column (see `spend`) and, with `population`, for a
+#'   row of average population. A test run in one group (one market) names
+#'   it in a column called after a grouping term of the model (e.g.
+#'   `market`, `NA` for the other tests); its curve is then that level's,
+#'   `b` plus the level's group-level effect of the channel when the term
+#'   has one, for a row of the level's average population. Both samplers;
+#'   `print()` of the fit shows each test against the fitted curve.
 #' @param saturation_control List with `components`: the number K of Hill
 #'   curves of each `"hill_mixture"` channel, a whole number from 1 to 20
 #'   (default 5), one value or named by channel. The channel's response is
@@ -141,7 +160,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
                        horseshoe = FALSE, factors = NULL, personalize = NULL,
                        fixed_transforms = NULL, adstock_control = list(), keep_ranef = 1000,
                        keep_levels = NULL, prior_only = FALSE, organic = NULL, population = NULL,
-                       spend = NULL, saturation_control = list()) {
+                       spend = NULL, saturation_control = list(), calibration = NULL) {
   call <- match.call()
   prior_only <- check_flag(prior_only, "prior_only")
   if (!is.data.frame(data)) {
@@ -247,7 +266,7 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
                            spend = spend_for_priors(data, media, spend, population, prior))
   keep <- resolve_keep(keep_ranef, keep_levels, ranef)
 
-  structure(list(
+  spec <- structure(list(
     call = call, formula = formula, response = deparse(pf$response), y = y, weights = w,
     X = X, ranef = ranef, media = media, organic = organic, transforms = transforms, sigma_by = sigma_by, sigma_group = sg,
     time = time, panel = panel, panel_codes = panel_codes, row_order = ord, nobs = nrow(data),
@@ -255,6 +274,8 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
     media_data = media_matrix(mdata, media), population = population, pop = pop, spend = spend, horseshoe = horseshoe, factors = factors, priors = priors,
     prior = prior, keep = keep, data = data, prior_only = prior_only
   ), class = "hbmmm_spec")
+  spec$calibration <- check_calibration(calibration, spec)
+  spec
 }
 
 # ---- pieces ---------------------------------------------------------------

@@ -10,27 +10,21 @@
 #include <Rmath.h>
 #include "gibbs.h"
 
-/* An element of the model list that may be absent (R_NilValue then). */
-static SEXP opt_elt(SEXP list, const char *name) {
-  SEXP names = Rf_getAttrib(list, R_NamesSymbol);
-  if (TYPEOF(list) == VECSXP && TYPEOF(names) == STRSXP)
-    for (R_xlen_t i = 0; i < XLENGTH(list); i++)
-      if (strcmp(CHAR(STRING_ELT(names, i)), name) == 0) return VECTOR_ELT(list, i);
-  return R_NilValue;
-}
 
 /* ---- the blocks --------------------------------------------------------- */
 
-/* Row precisions w_i / sigma^2; zero without the likelihood (prior_only),
- * which turns every block into a draw from its prior. */
+/* Row precisions w_i / sigma^2, and w_i itself on a lift test's row (its
+ * known precision); zero without the likelihood (prior_only), which turns
+ * every block into a draw from its prior. */
 static void update_prec(hb_model *g) {
-  for (R_xlen_t i = 0; i < g->n; i++) g->prec[i] = g->prior_only ? 0.0 : g->w[i] * g->inv_sig2[g->sg[i]];
+  for (R_xlen_t i = 0; i < g->n; i++)
+    g->prec[i] = g->prior_only ? 0.0 : g->w[i] * (i < g->nd ? g->inv_sig2[g->sg[i]] : 1.0);
 }
 
 static void update_sigma(hb_model *g) {
   double *ss = g->work, *cnt = ss + g->S;
   memset(ss, 0, sizeof(double) * 2 * g->S);
-  for (R_xlen_t i = 0; i < g->n && !g->prior_only; i++) {
+  for (R_xlen_t i = 0; i < g->nd && !g->prior_only; i++) { /* the data's rows */
     ss[g->sg[i]] += g->w[i] * g->r[i] * g->r[i];
     cnt[g->sg[i]] += 1.0;
   }
@@ -53,7 +47,7 @@ static void read_control(SEXP control, gibbs_control *ctl) {
   ctl->refresh = hb_list_int_scalar(control, "control", "refresh", 0, 100000000);
   ctl->chain = hb_list_int_scalar(control, "control", "chain", 1, 100000);
   ctl->progress = hb_list_elt(control, "control", "progress");
-  SEXP th = opt_elt(control, "threads"); /* optional: 1 */
+  SEXP th = hb_list_opt(control, "threads"); /* optional: 1 */
   ctl->threads = Rf_isNull(th) ? 1 : hb_scalar_int(th, "control$threads", 1, 1024, 0);
   if (ctl->refresh > 0 && !Rf_isFunction(ctl->progress))
     hb_input_error("control$progress", "must be a function when refresh > 0");
@@ -96,8 +90,9 @@ static void start_state(hb_model *g, SEXP init_state) {
   const R_xlen_t n = g->n;
   if (!Rf_isNull(init_state)) hb_gibbs_state_import(g, init_state);
   for (int c = 0; c < g->C; c++) {
-    hb_channel_transform(g->ch + c, g->ch[c].par, g->media_raw + (R_xlen_t) c * n, n, g->pstart,
+    hb_channel_transform(g->ch + c, g->ch[c].par, g->media_raw + (R_xlen_t) c * n, g->nd, g->pstart,
                          g->tpos, g->npanel, g->media + (R_xlen_t) c * n, g->wbuf, NULL);
+    hb_channel_lift(g, c, g->ch[c].par, g->media + (R_xlen_t) c * n, NULL, g->wbuf, NULL);
     for (R_xlen_t i = 0; i < n; i++)
       if (!R_FINITE(g->media[(R_xlen_t) c * n + i]))
         hb_input_error("model$ch_par", "initial values give non-finite transformed media (channel %d)", c + 1);
@@ -121,6 +116,7 @@ static void setup_cells(SEXP model, hb_model *g) {
   for (int c = 0; c < g->C; c++) nest_total += g->ch[c].nest;
   if (Rf_isNull(cell)) return;
   if (nest_total > 0) hb_input_error("model$cell", "cells need a design without estimated transform parameters");
+  if (g->nlift) hb_input_error("model$cell", "cells need a model without lift tests (model$lift)");
   const R_xlen_t n = g->n;
   int ncell = hb_list_int_scalar(model, "model", "ncell", 1, (int) (n < 2000000000 ? n : 2000000000));
   hb_cells_build(g, hb_list_int(model, "model", "cell", n, 0, ncell - 1), ncell);
@@ -129,11 +125,11 @@ static void setup_cells(SEXP model, hb_model *g) {
 /* model$collapse (optional): the term whose effects the Metropolis steps on
  * media integrate out (0-based), or -1 for none. */
 static void setup_collapse(SEXP model, hb_model *g, int threads) {
-  SEXP el = opt_elt(model, "collapse");
+  SEXP el = hb_list_opt(model, "collapse");
   if (Rf_isNull(el)) return;
   int T = hb_scalar_int(el, "model$collapse", -1, g->K - 1, 0);
   if (T < 0) return;
-  if (!Rf_isNull(opt_elt(model, "cell"))) hb_input_error("model$collapse", "must be -1 for a design on cell statistics");
+  if (!Rf_isNull(hb_list_opt(model, "cell"))) hb_input_error("model$collapse", "must be -1 for a design on cell statistics");
   if (g->t[T].type == HB_COV_FACTOR || g->t[T].type == HB_COV_LKJ)
     hb_input_error("model$collapse", "term %d has a factor or LKJ covariance, which cannot be integrated out", T + 1);
   hb_collapse_setup(g, T, threads);
@@ -293,7 +289,7 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   hb_model_read_output(model, g);
   alloc_state(g, sig2_init, maxlag, qmax);
   setup_collapse(model, g, ctl.threads);
-  start_state(g, opt_elt(model, "init_state"));
+  start_state(g, hb_list_opt(model, "init_state"));
 
   int nsave = (iter - warmup + thin - 1) / thin, m = hb_draw_layout(g, NULL);
   hb_draw_item *items = (hb_draw_item *) R_alloc((size_t) m + 1, sizeof(hb_draw_item));

@@ -234,7 +234,7 @@ static double collapsed_ratio(hb_model *g, int c, const double *mnew, double rho
 static double roi_factor(const hb_model *g, int c, const double *mnew) {
   int j = hb_roi_column(g, c);
   if (j < 0) return 1.0;
-  return hb_roi_keep_factor(g, j, hb_dot(g->Xs + (R_xlen_t) j * g->n, mnew, g->n));
+  return hb_roi_keep_factor(g, j, hb_dot(g->Xs + (R_xlen_t) j * g->n, mnew, g->nd)); /* the data's rows */
 }
 
 /* After an accepted step: the ROI-prior coefficient moves with its column. */
@@ -272,12 +272,14 @@ int hb_channel_mh(hb_model *g, int c, int iter, int adapt, int independent) {
   int accepted = 0;
   if (R_FINITE(lp_new) && hb_channel_par_ok(ch, par_new)) {
     double *mnew = g->scratch_m;
-    hb_channel_transform(ch, par_new, g->media_raw + (R_xlen_t) c * n, n, g->pstart,
+    hb_channel_transform(ch, par_new, g->media_raw + (R_xlen_t) c * n, g->nd, g->pstart,
                          g->tpos, g->npanel, mnew, g->wbuf, NULL); /* no mixtures: NUTS only */
+    hb_channel_lift(g, c, par_new, mnew, NULL, g->wbuf, NULL);
     const double *mold = g->media + (R_xlen_t) c * n;
     /* group-level effects on this channel move with the scale of its
-     * column, so a proposal that shrinks the column keeps their fit */
-    double ss_old = hb_dot(mold, mold, n), ss_new = hb_dot(mnew, mnew, n);
+     * column (on the data's rows), so a proposal that shrinks the column
+     * keeps their fit */
+    double ss_old = hb_dot(mold, mold, g->nd), ss_new = hb_dot(mnew, mnew, g->nd);
     double rho = ss_new > 0.0 && ss_old > 0.0 ? sqrt(ss_old / ss_new) : 1.0;
     double lp_prior = lp_new - channel_logprior(ch, ch->phi) + lq;
     double f = roi_factor(g, c, mnew);

@@ -241,6 +241,37 @@ static void shift_one_at_a_time(const hb_model *g, const hb_term *t, const doubl
  * on the priors and is normal (a generalized Gibbs step under translation,
  * Liu & Sabatti 2000). Without it the non-centred pair mixes slowly
  * whenever the data pin down each level's total effect. */
+/* y - fitted of row i from the current state (beta, every term's effects) */
+static double row_residual(const hb_model *g, R_xlen_t i) {
+  double f = 0.0;
+  for (int j = 0; j < g->p; j++) f += g->Xcol[j][i] * g->beta[j];
+  for (int k = 0; k < g->K; k++) {
+    const hb_term *t = g->t + k;
+    for (int j = 0; j < t->q; j++) f += t->Zcol[j][i] * t->u[j + (R_xlen_t) t->q * t->g[i]];
+  }
+  return g->y[i] - f;
+}
+
+/* A translation leaves every data row's fit unchanged, but not a lift
+ * test's row (its fixed and group-level columns differ unless the test is
+ * in a level of this term): each adds its normal likelihood factor in the
+ * shifts, prec (r_i - v_i' delta)^2 with v_ia the change of row i's fit per
+ * unit of shift a. */
+static void shift_lift_rows(const hb_model *g, const hb_term *t, double *P, double *lin) {
+  const int m = t->npair;
+  double v[HB_MAX_P]; /* pairs: at most one per fixed column */
+  for (R_xlen_t i = g->nd; i < g->n; i++) {
+    if (!(g->prec[i] > 0.0)) continue;
+    const double *wk = t->pair_w + (R_xlen_t) m * t->g[i];
+    for (int a = 0; a < m; a++) v[a] = g->Xcol[t->pair_j[a]][i] - wk[a] * t->Zcol[t->pair_l[a]][i];
+    double r = row_residual(g, i);
+    for (int a = 0; a < m; a++) {
+      lin[a] += g->prec[i] * v[a] * r;
+      for (int b = 0; b <= a; b++) P[a + b * m] += g->prec[i] * v[a] * v[b];
+    }
+  }
+}
+
 void hb_term_shift(hb_model *g, hb_term *t, const double *d0, const double *d0m) {
   const int q = t->q, m = t->npair;
   if (m == 0) return;
@@ -269,6 +300,7 @@ void hb_term_shift(hb_model *g, hb_term *t, const double *d0, const double *d0m)
     lin[a] += d0m[x] - d0[x] * g->beta[x];
     P[a + a * m] += d0[x];
   }
+  shift_lift_rows(g, t, P, lin);
   int positive = 0;
   for (int a = 0; a < m; a++) positive |= g->b_code[t->pair_j[a]] != HB_PRIOR_NORMAL;
   if (positive) {
@@ -281,4 +313,5 @@ void hb_term_shift(hb_model *g, hb_term *t, const double *d0, const double *d0m)
     for (int k = 0; k < t->G; k++)
       t->u[t->pair_l[a] + (R_xlen_t) q * k] -= t->pair_w[a + (R_xlen_t) m * k] * delta[a];
   }
+  for (R_xlen_t i = g->nd; i < g->n; i++) g->r[i] = row_residual(g, i); /* lift rows moved */
 }

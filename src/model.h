@@ -91,7 +91,14 @@ typedef struct hb_collapse hb_collapse;
  * of every parameter (both samplers write them here), and (from `blk` on)
  * scratch of the Gibbs sampler, which the NUTS density leaves unset. */
 typedef struct {
-  R_xlen_t n;
+  /* rows: the data's nd rows (panels, residual variance), then nlift rows
+   * of lift tests (model$lift): one pseudo-observation each, the measured
+   * change in the response with known precision w_i, whose channel column
+   * holds the steady-state curve difference (hb_channel_lift()) */
+  R_xlen_t n, nd;
+  int nlift;
+  const int *lift_c;           /* channel of each lift row */
+  const double *lift_a0, *lift_a1; /* spend before and during the test, model media units */
   int p, K, C, S, npanel;
   hb_cells *cells;             /* NULL: work on rows */
   const double *y, *w;
@@ -142,6 +149,8 @@ typedef struct {
 /* ---- the model list (model_read.c) ------------------------------------- */
 /* Elements named in errors as `<where>$<name>`. */
 SEXP hb_list_elt(SEXP list, const char *where, const char *name);
+/* an element that may be absent (R_NilValue then) */
+SEXP hb_list_opt(SEXP list, const char *name);
 const double *hb_list_real(SEXP list, const char *where, const char *name, R_xlen_t len);
 const int *hb_list_int(SEXP list, const char *where, const char *name, R_xlen_t len, int lo, int hi);
 /* the same, NA also allowed */
@@ -194,6 +203,14 @@ void hb_channel_ws_alloc(hb_channel_ws *ws, hb_model *g, int maxlag);
  * each estimated parameter (dm[e * n + i], e < hb_channel_ncol()). Nonzero
  * when not finite. */
 int hb_channel_eval(hb_channel_ws *m, int c, const double *par, double *dm);
+/* The lift rows of channel c's column at par (model$lift): the steady-state
+ * curve difference sat(W a1) - sat(W a0), W the sum of the adstock weights,
+ * on the lift rows of channel c and 0 on the others, written to
+ * out[nd .. n); with dm, the derivative columns as hb_channel_eval() lays
+ * them out (dm[e * n + i]). wbuf: maxlag + 1 doubles, dwbuf: 2 (maxlag + 1)
+ * (only read with dm). */
+void hb_channel_lift(const hb_model *g, int c, const double *par, double *out, double *dm,
+                     double *wbuf, double *dwbuf);
 /* the materialized design columns of channel c from g->media */
 void hb_refresh_channel_columns(hb_model *g, int c);
 

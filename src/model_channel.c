@@ -41,11 +41,11 @@ void hb_channel_transform(const hb_channel *ch, const double *par, const double 
  * estimated adstock slot, times dx, the saturation's slope there (NULL: no
  * saturation). */
 static void adstock_columns(const hb_channel_ws *m, const hb_channel *ch, const double *dx, double *dm) {
-  const R_xlen_t n = m->g->n;
+  const R_xlen_t n = m->g->nd; /* the data's rows; scratch and dm columns are g->n long */
   for (int e = 0; e < ch->nest; e++) {
     int s = ch->est_slot[e];
     if (s >= 2) continue;
-    double *d = dm + (R_xlen_t) e * n;
+    double *d = dm + (R_xlen_t) e * m->g->n;
     const double *da = m->dad + (R_xlen_t) (ch->max_lag == NA_INTEGER ? 0 : s) * n;
     /* where the adstocked input does not move, the Hill slope at zero can
      * be infinite (slope < 1): the product is zero, not NaN */
@@ -59,16 +59,17 @@ static void adstock_columns(const hb_channel_ws *m, const hb_channel *ch, const 
  * columns (halfsat, slope, weight). */
 static int mixture_eval(hb_channel_ws *m, const hb_channel *ch, const double *par, const double *a,
                         double *out, double *dm) {
-  const R_xlen_t n = m->g->n;
+  const R_xlen_t n = m->g->nd, ld = m->g->n; /* the data's rows; column length */
   const int K = ch->mix_K;
   double *dptr[3 * HB_MAX_MIX + 1];
-  for (int q = 0; q <= 3 * K; q++) dptr[q] = m->dsat + (R_xlen_t) q * n;
+  for (int q = 0; q <= 3 * K; q++) dptr[q] = m->dsat + (R_xlen_t) q * ld;
   hb_saturation_mixture(K, HB_MIX_PAR(par), a, n, out, dm ? dptr : NULL, m->tmp);
   for (R_xlen_t i = 0; i < n; i++)
     if (!R_FINITE(out[i])) return 1;
   if (!dm) return 0;
   adstock_columns(m, ch, dptr[3 * K], dm);
-  memcpy(dm + (R_xlen_t) ch->nest * n, m->dsat, (size_t) 3 * K * n * sizeof(double));
+  for (int q = 0; q < 3 * K; q++)
+    memcpy(dm + (R_xlen_t) (ch->nest + q) * ld, dptr[q], (size_t) n * sizeof(double));
   return 0;
 }
 
@@ -76,12 +77,12 @@ static int mixture_eval(hb_channel_ws *m, const hb_channel *ch, const double *pa
  * dm is given, the derivative of the column with respect to each estimated
  * parameter e (constrained scale) in dm[e * n + i]. Nonzero when some value
  * is not finite. */
-int hb_channel_eval(hb_channel_ws *m, int c, const double *par, double *dm) {
+static int eval_rows(hb_channel_ws *m, int c, const double *par, double *dm) {
   hb_model *g = m->g;
   const hb_channel *ch = g->ch + c;
-  const R_xlen_t n = g->n;
-  const double *x = g->media_raw + (R_xlen_t) c * n;
-  double *out = g->media + (R_xlen_t) c * n, *a = m->ad;
+  const R_xlen_t n = g->nd, ld = g->n; /* the data's rows; columns of dm are g->n long */
+  const double *x = g->media_raw + (R_xlen_t) c * ld;
+  double *out = g->media + (R_xlen_t) c * ld, *a = m->ad;
   int need_dad = 0;
   for (int e = 0; e < ch->nest; e++) need_dad |= ch->est_slot[e] < 2;
   need_dad = dm && ch->ad_type && need_dad;
@@ -122,9 +123,94 @@ int hb_channel_eval(hb_channel_ws *m, int c, const double *par, double *dm) {
   for (int e = 0; e < ch->nest; e++) {
     int s = ch->est_slot[e];
     if (s >= 2)
-      memcpy(dm + (R_xlen_t) e * n, dptr[ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? 1 : s - 2], (size_t) n * sizeof(double));
+      memcpy(dm + (R_xlen_t) e * ld, dptr[ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? 1 : s - 2], (size_t) n * sizeof(double));
   }
   return 0;
+}
+
+/* Channel c at parameters par: writes the media column (g->media) and, when
+ * dm is given, the derivative of the column with respect to each estimated
+ * parameter e (constrained scale) in dm[e * n + i]: the data's rows, then
+ * the lift rows. Nonzero when some value is not finite. */
+int hb_channel_eval(hb_channel_ws *m, int c, const double *par, double *dm) {
+  hb_model *g = m->g;
+  if (eval_rows(m, c, par, dm)) return 1;
+  hb_channel_lift(g, c, par, g->media + (R_xlen_t) c * g->n, dm, m->wbuf, m->dwbuf);
+  return 0;
+}
+
+/* The steady-state multiplier of spend, W = the sum of channel ch's adstock
+ * weights at par, and (with dwbuf) dW / d adstock slot 0 and 1 in dW. */
+static double steady_weight(const hb_channel *ch, const double *par, double *wbuf, double *dwbuf, double *dW) {
+  dW[0] = dW[1] = 0.0;
+  if (ch->ad_type == HB_ADSTOCK_NONE || ch->normalize) return 1.0; /* weights sum to 1 */
+  if (ch->max_lag == NA_INTEGER) { /* geometric, infinite memory: 1 / (1 - decay) */
+    double v = 1.0 / (1.0 - par[0]);
+    dW[0] = v * v;
+    return v;
+  }
+  const int L = ch->max_lag, np = hb_adstock_npar(ch->ad_type);
+  hb_adstock_weights(ch->ad_type, par, L, 0, wbuf, dwbuf);
+  double W = 0.0;
+  for (int l = 0; l <= L; l++) {
+    W += wbuf[l];
+    for (int q = 0; q < np && dwbuf; q++) dW[q] += dwbuf[q * (L + 1) + l];
+  }
+  return W;
+}
+
+void hb_channel_lift(const hb_model *g, int c, const double *par, double *out, double *dm,
+                     double *wbuf, double *dwbuf) {
+  if (!g->nlift) return;
+  const hb_channel *ch = g->ch + c;
+  const R_xlen_t n = g->n, nd = g->nd;
+  const int ncol = dm ? hb_channel_ncol(ch) : 0, K = ch->mix_K;
+  double dW[2];
+  double W = steady_weight(ch, par, wbuf, dm ? dwbuf : NULL, dW);
+  /* the saturation at the two steady-state inputs: values, then the
+   * derivative arrays of the kernel (parameters, then d / d input) */
+  double x2[2], v2[2], dbuf[2 * (3 * HB_MAX_MIX + 1)], tmp[2];
+  double *dptr[3 * HB_MAX_MIX + 1];
+  const int nd_arr = K ? 3 * K + 1 : 3;
+  for (int q = 0; q < nd_arr; q++) dptr[q] = dbuf + 2 * q;
+  double mm[2] = {1.0, par[3]}; /* Michaelis-Menten: vmax = 1 */
+  const double *spar = ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? mm : par + 2;
+  const int nsp = K ? 3 * K : (ch->sat_type ? hb_saturation_npar(ch->sat_type) : 0);
+  for (int k = 0; k < g->nlift; k++) {
+    R_xlen_t i = nd + k;
+    for (int e = 0; e < ncol; e++) dm[(R_xlen_t) e * n + i] = 0.0;
+    if (g->lift_c[k] != c) {
+      out[i] = 0.0;
+      continue;
+    }
+    const double a[2] = {g->lift_a0[k], g->lift_a1[k]};
+    x2[0] = W * a[0];
+    x2[1] = W * a[1];
+    if (K) hb_saturation_mixture(K, HB_MIX_PAR(par), x2, 2, v2, dm ? dptr : NULL, tmp);
+    else if (ch->sat_type) hb_saturation(ch->sat_type, spar, x2, 2, v2, dm ? dptr : NULL);
+    else {
+      v2[0] = x2[0];
+      v2[1] = x2[1];
+      dbuf[0] = dbuf[1] = 1.0; /* d / d input of the identity */
+    }
+    out[i] = v2[1] - v2[0];
+    if (!dm) continue;
+    const double *dx = ch->sat_type ? dptr[nsp] : dbuf;
+    for (int e = 0; e < ch->nest; e++) {
+      int s = ch->est_slot[e];
+      double d;
+      if (s < 2) { /* adstock: through W; a zero input does not move (and its slope can be infinite) */
+        d = 0.0;
+        for (int h = 0; h < 2; h++)
+          if (a[h] > 0.0) d += (h ? 1.0 : -1.0) * dx[h] * a[h] * dW[s];
+      } else {
+        const double *ds = dptr[ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? 1 : s - 2];
+        d = ds[1] - ds[0];
+      }
+      dm[(R_xlen_t) e * n + i] = d;
+    }
+    for (int q = 0; q < 3 * K; q++) dm[(R_xlen_t) (ch->nest + q) * n + i] = dptr[q][1] - dptr[q][0];
+  }
 }
 
 void hb_refresh_channel_columns(hb_model *g, int c) {

@@ -60,6 +60,7 @@ typedef struct {
   double *e, *coef, **dm;
   double **gu, *tmp;
   double *gbeta, *ss, *cnt, *lam_t, *gscratch;
+  double lift_ss;              /* sum of w_i r_i^2 over the lift rows (known precisions) */
   /* the layout of one draw; online summaries */
   hb_draw_item *items;
   hb_moments_t *mom;
@@ -116,11 +117,11 @@ static void unpack_fixed(mmm_ctx *m, const double *th, double *grad, double *l) 
 }
 
 /* m->colsum of the columns whose channel has estimated transforms (all
- * columns with `all`, at set-up). */
+ * columns with `all`, at set-up), over the data's rows. */
 static void refresh_column_sums(mmm_ctx *m, int all) {
   hb_model *g = m->g;
   for (int j = 0; j < g->p; j++)
-    if (all || (g->xc[j] >= 0 && g->ch[g->xc[j]].ntheta > 0)) m->colsum[j] = hb_sum(g->Xcol[j], g->n);
+    if (all || (g->xc[j] >= 0 && g->ch[g->xc[j]].ntheta > 0)) m->colsum[j] = hb_sum(g->Xcol[j], g->nd);
 }
 
 /* The intercept from the centred intercept alpha (theta) and the other
@@ -134,7 +135,7 @@ static void center_intercept(mmm_ctx *m, const double *th, double *lp) {
   if (j0 < 0) return;
   double b0 = th[j0];
   for (int j = 0; j < g->p; j++)
-    if (j != j0) b0 -= g->beta[j] * m->colsum[j] / (double) g->n;
+    if (j != j0) b0 -= g->beta[j] * m->colsum[j] / (double) g->nd;
   g->beta[j0] = b0;
   double d = (b0 - g->b_mean[j0]) / g->b_sd[j0];
   *lp -= 0.5 * d * d;
@@ -280,10 +281,16 @@ static void likelihood_rows(mmm_ctx *m) {
       for (R_xlen_t i = 0; i < n; i++) e[i] -= z[i] * t->u[j + (R_xlen_t) t->q * t->g[i]];
     }
   }
-  for (R_xlen_t i = 0; i < n; i++) {
+  for (R_xlen_t i = 0; i < g->nd; i++) {
     double wr = g->w[i] * e[i];
     m->ss[g->sg[i]] += wr * e[i];
     e[i] = wr * g->inv_sig2[g->sg[i]];
+  }
+  m->lift_ss = 0.0; /* lift rows: w_i is the test's known precision */
+  for (R_xlen_t i = g->nd; i < n; i++) {
+    double wr = g->w[i] * e[i];
+    m->lift_ss += wr * e[i];
+    e[i] = wr;
   }
   for (int j = 0; j < p; j++) m->gbeta[j] = hb_dot(e, g->Xcol[j], n);
   for (int k = 0; k < g->K; k++) {
@@ -328,6 +335,7 @@ static void likelihood_cells(mmm_ctx *m) {
 static void no_likelihood(mmm_ctx *m) {
   hb_model *g = m->g;
   memset(m->ss, 0, sizeof(double) * g->S);
+  m->lift_ss = 0.0;
   memset(m->e, 0, sizeof(double) * g->n);
   memset(m->gbeta, 0, sizeof(double) * g->p);
   for (int k = 0; k < g->K; k++) memset(m->gu[k], 0, sizeof(double) * g->t[k].q * g->t[k].G);
@@ -359,6 +367,7 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
   if (g->prior_only) no_likelihood(m);
   else if (g->cells) likelihood_cells(m);
   else likelihood_rows(m);
+  lp -= 0.5 * m->lift_ss;
   for (int s = 0; s < g->S; s++) {
     double ell = th[m->o_sig + s];
     lp += -m->cnt[s] * ell - 0.5 * m->ss[s] * g->inv_sig2[s];
@@ -402,11 +411,11 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
       for (int j = 0; j < g->p; j++) {
         if (g->xc[j] != c) continue;
         double *ds = m->dcolsum + (R_xlen_t) m->chmax * j, *sc = m->gcon + m->chcol;
-        for (int e = 0; e < ncol; e++) sc[e] = hb_dot(g->Xs + (R_xlen_t) j * n, m->dm[c] + (R_xlen_t) e * n, n);
+        for (int e = 0; e < ncol; e++) sc[e] = hb_dot(g->Xs + (R_xlen_t) j * n, m->dm[c] + (R_xlen_t) e * n, g->nd);
         memset(ds, 0, sizeof(double) * ch->ntheta);
         to_unconstrained(ch, th + o, sc, ds);
         if (m->icpt >= 0)
-          for (int e = 0; e < ch->ntheta; e++) grad[o + e] -= g0 * g->beta[j] * ds[e] / (double) n;
+          for (int e = 0; e < ch->ntheta; e++) grad[o + e] -= g0 * g->beta[j] * ds[e] / (double) g->nd;
       }
     }
     o += ch->ntheta;
@@ -414,7 +423,7 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
   for (int k = 0; k < g->K; k++) backprop_term(m, k, th, grad);
   /* fixed effects */
   if (m->icpt >= 0) {
-    for (int j = 0; j < g->p; j++) m->gbeta[j] -= m->colsum[j] / (double) n * g0;
+    for (int j = 0; j < g->p; j++) m->gbeta[j] -= m->colsum[j] / (double) g->nd * g0;
     m->gbeta[m->icpt] = g0; /* alpha's gradient */
   }
   for (int j = 0; j < g->p; j++) {
@@ -581,7 +590,7 @@ static void alloc_scratch(mmm_ctx *m, int maxlag, int qmax) {
   m->ss = (double *) R_alloc((size_t) 2 * g->S, sizeof(double));
   m->cnt = m->ss + g->S;
   memset(m->cnt, 0, sizeof(double) * g->S);
-  for (R_xlen_t i = 0; i < n && !g->prior_only; i++) m->cnt[g->sg[i]] += 1.0;
+  for (R_xlen_t i = 0; i < g->nd && !g->prior_only; i++) m->cnt[g->sg[i]] += 1.0;
   m->lam_t = (double *) R_alloc((size_t) p, sizeof(double));
   m->gscratch = (double *) R_alloc((size_t) m->dim, sizeof(double));
   int D = p + 1;
@@ -626,8 +635,8 @@ static void find_intercept(mmm_ctx *m) {
     if (g->xc[j] >= 0 || g->b_code[j] != HB_PRIOR_NORMAL || (g->use_hs && g->hs[j])) continue;
     const double *x = g->Xs + (R_xlen_t) j * n;
     R_xlen_t i = 0;
-    while (i < n && x[i] == 1.0) i++;
-    if (i == n) m->icpt = j;
+    while (i < g->nd && x[i] == 1.0) i++; /* the data's rows (0 on lift rows) */
+    if (i == g->nd) m->icpt = j;
   }
 }
 
@@ -654,6 +663,7 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   /* sufficient statistics when the design is fixed */
   const R_xlen_t n = g->n;
   int ncell = hb_list_int_scalar(model, "model", "ncell", 0, (int) (n < 2000000000 ? n : 2000000000));
+  if (ncell > 0 && g->nlift) hb_input_error("model$cell", "cells need a model without lift tests (model$lift)");
   if (ncell > 0) hb_cells_build(g, hb_list_int(model, "model", "cell", n, 0, ncell - 1), ncell);
   setup_output(m, model);
   find_intercept(m);
@@ -690,7 +700,7 @@ static void mmm_init(const mmm_ctx *m, SEXP model, double *init, double *spread)
   }
   if (m->icpt >= 0) { /* alpha: the mean of the fixed part, near the mean response */
     double sy = 0.0, sw = 0.0;
-    for (R_xlen_t i = 0; i < g->n; i++) {
+    for (R_xlen_t i = 0; i < g->nd; i++) {
       sy += g->w[i] * g->y[i];
       sw += g->w[i];
     }

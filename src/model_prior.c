@@ -100,12 +100,12 @@ double hb_coef_pos_logprior(int code, double mean, double sd, double b, double *
 
 double hb_coef_meanlog(const hb_model *g, int j) {
   if (!g->b_roi || !(g->b_roi[j] > 0.0)) return g->b_mean[j];
-  return g->b_mean[j] + log(g->b_roi[j]) - log(hb_sum(g->Xcol[j], g->n));
+  return g->b_mean[j] + log(g->b_roi[j]) - log(hb_sum(g->Xcol[j], g->nd)); /* the data's rows */
 }
 
 double hb_roi_keep_factor(const hb_model *g, int j, double sum_new) {
   if (!g->b_roi || !(g->b_roi[j] > 0.0)) return 1.0;
-  return sum_new > 0.0 ? hb_sum(g->Xcol[j], g->n) / sum_new : 0.0;
+  return sum_new > 0.0 ? hb_sum(g->Xcol[j], g->nd) / sum_new : 0.0;
 }
 
 int hb_roi_column(const hb_model *g, int c) {

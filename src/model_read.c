@@ -12,6 +12,14 @@
 
 /* Elements of the model and control lists, named in errors as
  * `<where>$<name>` (where: "model", "control", "model$terms[[2]]"). */
+SEXP hb_list_opt(SEXP list, const char *name) {
+  SEXP names = Rf_getAttrib(list, R_NamesSymbol);
+  if (TYPEOF(list) == VECSXP && TYPEOF(names) == STRSXP)
+    for (R_xlen_t i = 0; i < XLENGTH(list); i++)
+      if (strcmp(CHAR(STRING_ELT(names, i)), name) == 0) return VECTOR_ELT(list, i);
+  return R_NilValue;
+}
+
 SEXP hb_list_elt(SEXP list, const char *where, const char *name) {
   SEXP names = Rf_getAttrib(list, R_NamesSymbol);
   if (TYPEOF(list) == VECSXP && TYPEOF(names) == STRSXP)
@@ -158,6 +166,30 @@ static void read_roi_priors(SEXP model, hb_model *g) {
   }
 }
 
+/* model$lift (optional): list(c, a0, a1) of the lift tests, whose rows are
+ * the last nlift rows of y, w, Xs and each term's design (hb_channel_lift()
+ * writes their media). Without it every row is data. */
+static void read_lift(SEXP model, hb_model *g) {
+  g->nlift = 0;
+  g->nd = g->n;
+  SEXP lift = hb_list_opt(model, "lift");
+  if (lift == R_NilValue) return;
+  if (TYPEOF(lift) != VECSXP) hb_input_error("model$lift", "must be a list (c, a0, a1) or NULL");
+  SEXP cs = hb_list_elt(lift, "model$lift", "c");
+  hb_check_vector(cs, "model$lift$c", INTSXP, -1);
+  R_xlen_t nl = XLENGTH(cs);
+  if (nl < 1 || nl > g->n - 2) hb_input_error("model$lift$c", "must hold 1 to n - 2 tests; found %.0f", (double) nl);
+  g->nlift = (int) nl;
+  g->nd = g->n - nl;
+  g->lift_c = hb_list_int(lift, "model$lift", "c", nl, 0, g->C - 1);
+  g->lift_a0 = hb_list_real(lift, "model$lift", "a0", nl);
+  g->lift_a1 = hb_list_real(lift, "model$lift", "a1", nl);
+  for (R_xlen_t k = 0; k < nl; k++)
+    if (!(g->lift_a0[k] >= 0.0 && g->lift_a1[k] > g->lift_a0[k] && R_FINITE(g->lift_a1[k])))
+      hb_input_error("model$lift", "test %.0f: needs 0 <= a0 < a1 < Inf; found a0 = %g, a1 = %g",
+                     (double) k + 1, g->lift_a0[k], g->lift_a1[k]);
+}
+
 /* Response, weights, residual groups, fixed design and its priors. */
 static void read_data(SEXP model, hb_model *g) {
   SEXP ys = hb_list_elt(model, "model", "y");
@@ -191,6 +223,7 @@ static void read_data(SEXP model, hb_model *g) {
   read_coef_families(model, g);
   read_roi_priors(model, g);
   g->prior_only = hb_list_int_scalar(model, "model", "prior_only", 0, 1);
+  read_lift(model, g);
 }
 
 /* The mixture-of-Hills channels: components (ch_mix_K), their starting
@@ -248,13 +281,13 @@ static int read_channels(SEXP model, hb_model *g) {
   const R_xlen_t n = g->n;
   const int C = g->C;
   g->npanel = hb_list_int_scalar(model, "model", "npanel", 1, (int) (n < 2000000000 ? n : 2000000000));
-  const int *pst = hb_list_int(model, "model", "pstart", g->npanel + 1, 0, (int) n);
+  const int *pst = hb_list_int(model, "model", "pstart", g->npanel + 1, 0, (int) g->nd);
   g->pstart = (R_xlen_t *) R_alloc((size_t) g->npanel + 1, sizeof(R_xlen_t));
   for (int k = 0; k <= g->npanel; k++) {
     g->pstart[k] = pst[k];
     if (k > 0 && pst[k] < pst[k - 1]) hb_input_error("model$pstart", "must be non-decreasing");
   }
-  if (pst[0] != 0 || pst[g->npanel] != n) hb_input_error("model$pstart", "must run from 0 to n");
+  if (pst[0] != 0 || pst[g->npanel] != g->nd) hb_input_error("model$pstart", "must run from 0 to n (the data's rows)");
   g->tpos = read_time_positions(model, g);
   g->media_raw = hb_list_real(model, "model", "media_raw", n * C);
   for (R_xlen_t i = 0; i < n * C; i++)

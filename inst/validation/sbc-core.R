@@ -211,7 +211,7 @@ sbc_draw_positive <- function(n_markets = 5, n_weeks = 24) {
     b[["b_x"]] * d$x + stats::rnorm(n, 0, sig)
   truth <- c(b, sd_market__Intercept = sqrt(S[1, 1]), sd_market__tv = sqrt(S[2, 2]),
              cor_market__Intercept__tv = S[1, 2] / sqrt(S[1, 1] * S[2, 2]), sigma = sig, tr)
-  list(truth = truth, args = list(
+  list(truth = truth, u = u, args = list(
     formula = y ~ tv + search + x + (1 + tv | market), data = d, media = c("tv", "search"), time = "week",
     saturation = c(tv = "hill", search = "none"),
     prior = hbmmm::hbmmm_prior(Intercept = hbmmm::normal(0, 1),
@@ -261,6 +261,31 @@ sbc_draw_roi <- function(n_markets = 5, n_weeks = 24) {
 
 sbc_draw_roi_nuts <- function() {
   sim <- sbc_draw_roi()
+  sim$args$sampler <- "nuts"
+  sim
+}
+
+# Lift tests (hbmmm(calibration = )) on sbc_draw_positive()'s model: a
+# national tv test, a tv test in market m2 (on its curve, b_tv plus its
+# market slope) and a search test, each measured with its sd around the
+# true steady-state change (adstock normalized: the steady state is the
+# spend itself).
+sbc_draw_lift <- function(n_markets = 5, n_weeks = 24) {
+  sim <- sbc_draw_positive(n_markets, n_weeks)
+  tr <- sim$truth
+  hill <- function(x) hbmmm::saturation_hill(x, tr[["halfsat_tv"]], tr[["slope_tv"]])
+  u_tv <- sim$u[2, 2]
+  lift <- data.frame(channel = c("tv", "tv", "search"), x = c(8, 5, 5), delta_x = c(4, 5, 3),
+                     sigma = c(0.1, 0.15, 0.1), market = c(NA, "m2", NA))
+  mean <- c(tr[["b_tv"]] * (hill(12) - hill(8)), (tr[["b_tv"]] + u_tv) * (hill(10) - hill(5)),
+            tr[["b_search"]] * 3)
+  lift$delta_y <- stats::rnorm(3, mean, lift$sigma)
+  sim$args$calibration <- lift
+  sim
+}
+
+sbc_draw_lift_nuts <- function() {
+  sim <- sbc_draw_lift()
   sim$args$sampler <- "nuts"
   sim
 }

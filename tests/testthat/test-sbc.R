@@ -62,6 +62,16 @@ test_that("NUTS is calibrated: an ROI prior (the log ROI sampled)", {
   sbc_check(sbc_feature_ranks(sbc_draw_roi_nuts, R, thin = 4, first_seed = 900))
 })
 
+test_that("Gibbs is calibrated: lift tests (national and in one market) on the steady-state curves", {
+  source(system.file("validation", "sbc-core.R", package = "hbmmm"), local = TRUE)
+  sbc_check(sbc_feature_ranks(sbc_draw_lift, R, first_seed = 5000))
+})
+
+test_that("NUTS is calibrated: lift tests (national and in one market) on the steady-state curves", {
+  source(system.file("validation", "sbc-core.R", package = "hbmmm"), local = TRUE)
+  sbc_check(sbc_feature_ranks(sbc_draw_lift_nuts, R, thin = 4, first_seed = 1200))
+})
+
 test_that("NUTS is calibrated: a mixture of two Hill curves (ordered, stick-breaking weights)", {
   source(system.file("validation", "sbc-core.R", package = "hbmmm"), local = TRUE)
   sbc_check(sbc_feature_ranks(sbc_draw_mixture_nuts, 2L * R, thin = 4, first_seed = 1000))

@@ -105,7 +105,6 @@ test_that("the NUTS density adds exactly the tests' normal log likelihood, with 
 })
 
 test_that("the Gibbs posterior with lift tests is the posterior without them reweighted by their likelihood", {
-  skip_on_cran()
   d <- lift_panel()
   # the tests sit in the lower part of what the data alone imply (90%:
   # 14-42 and 7-16), so that they move the posterior

@@ -84,8 +84,14 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #'   `centered` (`TRUE`: group-level effects hierarchically centred, each
 #'   level's whole coefficient sampled, as when the data pin down every
 #'   level; `FALSE`: non-centred, standardized effects, as when the prior
-#'   does; default `TRUE` when every grouping factor has at least 50 rows per
-#'   level on average).
+#'   does; by default chosen per term: a term with at least 50 rows per
+#'   level on average is centred up to its first slope on a channel with
+#'   estimated transforms, and that slope and the columns after it are
+#'   non-centred given the centred ones (in `(1 + tv | market)`, the
+#'   market intercepts centred, the tv slopes not: a level's media slope
+#'   scales a curve whose shape all levels share, so the data pin it down
+#'   far less than an intercept). `fit$control$centered` holds the number of
+#'   centred leading columns of each term).
 #' @param ... Further arguments of [hbmmm_spec()]: `panel`, `sigma_by`,
 #'   `weights`, `horseshoe`, `factors`, `personalize`, `fixed_transforms`,
 #'   `adstock_control`, `keep_ranef`, `keep_levels`, `prior_only`, `organic`,

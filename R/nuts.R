@@ -162,7 +162,7 @@ resume_nuts <- function(fit, iter, thin = 1, seed = NULL, cores = fit$control$co
 # functions.
 resume_chain_fun <- function(fit) {
   if (is.function(fit$model$chain_fun)) return(fit$model$chain_fun)
-  if (!is.null(fit$spec)) return(mmm_chain_fun(fit$spec, isTRUE(fit$control$centered)))
+  if (!is.null(fit$spec)) return(mmm_chain_fun(fit$spec, fit$control$centered))
   if (is.null(fit$spec) && is.function(fit$model$log_density) && is.function(fit$model$grad)) {
     return(user_chain_fun(fit$model$log_density, fit$model$grad, fit$model$init,
                           dim(fit$draws)[3]))

@@ -235,7 +235,12 @@ void hb_mix_to_unc(const hb_channel *ch, double *u);
  * tmp (q x q); centred or non-centred effects; LKJ priors by term. */
 typedef struct {
   hb_model *g;
-  int centered;
+  /* per term k: its leading ncent[k] columns are sampled centred (their
+   * effects u themselves), the others non-centred (z with u = Lc z):
+   * q all centred, 0 none; a factor term all or none. Zc[k] keeps z of a
+   * partly centred term for the reverse pass (NULL otherwise). */
+  const int *ncent;
+  double **Zc;
   double *lkj_eta, *sd_par;   /* LKJ: eta per term, scale prior parameters 2 x sum q */
   int *sd_code, *sd_off;      /* LKJ: scale prior family per term, first column of term k */
   double **Lc, **gLc, **S, **Sinv, **M, *tmp;

@@ -175,7 +175,7 @@ static void lkj_rev(const hb_cov_ws *m, int k, const double *cp, const double *L
 
 /* HB_COV_FACTOR: loadings Lambda (q x nf), log psi_j (q), scores f (nf x G);
  * the effects are z (u = Lambda f + sqrt(psi) z) or u itself (centred) */
-static void factor_fwd(const hb_cov_ws *m, hb_term *t, const double *cp, const double *ef, double *gc,
+static void factor_fwd(int centered, hb_term *t, const double *cp, const double *ef, double *gc,
                        double *gef, double *l) {
   const int q = t->q, G = t->G, nf = t->nf;
   const double *Lam = cp, *lpsi = cp + q * nf, *f = lpsi + q;
@@ -200,7 +200,7 @@ static void factor_fwd(const hb_cov_ws *m, hb_term *t, const double *cp, const d
       double mu = 0.0;
       for (int h = 0; h < nf; h++) mu += Lam[j + h * q] * f[h + (R_xlen_t) nf * gg];
       R_xlen_t a = j + (R_xlen_t) q * gg;
-      if (m->centered) {
+      if (centered) {
         t->u[a] = ef[a];
         double d = ef[a] - mu;
         *l += -0.5 * lpsi[j] - 0.5 * d * d / t->psi[j];
@@ -221,7 +221,7 @@ static void factor_fwd(const hb_cov_ws *m, hb_term *t, const double *cp, const d
 }
 
 /* gu: d log likelihood / d u */
-static void factor_rev(const hb_cov_ws *m, const hb_term *t, const double *cp, const double *ef,
+static void factor_rev(int centered, const hb_term *t, const double *cp, const double *ef,
                        const double *gu, double *gc, double *gef) {
   const int q = t->q, G = t->G, nf = t->nf;
   const double *Lam = cp, *f = cp + q * nf + q;
@@ -230,7 +230,7 @@ static void factor_rev(const hb_cov_ws *m, const hb_term *t, const double *cp, c
     for (int j = 0; j < q; j++) {
       R_xlen_t a = j + (R_xlen_t) q * gg;
       double v = gu[a];
-      if (m->centered) {
+      if (centered) {
         gef[a] += v;
         continue;
       }
@@ -247,36 +247,56 @@ static void factor_rev(const hb_cov_ws *m, const hb_term *t, const double *cp, c
 /* ---- effects and the priors written through Sigma^-1 (all but factor) ------ */
 
 /* u_g = L z_g with z_g ~ N(0, I) (non-centred), or u_g itself (centred: its
- * prior is part of sinv_fwd()) */
-static void effects_fwd(const hb_cov_ws *m, hb_term *t, const double *L, const double *ef, double *gef,
+ * prior is part of sinv_fwd()); partly centred (0 < nc < q), the leading
+ * nc effects u_C are given and z_C = L_CC^-1 u_C (L lower triangular, so
+ * u_C = L_CC z_C), the others z_N: u = L z, with prior
+ * N(u_C; 0, L_CC L_CC') N(z_N; 0, I) = N(z; 0, I) / prod_(j < nc) L_jj.
+ * That prior's gradients are left to effects_rev(). */
+static void effects_fwd(const hb_cov_ws *m, int k, const double *L, const double *ef, double *gef,
                         double *l) {
-  const int q = t->q, G = t->G;
+  hb_term *t = m->g->t + k;
+  const int q = t->q, G = t->G, nc = m->ncent[k];
+  double *Z = m->Zc[k];
   for (int gg = 0; gg < G; gg++) {
     const double *z = ef + (R_xlen_t) q * gg;
     double *u = t->u + (R_xlen_t) q * gg;
-    if (m->centered) {
+    if (nc == q) {
       memcpy(u, z, sizeof(double) * q);
-    } else {
-      for (int i = 0; i < q; i++) {
-        double v = 0.0;
-        for (int j = 0; j <= i; j++) v += L[i + j * q] * z[j];
-        u[i] = v;
-      }
-      for (int j = 0; j < q; j++) {
-        *l -= 0.5 * z[j] * z[j];
-        gef[(R_xlen_t) q * gg + j] -= z[j];
-      }
+      continue;
     }
+    if (nc > 0) { /* z_C by forward substitution, then z = (z_C, z_N) */
+      double *zz = Z + (R_xlen_t) q * gg;
+      for (int i = 0; i < nc; i++) {
+        double v = z[i];
+        for (int j = 0; j < i; j++) v -= L[i + j * q] * zz[j];
+        zz[i] = v / L[i + i * q];
+      }
+      memcpy(zz + nc, z + nc, sizeof(double) * (q - nc));
+      z = zz;
+    }
+    for (int i = 0; i < q; i++) {
+      double v = 0.0;
+      for (int j = 0; j <= i; j++) v += L[i + j * q] * z[j];
+      u[i] = v;
+    }
+    for (int j = 0; j < q; j++) {
+      *l -= 0.5 * z[j] * z[j];
+      if (!nc) gef[(R_xlen_t) q * gg + j] -= z[j];
+    }
+    for (int j = 0; j < nc; j++) *l -= log(L[j + j * q]);
   }
 }
 
-/* gu: d log likelihood / d u; adds to gef and (non-centred) to gL */
+/* gu: d log likelihood / d u; adds to gef and (non-centred) to gL. Partly
+ * centred: with gz = L' gu - z (the non-centred gradient, prior included),
+ * d / d z_N = gz_N, d / d u_C = a = L_CC^-T gz_C, and L_CC also moves z_C:
+ * gL_CC -= a z_C' (lower), plus the prior's - nc G log L_jj. */
 static void effects_rev(const hb_cov_ws *m, int k, const double *ef, const double *gu, double *gef,
                         double *gL) {
   const hb_term *t = m->g->t + k;
-  const int q = t->q, G = t->G;
+  const int q = t->q, G = t->G, nc = m->ncent[k];
   const double *L = m->Lc[k];
-  if (m->centered) {
+  if (nc == q) {
     for (R_xlen_t a = 0; a < (R_xlen_t) q * G; a++) gef[a] += gu[a];
     /* the effects' prior: - Sigma^-1 u_g */
     for (int gg = 0; gg < G; gg++) {
@@ -285,17 +305,35 @@ static void effects_rev(const hb_cov_ws *m, int k, const double *ef, const doubl
     }
     return;
   }
+  double gz[HB_MAX_Q], a[HB_MAX_Q];
   for (int gg = 0; gg < G; gg++) {
-    const double *z = ef + (R_xlen_t) q * gg, *v = gu + (R_xlen_t) q * gg;
+    const double *z = nc ? m->Zc[k] + (R_xlen_t) q * gg : ef + (R_xlen_t) q * gg, *v = gu + (R_xlen_t) q * gg;
+    double *ge = gef + (R_xlen_t) q * gg;
     for (int j = 0; j < q; j++) {
       double s = 0.0;
       for (int i = j; i < q; i++) {
         s += L[i + j * q] * v[i];
         gL[i + j * q] += v[i] * z[j];
       }
-      gef[(R_xlen_t) q * gg + j] += s;
+      gz[j] = s;
+    }
+    if (!nc) {
+      for (int j = 0; j < q; j++) ge[j] += gz[j];
+      continue;
+    }
+    for (int j = 0; j < q; j++) gz[j] -= z[j];
+    for (int j = nc; j < q; j++) ge[j] += gz[j];
+    for (int i = nc - 1; i >= 0; i--) { /* a = L_CC^-T gz_C by back substitution */
+      double s = gz[i];
+      for (int j = i + 1; j < nc; j++) s -= L[j + i * q] * a[j];
+      a[i] = s / L[i + i * q];
+    }
+    for (int i = 0; i < nc; i++) {
+      ge[i] += a[i];
+      for (int j = 0; j <= i; j++) gL[i + j * q] -= a[i] * z[j];
     }
   }
+  for (int j = 0; j < nc; j++) gL[j + j * q] -= G / L[j + j * q];
 }
 
 /* Priors written through Sigma^-1 = (L L')^-1: the inverse-Wishart forms
@@ -330,7 +368,7 @@ static int sinv_fwd(hb_cov_ws *m, int k, const double *cp, double *gc, const dou
     }
   }
   if (t->type == HB_COV_FULL || t->type == HB_COV_HW_FULL) *l -= 0.5 * (df + q + 1.0) * ldet;
-  if (m->centered) {
+  if (m->ncent[k] == q) {
     *l -= 0.5 * G * ldet;
     for (int gg = 0; gg < G; gg++) {
       const double *u = t->u + (R_xlen_t) q * gg;
@@ -360,7 +398,7 @@ static void sinv_rev(hb_cov_ws *m, int k, const double *L, double *gL) {
       Mx[i + j * q] = v;
     }
   double c = (t->type == HB_COV_FULL ? t->iw_df + q + 1.0 : t->type == HB_COV_HW_FULL ? t->hw_nu + 2.0 * q : 0.0) +
-             (m->centered ? G : 0.0);
+             (m->ncent[k] == q ? G : 0.0);
   for (int j = 0; j < q; j++) {
     gL[j + j * q] += -c / L[j + j * q];
     if (t->type == HB_COV_FULL || t->type == HB_COV_HW_FULL) gL[j + j * q] += (q - j) / L[j + j * q];
@@ -372,8 +410,9 @@ static void sinv_rev(hb_cov_ws *m, int k, const double *L, double *gL) {
   }
 }
 
-static int uses_sinv(const hb_cov_ws *m, const hb_term *t) {
-  return t->type == HB_COV_FULL || t->type == HB_COV_HW_FULL || m->centered;
+static int uses_sinv(const hb_cov_ws *m, int k) {
+  const hb_term *t = m->g->t + k;
+  return t->type == HB_COV_FULL || t->type == HB_COV_HW_FULL || m->ncent[k] == t->q;
 }
 
 int hb_cov_forward(hb_cov_ws *m, int k, const double *cp, const double *ef, double *gc, double *gef,
@@ -381,7 +420,7 @@ int hb_cov_forward(hb_cov_ws *m, int k, const double *cp, const double *ef, doub
   hb_term *t = m->g->t + k;
   const int q = t->q;
   if (t->type == HB_COV_FACTOR) {
-    factor_fwd(m, t, cp, ef, gc, gef, l);
+    factor_fwd(m->ncent[k] == q, t, cp, ef, gc, gef, l);
     return 0;
   }
   double *L = m->Lc[k];
@@ -392,8 +431,10 @@ int hb_cov_forward(hb_cov_ws *m, int k, const double *cp, const double *ef, doub
   case HB_COV_HW_DIAG: hw_diag_fwd(t, cp, gc, L, l); break;
   default: lkj_fwd(m, k, cp, gc, L, l); /* HB_COV_LKJ */
   }
-  effects_fwd(m, t, L, ef, gef, l);
-  return uses_sinv(m, t) ? sinv_fwd(m, k, cp, gc, L, l) : 0;
+  for (int j = 0; j < m->ncent[k]; j++) /* partly centred: z_C = L_CC^-1 u_C */
+    if (!(L[j + j * q] > 0.0)) return 1;
+  effects_fwd(m, k, L, ef, gef, l);
+  return uses_sinv(m, k) ? sinv_fwd(m, k, cp, gc, L, l) : 0;
 }
 
 void hb_cov_reverse(hb_cov_ws *m, int k, const double *cp, const double *ef, const double *gu, double *gc,
@@ -401,14 +442,14 @@ void hb_cov_reverse(hb_cov_ws *m, int k, const double *cp, const double *ef, con
   hb_term *t = m->g->t + k;
   const int q = t->q;
   if (t->type == HB_COV_FACTOR) {
-    factor_rev(m, t, cp, ef, gu, gc, gef);
+    factor_rev(m->ncent[k] == q, t, cp, ef, gu, gc, gef);
     return;
   }
   const double *L = m->Lc[k];
   double *gL = m->gLc[k];
   memset(gL, 0, sizeof(double) * q * q);
   effects_rev(m, k, ef, gu, gef, gL);
-  if (uses_sinv(m, t)) sinv_rev(m, k, L, gL);
+  if (uses_sinv(m, k)) sinv_rev(m, k, L, gL);
   switch (t->type) {
   case HB_COV_FULL: case HB_COV_HW_FULL: chol_rev(t, L, gL, gc); break;
   case HB_COV_DIAG: case HB_COV_HW_DIAG: diag_rev(t, L, gL, gc); break;

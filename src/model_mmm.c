@@ -162,6 +162,7 @@ static const double *term_effects(mmm_ctx *m, int k, const double *th) {
   double *u = m->ueff[k];
   memcpy(u, ef, sizeof(double) * t->q * t->G);
   for (int a = 0; a < t->npair; a++) {
+    if (t->pair_l[a] >= m->cv.ncent[k]) continue; /* a non-centred column */
     double b = pair_coef(m, t->pair_j[a], th);
     for (int gg = 0; gg < t->G; gg++) u[t->pair_l[a] + (R_xlen_t) t->q * gg] -= t->pair_w[a + (R_xlen_t) t->npair * gg] * b;
   }
@@ -237,6 +238,7 @@ static void backprop_term(mmm_ctx *m, int k, const double *th, double *grad) {
    * pair's fixed coefficient moves every u_gl by -w_ga */
   const hb_term *t = m->g->t + k;
   for (int a = 0; a < t->npair; a++) {
+    if (t->pair_l[a] >= m->cv.ncent[k]) continue;
     double acc = 0.0;
     for (int gg = 0; gg < t->G; gg++)
       acc += t->pair_w[a + (R_xlen_t) t->npair * gg] * grad[m->o_eff[k] + t->pair_l[a] + (R_xlen_t) t->q * gg];
@@ -544,6 +546,7 @@ static void theta_layout(mmm_ctx *m) {
   m->cv.M = m->cv.Sinv + (K + 1);
   m->gu = (double **) R_alloc((size_t) K + 1, sizeof(double *));
   m->ueff = (double **) R_alloc((size_t) K + 1, sizeof(double *));
+  m->cv.Zc = (double **) R_alloc((size_t) K + 1, sizeof(double *));
   R_xlen_t qG_total = 0;
   for (int k = 0; k < K; k++) {
     hb_term *t = g->t + k;
@@ -555,7 +558,11 @@ static void theta_layout(mmm_ctx *m) {
     qG_total += (R_xlen_t) q * t->G;
     for (int a = 0; a < 5; a++) m->cv.Lc[a * (K + 1) + k] = (double *) R_alloc((size_t) q * q, sizeof(double));
     m->gu[k] = (double *) R_alloc((size_t) q * t->G, sizeof(double));
-    m->ueff[k] = m->cv.centered && t->npair ? (double *) R_alloc((size_t) q * t->G, sizeof(double)) : NULL;
+    const int nc = m->cv.ncent[k];
+    int shifted = 0; /* a translation pair on a centred column: hierarchical centring */
+    for (int a = 0; a < t->npair; a++) shifted |= t->pair_l[a] < nc;
+    m->ueff[k] = shifted ? (double *) R_alloc((size_t) q * t->G, sizeof(double)) : NULL;
+    m->cv.Zc[k] = nc > 0 && nc < q ? (double *) R_alloc((size_t) q * t->G, sizeof(double)) : NULL;
     if (t->type == HB_COV_FACTOR && !t->psi) hb_input_error("model$terms", "factor term %d lacks its structure", k + 1);
   }
   if (qG_total + d > 200000000) hb_input_error("model", "has too many parameters for NUTS");
@@ -640,6 +647,20 @@ static void find_intercept(mmm_ctx *m) {
   }
 }
 
+/* opts$centered: per term, how many leading columns are sampled centred
+ * (0 to q; a factor term 0 or q). */
+static void read_centering(mmm_ctx *m, SEXP opts) {
+  const hb_model *g = m->g;
+  const int *nc = hb_list_int(opts, "nuts_model", "centered", g->K, 0, HB_MAX_Q);
+  for (int k = 0; k < g->K; k++) {
+    const hb_term *t = g->t + k;
+    if (nc[k] > t->q || (t->type == HB_COV_FACTOR && nc[k] != 0 && nc[k] != t->q))
+      hb_input_error("nuts_model$centered", "element %d must be 0 to %d%s; found %d", k + 1, t->q,
+                     t->type == HB_COV_FACTOR ? " (a factor term: 0 or all)" : "", nc[k]);
+  }
+  m->cv.ncent = nc;
+}
+
 static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   if (TYPEOF(model) != VECSXP) hb_input_error("model", "must be a list made by mmm_model_list()");
   if (TYPEOF(opts) != VECSXP) hb_input_error("nuts_model", "must be a list made by nuts_model_options()");
@@ -651,7 +672,7 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   int maxlag = 0, qmax = 1;
   hb_model_read(model, g, &maxlag, &qmax);
   hb_model_columns(g);
-  m->cv.centered = hb_list_int_scalar(opts, "nuts_model", "centered", 0, 1);
+  read_centering(m, opts);
   read_nuts_priors(m, opts);
   theta_layout(m);
   alloc_scratch(m, maxlag, qmax);
@@ -750,11 +771,11 @@ static void mmm_init(const mmm_ctx *m, SEXP model, double *init, double *spread)
         sc[q * t->nf + j] = 0.5;
       }
     }
-    if (m->cv.centered)
-      for (int gg = 0; gg < t->G; gg++)
-        for (int j = 0; j < q; j++) spread[m->o_eff[k] + (R_xlen_t) q * gg + j] = 0.5 * sd0[j];
+    for (int gg = 0; gg < t->G; gg++) /* centred columns: on the scale of their sd */
+      for (int j = 0; j < m->cv.ncent[k]; j++) spread[m->o_eff[k] + (R_xlen_t) q * gg + j] = 0.5 * sd0[j];
     if (m->ueff[k]) /* hierarchically centred: v starts at the shift of u = 0 */
       for (int a = 0; a < t->npair; a++) {
+        if (t->pair_l[a] >= m->cv.ncent[k]) continue;
         int j = t->pair_j[a];
         double b = j == m->icpt || g->b_code[j] == HB_PRIOR_NORMAL ? init[j] : exp(init[j]);
         if (g->b_roi && g->b_roi[j] > 0.0) b *= g->b_roi[j] / m->colsum[j];

@@ -22,12 +22,54 @@ test_that("gradients equal finite differences for every covariance type and para
                        time = "week", prior = hbmmm_prior(sd = exponential(0.01)))
   )
   for (nm in names(specs)) {
-    for (centered in c(FALSE, TRUE)) {
+    # all, none, or (not a factor term) the leading columns only
+    q <- ncol(specs[[nm]]$ranef[[1]]$Z$static)
+    cents <- c(list(FALSE, TRUE), if (nm != "factor") as.list(seq_len(q - 1L)))
+    for (centered in cents) {
       for (seed in 1:2) {
         err <- grad_error(specs[[nm]], centered, seed)
         expect_lt(err, 1e-6, label = sprintf("%s (centered = %s, seed %d): %.1e", nm, centered, seed, err))
       }
     }
+  }
+})
+
+test_that("a partly centred term has the density of the non-centred one, with the Jacobian of u_C = L_CC z_C", {
+  ns <- asNamespace("hbmmm")
+  # no translation pair on the intercept (no fixed intercept): the centred
+  # intercept column holds u itself
+  spec <- hbmmm_spec(sales ~ 0 + tv + search + price + (1 + tv + price | market), data = mmm_weekly,
+                     media = c("tv", "search"), time = "week", prior = hbmmm_prior(cov = inv_wishart(5, 1)))
+  d0 <- mmm_density(spec, FALSE)
+  d1 <- mmm_density(spec, 1L)
+  d2 <- mmm_density(spec, 2L)
+  G <- length(spec$ranef$market$levels)
+  th <- d0$start(4)
+  r0 <- d0$eval(th)
+  dr <- stats::setNames(r0$draw, ns$draw_names(spec))
+  u <- sapply(c("Intercept", "tv", "price"), function(j) dr[sprintf("r_market[%s,%s]", spec$ranef$market$levels, j)])
+  # the effects block is the one whose values are the z's: find it by the
+  # non-centred u = L z of the first column, u_g1 = sd_1 z_g1
+  z1 <- u[, 1] / dr[["sd_market__Intercept"]]
+  pos <- which(abs(th - z1[1]) < 1e-12)
+  pos <- pos[vapply(pos, function(p) isTRUE(all.equal(th[p + 3L * (seq_len(G) - 1L)], unname(z1), tolerance = 1e-10)), TRUE)]
+  expect_length(pos, 1L)
+  idx <- function(j) pos + (j - 1L) + 3L * (seq_len(G) - 1L)
+  S <- matrix(0, 3, 3) # Sigma from the draw, for L
+  sds <- dr[sprintf("sd_market__%s", c("Intercept", "tv", "price"))]
+  cors <- diag(3)
+  cors[1, 2] <- cors[2, 1] <- dr[["cor_market__Intercept__tv"]]
+  cors[1, 3] <- cors[3, 1] <- dr[["cor_market__Intercept__price"]]
+  cors[2, 3] <- cors[3, 2] <- dr[["cor_market__tv__price"]]
+  L <- t(chol(diag(sds) %*% cors %*% diag(sds)))
+  for (nc in 1:2) {
+    th1 <- th
+    # a centred column paired with a fixed one holds the level's whole
+    # coefficient (hierarchical centring): tv's is b_tv + u
+    for (j in seq_len(nc)) th1[idx(j)] <- u[, j] + if (j == 2L) dr[["b_tv"]] else 0
+    r1 <- (if (nc == 1L) d1 else d2)$eval(th1)
+    expect_equal(r1$lp, r0$lp - G * sum(log(diag(L))[seq_len(nc)]), tolerance = 1e-8, info = nc)
+    expect_equal(r1$draw, r0$draw, tolerance = 1e-8)
   }
 })
 

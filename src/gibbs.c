@@ -97,7 +97,7 @@ static void start_state(hb_model *g, SEXP init_state) {
       if (!R_FINITE(g->media[(R_xlen_t) c * n + i]))
         hb_input_error("model$ch_par", "initial values give non-finite transformed media (channel %d)", c + 1);
     hb_refresh_channel_columns(g, c);
-    hb_channel_init_mh(g->ch + c);
+    hb_channel_init_mh(g->ch + c, g->media_raw + (R_xlen_t) c * n, g->nd);
   }
   if (Rf_isNull(init_state)) {
     memcpy(g->r, g->y, sizeof(double) * n); /* beta = 0, u = 0 */

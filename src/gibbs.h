@@ -39,7 +39,8 @@ void hb_collapse_draw_beta(hb_model *g);
 void hb_collapse_sigma_mh(hb_model *g, int it, int adapt);
 void hb_collapse_draw_effects(hb_model *g);
 
-void hb_channel_init_mh(hb_channel *ch);
+/* x: the channel's raw media on the data's n rows */
+void hb_channel_init_mh(hb_channel *ch, const double *x, R_xlen_t n);
 int hb_channel_mh(hb_model *g, int c, int iter, int adapt, int independent);
 int hb_channel_par_ok(const hb_channel *ch, const double *par);
 /* skip: a term left out (the collapsed one), or -1 */

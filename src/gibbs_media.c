@@ -40,12 +40,52 @@ static double channel_logprior(const hb_channel *ch, const double *phi) {
   return lp;
 }
 
-void hb_channel_init_mh(hb_channel *ch) {
+/* The Metropolis steps move a channel in working coordinates w. For a
+ * Hill curve with both parameters estimated on the log scale, the log
+ * half-saturation is replaced by psi = slope (log ref - log halfsat), the
+ * curve's logit at a reference spend (the mean positive spend): the data
+ * pin down the curve where the spend is, so psi and log slope are close to
+ * uncorrelated and straight, where log halfsat and log slope form a curved
+ * ridge that a random walk with one shape crosses slowly (on
+ * simulate_three_level()'s digital channel the quadratic trend of log
+ * halfsat in log slope has t = 22; of psi, about 5). Every other
+ * parameter: w = phi. The target in w carries the Jacobian
+ * |d phi / d w| = 1 / slope (w_logjac()). */
+static void phi_to_w(const hb_channel *ch, const double *phi, double *w) {
+  memcpy(w, phi, sizeof(double) * ch->nest);
+  if (ch->w_h >= 0) w[ch->w_h] = exp(phi[ch->w_s]) * (ch->w_ref - phi[ch->w_h]);
+}
+
+static void w_to_phi(const hb_channel *ch, const double *w, double *phi) {
+  memcpy(phi, w, sizeof(double) * ch->nest);
+  if (ch->w_h >= 0) phi[ch->w_h] = ch->w_ref - w[ch->w_h] * exp(-w[ch->w_s]);
+}
+
+static double w_logjac(const hb_channel *ch, const double *phi) {
+  return ch->w_h >= 0 ? -phi[ch->w_s] : 0.0;
+}
+
+/* x: the channel's raw media on the data's rows (the reference spend) */
+void hb_channel_init_mh(hb_channel *ch, const double *x, R_xlen_t n) {
   int d = ch->nest;
   for (int e = 0; e < d; e++) {
     int s = ch->est_slot[e];
     ch->phi[e] = hb_link_to_unc(ch->link[s], ch->par[s], ch->upper[s]);
   }
+  ch->w_h = ch->w_s = -1;
+  double sx = 0.0, nx = 0.0;
+  for (R_xlen_t i = 0; i < n; i++)
+    if (x[i] > 0.0) {
+      sx += x[i];
+      nx += 1.0;
+    }
+  for (int e = 0; e < d && ch->sat_type == HB_SAT_HILL && nx > 0.0; e++) {
+    if (ch->link[ch->est_slot[e]] != HB_LINK_LOG) continue;
+    if (ch->est_slot[e] == 2) ch->w_h = e;
+    if (ch->est_slot[e] == 3) ch->w_s = e;
+  }
+  if (ch->w_h < 0 || ch->w_s < 0) ch->w_h = ch->w_s = -1;
+  ch->w_ref = nx > 0.0 ? log(sx / nx) : 0.0;
   ch->log_scale = 0.0;
   memset(ch->prop_chol, 0, sizeof ch->prop_chol);
   for (int e = 0; e < d; e++) ch->prop_chol[e * d + e] = 0.1;
@@ -87,14 +127,15 @@ static void channel_adapt(hb_channel *ch, int iter, int accepted) {
     return;
   }
   double nn = ++ch->adapt_n;
-  double dlt[HB_MAX_TPAR];
+  double dlt[HB_MAX_TPAR], w[HB_MAX_TPAR];
+  phi_to_w(ch, ch->phi, w);
   for (int e = 0; e < d; e++) {
-    dlt[e] = ch->phi[e] - ch->adapt_mean[e];
+    dlt[e] = w[e] - ch->adapt_mean[e];
     ch->adapt_mean[e] += dlt[e] / nn;
   }
   for (int a = 0; a < d; a++)
     for (int b = 0; b < d; b++)
-      ch->adapt_cov[a * d + b] += dlt[a] * (ch->phi[b] - ch->adapt_mean[b]);
+      ch->adapt_cov[a * d + b] += dlt[a] * (w[b] - ch->adapt_mean[b]);
   if (ch->adapt_n >= 50 && ch->adapt_n % 25 == 0) {
     double C[HB_MAX_TPAR * HB_MAX_TPAR];
     for (int a = 0; a < d * d; a++) C[a] = ch->adapt_cov[a] / (nn - 1.0);
@@ -120,10 +161,10 @@ static void channel_adapt(hb_channel *ch, int iter, int accepted) {
  * Returns the log proposal ratio q(phi | phi_new) / q(phi_new | phi). */
 #define HB_IND_DF 5.0
 #define HB_IND_WIDEN 1.3
-static double ind_log_dens(const hb_channel *ch, const double *phi) {
+static double ind_log_dens(const hb_channel *ch, const double *w) {
   int d = ch->nest;
   double z[HB_MAX_TPAR];
-  for (int e = 0; e < d; e++) z[e] = (phi[e] - ch->center[e]) / HB_IND_WIDEN;
+  for (int e = 0; e < d; e++) z[e] = (w[e] - ch->center[e]) / HB_IND_WIDEN;
   for (int a = 0; a < d; a++) { /* z <- L^-1 z, L lower triangular */
     for (int b = 0; b < a; b++) z[a] -= ch->prop_chol[a + b * d] * z[b];
     z[a] /= ch->prop_chol[a + a * d];
@@ -135,16 +176,20 @@ static double ind_log_dens(const hb_channel *ch, const double *phi) {
 
 static double channel_propose(const hb_channel *ch, int independent, double *phi_new, double *par_new) {
   int d = ch->nest;
-  double z[HB_MAX_TPAR], lq = 0.0;
+  double z[HB_MAX_TPAR], w[HB_MAX_TPAR], w_new[HB_MAX_TPAR], lq = 0.0;
   for (int e = 0; e < d; e++) z[e] = norm_rand();
   double sc = exp(ch->log_scale);
   if (independent) sc = HB_IND_WIDEN / sqrt(rchisq(HB_IND_DF) / HB_IND_DF);
+  phi_to_w(ch, ch->phi, w);
   for (int a = 0; a < d; a++) {
     double s = 0.0;
     for (int b = 0; b <= a; b++) s += ch->prop_chol[a + b * d] * z[b];
-    phi_new[a] = (independent ? ch->center[a] : ch->phi[a]) + sc * s;
+    w_new[a] = (independent ? ch->center[a] : w[a]) + sc * s;
   }
-  if (independent) lq = ind_log_dens(ch, ch->phi) - ind_log_dens(ch, phi_new);
+  if (independent) lq = ind_log_dens(ch, w) - ind_log_dens(ch, w_new);
+  w_to_phi(ch, w_new, phi_new);
+  /* the target in w: the prior (in phi) times |d phi / d w| */
+  lq += w_logjac(ch, phi_new) - w_logjac(ch, ch->phi);
   memcpy(par_new, ch->par, sizeof(double) * HB_MAX_TPAR);
   for (int e = 0; e < d; e++) {
     int s = ch->est_slot[e];

@@ -37,6 +37,11 @@ typedef struct {
   int adapt_n;
   double center[HB_MAX_TPAR];                /* independence proposal: centre (shape prop_chol) */
   int has_center;
+  /* the Gibbs steps' working coordinates (gibbs_media.c): phi, except a
+   * Hill curve's log half-saturation replaced by the curve's logit at a
+   * reference spend, slope (log ref - log halfsat); w_h < 0: phi itself */
+  int w_h, w_s;
+  double w_ref;
   /* mixture of Hill curves (sat_type HB_SAT_HILL_MIXTURE; NUTS only, see
    * model_mixture.c): mix_K components (0: none) in HB_MIX_PAR(par), the
    * stick-breaking concentration alpha, and the priors (family code, two

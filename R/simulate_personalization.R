@@ -147,7 +147,7 @@ PSIM_TRAITS <- c("age_z", "income_z", "frequency_z")
 #'       hbmmm's draw names.}
 #'     \item{`ate`}{The sample ATE per exposure by channel: the mean of the
 #'       consumers' true effects.}
-#'     \item{`Theta`}{Channels by `c("1", PSIM_TRAITS)`: \eqn{\mu_\beta} and
+#'     \item{`Theta`}{Channels by `c("1", "age_z", "income_z", "frequency_z")`: \eqn{\mu_\beta} and
 #'       \eqn{\Theta}.}
 #'     \item{`formula`, `hbmmm_args`}{The [hbmmm()] formula and the other
 #'       arguments (`media`, `adstock`, `saturation`, `time`, `panel`,

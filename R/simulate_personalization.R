@@ -283,7 +283,8 @@ simulate_consumer_panel <- function(n_markets = 20, n_consumers = 25, n_months =
 #' @rdname simulate_consumer_panel
 #' @param x An `hbmmm_sim_consumers` object.
 #' @param digits Significant digits for printed numbers.
-#' @param ... Ignored.
+#' @param ... For `plot()`, graphical parameters passed to
+#'   [graphics::matplot()]; ignored by `print()`.
 #' @export
 print.hbmmm_sim_consumers <- function(x, digits = 3, ...) {
   d <- x$data
@@ -298,6 +299,34 @@ print.hbmmm_sim_consumers <- function(x, digits = 3, ...) {
   cat("Channels (effects of one exposure on monthly purchases, dollars):\n")
   print(format(tab, digits = digits), quote = FALSE)
   invisible(x)
+}
+
+#' @rdname simulate_consumer_panel
+#' @param type `"purchase"`: mean monthly purchase per consumer in each
+#'   market; `"exposure"`: mean monthly exposure per consumer to each channel.
+#' @details `plot()` averages over the consumers of each market (or of all
+#'   markets) and month, draws the result against the date with
+#'   [graphics::matplot()] and returns the plotted matrix invisibly.
+#' @export
+plot.hbmmm_sim_consumers <- function(x, type = c("purchase", "exposure"), ...) {
+  type <- match_choice(type, c("purchase", "exposure"), "type")
+  d <- x$data
+  dates <- sort(unique(d$date))
+  if (type == "purchase") {
+    y <- tapply(d$purchase, list(d$date, d$market), mean)
+    dflt <- list(ylab = "Mean monthly purchase per consumer ($)", main = "Purchases by market")
+  } else {
+    ch <- colnames(x$media_effect)
+    y <- as.matrix(stats::aggregate(d[ch], by = list(date = d$date), FUN = mean)[ch])
+    dflt <- list(ylab = "Mean monthly exposures per consumer", main = "Media exposure by channel")
+  }
+  args <- utils::modifyList(c(list(x = dates, y = y, type = "l", lty = 1, xlab = "Month",
+                                   col = grDevices::hcl.colors(ncol(y), "Dark 3")), dflt), list(...))
+  do.call(graphics::matplot, args)
+  if (type == "exposure") {
+    graphics::legend("topright", legend = colnames(y), col = args$col, lty = 1, bty = "n", cex = 0.8)
+  }
+  invisible(y)
 }
 
 psim_check_channels <- function(channels) {

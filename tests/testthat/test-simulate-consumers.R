@@ -84,3 +84,16 @@ test_that("a subset of channels keeps the others out of data, formula and truth"
   expect_false(any(grepl("digital|social", names(sim$truth))))
   expect_output(print(sim), "2 markets, 6 consumers, 4 months")
 })
+
+test_that("plot() draws market purchases and channel exposures as monthly means", {
+  sim <- simulate_consumer_panel(n_markets = 2, n_consumers = 3, n_months = 5, seed = 7)
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off())
+  y <- plot(sim)
+  expect_equal(dim(y), c(5L, 2L))
+  d <- sim$data
+  expect_equal(unname(y[3, "M02"]), mean(d$purchase[d$market == "M02" & d$month == 3]))
+  e <- plot(sim, type = "exposure")
+  expect_equal(unname(e[, "email"]), as.vector(tapply(d$email, d$month, mean)))
+  expect_error(plot(sim, type = "roi"), class = "hbmmm_input_error")
+})

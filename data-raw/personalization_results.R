@@ -25,7 +25,7 @@ f <- purchase ~ tv + digital + email + social + age_z + income_z + frequency_z +
 # the benchmarks have no `personalize` argument: the same interactions written out
 f_bench <- purchase ~ tv + digital + email + social + age_z + income_z + frequency_z + econ + competitor +
   (tv + digital + email + social):(age_z + income_z + frequency_z)
-mcmc <- list(chains = 2, iter = 4000, warmup = 1000, thin = 15, seed = 1, refresh = 0)
+mcmc <- list(chains = 2, iter = 3000, warmup = 1000, thin = 10, seed = 1, refresh = 0)
 fit_hb <- function(data) {
   do.call(hbmmm, c(list(f, data = data, media = channels, adstock = "none", saturation = "none",
                         time = "month", panel = "individual", personalize = traits,

@@ -97,3 +97,26 @@ test_that("plot() draws market purchases and channel exposures as monthly means"
   expect_equal(unname(e[, "email"]), as.vector(tapply(d$email, d$month, mean)))
   expect_error(plot(sim, type = "roi"), class = "hbmmm_input_error")
 })
+
+test_that("the precomputed results of vignette('personalization') hold Table 7 and Figure 6", {
+  path <- system.file("extdata", "personalization_results.rds", package = "hbmmm")
+  expect_true(nzchar(path))
+  res <- readRDS(path)
+  expect_s3_class(res$table7, "hbmmm_comparison")
+  expect_equal(names(res$table7), c("HBMMM", "OLS", "Ridge", "Non-hierarchical Bayesian"))
+  expect_true(all(c("RMSE_out", "MAE_out", "R2_out", "DIC") %in% rownames(res$table7)))
+  # the hierarchical model predicts the held-out months best, as in the paper
+  expect_equal(which.min(unlist(res$table7["RMSE_out", ])), c(HBMMM = 1L))
+  expect_s3_class(res$sensitivity, "hbmmm_sensitivity")
+  tab <- res$sensitivity$table
+  expect_setequal(unique(tab$scenario), c("original", "prior_sd_x0.5", "prior_sd_x2", "train_split",
+                                          "group_subsample", "covariates"))
+  expect_setequal(unique(tab$channel), c("tv", "digital", "email", "social"))
+  # the original fit's intervals cover the true effect per exposure received
+  d <- hbmmm::personalized
+  cons <- attr(d, "consumers")
+  k <- match(d$individual, cons$individual)
+  orig <- tab[tab$scenario == "original", ]
+  truth <- vapply(orig$channel, function(ch) sum(cons[[ch]][k] * d[[ch]]) / sum(d[[ch]]), 1)
+  expect_true(all(orig$lower <= truth & truth <= orig$upper))
+})

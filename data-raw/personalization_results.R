@@ -6,7 +6,7 @@
 #     held-out months 21-24 (compare_models() with its information criteria);
 #   * Figure 6: sensitivity() of each channel's effect per exposure to priors,
 #     the training window, a subsample of markets and an extra covariate.
-# Run from the package root after installing the current package (about five
+# Run from the package root after installing the current package (two to three
 # minutes on two cores):
 #   Rscript data-raw/personalization_results.R
 library(hbmmm)

@@ -85,3 +85,59 @@
 #' str(brand_weekly)
 #' attr(brand_weekly, "roi")
 "brand_weekly"
+
+#' Simulated consumer panel of the personalization analysis
+#'
+#' Monthly purchases of 500 consumers in 20 markets over 24 months (January
+#' 2021 to December 2022) with their exposures to TV, digital display, email
+#' and social media, their characteristics and the market covariates: the
+#' structure of the data of the personalization paper (individual-level
+#' hierarchical Bayesian MMM with a personalization layer and propensity
+#' weighting) that `vignette("personalization")` analyses. The paper's data
+#' were proprietary (500,000 consumers in 50 markets); these are simulated
+#' with known truth, the paper's Table 6 estimates (times 25 dollars, see
+#' [simulate_consumer_panel()]) being the true parameters.
+#'
+#' @format A data frame with 12,000 rows (500 consumers x 24 months, ordered
+#'   by market, consumer and month) and 19 columns:
+#' \describe{
+#'   \item{`market`}{Market, a factor with levels `"M01"` to `"M20"`.}
+#'   \item{`individual`}{Consumer, a factor `"C00001"` to `"C00500"` (25 per
+#'     market).}
+#'   \item{`month`}{Month number, 1 to 24.}
+#'   \item{`date`}{First day of the month, Date, from 2021-01-01.}
+#'   \item{`purchase`}{Monthly purchase amount, dollars, net of returns (a
+#'     few months are negative).}
+#'   \item{`tv`, `digital`, `email`, `social`}{Monthly exposures: TV ad
+#'     exposures, digital ad impressions, email opens, social media
+#'     engagements (counts, with the paper's Table 5 means).}
+#'   \item{`econ`}{Market economic index (standardized).}
+#'   \item{`competitor`}{Competitors' activity in the market (standardized).}
+#'   \item{`age`}{Age, years (18 to 80).}
+#'   \item{`income`}{Income, thousands of dollars (20 to 250).}
+#'   \item{`frequency`}{Purchases in the previous year.}
+#'   \item{`age_z`, `income_z`, `frequency_z`}{The characteristics
+#'     standardized over the 500 consumers (the personalization layer's
+#'     \eqn{W_i}).}
+#'   \item{`age_band`}{Factor `"18-34"`, `"35-54"`, `"55+"`.}
+#'   \item{`targeted`}{1 if the consumer is in the CRM target segment (more
+#'     email and retargeted digital), 0 otherwise; the paper's binary
+#'     treatment, more likely for older, richer and more frequent buyers.}
+#' }
+#' The truth is stored in attributes: `"truth"`, the population parameters
+#' under hbmmm's draw names (`b_Intercept`, `b_tv`, ..., `b_tv:age_z`, ...,
+#' `sd_market__Intercept`, ..., `sd_individual__tv`, ..., `sigma`); `"ate"`,
+#' the sample average effect of one exposure by channel (mean of the
+#' consumers' true effects); `"consumers"`, one row per consumer with the
+#' characteristics, `targeted`, the true `propensity` score, the baseline
+#' `alpha` and the true individual effect of one exposure to each channel
+#' (columns `tv`, `digital`, `email`, `social`).
+#' @source Simulated by `simulate_consumer_panel(seed = 2021)`; the script
+#'   `data-raw/personalized.R` in the package sources regenerates it.
+#' @seealso [simulate_consumer_panel()] for the model and the generating
+#'   [hbmmm()] call.
+#' @examples
+#' str(personalized[1:5])
+#' attr(personalized, "ate")
+#' head(attr(personalized, "consumers"))
+"personalized"

@@ -89,7 +89,7 @@
 #' Three-level individual panel with a targeted campaign (Ni et al., simulated)
 #'
 #' Weekly purchases of 384 consumers who buy one of 3 products in one of 4
-#' markets, over 14 weeks, with the structure of the empirical application of
+#' markets, over 20 weeks, with the structure of the empirical application of
 #' Ni et al. (2024) that `vignette("three-level-causal")` reproduces:
 #' individuals nested in product-market units nested in markets, five media
 #' channels with their spend, product and market characteristics, consumer
@@ -99,7 +99,7 @@
 #' [simulate_three_level_causal()], whose `size = "paper"` gives the paper's
 #' dimensions (5 markets, 15 products, 156 weeks, about 1.24 million rows).
 #'
-#' @format A data frame with 5,376 rows (384 individuals x 14 weeks, ordered
+#' @format A data frame with 7,680 rows (384 individuals x 20 weeks, ordered
 #'   by market, product, individual and week) and 26 columns:
 #' \describe{
 #'   \item{`market`}{Market (country), factor `"M01"` to `"M04"`.}
@@ -107,7 +107,7 @@
 #'     every market).}
 #'   \item{`individual`}{Consumer, factor `"I0001"` to `"I0384"`; each buys
 #'     one product in one market.}
-#'   \item{`week`, `date`}{Week number 1-14 and its Monday (from 2023-01-02).}
+#'   \item{`week`, `date`}{Week number 1-20 and its Monday (from 2023-01-02).}
 #'   \item{`sales`}{Weekly purchase amount of the consumer, dollars.}
 #'   \item{`tv`, `display`, `social`, `email`, `direct_mail`}{Weekly exposure
 #'     of the consumer to each channel, in the channel's units (TV and
@@ -126,7 +126,7 @@
 #'   \item{`segment`}{Consumer segment, factor `"high"`, `"medium"`, `"low"`
 #'     (thirds of `past_value`) and `"new"` (tenure under 6 months).}
 #'   \item{`targeted`}{1 if the consumer was targeted by the campaign.}
-#'   \item{`campaign`}{1 in the weeks the campaign ran (from week 8) for
+#'   \item{`campaign`}{1 in the weeks the campaign ran (from week 11) for
 #'     targeted consumers.}
 #' }
 #' The consumer characteristics are constant within a consumer.

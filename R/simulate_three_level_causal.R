@@ -14,7 +14,7 @@ TLC_CHANNELS <- data.frame(
   channel = c("tv", "display", "social", "email", "direct_mail"),
   beta    = c(0.45, 0.30, 0.50, 0.60, 0.80),
   cost    = c(0.20, 0.12, 0.18, 0.30, 0.70),
-  level   = c(12, 8, 6, 3, 2),
+  level   = c(12, 8, 6, 5, 5),
   stringsAsFactors = FALSE
 )
 TLC_SEGMENTS <- c("high", "medium", "low", "new")
@@ -182,7 +182,7 @@ TLC_PAPER_SIZE <- c(n_markets = 5, n_products = 15, n_individuals = 106, n_weeks
 #' mean(ind$outcome[ind$targeted == 1]) - mean(ind$outcome[ind$targeted == 0])
 #' @export
 simulate_three_level_causal <- function(n_markets = 4, n_products = 3, n_individuals = 32,
-                                        n_weeks = 14, size = NULL, beta = NULL, cost = NULL,
+                                        n_weeks = 20, size = NULL, beta = NULL, cost = NULL,
                                         multiplier = NULL, campaign_effect = c(8, 5, 3, 10),
                                         confounding = c(-0.7, 0.6, 0.4, 0.3, 0.6, -0.5),
                                         campaign_start = NULL,

@@ -56,8 +56,9 @@ TLC_PAPER_SIZE <- c(n_markets = 5, n_products = 15, n_individuals = 106, n_weeks
 #' * baseline \eqn{\beta_{0ij} = \delta_0 + \delta' X_i + \delta_p
 #'   price_j + \delta_w purchasing\_power_j + v_{0j} + u_{0i}}{b0 = d0 + d'X[i] + dp price[j] + dw purchasing_power[j] + v0[j] + u0[i]}
 #'   with the consumer characteristics \eqn{X_i} (`loyalty`, `income`, `age`,
-#'   `past_value`, `tenure`; coefficients [TLC_BASELINE]), the product's price
-#'   and the market's purchasing power;
+#'   `past_value`, `tenure`), the product's price and the market's
+#'   purchasing power: \eqn{\delta_0 = 5} and coefficients 2.5, 0.15, 0.1,
+#'   0.6, 0.03, -0.3 and 0.25 (in the data's units; `truth` holds them);
 #' * channel slopes \eqn{\beta_{cij} = b_c m_{c,s(i)} + v_{cj} + u_{ci}}{bc = b_c m[c, s(i)] + vc[j] + uc[i]}:
 #'   the effect `beta` of the channel for a medium-value consumer times the
 #'   segment's `multiplier`, plus normal errors of the product-market unit

@@ -4,7 +4,7 @@
 # PSIS-LOO for every one of the 6,528 training rows of seven models, which
 # takes a few minutes: too long for a vignette build. The fits below are the
 # vignette's (same data, formulas, settings and seeds; the vignette stops if
-# the stored formulas and settings differ from its own).
+# the stored formulas, settings or data differ from its own).
 # Run from the package root after installing the current package and
 # regenerating data/three_level.rda:
 #   Rscript data-raw/three_level_comparison.R
@@ -44,5 +44,8 @@ comparison <- compare_models(base = fits$base, hierarchical = fits$hierarchical,
                              multilevel = multilevel, newdata = test)
 saveRDS(list(comparison = structure(comparison, class = "data.frame"),
              formulas = formulas, settings = settings,
+             # identifies the data the comparison was run on (checked by the
+             # vignette and the tests, so stale results cannot ship unnoticed)
+             data_check = sum(three_level$sales),
              created = format(Sys.Date()), hbmmm = as.character(utils::packageVersion("hbmmm"))),
         file = "inst/extdata/three_level_comparison.rds", version = 2)

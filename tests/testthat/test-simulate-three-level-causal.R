@@ -111,3 +111,17 @@ test_that("print() shows the design and returns the object", {
   expect_identical(res, sim)
   expect_match(out[1], "4 markets x 3 products, 48 individuals, 20 weeks = 960 rows", fixed = TRUE)
 })
+
+test_that("the shipped model comparison of the vignette was run on three_level", {
+  pre <- readRDS(system.file("extdata", "three_level_comparison.rds", package = "hbmmm"))
+  expect_equal(pre$data_check, sum(three_level$sales))
+  expect_setequal(names(pre$comparison),
+                  c("base", "hierarchical", "causal", "full", "traditional", "pooled", "multilevel"))
+  cmp <- pre$comparison
+  # criteria exist for the Bayesian fits only, and the benchmarks without
+  # draws have none
+  expect_true(all(is.finite(unlist(cmp[c("DIC", "WAIC", "LOOIC"), c("base", "hierarchical", "causal", "full")]))))
+  expect_true(all(is.na(unlist(cmp[c("DIC", "WAIC"), c("traditional", "multilevel")]))))
+  # the full model is the generating one: its RMSE is near the noise sd
+  expect_equal(cmp["RMSE_in", "full"], attr(three_level, "truth")[["sigma"]], tolerance = 0.1)
+})

@@ -141,3 +141,71 @@
 #' attr(personalized, "ate")
 #' head(attr(personalized, "consumers"))
 "personalized"
+
+#' Three-level individual panel with a targeted campaign (Ni et al., simulated)
+#'
+#' Weekly purchases of 384 consumers who buy one of 3 products in one of 4
+#' markets, over 20 weeks, with the structure of the empirical application of
+#' Ni et al. (2024) that `vignette("three-level-causal")` reproduces:
+#' individuals nested in product-market units nested in markets, five media
+#' channels with their spend, product and market characteristics, consumer
+#' segments, and a campaign targeted at loyal, high-value consumers (so that
+#' comparing targeted and other consumers overstates its effect). The paper's
+#' data were proprietary; these are simulated with known truth by
+#' [simulate_three_level_causal()], whose `size = "paper"` gives the paper's
+#' dimensions (5 markets, 15 products, 156 weeks, about 1.24 million rows).
+#'
+#' @format A data frame with 7,680 rows (384 individuals x 20 weeks, ordered
+#'   by market, product, individual and week) and 26 columns:
+#' \describe{
+#'   \item{`market`}{Market (country), factor `"M01"` to `"M04"`.}
+#'   \item{`product`}{Product, factor `"P01"` to `"P03"` (the same products in
+#'     every market).}
+#'   \item{`individual`}{Consumer, factor `"I0001"` to `"I0384"`; each buys
+#'     one product in one market.}
+#'   \item{`week`, `date`}{Week number 1-20 and its Monday (from 2023-01-02).}
+#'   \item{`sales`}{Weekly purchase amount of the consumer, dollars.}
+#'   \item{`tv`, `display`, `social`, `email`, `direct_mail`}{Weekly exposure
+#'     of the consumer to each channel, in the channel's units (TV and
+#'     display impressions, social impressions, emails, mail pieces).}
+#'   \item{`tv_spend`, ..., `direct_mail_spend`}{The spend behind that
+#'     exposure, dollars: exposure times the channel's cost per unit
+#'     (attribute `cost`).}
+#'   \item{`price`}{List price of the product, dollars (product level).}
+#'   \item{`purchasing_power`}{Purchasing-power index of the market, 100 =
+#'     average (market level).}
+#'   \item{`loyalty`}{Loyalty score, 1-10.}
+#'   \item{`income`}{Income, thousands of dollars.}
+#'   \item{`age`}{Age, years.}
+#'   \item{`past_value`}{Average weekly purchases in the past year, dollars.}
+#'   \item{`tenure`}{Months since the first purchase.}
+#'   \item{`segment`}{Consumer segment, factor `"high"`, `"medium"`, `"low"`
+#'     (thirds of `past_value`) and `"new"` (tenure under 6 months).}
+#'   \item{`targeted`}{1 if the consumer was targeted by the campaign.}
+#'   \item{`campaign`}{1 in the weeks the campaign ran (from week 11) for
+#'     targeted consumers.}
+#' }
+#' The consumer characteristics are constant within a consumer.
+#'
+#' Attributes: `truth`, the population-level parameters of the generating
+#' model under [hbmmm()]'s draw names (see [simulate_three_level_causal()]
+#' for the model and the formula); `effects`, the effects a marketer reads
+#' (`channel`: effect of one unit of exposure, population average;
+#' `channel_segment`: the same by segment; `roi_segment`: incremental sales
+#' per dollar by segment and channel; `campaign`: the campaign's `ATE`, `ATT`
+#' and the naive comparison's bias; `campaign_segment`; `segment_share`);
+#' `cost`, the cost of one unit of exposure by channel; `campaign_start`,
+#' the first campaign week.
+#' @source Simulated by `simulate_three_level_causal(seed = 2024)`; the script
+#'   `data-raw/three_level.R` in the package sources regenerates it.
+#' @references Ni, X., Yan, L., Xiong, K. and Liu, Y. (2024). A hierarchical
+#'   Bayesian market mix model with causal inference for personalized marketing
+#'   optimization. *Journal of Artificial Intelligence General Science*, 6(1).
+#' @seealso [simulate_three_level_causal()], `vignette("three-level-causal")`.
+#' @examples
+#' str(three_level)
+#' attr(three_level, "effects")$campaign
+#' # naive comparison of targeted and other consumers while the campaign runs
+#' d <- three_level[three_level$week >= attr(three_level, "campaign_start"), ]
+#' tapply(d$sales, d$targeted, mean)
+"three_level"

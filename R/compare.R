@@ -97,16 +97,12 @@ psis_loo <- function(x, r_eff = NULL, ...) {
   if (!is.numeric(r_eff) || !length(r_eff) %in% c(1L, n) || anyNA(r_eff) || any(r_eff <= 0)) {
     abort_input("r_eff", sprintf("must be positive, one value or one per observation (%d); found %s", n, describe_value(r_eff)))
   }
-  r_eff <- rep_len(r_eff, n)
-  elpd <- k <- numeric(n)
-  for (i in seq_len(n)) {
-    sm <- psis_smooth(-ll[, i], r_eff[i])
-    lw <- sm$log_weights
-    lw <- lw - log_sum_exp(lw)
-    elpd[i] <- log_sum_exp(lw + ll[, i])
-    k[i] <- sm$k
-  }
-  lpd <- log_mean_exp_cols(ll)
+  r_eff <- rep_len(as.double(r_eff), n)
+  storage.mode(ll) <- "double"
+  ps <- .Call(C_hb_psis_loo, ll, r_eff) # src/psis.c
+  elpd <- ps$elpd
+  k <- ps$k
+  lpd <- ps$lpd
   pw <- cbind(elpd_loo = elpd, p_loo = lpd - elpd, looic = -2 * elpd, pareto_k = k)
   thr <- min(1 - 1 / log10(S), 0.7)
   bad <- sum(k > thr)
@@ -119,11 +115,6 @@ psis_loo <- function(x, r_eff = NULL, ...) {
             class = "hbmmm_ic")
 }
 
-log_sum_exp <- function(x) {
-  m <- max(x)
-  m + log(sum(exp(x - m)))
-}
-
 # Relative efficiency of exp(log_lik) per observation from the split-chain
 # effective sample size of the mean.
 relative_eff_fit <- function(fit, ll) {
@@ -133,60 +124,6 @@ relative_eff_fit <- function(fit, ll) {
   r <- ess / (ni * nc)
   r[!is.finite(r)] <- 1
   r
-}
-
-# PSIS on one vector of log ratios: smoothed log weights (not normalized)
-# and the Pareto shape k (Inf when the tail is too short to fit).
-psis_smooth <- function(lr, r_eff = 1) {
-  S <- length(lr)
-  M <- ceiling(min(0.2 * S, 3 * sqrt(S / r_eff)))
-  top <- max(lr)
-  lw <- lr - top
-  k <- Inf
-  if (M >= 5) {
-    ord <- order(lw)
-    tail_idx <- ord[(S - M + 1):S]
-    tail <- lw[tail_idx]
-    if (max(tail) - min(tail) >= .Machine$double.eps / 100) {
-      cutoff <- lw[ord[S - M]]
-      fit <- gpd_fit(exp(tail) - exp(cutoff))
-      k <- fit$k
-      if (is.finite(k)) {
-        p <- (seq_len(M) - 0.5) / M
-        lw[tail_idx] <- log(gpd_quantile(p, k, fit$sigma) + exp(cutoff))
-      }
-    }
-  }
-  lw[lw > 0] <- 0
-  list(log_weights = lw + top, k = k)
-}
-
-# Generalized Pareto fit of Zhang & Stephens (2009) for exceedances x > 0:
-# the posterior mean of theta = -k / sigma over a grid, weighted by the profile
-# likelihood, then k from theta; k is shrunk towards 0.5 by a weakly
-# informative prior worth 10 observations.
-gpd_fit <- function(x) {
-  x <- sort(x)
-  n <- length(x)
-  m <- 30 + floor(sqrt(n))
-  xq <- x[floor(n / 4 + 0.5)]
-  theta <- 1 / x[n] + (1 - sqrt(m / (seq_len(m) - 0.5))) / 3 / xq
-  prof <- vapply(theta, function(th) {
-    kk <- mean(log1p(-th * x))
-    log(-th / kk) - kk - 1
-  }, numeric(1)) * n
-  w <- exp(prof - log_sum_exp(prof))
-  th <- sum(theta * w)
-  k <- mean(log1p(-th * x))
-  sigma <- -k / th
-  k <- (k * n + 10 * 0.5) / (n + 10)
-  if (is.nan(k)) k <- Inf
-  list(k = k, sigma = sigma)
-}
-
-gpd_quantile <- function(p, k, sigma) {
-  if (is.nan(sigma) || sigma <= 0) return(rep(NaN, length(p)))
-  sigma * expm1(-k * log1p(-p)) / k
 }
 
 #' Deviance information criterion

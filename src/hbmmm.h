@@ -195,6 +195,8 @@ SEXP hb_gibbs(SEXP model, SEXP control);
 /* convergence diagnostics (draws_summary.c) */
 SEXP hb_draws_summary(SEXP draws, SEXP dims, SEXP probs);
 SEXP hb_ess_mean(SEXP draws, SEXP dims);
+/* psis.c: PSIS-LOO per observation of an S x n log-likelihood matrix */
+SEXP hb_psis_loo(SEXP ll, SEXP r_eff);
 SEXP hb_ess_geyer(SEXP x, SEXP dims, SEXP max_lag);
 SEXP hb_draw_names(SEXP model);
 /* causal inference (propensity.c, matching.c) */

@@ -87,3 +87,51 @@ expect_input_error <- function(expr, arg) {
   expect_match(conditionMessage(cnd), paste0("`", arg, "`"), fixed = TRUE)
   invisible(cnd)
 }
+
+# PSIS-LOO per observation in plain R, from Vehtari et al. (2017, 2024) and
+# Zhang & Stephens (2009): elpd_loo and the Pareto k of each column of an
+# S x n log-likelihood matrix (the reference of src/psis.c).
+ref_psis_loo <- function(ll, r_eff = rep(1, ncol(ll))) {
+  lse <- function(x) { m <- max(x); m + log(sum(exp(x - m))) }
+  gpd <- function(x) {
+    x <- sort(x)
+    n <- length(x)
+    m <- 30 + floor(sqrt(n))
+    xq <- x[floor(n / 4 + 0.5)]
+    theta <- 1 / x[n] + (1 - sqrt(m / (seq_len(m) - 0.5))) / 3 / xq
+    prof <- vapply(theta, function(th) { kk <- mean(log1p(-th * x)); log(-th / kk) - kk - 1 }, 0) * n
+    th <- sum(theta * exp(prof - lse(prof)))
+    k <- mean(log1p(-th * x))
+    sigma <- -k / th
+    k <- (k * n + 10 * 0.5) / (n + 10)
+    list(k = if (is.nan(k)) Inf else k, sigma = sigma)
+  }
+  S <- nrow(ll)
+  out <- t(vapply(seq_len(ncol(ll)), function(i) {
+    lr <- -ll[, i]
+    M <- ceiling(min(0.2 * S, 3 * sqrt(S / r_eff[i])))
+    top <- max(lr)
+    lw <- lr - top
+    k <- Inf
+    if (M >= 5) {
+      ord <- order(lw)
+      tail_idx <- ord[(S - M + 1):S]
+      tail <- lw[tail_idx]
+      if (max(tail) - min(tail) >= .Machine$double.eps / 100) {
+        cutoff <- lw[ord[S - M]]
+        fit <- gpd(exp(tail) - exp(cutoff))
+        k <- fit$k
+        if (is.finite(k)) {
+          p <- (seq_len(M) - 0.5) / M
+          q <- if (is.nan(fit$sigma) || fit$sigma <= 0) NaN else fit$sigma * expm1(-k * log1p(-p)) / k
+          lw[tail_idx] <- log(q + exp(cutoff))
+        }
+      }
+    }
+    lw[lw > 0] <- 0
+    lw <- lw + top
+    lw <- lw - lse(lw)
+    c(elpd = lse(lw + ll[, i]), k = k)
+  }, numeric(2)))
+  out
+}

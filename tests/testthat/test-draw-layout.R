@@ -98,12 +98,13 @@ expected_draw <- function(spec, model, opts, theta) {
       })
     o <- o + nc
     u <- matrix(theta[o + seq_len(q * t$G)], q, t$G)
-    if (opts$centered == 1L) { # hierarchically centred: theta holds u + w b per pair
-      for (a in seq_along(t$pair_j)) {
-        j <- t$pair_j[a] + 1L
-        coef <- if (j == i0) theta[j] else val[[paste0("b_", xn[j])]]
-        u[t$pair_l[a] + 1L, ] <- u[t$pair_l[a] + 1L, ] - t$pair_w[a + length(t$pair_j) * (seq_len(t$G) - 1L)] * coef
-      }
+    # hierarchically centred columns (the first opts$centered[k]): theta
+    # holds u + w b per pair
+    for (a in seq_along(t$pair_j)) {
+      if (t$pair_l[a] >= opts$centered[k]) next
+      j <- t$pair_j[a] + 1L
+      coef <- if (j == i0) theta[j] else val[[paste0("b_", xn[j])]]
+      u[t$pair_l[a] + 1L, ] <- u[t$pair_l[a] + 1L, ] - t$pair_w[a + length(t$pair_j) * (seq_len(t$G) - 1L)] * coef
     }
     o <- o + q * t$G
     val[paste0("sd_", g, "__", cols)] <- sqrt(diag(Sigma))

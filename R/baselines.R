@@ -107,7 +107,8 @@ fit_baseline <- function(formula, data, type = c("ols", "ridge", "pooled", "mult
 # Design columns: static parts times the transformed channels.
 media_columns <- function(Xd, M) {
   X <- Xd$static
-  for (j in which(!is.na(Xd$channel))) X[, j] <- X[, j] * M[, Xd$channel[j]]
+  j <- which(!is.na(Xd$channel))
+  X[, j] <- X[, j] * M[, Xd$channel[j]]
   X
 }
 
@@ -127,9 +128,11 @@ estimate_transforms <- function(spec) {
   }
   if (!length(est)) return(list(theta = theta, theta_est = numeric(0), media = media_at(theta)))
   upper <- ifelse(is.na(pars$upper[est]), 1, pars$upper[est])
+  # the objective runs thousands of times: the links are looked up once
+  links <- link_name(pars$link[est])
   to_theta <- function(u) {
     th <- theta
-    th[est] <- vapply(seq_along(est), function(i) link_from_unc(pars$link[est[i]], u[i], upper[i]), 1)
+    th[est] <- links_from_unc(links, u, upper)
     th
   }
   # the search moves one parameter at a time (finite-difference gradients),
@@ -153,7 +156,8 @@ estimate_transforms <- function(spec) {
     M <- tryCatch(media_cached(to_theta(u)), error = function(e) NULL)
     if (is.null(M) || any(!is.finite(M))) return(1e300)
     X <- media_columns(spec$X, M)
-    f <- stats::lm.fit(X, spec$y)
+    # .lm.fit(): lm.fit()'s computation (the same QR) without its checks
+    f <- .lm.fit(X, spec$y)
     # a transform that makes its channel constant (Hill saturated everywhere)
     # leaves a rank-deficient design: not a fit
     if (f$rank < ncol(X)) return(1e300)

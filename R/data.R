@@ -209,3 +209,56 @@
 #' d <- three_level[three_level$week >= attr(three_level, "campaign_start"), ]
 #' tapply(d$sales, d$targeted, mean)
 "three_level"
+
+#' Weekly sales with a heterogeneous and a homogeneous TV audience (simulated)
+#'
+#' The data of the mixture-of-Hills analysis: four markets over 104 weeks of
+#' flighted TV and always-on search, simulated twice by [simulate_mmm()] with
+#' the same spend, controls and noise (the same seed), once with a TV
+#' audience of three segments that saturate at different spend (a mixture of
+#' Hill curves, [saturation_hill_mixture()]) and once with a homogeneous
+#' audience (one Hill curve). Everything else follows [simulate_mmm()]:
+#' normalized geometric adstock (TV decay 0.6, search 0.1), a Hill curve for
+#' search (half-saturation 18, slope 1.2), market intercepts, price, promotions
+#' and yearly seasonality.
+#'
+#' True TV audiences (half-saturation in adstocked spend, $k a week):
+#' \tabular{lrrr}{
+#'   audience \tab halfsat \tab slope \tab weight \cr
+#'   heterogeneous \tab 6, 25, 70 \tab 3.5, 3.5, 3.5 \tab 0.30, 0.35, 0.35 \cr
+#'   homogeneous \tab 30 \tab 2 \tab 1
+#' }
+#' with `b_tv = 300` (the sales of a fully saturated audience), `b_search =
+#' 130`, `sigma = 20`, market intercept sd 80 and no market variation of the
+#' media effects.
+#'
+#' @format A data frame with 832 rows (2 audiences x 4 markets x 104 weeks,
+#'   ordered by audience, market and week) and 11 columns: `audience` (factor,
+#'   `"heterogeneous"` or `"homogeneous"`), then the columns of
+#'   [simulate_mmm()]'s data for channels `tv` and `search`: `market` (factor
+#'   `"M01"` to `"M04"`), `week` (1 to 104), `date`, `sales` ($k), `tv` (spend
+#'   in bursts, $k), `search` ($k), `price`, `promo`, `season_sin`,
+#'   `season_cos`. Attributes: `"truth"`, a list by audience of the true
+#'   parameters named like a fit's draws (`b_tv`, `decay_tv`,
+#'   `weight_tv[k]`, `halfsat_tv[k]`, `slope_tv[k]`, ...), and `"segments"`, a
+#'   list by audience of the TV segments (`halfsat`, `slope`, `weight`).
+#' @source Simulated by `simulate_mmm(n_markets = 4, n_weeks = 104, channels =
+#'   c("tv", "search"), beta = c(tv = 300, search = 130), sd_market = c(80, 0,
+#'   0), sigma = 20, seed = 2026, mixture = list(tv = <segments>))`; the
+#'   script `data-raw/mixture_audience.R` in the package sources regenerates
+#'   it. More segments, markets or weeks (the talk's benchmark ran one to five
+#'   segments) come from the same call.
+#' @seealso [simulate_mmm()], [saturation_hill_mixture()], the vignette
+#'   `vignette("mixture-of-hills", package = "hbmmm")`.
+#' @examples
+#' str(mixture_audience)
+#' attr(mixture_audience, "segments")
+#'
+#' # the true TV response of each audience at steady weekly spend
+#' x <- seq(0, 100, length.out = 101)
+#' seg <- attr(mixture_audience, "segments")
+#' plot(x, 300 * saturation_hill_mixture(x, seg$heterogeneous$halfsat, seg$heterogeneous$slope,
+#'                                       seg$heterogeneous$weight),
+#'      type = "l", xlab = "TV spend per week ($k)", ylab = "TV response (sales, $k)")
+#' lines(x, 300 * saturation_hill(x, 30, 2), lty = 2)
+"mixture_audience"

@@ -215,6 +215,18 @@ link_to_unc <- function(link, v, upper) {
 link_from_unc <- function(link, u, upper) {
   switch(link_name(link), logit = stats::plogis(u), log = exp(u), scaled_logit = upper * stats::plogis(u))
 }
+# Vectorized over parameters: `links` are link names (link_name()), `u` and
+# `upper` one value per parameter; each value as link_from_unc() gives it.
+links_from_unc <- function(links, u, upper) {
+  out <- rep(NA_real_, length(u))
+  i <- links == "logit"
+  out[i] <- stats::plogis(u[i])
+  i <- links == "log"
+  out[i] <- exp(u[i])
+  i <- links == "scaled_logit"
+  out[i] <- upper[i] * stats::plogis(u[i])
+  out
+}
 
 # Names of the stored variables of one draw (both samplers). The layout is
 # defined once, in C (src/model_layout.c); R supplies the labels it combines:

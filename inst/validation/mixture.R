@@ -86,6 +86,17 @@ tv_response_draws <- function(fit, x) {
   t(sat) * m[, "b_tv"]
 }
 
+# The true TV curve on a grid over the adstocked training spend (normalized
+# geometric adstock: the steady-state response to spend x per period): `truth`
+# the simulation's truth (b_tv, decay_tv), `mx` its segments (halfsat,
+# slope, weight).
+mixture_truth_grid <- function(train, truth, mx, n = 50) {
+  a <- adstock_geometric(train$tv, truth[["decay_tv"]], normalize = TRUE, group = train$market)
+  x <- seq(0.02, 1, length.out = n) * max(a)
+  o <- order(mx$halfsat)
+  list(x = x, curve = truth[["b_tv"]] * saturation_hill_mixture(x, mx$halfsat[o], mx$slope[o], mx$weight[o]))
+}
+
 mixture_fit_metrics <- function(fit, test, truth_curve, x, seconds) {
   yrep <- posterior_predict(fit, newdata = test, seed = 1)
   y <- test$sales
@@ -113,13 +124,9 @@ mixture_benchmark <- function(segments = 1:5, replicates = 1, components = 5, it
       cut <- floor(0.75 * max(d$week))
       train <- d[d$week <= cut, ]
       test <- d[d$week > cut, ]
-      # the true curve over the adstocked training spend (normalized
-      # geometric adstock: the steady-state response to spend x per period)
-      a <- adstock_geometric(train$tv, sim$truth[["decay_tv"]], normalize = TRUE, group = train$market)
-      x <- seq(0.02, 1, length.out = 50) * max(a)
-      mx <- MIXTURE_SCENARIOS[[as.character(S)]]
-      o <- order(mx$halfsat)
-      truth_curve <- sim$truth[["b_tv"]] * saturation_hill_mixture(x, mx$halfsat[o], mx$slope[o], mx$weight[o])
+      tc <- mixture_truth_grid(train, sim$truth, MIXTURE_SCENARIOS[[as.character(S)]])
+      x <- tc$x
+      truth_curve <- tc$curve
       for (model in c("hill", "mixture")) {
         t0 <- proc.time()[["elapsed"]]
         fit <- suppressWarnings(hbmmm(f, data = train, media = c("tv", "search"), time = "week",

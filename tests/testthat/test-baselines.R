@@ -102,3 +102,19 @@ test_that("bad input to fit_baseline() is refused", {
   b <- fit_baseline(sales ~ tv, d, type = "ols")
   expect_input_error(predict(b, test_weeks(), level = 2), "level")
 })
+
+test_that("the least-squares search's fast helpers give the plain computations", {
+  # links_from_unc() is the vectorized link_from_unc() the objective calls
+  codes <- hbmmm:::HB_CODES$link
+  links <- rep(names(codes), each = 3)
+  u <- c(-2, 0, 1.5, -1, 0.3, 2, -0.7, 0.1, 3)
+  upper <- c(1, 1, 1, 1, 1, 1, 4, 8, 12)
+  ref <- vapply(seq_along(u), function(i) hbmmm:::link_from_unc(codes[[links[i]]], u[i], upper[i]), 1)
+  expect_identical(hbmmm:::links_from_unc(links, u, upper), ref)
+  expect_equal(ref[c(1, 4, 7)], c(stats::plogis(-2), exp(-1), 4 * stats::plogis(-0.7)))
+  # media_columns(): static part times the channel, column by column
+  Xd <- list(static = matrix(1:12 / 3, 4, 3), channel = c(NA, 2L, 1L))
+  M <- matrix(c(0.5, 1, 2, 4, 10, 20, 30, 40), 4, 2)
+  expect_identical(hbmmm:::media_columns(Xd, M),
+                   cbind(Xd$static[, 1], Xd$static[, 2] * M[, 2], Xd$static[, 3] * M[, 1]))
+})

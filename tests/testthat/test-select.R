@@ -55,3 +55,19 @@ test_that("WAIC selection fits every candidate by hbmmm() and reports its standa
   expect_identical(sel$criterion, "waic")
   expect_match(sel$search, "coordinate-wise")
 })
+
+test_that("the shipped BIC selection of brand_weekly is still what fit_baseline() gives", {
+  # data-raw/brand_selection.R precomputes the budget vignette's search (too
+  # long for a test); its best candidate is refitted here
+  sel <- readRDS(system.file("extdata", "brand_selection.rds", package = "hbmmm"))
+  expect_s3_class(sel, "hbmmm_selection")
+  expect_identical(sel$best$channel, c("tv", "ooh", "radio", "print", "video", "display", "social", "search"))
+  b <- fit_baseline(sel$precomputed$formula, brand_weekly, type = "ols", media = sel$best$channel,
+                    adstock = sel$args$adstock, saturation = sel$args$saturation, time = "week")
+  k <- length(b$coefficients) + length(b$transforms) + 1
+  expect_identical(k, sel$table$k[1])
+  expect_equal(-2 * b$logLik + k * log(nrow(brand_weekly)), sel$table$criterion[1], tolerance = 1e-6)
+  # the table is ranked and every candidate's BIC is its log-likelihood and size
+  expect_false(is.unsorted(sel$table$criterion))
+  expect_equal(sel$table$criterion, -2 * sel$table$loglik + sel$table$k * log(nrow(brand_weekly)), tolerance = 1e-10)
+})

@@ -269,3 +269,33 @@ test_that("print and plot run and return invisibly", {
   expect_invisible(plot(many))
   expect_invisible(plot(many, type = "spend"))
 })
+
+test_that("the shipped mixture_audience is its two simulate_mmm() audiences, differing only in TV's curve", {
+  shipped <- hbmmm::mixture_audience
+  seg <- attr(shipped, "segments")
+  truth <- attr(shipped, "truth")
+  expect_identical(names(seg), c("heterogeneous", "homogeneous"))
+  expect_identical(dim(shipped), c(832L, 11L))
+  expect_identical(levels(shipped$audience), names(seg))
+  for (a in names(seg)) {
+    sim <- simulate_mmm(n_markets = 4, n_weeks = 104, channels = c("tv", "search"), beta = c(tv = 300, search = 130),
+                        sd_market = c(80, 0, 0), sigma = 20, seed = 2026, mixture = list(tv = seg[[a]]))
+    part <- shipped[shipped$audience == a, names(shipped) != "audience"]
+    rownames(part) <- NULL
+    expect_equal(part, sim$data)
+    expect_equal(truth[[a]], sim$truth)
+  }
+  expect_equal(seg$heterogeneous$weight, c(0.3, 0.35, 0.35))
+  expect_equal(unname(truth$heterogeneous[sprintf("halfsat_tv[%d]", 1:3)]), c(6, 25, 70))
+  # same spend, controls and noise: the sales differ by the two TV curves
+  # applied to the same adstocked spend, and by nothing else
+  het <- shipped[shipped$audience == "heterogeneous", ]
+  hom <- shipped[shipped$audience == "homogeneous", ]
+  expect_identical(het[c("market", "week", "tv", "search", "price", "promo")],
+                   hom[c("market", "week", "tv", "search", "price", "promo")], ignore_attr = TRUE)
+  a <- adstock_geometric(het$tv, 0.6, normalize = TRUE, group = het$market)
+  diff_true <- 300 * (saturation_hill_mixture(a, c(6, 25, 70), rep(3.5, 3), c(0.3, 0.35, 0.35)) -
+                        saturation_hill(a, 30, 2))
+  expect_equal(het$sales - hom$sales, diff_true, tolerance = 1e-6)
+  expect_gt(max(abs(diff_true)), 20)
+})

@@ -212,9 +212,7 @@ jitter_init <- function(model, spec) {
 link_to_unc <- function(link, v, upper) {
   switch(link_name(link), logit = stats::qlogis(v), log = log(v), scaled_logit = stats::qlogis(v / upper))
 }
-link_from_unc <- function(link, u, upper) {
-  switch(link_name(link), logit = stats::plogis(u), log = exp(u), scaled_logit = upper * stats::plogis(u))
-}
+link_from_unc <- function(link, u, upper) links_from_unc(link_name(link), u, upper)
 # Vectorized over parameters: `links` are link names (link_name()), `u` and
 # `upper` one value per parameter; each value as link_from_unc() gives it.
 links_from_unc <- function(links, u, upper) {

@@ -139,6 +139,13 @@ sbc_draw_nested <- function(n_markets = 6, n_stores = 3, n_weeks = 10) {
                                   cov = hbmmm::inv_gamma(3, 0.5), sigma = hbmmm::scaled_inv_chisq(6, 0.5))))
 }
 
+# The same replicate fitted with NUTS.
+nuts_drawer <- function(drawer) {
+  sim <- drawer()
+  sim$args$sampler <- "nuts"
+  sim
+}
+
 # Ranks for any of the drawers above.
 sbc_feature_ranks <- function(drawer, R, ndraws = 39, thin = 10, warmup = 300, first_seed = 1) {
   ranks <- lapply(first_seed + seq_len(R) - 1L, function(seed) {
@@ -225,11 +232,7 @@ sbc_draw_positive <- function(n_markets = 5, n_weeks = 24) {
 # The same with NUTS (positive coefficients on the log scale); NUTS draws
 # are less autocorrelated; thin 4 keeps the 39 kept draws close to
 # independent (thin 2 gave one low p-value for sigma at 120 replicates).
-sbc_draw_positive_nuts <- function() {
-  sim <- sbc_draw_positive()
-  sim$args$sampler <- "nuts"
-  sim
-}
+sbc_draw_positive_nuts <- function() nuts_drawer(sbc_draw_positive)
 
 # An ROI prior on tv (lognormal on contribution / spend over the data):
 # given the transforms, b_tv = roi * spend / sum(transformed tv), with the
@@ -259,11 +262,7 @@ sbc_draw_roi <- function(n_markets = 5, n_weeks = 24) {
   sim
 }
 
-sbc_draw_roi_nuts <- function() {
-  sim <- sbc_draw_roi()
-  sim$args$sampler <- "nuts"
-  sim
-}
+sbc_draw_roi_nuts <- function() nuts_drawer(sbc_draw_roi)
 
 # Lift tests (hbmmm(calibration = )) on sbc_draw_positive()'s model: a
 # national tv test, a tv test in market m2 (on its curve, b_tv plus its
@@ -284,11 +283,7 @@ sbc_draw_lift <- function(n_markets = 5, n_weeks = 24) {
   sim
 }
 
-sbc_draw_lift_nuts <- function() {
-  sim <- sbc_draw_lift()
-  sim$args$sampler <- "nuts"
-  sim
-}
+sbc_draw_lift_nuts <- function() nuts_drawer(sbc_draw_lift)
 
 # A mixture of two Hill curves on tv (NUTS only), everything drawn from the
 # priors the model is given: ordered half-saturations (two i.i.d.

@@ -132,6 +132,9 @@ hbmmm <- function(formula, data, media = NULL, adstock = "geometric", saturation
   }
   spec <- do.call(hbmmm_spec, c(list(formula = formula, data = data, media = media, adstock = adstock,
                                      saturation = saturation, prior = prior, time = time), extra))
+  # do.call() put the evaluated arguments (the data, the hbmmm_spec function
+  # itself) into the spec's own call; the user's call is what to keep
+  spec$call <- call
   check_sampler_priors(spec, sampler)
   fit <- if (sampler == "nuts") run_nuts(spec, ctl, nuts_ctl) else run_gibbs(spec, ctl)
   fit$call <- call

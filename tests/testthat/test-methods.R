@@ -17,3 +17,11 @@ test_that("the summary lists population-level quantities first, per-level rows n
   expect_input_error(print(summary(fit), all = NA), "all")
   expect_identical(hbmmm:::natural_order(c("b_x", "b_a", "s[G10]", "s[G2]", "s[G1]")), c(1L, 2L, 5L, 4L, 3L))
 })
+
+test_that("a fit keeps the user's call, not the data or hbmmm_spec() inlined in its spec", {
+  d <- small_panel()
+  fit <- quiet_sampling(hbmmm(sales ~ tv + price, d, media = "tv", time = "week", panel = "market",
+                              chains = 1, iter = 20, seed = 1, refresh = 0))
+  expect_identical(fit$spec$call, fit$call)
+  expect_lt(length(serialize(fit$spec$call, NULL)), 5000)
+})

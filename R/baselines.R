@@ -157,7 +157,7 @@ estimate_transforms <- function(spec) {
     if (is.null(M) || any(!is.finite(M))) return(1e300)
     X <- media_columns(spec$X, M)
     # .lm.fit(): lm.fit()'s computation (the same QR) without its checks
-    f <- .lm.fit(X, spec$y)
+    f <- stats::.lm.fit(X, spec$y)
     # a transform that makes its channel constant (Hill saturated everywhere)
     # leaves a rank-deficient design: not a fit
     if (f$rank < ncol(X)) return(1e300)

@@ -168,7 +168,8 @@
 #'   \item{`tv`, `display`, `social`, `email`, `direct_mail`}{Weekly exposure
 #'     of the consumer to each channel, in the channel's units (TV and
 #'     display impressions, social impressions, emails, mail pieces).}
-#'   \item{`tv_spend`, ..., `direct_mail_spend`}{The spend behind that
+#'   \item{`tv_spend`, `display_spend`, `social_spend`, `email_spend`,
+#'     `direct_mail_spend`}{The spend behind that
 #'     exposure, dollars: exposure times the channel's cost per unit
 #'     (attribute `cost`).}
 #'   \item{`price`}{List price of the product, dollars (product level).}

@@ -160,9 +160,9 @@ lift_check <- function(fit, level = 0.9, max_draws = 1000) {
     k <- which(identical_na(lt$term, term))
     cv <- suppressWarnings(response_curves(fit, group = if (is.na(term)) NULL else term, max_draws = max_draws))
     ids <- if (is.na(term)) ch[k] else curve_ids(ch[k], fit$spec$ranef[[term]]$levels[lt$level[k]])
+    prof <- curve_profiles(cv) # steady-state multipliers of every curve, per draw
     for (i in seq_along(k)) {
       j <- match(ids[i], cv$curves$id)
-      prof <- curve_profiles(cv)
       v0 <- curves_at(cv, replace(cv$curves$spend, j, lt$x[k[i]]), prof)$value[, j]
       v1 <- curves_at(cv, replace(cv$curves$spend, j, lt$x[k[i]] + lt$delta_x[k[i]]), prof)$value[, j]
       d <- v1 - v0

@@ -53,6 +53,7 @@ mmm_model_list <- function(spec, calibration = TRUE) {
          hw_nu = if (cv$type %in% c("hw_full", "hw_diag")) cv$nu else 1,
          hw_A = if (cv$type %in% c("hw_full", "hw_diag")) cv$A else rep(1, q))
   })
+  terms <- add_nested_pairs(terms)
   b_par <- vapply(pr$b, coef_prior_par, numeric(2))
   b_code <- vapply(pr$b, function(d) HB_CODES$prior[[d$family]], 1L)
   hs <- if (spec$horseshoe) !is.na(X$channel) else rep(FALSE, p)
@@ -123,6 +124,55 @@ collapse_term <- function(terms, cells, ch_est) {
   G <- vapply(terms, `[[`, 1L, "G")
   G[!ok] <- -1L
   which.max(G) - 1L
+}
+
+# Nested terms for the Gibbs sampler's translation moves between a term and
+# the term its levels nest in (src/gibbs_ranef.c, hb_term_nest_shift()):
+# each term gets `nest_parent` (0-based, -1 for none), `nest_map` (the parent
+# level of each of its levels, 0-based) and the pairs of its columns and the
+# parent's with identical values and channel (`nest_l`, `nest_lp`, 0-based).
+# The parent is the nesting term with the most levels; factor-analytic and
+# LKJ terms (no conjugate covariance in the Gibbs sampler) take no part.
+add_nested_pairs <- function(terms) {
+  conj <- vapply(terms, function(t) !t$type %in% HB_CODES$cov[c("factor", "lkj")], TRUE)
+  for (k in seq_along(terms)) {
+    t <- terms[[k]]
+    best <- NULL
+    for (kp in seq_along(terms)) {
+      tp <- terms[[kp]]
+      if (kp == k || !conj[k] || !conj[kp] || tp$G >= t$G) next
+      if (!is.null(best) && terms[[best$kp]]$G >= tp$G) next
+      map <- nest_map(t$g, tp$g, t$G)
+      if (is.null(map)) next
+      pairs <- matrix(integer(0), 0, 2)
+      for (l in seq_len(t$q)) {
+        for (lp in seq_len(tp$q)) {
+          if (t$zc[l] == tp$zc[lp] && !lp %in% pairs[, 2] && identical(unname(t$Zs[, l]), unname(tp$Zs[, lp]))) {
+            pairs <- rbind(pairs, c(l, lp))
+            break
+          }
+        }
+      }
+      if (nrow(pairs)) best <- list(kp = kp, map = map, pairs = pairs)
+    }
+    terms[[k]]$nest_parent <- if (is.null(best)) -1L else best$kp - 1L
+    terms[[k]]$nest_map <- if (is.null(best)) integer(0) else best$map
+    terms[[k]]$nest_l <- if (is.null(best)) integer(0) else best$pairs[, 1] - 1L
+    terms[[k]]$nest_lp <- if (is.null(best)) integer(0) else best$pairs[, 2] - 1L
+  }
+  terms
+}
+
+# The level of the coarser grouping (0-based codes gp) that each level of
+# the finer one (codes g, G levels) lies in, or NULL when some level of g
+# spans two levels of gp. Levels without rows map to 0.
+nest_map <- function(g, gp, G) {
+  lo <- rep(NA_integer_, G)
+  first <- !duplicated(g)
+  lo[g[first] + 1L] <- gp[first]
+  if (any(gp != lo[g + 1L])) return(NULL)
+  lo[is.na(lo)] <- 0L
+  as.integer(lo)
 }
 
 # For each column of a random-effect design, the fixed column with the same

@@ -229,6 +229,7 @@ static void sweep(hb_model *g, int it, int iter, int warmup, double *acc, double
       hb_term_update_cov(g, g->t + k);
       hb_term_shift(g, g->t + k, d0, d0m);
     }
+    for (int k = 0; k < g->K; k++) hb_term_nest_shift(g, g->t + k);
     hb_cells_update_sigma(g);
     for (int c = 0; c < g->C; c++) acc[it + (R_xlen_t) iter * c] = 0.0;
   } else if (g->cl) {
@@ -247,6 +248,7 @@ static void sweep(hb_model *g, int it, int iter, int warmup, double *acc, double
       hb_term_update_cov(g, g->t + k);
       hb_term_shift(g, g->t + k, d0, d0m);
     }
+    for (int k = 0; k < g->K; k++) hb_term_nest_shift(g, g->t + k);
     update_sigma(g);
   } else {
     /* media parameters with beta integrated out, then beta | media:
@@ -260,6 +262,7 @@ static void sweep(hb_model *g, int it, int iter, int warmup, double *acc, double
       hb_term_update_cov(g, g->t + k);
       hb_term_shift(g, g->t + k, d0, d0m);
     }
+    for (int k = 0; k < g->K; k++) hb_term_nest_shift(g, g->t + k);
     update_sigma(g);
   }
   if (g->use_hs) hb_update_horseshoe(g);

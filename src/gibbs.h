@@ -66,6 +66,8 @@ void hb_term_level_draw(const hb_term *t, int k, double *P, double *b, double *u
 void hb_term_update_effects(hb_model *g, hb_term *t);
 void hb_term_update_cov(hb_model *g, hb_term *t);
 void hb_term_shift(hb_model *g, hb_term *t, const double *d0, const double *d0m);
+/* translation moves between term t and the term its levels nest in */
+void hb_term_nest_shift(hb_model *g, hb_term *t);
 SEXP hb_gibbs_state_export(const hb_model *g);
 void hb_gibbs_state_import(hb_model *g, SEXP st);
 void hb_gibbs_state_import_mh(hb_model *g, SEXP st);

@@ -315,3 +315,51 @@ void hb_term_shift(hb_model *g, hb_term *t, const double *d0, const double *d0m)
   }
   for (R_xlen_t i = g->nd; i < g->n; i++) g->r[i] = row_residual(g, i); /* lift rows moved */
 }
+
+/* Translation moves between nested terms. When every level of term t lies
+ * in one level m of its parent term P and column l_a of t equals column
+ * lp_a of P on every row, then u_P[m, lp_a] + delta_a together with
+ * u_t[c, l_a] - delta_a for every child level c of m leaves every row's fit
+ * unchanged, so delta | rest depends only on the two terms' priors and is
+ * normal: precision Q_P + n_m Q_t (restricted to the pairs), linear term
+ * -Q_P u_P[m] + Q_t sum_c u_t[c] (Liu & Sabatti 2000, as hb_term_shift()).
+ * Without it the sampler moves the parent's effects only as fast as the
+ * children's mean follows: on simulate_three_level()'s market:product
+ * term nested in market:product:individual this pinned the parent's sds.
+ * Lift-test rows are not rows of the data's nesting, so models with lift
+ * tests skip the move. */
+void hb_term_nest_shift(hb_model *g, hb_term *t) {
+  const int m = t->nest_np;
+  if (m == 0 || g->nlift) return;
+  hb_term *pt = g->t + t->nest_parent;
+  const int q = t->q, qp = pt->q, Gp = pt->G;
+  /* per parent level: the sum of its children's effects (every column)
+   * and their count */
+  double *sum = t->nest_buf, *cnt = sum + (R_xlen_t) q * Gp;
+  memset(sum, 0, sizeof(double) * (size_t) (q + 1) * Gp);
+  for (int c = 0; c < t->G; c++) {
+    const int mp = t->nest_map[c];
+    cnt[mp] += 1.0;
+    hb_axpy(1.0, t->u + (R_xlen_t) q * c, sum + (R_xlen_t) q * mp, q);
+  }
+  double P[HB_MAX_Q * HB_MAX_Q], lin[HB_MAX_Q], delta[HB_MAX_Q];
+  for (int mp = 0; mp < Gp; mp++) {
+    if (cnt[mp] == 0.0) continue;
+    double *up = pt->u + (R_xlen_t) qp * mp;
+    const double *sm = sum + (R_xlen_t) q * mp;
+    for (int a = 0; a < m; a++) {
+      const double *qpa = pt->Sinv + (R_xlen_t) qp * t->nest_lp[a], *qta = t->Sinv + (R_xlen_t) q * t->nest_l[a];
+      lin[a] = hb_dot(qta, sm, q) - hb_dot(qpa, up, qp); /* Sinv symmetric: row = column */
+      for (int b = 0; b < m; b++) P[a + m * b] = qpa[t->nest_lp[b]] + cnt[mp] * qta[t->nest_l[b]];
+    }
+    if (hb_mvn_precision_draw(P, lin, m, delta, NULL) != 0)
+      for (int a = 0; a < m; a++) delta[a] = 0.0; /* keep the state */
+    for (int a = 0; a < m; a++) up[t->nest_lp[a]] += delta[a];
+    memcpy(sum + (R_xlen_t) q * mp, delta, sizeof(double) * m); /* the sums are used up */
+  }
+  for (int c = 0; c < t->G; c++) { /* children follow their level's shift */
+    const int mp = t->nest_map[c];
+    if (cnt[mp] == 0.0) continue;
+    for (int a = 0; a < m; a++) t->u[t->nest_l[a] + (R_xlen_t) q * c] -= sum[a + (R_xlen_t) q * mp];
+  }
+}

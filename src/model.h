@@ -76,6 +76,13 @@ typedef struct {
   int npair;                   /* translation pairs (see hb_term_shift) */
   const int *pair_j, *pair_l;  /* fixed column, term column of each pair */
   const double *pair_w;        /* npair x G multipliers w[a + npair * level] */
+  /* nesting (see hb_term_nest_shift): the term whose levels contain this
+   * term's (-1: none), the parent level of each level, and nest_np pairs of
+   * identical columns (this term's nest_l[a], the parent's nest_lp[a]);
+   * nest_buf: scratch of (q + 1) x the parent's levels */
+  int nest_parent, nest_np;
+  const int *nest_map, *nest_l, *nest_lp;
+  double *nest_buf;
 } hb_term;
 
 typedef struct {

@@ -441,6 +441,46 @@ static void read_term_cov(SEXP tk, const char *tw, const hb_model *g, hb_term *t
   hb_group_index(t->g, n, t->G, 0, t->start, t->ord);
 }
 
+/* Term k's parent term, the parent level of each level, the paired
+ * columns (add_nested_pairs() in R/model_list.R). A parent must have fewer
+ * levels, and each pair must join columns with the same values on every
+ * data row, so that the translation leaves every row's fit unchanged. */
+static void read_term_nesting(SEXP tk, const char *tw, const hb_model *g, int k) {
+  hb_term *t = g->t + k;
+  char ta[96];
+  t->nest_parent = hb_list_int_scalar(tk, tw, "nest_parent", -1, g->K - 1);
+  t->nest_np = 0;
+  if (t->nest_parent < 0) return;
+  const hb_term *pt = g->t + t->nest_parent;
+  snprintf(ta, sizeof ta, "%s$nest_parent", tw);
+  if (t->nest_parent == k || pt->G >= t->G) hb_input_error(ta, "must name a term with fewer levels");
+  if (t->type == HB_COV_FACTOR || t->type == HB_COV_LKJ || pt->type == HB_COV_FACTOR || pt->type == HB_COV_LKJ)
+    hb_input_error(ta, "must join terms with a conjugate covariance (not factor-analytic or LKJ)");
+  SEXP nl = hb_list_elt(tk, tw, "nest_l");
+  snprintf(ta, sizeof ta, "%s$nest_l", tw);
+  hb_check_vector(nl, ta, INTSXP, -1);
+  int np = LENGTH(nl);
+  if (np < 1 || np > t->q || np > pt->q) hb_input_error(ta, "must pair 1 to %d columns", t->q < pt->q ? t->q : pt->q);
+  t->nest_l = hb_list_int(tk, tw, "nest_l", np, 0, t->q - 1);
+  t->nest_lp = hb_list_int(tk, tw, "nest_lp", np, 0, pt->q - 1);
+  t->nest_map = hb_list_int(tk, tw, "nest_map", t->G, 0, pt->G - 1);
+  for (int a = 0; a < np; a++) {
+    for (int b = 0; b < a; b++)
+      if (t->nest_l[a] == t->nest_l[b] || t->nest_lp[a] == t->nest_lp[b])
+        hb_input_error(ta, "pairs must name distinct columns");
+    if (t->zc[t->nest_l[a]] != pt->zc[t->nest_lp[a]])
+      hb_input_error(ta, "pair %d: the columns differ in their media channel", a + 1);
+  }
+  for (R_xlen_t i = 0; i < g->nd; i++) {
+    if (t->nest_map[t->g[i]] != pt->g[i]) hb_input_error(ta, "row %lld: its level does not lie in the parent's level", (long long) i + 1);
+    for (int a = 0; a < np; a++)
+      if (t->Zs[i + g->n * t->nest_l[a]] != pt->Zs[i + g->n * t->nest_lp[a]])
+        hb_input_error(ta, "pair %d: the columns differ on row %lld", a + 1, (long long) i + 1);
+  }
+  t->nest_np = np;
+  t->nest_buf = (double *) R_alloc((size_t) (t->q + 1) * pt->G, sizeof(double));
+}
+
 /* Fills the data, prior and structure fields of g (and the starting values
  * of the terms' state); maxlag and qmax get the longest finite adstock lag
  * and the largest term dimension. */
@@ -463,6 +503,11 @@ void hb_model_read(SEXP model, hb_model *g, int *maxlag_out, int *qmax_out) {
     read_term_design(tk, tw, g, t);
     if (t->q > qmax) qmax = t->q;
     read_term_cov(tk, tw, g, t);
+  }
+  for (int k = 0; k < g->K; k++) {
+    char tw[48];
+    snprintf(tw, sizeof tw, "model$terms[[%d]]", k + 1);
+    read_term_nesting(VECTOR_ELT(terms, k), tw, g, k);
   }
   *maxlag_out = maxlag;
   *qmax_out = qmax;

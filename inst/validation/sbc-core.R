@@ -139,6 +139,37 @@ sbc_draw_nested <- function(n_markets = 6, n_stores = 3, n_weeks = 10) {
                                   cov = hbmmm::inv_gamma(3, 0.5), sigma = hbmmm::scaled_inv_chisq(6, 0.5))))
 }
 
+# A media slope at two nested levels (market, and store within market) with
+# estimated adstock: the Metropolis steps integrate out the store effects
+# (the collapsed block), and the translation moves between the nested
+# terms shift the market intercept and tv slope against their stores'.
+sbc_draw_nested_media <- function(n_markets = 4, n_stores = 3, n_weeks = 16) {
+  n <- n_markets * n_stores * n_weeks
+  d <- data.frame(market = rep(sprintf("k%d", seq_len(n_markets)), each = n_stores * n_weeks),
+                  store = sprintf("s%d", rep(seq_len(n_markets * n_stores), each = n_weeks)),
+                  week = rep(seq_len(n_weeks), n_markets * n_stores), tv = stats::rexp(n))
+  mi <- rep(seq_len(n_markets), each = n_stores * n_weeks)
+  si <- rep(seq_len(n_markets * n_stores), each = n_weeks)
+  sd_m <- sqrt(1 / stats::rgamma(2, 3, 0.5))
+  sd_s <- sqrt(1 / stats::rgamma(2, 3, 0.5))
+  um <- cbind(stats::rnorm(n_markets, 0, sd_m[1]), stats::rnorm(n_markets, 0, sd_m[2]))
+  us <- cbind(stats::rnorm(n_markets * n_stores, 0, sd_s[1]), stats::rnorm(n_markets * n_stores, 0, sd_s[2]))
+  b <- stats::rnorm(2)
+  decay <- stats::rbeta(1, 4, 4)
+  sig <- sqrt(6 * 0.5^2 / stats::rchisq(1, 6))
+  a <- hbmmm::adstock_geometric(d$tv, decay, normalize = TRUE, group = si)
+  d$y <- b[1] + um[mi, 1] + us[si, 1] + (b[2] + um[mi, 2] + us[si, 2]) * a + stats::rnorm(n, 0, sig)
+  truth <- c(b_Intercept = b[1], b_tv = b[2], sd_market__Intercept = sd_m[1], sd_market__tv = sd_m[2],
+             "sd_market:store__Intercept" = sd_s[1], "sd_market:store__tv" = sd_s[2], sigma = sig,
+             decay_tv = decay)
+  list(truth = truth, args = list(
+    formula = y ~ tv + (1 + tv || market) + (1 + tv || market:store), data = d, media = "tv",
+    time = "week", panel = "store", saturation = "none",
+    prior = hbmmm::hbmmm_prior(Intercept = hbmmm::normal(0, 1), b = hbmmm::normal(0, 1),
+                               cov = hbmmm::inv_gamma(3, 0.5), sigma = hbmmm::scaled_inv_chisq(6, 0.5),
+                               decay = hbmmm::beta_dist(4, 4))))
+}
+
 # The same replicate fitted with NUTS.
 nuts_drawer <- function(drawer) {
   sim <- drawer()

@@ -34,6 +34,11 @@ test_that("Gibbs is calibrated: uncorrelated terms at nested levels", {
   sbc_check(sbc_feature_ranks(sbc_draw_nested, R, first_seed = 300))
 })
 
+test_that("Gibbs is calibrated: media slopes at nested levels (collapsed block, nested translation moves)", {
+  source(system.file("validation", "sbc-core.R", package = "hbmmm"), local = TRUE)
+  sbc_check(sbc_feature_ranks(sbc_draw_nested_media, R, first_seed = 1300))
+})
+
 test_that("Gibbs is calibrated: Huang-Wand covariance prior (the default), crossed terms", {
   source(system.file("validation", "sbc-core.R", package = "hbmmm"), local = TRUE)
   sbc_check(sbc_feature_ranks(sbc_draw_huang_wand, R, first_seed = 400))

@@ -294,3 +294,24 @@ test_that("online summaries of NUTS fits describe the same draws as the kept one
   errs2 <- expect_online_summary(full2, online2$ranef_summary$market, "market")
   expect_lt(median(abs(errs2)), 0.15)
 })
+
+test_that("warmup starts from the density's own scales unless a metric is given", {
+  ns <- asNamespace("hbmmm")
+  expect_equal(ns$initial_inv_metric(c(2, 0.5), FALSE), c(1, 0.0625))
+  expect_equal(ns$initial_inv_metric(c(2, 0.5), TRUE), diag(c(1, 0.0625)))
+  # the chain function hands those scales to the engine; a fit keeps the
+  # adapted metric, which differs from them after warmup
+  spec <- small_spec()
+  cf <- ns$mmm_chain_fun(spec, FALSE)
+  info <- environment(cf)$info
+  ctl <- ns$nuts_control_list(list(iter = 30L, warmup = 20L, thin = 1L, refresh = 0L),
+                              ns$check_nuts_control(), 1L)
+  set.seed(1)
+  r <- cf(1L, ctl)
+  expect_length(r$inv_metric, info$dim)
+  expect_true(all(r$inv_metric > 0))
+  ctl$warmup <- 0L
+  set.seed(1)
+  r0 <- cf(1L, ctl)
+  expect_equal(r0$inv_metric, ns$initial_inv_metric(info$spread, FALSE))
+})

@@ -5,18 +5,32 @@
 #include "gibbs.h"
 
 /* For block [a0, a1) of the Gram: P += prec G[block, block] (lower) and
- * b -= prec G[block, outside] theta_outside. */
+ * b -= prec G[block, outside] theta_outside. The Gram is symmetric, so row
+ * a is read as column a, contiguous. */
 static void cell_block(const double *Gc, int D, const double *th, double prec, int a0, int a1,
                        double *P, double *b) {
   int m = a1 - a0;
   for (int a = a0; a < a1; a++) {
-    const double *row = Gc + a; /* G[a, col] = row[col * D] */
+    const double *ga = Gc + (R_xlen_t) a * D;
     double s = 0.0;
-    for (int col = 0; col < a0; col++) s += row[(R_xlen_t) col * D] * th[col];
-    for (int col = a1; col < D; col++) s += row[(R_xlen_t) col * D] * th[col];
+    for (int col = 0; col < a0; col++) s += ga[col] * th[col];
+    for (int col = a1; col < D; col++) s += ga[col] * th[col];
     b[a - a0] -= prec * s;
-    for (int l = a; l < a1; l++) P[(l - a0) + (a - a0) * m] += prec * Gc[l + (R_xlen_t) a * D];
+    for (int l = a; l < a1; l++) P[(l - a0) + (a - a0) * m] += prec * ga[l];
   }
+}
+
+/* theta' G theta of a cell (its weighted residual sum of squares), from the
+ * lower triangle: each off-diagonal pair once, doubled. */
+static double cell_quad(const double *Gc, int D, const double *th) {
+  double q = 0.0;
+  for (int b = 0; b < D; b++) {
+    const double *gb = Gc + (R_xlen_t) b * D;
+    double s = 0.0;
+    for (int a = b + 1; a < D; a++) s += gb[a] * th[a];
+    q += th[b] * (gb[b] * th[b] + 2.0 * s);
+  }
+  return q;
 }
 
 /* 1 / sigma^2 of cell k's rows; zero without the likelihood (prior_only) */
@@ -64,15 +78,8 @@ void hb_cells_update_sigma(hb_model *g) {
   double *ss = g->work, *cnt = ss + g->S;
   memset(ss, 0, sizeof(double) * 2 * g->S);
   for (int c = 0; c < cs->ncell && !g->prior_only; c++) {
-    const double *Gc = cs->G + (R_xlen_t) c * D * D;
     hb_cell_theta(g, c, cs->theta);
-    double q = 0.0;
-    for (int b = 0; b < D; b++) {
-      double s = 0.0;
-      for (int a = 0; a < D; a++) s += Gc[a + (R_xlen_t) b * D] * cs->theta[a];
-      q += s * cs->theta[b];
-    }
-    ss[cs->sg[c]] += q;
+    ss[cs->sg[c]] += cell_quad(cs->G + (R_xlen_t) c * D * D, D, cs->theta);
     cnt[cs->sg[c]] += cs->cnt[c];
   }
   for (int s = 0; s < g->S; s++)

@@ -275,12 +275,15 @@ static void shift_lift_rows(const hb_model *g, const hb_term *t, double *P, doub
 void hb_term_shift(hb_model *g, hb_term *t, const double *d0, const double *d0m) {
   const int q = t->q, m = t->npair;
   if (m == 0) return;
-  double *P = g->work, *lin = P + m * m, *delta = lin + m, *Q = delta + m, *e = Q + q * q;
+  double *P = g->work, *lin = P + m * m, *delta = lin + m, *Q = delta + m, *e = Q + q * q, *E = e + q;
   for (int a = 0; a < q * q; a++) Q[a] = t->type == HB_COV_FACTOR ? 0.0 : t->Sinv[a];
   if (t->type == HB_COV_FACTOR)
     for (int j = 0; j < q; j++) Q[j + j * q] = 1.0 / t->psi[j];
+  /* the prior of the levels, sum_k (e_k - W_k delta)' Q (e_k - W_k delta) with
+   * W_k delta placing w_ka delta_a in column l_a, through two sums over the
+   * levels: E_a = sum_k w_ka e_k (q each) and P_ab = sum_k w_ka w_kb */
   memset(P, 0, sizeof(double) * m * m);
-  memset(lin, 0, sizeof(double) * m);
+  memset(E, 0, sizeof(double) * m * q);
   for (int k = 0; k < t->G; k++) {
     const double *uk = t->u + (R_xlen_t) q * k, *wk = t->pair_w + (R_xlen_t) m * k;
     for (int j = 0; j < q; j++) { /* centred effects of level k */
@@ -291,9 +294,17 @@ void hb_term_shift(hb_model *g, hb_term *t, const double *d0, const double *d0m)
     }
     for (int a = 0; a < m; a++) {
       if (wk[a] == 0.0) continue;
-      lin[a] += wk[a] * hb_dot(Q + (R_xlen_t) t->pair_l[a] * q, e, q);
-      for (int b = 0; b <= a; b++) P[a + b * m] += wk[a] * wk[b] * Q[t->pair_l[a] + t->pair_l[b] * q];
+      double *Ea = E + (R_xlen_t) a * q;
+      for (int j = 0; j < q; j++) Ea[j] += wk[a] * e[j];
+      for (int b = 0; b <= a; b++) P[a + b * m] += wk[a] * wk[b];
     }
+  }
+  for (int a = 0; a < m; a++) {
+    const double *Qa = Q + (R_xlen_t) t->pair_l[a] * q, *Ea = E + (R_xlen_t) a * q;
+    double s = 0.0;
+    for (int j = 0; j < q; j++) s += Qa[j] * Ea[j];
+    lin[a] = s;
+    for (int b = 0; b <= a; b++) P[a + b * m] *= Q[t->pair_l[a] + t->pair_l[b] * q];
   }
   for (int a = 0; a < m; a++) {
     int x = t->pair_j[a];

@@ -193,7 +193,7 @@ SEXP hb_saturate(SEXP x, SEXP type, SEXP par, SEXP deriv);
 SEXP hb_saturate_mixture(SEXP x, SEXP ncomp, SEXP par, SEXP deriv);
 SEXP hb_gibbs(SEXP model, SEXP control);
 /* convergence diagnostics (draws_summary.c) */
-SEXP hb_draws_summary(SEXP draws, SEXP dims, SEXP probs);
+SEXP hb_draws_summary(SEXP draws, SEXP dims, SEXP probs, SEXP vars);
 SEXP hb_ess_mean(SEXP draws, SEXP dims);
 /* psis.c: PSIS-LOO per observation of an S x n log-likelihood matrix */
 SEXP hb_psis_loo(SEXP ll, SEXP r_eff);

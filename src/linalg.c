@@ -29,6 +29,63 @@
 
 /* ---- Cholesky factorization and triangular solves ---------------------- */
 
+/* Small dimensions: the loops below are inlined once per dimension 1..4 (a
+ * random-effect block of one to four columns, factorized and solved for
+ * every group level in every sweep) and once for any d, so that the
+ * compiler unrolls the common ones. Every instance does the same arithmetic
+ * in the same order, so results do not depend on which one runs. */
+#if defined(__GNUC__)
+#define HB_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define HB_ALWAYS_INLINE inline
+#endif
+#define HB_SMALL_DIM_CASES(call) \
+  switch (d) {                   \
+  case 1: call(1);               \
+  case 2: call(2);               \
+  case 3: call(3);               \
+  case 4: call(4);               \
+  default: call(d);              \
+  }
+
+/* right-looking: finish column j, then update the trailing lower triangle
+ * with it (inner loops run down contiguous columns) */
+static HB_ALWAYS_INLINE int chol_loops(double *A, const int d) {
+  for (int j = 0; j < d; j++) {
+    double *cj = A + (size_t) j * d;
+    double s = cj[j];
+    if (!(s > 0.0 && s <= DBL_MAX)) return j + 1;
+    double ljj = sqrt(s);
+    cj[j] = ljj;
+    for (int i = j + 1; i < d; i++) cj[i] /= ljj;
+    for (int k = j + 1; k < d; k++) {
+      double *ck = A + (size_t) k * d;
+      double lkj = cj[k];
+      for (int i = k; i < d; i++) ck[i] -= cj[i] * lkj;
+    }
+    for (int i = 0; i < j; i++) cj[i] = 0.0;
+  }
+  return 0;
+}
+
+static HB_ALWAYS_INLINE void trsv_lower_loops(const double *L, const int d, double *b) {
+  for (int j = 0; j < d; j++) {
+    const double *cj = L + (size_t) j * d;
+    double bj = b[j] / cj[j];
+    b[j] = bj;
+    for (int i = j + 1; i < d; i++) b[i] -= cj[i] * bj;
+  }
+}
+
+static HB_ALWAYS_INLINE void trsv_lower_t_loops(const double *L, const int d, double *b) {
+  for (int j = d - 1; j >= 0; j--) {
+    const double *cj = L + (size_t) j * d;
+    double s = b[j];
+    for (int i = j + 1; i < d; i++) s -= cj[i] * b[i];
+    b[j] = s / cj[j];
+  }
+}
+
 /* In place: on success the lower triangle (with the diagonal) holds L with
  * A = L L' and the strict upper triangle is set to zero, so the array is L
  * itself. Only the lower triangle of A is read. Returns 0 on success, or
@@ -47,23 +104,9 @@ int hb_chol(double *A, int d) {
     }
     return 0;
   }
-  /* right-looking: finish column j, then update the trailing lower triangle
-   * with it (inner loops run down contiguous columns) */
-  for (int j = 0; j < d; j++) {
-    double *cj = A + (size_t) j * d;
-    double s = cj[j];
-    if (!(s > 0.0 && s <= DBL_MAX)) return j + 1;
-    double ljj = sqrt(s);
-    cj[j] = ljj;
-    for (int i = j + 1; i < d; i++) cj[i] /= ljj;
-    for (int k = j + 1; k < d; k++) {
-      double *ck = A + (size_t) k * d;
-      double lkj = cj[k];
-      for (int i = k; i < d; i++) ck[i] -= cj[i] * lkj;
-    }
-    for (int i = 0; i < j; i++) cj[i] = 0.0;
-  }
-  return 0;
+#define HB_CALL(dim) return chol_loops(A, dim)
+  HB_SMALL_DIM_CASES(HB_CALL)
+#undef HB_CALL
 }
 
 /* L x = b, b overwritten by x. Only the lower triangle of L is read. */
@@ -73,12 +116,9 @@ void hb_trsv_lower(const double *L, int d, double *b) {
     F77_CALL(dtrsv)("L", "N", "N", &d, L, &d, b, &one FCONE FCONE FCONE);
     return;
   }
-  for (int j = 0; j < d; j++) {
-    const double *cj = L + (size_t) j * d;
-    double bj = b[j] / cj[j];
-    b[j] = bj;
-    for (int i = j + 1; i < d; i++) b[i] -= cj[i] * bj;
-  }
+#define HB_CALL(dim) trsv_lower_loops(L, dim, b); return
+  HB_SMALL_DIM_CASES(HB_CALL)
+#undef HB_CALL
 }
 
 /* L' x = b, b overwritten by x. Only the lower triangle of L is read. */
@@ -88,12 +128,9 @@ void hb_trsv_lower_t(const double *L, int d, double *b) {
     F77_CALL(dtrsv)("L", "T", "N", &d, L, &d, b, &one FCONE FCONE FCONE);
     return;
   }
-  for (int j = d - 1; j >= 0; j--) {
-    const double *cj = L + (size_t) j * d;
-    double s = b[j];
-    for (int i = j + 1; i < d; i++) s -= cj[i] * b[i];
-    b[j] = s / cj[j];
-  }
+#define HB_CALL(dim) trsv_lower_t_loops(L, dim, b); return
+  HB_SMALL_DIM_CASES(HB_CALL)
+#undef HB_CALL
 }
 
 /* (L L') x = b, b overwritten by x. */

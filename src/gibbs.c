@@ -270,12 +270,17 @@ static void sweep(hb_model *g, int it, int iter, int warmup, double *acc, double
 /* The draws of the chain: an nsave x m matrix, or, when control$names (the
  * m variable names) is given, the fit's own [iteration, chain, variable]
  * array of this one chain with its dimnames, which a one-chain fit then
- * keeps without copying 8 nsave m bytes. */
+ * keeps without copying 8 nsave m bytes. Huge pages are asked for before
+ * the sampler first writes it (memory.c). */
 static SEXP alloc_draws(SEXP control, int nsave, int m) {
   SEXP nm = hb_list_opt(control, "names");
-  if (Rf_isNull(nm)) return Rf_allocMatrix(REALSXP, nsave, m);
-  hb_check_vector(nm, "control$names", STRSXP, m);
-  SEXP draws = PROTECT(Rf_alloc3DArray(REALSXP, nsave, 1, m));
+  if (!Rf_isNull(nm)) hb_check_vector(nm, "control$names", STRSXP, m);
+  SEXP draws = PROTECT(Rf_isNull(nm) ? Rf_allocMatrix(REALSXP, nsave, m) : Rf_alloc3DArray(REALSXP, nsave, 1, m));
+  hb_advise_huge_pages(REAL(draws), sizeof(double) * (size_t) nsave * m);
+  if (Rf_isNull(nm)) {
+    UNPROTECT(1);
+    return draws;
+  }
   SEXP dn = PROTECT(Rf_allocVector(VECSXP, 3));
   SET_VECTOR_ELT(dn, 2, nm);
   static const char *dnn[3] = {"iteration", "chain", "variable"};

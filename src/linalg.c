@@ -31,56 +31,52 @@
 
 /* Small dimensions: the loops below are inlined once per dimension 1..4 (a
  * random-effect block of one to four columns, factorized and solved for
- * every group level in every sweep) and once for any d, so that the
- * compiler unrolls the common ones. Every instance does the same arithmetic
- * in the same order, so results do not depend on which one runs. */
-#if defined(__GNUC__)
-#define HB_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define HB_ALWAYS_INLINE inline
-#endif
-#define HB_SMALL_DIM_CASES(call) \
-  switch (d) {                   \
-  case 1: call(1);               \
-  case 2: call(2);               \
-  case 3: call(3);               \
-  case 4: call(4);               \
-  default: call(d);              \
-  }
-
+ * every group level in every sweep) and once for any d (HB_SMALL_DIM_CASES
+ * in hbmmm.h), so that the compiler unrolls the common ones. Every instance
+ * does the same arithmetic in the same order, so results do not depend on
+ * which one runs. */
 /* right-looking: finish column j, then update the trailing lower triangle
  * with it (inner loops run down contiguous columns) */
 static HB_ALWAYS_INLINE int chol_loops(double *A, const int d) {
+  HB_UNROLL
   for (int j = 0; j < d; j++) {
     double *cj = A + (size_t) j * d;
     double s = cj[j];
     if (!(s > 0.0 && s <= DBL_MAX)) return j + 1;
     double ljj = sqrt(s);
     cj[j] = ljj;
+    HB_UNROLL
     for (int i = j + 1; i < d; i++) cj[i] /= ljj;
+    HB_UNROLL
     for (int k = j + 1; k < d; k++) {
       double *ck = A + (size_t) k * d;
       double lkj = cj[k];
+      HB_UNROLL
       for (int i = k; i < d; i++) ck[i] -= cj[i] * lkj;
     }
+    HB_UNROLL
     for (int i = 0; i < j; i++) cj[i] = 0.0;
   }
   return 0;
 }
 
 static HB_ALWAYS_INLINE void trsv_lower_loops(const double *L, const int d, double *b) {
+  HB_UNROLL
   for (int j = 0; j < d; j++) {
     const double *cj = L + (size_t) j * d;
     double bj = b[j] / cj[j];
     b[j] = bj;
+    HB_UNROLL
     for (int i = j + 1; i < d; i++) b[i] -= cj[i] * bj;
   }
 }
 
 static HB_ALWAYS_INLINE void trsv_lower_t_loops(const double *L, const int d, double *b) {
+  HB_UNROLL
   for (int j = d - 1; j >= 0; j--) {
     const double *cj = L + (size_t) j * d;
     double s = b[j];
+    HB_UNROLL
     for (int i = j + 1; i < d; i++) s -= cj[i] * b[i];
     b[j] = s / cj[j];
   }

@@ -67,16 +67,30 @@ static void cells_block(const hb_model *g, const R_xlen_t *ord, R_xlen_t s0, R_x
 
 /* theta' G theta of a cell (its weighted residual sum of squares), from the
  * lower triangle: each off-diagonal pair once, doubled. */
-static double cell_quad(const double *Gc, int D, const double *th) {
+static HB_ALWAYS_INLINE double cell_quad_d(const double *Gc, const int D, const double *th) {
   double q = 0.0;
+  HB_UNROLL_8
   for (int b = 0; b < D; b++) {
     const double *gb = Gc + (R_xlen_t) b * D;
     double s = 0.0;
-    HB_UNROLL
+    HB_UNROLL_8
     for (int a = b + 1; a < D; a++) s += gb[a] * th[a];
     q += th[b] * (gb[b] * th[b] + 2.0 * s);
   }
   return q;
+}
+
+/* cell_quad_d(), unrolled for the small Grams of most designs */
+static double cell_quad(const double *Gc, int D, const double *th) {
+  switch (D) {
+  case 3: return cell_quad_d(Gc, 3, th);
+  case 4: return cell_quad_d(Gc, 4, th);
+  case 5: return cell_quad_d(Gc, 5, th);
+  case 6: return cell_quad_d(Gc, 6, th);
+  case 7: return cell_quad_d(Gc, 7, th);
+  case 8: return cell_quad_d(Gc, 8, th);
+  default: return cell_quad_d(Gc, D, th);
+  }
 }
 
 /* beta | rest: the likelihood's statistics from the cells, then the draw

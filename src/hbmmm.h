@@ -120,8 +120,10 @@ const char *hb_mixture_par_invalid(int K, const double *par, char *msg, size_t m
 #endif
 #if defined(__GNUC__) && !defined(__clang__)
 #define HB_UNROLL _Pragma("GCC unroll 4")
+#define HB_UNROLL_8 _Pragma("GCC unroll 8")
 #else
 #define HB_UNROLL
+#define HB_UNROLL_8
 #endif
 #define HB_SMALL_DIM_CASES(call) \
   switch (d) {                   \

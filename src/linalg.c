@@ -229,8 +229,31 @@ void hb_mvn_chol_draw(const double *L, const double *b, int d, double *out,
  * its Cholesky factor. work: NULL, or length d, receiving the mean P^{-1} b.
  * Returns 0, or the hb_chol code when P is not positive definite (then out
  * and work are untouched and no random number is used). out may alias b. */
+/* hb_mvn_precision_draw() in one piece, for an unrolled small d: the same
+ * steps as hb_chol() then hb_mvn_chol_draw(). */
+static HB_ALWAYS_INLINE int mvn_precision_draw_loops(double *P, const double *b, const int d, double *out,
+                                                     double *work) {
+  int info = chol_loops(P, d);
+  if (info) return info;
+  if (out != b) memcpy(out, b, (size_t) d * sizeof(double));
+  trsv_lower_loops(P, d, out);
+  if (work) {
+    memcpy(work, out, (size_t) d * sizeof(double));
+    trsv_lower_t_loops(P, d, work);
+  }
+  HB_UNROLL
+  for (int i = 0; i < d; i++) out[i] += norm_rand();
+  trsv_lower_t_loops(P, d, out);
+  return 0;
+}
+
 int hb_mvn_precision_draw(double *P, const double *b, int d, double *out,
                           double *work) {
+  if (d <= 4) {
+#define HB_CALL(dim) return mvn_precision_draw_loops(P, b, dim, out, work)
+    HB_SMALL_DIM_CASES(HB_CALL)
+#undef HB_CALL
+  }
   int info = hb_chol(P, d);
   if (info) return info;
   hb_mvn_chol_draw(P, b, d, out, work);

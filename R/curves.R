@@ -656,7 +656,10 @@ reference_spend <- function(cv, default = NULL) {
   stats::setNames(s, cv$curves$id)
 }
 
-interval_probs <- function(level) c((1 - level) / 2, 1 - (1 - level) / 2)
+# The probabilities of a central interval, rounded so that a level gives the
+# same numbers however it was computed (0.95 gives exactly 0.025 and 0.975,
+# which the diagnostics cached in a fit are keyed on).
+interval_probs <- function(level) round(c((1 - level) / 2, 1 - (1 - level) / 2), 12)
 
 check_level <- function(level, arg = "level") {
   if (!is.numeric(level) || length(level) != 1L || !is.finite(level) || level <= 0 || level >= 1) {

@@ -87,16 +87,16 @@ mcse_mean <- function(x) {
 # quantiles in `probs` (columns named as posterior::quantile2 names them,
 # e.g. q2.5), rhat, ess_bulk, ess_tail and mcse_mean; the values agree with
 # posterior::summarise_draws().
-summarise_draws_table <- function(draws, probs = c(0.025, 0.975)) {
+summarise_draws_table <- function(draws, probs = c(0.025, 0.975), vars = NULL) {
   if (!is.array(draws) || length(dim(draws)) != 3L ||
       !(is.numeric(draws) || is.logical(draws))) {
     abort_input("draws", sprintf(
       "must be a numeric array [iteration, chain, variable]; found %s",
       describe_value(draws)))
   }
-  vars <- dimnames(draws)[[3L]]
-  if (dim(draws)[3L] == 0L) vars <- character(0) # e.g. a fit with no kept variable
-  if (is.null(vars) || anyNA(vars)) {
+  nm <- dimnames(draws)[[3L]]
+  if (dim(draws)[3L] == 0L) nm <- character(0) # e.g. a fit with no kept variable
+  if (is.null(nm) || anyNA(nm)) {
     abort_input("draws", "needs variable names in dimnames(draws)[[3]]")
   }
   if (any(dim(draws)[1:2] == 0L)) {
@@ -107,8 +107,9 @@ summarise_draws_table <- function(draws, probs = c(0.025, 0.975)) {
     abort_input("probs", sprintf("must be probabilities in [0, 1]; found %s",
                                  describe_value(probs)))
   }
-  st <- draws_stats(draws, probs)
-  out <- data.frame(variable = as.character(vars), st, check.names = FALSE, stringsAsFactors = FALSE)
+  st <- draws_stats(draws, probs, vars)
+  if (!is.null(vars)) nm <- nm[vars]
+  out <- data.frame(variable = as.character(nm), st, check.names = FALSE, stringsAsFactors = FALSE)
   rownames(out) <- NULL
   out
 }
@@ -116,11 +117,13 @@ summarise_draws_table <- function(draws, probs = c(0.025, 0.975)) {
 # Every statistic of every variable of a draws array [iteration, chain,
 # variable]: a matrix with columns mean, sd, one per quantile (named as
 # posterior::quantile2 names them, e.g. q2.5), rhat, ess_bulk, ess_tail,
-# mcse_mean.
-draws_stats <- function(draws, probs = numeric(0)) {
+# mcse_mean. `vars`: indices of the variables to summarise (rows in that
+# order), NULL for all; a subset this way costs no copy of its draws.
+draws_stats <- function(draws, probs = numeric(0), vars = NULL) {
   d <- dim(draws)
   if (!is.double(draws)) storage.mode(draws) <- "double"
-  out <- .Call(C_hb_draws_summary, draws, as.integer(d), as.double(probs))
+  out <- .Call(C_hb_draws_summary, draws, as.integer(d), as.double(probs),
+               if (is.null(vars)) NULL else as.integer(vars))
   colnames(out) <- c("mean", "sd", if (length(probs)) paste0("q", probs * 100),
                      "rhat", "ess_bulk", "ess_tail", "mcse_mean")
   out
@@ -136,8 +139,7 @@ population_table <- function(fit, probs = c(0.025, 0.975)) {
   key <- draws_key(d)
   cached <- fit$diagnostics
   if (is.list(cached) && identical(cached$key, key) && identical(cached$probs, probs)) return(cached$table)
-  keep <- which(!startsWith(dimnames(d)[[3L]], "r_"))
-  summarise_draws_table(d[, , keep, drop = FALSE], probs)
+  summarise_draws_table(d, probs, vars = which(!startsWith(dimnames(d)[[3L]], "r_")))
 }
 
 # fit with fit$diagnostics computed for its current draws.

@@ -287,25 +287,37 @@ run_gibbs <- function(spec, ctl, init = NULL) {
   if (!is.null(init) && !isTRUE(ctl$new_streams)) streams <- lapply(init, `[[`, "rng")
   report <- if (ctl$refresh > 0) progress_reporter(ctl$chains) else function(...) NULL
   threads <- chain_threads(ctl)
+  nm <- draw_names(spec, model)
   one_chain <- function(i) {
     m <- if (is.null(init)) jitter_init(model, spec) else c(model, list(init_state = init[[i]]))
+    # with the names, C returns the chain as a fit's draws array
     res <- .Call(C_hb_gibbs, m, list(iter = ctl$iter, warmup = ctl$warmup, thin = ctl$thin,
                                      refresh = ctl$refresh, chain = i, progress = report,
-                                     threads = threads))
+                                     threads = threads, names = nm))
     res$state$rng <- get(".Random.seed", envir = globalenv())
     res
   }
   t0 <- proc.time()[["elapsed"]]
   runs <- run_chains(one_chain, ctl, streams)
   elapsed <- proc.time()[["elapsed"]] - t0
-  new_fit(spec, runs, ctl, elapsed, draw_names(spec, model))
+  new_fit(spec, runs, ctl, elapsed, nm)
+}
+
+# The chains' draws [iteration, variable] (each run's array [iteration, 1,
+# variable] or matrix) as one array [iteration, chain, variable]; a single
+# chain's array as it is, without a copy.
+combine_chain_draws <- function(runs, nm) {
+  d1 <- runs[[1]]$draws
+  if (length(runs) == 1L && length(dim(d1)) == 3L && identical(dimnames(d1)[[3L]], nm)) return(d1)
+  draws <- array(NA_real_, c(dim(d1)[1L], length(runs), length(nm)),
+                 dimnames = list(iteration = NULL, chain = NULL, variable = nm))
+  for (i in seq_along(runs)) draws[, i, ] <- runs[[i]]$draws
+  draws
 }
 
 new_fit <- function(spec, runs, ctl, elapsed, nm) {
-  ns <- nrow(runs[[1]]$draws)
-  draws <- array(NA_real_, c(ns, ctl$chains, length(nm)),
-                 dimnames = list(iteration = NULL, chain = NULL, variable = nm))
-  for (i in seq_len(ctl$chains)) draws[, i, ] <- runs[[i]]$draws
+  draws <- combine_chain_draws(runs, nm)
+  ns <- dim(draws)[1L]
   # acceptance of the kept iterations only (post-warmup, thinned), row for
   # row with the draws, as NUTS stores its per-iteration diagnostics
   kept <- seq(ctl$warmup + 1L, ctl$iter, by = ctl$thin)
@@ -336,7 +348,7 @@ combine_online <- function(spec, runs) {
     S <- lapply(runs, function(r) r$ranef_summary[[k]])
     mean_c <- sapply(S, function(s) s[, 1])
     sd_c <- sapply(S, function(s) s[, 2])
-    n_c <- nrow(runs[[1]]$draws) # draws per chain
+    n_c <- dim(runs[[1]]$draws)[1L] # draws per chain
     m <- rowMeans(as.matrix(mean_c))
     v <- pooled_var(as.matrix(mean_c), as.matrix(sd_c), rep(n_c, length(runs)), m)
     tn <- ifelse(t$Z$names == "(Intercept)", "Intercept", t$Z$names)

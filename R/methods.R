@@ -91,7 +91,7 @@ print_priors <- function(x) {
 summary.hbmmm_fit <- function(object, ranef = FALSE, prob = 0.95, ...) {
   check_dots_empty(...)
   prob <- check_interval_prob(prob)
-  probs <- c(1 - prob, 1 + prob) / 2
+  probs <- interval_probs(prob)
   tab <- if (ranef) summarise_draws_table(object$draws, probs) else population_table(object, probs)
   acc <- object$sampler_diagnostics[["accept", exact = TRUE]]
   ctl <- object$control
@@ -161,7 +161,7 @@ print.summary.hbmmm_fit <- function(x, digits = 3, all = FALSE, ...) {
   cat("\n")
   tab <- x$table
   prob <- if (is.null(x$prob)) 0.95 else x$prob # summaries saved before `prob` existed
-  qcols <- paste0("q", c(1 - prob, 1 + prob) / 2 * 100)
+  qcols <- paste0("q", interval_probs(prob) * 100)
   pct <- format(100 * prob)
   show <- data.frame(row.names = tab$variable, Estimate = tab$mean, Est.Error = tab$sd,
                      lo = tab[[qcols[1]]], hi = tab[[qcols[2]]], Rhat = tab$rhat,

@@ -441,12 +441,35 @@ static const int *read_dims(SEXP dims, SEXP draws) {
   return d;
 }
 
-/* draws: double array [n, C, V]; probs: quantile probabilities. Returns a
- * V x (6 + length(probs)) matrix: mean, sd, quantiles, rhat, ess_bulk,
- * ess_tail, mcse_mean. */
-SEXP hb_draws_summary(SEXP draws, SEXP dims, SEXP probs) {
+/* The 0-based variables that `vars` (1-based, or NULL for all V) selects. */
+static int *read_vars(SEXP vars, int V, int *nv) {
+  if (Rf_isNull(vars)) {
+    int *idx = (int *) R_alloc((size_t) V + 1, sizeof(int));
+    for (int v = 0; v < V; v++) idx[v] = v;
+    *nv = V;
+    return idx;
+  }
+  hb_check_vector(vars, "vars", INTSXP, -1);
+  const int *x = INTEGER(vars);
+  *nv = LENGTH(vars);
+  int *idx = (int *) R_alloc((size_t) *nv + 1, sizeof(int));
+  for (int a = 0; a < *nv; a++) {
+    if (x[a] == NA_INTEGER || x[a] < 1 || x[a] > V)
+      hb_input_error("vars", "must be variable indices in 1..%d", V);
+    idx[a] = x[a] - 1;
+  }
+  return idx;
+}
+
+/* draws: double array [n, C, V]; probs: quantile probabilities; vars: the
+ * variables to summarise (1-based), NULL for all, so that a subset needs no
+ * copy of its draws. Returns a length(vars) x (6 + length(probs)) matrix:
+ * mean, sd, quantiles, rhat, ess_bulk, ess_tail, mcse_mean. */
+SEXP hb_draws_summary(SEXP draws, SEXP dims, SEXP probs, SEXP vars) {
   const int *d = read_dims(dims, draws);
-  const int n = d[0], C = d[1], V = d[2], N = n * C;
+  const int n = d[0], C = d[1], N = n * C;
+  int V;
+  const int *vix = read_vars(vars, d[2], &V);
   hb_check_vector(probs, "probs", REALSXP, -1);
   int np = LENGTH(probs);
   if (np > 58) hb_input_error("probs", "must have at most 58 elements; found %d", np);
@@ -482,7 +505,7 @@ SEXP hb_draws_summary(SEXP draws, SEXP dims, SEXP probs) {
 #ifdef _OPENMP
       th = omp_get_thread_num();
 #endif
-      summarise_one(w + th, x + (R_xlen_t) v * N, pr, np, res, V, v);
+      summarise_one(w + th, x + (R_xlen_t) vix[v] * N, pr, np, res, V, v);
     }
     R_CheckUserInterrupt();
   }

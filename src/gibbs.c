@@ -270,6 +270,29 @@ static void sweep(hb_model *g, int it, int iter, int warmup, double *acc, double
 
 /* ---- entry point ---------------------------------------------------------- */
 
+/* The draws of the chain: an nsave x m matrix, or, when control$names (the
+ * m variable names) is given, the fit's own [iteration, chain, variable]
+ * array of this one chain with its dimnames, which a one-chain fit then
+ * keeps without copying 8 nsave m bytes. Huge pages are asked for before
+ * the sampler first writes it (memory.c). */
+static SEXP alloc_draws(SEXP control, int nsave, int m) {
+  SEXP nm = hb_list_opt(control, "names");
+  if (!Rf_isNull(nm)) hb_check_vector(nm, "control$names", STRSXP, m);
+  SEXP draws = PROTECT(Rf_isNull(nm) ? Rf_allocMatrix(REALSXP, nsave, m) : Rf_alloc3DArray(REALSXP, nsave, 1, m));
+  hb_advise_huge_pages(REAL(draws), sizeof(double) * (size_t) nsave * m);
+  if (Rf_isNull(nm)) {
+    UNPROTECT(1);
+    return draws;
+  }
+  SEXP dn = PROTECT(Rf_allocVector(VECSXP, 3));
+  SET_VECTOR_ELT(dn, 2, nm);
+  static const char *dnn[3] = {"iteration", "chain", "variable"};
+  hb_set_names(dn, 3, dnn);
+  Rf_setAttrib(draws, R_DimNamesSymbol, dn);
+  UNPROTECT(2);
+  return draws;
+}
+
 /* list(draws, accept, ranef_summary, state): one chain. */
 SEXP hb_gibbs(SEXP model, SEXP control) {
   if (TYPEOF(model) != VECSXP) hb_input_error("model", "must be a list made by mmm_model_list()");
@@ -297,7 +320,7 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   int nsave = (iter - warmup + thin - 1) / thin, m = hb_draw_layout(g, NULL);
   hb_draw_item *items = (hb_draw_item *) R_alloc((size_t) m + 1, sizeof(hb_draw_item));
   hb_draw_layout(g, items);
-  SEXP draws = PROTECT(Rf_allocMatrix(REALSXP, nsave, m));
+  SEXP draws = PROTECT(alloc_draws(control, nsave, m));
   SEXP accept = PROTECT(Rf_allocMatrix(REALSXP, iter, g->C));
   double *dr = REAL(draws), *acc = REAL(accept), *v = (double *) R_alloc((size_t) m + 1, sizeof(double));
   online_acc onl;

@@ -20,8 +20,11 @@ void hb_term_level_draw(const hb_term *t, int k, double *P, double *b, double *u
       b[j] += m / t->psi[j];
     }
   } else {
-    for (int j = 0; j < q; j++)
-      for (int l = j; l < q; l++) P[l + j * q] += t->Sinv[l + j * q];
+    for (int j = 0; j < q; j++) {
+      double *Pj = P + j * q;
+      const double *Sj = t->Sinv + j * q;
+      for (int l = j; l < q; l++) Pj[l] += Sj[l];
+    }
   }
   if (hb_mvn_precision_draw(P, b, q, uk, NULL) != 0)
     hb_sampler_error("the conditional precision of group-level effects is not positive definite");
@@ -200,10 +203,13 @@ void hb_term_update_cov(hb_model *g, hb_term *t) {
   }
   double *S = g->work, *wk = S + q * q;
   memcpy(S, t->iw_S, sizeof(double) * q * q);
-  for (int k = 0; k < G; k++) {
+  for (int k = 0; k < G; k++) { /* the lower triangle: all that the draw reads */
     const double *uk = t->u + (R_xlen_t) q * k;
-    for (int j = 0; j < q; j++)
-      for (int l = 0; l < q; l++) S[j + l * q] += uk[j] * uk[l];
+    for (int l = 0; l < q; l++) {
+      double *Sl = S + (R_xlen_t) l * q;
+      const double ul = uk[l];
+      for (int j = l; j < q; j++) Sl[j] += uk[j] * ul;
+    }
   }
   if (hb_inv_wishart_draw(t->iw_df + G, S, q, t->Sigma, wk) != 0)
     hb_sampler_error("inverse-Wishart scale is not positive definite");
@@ -272,28 +278,56 @@ static void shift_lift_rows(const hb_model *g, const hb_term *t, double *P, doub
   }
 }
 
+/* E_a = sum over levels k of w_ka e_k (q each, a = 0..npair-1), e_k the
+ * effects of level k centred at their prior mean (ec: scratch of q). */
+static HB_ALWAYS_INLINE void level_sums_q(const hb_term *t, const int q, double *ec, double *E) {
+  const int m = t->npair;
+  memset(E, 0, sizeof(double) * m * q);
+  for (int k = 0; k < t->G; k++) {
+    const double *e = t->u + (R_xlen_t) q * k, *wk = t->pair_w + (R_xlen_t) m * k;
+    if (t->type == HB_COV_FACTOR) {
+      for (int j = 0; j < q; j++) {
+        double mu = 0.0;
+        for (int h = 0; h < t->nf; h++) mu += t->Lambda[j + h * q] * t->f[h + (R_xlen_t) t->nf * k];
+        ec[j] = e[j] - mu;
+      }
+      e = ec;
+    }
+    for (int a = 0; a < m; a++) {
+      const double wa = wk[a];
+      double *Ea = E + (R_xlen_t) a * q;
+      HB_UNROLL
+      for (int j = 0; j < q; j++) Ea[j] += wa * e[j];
+    }
+  }
+}
+
+static void shift_level_sums(const hb_term *t, double *ec, double *E) {
+  const int d = t->q;
+#define HB_CALL(dim) level_sums_q(t, dim, ec, E); return
+  HB_SMALL_DIM_CASES(HB_CALL)
+#undef HB_CALL
+}
+
 void hb_term_shift(hb_model *g, hb_term *t, const double *d0, const double *d0m) {
   const int q = t->q, m = t->npair;
   if (m == 0) return;
-  double *P = g->work, *lin = P + m * m, *delta = lin + m, *Q = delta + m, *e = Q + q * q;
+  double *P = g->work, *lin = P + m * m, *delta = lin + m, *Q = delta + m, *ec = Q + q * q, *E = ec + q;
   for (int a = 0; a < q * q; a++) Q[a] = t->type == HB_COV_FACTOR ? 0.0 : t->Sinv[a];
   if (t->type == HB_COV_FACTOR)
     for (int j = 0; j < q; j++) Q[j + j * q] = 1.0 / t->psi[j];
+  /* the prior of the levels, sum_k (e_k - W_k delta)' Q (e_k - W_k delta) with
+   * W_k delta placing w_ka delta_a in column l_a, through two sums over the
+   * levels: E_a = sum_k w_ka e_k (q each) and P_ab = sum_k w_ka w_kb (the
+   * latter fixed by the design, t->pair_ww) */
   memset(P, 0, sizeof(double) * m * m);
-  memset(lin, 0, sizeof(double) * m);
-  for (int k = 0; k < t->G; k++) {
-    const double *uk = t->u + (R_xlen_t) q * k, *wk = t->pair_w + (R_xlen_t) m * k;
-    for (int j = 0; j < q; j++) { /* centred effects of level k */
-      double mu = 0.0;
-      if (t->type == HB_COV_FACTOR)
-        for (int h = 0; h < t->nf; h++) mu += t->Lambda[j + h * q] * t->f[h + (R_xlen_t) t->nf * k];
-      e[j] = uk[j] - mu;
-    }
-    for (int a = 0; a < m; a++) {
-      if (wk[a] == 0.0) continue;
-      lin[a] += wk[a] * hb_dot(Q + (R_xlen_t) t->pair_l[a] * q, e, q);
-      for (int b = 0; b <= a; b++) P[a + b * m] += wk[a] * wk[b] * Q[t->pair_l[a] + t->pair_l[b] * q];
-    }
+  shift_level_sums(t, ec, E);
+  for (int a = 0; a < m; a++) {
+    const double *Qa = Q + (R_xlen_t) t->pair_l[a] * q, *Ea = E + (R_xlen_t) a * q;
+    double s = 0.0;
+    for (int j = 0; j < q; j++) s += Qa[j] * Ea[j];
+    lin[a] = s;
+    for (int b = 0; b <= a; b++) P[a + b * m] = t->pair_ww[a + b * m] * Q[t->pair_l[a] + t->pair_l[b] * q];
   }
   for (int a = 0; a < m; a++) {
     int x = t->pair_j[a];

@@ -107,6 +107,33 @@ int hb_saturation_mixture(int K, const double *par, const double *x, R_xlen_t n,
  * slopes, weights in [0, 1] summing to 1), else the offending name. */
 const char *hb_mixture_par_invalid(int K, const double *par, char *msg, size_t msglen);
 
+/* Tiny loops (a block of one to four columns, visited per group level per
+ * sweep) cost more in loop control than in arithmetic unless unrolled: a
+ * kernel written as an HB_ALWAYS_INLINE function of its dimension d is
+ * instantiated by HB_SMALL_DIM_CASES(call) for d = 1..4, where HB_UNROLL
+ * loops unroll completely, and once for any d. call(dim) must return or
+ * break out of the switch. */
+#if defined(__GNUC__)
+#define HB_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define HB_ALWAYS_INLINE inline
+#endif
+#if defined(__GNUC__) && !defined(__clang__)
+#define HB_UNROLL _Pragma("GCC unroll 4")
+#define HB_UNROLL_8 _Pragma("GCC unroll 8")
+#else
+#define HB_UNROLL
+#define HB_UNROLL_8
+#endif
+#define HB_SMALL_DIM_CASES(call) \
+  switch (d) {                   \
+  case 1: call(1);               \
+  case 2: call(2);               \
+  case 3: call(3);               \
+  case 4: call(4);               \
+  default: call(d);              \
+  }
+
 /* ---- vector kernels (vec.c) ------------------------------------------ */
 #define HB_BLOCK 512           /* rows per block in the samplers' row loops */
 #define HB_MAX_Q 100           /* terms varying by one grouping factor */
@@ -193,7 +220,9 @@ SEXP hb_saturate(SEXP x, SEXP type, SEXP par, SEXP deriv);
 SEXP hb_saturate_mixture(SEXP x, SEXP ncomp, SEXP par, SEXP deriv);
 SEXP hb_gibbs(SEXP model, SEXP control);
 /* convergence diagnostics (draws_summary.c) */
-SEXP hb_draws_summary(SEXP draws, SEXP dims, SEXP probs);
+SEXP hb_draws_summary(SEXP draws, SEXP dims, SEXP probs, SEXP vars);
+/* memory.c: transparent huge pages for a large output before it is written */
+void hb_advise_huge_pages(void *p, size_t bytes);
 SEXP hb_ess_mean(SEXP draws, SEXP dims);
 /* psis.c: PSIS-LOO per observation of an S x n log-likelihood matrix */
 SEXP hb_psis_loo(SEXP ll, SEXP r_eff);

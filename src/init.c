@@ -14,7 +14,7 @@ static const R_CallMethodDef call_methods[] = {
   {"hb_ps_weights", (DL_FUNC) &hb_ps_weights, 5},
   {"hb_ess_mean", (DL_FUNC) &hb_ess_mean, 2},
   {"hb_psis_loo", (DL_FUNC) &hb_psis_loo, 2},
-  {"hb_draws_summary", (DL_FUNC) &hb_draws_summary, 3},
+  {"hb_draws_summary", (DL_FUNC) &hb_draws_summary, 4},
   {"hb_mmm_info", (DL_FUNC) &hb_mmm_info, 2},
   {"hb_mmm_logp", (DL_FUNC) &hb_mmm_logp, 3},
   {"hb_channel_totals", (DL_FUNC) &hb_channel_totals, 8},

@@ -29,6 +29,59 @@
 
 /* ---- Cholesky factorization and triangular solves ---------------------- */
 
+/* Small dimensions: the loops below are inlined once per dimension 1..4 (a
+ * random-effect block of one to four columns, factorized and solved for
+ * every group level in every sweep) and once for any d (HB_SMALL_DIM_CASES
+ * in hbmmm.h), so that the compiler unrolls the common ones. Every instance
+ * does the same arithmetic in the same order, so results do not depend on
+ * which one runs. */
+/* right-looking: finish column j, then update the trailing lower triangle
+ * with it (inner loops run down contiguous columns) */
+static HB_ALWAYS_INLINE int chol_loops(double *A, const int d) {
+  HB_UNROLL
+  for (int j = 0; j < d; j++) {
+    double *cj = A + (size_t) j * d;
+    double s = cj[j];
+    if (!(s > 0.0 && s <= DBL_MAX)) return j + 1;
+    double ljj = sqrt(s);
+    cj[j] = ljj;
+    HB_UNROLL
+    for (int i = j + 1; i < d; i++) cj[i] /= ljj;
+    HB_UNROLL
+    for (int k = j + 1; k < d; k++) {
+      double *ck = A + (size_t) k * d;
+      double lkj = cj[k];
+      HB_UNROLL
+      for (int i = k; i < d; i++) ck[i] -= cj[i] * lkj;
+    }
+    HB_UNROLL
+    for (int i = 0; i < j; i++) cj[i] = 0.0;
+  }
+  return 0;
+}
+
+static HB_ALWAYS_INLINE void trsv_lower_loops(const double *L, const int d, double *b) {
+  HB_UNROLL
+  for (int j = 0; j < d; j++) {
+    const double *cj = L + (size_t) j * d;
+    double bj = b[j] / cj[j];
+    b[j] = bj;
+    HB_UNROLL
+    for (int i = j + 1; i < d; i++) b[i] -= cj[i] * bj;
+  }
+}
+
+static HB_ALWAYS_INLINE void trsv_lower_t_loops(const double *L, const int d, double *b) {
+  HB_UNROLL
+  for (int j = d - 1; j >= 0; j--) {
+    const double *cj = L + (size_t) j * d;
+    double s = b[j];
+    HB_UNROLL
+    for (int i = j + 1; i < d; i++) s -= cj[i] * b[i];
+    b[j] = s / cj[j];
+  }
+}
+
 /* In place: on success the lower triangle (with the diagonal) holds L with
  * A = L L' and the strict upper triangle is set to zero, so the array is L
  * itself. Only the lower triangle of A is read. Returns 0 on success, or
@@ -47,23 +100,9 @@ int hb_chol(double *A, int d) {
     }
     return 0;
   }
-  /* right-looking: finish column j, then update the trailing lower triangle
-   * with it (inner loops run down contiguous columns) */
-  for (int j = 0; j < d; j++) {
-    double *cj = A + (size_t) j * d;
-    double s = cj[j];
-    if (!(s > 0.0 && s <= DBL_MAX)) return j + 1;
-    double ljj = sqrt(s);
-    cj[j] = ljj;
-    for (int i = j + 1; i < d; i++) cj[i] /= ljj;
-    for (int k = j + 1; k < d; k++) {
-      double *ck = A + (size_t) k * d;
-      double lkj = cj[k];
-      for (int i = k; i < d; i++) ck[i] -= cj[i] * lkj;
-    }
-    for (int i = 0; i < j; i++) cj[i] = 0.0;
-  }
-  return 0;
+#define HB_CALL(dim) return chol_loops(A, dim)
+  HB_SMALL_DIM_CASES(HB_CALL)
+#undef HB_CALL
 }
 
 /* L x = b, b overwritten by x. Only the lower triangle of L is read. */
@@ -73,12 +112,9 @@ void hb_trsv_lower(const double *L, int d, double *b) {
     F77_CALL(dtrsv)("L", "N", "N", &d, L, &d, b, &one FCONE FCONE FCONE);
     return;
   }
-  for (int j = 0; j < d; j++) {
-    const double *cj = L + (size_t) j * d;
-    double bj = b[j] / cj[j];
-    b[j] = bj;
-    for (int i = j + 1; i < d; i++) b[i] -= cj[i] * bj;
-  }
+#define HB_CALL(dim) trsv_lower_loops(L, dim, b); return
+  HB_SMALL_DIM_CASES(HB_CALL)
+#undef HB_CALL
 }
 
 /* L' x = b, b overwritten by x. Only the lower triangle of L is read. */
@@ -88,12 +124,9 @@ void hb_trsv_lower_t(const double *L, int d, double *b) {
     F77_CALL(dtrsv)("L", "T", "N", &d, L, &d, b, &one FCONE FCONE FCONE);
     return;
   }
-  for (int j = d - 1; j >= 0; j--) {
-    const double *cj = L + (size_t) j * d;
-    double s = b[j];
-    for (int i = j + 1; i < d; i++) s -= cj[i] * b[i];
-    b[j] = s / cj[j];
-  }
+#define HB_CALL(dim) trsv_lower_t_loops(L, dim, b); return
+  HB_SMALL_DIM_CASES(HB_CALL)
+#undef HB_CALL
 }
 
 /* (L L') x = b, b overwritten by x. */
@@ -196,8 +229,31 @@ void hb_mvn_chol_draw(const double *L, const double *b, int d, double *out,
  * its Cholesky factor. work: NULL, or length d, receiving the mean P^{-1} b.
  * Returns 0, or the hb_chol code when P is not positive definite (then out
  * and work are untouched and no random number is used). out may alias b. */
+/* hb_mvn_precision_draw() in one piece, for an unrolled small d: the same
+ * steps as hb_chol() then hb_mvn_chol_draw(). */
+static HB_ALWAYS_INLINE int mvn_precision_draw_loops(double *P, const double *b, const int d, double *out,
+                                                     double *work) {
+  int info = chol_loops(P, d);
+  if (info) return info;
+  if (out != b) memcpy(out, b, (size_t) d * sizeof(double));
+  trsv_lower_loops(P, d, out);
+  if (work) {
+    memcpy(work, out, (size_t) d * sizeof(double));
+    trsv_lower_t_loops(P, d, work);
+  }
+  HB_UNROLL
+  for (int i = 0; i < d; i++) out[i] += norm_rand();
+  trsv_lower_t_loops(P, d, out);
+  return 0;
+}
+
 int hb_mvn_precision_draw(double *P, const double *b, int d, double *out,
                           double *work) {
+  if (d <= 4) {
+#define HB_CALL(dim) return mvn_precision_draw_loops(P, b, dim, out, work)
+    HB_SMALL_DIM_CASES(HB_CALL)
+#undef HB_CALL
+  }
   int info = hb_chol(P, d);
   if (info) return info;
   hb_mvn_chol_draw(P, b, d, out, work);

@@ -76,6 +76,7 @@ typedef struct {
   int npair;                   /* translation pairs (see hb_term_shift) */
   const int *pair_j, *pair_l;  /* fixed column, term column of each pair */
   const double *pair_w;        /* npair x G multipliers w[a + npair * level] */
+  double *pair_ww;             /* npair x npair, lower triangle: sum over levels of w_a w_b */
   /* nesting (see hb_term_nest_shift): the term whose levels contain this
    * term's (-1: none), the parent level of each level, and nest_np pairs of
    * identical columns (this term's nest_l[a], the parent's nest_lp[a]);
@@ -93,7 +94,7 @@ typedef struct {
   int **lev;                   /* lev[k][c]: level of term k in cell c */
   R_xlen_t **start, **ord;     /* cells of each level of each term */
   int *off;                    /* first Gram column of Z_k */
-  double *theta;               /* scratch, length D */
+  double *theta, *acc;         /* scratch, length D each */
 } hb_cells;
 
 struct hb_collapse; /* the Gibbs engine's collapsed block (gibbs.h) */

@@ -62,6 +62,7 @@ void hb_cells_build(hb_model *g, const int *cell, int ncell) {
     hb_group_index(cs->lev[k], ncell, g->t[k].G, 0, cs->start[k], cs->ord[k]);
   }
   cs->theta = (double *) R_alloc((size_t) D, sizeof(double));
+  cs->acc = (double *) R_alloc((size_t) D, sizeof(double));
 }
 
 /* theta of cell c: (beta, u_1(level), ..., u_K(level), -1), so that the

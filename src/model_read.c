@@ -377,6 +377,15 @@ static void read_term_design(SEXP tk, const char *tw, const hb_model *g, hb_term
   for (int a = 0; a < t->npair; a++)
     for (int b = 0; b < a; b++)
       if (t->pair_j[a] == t->pair_j[b]) hb_input_error(ta, "pairs must name distinct fixed columns");
+  /* the design's part of the pairs' prior precision, fixed for the run */
+  const int m = t->npair;
+  t->pair_ww = (double *) R_alloc((size_t) m * m + 1, sizeof(double));
+  memset(t->pair_ww, 0, sizeof(double) * ((size_t) m * m + 1));
+  for (int k = 0; k < t->G; k++) {
+    const double *wk = t->pair_w + (R_xlen_t) m * k;
+    for (int b = 0; b < m; b++)
+      for (int a = b; a < m; a++) t->pair_ww[a + b * m] += wk[a] * wk[b];
+  }
 }
 
 /* Term k's covariance: starting value, prior by type, state of the type's

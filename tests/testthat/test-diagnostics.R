@@ -209,9 +209,18 @@ test_that("ESS is right whether autocovariances are summed directly or by FFT", 
   expect_equal(tab$ess_tail, vapply(1:6, function(v) posterior::ess_tail(a[, , v]), 1), tolerance = 1e-10)
   expect_input_error(.Call(hbmmm:::C_hb_ess_mean, a, c(200L, 8L, 5L)), "draws")
   expect_input_error(.Call(hbmmm:::C_hb_ess_mean, a, c(0L, 8L, 6L)), "dims")
-  expect_input_error(.Call(hbmmm:::C_hb_draws_summary, a, dim(a), c(0.5, NA)), "probs")
-  expect_input_error(.Call(hbmmm:::C_hb_draws_summary, a, c(400L, NA, 6L), 0.5), "dims")
+  expect_input_error(.Call(hbmmm:::C_hb_draws_summary, a, dim(a), c(0.5, NA), NULL), "probs")
+  expect_input_error(.Call(hbmmm:::C_hb_draws_summary, a, c(400L, NA, 6L), 0.5, NULL), "dims")
   expect_true(is.na(.Call(hbmmm:::C_hb_ess_mean, replace(a, 1, NA), dim(a))[1]))
+})
+
+test_that("a subset of variables is summarised as its own array would be", {
+  set.seed(3)
+  a <- array(stats::rnorm(300 * 2 * 5), c(300, 2, 5), dimnames = list(NULL, NULL, paste0("v", 1:5)))
+  a[, , 4] <- apply(a[, , 4], 2, cumsum)
+  expect_identical(summarise_draws_table(a, vars = c(4L, 2L)), summarise_draws_table(a[, , c(4, 2)]))
+  expect_input_error(summarise_draws_table(a, vars = 6L), "vars")
+  expect_input_error(summarise_draws_table(a, vars = c(1L, NA)), "vars")
 })
 
 test_that("the summary table does not depend on the number of threads", {

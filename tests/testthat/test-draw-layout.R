@@ -231,3 +231,16 @@ test_that("hb_draw_names() refuses labels that do not fit the model", {
   model$labels <- list(x = "a", terms = list(), sigma = character(0), tpar = rep(NA_character_, 4))
   expect_input_error(.Call(hbmmm:::C_hb_draw_names, model), "model$labels$x")
 })
+
+test_that("given control$names, the Gibbs sampler returns the chain as a fit's draws array, same values", {
+  spec <- layout_specs()[["iw_ig"]]
+  ctl <- gibbs_control(iter = 4L, warmup = 1L)
+  nms <- hbmmm:::draw_names(spec)
+  plain <- run_gibbs_once(spec, ctl, seed = 5)
+  named <- run_gibbs_once(spec, c(ctl, list(names = nms)), seed = 5)
+  expect_identical(dim(named$draws), c(3L, 1L, length(nms)))
+  expect_identical(dimnames(named$draws), list(iteration = NULL, chain = NULL, variable = nms))
+  expect_identical(unname(named$draws[, 1, ]), plain$draws)
+  expect_input_error(run_gibbs_once(spec, c(ctl, list(names = nms[-1]))), "control$names")
+  expect_input_error(run_gibbs_once(spec, c(ctl, list(names = seq_along(nms)))), "control$names")
+})

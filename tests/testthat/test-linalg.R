@@ -77,6 +77,26 @@ test_that("MVN draws from a precision have mean P^{-1} b and covariance P^{-1}",
   expect_true(all(is.na(attr(z, "mean_work"))))
 })
 
+test_that("MVN draws are L'^{-1} (L^{-1} b + z) with z from rnorm(), for every unrolled dimension", {
+  # d = 1..4 run the unrolled kernels, 5 and 70 the general loops and LAPACK
+  for (d in c(1:5, 70)) {
+    P <- rand_spd(d, 300 + d)
+    set.seed(d)
+    b <- rnorm(d)
+    set.seed(7)
+    x <- hb_mvn_(P, b, 2)
+    set.seed(7)
+    z <- matrix(rnorm(2 * d), 2, byrow = TRUE)
+    L <- t(chol(P))
+    ref <- do.call(rbind, lapply(1:2, function(r) drop(backsolve(t(L), forwardsolve(L, b) + z[r, ]))))
+    expect_lt(max(abs(x - ref)) / max(abs(ref)), 1e-10, label = paste("d =", d))
+    expect_lt(max(abs(attr(x, "mean_work") - solve(P, b))) / max(abs(solve(P, b))), 1e-12)
+    r <- hb_chol_(P)
+    expect_lt(max(abs(r$L - L)), 1e-12)
+    expect_true(all(r$L[upper.tri(r$L)] == 0))
+  }
+})
+
 test_that("the MVN mean-only path equals solve(P, b) in both branches", {
   for (d in c(1, 4, 80)) {
     P <- rand_spd(d, 200 + d)

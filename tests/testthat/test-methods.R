@@ -25,3 +25,24 @@ test_that("a fit keeps the user's call, not the data or hbmmm_spec() inlined in 
   expect_identical(fit$spec$call, fit$call)
   expect_lt(length(serialize(fit$spec$call, NULL)), 5000)
 })
+
+test_that("summary() at 95% reuses the diagnostics the fit computed, and recomputes them for its own draws otherwise", {
+  fit <- quiet_sampling(hbmmm(sales ~ tv + price, small_panel(), media = "tv", time = "week", panel = "market",
+                              chains = 1, iter = 40, seed = 1, refresh = 0))
+  expect_identical(fit$diagnostics$probs, c(0.025, 0.975))
+  expect_identical(hbmmm:::interval_probs(0.95), c(0.025, 0.975))
+  fresh <- summary(fit)$table
+  # a marked cached table comes back as it is: no recomputation
+  marked <- fit
+  marked$diagnostics$table$mean[1] <- 12345
+  expect_identical(summary(marked)$table$mean[1], 12345)
+  # other probabilities, or draws that are not the cached ones, are computed
+  expect_identical(summary(marked, prob = 0.9)$table$mean, fresh$mean)
+  moved <- marked
+  moved$draws[dim(moved$draws)[1], 1, 1] <- moved$draws[dim(moved$draws)[1], 1, 1] + 1
+  expect_false(identical(summary(moved)$table$mean[1], 12345))
+  # the cached table is the one computed from the draws
+  nm <- dimnames(fit$draws)[[3]]
+  ref <- hbmmm:::summarise_draws_table(fit$draws[, , !startsWith(nm, "r_"), drop = FALSE], c(0.025, 0.975))
+  expect_identical(fresh, ref)
+})

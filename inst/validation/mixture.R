@@ -13,6 +13,9 @@
 #     the response per period at steady spend) where the 90% band of the
 #     population response b * saturation(x) holds the true curve,
 #   big_w - components whose posterior mean weight exceeds 5% (pruning),
+#   active - mean over draws of the components with weight above 5% in the
+#     draw (pruning read without labels: which rank an empty component
+#     takes varies between draws),
 #   divergent transitions, the largest R-hat, seconds per fit.
 # Usage: Rscript inst/validation/mixture.R [replicates per segment count,
 #   default 1] [iter, default 2000]
@@ -109,6 +112,7 @@ mixture_fit_metrics <- function(fit, test, truth_curve, x, seconds) {
              cover50 = mean(y >= qs[2, ] & y <= qs[3, ]), cover90 = mean(y >= qs[1, ] & y <= qs[4, ]),
              curve90 = mean(truth_curve >= band[1, ] & truth_curve <= band[2, ]),
              big_w = if (length(w)) sum(colMeans(as.matrix(fit)[, w, drop = FALSE]) > 0.05) else NA_integer_,
+             active = if (length(w)) mean(rowSums(as.matrix(fit)[, w, drop = FALSE] > 0.05)) else NA_real_,
              divergent = sum(fit$sampler_diagnostics$divergent == 1), max_rhat = max(s$rhat, na.rm = TRUE),
              seconds = seconds)
 }
@@ -145,7 +149,7 @@ mixture_benchmark <- function(segments = 1:5, replicates = 1, components = 5, it
 # Means over replicates, one row per segment count and model; the mixture's
 # CRPS relative to the single curve's.
 mixture_table <- function(res) {
-  agg <- stats::aggregate(res[c("rmse", "crps", "cover50", "cover90", "curve90", "big_w", "divergent",
+  agg <- stats::aggregate(res[c("rmse", "crps", "cover50", "cover90", "curve90", "big_w", "active", "divergent",
                                 "max_rhat", "seconds")],
                           by = res[c("segments", "model")], FUN = mean)
   agg <- agg[order(agg$segments, agg$model), ]

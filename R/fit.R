@@ -31,7 +31,8 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #'
 #' A mixture of Hill curves (`saturation = "hill_mixture"`, see
 #' `saturation_control` in [hbmmm_spec()]) needs `sampler = "nuts"`: its
-#' gradients run through the mixture and the stick-breaking weights, while
+#' gradients run through the mixture and its weights (Dirichlet or
+#' stick-breaking), while
 #' the Gibbs sampler's Metropolis step moves a channel's (at most four)
 #' transform parameters with one random-walk proposal and cannot move the
 #' 3K ordered, strongly dependent component parameters reliably, so the

@@ -25,7 +25,8 @@ build_transforms <- function(media, adstock, saturation, control, fixed, data, p
                              saturation_control = list()) {
   adstock <- recycle_named(adstock, media, "adstock", choices = ADSTOCK_CHOICES, in_order = FALSE)
   saturation <- recycle_named(saturation, media, "saturation", choices = SATURATION_CHOICES, in_order = FALSE)
-  components <- mixture_components(saturation_control, media, saturation)
+  mc <- mixture_controls(saturation_control, media, saturation)
+  components <- mc$components
   if (!is.list(control) || length(setdiff(names(control), c("max_lag", "normalize")))) {
     abort_input("adstock_control", "must be a list with elements `max_lag` and/or `normalize`")
   }
@@ -91,7 +92,7 @@ build_transforms <- function(media, adstock, saturation, control, fixed, data, p
     }
   }
   tr <- list(adstock = adstock, saturation = saturation, max_lag = max_lag, normalize = normalize, pars = pars,
-             components = components)
+             components = components, mix_weights = mc$weights, mix_e0 = mc$concentration)
   tr$priors <- transform_priors(tr, prior, data, panel_codes, media, tpos)
   est <- !pars$fixed
   tr$pars$value[est] <- vapply(tr$priors[pars$name[est]], prior_median, numeric(1))
@@ -105,58 +106,86 @@ build_transforms <- function(media, adstock, saturation, control, fixed, data, p
 
 # ---- mixture of Hill curves (saturation = "hill_mixture") ---------------
 
-# Components per channel (0 for channels that are not mixtures) from
-# saturation_control = list(components = ...): one whole number >= 1, or
-# one per mixture channel (named); default 5, more than most audiences have
-# segments (unneeded ones get weights near zero).
-mixture_components <- function(control, media, saturation) {
-  if (!is.list(control) || is.object(control) || length(setdiff(names(control), "components")) ||
+MIXTURE_WEIGHTS <- c("dirichlet", "stick_breaking")
+
+# The mixture options of saturation_control: `components` per channel (0
+# for channels that are not mixtures; default 5, more than most audiences
+# have segments, the unneeded ones getting weights near zero), the weights'
+# prior `weights` per channel and the Dirichlet `concentration` per channel.
+mixture_controls <- function(control, media, saturation) {
+  opts <- c("components", "weights", "concentration")
+  if (!is.list(control) || is.object(control) || length(setdiff(names(control), opts)) ||
       (length(control) && is.null(names(control)))) {
-    abort_input("saturation_control", sprintf("must be a list with element `components`; found %s",
+    abort_input("saturation_control", sprintf("must be a list with elements `components`, `weights` and/or `concentration`; found %s",
                                               describe_value(control)))
   }
   mix <- media[saturation[media] == "hill_mixture"]
-  out <- stats::setNames(integer(length(media)), media)
-  v <- control$components
-  if (is.null(v)) {
-    out[mix] <- 5L
-    return(out)
+  components <- mixture_option(control$components, "components", 5L, media, saturation, function(v) {
+    is.numeric(v) && !anyNA(v) && all(v == round(v)) && all(v >= 1) && all(v <= MAX_COMPONENTS)
+  }, sprintf("a whole number between 1 and %d (1 is the single Hill curve)", MAX_COMPONENTS))
+  weights <- mixture_option(control$weights, "weights", "dirichlet", media, saturation,
+                            function(v) is.character(v) && !anyNA(v) && all(v %in% MIXTURE_WEIGHTS),
+                            sprintf("one of %s", paste0("\"", MIXTURE_WEIGHTS, "\"", collapse = ", ")))
+  conc <- mixture_option(control$concentration, "concentration", NA_real_, media, saturation,
+                         function(v) is.numeric(v) && !anyNA(v) && all(is.finite(v) & v > 0), "a positive number")
+  stick <- mix[weights[mix] == "stick_breaking"]
+  named <- names(control$concentration)
+  if (!is.null(control$concentration) && length(intersect(if (is.null(named)) mix else named, stick))) {
+    abort_input("saturation_control", sprintf("`concentration` sets the Dirichlet weights' e0, but channel `%s` has weights = \"stick_breaking\" (its concentration alpha has a prior: set it through hbmmm_prior(alpha = ))",
+                                              intersect(if (is.null(named)) mix else named, stick)[1]))
   }
-  if (!is.numeric(v) || !length(v) || anyNA(v) || any(v != round(v)) || any(v < 1) || any(v > MAX_COMPONENTS)) {
-    abort_input("saturation_control", sprintf("`components` must be a whole number between 1 and %d (1 is the single Hill curve); found %s",
-                                              MAX_COMPONENTS, describe_value(v)))
+  # the default e0: see dirichlet_concentration()
+  default_e0 <- vapply(media, function(ch) dirichlet_concentration(components[[ch]]), 0)
+  conc[is.na(conc)] <- default_e0[is.na(conc)]
+  list(components = stats::setNames(as.integer(components), media), weights = weights, concentration = conc)
+}
+
+# One option of saturation_control for the mixture channels, by channel
+# (`default` elsewhere; `default` for non-mixture channels too): NULL, one
+# value, or values named by mixture channel; `ok(v)` validates, `what`
+# says what it must be.
+mixture_option <- function(v, opt, default, media, saturation, ok, what) {
+  mix <- media[saturation[media] == "hill_mixture"]
+  out <- stats::setNames(rep(default, length(media)), media)
+  if (opt == "components") out[!media %in% mix] <- 0L
+  if (is.null(v)) return(out)
+  if (!length(v) || !ok(v)) {
+    abort_input("saturation_control", sprintf("`%s` must be %s; found %s", opt, what, describe_value(v)))
   }
   nm <- names(v)
   if (is.null(nm)) {
     if (length(v) != 1L) {
-      abort_input("saturation_control", sprintf("`components` must be one number or one per channel, named; found %d unnamed values", length(v)))
+      abort_input("saturation_control", sprintf("`%s` must be one value or one per channel, named; found %d unnamed values",
+                                                opt, length(v)))
     }
     if (!length(mix)) {
-      abort_input("saturation_control", sprintf("`components` applies to channels with saturation = \"hill_mixture\"; no channel has it (saturation: %s)",
-                                                paste(sprintf("%s = %s", media, saturation[media]), collapse = ", ")))
+      abort_input("saturation_control", sprintf("`%s` applies to channels with saturation = \"hill_mixture\"; no channel has it (saturation: %s)",
+                                                opt, paste(sprintf("%s = %s", media, saturation[media]), collapse = ", ")))
     }
-    out[mix] <- as.integer(v)
+    out[mix] <- v
     return(out)
   }
   for (ch in nm) {
     if (!ch %in% media) {
-      abort_input("saturation_control", sprintf("`components` names channel `%s`, which is not in `media` (%s)%s",
-                                                ch, paste(media, collapse = ", "), suggest_name(ch, media)))
+      abort_input("saturation_control", sprintf("`%s` names channel `%s`, which is not in `media` (%s)%s",
+                                                opt, ch, paste(media, collapse = ", "), suggest_name(ch, media)))
     }
     if (saturation[[ch]] != "hill_mixture") {
-      abort_input("saturation_control", sprintf("`components` gives a mixture to channel `%s`, whose saturation is \"%s\"; a mixture of Hill curves needs saturation = \"hill_mixture\" for that channel",
-                                                ch, saturation[[ch]]))
+      abort_input("saturation_control", sprintf("`%s` gives a mixture to channel `%s`, whose saturation is \"%s\"; a mixture of Hill curves needs saturation = \"hill_mixture\" for that channel",
+                                                opt, ch, saturation[[ch]]))
     }
   }
-  out[mix] <- 5L
-  out[nm] <- as.integer(v)
+  out[nm] <- v
   out
 }
+
+# Default concentration e0 of the Dirichlet weights of K components.
+dirichlet_concentration <- function(K) 0.5 / K
 
 # The mixture channel a stored-variable name belongs to (NA for none).
 mixture_channel_of <- function(name, components) {
   for (ch in names(components)[components > 0]) {
-    if (name %in% c(mixture_draw_names(ch, components[[ch]]), paste0(c("halfsat_", "slope_", "alpha_"), ch))) {
+    if (name %in% c(mixture_draw_names(ch, components[[ch]], TRUE), paste0(c("halfsat_", "slope_", "alpha_"), ch))) {
       return(ch)
     }
   }
@@ -164,10 +193,16 @@ mixture_channel_of <- function(name, components) {
 }
 
 # Stored names of channel ch's mixture: weights, half-saturations, slopes
-# (the draw's order), and alpha when K > 1.
-mixture_draw_names <- function(ch, K) {
+# (the draw's order), and alpha with stick-breaking weights (K > 1).
+mixture_draw_names <- function(ch, K, stick = FALSE) {
   c(sprintf("%s_%s[%d]", rep(c("weight", "halfsat", "slope"), each = K), ch, rep(seq_len(K), 3)),
-    if (K > 1L) paste0("alpha_", ch))
+    if (stick && K > 1L) paste0("alpha_", ch))
+}
+
+# The channels whose mixture has stick-breaking weights and so a
+# concentration alpha (K > 1).
+mixture_stick_channels <- function(tr) {
+  names(tr$components)[tr$components > 1L & tr$mix_weights[names(tr$components)] == "stick_breaking"]
 }
 
 # The kernel's order (halfsat 1..K, slope 1..K, weight 1..K): the names.
@@ -175,19 +210,24 @@ mixture_kernel_names <- function(ch, K) {
   sprintf("%s_%s[%d]", rep(c("halfsat", "slope", "weight"), each = K), ch, rep(seq_len(K), 3))
 }
 
-# Per mixture channel: K, the priors of each half-saturation (i.i.d. before
-# ordering: the Hill curve's default), each slope and the concentration
-# alpha, and starting values: half-saturations spread around the prior
-# median (the median itself for K = 1, as the Hill curve), equal weights.
+# Per mixture channel: K, the weights' prior (`weights`, and `e0` for
+# Dirichlet ones), the priors of each half-saturation (i.i.d. before
+# ordering: the Hill curve's default), each slope and (stick-breaking) the
+# concentration alpha, and starting values: half-saturations spread around
+# the prior median (the median itself for K = 1, as the Hill curve), equal
+# weights.
 mixture_blocks <- function(tr, prior) {
   out <- list()
+  stick_ch <- mixture_stick_channels(tr)
   for (ch in names(tr$components)[tr$components > 0]) {
     K <- tr$components[[ch]]
+    stick <- ch %in% stick_ch
     pri <- list(halfsat = tr$priors[[paste0("halfsat_", ch)]], slope = tr$priors[[paste0("slope_", ch)]],
-                alpha = prior_for(prior, "alpha", ch, gamma_dist(2, 2)))
+                alpha = if (stick) prior_for(prior, "alpha", ch, gamma_dist(2, 2)))
     h0 <- prior_median(pri$halfsat) * exp(if (K > 1L) seq(-1, 1, length.out = K) else 0)
-    init <- c(rep(1 / K, K), h0, rep(prior_median(pri$slope), K), if (K > 1L) prior_median(pri$alpha))
-    out[[ch]] <- list(K = K, priors = pri, init = stats::setNames(init, mixture_draw_names(ch, K)))
+    init <- c(rep(1 / K, K), h0, rep(prior_median(pri$slope), K), if (stick) prior_median(pri$alpha))
+    out[[ch]] <- list(K = K, weights = tr$mix_weights[[ch]], e0 = if (K > 1L) tr$mix_e0[[ch]],
+                      priors = pri, init = stats::setNames(init, mixture_draw_names(ch, K, stick)))
   }
   out
 }
@@ -218,18 +258,22 @@ transform_priors <- function(tr, prior, data, panel_codes, media, tpos = NULL) {
   # a mixture channel's components take its halfsat and slope priors, and
   # its stick-breaking weights a concentration alpha
   mix <- names(tr$components)[tr$components > 0]
-  mix_par <- if (length(mix)) c("halfsat", "slope", if (any(tr$components > 1L)) "alpha")
+  stick <- mixture_stick_channels(tr)
+  mix_par <- if (length(mix)) c("halfsat", "slope", if (length(stick)) "alpha")
   params <- unique(c(pars$param, mix_par))
   slots <- c("decay", "delay", "shape", "scale", "halfsat", "slope", "lambda", "k", "alpha")
   given <- slots[vapply(slots, function(s) !is.null(prior[[s]]), logical(1))]
   unused <- setdiff(given, params)
+  if ("alpha" %in% unused && any(tr$components > 1L)) {
+    abort_input("prior", "gives a prior for `alpha`, the concentration of stick-breaking mixture weights, but the mixtures of this model have Dirichlet weights (fixed concentration: saturation_control = list(concentration = )); use saturation_control = list(weights = \"stick_breaking\") for stick-breaking weights")
+  }
   if (length(unused)) {
     abort_input("prior", sprintf("gives a prior for `%s`, but no channel of this model has that transform parameter (parameters: %s)",
                                  unused[1], if (length(params)) paste(params, collapse = ", ") else "none"))
   }
   for (slot in params) {
     chans <- pars$channel[pars$param == slot]
-    if (slot %in% mix_par) chans <- c(chans, if (slot == "alpha") mix[tr$components[mix] > 1L] else mix)
+    if (slot %in% mix_par) chans <- c(chans, if (slot == "alpha") stick else mix)
     check_prior_names(prior, slot, unique(chans))
   }
   out <- list()

@@ -54,10 +54,15 @@ print_priors <- function(x) {
     })),
     c(sigma = paste(format(pr$sigma), "on sigma^2")),
     vapply(x$transforms$priors, format, ""),
-    unlist(lapply(names(x$transforms$mixture), function(ch) { # a mixture's concentration
+    unlist(lapply(names(x$transforms$mixture), function(ch) { # a mixture's weights
       mb <- x$transforms$mixture[[ch]]
-      if (mb$K > 1L) stats::setNames(sprintf("%s (stick-breaking, %d components)", format(mb$priors$alpha), mb$K),
-                                     paste0("alpha_", ch))
+      if (mb$K < 2L) return(NULL)
+      if (is.null(mb$priors$alpha)) {
+        return(stats::setNames(sprintf("Dirichlet(%s) on the %d weights", format(signif(mb$e0, 3)), mb$K),
+                               sprintf("weight_%s", ch)))
+      }
+      stats::setNames(sprintf("%s (stick-breaking, %d components)", format(mb$priors$alpha), mb$K),
+                      paste0("alpha_", ch))
     }))
   )
   w <- max(nchar(names(rows)))

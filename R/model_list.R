@@ -78,7 +78,8 @@ mmm_model_list <- function(spec, calibration = TRUE) {
        ch_max_lag = vapply(media, function(ch) if (is.null(tr$max_lag[[ch]])) NA_integer_ else tr$max_lag[[ch]], 1L),
        ch_normalize = as.integer(tr$normalize), ch_par = ch_par, ch_est = ch_est, ch_link = ch_link,
        ch_upper = ch_up, ch_prior_code = ch_pc, ch_prior_par = ch_pp,
-       ch_mix_K = mx$K, ch_mix_par = mx$par, ch_mix_alpha = mx$alpha, ch_mix_prior_code = mx$code,
+       ch_mix_K = mx$K, ch_mix_par = mx$par, ch_mix_alpha = mx$alpha, ch_mix_weights = mx$weights,
+       ch_mix_e0 = mx$e0, ch_mix_prior_code = mx$code,
        ch_mix_prior_par = mx$pp,
        terms = terms, sig2_init = rep(stats::var(spec$y), S),
        keep = lapply(spec$keep, function(k) as.integer(k$levels) - 1L),
@@ -89,26 +90,32 @@ mmm_model_list <- function(spec, calibration = TRUE) {
 
 # The mixture-of-Hills block of the model list (src/model_read.c,
 # read_mixtures()): components per channel, starting values in the kernel's
-# order, alpha, and the priors of halfsat, slope and alpha (code, two
-# numbers each).
+# order, alpha, the weights' prior (0 stick-breaking, 1 Dirichlet) and
+# its e0, and the priors of halfsat, slope and alpha (code, two numbers
+# each; none for alpha without stick-breaking).
 mixture_model_list <- function(tr, media) {
   C <- length(media)
   K <- if (is.null(tr$components)) integer(C) else unname(as.integer(tr$components[media]))
   code <- matrix(0L, 3L, C)
   pp <- matrix(0, 6L, C)
   alpha <- rep(1, C)
+  weights <- integer(C)
+  e0 <- rep(1, C)
   par <- numeric(0)
   for (c in which(K > 0L)) {
     mb <- tr$mixture[[media[c]]]
     par <- c(par, unname(mixture_par_matrix(mb$init, media[c], tr)[, 1]))
-    if (K[c] > 1L) alpha[c] <- mb$init[[paste0("alpha_", media[c])]]
-    for (q in 1:3) {
+    if (!is.null(mb$priors$alpha)) alpha[c] <- mb$init[[paste0("alpha_", media[c])]]
+    # enum hb_mix_weights; a spec saved before the Dirichlet option has none
+    weights[c] <- match(if (is.null(mb$weights)) "stick_breaking" else mb$weights, c("stick_breaking", "dirichlet")) - 1L
+    if (!is.null(mb$e0)) e0[c] <- mb$e0
+    for (q in seq_along(mb$priors)[!vapply(mb$priors, is.null, TRUE)]) {
       pc <- prior_code(mb$priors[[q]])
       code[q, c] <- pc$code
       pp[2 * q - 1:0, c] <- pc$par
     }
   }
-  list(K = K, par = as.double(par), alpha = alpha, code = code, pp = pp)
+  list(K = K, par = as.double(par), alpha = alpha, weights = weights, e0 = as.double(e0), code = code, pp = pp)
 }
 
 # The grouping term whose effects the Gibbs sampler's Metropolis steps on

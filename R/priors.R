@@ -417,14 +417,18 @@ print.hbmmm_dist <- function(x, ...) {
 #' @param cor,sd NUTS only: LKJ prior of the correlations of a grouping term's
 #'   effects, and the prior of their standard deviations.
 #' @param alpha Prior of the stick-breaking concentration of each mixture of
-#'   Hill curves (`saturation = "hill_mixture"`), named by channel or
+#'   Hill curves with `saturation_control = list(weights =
+#'   "stick_breaking")` (see [hbmmm_spec()]), named by channel or
 #'   `.default`: `gamma_dist()`, `lognormal()`, `exponential()`,
 #'   `half_normal()` or `half_student_t()`; default `gamma_dist(2, 2)` (mean
-#'   1, no mass at 0). Small values put the weight on few components
-#'   (pruning).
-#' @param weight Not a distribution: the mixture weights always have the
-#'   stick-breaking prior `v_k ~ Beta(1, alpha)`, `w_k = v_k prod_(j<k) (1 -
-#'   v_j)`; any value here is an error that says to set `alpha` instead.
+#'   1, no mass at 0). Small values put the weight on few components.
+#'   Dirichlet weights (the default) have no alpha: their concentration is
+#'   fixed by `saturation_control = list(concentration = )`.
+#' @param weight Not a distribution: the mixture weights' prior is chosen
+#'   by `saturation_control` of [hbmmm_spec()] (`weights = "dirichlet"` with
+#'   its `concentration`, or `"stick_breaking"` with `v_k ~ Beta(1, alpha)`,
+#'   `w_k = v_k prod_(j<k) (1 - v_j)`); any value here is an error that says
+#'   so.
 #' @param roi Priors of each media channel's return on investment, the
 #'   quantity [roi()] reports: the channel's contribution summed over the
 #'   data divided by its spend summed over the data. `lognormal()` only (as
@@ -521,7 +525,7 @@ check_slot <- function(value, slot) {
 check_family <- function(dist, slot, arg) {
   def <- PRIOR_SLOTS[[slot]]
   if (slot == "weight") {
-    abort_input(arg, sprintf("takes no prior distribution (found %s): the weights of a mixture of Hill curves have the stick-breaking prior v_k ~ Beta(1, alpha), w_k = v_k prod_(j<k) (1 - v_j); set the prior of its concentration through `alpha` (%s)",
+    abort_input(arg, sprintf("takes no prior distribution (found %s): the weights of a mixture of Hill curves have a Dirichlet prior (saturation_control = list(concentration = )) or, with saturation_control = list(weights = \"stick_breaking\"), the stick-breaking prior v_k ~ Beta(1, alpha), w_k = v_k prod_(j<k) (1 - v_j), whose concentration's prior is set through `alpha` (%s)",
                              format(dist), paste0(PRIOR_SLOTS$alpha$families, "()", collapse = ", ")))
   }
   if (!dist$family %in% def$families) {

@@ -113,24 +113,51 @@
 #'   `b` plus the level's group-level effect of the channel when the term
 #'   has one, for a row of the level's average population. Both samplers;
 #'   `print()` of the fit shows each test against the fitted curve.
-#' @param saturation_control List with `components`: the number K of Hill
-#'   curves of each `"hill_mixture"` channel, a whole number from 1 to 20
-#'   (default 5), one value or named by channel. The channel's response is
-#'   `b * sum_k w_k Hill(adstock; halfsat_k, slope_k)`; the components are
-#'   ordered by half-saturation (no label switching: `halfsat_<channel>[1] <
-#'   halfsat_<channel>[2] < ...` in every draw) and the weights come from
-#'   truncated stick-breaking, `v_k ~ Beta(1, alpha)`, `w_k = v_k
-#'   prod_(j<k) (1 - v_j)`. Default priors: each half-saturation the Hill
-#'   curve's default `lognormal(log(median adstocked spend), 1)` (i.i.d.
-#'   before ordering), each slope `lognormal(log(1.5), 0.5)`, and `alpha`
-#'   `gamma_dist(2, 2)` (mean 1; its density vanishes at 0, where all the
-#'   weight would collapse onto the first component and the sampler
-#'   diverges); set them through `halfsat`, `slope` and `alpha` of
-#'   [hbmmm_prior()]. Specify more components than you expect segments: a
-#'   small alpha leaves the unneeded ones with weights near zero. Draws:
-#'   `weight_<channel>[k]`, `halfsat_<channel>[k]`, `slope_<channel>[k]`
-#'   and (K > 1) `alpha_<channel>`. With `components = 1` the model is the
-#'   single Hill curve (the same log density).
+#' @param saturation_control List for the `"hill_mixture"` channels, each
+#'   element one value or named by channel: `components`, the number K of
+#'   Hill curves, a whole number from 1 to 20 (default 5); `weights`, the
+#'   prior of the mixture weights, `"dirichlet"` (default) or
+#'   `"stick_breaking"`; `concentration`, the Dirichlet weights' e0 (default
+#'   `0.5 / K`). The channel's response is `b * sum_k w_k Hill(adstock;
+#'   halfsat_k, slope_k)`; the components are stored ordered by
+#'   half-saturation (no label switching: `halfsat_<channel>[1] <
+#'   halfsat_<channel>[2] < ...` in every draw). Default priors: each
+#'   half-saturation the Hill curve's default `lognormal(log(median
+#'   adstocked spend), 1)` (i.i.d. before ordering), each slope
+#'   `lognormal(log(1.5), 0.5)`; set them through `halfsat` and `slope` of
+#'   [hbmmm_prior()].
+#'
+#'   *Dirichlet weights* (the default): `w ~ Dirichlet(e0, ..., e0)`, a
+#'   sparse, exchangeable prior. Specify more components than you expect
+#'   segments: in an overfitted mixture the unneeded components empty
+#'   (rather than duplicate a needed one) when the concentration per
+#'   component is below d / 2, d = 2 parameters per component (Rousseau and
+#'   Mengersen 2011), and `0.5 / K` keeps the total concentration at 0.5
+#'   whatever K. Because the prior treats the components alike, NUTS samples
+#'   them unordered and stores each draw sorted by half-saturation, which
+#'   is exactly the posterior of the ordered model, while an empty
+#'   component can move past an occupied one (the ordered parameterization
+#'   has a barrier there). Which rank an empty component takes varies from
+#'   draw to draw, so pruning shows in the number of components with a
+#'   sizeable weight per draw (e.g. `rowSums(weights > 0.05)`), not always
+#'   in the mean weight of one rank.
+#'
+#'   *Stick-breaking weights* (`weights = "stick_breaking"`, the previous
+#'   default): `v_k ~ Beta(1, alpha)`, `w_k = v_k prod_(j<k) (1 - v_j)` in
+#'   the order of the half-saturations, with `alpha` from `alpha` of
+#'   [hbmmm_prior()] (default `gamma_dist(2, 2)`, mean 1; its density
+#'   vanishes at 0, where all the weight would collapse onto the first
+#'   component and the sampler diverges) and drawn as `alpha_<channel>`. It
+#'   is not exchangeable: a small alpha favours the first, lowest
+#'   half-saturation components, so a segment that needs sustained spend
+#'   must be carried by components the prior wants empty, and in the
+#'   validation benchmark (`inst/validation/mixture.R`) no component was
+#'   pruned with it.
+#'
+#'   Draws: `weight_<channel>[k]`, `halfsat_<channel>[k]`,
+#'   `slope_<channel>[k]` (and `alpha_<channel>` with stick-breaking
+#'   weights). With `components = 1` the model is the single Hill curve (the
+#'   same log density).
 #' @param fixed_transforms Named numeric vector of transform parameters held
 #'   fixed, named like the draws: `c(decay_tv = 0.5, slope_tv = 1)`.
 #' @param adstock_control List with `max_lag` (default `NULL`, infinite memory,

@@ -44,11 +44,13 @@ typedef struct {
   double w_ref;
   /* mixture of Hill curves (sat_type HB_SAT_HILL_MIXTURE; NUTS only, see
    * model_mixture.c): mix_K components (0: none) in HB_MIX_PAR(par), the
-   * stick-breaking concentration alpha, and the priors (family code, two
-   * parameters) of each half-saturation (i.i.d. before ordering), each slope
-   * and alpha */
-  int mix_K;
-  double alpha;
+   * weights' prior (mix_weights: HB_MIX_STICK, the stick-breaking
+   * concentration alpha; HB_MIX_DIRICHLET, the fixed concentration mix_e0),
+   * and the priors (family code, two parameters) of each half-saturation
+   * (i.i.d. before ordering), each slope and alpha */
+  int mix_K, mix_weights;
+  double alpha, mix_e0;
+  int mix_perm[HB_MAX_MIX];                  /* Dirichlet: unordered component of each rank */
   int mix_prior_code[3];
   double mix_prior_par[6];
   int ntheta;                                /* its unconstrained parameters in the NUTS density */
@@ -229,8 +231,11 @@ void hb_refresh_channel_columns(hb_model *g, int c);
 
 /* ---- the mixture-of-Hills block of a channel (model_mixture.c) ---------- */
 /* Unconstrained parameters of K components: K == 1: log halfsat, log slope;
- * else K ordered log half-saturations (the first, then log increments),
- * K log slopes, K - 1 logit stick-breaking fractions, log alpha. */
+ * stick-breaking weights: K ordered log half-saturations (the first, then
+ * log increments), K log slopes, K - 1 logistic sticks and log alpha;
+ * Dirichlet weights: K log half-saturations and K log slopes (unordered),
+ * K log-gamma variables. */
+enum hb_mix_weights { HB_MIX_STICK = 0, HB_MIX_DIRICHLET = 1 };
 int hb_mix_npar(int K);
 /* From the block u: the channel's components (HB_MIX_PAR(ch->par)) and
  * alpha; returns their log prior with the Jacobian and adds its gradient

@@ -40,7 +40,7 @@ static int layout(const hb_model *g, hb_draw_item *items, int effects) {
     for (int i = 0; i < ch->mix_K; i++) HB_ADD(HB_DRAW_MIX_WEIGHT, c, i, 0);
     for (int i = 0; i < ch->mix_K; i++) HB_ADD(HB_DRAW_MIX_HALFSAT, c, i, 0);
     for (int i = 0; i < ch->mix_K; i++) HB_ADD(HB_DRAW_MIX_SLOPE, c, i, 0);
-    if (ch->mix_K > 1) HB_ADD(HB_DRAW_MIX_ALPHA, c, 0, 0);
+    if (ch->mix_K > 1 && ch->mix_weights == HB_MIX_STICK) HB_ADD(HB_DRAW_MIX_ALPHA, c, 0, 0);
   }
   if (g->use_hs) HB_ADD(HB_DRAW_HS_TAU, 0, 0, 0);
   if (effects && g->keep)

@@ -9,12 +9,17 @@
  * calls the three functions here for the prior, the Jacobian and the chain
  * rule. Nothing else of the density is repeated.
  *
- * Identification and pruning:
- *   - half-saturations are ordered, log h_1 = u_1, log h_k = log h_(k-1) +
- *     exp(u_k): no label switching in any draw. Their prior is that of K
- *     i.i.d. draws from the channel's halfsat prior, restricted to the
- *     ordered region (the constant log K! is left out);
- *   - weights come from truncated stick-breaking, v_k ~ Beta(1, alpha)
+ * Identification: every draw stores the components sorted by
+ * half-saturation (no label switching). The half-saturations' prior is that
+ * of K i.i.d. draws from the channel's halfsat prior (restricted to the
+ * ordered region: the constant log K! is left out); slopes are i.i.d. under
+ * the channel's slope prior, log link. The weights:
+ *   - Dirichlet(e0, ..., e0) (HB_MIX_DIRICHLET, the default), sparse and
+ *     exchangeable: the components are sampled unordered and sorted on
+ *     the way out (exchangeable_unpack());
+ *   - stick-breaking (HB_MIX_STICK): the half-saturations are ordered in
+ *     the sampler, log h_1 = u_1, log h_k = log h_(k-1) + exp(u_k), and
+ *     the weights come from truncated stick-breaking, v_k ~ Beta(1, alpha)
  *     (k < K), w_k = v_k prod_(j<k) (1 - v_j), w_K = prod_(j<K) (1 - v_j),
  *     with alpha = exp(u) under its own prior: a small alpha puts the mass
  *     on the first sticks, so unneeded components get weights near zero.
@@ -22,8 +27,7 @@
  *     p_k = logistic(u_k) is uniform and v_k = 1 - (1 - p_k)^(1 / alpha),
  *     the Beta(1, alpha) quantile of p_k. Centred (logit v_k), the sticks
  *     that the data do not inform form a funnel with log alpha (their logit
- *     scale has an exponential tail of rate alpha), where NUTS diverges;
- *   - slopes are i.i.d. under the channel's slope prior, log link.
+ *     scale has an exponential tail of rate alpha), where NUTS diverges.
  * With K = 1 the block is (log halfsat, log slope) under the same priors
  * and links as a Hill channel's, so the log density is the Hill model's. */
 #include <math.h>
@@ -42,10 +46,64 @@ static double log_link_prior(int code, const double *pp, double x, double *dlog)
   return hb_prior_logdens(code, pp, x) + log(x);
 }
 
+/* Dirichlet(e0, ..., e0) weights as normalized Gamma(e0, 1) variables
+ * g_k = exp(x_k): each x_k has the log-gamma density e0 x - e^x (the
+ * constant -lgamma(e0) left out), independent of the others, so that no
+ * parameter sets another's scale; w = softmax(x). The sum of the g_k is a
+ * direction the likelihood does not see, held by the prior alone. */
+static double dirichlet_unpack(double e0, int K, const double *x, double *w, double *grad) {
+  double mx = x[0], tot = 0.0, l = 0.0;
+  for (int k = 1; k < K; k++) mx = x[k] > mx ? x[k] : mx;
+  for (int k = 0; k < K; k++) {
+    double g = exp(x[k]);
+    l += e0 * x[k] - g;
+    grad[k] += e0 - g;
+    w[k] = exp(x[k] - mx);
+    tot += w[k];
+  }
+  for (int k = 0; k < K; k++) w[k] /= tot;
+  return l;
+}
+
+/* Dirichlet weights, an exchangeable prior: the components are sampled
+ * unordered (u: K log half-saturations, K log slopes, K log-gamma
+ * variables) and stored sorted by half-saturation, ch->mix_perm[r] the
+ * unordered component of rank r. The likelihood and the prior are
+ * symmetric in the components, so the sorted draws have exactly the
+ * posterior of the model restricted to ordered half-saturations; but an
+ * empty component moves past an occupied one freely, where the ordered
+ * parameterization must pass the weight through both (a barrier, and a
+ * curved ridge when a low component anchors the others). */
+static double exchangeable_unpack(hb_channel *ch, const double *u, double *grad) {
+  const int K = ch->mix_K;
+  double *h = HB_MIX_PAR(ch->par), *s = h + K, *w = s + K;
+  double l = 0.0, d, wu[HB_MAX_MIX];
+  int *perm = ch->mix_perm;
+  for (int k = 0; k < K; k++) {
+    l += log_link_prior(ch->mix_prior_code[0], ch->mix_prior_par, exp(u[k]), &d);
+    grad[k] += d;
+    l += log_link_prior(ch->mix_prior_code[1], ch->mix_prior_par + 2, exp(u[K + k]), &d);
+    grad[K + k] += d;
+  }
+  l += dirichlet_unpack(ch->mix_e0, K, u + 2 * K, wu, grad + 2 * K);
+  for (int k = 0; k < K; k++) { /* insertion sort by log half-saturation (K is small) */
+    int r = k;
+    for (; r > 0 && u[perm[r - 1]] > u[k]; r--) perm[r] = perm[r - 1];
+    perm[r] = k;
+  }
+  for (int r = 0; r < K; r++) {
+    h[r] = exp(u[perm[r]]);
+    s[r] = exp(u[K + perm[r]]);
+    w[r] = wu[perm[r]];
+  }
+  return l;
+}
+
 double hb_mix_unpack(hb_channel *ch, const double *u, double *grad) {
   const int K = ch->mix_K;
   double *h = HB_MIX_PAR(ch->par), *s = h + K, *w = s + K;
   double l = 0.0, d;
+  if (K > 1 && ch->mix_weights == HB_MIX_DIRICHLET) return exchangeable_unpack(ch, u, grad);
   /* ordered half-saturations: a_k = d (prior + log h_k) / d log h_k, and
    * log h_j moves with u_k (k >= 1) by exp(u_k) for every j >= k */
   double lh = u[0], acc = 0.0, a[HB_MAX_MIX];
@@ -96,6 +154,17 @@ void hb_mix_backprop(const hb_channel *ch, const double *u, const double *gc, do
   const double *h = HB_MIX_PAR(ch->par), *s = h + K, *w = s + K;
   const double *gh = gc, *gs = gc + K, *gw = gc + 2 * K;
   double acc = 0.0;
+  if (K > 1 && ch->mix_weights == HB_MIX_DIRICHLET) { /* back to the unordered components */
+    const int *perm = ch->mix_perm;
+    double m = 0.0; /* softmax: d w_j / d x_k = w_j (delta_jk - w_k) */
+    for (int r = 0; r < K; r++) m += gw[r] * w[r];
+    for (int r = 0; r < K; r++) {
+      gu[perm[r]] += gh[r] * h[r];
+      gu[K + perm[r]] += gs[r] * s[r];
+      gu[2 * K + perm[r]] += w[r] * (gw[r] - m);
+    }
+    return;
+  }
   for (int k = K - 1; k >= 0; k--) {
     acc += gh[k] * h[k]; /* d / d log h_k */
     gu[k] += k == 0 ? acc : acc * exp(u[k]);
@@ -126,6 +195,14 @@ void hb_mix_backprop(const hb_channel *ch, const double *u, const double *gc, do
 void hb_mix_to_unc(const hb_channel *ch, double *u) {
   const int K = ch->mix_K;
   const double *h = HB_MIX_PAR(ch->par), *s = h + K, *w = s + K;
+  if (K > 1 && ch->mix_weights == HB_MIX_DIRICHLET) { /* unordered: the sorted ones will do */
+    for (int k = 0; k < K; k++) {
+      u[k] = log(h[k]);
+      u[K + k] = log(s[k]);
+      u[2 * K + k] = log(w[k]) + log(K * ch->mix_e0); /* the g_k summing to their prior mean K e0 */
+    }
+    return;
+  }
   u[0] = log(h[0]);
   for (int k = 1; k < K; k++) u[k] = log(log(h[k]) - log(h[k - 1]));
   for (int k = 0; k < K; k++) u[K + k] = log(s[k]);

@@ -228,12 +228,16 @@ static void read_data(SEXP model, hb_model *g) {
 
 /* The mixture-of-Hills channels: components (ch_mix_K), their starting
  * values (ch_mix_par: halfsat, slope, weight of each mixture channel in
- * turn), the concentration's (ch_mix_alpha) and the priors (ch_mix_prior_code
- * 3 x C, ch_mix_prior_par 6 x C: halfsat, slope, alpha). */
+ * turn), the concentration's (ch_mix_alpha), the weights' prior
+ * (ch_mix_weights: 0 stick-breaking, 1 Dirichlet with concentration
+ * ch_mix_e0) and the priors (ch_mix_prior_code 3 x C, ch_mix_prior_par 6 x C:
+ * halfsat, slope, alpha). */
 static void read_mixtures(SEXP model, hb_model *g) {
   const int C = g->C;
   const int *mk = hb_list_int(model, "model", "ch_mix_K", C, 0, HB_MAX_MIX);
   const double *alpha = hb_list_real(model, "model", "ch_mix_alpha", C);
+  const int *wt = hb_list_int(model, "model", "ch_mix_weights", C, HB_MIX_STICK, HB_MIX_DIRICHLET);
+  const double *e0 = hb_list_real(model, "model", "ch_mix_e0", C);
   const int *code = hb_list_int(model, "model", "ch_mix_prior_code", (R_xlen_t) 3 * C, 0, HB_PRIOR_HALF_STUDENT_T);
   const double *pp = hb_list_real(model, "model", "ch_mix_prior_par", (R_xlen_t) 6 * C);
   R_xlen_t tot = 0;
@@ -260,12 +264,17 @@ static void read_mixtures(SEXP model, hb_model *g) {
       if (!(h[2 * K + k] > 0.0)) hb_input_error("model$ch_mix_par", "starting weights must be positive (channel %d)", c + 1);
     }
     ch->alpha = alpha[c];
-    if (K > 1 && !(alpha[c] > 0 && R_FINITE(alpha[c]))) hb_input_error("model$ch_mix_alpha", "must be positive (channel %d)", c + 1);
+    ch->mix_weights = wt[c];
+    ch->mix_e0 = e0[c];
+    const int stick = K > 1 && wt[c] == HB_MIX_STICK;
+    if (stick && !(alpha[c] > 0 && R_FINITE(alpha[c]))) hb_input_error("model$ch_mix_alpha", "must be positive (channel %d)", c + 1);
+    if (K > 1 && wt[c] == HB_MIX_DIRICHLET && !(e0[c] > 0 && R_FINITE(e0[c])))
+      hb_input_error("model$ch_mix_e0", "must be positive (channel %d)", c + 1);
     for (int q = 0; q < 3; q++) {
       ch->mix_prior_code[q] = code[3 * c + q];
       ch->mix_prior_par[2 * q] = pp[6 * c + 2 * q];
       ch->mix_prior_par[2 * q + 1] = pp[6 * c + 2 * q + 1];
-      if (q < 2 || K > 1) {
+      if (q < 2 || stick) {
         int f = code[3 * c + q];
         if (f == 0 || f == HB_PRIOR_NORMAL || f == HB_PRIOR_BETA || f == HB_PRIOR_UNIFORM)
           hb_input_error("model$ch_mix_prior_code", "must be a family on the positive numbers (channel %d)", c + 1);

@@ -316,31 +316,52 @@ sbc_draw_lift <- function(n_markets = 5, n_weeks = 24) {
 
 sbc_draw_lift_nuts <- function() nuts_drawer(sbc_draw_lift)
 
-# A mixture of two Hill curves on tv (NUTS only), everything drawn from the
-# priors the model is given: ordered half-saturations (two i.i.d.
-# lognormals, sorted), slopes, stick-breaking weights v ~ Beta(1, alpha)
-# with alpha ~ Gamma(2, 2), a positive tv coefficient; one series.
-sbc_draw_mixture_nuts <- function(n_weeks = 60) {
+# A mixture of Hill curves on tv (NUTS only), everything drawn from the
+# priors the model is given; one series, a positive tv coefficient. With
+# weights = "stick_breaking": two components, ordered half-saturations (two
+# i.i.d. lognormals, sorted), v ~ Beta(1, alpha), alpha ~ Gamma(2, 2). With
+# "dirichlet": three components, i.i.d. half-saturations, slopes and
+# Dirichlet(e0) weights, then sorted by half-saturation (the model's draws
+# are: its exchangeable prior makes that the ordered model's posterior).
+sbc_draw_mixture_nuts <- function(n_weeks = 60, weights = c("stick_breaking", "dirichlet"), e0 = 0.2) {
+  weights <- match.arg(weights)
   d <- data.frame(week = seq_len(n_weeks), tv = stats::rexp(n_weeks, 1 / 10) * stats::rbinom(n_weeks, 1, 0.8),
                   x = stats::rnorm(n_weeks))
   b <- c(b_Intercept = stats::rnorm(1), b_tv = abs(stats::rnorm(1, 0, 2)), b_x = stats::rnorm(1))
   sig <- sqrt(10 * 0.3^2 / stats::rchisq(1, 10))
-  h <- sort(stats::rlnorm(2, log(10), 0.5))
-  s <- stats::rlnorm(2, log(1.5), 0.3)
-  alpha <- stats::rgamma(1, 2, 2)
-  v <- stats::rbeta(1, 1, alpha)
-  w <- c(v, 1 - v)
+  K <- if (weights == "stick_breaking") 2L else 3L
+  h <- stats::rlnorm(K, log(10), 0.5)
+  s <- stats::rlnorm(K, log(1.5), 0.3)
+  if (weights == "stick_breaking") {
+    alpha <- stats::rgamma(1, 2, 2)
+    v <- stats::rbeta(1, 1, alpha)
+    w <- c(v, 1 - v)
+    o <- order(h) # stick order = half-saturation order
+    s <- s[o]
+    h <- h[o]
+  } else {
+    g <- stats::rgamma(K, e0)
+    o <- order(h)
+    w <- (g / sum(g))[o]
+    h <- h[o]
+    s <- s[o]
+  }
   decay <- stats::rbeta(1, 4, 4)
   m_tv <- hbmmm::saturation_hill_mixture(hbmmm::adstock_geometric(d$tv, decay, normalize = TRUE), h, s, w)
   d$y <- b[["b_Intercept"]] + b[["b_tv"]] * m_tv + b[["b_x"]] * d$x + stats::rnorm(n_weeks, 0, sig)
-  truth <- c(b, sigma = sig, decay_tv = decay, `weight_tv[1]` = w[1], `halfsat_tv[1]` = h[1],
-             `halfsat_tv[2]` = h[2], `slope_tv[1]` = s[1], `slope_tv[2]` = s[2], alpha_tv = alpha)
+  idx <- seq_len(K)
+  truth <- c(b, sigma = sig, decay_tv = decay, stats::setNames(w[-K], sprintf("weight_tv[%d]", idx[-K])),
+             stats::setNames(h, sprintf("halfsat_tv[%d]", idx)), stats::setNames(s, sprintf("slope_tv[%d]", idx)),
+             if (weights == "stick_breaking") c(alpha_tv = alpha))
   list(truth = truth, args = list(
     formula = y ~ tv + x, data = d, media = "tv", time = "week", sampler = "nuts",
-    saturation = "hill_mixture", saturation_control = list(components = 2),
+    saturation = "hill_mixture",
+    saturation_control = c(list(components = K, weights = weights), if (weights == "dirichlet") list(concentration = e0)),
     prior = hbmmm::hbmmm_prior(Intercept = hbmmm::normal(0, 1),
                                b = list(tv = hbmmm::half_normal(2), x = hbmmm::normal(0, 1)),
                                sigma = hbmmm::scaled_inv_chisq(10, 0.3), decay = hbmmm::beta_dist(4, 4),
                                halfsat = hbmmm::lognormal(log(10), 0.5), slope = hbmmm::lognormal(log(1.5), 0.3),
-                               alpha = hbmmm::gamma_dist(2, 2))))
+                               alpha = if (weights == "stick_breaking") hbmmm::gamma_dist(2, 2))))
 }
+
+sbc_draw_mixture_dirichlet_nuts <- function() sbc_draw_mixture_nuts(weights = "dirichlet")

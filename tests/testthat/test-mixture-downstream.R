@@ -98,7 +98,8 @@ test_that("response curves of a mixture fit evaluate the mixture per draw", {
 test_that("summaries, plots and model comparison work on mixture fits", {
   fit <- mf$fit
   s <- summary(fit)
-  expect_true(all(c("weight_tv[1]", "halfsat_tv[3]", "alpha_tv") %in% s$table$variable))
+  expect_true(all(c("weight_tv[1]", "halfsat_tv[3]", "slope_tv[2]") %in% s$table$variable))
+  expect_false("alpha_tv" %in% s$table$variable) # Dirichlet weights: no concentration drawn
   pdf(NULL)
   on.exit(grDevices::dev.off())
   out <- plot(fit, type = "mixture")

@@ -12,21 +12,30 @@ mixture_data <- function(n = 60, seed = 1) {
   d
 }
 
-test_that("gradients through the mixture and the stick-breaking weights equal finite differences", {
+test_that("gradients through the mixture and its weights (Dirichlet, stick-breaking) equal finite differences", {
   d <- mixture_data()
   sat <- c(tv = "hill_mixture", search = "hill")
   specs <- list(
     k3 = hbmmm_spec(sales ~ tv + search + price, d, media = c("tv", "search"), time = "week",
                     saturation = sat, saturation_control = list(components = 3)),
+    k3_stick = hbmmm_spec(sales ~ tv + search + price, d, media = c("tv", "search"), time = "week",
+                          saturation = sat, saturation_control = list(components = 3, weights = "stick_breaking")),
     k1 = hbmmm_spec(sales ~ tv + search + price, d, media = c("tv", "search"), time = "week",
                     saturation = sat, saturation_control = list(components = 1)),
+    # Dirichlet weights on one channel, stick-breaking on the other, and a
+    # concentration above 1
+    mixed_weights = hbmmm_spec(sales ~ tv + search + price, d, media = c("tv", "search"), time = "week",
+                               saturation = "hill_mixture",
+                               saturation_control = list(components = c(tv = 4, search = 3),
+                                                         weights = c(tv = "dirichlet", search = "stick_breaking"),
+                                                         concentration = c(tv = 2.5))),
     both_k5_k2 = hbmmm_spec(sales ~ tv + search + price, d, media = c("tv", "search"), time = "week",
                             saturation = "hill_mixture", adstock = c(tv = "weibull_pdf", search = "geometric"),
-                            saturation_control = list(components = c(tv = 5, search = 2)),
+                            saturation_control = list(components = c(tv = 5, search = 2), weights = "stick_breaking"),
                             prior = hbmmm_prior(alpha = list(tv = lognormal(0, 1), .default = exponential(2)),
                                                 slope = gamma_dist(3, 2))),
     roi = hbmmm_spec(sales ~ tv + search + price, d, media = c("tv", "search"), time = "week",
-                     saturation = sat, saturation_control = list(components = 4),
+                     saturation = sat, saturation_control = list(components = 4, weights = "stick_breaking"),
                      prior = hbmmm_prior(roi = list(tv = lognormal(0, 0.5))))
   )
   # a gamma prior with rate != 1 on a Hill channel too (its derivative used
@@ -78,7 +87,8 @@ test_that("components = 1 is the single-Hill model: same log density and gradien
 test_that("the density's draw holds ordered half-saturations, stick-breaking weights and alpha", {
   d <- mixture_data()
   sp <- hbmmm_spec(sales ~ tv + search + price, d, media = c("tv", "search"), time = "week",
-                   saturation = c(tv = "hill_mixture", search = "hill"), saturation_control = list(components = 4))
+                   saturation = c(tv = "hill_mixture", search = "hill"),
+                   saturation_control = list(components = 4, weights = "stick_breaking"))
   nm <- asNamespace("hbmmm")$draw_names(sp)
   expect_equal(nm[grepl("^[a-z]+_tv", nm) & !startsWith(nm, "b_")], c("decay_tv", sprintf("weight_tv[%d]", 1:4), sprintf("halfsat_tv[%d]", 1:4),
                                        sprintf("slope_tv[%d]", 1:4), "alpha_tv"))
@@ -102,7 +112,8 @@ test_that("the density's draw holds ordered half-saturations, stick-breaking wei
 test_that("the log density of the mixture block matches a plain-R computation", {
   d <- mixture_data()
   sp <- hbmmm_spec(sales ~ tv + search + price, d, media = c("tv", "search"), time = "week",
-                   saturation = c(tv = "hill_mixture", search = "hill"), saturation_control = list(components = 3),
+                   saturation = c(tv = "hill_mixture", search = "hill"),
+                   saturation_control = list(components = 3, weights = "stick_breaking"),
                    prior = hbmmm_prior(alpha = gamma_dist(2, 3)))
   den <- mmm_density(sp)
   th <- den$start(2)
@@ -146,6 +157,55 @@ test_that("the log density of the mixture block matches a plain-R computation", 
   expect_gt(stats::ks.test(v, stats::pbeta, 1, 2.5)$p.value, 0.001)
 })
 
+test_that("Dirichlet weights: the draw is the softmax of log-gamma variables, with their density and no alpha", {
+  d <- mixture_data()
+  sp <- hbmmm_spec(sales ~ tv + search + price, d, media = c("tv", "search"), time = "week",
+                   saturation = c(tv = "hill_mixture", search = "hill"),
+                   saturation_control = list(components = 4, concentration = 0.3))
+  nm <- asNamespace("hbmmm")$draw_names(sp)
+  expect_equal(nm[grepl("^[a-z]+_tv", nm) & !startsWith(nm, "b_")],
+               c("decay_tv", sprintf("weight_tv[%d]", 1:4), sprintf("halfsat_tv[%d]", 1:4), sprintf("slope_tv[%d]", 1:4)))
+  den <- mmm_density(sp)
+  th <- den$start(3)
+  off <- length(th) - 3L - 12L # search's decay, halfsat and slope come last
+  u0 <- th[off + seq_len(12)]
+  v <- stats::setNames(den$eval(th)$draw, nm)
+  # sampled unordered (4 log halfsat, 4 log slopes, 4 log-gamma), stored
+  # sorted by half-saturation
+  o <- order(u0[1:4])
+  expect_equal(unname(v[sprintf("halfsat_tv[%d]", 1:4)]), exp(u0[1:4])[o])
+  expect_equal(unname(v[sprintf("slope_tv[%d]", 1:4)]), exp(u0[5:8])[o])
+  expect_equal(unname(v[sprintf("weight_tv[%d]", 1:4)]), (exp(u0[9:12]) / sum(exp(u0[9:12])))[o])
+  # the components permuted: the same draw and log density
+  th2 <- th
+  perm <- c(3, 1, 4, 2)
+  th2[off + c(perm, 4 + perm, 8 + perm)] <- th[off + 1:12]
+  expect_equal(den$eval(th2)$draw, den$eval(th)$draw, tolerance = 1e-14)
+  expect_equal(den$eval(th2)$lp, den$eval(th)$lp, tolerance = 1e-12)
+  # the weights' variables x = log g, g ~ Gamma(e0, 1): moving them all by
+  # the same amount leaves the weights and the likelihood alone, so the
+  # change of the log density is that of the log-gamma densities
+  lp_at <- function(x) {
+    th[off + 9:12] <- x
+    den$eval(th)$lp
+  }
+  lg <- function(x) sum(stats::dgamma(exp(x), 0.3, 1, log = TRUE) + x)
+  for (shift in c(-2, 0.5, 3)) {
+    x1 <- u0[9:12] + shift
+    expect_equal(lp_at(x1) - lp_at(u0[9:12]), lg(x1) - lg(u0[9:12]), tolerance = 1e-9)
+  }
+  # the normalized Gamma(e0) variables are Dirichlet(e0): a weight's
+  # margin is Beta(e0, (K - 1) e0)
+  set.seed(4)
+  g <- matrix(stats::rgamma(4 * 2e4, 0.3), ncol = 4)
+  expect_gt(stats::ks.test(g[, 1] / rowSums(g), stats::pbeta, 0.3, 0.9)$p.value, 0.001)
+  # the default concentration is 0.5 / K, shown by print()
+  sp5 <- hbmmm_spec(sales ~ tv + search + price, d, media = c("tv", "search"), time = "week",
+                    saturation = c(tv = "hill_mixture", search = "hill"))
+  expect_equal(sp5$transforms$mixture$tv$e0, 0.1)
+  expect_output(print(sp5), "Dirichlet\\(0.1\\) on the 5 weights")
+})
+
 test_that("bad mixture input raises classed errors naming the argument", {
   d <- mixture_data()
   spec <- function(...) hbmmm_spec(sales ~ tv + search + price, d, media = c("tv", "search"), time = "week", ...)
@@ -156,6 +216,19 @@ test_that("bad mixture input raises classed errors naming the argument", {
   }
   expect_error(spec(saturation = mix, saturation_control = list(n = 3)), class = "hbmmm_input_error",
                regexp = "saturation_control")
+  for (bad in list("dp", NA_character_, 1, c("dirichlet", "dirichlet"), c(radio = "dirichlet"))) {
+    expect_error(spec(saturation = mix, saturation_control = list(weights = bad)), class = "hbmmm_input_error",
+                 regexp = "saturation_control.*weights")
+  }
+  for (bad in list(0, -1, Inf, NA_real_, "1", c(search = 1))) {
+    expect_error(spec(saturation = mix, saturation_control = list(concentration = bad)), class = "hbmmm_input_error",
+                 regexp = "saturation_control.*concentration")
+  }
+  # a concentration for stick-breaking weights, an alpha prior for Dirichlet ones
+  expect_error(spec(saturation = mix, saturation_control = list(weights = "stick_breaking", concentration = 1)),
+               class = "hbmmm_input_error", regexp = "stick_breaking")
+  expect_error(spec(saturation = mix, prior = hbmmm_prior(alpha = gamma_dist(2, 2))),
+               class = "hbmmm_input_error", regexp = "alpha.*stick_breaking")
   # a mixture on a channel without an estimated mixture saturation
   expect_error(spec(saturation = mix, saturation_control = list(components = c(search = 3))),
                class = "hbmmm_input_error", regexp = "search.*hill_mixture")
@@ -184,7 +257,7 @@ test_that("a NUTS fit keeps the components ordered in every draw", {
   h <- m[, sprintf("halfsat_tv[%d]", 1:3)]
   expect_true(all(h[, 2] > h[, 1] & h[, 3] > h[, 2]))
   expect_equal(rowSums(m[, sprintf("weight_tv[%d]", 1:3)]), rep(1, nrow(m)), tolerance = 1e-12)
-  expect_true(all(m[, "alpha_tv"] > 0))
+  expect_false("alpha_tv" %in% colnames(m)) # Dirichlet weights (the default) have a fixed concentration
 })
 
 test_that("simulate_mmm(mixture = ) draws a channel from a mixture of Hill curves with known truth", {

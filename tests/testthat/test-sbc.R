@@ -81,3 +81,8 @@ test_that("NUTS is calibrated: a mixture of two Hill curves (ordered, stick-brea
   source(system.file("validation", "sbc-core.R", package = "hbmmm"), local = TRUE)
   sbc_check(sbc_feature_ranks(sbc_draw_mixture_nuts, 2L * R, thin = 4, first_seed = 1000))
 })
+
+test_that("NUTS is calibrated: a mixture of three Hill curves (Dirichlet weights, sampled unordered, stored sorted)", {
+  source(system.file("validation", "sbc-core.R", package = "hbmmm"), local = TRUE)
+  sbc_check(sbc_feature_ranks(sbc_draw_mixture_dirichlet_nuts, 2L * R, thin = 4, first_seed = 1100))
+})

@@ -193,6 +193,7 @@ SEXP hb_test_chol(SEXP A);
 SEXP hb_test_mvn_precision(SEXP P, SEXP b, SEXP n_draws);
 SEXP hb_test_inv_wishart(SEXP df, SEXP S, SEXP n_draws);
 SEXP hb_test_inv_gamma(SEXP shape, SEXP scale, SEXP n_draws);
+SEXP hb_test_rng(SEXP seed, SEXP dist, SEXP par, SEXP n_draws);
 SEXP hb_test_online(SEXP x, SEXP probs);
 SEXP hb_test_nuts_mvn(SEXP mean, SEXP prec, SEXP init, SEXP control); /* model_rcall.c */
 

@@ -76,6 +76,10 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #'   `threads`. Ignored by NUTS.
 #' @param seed Whole number making the run reproducible; `NULL` draws one from
 #'   R's current random number stream (so `set.seed()` also reproduces a fit).
+#'   The Gibbs chains draw from a xoshiro256++ generator seeded from each
+#'   chain's L'Ecuyer-CMRG stream, so a fit is reproducible with `seed` but
+#'   differs from one made with the same `seed` by hbmmm versions before
+#'   this generator (NEWS); NUTS draws from the L'Ecuyer streams directly.
 #' @param refresh Report progress every `refresh` iterations through
 #'   [message()]; `0` is silent.
 #' @param control NUTS settings, a named list: `adapt_delta` (target

@@ -3,7 +3,8 @@
  * Layers (src/README.md): kernels (pure C, no R objects, reused by the
  * samplers) are declared first; .Call entry points (hb_<verb>, registered in
  * init.c) last. The model layer is in model.h, the Gibbs engine in gibbs.h,
- * the NUTS engine in nuts.h, dense linear algebra in linalg.h. */
+ * the NUTS engine in nuts.h, dense linear algebra in linalg.h, the Gibbs
+ * chains' random number generator in rng.h. */
 #ifndef HBMMM_H
 #define HBMMM_H
 

@@ -94,13 +94,26 @@ void hb_rng_init_tables(void) {
   }
 }
 
-static double zig_norm(hb_rng *r) {
+/* One 64-bit output as the layer i (bits 0-7), the sign (bit 8) and the
+ * abscissa x = m zw[i] with m the top 52 bits (m < 2^52, so the signed
+ * conversion to double is exact and one instruction). */
+#define ZIG_DECODE(u, i, neg, m, x)                                  \
+  const int i = (int) ((u) & 0xff), neg = (int) (((u) >> 8) & 1);  \
+  const uint64_t m = (u) >> 12;                                      \
+  const double x = (double) (int64_t) m * zw[i]
+
+#if defined(__GNUC__)
+#define ZIG_NOINLINE __attribute__((noinline))
+#else
+#define ZIG_NOINLINE
+#endif
+
+/* The rare rest (about 1%): the base's tail, a wedge, or a rejection and a
+ * new output, out of line so that the common case stays small and inline. */
+static ZIG_NOINLINE double zig_slow(hb_rng *r, uint64_t u) {
   for (;;) {
-    const uint64_t u = next_u64(r);
-    const int i = (int) (u & 0xff), neg = (int) ((u >> 8) & 1);
-    const uint64_t m = u >> 12; /* 52 bits */
-    double x = (double) m * zw[i];
-    if (m < zk[i]) return neg ? -x : x; /* inside the rectangle: about 99% */
+    ZIG_DECODE(u, i, neg, m, x);
+    if (m < zk[i]) return neg ? -x : x;
     if (i == 0) {
       /* the tail beyond ZR (Marsaglia 1964): exact */
       double a, b;
@@ -108,12 +121,19 @@ static double zig_norm(hb_rng *r) {
         a = -log(unif53(r)) / ZR;
         b = -log(unif53(r));
       } while (b + b < a * a);
-      x = ZR + a;
-      return neg ? -x : x;
+      return neg ? -(ZR + a) : ZR + a;
     }
     /* the wedge between the rectangle's inner part and f */
     if (zf[i] + unif53(r) * (zf[i + 1] - zf[i]) < exp(-0.5 * x * x)) return neg ? -x : x;
+    u = next_u64(r);
   }
+}
+
+static inline double zig_norm(hb_rng *r) {
+  const uint64_t u = next_u64(r);
+  ZIG_DECODE(u, i, neg, m, x);
+  if (m < zk[i]) return neg ? -x : x; /* inside the rectangle: about 99% */
+  return zig_slow(r, u);
 }
 
 double hb_rng_norm(hb_rng *r) { return r ? zig_norm(r) : norm_rand(); }

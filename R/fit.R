@@ -77,6 +77,10 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #'   `threads`. Ignored by NUTS.
 #' @param seed Whole number making the run reproducible; `NULL` draws one from
 #'   R's current random number stream (so `set.seed()` also reproduces a fit).
+#'   The Gibbs chains draw from a xoshiro256++ generator seeded from each
+#'   chain's L'Ecuyer-CMRG stream, so a fit is reproducible with `seed` but
+#'   differs from one made with the same `seed` by hbmmm versions before
+#'   this generator (NEWS); NUTS draws from the L'Ecuyer streams directly.
 #' @param refresh Report progress every `refresh` iterations through
 #'   [message()]; `0` is silent.
 #' @param control NUTS settings, a named list: `adapt_delta` (target
@@ -280,12 +284,21 @@ format_secs <- function(s) {
 
 
 # `init`: NULL, or one final state per chain (fit$state) to continue from;
-# a state's `rng` then continues that chain's random number stream unless
-# `ctl$new_streams` asks for fresh streams from `ctl$seed`.
+# a state's `rng` (R's stream) and `xoshiro` (the chain's own generator,
+# src/rng.c) then continue that chain's random numbers unless
+# `ctl$new_streams` asks for fresh streams from `ctl$seed` (the C side seeds
+# a new generator from the stream when the state has no `xoshiro`).
 run_gibbs <- function(spec, ctl, init = NULL) {
   model <- mmm_model_list(spec)
   streams <- chain_streams(ctl$seed, ctl$chains)
-  if (!is.null(init) && !isTRUE(ctl$new_streams)) streams <- lapply(init, `[[`, "rng")
+  if (!is.null(init)) {
+    if (isTRUE(ctl$new_streams)) {
+      init <- lapply(init, function(s) {
+        s$xoshiro <- NULL
+        s
+      })
+    } else streams <- lapply(init, `[[`, "rng")
+  }
   report <- if (ctl$refresh > 0) progress_reporter(ctl$chains) else function(...) NULL
   threads <- chain_threads(ctl)
   nm <- draw_names(spec, model)

@@ -34,3 +34,12 @@ hb_test_online <- function(x, probs) .Call(C_hb_test_online, x, probs)
 hb_test_inv_gamma <- function(shape, scale, n_draws) {
   .Call(C_hb_test_inv_gamma, shape, scale, n_draws)
 }
+
+#' n_draws draws of one distribution of the Gibbs chains' generator
+#' (src/rng.c): dist "unif", "norm", "exp", "gamma" (par = c(shape, scale))
+#' or "chisq" (par = df); seed: 4 whole numbers in [0, 2^32), or NULL to seed
+#' from R's stream as a Gibbs chain does
+#' @noRd
+hb_test_rng <- function(seed, dist, par, n_draws) {
+  .Call(C_hb_test_rng, seed, dist, par, n_draws)
+}

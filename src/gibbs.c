@@ -29,7 +29,7 @@ static void update_sigma(hb_model *g) {
     cnt[g->sg[i]] += 1.0;
   }
   for (int s = 0; s < g->S; s++)
-    g->inv_sig2[s] = 1.0 / hb_inv_gamma_draw(g->sig_a + 0.5 * cnt[s], g->sig_b + 0.5 * ss[s]);
+    g->inv_sig2[s] = 1.0 / hb_inv_gamma_draw(g->rng, g->sig_a + 0.5 * cnt[s], g->sig_b + 0.5 * ss[s]);
   update_prec(g);
 }
 
@@ -328,7 +328,13 @@ SEXP hb_gibbs(SEXP model, SEXP control) {
   setup_cells(model, g);
   double *d0 = (double *) R_alloc((size_t) 2 * g->p, sizeof(double)), *d0m = d0 + g->p;
 
+  /* the chain's own generator: a continued chain's, or a new one seeded
+   * from R's stream (the chain's L'Ecuyer stream, set by the R side) */
+  hb_rng rng;
+  g->rng = &rng;
+  int restored = hb_gibbs_state_import_rng(&rng, hb_list_opt(model, "init_state"));
   GetRNGstate();
+  if (!restored) hb_rng_seed_from_r(&rng);
   int saved = 0;
   for (int it = 0; it < iter; it++) {
     sweep(g, it, iter, warmup, acc, d0, d0m);

@@ -62,7 +62,7 @@ void hb_update_horseshoe(hb_model *g);
  * integrated out too), or -1 */
 double hb_fixed_log_marginal(const hb_model *g, const double *A, const double *c, double yy, int ch);
 double hb_fixed_log_marginal_at(hb_model *g, const double *A, const double *c, double yy, int ch, double f);
-void hb_term_level_draw(const hb_term *t, int k, double *P, double *b, double *uk);
+void hb_term_level_draw(hb_rng *rng, const hb_term *t, int k, double *P, double *b, double *uk);
 void hb_term_update_effects(hb_model *g, hb_term *t);
 void hb_term_update_cov(hb_model *g, hb_term *t);
 void hb_term_shift(hb_model *g, hb_term *t, const double *d0, const double *d0m);
@@ -71,6 +71,9 @@ void hb_term_nest_shift(hb_model *g, hb_term *t);
 SEXP hb_gibbs_state_export(const hb_model *g);
 void hb_gibbs_state_import(hb_model *g, SEXP st);
 void hb_gibbs_state_import_mh(hb_model *g, SEXP st);
+/* The chain's generator from the state's `xoshiro` (a continued chain goes
+ * on with its own numbers): 1; 0 when the state (NULL allowed) has none. */
+int hb_gibbs_state_import_rng(hb_rng *r, SEXP st);
 void hb_gibbs_residual(hb_model *g);
 
 #endif

@@ -116,7 +116,7 @@ void hb_cells_update_effects(hb_model *g, int k) {
     memset(P, 0, sizeof(double) * q * q);
     memset(b, 0, sizeof(double) * q);
     cells_block(g, cs->ord[k], cs->start[k][lv], cs->start[k][lv + 1], k, a0, a0 + q, P, b);
-    hb_term_level_draw(t, lv, P, b, t->u + (R_xlen_t) q * lv);
+    hb_term_level_draw(g->rng, t, lv, P, b, t->u + (R_xlen_t) q * lv);
   }
 }
 
@@ -131,5 +131,5 @@ void hb_cells_update_sigma(hb_model *g) {
     cnt[cs->sg[c]] += cs->cnt[c];
   }
   for (int s = 0; s < g->S; s++)
-    g->inv_sig2[s] = 1.0 / hb_inv_gamma_draw(g->sig_a + 0.5 * cnt[s], g->sig_b + 0.5 * ss[s]);
+    g->inv_sig2[s] = 1.0 / hb_inv_gamma_draw(g->rng, g->sig_a + 0.5 * cnt[s], g->sig_b + 0.5 * ss[s]);
 }

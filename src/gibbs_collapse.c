@@ -517,7 +517,7 @@ static int sigma_step(hb_model *g, double ldS1, double lprior, double *f0) {
   hb_term *t = g->t + cl->T;
   const int q = t->q;
   double f1 = sigma_marginal(g, cl->Sinv1, ldS1), log_ratio = f1 - *f0 + lprior;
-  if (!(R_FINITE(log_ratio) && log(unif_rand()) < log_ratio)) return 0;
+  if (!(R_FINITE(log_ratio) && log(hb_rng_unif(g->rng)) < log_ratio)) return 0;
   memcpy(t->Sigma, cl->Sig1, sizeof(double) * q * q);
   memcpy(t->Sinv, cl->Sinv1, sizeof(double) * q * q);
   cl->ldS = ldS1;
@@ -542,7 +542,7 @@ static void sigma_round(hb_model *g, int it, int adapt) {
   double lr[HB_MAX_Q];
   memset(lr, 0, sizeof(double) * q);
   for (int j = 0; j < q; j++) {
-    lr[j] = exp(cl->sig_log_step[j]) * norm_rand();
+    lr[j] = exp(cl->sig_log_step[j]) * hb_rng_norm(g->rng);
     sigma_scaled(t, lr, cl->Sig1, cl->Sinv1);
     int acc = sigma_step(g, cl->ldS + 2.0 * lr[j], sigma_scale_logratio(t, cl->Sinv1, lr), &f0);
     if (adapt) adapt_step(cl->sig_log_step + j, it, acc);
@@ -552,10 +552,10 @@ static void sigma_round(hb_model *g, int it, int adapt) {
   /* two shears per column: the correlations are otherwise the slowest */
   for (int a2 = 0; a2 < 2 * q; a2++) {
     int a = a2 % q;
-    int b = (a + 1 + (int) (unif_rand() * (q - 1))) % q; /* another column, uniformly */
-    if (b == a) continue; /* unif_rand() == 1 cannot happen, but stay safe */
+    int b = (a + 1 + (int) (hb_rng_unif(g->rng) * (q - 1))) % q; /* another column, uniformly */
+    if (b == a) continue; /* a uniform of 1 cannot happen, but stay safe */
     double *ls = cl->sig_log_step + q + a + q * b;
-    sigma_sheared(t, a, b, exp(*ls) * norm_rand(), cl->Sig1, cl->Sinv1);
+    sigma_sheared(t, a, b, exp(*ls) * hb_rng_norm(g->rng), cl->Sig1, cl->Sinv1);
     int acc = sigma_step(g, cl->ldS, sigma_scale_logratio(t, cl->Sinv1, lr), &f0);
     if (adapt) adapt_step(ls, it, acc);
   }
@@ -579,7 +579,7 @@ void hb_collapse_draw_effects(hb_model *g) {
   for (int l = 0; l < t->G; l++) {
     const double *Lb = cl->L + (R_xlen_t) l * q * D;
     level_precision(t->Sinv, Lb, p, q, M);
-    if (hb_mvn_precision_draw(M, cl->Bv + (R_xlen_t) l * q, q, t->u + (R_xlen_t) q * l, NULL) != 0)
+    if (hb_mvn_precision_draw(g->rng, M, cl->Bv + (R_xlen_t) l * q, q, t->u + (R_xlen_t) q * l, NULL) != 0)
       hb_sampler_error("the conditional precision of group-level effects is not positive definite");
   }
   memcpy(g->r, cl->yt, sizeof(double) * n);

@@ -176,7 +176,7 @@ static void draw_positive(hb_model *g, const double *A, const double *c, int j) 
   if (g->b_code[j] == HB_PRIOR_LOGNORMAL && !(w.P[pos + pos * nF] > 0.0)) {
     /* no likelihood term for it (prior_only) and no normal kernel in its
      * prior: its conditional is its lognormal prior */
-    g->beta[j] = exp(hb_coef_meanlog(g, j) + g->b_sd[j] * norm_rand());
+    g->beta[j] = exp(hb_coef_meanlog(g, j) + g->b_sd[j] * hb_rng_norm(g->rng));
     return;
   }
   if (hb_chol(w.P, nF) != 0)
@@ -184,8 +184,8 @@ static void draw_positive(hb_model *g, const double *A, const double *c, int j) 
   solve_mean(&w, nF);
   double s = sqrt(var_at(&w, nF, pos)), m = w.x[pos];
   g->beta[j] = g->b_code[j] == HB_PRIOR_LOGNORMAL
-                   ? hb_lognormal_normal_draw(m, s, hb_coef_meanlog(g, j), g->b_sd[j], g->beta[j])
-                   : hb_trunc_normal_pos_draw(m, s);
+                   ? hb_lognormal_normal_draw(g->rng, m, s, hb_coef_meanlog(g, j), g->b_sd[j], g->beta[j])
+                   : hb_trunc_normal_pos_draw(g->rng, m, s);
 }
 
 /* The normal coefficients given the positive ones. */
@@ -195,7 +195,7 @@ static void draw_normal_given_positive(hb_model *g, const double *A, const doubl
   double k;
   int nF = kernel_of(g, A, c, -1, &w, F, &pos, &k);
   if (nF == 0) return;
-  if (hb_mvn_precision_draw(w.P, w.h, nF, w.x, NULL) != 0)
+  if (hb_mvn_precision_draw(g->rng, w.P, w.h, nF, w.x, NULL) != 0)
     hb_sampler_error("the conditional precision of the fixed effects is not positive definite");
   for (int a = 0; a < nF; a++) g->beta[F[a]] = w.x[a];
 }
@@ -219,7 +219,7 @@ void hb_beta_draw_from(hb_model *g, const double *A, const double *c) {
     P[j + j * p] += d0[j];
     b[j] = c[j] + d0m[j];
   }
-  if (hb_mvn_precision_draw(P, b, p, g->beta, NULL) != 0)
+  if (hb_mvn_precision_draw(g->rng, P, b, p, g->beta, NULL) != 0)
     hb_sampler_error("the conditional precision of the fixed effects is not positive definite");
 }
 
@@ -305,11 +305,11 @@ void hb_update_horseshoe(hb_model *g) {
   for (int j = 0; j < g->p; j++) {
     if (!g->hs[j]) continue;
     double b2 = g->beta[j] * g->beta[j] / (g->hs_scale[j] * g->hs_scale[j]);
-    g->hs_lambda2[j] = hb_inv_gamma_draw(1.0, 1.0 / g->hs_nu[j] + 0.5 * b2 / g->hs_tau2);
-    g->hs_nu[j] = hb_inv_gamma_draw(1.0, 1.0 + 1.0 / g->hs_lambda2[j]);
+    g->hs_lambda2[j] = hb_inv_gamma_draw(g->rng, 1.0, 1.0 / g->hs_nu[j] + 0.5 * b2 / g->hs_tau2);
+    g->hs_nu[j] = hb_inv_gamma_draw(g->rng, 1.0, 1.0 + 1.0 / g->hs_lambda2[j]);
     ssum += b2 / g->hs_lambda2[j];
     H++;
   }
-  g->hs_tau2 = hb_inv_gamma_draw(0.5 * (H + 1), 1.0 / g->hs_xi + 0.5 * ssum);
-  g->hs_xi = hb_inv_gamma_draw(1.0, 1.0 + 1.0 / g->hs_tau2);
+  g->hs_tau2 = hb_inv_gamma_draw(g->rng, 0.5 * (H + 1), 1.0 / g->hs_xi + 0.5 * ssum);
+  g->hs_xi = hb_inv_gamma_draw(g->rng, 1.0, 1.0 + 1.0 / g->hs_tau2);
 }

@@ -174,12 +174,12 @@ static double ind_log_dens(const hb_channel *ch, const double *w) {
   return -0.5 * (HB_IND_DF + d) * log1p(r2 / HB_IND_DF);
 }
 
-static double channel_propose(const hb_channel *ch, int independent, double *phi_new, double *par_new) {
+static double channel_propose(hb_rng *rng, const hb_channel *ch, int independent, double *phi_new, double *par_new) {
   int d = ch->nest;
   double z[HB_MAX_TPAR], w[HB_MAX_TPAR], w_new[HB_MAX_TPAR], lq = 0.0;
-  for (int e = 0; e < d; e++) z[e] = norm_rand();
+  for (int e = 0; e < d; e++) z[e] = hb_rng_norm(rng);
   double sc = exp(ch->log_scale);
-  if (independent) sc = HB_IND_WIDEN / sqrt(rchisq(HB_IND_DF) / HB_IND_DF);
+  if (independent) sc = HB_IND_WIDEN / sqrt(hb_rng_chisq(rng, HB_IND_DF) / HB_IND_DF);
   phi_to_w(ch, ch->phi, w);
   for (int a = 0; a < d; a++) {
     double s = 0.0;
@@ -312,7 +312,7 @@ int hb_channel_mh(hb_model *g, int c, int iter, int adapt, int independent) {
   const R_xlen_t n = g->n;
   const int p = g->p;
   double phi_new[HB_MAX_TPAR], par_new[HB_MAX_TPAR];
-  double lq = channel_propose(ch, independent, phi_new, par_new);
+  double lq = channel_propose(g->rng, ch, independent, phi_new, par_new);
   double lp_new = channel_logprior(ch, phi_new);
   int accepted = 0;
   if (R_FINITE(lp_new) && hb_channel_par_ok(ch, par_new)) {
@@ -332,7 +332,7 @@ int hb_channel_mh(hb_model *g, int c, int iter, int adapt, int independent) {
       /* refused: the proposed column carries no ROI */
     } else if (g->cl) {
       double log_ratio = collapsed_ratio(g, c, mnew, rho, f) + lp_prior;
-      if (R_FINITE(log_ratio) && log(unif_rand()) < log_ratio) {
+      if (R_FINITE(log_ratio) && log(hb_rng_unif(g->rng)) < log_ratio) {
         accepted = 1;
         roi_move(g, c, f); /* before the columns change: f used the current sum */
         collapsed_accept(g, c, mnew, phi_new, par_new, rho);
@@ -345,7 +345,7 @@ int hb_channel_mh(hb_model *g, int c, int iter, int adapt, int independent) {
       proposed_stats(g, c, mnew, zcoef, rho, A1, c1, &yy1);
       double log_ratio = hb_fixed_log_marginal_at(g, A1, c1, yy1, c, f) -
                          hb_fixed_log_marginal(g, g->fx_A, g->fx_c, g->fx_yy, c) + lp_prior + lp_u;
-      if (R_FINITE(log_ratio) && log(unif_rand()) < log_ratio) {
+      if (R_FINITE(log_ratio) && log(hb_rng_unif(g->rng)) < log_ratio) {
         accepted = 1;
         roi_move(g, c, f);
         channel_accept(g, c, mnew, A1, c1, yy1, phi_new, par_new, rho);

@@ -9,7 +9,7 @@
 /* Draw the effects u of level k given the data part of their precision P
  * (lower triangle) and of the precision-weighted mean b: adds the prior,
  * N(0, Sigma), or N(Lambda f_k, Psi) for a factor-analytic term. */
-void hb_term_level_draw(const hb_term *t, int k, double *P, double *b, double *uk) {
+void hb_term_level_draw(hb_rng *rng, const hb_term *t, int k, double *P, double *b, double *uk) {
   const int q = t->q;
   if (t->type == HB_COV_FACTOR) {
     const double *fk = t->f + (R_xlen_t) t->nf * k;
@@ -26,7 +26,7 @@ void hb_term_level_draw(const hb_term *t, int k, double *P, double *b, double *u
       for (int l = j; l < q; l++) Pj[l] += Sj[l];
     }
   }
-  if (hb_mvn_precision_draw(P, b, q, uk, NULL) != 0)
+  if (hb_mvn_precision_draw(rng, P, b, q, uk, NULL) != 0)
     hb_sampler_error("the conditional precision of group-level effects is not positive definite");
 }
 
@@ -74,7 +74,7 @@ void hb_term_update_effects(hb_model *g, hb_term *t) {
       if (!run)
         for (R_xlen_t i = 0; i < len; i++) g->r[t->ord[s + i]] = rb[i];
     }
-    hb_term_level_draw(t, k, P, b, uk);
+    hb_term_level_draw(g->rng, t, k, P, b, uk);
     for (R_xlen_t s = s0; s < s1; s += HB_BLOCK) {
       R_xlen_t len = s1 - s < HB_BLOCK ? s1 - s : HB_BLOCK;
       if (run) {
@@ -108,7 +108,7 @@ static void update_factor(hb_model *g, hb_term *t) {
         P[a + c * nf] = v;
       }
     }
-    if (hb_mvn_precision_draw(P, b, nf, out, NULL) != 0)
+    if (hb_mvn_precision_draw(g->rng, P, b, nf, out, NULL) != 0)
       hb_sampler_error("factor-score precision is not positive definite");
     memcpy(t->f + (R_xlen_t) nf * k, out, sizeof(double) * nf);
   }
@@ -125,7 +125,7 @@ static void update_factor(hb_model *g, hb_term *t) {
         P[a + c * nf] = v / t->psi[j] + (a == c ? prior_prec : 0.0);
       }
     }
-    if (hb_mvn_precision_draw(P, b, nf, out, NULL) != 0)
+    if (hb_mvn_precision_draw(g->rng, P, b, nf, out, NULL) != 0)
       hb_sampler_error("loading precision is not positive definite");
     for (int a = 0; a < nf; a++) t->Lambda[j + a * q] = out[a];
     /* uniqueness psi_j | residuals of u_j */
@@ -135,7 +135,7 @@ static void update_factor(hb_model *g, hb_term *t) {
       for (int a = 0; a < nf; a++) e -= t->Lambda[j + a * q] * t->f[a + (R_xlen_t) nf * k];
       ss += e * e;
     }
-    t->psi[j] = hb_inv_gamma_draw(t->psi_ig[2 * j] + 0.5 * G, t->psi_ig[2 * j + 1] + 0.5 * ss);
+    t->psi[j] = hb_inv_gamma_draw(g->rng, t->psi_ig[2 * j] + 0.5 * G, t->psi_ig[2 * j + 1] + 0.5 * ss);
   }
   for (int j = 0; j < q; j++)
     for (int l = 0; l < q; l++) {
@@ -157,11 +157,11 @@ static void update_huang_wand(hb_model *g, hb_term *t) {
     for (int j = 0; j < q; j++) {
       double ss = 0.0;
       for (int k = 0; k < G; k++) ss += t->u[j + (R_xlen_t) q * k] * t->u[j + (R_xlen_t) q * k];
-      double v = hb_inv_gamma_draw(0.5 * (nu + G), nu / t->hw_a[j] + 0.5 * ss);
+      double v = hb_inv_gamma_draw(g->rng, 0.5 * (nu + G), nu / t->hw_a[j] + 0.5 * ss);
       for (int l = 0; l < q; l++) t->Sigma[j + l * q] = t->Sinv[j + l * q] = 0.0;
       t->Sigma[j + j * q] = v;
       t->Sinv[j + j * q] = 1.0 / v;
-      t->hw_a[j] = hb_inv_gamma_draw(0.5 * (nu + 1.0), nu / v + 1.0 / (t->hw_A[j] * t->hw_A[j]));
+      t->hw_a[j] = hb_inv_gamma_draw(g->rng, 0.5 * (nu + 1.0), nu / v + 1.0 / (t->hw_A[j] * t->hw_A[j]));
     }
     return;
   }
@@ -173,11 +173,11 @@ static void update_huang_wand(hb_model *g, hb_term *t) {
     for (int j = 0; j < q; j++)
       for (int l = 0; l < q; l++) S[j + l * q] += uk[j] * uk[l];
   }
-  if (hb_inv_wishart_draw(nu + q - 1.0 + G, S, q, t->Sigma, wk) != 0)
+  if (hb_inv_wishart_draw(g->rng, nu + q - 1.0 + G, S, q, t->Sigma, wk) != 0)
     hb_sampler_error("the Huang-Wand inverse-Wishart scale is not positive definite");
   hb_chol_inverse(wk, q, t->Sinv);
   for (int j = 0; j < q; j++)
-    t->hw_a[j] = hb_inv_gamma_draw(0.5 * (nu + q), nu * t->Sinv[j + j * q] + 1.0 / (t->hw_A[j] * t->hw_A[j]));
+    t->hw_a[j] = hb_inv_gamma_draw(g->rng, 0.5 * (nu + q), nu * t->Sinv[j + j * q] + 1.0 / (t->hw_A[j] * t->hw_A[j]));
 }
 
 void hb_term_update_cov(hb_model *g, hb_term *t) {
@@ -194,7 +194,7 @@ void hb_term_update_cov(hb_model *g, hb_term *t) {
     for (int j = 0; j < q; j++) {
       double ss = 0.0;
       for (int k = 0; k < G; k++) ss += t->u[j + (R_xlen_t) q * k] * t->u[j + (R_xlen_t) q * k];
-      double v = hb_inv_gamma_draw(t->ig[2 * j] + 0.5 * G, t->ig[2 * j + 1] + 0.5 * ss);
+      double v = hb_inv_gamma_draw(g->rng, t->ig[2 * j] + 0.5 * G, t->ig[2 * j + 1] + 0.5 * ss);
       for (int l = 0; l < q; l++) t->Sigma[j + l * q] = t->Sinv[j + l * q] = 0.0;
       t->Sigma[j + j * q] = v;
       t->Sinv[j + j * q] = 1.0 / v;
@@ -211,7 +211,7 @@ void hb_term_update_cov(hb_model *g, hb_term *t) {
       for (int j = l; j < q; j++) Sl[j] += uk[j] * ul;
     }
   }
-  if (hb_inv_wishart_draw(t->iw_df + G, S, q, t->Sigma, wk) != 0)
+  if (hb_inv_wishart_draw(g->rng, t->iw_df + G, S, q, t->Sigma, wk) != 0)
     hb_sampler_error("inverse-Wishart scale is not positive definite");
   hb_chol_inverse(wk, q, t->Sinv); /* wk holds the draw's Cholesky factor */
 }
@@ -230,9 +230,9 @@ static void shift_one_at_a_time(const hb_model *g, const hb_term *t, const doubl
     delta[a] = 0.0;
     if (!(prec > 0.0)) continue;
     double mean = b0 + lin[a] / prec, s = 1.0 / sqrt(prec);
-    double b1 = code == HB_PRIOR_NORMAL ? mean + s * norm_rand()
-                : code == HB_PRIOR_LOGNORMAL ? hb_lognormal_normal_draw(mean, s, hb_coef_meanlog(g, x), g->b_sd[x], b0)
-                : hb_trunc_normal_pos_draw(mean, s);
+    double b1 = code == HB_PRIOR_NORMAL ? mean + s * hb_rng_norm(g->rng)
+                : code == HB_PRIOR_LOGNORMAL ? hb_lognormal_normal_draw(g->rng, mean, s, hb_coef_meanlog(g, x), g->b_sd[x], b0)
+                : hb_trunc_normal_pos_draw(g->rng, mean, s);
     delta[a] = b1 - b0;
     for (int b = a + 1; b < m; b++) lin[b] -= P[b + a * m] * delta[a];
   }
@@ -339,7 +339,7 @@ void hb_term_shift(hb_model *g, hb_term *t, const double *d0, const double *d0m)
   for (int a = 0; a < m; a++) positive |= g->b_code[t->pair_j[a]] != HB_PRIOR_NORMAL;
   if (positive) {
     shift_one_at_a_time(g, t, P, lin, delta);
-  } else if (hb_mvn_precision_draw(P, lin, m, delta, NULL) != 0) {
+  } else if (hb_mvn_precision_draw(g->rng, P, lin, m, delta, NULL) != 0) {
     return; /* keep the state */
   }
   for (int a = 0; a < m; a++) {
@@ -386,7 +386,7 @@ void hb_term_nest_shift(hb_model *g, hb_term *t) {
       lin[a] = hb_dot(qta, sm, q) - hb_dot(qpa, up, qp); /* Sinv symmetric: row = column */
       for (int b = 0; b < m; b++) P[a + m * b] = qpa[t->nest_lp[b]] + cnt[mp] * qta[t->nest_l[b]];
     }
-    if (hb_mvn_precision_draw(P, lin, m, delta, NULL) != 0)
+    if (hb_mvn_precision_draw(g->rng, P, lin, m, delta, NULL) != 0)
       for (int a = 0; a < m; a++) delta[a] = 0.0; /* keep the state */
     for (int a = 0; a < m; a++) up[t->nest_lp[a]] += delta[a];
     memcpy(sum + (R_xlen_t) q * mp, delta, sizeof(double) * m); /* the sums are used up */

@@ -3,15 +3,19 @@
  * so that a chain resumes exactly where it stopped: fixed and group-level
  * effects, covariances and their auxiliaries (Huang-Wand a_j, factor
  * loadings, uniquenesses and scores), residual variances, horseshoe
- * auxiliaries, transform parameters and the adapted Metropolis proposals. */
+ * auxiliaries, transform parameters, the adapted Metropolis proposals and
+ * the chain's random number generator. */
 #include <math.h>
 #include <string.h>
 #include "gibbs.h"
 
 static const char *STATE_NAMES[] = {"beta", "sigma2", "transform_par", "u", "Sigma", "hw_a", "Lambda", "psi", "f",
                                     "hs_lambda2", "hs_nu", "hs_tau", "mh_log_scale", "mh_prop_chol",
-                                    "collapse_log_step", "mh_center"};
-#define NSTATE 16
+                                    "collapse_log_step", "mh_center", "xoshiro"};
+#define NSTATE 17
+/* the generator's 256 bits as 8 whole numbers in [0, 2^32), most significant
+ * first: exact in doubles and readable, unlike raw 64-bit words */
+#define NRNGWORD 8
 
 static SEXP real_copy(const double *x, R_xlen_t n) {
   SEXP v = Rf_allocVector(REALSXP, n);
@@ -78,6 +82,12 @@ SEXP hb_gibbs_state_export(const hb_model *g) {
   for (int c = 0; c < C; c++)
     for (int e = 0; e < HB_MAX_TPAR; e++)
       REAL(ctr)[e + HB_MAX_TPAR * c] = g->ch[c].has_center && e < g->ch[c].nest ? g->ch[c].center[e] : R_NaN;
+  SEXP xo = Rf_allocVector(REALSXP, NRNGWORD);
+  SET_VECTOR_ELT(st, 16, xo);
+  for (int k = 0; k < 4; k++) {
+    REAL(xo)[2 * k] = (double) (g->rng->s[k] >> 32);
+    REAL(xo)[2 * k + 1] = (double) (g->rng->s[k] & UINT64_C(0xffffffff));
+  }
   hb_set_names(st, NSTATE, STATE_NAMES);
   UNPROTECT(7);
   return st;
@@ -208,6 +218,28 @@ void hb_gibbs_state_import_mh(hb_model *g, SEXP st) {
     ch->log_scale = ls[c];
     memcpy(ch->prop_chol, pc + (R_xlen_t) HB_MAX_TPAR * HB_MAX_TPAR * c, sizeof(double) * HB_MAX_TPAR * HB_MAX_TPAR);
   }
+}
+
+int hb_gibbs_state_import_rng(hb_rng *r, SEXP st) {
+  if (Rf_isNull(st)) return 0;
+  SEXP nm = Rf_getAttrib(st, R_NamesSymbol);
+  SEXP x = R_NilValue;
+  for (R_xlen_t i = 0; TYPEOF(nm) == STRSXP && i < XLENGTH(nm); i++)
+    if (strcmp(CHAR(STRING_ELT(nm, i)), "xoshiro") == 0) x = VECTOR_ELT(st, i);
+  if (Rf_isNull(x)) return 0; /* a state of an older version: a new generator */
+  hb_check_vector(x, "model$init_state$xoshiro", REALSXP, NRNGWORD);
+  uint64_t any = 0;
+  for (int k = 0; k < NRNGWORD; k++) {
+    double v = REAL(x)[k];
+    if (!(v >= 0.0 && v < 4294967296.0 && v == floor(v)))
+      hb_input_error("model$init_state$xoshiro", "must hold whole numbers in [0, 2^32); found %g at element %d", v, k + 1);
+    uint64_t w = (uint64_t) v;
+    if (k % 2 == 0) r->s[k / 2] = w << 32;
+    else r->s[k / 2] |= w;
+    any |= w;
+  }
+  if (!any) hb_input_error("model$init_state$xoshiro", "must not be all zero");
+  return 1;
 }
 
 /* r = y - X beta - sum_k Z_k u_k at the current state. */

@@ -3,7 +3,8 @@
  * Layers (src/README.md): kernels (pure C, no R objects, reused by the
  * samplers) are declared first; .Call entry points (hb_<verb>, registered in
  * init.c) last. The model layer is in model.h, the Gibbs engine in gibbs.h,
- * the NUTS engine in nuts.h, dense linear algebra in linalg.h. */
+ * the NUTS engine in nuts.h, dense linear algebra in linalg.h, the Gibbs
+ * chains' random number generator in rng.h. */
 #ifndef HBMMM_H
 #define HBMMM_H
 
@@ -193,6 +194,7 @@ SEXP hb_test_chol(SEXP A);
 SEXP hb_test_mvn_precision(SEXP P, SEXP b, SEXP n_draws);
 SEXP hb_test_inv_wishart(SEXP df, SEXP S, SEXP n_draws);
 SEXP hb_test_inv_gamma(SEXP shape, SEXP scale, SEXP n_draws);
+SEXP hb_test_rng(SEXP seed, SEXP dist, SEXP par, SEXP n_draws);
 SEXP hb_test_online(SEXP x, SEXP probs);
 SEXP hb_test_nuts_mvn(SEXP mean, SEXP prec, SEXP init, SEXP control); /* model_rcall.c */
 

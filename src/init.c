@@ -27,6 +27,7 @@ static const R_CallMethodDef call_methods[] = {
   {"hb_test_mvn_precision", (DL_FUNC) &hb_test_mvn_precision, 3},
   {"hb_test_inv_wishart", (DL_FUNC) &hb_test_inv_wishart, 3},
   {"hb_test_inv_gamma", (DL_FUNC) &hb_test_inv_gamma, 3},
+  {"hb_test_rng", (DL_FUNC) &hb_test_rng, 4},
   {"hb_test_online", (DL_FUNC) &hb_test_online, 2},
   {"hb_test_nuts_mvn", (DL_FUNC) &hb_test_nuts_mvn, 4},
   {NULL, NULL, 0}
@@ -36,4 +37,5 @@ void R_init_hbmmm(DllInfo *dll) {
   R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
   R_useDynamicSymbols(dll, FALSE);
   R_forceSymbols(dll, TRUE);
+  hb_rng_init_tables();
 }

@@ -10,9 +10,9 @@
  *
  * Thread safety: the deterministic kernels (hb_chol, solves, hb_log_det_chol,
  * hb_chol_inverse, hb_cov_to_sd_cor, hb_mvn_precision_mean) touch no global
- * state and may run inside OpenMP loops. The draw functions call R's RNG
- * (norm_rand, rchisq, rgamma): main thread only, between GetRNGstate() and
- * PutRNGstate() of the caller. */
+ * state and may run inside OpenMP loops. The draw functions draw from their
+ * generator (rng.h: a Gibbs chain's own, or R's stream when NULL, between
+ * GetRNGstate() and PutRNGstate() of the caller): main thread only. */
 #define USE_FC_LEN_T
 #include <float.h>
 #include <string.h>
@@ -210,10 +210,10 @@ double hb_log_det_chol(const double *L, int d) {
 /* ---- multivariate normal from a precision ------------------------------ */
 
 /* Given the Cholesky factor L of a precision P = L L', out ~ N(P^{-1} b,
- * P^{-1}): out = L'^{-1} (L^{-1} b + z), z ~ N(0, I) from norm_rand() drawn
+ * P^{-1}): out = L'^{-1} (L^{-1} b + z), z ~ N(0, I) from rng drawn
  * in order z[0], ..., z[d-1]; equivalently mean + L'^{-1} z. When mean is not
  * NULL it receives P^{-1} b (length d). out may alias b; mean may not. */
-void hb_mvn_chol_draw(const double *L, const double *b, int d, double *out,
+void hb_mvn_chol_draw(hb_rng *rng, const double *L, const double *b, int d, double *out,
                       double *mean) {
   if (out != b) memcpy(out, b, (size_t) d * sizeof(double));
   hb_trsv_lower(L, d, out);
@@ -221,7 +221,7 @@ void hb_mvn_chol_draw(const double *L, const double *b, int d, double *out,
     memcpy(mean, out, (size_t) d * sizeof(double));
     hb_trsv_lower_t(L, d, mean);
   }
-  for (int i = 0; i < d; i++) out[i] += norm_rand();
+  for (int i = 0; i < d; i++) out[i] += hb_rng_norm(rng);
   hb_trsv_lower_t(L, d, out);
 }
 
@@ -231,7 +231,7 @@ void hb_mvn_chol_draw(const double *L, const double *b, int d, double *out,
  * and work are untouched and no random number is used). out may alias b. */
 /* hb_mvn_precision_draw() in one piece, for an unrolled small d: the same
  * steps as hb_chol() then hb_mvn_chol_draw(). */
-static HB_ALWAYS_INLINE int mvn_precision_draw_loops(double *P, const double *b, const int d, double *out,
+static HB_ALWAYS_INLINE int mvn_precision_draw_loops(hb_rng *rng, double *P, const double *b, const int d, double *out,
                                                      double *work) {
   int info = chol_loops(P, d);
   if (info) return info;
@@ -242,21 +242,21 @@ static HB_ALWAYS_INLINE int mvn_precision_draw_loops(double *P, const double *b,
     trsv_lower_t_loops(P, d, work);
   }
   HB_UNROLL
-  for (int i = 0; i < d; i++) out[i] += norm_rand();
+  for (int i = 0; i < d; i++) out[i] += hb_rng_norm(rng);
   trsv_lower_t_loops(P, d, out);
   return 0;
 }
 
-int hb_mvn_precision_draw(double *P, const double *b, int d, double *out,
+int hb_mvn_precision_draw(hb_rng *rng, double *P, const double *b, int d, double *out,
                           double *work) {
   if (d <= 4) {
-#define HB_CALL(dim) return mvn_precision_draw_loops(P, b, dim, out, work)
+#define HB_CALL(dim) return mvn_precision_draw_loops(rng, P, b, dim, out, work)
     HB_SMALL_DIM_CASES(HB_CALL)
 #undef HB_CALL
   }
   int info = hb_chol(P, d);
   if (info) return info;
-  hb_mvn_chol_draw(P, b, d, out, work);
+  hb_mvn_chol_draw(rng, P, b, d, out, work);
   return 0;
 }
 
@@ -285,8 +285,8 @@ int hb_mvn_precision_mean(double *P, const double *b, int d, double *out) {
  * and B_ij ~ N(0, 1) for i > j, the Wishart(df, S^{-1}) draw is
  * W = L'^{-1} B'B L^{-1}, so Sigma = W^{-1} = T T' with T = L B^{-1} lower
  * triangular: T is the Cholesky factor of the draw. Random numbers are
- * drawn column by column: B_jj (rchisq) then B_{j+1,j}, ..., B_{d-1,j}
- * (norm_rand).
+ * drawn column by column: B_jj (chi-square) then B_{j+1,j}, ..., B_{d-1,j}
+ * (normal).
  *
  * S: d x d, lower triangle read, not modified. out: d x d, receives Sigma
  * (both triangles). work: length 2 d^2; on success work[0 .. d^2) holds T
@@ -295,7 +295,7 @@ int hb_mvn_precision_mean(double *P, const double *b, int d, double *out) {
  * number > d - 1 (no random numbers used); the hb_chol code (> 0) when S is
  * not positive definite (no random numbers used); -2 when a chi-square draw
  * underflowed to 0 (only possible for df - d + 1 extremely close to 0). */
-int hb_inv_wishart_draw(double df, const double *S, int d, double *out,
+int hb_inv_wishart_draw(hb_rng *rng, double df, const double *S, int d, double *out,
                         double *work) {
   if (!(df > d - 1.0 && df <= DBL_MAX)) return -1;
   size_t dd = (size_t) d * d;
@@ -307,9 +307,9 @@ int hb_inv_wishart_draw(double df, const double *S, int d, double *out,
   for (int j = 0; j < d; j++) {
     double *bj = B + (size_t) j * d;
     for (int i = 0; i < j; i++) bj[i] = 0.0;
-    bj[j] = sqrt(rchisq(df - d + 1.0 + j));
+    bj[j] = sqrt(hb_rng_chisq(rng, df - d + 1.0 + j));
     if (!(bj[j] > 0.0)) underflow = 1;
-    for (int i = j + 1; i < d; i++) bj[i] = norm_rand();
+    for (int i = j + 1; i < d; i++) bj[i] = hb_rng_norm(rng);
   }
   if (underflow) return -2;
   /* T B = L, solved in place over L from the last column back:
@@ -344,16 +344,16 @@ int hb_inv_wishart_draw(double df, const double *S, int d, double *out,
  * x^{-shape - 1} exp(-scale / x), i.e. 1 / Gamma(shape, rate = scale);
  * E[x] = scale / (shape - 1). Requires shape > 0, scale > 0 (otherwise the
  * result is NaN, as from rgamma). */
-double hb_inv_gamma_draw(double shape, double scale) {
-  return 1.0 / rgamma(shape, 1.0 / scale);
+double hb_inv_gamma_draw(hb_rng *rng, double shape, double scale) {
+  return 1.0 / hb_rng_gamma(rng, shape, 1.0 / scale);
 }
 
 /* N(m, s^2) truncated to [0, Inf) by inversion on the upper tail's log
  * scale, P(Z > z) = U P(Z > a) with a = -m / s: accurate from a far below
  * zero (a plain normal draw) to far in the tail. */
-double hb_trunc_normal_pos_draw(double m, double s) {
+double hb_trunc_normal_pos_draw(hb_rng *rng, double m, double s) {
   double a = -m / s;
-  double z = qnorm(log(unif_rand()) + pnorm(a, 0.0, 1.0, 0, 1), 0.0, 1.0, 0, 1);
+  double z = qnorm(log(hb_rng_unif(rng)) + pnorm(a, 0.0, 1.0, 0, 1), 0.0, 1.0, 0, 1);
   if (!(z >= a)) z = a; /* rounding at the bound */
   double b = m + s * z;
   return b > 0.0 ? b : 0.0;
@@ -371,15 +371,15 @@ static double lnn_logdens(double eta, double m, double s, double ml, double sl) 
  * eta = log b, from the current value b0 (a non-positive b0 starts at
  * exp(ml)). The initial width depends on m, s and sl only, not on b0, as
  * the update's invariance needs. */
-double hb_lognormal_normal_draw(double m, double s, double ml, double sl, double b0) {
+double hb_lognormal_normal_draw(hb_rng *rng, double m, double s, double ml, double sl, double b0) {
   double eta = b0 > 0.0 ? log(b0) : ml;
   double w = fmin(sl, s / fmax(fabs(m), s));
-  double ly = lnn_logdens(eta, m, s, ml, sl) - exp_rand();
-  double lo = eta - w * unif_rand(), hi = lo + w;
+  double ly = lnn_logdens(eta, m, s, ml, sl) - hb_rng_exp(rng);
+  double lo = eta - w * hb_rng_unif(rng), hi = lo + w;
   for (int k = 0; k < 200 && lnn_logdens(lo, m, s, ml, sl) > ly; k++) lo -= w;
   for (int k = 0; k < 200 && lnn_logdens(hi, m, s, ml, sl) > ly; k++) hi += w;
   for (int k = 0; k < 1000; k++) {
-    double e1 = lo + (hi - lo) * unif_rand();
+    double e1 = lo + (hi - lo) * hb_rng_unif(rng);
     if (lnn_logdens(e1, m, s, ml, sl) > ly) return exp(e1);
     if (e1 < eta) lo = e1;
     else hi = e1;

@@ -1,4 +1,4 @@
-/* Test-only .Call hooks over the kernels of linalg.c and online.c. They are
+/* Test-only .Call hooks over the kernels of linalg.c, rng.c and online.c. They are
  * called from tests/testthat/test-linalg.R through the internal wrappers of
  * R/linalg-test-hooks.R, and check every argument like any entry point:
  * whatever is passed, the result is a value or a classed hbmmm_input_error. */
@@ -161,7 +161,7 @@ SEXP hb_test_mvn_precision(SEXP P, SEXP b, SEXP n_draws) {
   GetRNGstate();
   for (int r = 0; r < n; r++) {
     memcpy(Pw, REAL(P), (size_t) d * d * sizeof(double));
-    hb_mvn_precision_draw(Pw, REAL(b), d, draw, r == 0 ? REAL(mean_work) : NULL);
+    hb_mvn_precision_draw(NULL, Pw, REAL(b), d, draw, r == 0 ? REAL(mean_work) : NULL);
     for (int j = 0; j < d; j++) o[r + (size_t) j * n] = draw[j];
     if ((r & 1023) == 1023) R_CheckUserInterrupt();
   }
@@ -202,7 +202,7 @@ SEXP hb_test_inv_wishart(SEXP df, SEXP S, SEXP n_draws) {
   int status = 0;
   GetRNGstate();
   for (int r = 0; r < n && !status; r++) {
-    status = hb_inv_wishart_draw(v, REAL(S), d, REAL(res) + dd * r, work);
+    status = hb_inv_wishart_draw(NULL, v, REAL(S), d, REAL(res) + dd * r, work);
     if ((r & 1023) == 1023) R_CheckUserInterrupt();
   }
   PutRNGstate();
@@ -225,14 +225,67 @@ SEXP hb_test_inv_wishart(SEXP df, SEXP S, SEXP n_draws) {
   return res;
 }
 
-/* n_draws draws of hb_inv_gamma_draw(shape, scale) */
+/* n_draws draws of hb_inv_gamma_draw(shape, scale) on R's stream */
 SEXP hb_test_inv_gamma(SEXP shape, SEXP scale, SEXP n_draws) {
   double a = positive_number(shape, "shape"), s = positive_number(scale, "scale");
   int n = hb_scalar_int(n_draws, "n_draws", 0, HB_TEST_MAX_DRAWS, 0);
   SEXP res = PROTECT(Rf_allocVector(REALSXP, n));
   GetRNGstate();
-  for (int r = 0; r < n; r++) REAL(res)[r] = hb_inv_gamma_draw(a, s);
+  for (int r = 0; r < n; r++) REAL(res)[r] = hb_inv_gamma_draw(NULL, a, s);
   PutRNGstate();
+  UNPROTECT(1);
+  return res;
+}
+
+/* n_draws draws of one distribution of rng.c: dist "unif", "norm", "exp",
+ * "gamma" (par = c(shape, scale)) or "chisq" (par = df), from the
+ * generator seeded with seed (4 whole numbers in [0, 2^32), hb_rng_seed), or
+ * with seed NULL from R's stream as a Gibbs chain seeds it. */
+SEXP hb_test_rng(SEXP seed, SEXP dist, SEXP par, SEXP n_draws) {
+  static const char *dists[] = {"unif", "norm", "exp", "gamma", "chisq"};
+  if (TYPEOF(dist) != STRSXP || XLENGTH(dist) != 1 || STRING_ELT(dist, 0) == NA_STRING)
+    hb_input_error("dist", "must be a single string");
+  int which = -1;
+  for (int k = 0; k < 5; k++)
+    if (strcmp(CHAR(STRING_ELT(dist, 0)), dists[k]) == 0) which = k;
+  if (which < 0)
+    hb_input_error("dist", "must be one of \"unif\", \"norm\", \"exp\", \"gamma\", \"chisq\"; found \"%s\"",
+                   CHAR(STRING_ELT(dist, 0)));
+  int npar = which == 3 ? 2 : which == 4 ? 1 : 0;
+  if (npar) hb_check_vector(par, "par", REALSXP, npar);
+  char num[32];
+  for (int k = 0; k < npar; k++)
+    if (!(R_FINITE(REAL(par)[k]) && REAL(par)[k] > 0.0))
+      hb_input_error("par", "must hold finite positive numbers; found %s", hb_fmt_num(REAL(par)[k], num, sizeof num));
+  int n = hb_scalar_int(n_draws, "n_draws", 0, HB_TEST_MAX_DRAWS, 0);
+  hb_rng rng;
+  if (!Rf_isNull(seed)) {
+    hb_check_vector(seed, "seed", REALSXP, 4);
+    uint32_t w[4];
+    for (int k = 0; k < 4; k++) {
+      double v = REAL(seed)[k];
+      if (!(v >= 0.0 && v < 4294967296.0 && v == floor(v)))
+        hb_input_error("seed", "must hold whole numbers in [0, 2^32); found %s", hb_fmt_num(v, num, sizeof num));
+      w[k] = (uint32_t) v;
+    }
+    hb_rng_seed(&rng, w);
+  } else {
+    GetRNGstate();
+    hb_rng_seed_from_r(&rng);
+    PutRNGstate();
+  }
+  SEXP res = PROTECT(Rf_allocVector(REALSXP, n));
+  double *o = REAL(res);
+  for (int r = 0; r < n; r++) {
+    switch (which) {
+    case 0: o[r] = hb_rng_unif(&rng); break;
+    case 1: o[r] = hb_rng_norm(&rng); break;
+    case 2: o[r] = hb_rng_exp(&rng); break;
+    case 3: o[r] = hb_rng_gamma(&rng, REAL(par)[0], REAL(par)[1]); break;
+    default: o[r] = hb_rng_chisq(&rng, REAL(par)[0]); break;
+    }
+    if ((r & 65535) == 65535) R_CheckUserInterrupt();
+  }
   UNPROTECT(1);
   return res;
 }

@@ -154,6 +154,7 @@ typedef struct {
   double *coef, *scratch_m, *wbuf;
   double *work;                /* dense scratch, size HB_WORK(p, qmax) */
   hb_collapse *cl;             /* NULL: no term integrated out in the media steps */
+  hb_rng *rng;                 /* the Gibbs chain's generator (rng.h); NULL: R's stream */
   int prior_only;              /* 1: the likelihood is left out (prior predictive checks) */
   /* output: levels of each term whose effects are stored with each draw
    * (0-based), and which terms get online summaries */

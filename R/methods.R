@@ -90,7 +90,8 @@ print_priors <- function(x) {
 #'   `ess_bulk`, `ess_tail`, `mcse_mean`; there is no `$fixed` element),
 #'   `prob`, `accept` (mean acceptance per chain), `nuts` (NUTS diagnostics,
 #'   or `NULL`), `control` (the run settings), `nobs`, `formula`,
-#'   `prior_only`, `sampler`, `elapsed` and `ranef_summary`. `print()`
+#'   `prior_only`, `sampler`, `elapsed`, `ranef_summary` and, for a mixture of Hill
+#'   curves, `mixture` ([mixture_weights()]). `print()`
 #'   returns its argument invisibly.
 #' @export
 summary.hbmmm_fit <- function(object, ranef = FALSE, prob = 0.95, ...) {
@@ -114,7 +115,8 @@ summary.hbmmm_fit <- function(object, ranef = FALSE, prob = 0.95, ...) {
     nuts = if (identical(object$sampler, "nuts")) nuts_diagnostics(object),
     control = ctl, nobs = object$spec$nobs, formula = object$spec$formula,
     prior_only = isTRUE(object$spec$prior_only), sampler = object$sampler, elapsed = object$timing[["elapsed"]],
-    ranef_summary = object$ranef_summary
+    ranef_summary = object$ranef_summary,
+    mixture = if (any(object$spec$transforms$components > 0)) mixture_weights(object, prob = prob)
   ), class = "summary.hbmmm_fit")
 }
 
@@ -197,6 +199,10 @@ print.summary.hbmmm_fit <- function(x, digits = 3, all = FALSE, ...) {
     cat("Metropolis acceptance after warmup:", paste(sprintf("%s %.2f", names(x$accept), x$accept), collapse = ", "), "\n")
   }
   if (!is.null(x$nuts)) print_nuts_diagnostics(x$nuts)
+  if (!is.null(x$mixture)) {
+    cat("Mixture of Hill curves, components used (mixture_weights()):\n")
+    print(x$mixture)
+  }
   if (length(x$ranef_summary)) {
     cat("Summarized online (no draws kept):",
         paste(sprintf("%s (%d effects)", names(x$ranef_summary), vapply(x$ranef_summary, nrow, 1L)), collapse = ", "),

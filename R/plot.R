@@ -22,7 +22,9 @@
 #'   "hill_mixture"`), the saturation curve over the channel's adstocked
 #'   input (posterior mean and 90% band) with each component's weighted
 #'   curve `w_k Hill(x; halfsat_k, slope_k)` (posterior means), and the
-#'   components' weights (posterior means with 90% intervals).
+#'   components' weights (posterior means with 90% intervals), both by
+#'   half-saturation (the draws' order) and ranked by size within each draw
+#'   ([mixture_weights()], which shows how many components are used).
 #'
 #' @param x An `hbmmm_fit`.
 #' @param type The plot, see Details.
@@ -34,7 +36,8 @@
 #' @return Invisibly, the data drawn: a list by variable for `trace`, `rank`,
 #'   `dens`, `acf`; a data frame for `effects`, `violin` and `fit`; for
 #'   `mixture`, a list by channel of `curves` (input `x`, `curve`: `"mixture"`
-#'   or the component, `mean`, `lower`, `upper`) and `weights`.
+#'   or the component, `mean`, `lower`, `upper`), `weights` and
+#'   `weights_by_size`.
 #' @examples
 #' fit <- hbmmm(sales ~ tv + search + price + (1 + tv | market), data = mmm_weekly,
 #'              media = c("tv", "search"), time = "week", chains = 2, iter = 200,
@@ -61,6 +64,7 @@ plot_mixture <- function(x, n_points = 100L, max_draws = 1000L) {
   if (!length(mix)) {
     abort_input("type", "\"mixture\" needs a channel with saturation = \"hill_mixture\"; this fit has none")
   }
+  mw <- mixture_weights(x)
   m <- as.matrix(x)
   if (nrow(m) > max_draws) m <- m[unique(round(seq(1, nrow(m), length.out = max_draws))), , drop = FALSE]
   band <- function(M) {
@@ -99,11 +103,18 @@ plot_mixture <- function(x, n_points = 100L, max_draws = 1000L) {
     }
     graphics::legend("bottomright", c("mixture (90% band)", sprintf("w%d Hill%d", seq_len(K), seq_len(K))),
                      col = c("black", cols), lty = c(1, rep(2, K)), lwd = c(2, rep(1, K)), bty = "n", cex = 0.7)
-    graphics::plot(wd$component, wd$mean, ylim = c(0, 1), pch = 19, xaxt = "n", xlab = "component (by half-saturation)",
-                   ylab = "weight", main = sprintf("%s: weights (90%% intervals)", ch))
+    # the same weights ranked by size within each draw: what shows pruning
+    # (mixture_weights())
+    bs <- mw$by_size[mw$by_size$channel == ch, ]
+    graphics::plot(wd$component - 0.1, wd$mean, ylim = c(0, 1), xlim = c(0.5, K + 0.5), pch = 19, xaxt = "n",
+                   xlab = "rank", ylab = "weight", main = sprintf("%s: weights (90%% intervals)", ch))
     graphics::axis(1, at = wd$component)
-    graphics::segments(wd$component, wd$lower, wd$component, wd$upper)
-    out[[ch]] <- list(curves = cd, weights = wd)
+    graphics::segments(wd$component - 0.1, wd$lower, wd$component - 0.1, wd$upper)
+    graphics::points(bs$rank + 0.1, bs$mean, pch = 1, col = "firebrick")
+    graphics::segments(bs$rank + 0.1, bs$lower, bs$rank + 0.1, bs$upper, col = "firebrick")
+    graphics::legend("topright", c("by half-saturation", "by size in each draw"), pch = c(19, 1),
+                     col = c("black", "firebrick"), bty = "n", cex = 0.7)
+    out[[ch]] <- list(curves = cd, weights = wd, weights_by_size = bs)
   }
   invisible(out)
 }

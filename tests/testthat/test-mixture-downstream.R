@@ -120,3 +120,37 @@ test_that("summaries, plots and model comparison work on mixture fits", {
   cmp <- suppressWarnings(compare_models(mixture = fit, hill = single))
   expect_named(cmp, c("mixture", "hill"))
 })
+
+test_that("mixture_weights() ranks the weights within each draw and counts the components used", {
+  fit <- mf$fit
+  W <- as.matrix(fit)[, sprintf("weight_tv[%d]", 1:3)]
+  ranked <- t(apply(W, 1, function(w) rev(sort(w))))
+  mw <- mixture_weights(fit, threshold = 0.1, prob = 0.8)
+  expect_s3_class(mw, "hbmmm_mixture_weights")
+  bs <- mw$by_size
+  expect_equal(bs$rank, 1:3)
+  expect_equal(bs$mean, unname(colMeans(ranked)), tolerance = 1e-12)
+  expect_equal(bs$lower, unname(apply(ranked, 2, quantile, 0.1)), tolerance = 1e-12)
+  expect_equal(bs$upper, unname(apply(ranked, 2, quantile, 0.9)), tolerance = 1e-12)
+  expect_equal(bs$above, unname(colMeans(ranked > 0.1)), tolerance = 1e-12)
+  expect_true(all(diff(bs$mean) <= 0))
+  n_used <- rowSums(W > 0.1)
+  expect_equal(mw$used$n, 0:3)
+  expect_equal(mw$used$probability, vapply(0:3, function(k) mean(n_used == k), 0), tolerance = 1e-12)
+  expect_equal(mw$mean_used[["tv"]], mean(n_used), tolerance = 1e-12)
+  # the mean number used is the sum of the ranks' shares above the threshold
+  expect_equal(sum(bs$above), mean(n_used), tolerance = 1e-12)
+  expect_output(print(mw), "tv: 3 components; with weight above 0.1")
+  expect_output(print(summary(fit)), "components used")
+  expect_s3_class(summary(fit)$mixture, "hbmmm_mixture_weights")
+  pdf(NULL)
+  on.exit(grDevices::dev.off())
+  expect_equal(plot(fit, type = "mixture")$tv$weights_by_size$mean, mixture_weights(fit)$by_size$mean)
+  expect_error(mixture_weights(fit, threshold = 1), class = "hbmmm_input_error")
+  expect_error(mixture_weights(fit, prob = NA), class = "hbmmm_input_error")
+  expect_error(mixture_weights(list()), class = "hbmmm_input_error")
+  single <- suppressWarnings(hbmmm(sales ~ tv + search + price, mf$data, media = c("tv", "search"),
+                                   sampler = "nuts", chains = 1, iter = 60, refresh = 0, seed = 1))
+  expect_error(mixture_weights(single), class = "hbmmm_input_error")
+  expect_null(summary(single)$mixture)
+})

@@ -95,6 +95,7 @@ mixture_weights <- function(fit, threshold = 0.05, prob = 0.9) {
 #' @export
 print.hbmmm_mixture_weights <- function(x, digits = 2, ...) {
   check_dots_empty(...)
+  fmt <- function(v) vapply(v, function(a) format(signif(a, digits), digits = digits), "")
   for (ch in names(x$mean_used)) {
     bs <- x$by_size[x$by_size$channel == ch, ]
     us <- x$used[x$used$channel == ch, ]
@@ -102,8 +103,7 @@ print.hbmmm_mixture_weights <- function(x, digits = 2, ...) {
                 format(x$threshold), format(signif(x$mean_used[[ch]], 3)),
                 paste(sprintf("P(%d) = %s", us$n, formatC(us$probability, format = "f", digits = 2)), collapse = ", ")))
     cat(sprintf("  weights by size (%s%% intervals): %s\n", format(100 * x$prob),
-                paste(sprintf("%s [%s, %s]", format(signif(bs$mean, digits)), format(signif(bs$lower, digits)),
-                              format(signif(bs$upper, digits))), collapse = "; ")))
+                paste(sprintf("%s [%s, %s]", fmt(bs$mean), fmt(bs$lower), fmt(bs$upper)), collapse = "; ")))
   }
   invisible(x)
 }

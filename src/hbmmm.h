@@ -108,10 +108,10 @@ int hb_saturation_mixture(int K, const double *par, const double *x, R_xlen_t n,
  * slopes, weights in [0, 1] summing to 1), else the offending name. */
 const char *hb_mixture_par_invalid(int K, const double *par, char *msg, size_t msglen);
 
-/* Tiny loops (a block of one to four columns, visited per group level per
+/* Tiny loops (a block of one to six columns, visited per group level per
  * sweep) cost more in loop control than in arithmetic unless unrolled: a
  * kernel written as an HB_ALWAYS_INLINE function of its dimension d is
- * instantiated by HB_SMALL_DIM_CASES(call) for d = 1..4, where HB_UNROLL
+ * instantiated by HB_SMALL_DIM_CASES(call) for d = 1..6, where HB_UNROLL
  * loops unroll completely, and once for any d. call(dim) must return or
  * break out of the switch. */
 #if defined(__GNUC__)
@@ -120,7 +120,7 @@ const char *hb_mixture_par_invalid(int K, const double *par, char *msg, size_t m
 #define HB_ALWAYS_INLINE inline
 #endif
 #if defined(__GNUC__) && !defined(__clang__)
-#define HB_UNROLL _Pragma("GCC unroll 4")
+#define HB_UNROLL _Pragma("GCC unroll 6")
 #define HB_UNROLL_8 _Pragma("GCC unroll 8")
 #else
 #define HB_UNROLL
@@ -132,6 +132,8 @@ const char *hb_mixture_par_invalid(int K, const double *par, char *msg, size_t m
   case 2: call(2);               \
   case 3: call(3);               \
   case 4: call(4);               \
+  case 5: call(5);               \
+  case 6: call(6);               \
   default: call(d);              \
   }
 

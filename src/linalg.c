@@ -167,14 +167,15 @@ void hb_chol_inverse(const double *L, int d, double *out) {
     for (int i = 0; i < j; i++) out[i + (size_t) j * d] = out[j + (size_t) i * d];
 }
 
-/* log det(L L') = 2 sum log L_jj */
-void hb_schur_acc(const double *L, int d, double *W, int m, double *G) {
+static HB_ALWAYS_INLINE void schur_loops(const double *L, const int d, double *W, int m, double *G) {
   for (int a = 0; a < m; a++) {
     double *w = W + (size_t) a * d;
+    HB_UNROLL
     for (int j = 0; j < d; j++) {
       const double *cj = L + (size_t) j * d;
       double wj = w[j] / cj[j];
       w[j] = wj;
+      HB_UNROLL
       for (int i = j + 1; i < d; i++) w[i] -= cj[i] * wj;
     }
   }
@@ -183,12 +184,23 @@ void hb_schur_acc(const double *L, int d, double *W, int m, double *G) {
     for (int b = a; b < m; b++) {
       const double *wb = W + (size_t) b * d;
       double s = 0.0;
+      HB_UNROLL
       for (int j = 0; j < d; j++) s += wa[j] * wb[j];
       G[b + (size_t) a * m] += s;
     }
   }
 }
 
+/* G += W' M^-1 W (lower triangle of G, m x m) with L the Cholesky factor of
+ * M (d x d); W (d x m) is overwritten by L^-1 W. The Schur complement of the
+ * collapsed samplers, taken for every group level and every proposal. */
+void hb_schur_acc(const double *L, int d, double *W, int m, double *G) {
+#define HB_CALL(dim) schur_loops(L, dim, W, m, G); return
+  HB_SMALL_DIM_CASES(HB_CALL)
+#undef HB_CALL
+}
+
+/* log det(L L') = 2 sum log L_jj */
 /* One log per 8 diagonal entries (the samplers take this for every group
  * level many times per sweep); a chunk whose product leaves the normal
  * range falls back to a log per entry. */

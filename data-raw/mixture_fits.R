@@ -5,7 +5,8 @@
 # weeks 79-104 and against the true curve with the metrics of
 # inst/validation/mixture.R (sourced: one home for them). Four NUTS fits take
 # a few minutes, too long for a vignette build, so their results are shipped:
-# the calibration table, each mixture's component weights, every fit's
+# the calibration table, each mixture's component weights (by
+# half-saturation, and mixture_weights(): ranked by size, components used), every fit's
 # response curves (for the allocation) and the heterogeneous mixture fit
 # itself (for plot(fit, type = "mixture")).
 # Run from the package root after installing the current package
@@ -27,6 +28,7 @@ truth <- attr(mixture_audience, "truth")
 
 rows <- list()
 weights <- list()
+pruning <- list()
 curves <- list()
 fits <- list()
 t_all <- proc.time()[["elapsed"]]
@@ -40,9 +42,7 @@ for (aud in levels(mixture_audience$audience)) {
     # convergence warnings are kept in the table (divergent, max_rhat)
     fit <- suppressWarnings(hbmmm(f, data = train, media = c("tv", "search"), time = "week",
                                   saturation = if (model == "hill") "hill" else c(tv = "hill_mixture", search = "hill"),
-                                  # the shipped fits have the stick-breaking weights (the default before
-                                  # the Dirichlet weights); the vignette says so
-                                  saturation_control = if (model == "hill") list() else list(components = COMPONENTS, weights = "stick_breaking"),
+                                  saturation_control = if (model == "hill") list() else list(components = COMPONENTS),
                                   sampler = "nuts", iter = ITER, thin = THIN, chains = CHAINS, cores = 1, seed = 1, refresh = 0))
     secs <- proc.time()[["elapsed"]] - t0
     met <- mixture_fit_metrics(fit, test, tc$curve, tc$x, secs)
@@ -56,6 +56,7 @@ for (aud in levels(mixture_audience$audience)) {
                                    halfsat = colMeans(m[, sprintf("halfsat_tv[%d]", seq_len(ncol(w)))]),
                                    weight = colMeans(w), lower = apply(w, 2, stats::quantile, 0.05),
                                    upper = apply(w, 2, stats::quantile, 0.95), row.names = NULL)
+      pruning[[aud]] <- mixture_weights(fit)
       if (aud == "heterogeneous") {
         # the specification's call holds the function object it was called
         # with (600 kB); its name is all a reader of the shipped fit needs
@@ -68,7 +69,7 @@ for (aud in levels(mixture_audience$audience)) {
 }
 table <- do.call(rbind, rows)
 rownames(table) <- NULL
-mixture_fits <- list(table = table, weights = weights, curves = curves, fit = fits$heterogeneous_mixture,
+mixture_fits <- list(table = table, weights = weights, pruning = pruning, curves = curves, fit = fits$heterogeneous_mixture,
                      truth_grid = lapply(stats::setNames(levels(mixture_audience$audience), levels(mixture_audience$audience)),
                                          function(a) mixture_truth_grid(mixture_audience[mixture_audience$audience == a &
                                                                                             mixture_audience$week <= 78, ],

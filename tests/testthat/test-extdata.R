@@ -14,6 +14,10 @@ test_that("the shipped mixture fits' weights and true-curve coverage follow from
   w <- m[, sprintf("weight_tv[%d]", seq_len(K))]
   expect_equal(rowSums(w), rep(1, nrow(w)), tolerance = 1e-8)
   expect_equal(res$weights$heterogeneous$weight, unname(colMeans(w)))
+  # the default (Dirichlet) weights, and the pruning read from the shipped fit
+  expect_identical(unname(fit$spec$transforms$mix_weights[["tv"]]), "dirichlet")
+  expect_equal(res$pruning$heterogeneous$by_size, mixture_weights(fit)$by_size)
+  expect_equal(res$pruning$heterogeneous$mean_used, mixture_weights(fit)$mean_used)
   # the 90% band of b_tv times the mixture, recomputed draw by draw in plain
   # R, holds the true curve on the share of the grid the table reports
   g <- res$truth_grid$heterogeneous

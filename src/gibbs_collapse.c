@@ -127,10 +127,23 @@ void hb_collapse_setup(hb_model *g, int T, int nth) {
   g->cl = cl;
 }
 
-/* M_l = Sigma^-1 + Z_l' Pi_l Z_l (lower triangle) from level l's block Lb */
-static void level_precision(const double *Sinv, const double *Lb, int p, int q, double *M) {
-  for (int a = 0; a < q; a++)
-    for (int b = a; b < q; b++) M[b + a * q] = Sinv[b + a * q] + Lb[b + q * (p + a)];
+/* M_l = Sigma^-1 + Z_l' Pi_l Z_l (lower triangle) from level l's block Lb;
+ * instantiated per small q (HB_SMALL_DIM_CASES): it runs for every level at
+ * every Metropolis proposal, and its loop control cost more than its adds */
+static HB_ALWAYS_INLINE void level_precision_loops(const double *Sinv, const double *Lb, int p, const int q,
+                                                   double *M) {
+  const double *Z = Lb + q * p;
+  HB_UNROLL
+  for (int a = 0; a < q; a++) {
+    HB_UNROLL
+    for (int b = a; b < q; b++) M[b + a * q] = Sinv[b + a * q] + Z[b + q * a];
+  }
+}
+
+static void level_precision(const double *Sinv, const double *Lb, int p, int d, double *M) {
+#define HB_CALL(dim) level_precision_loops(Sinv, Lb, p, dim, M); return
+  HB_SMALL_DIM_CASES(HB_CALL)
+#undef HB_CALL
 }
 
 /* log|Sigma| of term T from its inverse */
@@ -282,6 +295,13 @@ static void level_stats(const col_src *src, const double *L0, double *L) {
     int dup = a >= p && a < p + q && t->xmap[a - p] >= 0;
     cols[a] = dup ? 0 : (chg != NULL && chg[a] ? 2 : 1);
   }
+  /* the changed rows of Z (a proposal changes one channel's: few) and the
+   * columns of Z that repeat a fixed column, listed once for all levels */
+  int nrow = 0, row_chg[HB_MAX_Q], ndup = 0, dup_col[HB_MAX_Q];
+  for (int j = 0; j < q; j++) {
+    if (chg != NULL && chg[p + j]) row_chg[nrow++] = j;
+    if (t->xmap[j] >= 0) dup_col[ndup++] = j;
+  }
   /* each level writes only its own block of L: no sums across levels */
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(cl->nth) schedule(static) if (cl->nth > 1)
@@ -293,9 +313,14 @@ static void level_stats(const col_src *src, const double *L0, double *L) {
       memset(Lb, 0, sizeof(double) * q * D);
     } else {
       memcpy(Lb, L0 + (R_xlen_t) l * q * D, sizeof(double) * q * D);
-      for (int a = 0; a < D; a++)
-        for (int j = 0; j < q; j++)
-          if (chg[a] || chg[p + j]) Lb[j + q * a] = 0.0;
+      for (int a = 0; a < D; a++) {
+        double *col = Lb + (R_xlen_t) q * a;
+        if (chg[a]) {
+          memset(col, 0, sizeof(double) * q);
+        } else {
+          for (int k = 0; k < nrow; k++) col[row_chg[k]] = 0.0;
+        }
+      }
     }
     R_xlen_t s0 = t->start[l], s1 = t->start[l + 1];
     int run = level_is_run(t, l);
@@ -305,9 +330,10 @@ static void level_stats(const col_src *src, const double *L0, double *L) {
       const double *wt = rows_of(g->prec, t->ord, s, len, run, w->cols + (R_xlen_t) D * HB_BLOCK);
       hb_gram_block(w->colp + p, q, w->colp, D, wt, len, rows, cols, Lb);
     }
-    for (int j2 = 0; j2 < q; j2++)
-      if (t->xmap[j2] >= 0)
-        for (int j = 0; j < q; j++) Lb[j + q * (p + j2)] = Lb[j + q * t->xmap[j2]];
+    for (int k = 0; k < ndup; k++) {
+      int j2 = dup_col[k];
+      memcpy(Lb + (R_xlen_t) q * (p + j2), Lb + (R_xlen_t) q * t->xmap[j2], sizeof(double) * q);
+    }
   }
 }
 

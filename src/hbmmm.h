@@ -136,6 +136,14 @@ const char *hb_mixture_par_invalid(int K, const double *par, char *msg, size_t m
   }
 
 /* ---- vector kernels (vec.c) ------------------------------------------ */
+/* On x86-64 Linux with GCC, also build AVX2+FMA versions of the row
+ * kernels marked HB_CLONES and let the loader pick one for the running CPU
+ * (ifunc); elsewhere the portable baseline is the only version. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define HB_CLONES __attribute__((target_clones("avx2,fma", "default")))
+#else
+#define HB_CLONES
+#endif
 #define HB_BLOCK 512           /* rows per block in the samplers' row loops */
 #define HB_MAX_Q 100           /* terms varying by one grouping factor */
 double hb_dot(const double *a, const double *b, R_xlen_t n);

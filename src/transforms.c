@@ -7,6 +7,7 @@
 #include <string.h>
 #include <Rmath.h>
 #include "hbmmm.h"
+#include "vmath.h"
 
 /* finite and non-negative: NaN fails both comparisons */
 #define HB_BAD_MEDIA(v) (!((v) >= 0.0 && (v) <= DBL_MAX))
@@ -200,37 +201,99 @@ int hb_geometric_recursion_at(const double *x, const int *tpos, R_xlen_t n,
   return bad;
 }
 
-static int hill(const double *par, const double *x, R_xlen_t n, double *out,
-                double **dout) {
-  int bad = 0;
-  const double h = par[0], s = par[1], lh = log(h);
-  /* x^s / (x^s + h^s) = 1 / (1 + r) with r = exp(s (log h - log x)):
-   * one log and one exp per element instead of two pow calls */
-  if (!dout) {
+/* One row of the Hill curve at v > 0 with libm: y = x^s / (x^s + h^s) =
+ * 1 / (1 + r), r = exp(s (log h - log x)), q = y (1 - y) = r y^2 (no
+ * cancellation; 0 when r overflows), lx = log v. The reference that
+ * hill_rows() falls back on outside the domain of its vectorized log and
+ * exp. */
+static double hill_libm(double v, double s, double lh, double *q, double *lx) {
+  *lx = log(v);
+  double r = exp(s * (lh - *lx)), y = 1.0 / (1.0 + r);
+  *q = isfinite(r) ? r * y * y : 0.0;
+  return y;
+}
+
+/* Whether row value v takes the vectorized path of hill_rows(): not
+ * positive (the curve is 0 there), or a normal number whose exponent
+ * s (log h - log v) is within hb_exp_mid()'s domain. Bitwise & and | rather
+ * than && and ||: no conditionally evaluated comparison, so that the
+ * compiler can turn the row into branch-free vector code (it does not
+ * speculate a comparison that may raise a floating-point exception). */
+HB_ROW_INLINE int hill_fast(double v, double s, double lh, double lx) {
+  return !(v > 0.0) | ((v >= DBL_MIN) & (v <= DBL_MAX) & (fabs(s * (lh - lx)) <= 708.0));
+}
+
+/* One row of hill_rows()'s vectorized pass: y and q as hill_libm(), with
+ * inline log and exp; *lx = log x. Outside hill_fast() the values are
+ * meaningless but harmless (integer arithmetic on the bits, floating-point
+ * results that may be infinite or NaN: no undefined behaviour). Neither the
+ * input nor the exponent is replaced by a safe value there: the compiler
+ * would then specialize the row for it and leave a branch that keeps the
+ * loop scalar. */
+HB_ROW_INLINE double hill_inline(double v, double s, double lh, double *q, double *lx) {
+  *lx = hb_log_pos(v);
+  const double r = hb_exp_mid(s * (lh - *lx)), y = 1.0 / (1.0 + r);
+  *q = r * y * y;
+  return y;
+}
+
+/* The Hill curve at h = par[0], s = par[1] on n rows, with d0 (NULL: no
+ * derivatives), d1, d2 its derivatives in h, s and x. One pass with inline
+ * log and exp that the compiler vectorizes (every value computed, then
+ * selected: no branch); rows outside their domain (subnormal or infinite
+ * input, |s (log h - log x)| > 708) are redone with libm afterwards. At
+ * x <= 0 (and NaN) the curve and its parameter derivatives are 0. The
+ * second pass re-decides hill_fast() from scalar code, which may round
+ * log x differently from the vector code: harmless, since hb_exp_mid()
+ * still holds a little beyond 708. Returns whether some input is negative
+ * or not finite. */
+static HB_CLONES int hill_rows(double h, double s, const double *restrict x, R_xlen_t n, double *restrict out,
+                               double *restrict d0, double *restrict d1, double *restrict d2) {
+  int bad = 0, slow = 0;
+  const double lh = log(h), sh = -s / h;
+  const double dx0 = s > 1.0 ? 0.0 : (s == 1.0 ? 1.0 / h : R_PosInf); /* d / dx at 0 */
+  if (!d0) {
+#pragma omp simd reduction(|:bad, slow)
     for (R_xlen_t i = 0; i < n; i++) {
-      double v = x[i];
-      bad |= HB_BAD_MEDIA(v);
-      out[i] = v > 0.0 ? 1.0 / (1.0 + exp(s * (lh - log(v)))) : 0.0;
+      const double v = x[i];
+      double q, lx, y = hill_inline(v, s, lh, &q, &lx);
+      bad |= !((v >= 0.0) & (v <= DBL_MAX));
+      slow |= !hill_fast(v, s, lh, lx);
+      out[i] = hb_select(v > 0.0, y, 0.0);
     }
-    return bad;
+  } else {
+#pragma omp simd reduction(|:bad, slow)
+    for (R_xlen_t i = 0; i < n; i++) {
+      const double v = x[i];
+      double q, lx, y = hill_inline(v, s, lh, &q, &lx);
+      bad |= !((v >= 0.0) & (v <= DBL_MAX));
+      slow |= !hill_fast(v, s, lh, lx);
+      const int pos = v > 0.0;
+      const double dh = sh * q, ds = q * (lx - lh), dx = s * q / v;
+      out[i] = hb_select(pos, y, 0.0);
+      d0[i] = hb_select(pos, dh, 0.0);
+      d1[i] = hb_select(pos, ds, 0.0);
+      d2[i] = hb_select(pos, dx, dx0);
+    }
   }
-  const double dx0 = s > 1.0 ? 0.0 : (s == 1.0 ? 1.0 / h : R_PosInf);
+  if (!slow) return bad;
   for (R_xlen_t i = 0; i < n; i++) {
-    double v = x[i];
-    bad |= HB_BAD_MEDIA(v);
-    if (!(v > 0.0)) {
-      out[i] = dout[0][i] = dout[1][i] = 0.0;
-      dout[2][i] = dx0;
-      continue;
-    }
-    double lx = log(v), r = exp(s * (lh - lx)), y = 1.0 / (1.0 + r);
-    double q = isfinite(r) ? r * y * y : 0.0; /* y (1 - y) without cancellation */
-    out[i] = y;
-    dout[0][i] = -s * q / h;
-    dout[1][i] = q * (lx - lh);
-    dout[2][i] = s * q / v;
+    const double v = x[i];
+    double q, lx;
+    hill_inline(v, s, lh, &q, &lx);
+    if (hill_fast(v, s, lh, lx)) continue;
+    out[i] = hill_libm(v, s, lh, &q, &lx);
+    if (!d0) continue;
+    d0[i] = sh * q;
+    d1[i] = q * (lx - lh);
+    d2[i] = s * q / v;
   }
   return bad;
+}
+
+static int hill(const double *par, const double *x, R_xlen_t n, double *out,
+                double **dout) {
+  return hill_rows(par[0], par[1], x, n, out, dout ? dout[0] : NULL, dout ? dout[1] : NULL, dout ? dout[2] : NULL);
 }
 
 static int logistic(const double *par, const double *x, R_xlen_t n,

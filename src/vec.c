@@ -3,15 +3,6 @@
  * threads), which plain -O2 does not do for floating-point sums. */
 #include "hbmmm.h"
 
-/* On x86-64 Linux with GCC, also build AVX2+FMA versions of these kernels
- * and let the loader pick one for the running CPU (ifunc); elsewhere the
- * portable baseline is the only version. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define HB_CLONES __attribute__((target_clones("avx2,fma", "default")))
-#else
-#define HB_CLONES
-#endif
-
 HB_CLONES double hb_dot(const double *a, const double *b, R_xlen_t n) {
   double s = 0.0;
 #pragma omp simd reduction(+:s)

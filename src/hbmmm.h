@@ -94,6 +94,12 @@ int hb_lag_convolve_at(const double *x, const int *tpos, R_xlen_t n,
 int hb_geometric_recursion_at(const double *x, const int *tpos, R_xlen_t n,
                               double decay, int normalize, double *out,
                               double *dout);
+/* hb_geometric_recursion_at() on npanel panels, restarting at each: panel
+ * k holds rows pstart[k] .. pstart[k + 1] - 1 of x, out and dout (may be
+ * NULL), tpos (may be NULL) their time positions. Without gaps, panels
+ * advance in lockstep, which overlaps their recursions; same results. */
+int hb_geometric_panels(const double *x, const R_xlen_t *pstart, int npanel, const int *tpos, double decay,
+                        int normalize, double *out, double *dout);
 /* Saturation of x[0..n); dout (may be NULL) holds npar + 1 arrays of length n:
  * derivatives with respect to each parameter, then with respect to x.
  * Returns nonzero when some x[t] is negative or not finite. */
@@ -150,6 +156,8 @@ double hb_dot(const double *a, const double *b, R_xlen_t n);
 double hb_sum(const double *x, R_xlen_t n);
 void hb_axpy(double alpha, const double *x, double *y, R_xlen_t n);
 void hb_vmul(const double *a, const double *b, double *out, R_xlen_t n);
+void hb_vmul_nz(const double *a, const double *b, double *out, R_xlen_t n);
+int hb_all_finite(const double *x, R_xlen_t n);
 void hb_gram_block(const double *const *z, int q, const double *const *x, int m, const double *w,
                    R_xlen_t n, const int *rows, const int *cols, double *out);
 void hb_crossprod_acc(const double *const *z, int q, const double *w, const double *wr,

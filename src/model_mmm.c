@@ -400,12 +400,8 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
      * to the unconstrained scale */
     const int ncol = hb_channel_ncol(ch);
     double *gc = m->gcon;
-    for (int e = 0; e < ncol; e++) {
-      const double *d = m->dm[c] + (R_xlen_t) e * n;
-      double acc = 0.0;
-      for (R_xlen_t i = 0; i < n; i++) acc += m->e[i] * coef[i] * d[i];
-      gc[e] = acc;
-    }
+    hb_vmul(m->e, coef, coef, n); /* d loglik / d media_c(i) */
+    for (int e = 0; e < ncol; e++) gc[e] = hb_dot(coef, m->dm[c] + (R_xlen_t) e * n, n);
     to_unconstrained(ch, th + o, gc, grad + o);
     if (m->icpt >= 0 || g->b_roi) {
       /* the channel's columns' sums move too: the centred intercept's

@@ -9,8 +9,9 @@
 #include "hbmmm.h"
 #include "vmath.h"
 
-/* finite and non-negative: NaN fails both comparisons */
-#define HB_BAD_MEDIA(v) (!((v) >= 0.0 && (v) <= DBL_MAX))
+/* finite and non-negative: NaN fails both comparisons (& rather than &&:
+ * no branch in the row loops) */
+#define HB_BAD_MEDIA(v) (!(((v) >= 0.0) & ((v) <= DBL_MAX)))
 
 int hb_adstock_npar(int type) { return type == HB_ADSTOCK_GEOMETRIC ? 1 : 2; }
 int hb_saturation_npar(int type) { return type == HB_SAT_LOGISTIC ? 1 : 2; }
@@ -139,29 +140,102 @@ int hb_lag_convolve(const double *x, R_xlen_t n, const double *w, int L,
   return bad;
 }
 
-int hb_geometric_recursion(const double *x, R_xlen_t n, double decay,
-                           int normalize, double *out, double *dout) {
+/* Whether some x[i] is negative or not finite: a pass of its own, which
+ * vectorizes, so that the recursions below carry no check per row. */
+static HB_CLONES int any_bad_media(const double *x, R_xlen_t n) {
   int bad = 0;
-  double a = 0.0, c = normalize ? 1.0 - decay : 1.0;
+#pragma omp simd reduction(|:bad)
+  for (R_xlen_t i = 0; i < n; i++) bad |= HB_BAD_MEDIA(x[i]);
+  return bad;
+}
+
+/* One panel's geometric recursion over n rows, continuing from the memory
+ * *a (and its derivative in decay *da, with dout) carried over from the
+ * rows before; c = 1 - decay when normalized, else 1. */
+static void geometric_run(const double *x, R_xlen_t n, double decay, int normalize, double *out, double *dout,
+                          double *a0, double *da0) {
+  double a = *a0, c = normalize ? 1.0 - decay : 1.0;
   if (!dout) { /* the hot path: one dependent multiply-add per element */
     for (R_xlen_t t = 0; t < n; t++) {
-      double v = x[t];
-      bad |= HB_BAD_MEDIA(v);
-      a = v + decay * a;
+      a = x[t] + decay * a;
       out[t] = c * a;
     }
-    return bad;
+    *a0 = a;
+    return;
   }
-  double da = 0.0; /* d a[t] / d decay = a[t-1] + decay * d a[t-1] / d decay */
+  double da = *da0; /* d a[t] / d decay = a[t-1] + decay * d a[t-1] / d decay */
   for (R_xlen_t t = 0; t < n; t++) {
-    double v = x[t];
-    bad |= HB_BAD_MEDIA(v);
     da = a + decay * da;
-    a = v + decay * a;
+    a = x[t] + decay * a;
     out[t] = c * a;
     dout[t] = normalize ? c * da - a : da;
   }
-  return bad;
+  *a0 = a;
+  *da0 = da;
+}
+
+int hb_geometric_recursion(const double *x, R_xlen_t n, double decay,
+                           int normalize, double *out, double *dout) {
+  double a = 0.0, da = 0.0;
+  geometric_run(x, n, decay, normalize, out, dout, &a, &da);
+  return any_bad_media(x, n);
+}
+
+/* Panels that geometric_panels() advances together. */
+#define HB_LANES 8
+
+/* np <= HB_LANES panels starting at rows ps[0 .. np) over their first len
+ * rows, in lockstep: the panels' recursions are independent, so the
+ * processor overlaps them instead of waiting on one multiply-add chain per
+ * row (the latency that bounds geometric_run()). The operations on each
+ * row are geometric_run()'s: identical results. */
+static void geometric_lockstep(const double *x, const R_xlen_t *ps, int np, R_xlen_t len, double decay,
+                               int normalize, double *out, double *dout, double *a, double *da) {
+  const double c = normalize ? 1.0 - decay : 1.0;
+  if (!dout) {
+    for (R_xlen_t t = 0; t < len; t++)
+      for (int k = 0; k < np; k++) {
+        const R_xlen_t i = ps[k] + t;
+        a[k] = x[i] + decay * a[k];
+        out[i] = c * a[k];
+      }
+    return;
+  }
+  for (R_xlen_t t = 0; t < len; t++)
+    for (int k = 0; k < np; k++) {
+      const R_xlen_t i = ps[k] + t;
+      da[k] = a[k] + decay * da[k];
+      a[k] = x[i] + decay * a[k];
+      out[i] = c * a[k];
+      dout[i] = normalize ? c * da[k] - a[k] : da[k];
+    }
+}
+
+int hb_geometric_panels(const double *x, const R_xlen_t *pstart, int npanel, const int *tpos, double decay,
+                        int normalize, double *out, double *dout) {
+  int bad = 0;
+  if (tpos) { /* gaps: per panel */
+    for (int k = 0; k < npanel; k++) {
+      const R_xlen_t s = pstart[k];
+      bad |= hb_geometric_recursion_at(x + s, tpos + s, pstart[k + 1] - s, decay, normalize, out + s,
+                                       dout ? dout + s : NULL);
+    }
+    return bad;
+  }
+  for (int k0 = 0; k0 < npanel; k0 += HB_LANES) {
+    const R_xlen_t *ps = pstart + k0;
+    const int np = npanel - k0 < HB_LANES ? npanel - k0 : HB_LANES;
+    R_xlen_t len = ps[1] - ps[0];
+    for (int k = 1; k < np; k++)
+      if (ps[k + 1] - ps[k] < len) len = ps[k + 1] - ps[k];
+    double a[HB_LANES] = {0.0}, da[HB_LANES] = {0.0};
+    geometric_lockstep(x, ps, np, len, decay, normalize, out, dout, a, da);
+    for (int k = 0; k < np; k++) { /* the longer panels' remaining rows */
+      const R_xlen_t s = ps[k] + len;
+      geometric_run(x + s, ps[k + 1] - s, decay, normalize, out + s, dout ? dout + s : NULL, a + k, da + k);
+    }
+  }
+  return bad | any_bad_media(x + pstart[0], pstart[npanel] - pstart[0]);
 }
 
 int hb_lag_convolve_at(const double *x, const int *tpos, R_xlen_t n,
@@ -257,7 +331,7 @@ static HB_CLONES int hill_rows(double h, double s, const double *restrict x, R_x
     for (R_xlen_t i = 0; i < n; i++) {
       const double v = x[i];
       double q, lx, y = hill_inline(v, s, lh, &q, &lx);
-      bad |= !((v >= 0.0) & (v <= DBL_MAX));
+      bad |= HB_BAD_MEDIA(v);
       slow |= !hill_fast(v, s, lh, lx);
       out[i] = hb_select(v > 0.0, y, 0.0);
     }
@@ -266,7 +340,7 @@ static HB_CLONES int hill_rows(double h, double s, const double *restrict x, R_x
     for (R_xlen_t i = 0; i < n; i++) {
       const double v = x[i];
       double q, lx, y = hill_inline(v, s, lh, &q, &lx);
-      bad |= !((v >= 0.0) & (v <= DBL_MAX));
+      bad |= HB_BAD_MEDIA(v);
       slow |= !hill_fast(v, s, lh, lx);
       const int pos = v > 0.0;
       const double dh = sh * q, ds = q * (lx - lh), dx = s * q / v;

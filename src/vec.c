@@ -2,6 +2,7 @@
  * compiler vectorize the reductions (OpenMP's SIMD directives only; no
  * threads), which plain -O2 does not do for floating-point sums. */
 #include "hbmmm.h"
+#include "vmath.h"
 
 HB_CLONES double hb_dot(const double *a, const double *b, R_xlen_t n) {
   double s = 0.0;
@@ -27,6 +28,24 @@ HB_CLONES void hb_axpy(double alpha, const double *x, double *y, R_xlen_t n) {
 HB_CLONES void hb_vmul(const double *a, const double *b, double *out, R_xlen_t n) {
 #pragma omp simd
   for (R_xlen_t i = 0; i < n; i++) out[i] = a[i] * b[i];
+}
+
+/* out = a * b, elementwise, and 0 where a is 0 whatever b is (an infinite
+ * slope times a zero derivative). hb_select() keeps the product
+ * unconditional, so that the loop vectorizes. */
+HB_CLONES void hb_vmul_nz(const double *a, const double *b, double *out, R_xlen_t n) {
+#pragma omp simd
+  for (R_xlen_t i = 0; i < n; i++) out[i] = hb_select(a[i] == 0.0, 0.0, a[i] * b[i]);
+}
+
+/* Whether every x[i] is finite: x * 0 is 0 for finite x and NaN for an
+ * infinite or NaN one, so the sum is 0 exactly when all are finite (a
+ * reduction that vectorizes, unlike a loop that stops at the first). */
+HB_CLONES int hb_all_finite(const double *x, R_xlen_t n) {
+  double s = 0.0;
+#pragma omp simd reduction(+:s)
+  for (R_xlen_t i = 0; i < n; i++) s += x[i] * 0.0;
+  return s == 0.0;
 }
 
 /* Weighted cross-products of q columns over n rows: P (q x q, lower

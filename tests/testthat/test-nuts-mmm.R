@@ -315,3 +315,39 @@ test_that("warmup starts from the density's own scales unless a metric is given"
   r0 <- cf(1L, ctl)
   expect_equal(r0$inv_metric, ns$initial_inv_metric(info$spread, FALSE))
 })
+
+test_that("the density of unbalanced panels, more than are adstocked in lockstep, equals a plain-R log posterior", {
+  # 15 series of 14 to 90 weeks: the geometric adstock advances eight panels
+  # at a time over their common length, then finishes each on its own
+  d <- mmm_weekly
+  cut <- c(M01 = 14, M02 = 30, M03 = 45, M04 = 52, M05 = 60, M06 = 75, M07 = 90, M08 = 200)
+  d$series <- paste(d$market, d$week > cut[as.character(d$market)])
+  spec <- hbmmm_spec(sales ~ tv, data = d, media = "tv", time = "week", panel = "series")
+  expect_equal(max(spec$panel_codes), 15L)
+  dens <- mmm_density(spec)
+  nm <- asNamespace("hbmmm")$draw_names(spec)
+  pr <- spec$priors
+  tp <- spec$transforms$priors
+  ref <- function(th) {
+    v <- stats::setNames(dens$eval(th)$draw, nm)
+    m <- saturation_hill(adstock_geometric(spec$media_data[, "tv"], v[["decay_tv"]],
+                                           normalize = spec$transforms$normalize[["tv"]], group = spec$panel_codes),
+                         v[["halfsat_tv"]], v[["slope_tv"]])
+    b <- v[c("b_Intercept", "b_tv")]
+    ll <- sum(stats::dnorm(spec$y, b[1] + b[2] * spec$X$static[, 2] * m, v[["sigma"]], log = TRUE))
+    lb <- stats::dnorm(b[1], pr$b[[1]]$par[["mean"]], pr$b[[1]]$par[["sd"]], log = TRUE) +
+      stats::dnorm(b[2], 0, pr$b[[2]]$par[["sd"]], log = TRUE) + log(b[2]) # half-normal, sampled as log b
+    ig <- asNamespace("hbmmm")$ig_params(pr$sigma)
+    s2 <- v[["sigma"]]^2
+    lsig <- -(ig[1] + 1) * log(s2) - ig[2] / s2 + log(2 * s2)
+    ltr <- stats::dbeta(v[["decay_tv"]], tp$decay_tv$par[1], tp$decay_tv$par[2], log = TRUE) +
+      log(v[["decay_tv"]] * (1 - v[["decay_tv"]])) +
+      stats::dlnorm(v[["halfsat_tv"]], tp$halfsat_tv$par[1], tp$halfsat_tv$par[2], log = TRUE) + log(v[["halfsat_tv"]]) +
+      stats::dlnorm(v[["slope_tv"]], tp$slope_tv$par[1], tp$slope_tv$par[2], log = TRUE) + log(v[["slope_tv"]])
+    ll + lb + lsig + ltr
+  }
+  th1 <- dens$start(1)
+  th2 <- dens$start(2)
+  expect_equal(dens$eval(th1)$lp - dens$eval(th2)$lp, unname(ref(th1) - ref(th2)), tolerance = 1e-8)
+  expect_lt(grad_error(spec, seed = 3), 1e-6)
+})

@@ -25,6 +25,7 @@
  *   HB_COV_FACTOR: loadings Lambda (q x nf), log psi_j (q), scores f
  *     (nf x G); the effects are then z (u = Lambda f + sqrt(psi) z) or u
  *     (centred). */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 #include <Rmath.h>
@@ -48,6 +49,11 @@ typedef struct {
   double *colsum, *dcolsum, *gcon;
   int *o_chc, chmax, chcol;
   double **ueff;              /* per term: u of hierarchically centred terms, else NULL */
+  /* runs of rows with one level of term k (run[k][r] .. run[k][r + 1] - 1,
+   * nrun[k] of them; NULL when runs are too short to pay, see find_runs())
+   * and with one residual group (srun, nsrun; the data's rows) */
+  R_xlen_t **run, *srun;
+  int *nrun, nsrun;
   /* horseshoe */
   int H, hs_reg, *hs_col;
   double hs_df, hs_df_global, hs_slab_df, hs_slab_scale;
@@ -266,6 +272,50 @@ static void finish_roi(mmm_ctx *m, double *grad) {
 
 /* ---- the likelihood --------------------------------------------------------- */
 
+/* Row loops over a term's levels. Rows with one level usually come in runs
+ * (a panel's weeks); there each run is one vectorized kernel call, and the
+ * per-level accumulation does not chain every row through one memory
+ * location. Rows in short runs keep the row-by-row loop. */
+
+/* y[i] += sign u_{g[i] j} z[i], term k's column j */
+static void term_axpy(const mmm_ctx *m, int k, int j, double sign, const double *z, double *y) {
+  const hb_term *t = m->g->t + k;
+  const double *u = t->u + j;
+  if (!m->run[k]) {
+    for (R_xlen_t i = 0; i < m->g->n; i++) y[i] += sign * u[(R_xlen_t) t->q * t->g[i]] * z[i];
+    return;
+  }
+  const R_xlen_t *run = m->run[k];
+  for (int r = 0; r < m->nrun[k]; r++)
+    hb_axpy(sign * u[(R_xlen_t) t->q * t->g[run[r]]], z + run[r], y + run[r], run[r + 1] - run[r]);
+}
+
+/* gu_{g[i] j} += sum_i e[i] z[i], term k's column j */
+static void term_dot(const mmm_ctx *m, int k, int j, const double *e, const double *z, double *gu) {
+  const hb_term *t = m->g->t + k;
+  gu += j;
+  if (!m->run[k]) {
+    for (R_xlen_t i = 0; i < m->g->n; i++) gu[(R_xlen_t) t->q * t->g[i]] += e[i] * z[i];
+    return;
+  }
+  const R_xlen_t *run = m->run[k];
+  for (int r = 0; r < m->nrun[k]; r++)
+    gu[(R_xlen_t) t->q * t->g[run[r]]] += hb_dot(e + run[r], z + run[r], run[r + 1] - run[r]);
+}
+
+/* Residuals e of n rows with weights w into w e / sigma^2 (is2 = 1 /
+ * sigma^2); returns sum w e^2. */
+static HB_CLONES double weigh_residuals(const double *w, double *e, R_xlen_t n, double is2) {
+  double ss = 0.0;
+#pragma omp simd reduction(+:ss)
+  for (R_xlen_t i = 0; i < n; i++) {
+    const double wr = w[i] * e[i];
+    ss += wr * e[i];
+    e[i] = wr * is2;
+  }
+  return ss;
+}
+
 /* Residual sums of squares per variance group and d loglik / d (beta, u) from
  * the rows (or the cells' Gram matrices); e[i] = w_i r_i / sigma^2 (rows). */
 static void likelihood_rows(mmm_ctx *m) {
@@ -274,35 +324,30 @@ static void likelihood_rows(mmm_ctx *m) {
   const int p = g->p;
   double *e = m->e;
   memset(m->ss, 0, sizeof(double) * g->S);
-  for (R_xlen_t i = 0; i < n; i++) e[i] = g->y[i];
+  memcpy(e, g->y, sizeof(double) * n);
   for (int j = 0; j < p; j++) hb_axpy(-g->beta[j], g->Xcol[j], e, n);
-  for (int k = 0; k < g->K; k++) {
-    const hb_term *t = g->t + k;
-    for (int j = 0; j < t->q; j++) {
-      const double *z = t->Zcol[j];
-      for (R_xlen_t i = 0; i < n; i++) e[i] -= z[i] * t->u[j + (R_xlen_t) t->q * t->g[i]];
+  for (int k = 0; k < g->K; k++)
+    for (int j = 0; j < g->t[k].q; j++) term_axpy(m, k, j, -1.0, g->t[k].Zcol[j], e);
+  if (m->srun) {
+    for (int r = 0; r < m->nsrun; r++) {
+      const R_xlen_t a = m->srun[r];
+      const int sg = g->sg[a];
+      m->ss[sg] += weigh_residuals(g->w + a, e + a, m->srun[r + 1] - a, g->inv_sig2[sg]);
+    }
+  } else {
+    for (R_xlen_t i = 0; i < g->nd; i++) {
+      double wr = g->w[i] * e[i];
+      m->ss[g->sg[i]] += wr * e[i];
+      e[i] = wr * g->inv_sig2[g->sg[i]];
     }
   }
-  for (R_xlen_t i = 0; i < g->nd; i++) {
-    double wr = g->w[i] * e[i];
-    m->ss[g->sg[i]] += wr * e[i];
-    e[i] = wr * g->inv_sig2[g->sg[i]];
-  }
-  m->lift_ss = 0.0; /* lift rows: w_i is the test's known precision */
-  for (R_xlen_t i = g->nd; i < n; i++) {
-    double wr = g->w[i] * e[i];
-    m->lift_ss += wr * e[i];
-    e[i] = wr;
-  }
+  /* lift rows: w_i is the test's known precision */
+  m->lift_ss = weigh_residuals(g->w + g->nd, e + g->nd, n - g->nd, 1.0);
   for (int j = 0; j < p; j++) m->gbeta[j] = hb_dot(e, g->Xcol[j], n);
   for (int k = 0; k < g->K; k++) {
     const hb_term *t = g->t + k;
-    double *gu = m->gu[k];
-    memset(gu, 0, sizeof(double) * t->q * t->G);
-    for (int j = 0; j < t->q; j++) {
-      const double *z = t->Zcol[j];
-      for (R_xlen_t i = 0; i < n; i++) gu[j + (R_xlen_t) t->q * t->g[i]] += e[i] * z[i];
-    }
+    memset(m->gu[k], 0, sizeof(double) * t->q * t->G);
+    for (int j = 0; j < t->q; j++) term_dot(m, k, j, e, t->Zcol[j], m->gu[k]);
   }
 }
 
@@ -388,14 +433,9 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
     memset(coef, 0, sizeof(double) * n);
     for (int j = 0; j < g->p; j++)
       if (g->xc[j] == c) hb_axpy(g->beta[j], g->Xs + (R_xlen_t) j * n, coef, n);
-    for (int k = 0; k < g->K; k++) {
-      const hb_term *t = g->t + k;
-      for (int j = 0; j < t->q; j++) {
-        if (t->zc[j] != c) continue;
-        const double *s = t->Zs + (R_xlen_t) j * n;
-        for (R_xlen_t i = 0; i < n; i++) coef[i] += s[i] * t->u[j + (R_xlen_t) t->q * t->g[i]];
-      }
-    }
+    for (int k = 0; k < g->K; k++)
+      for (int j = 0; j < g->t[k].q; j++)
+        if (g->t[k].zc[j] == c) term_axpy(m, k, j, 1.0, g->t[k].Zs + (R_xlen_t) j * n, coef);
     /* d loglik / d each constrained parameter (derivative column), then
      * to the unconstrained scale */
     const int ncol = hb_channel_ncol(ch);
@@ -577,6 +617,26 @@ static void theta_layout(mmm_ctx *m) {
   m->dim = d;
 }
 
+/* Runs of equal values in lev[0 .. n) (a level or group per row): their
+ * starts and, after the last, n; *nrun of them. NULL when runs average
+ * fewer than HB_RUN_MIN rows: a kernel call per run would then cost more
+ * than the row-by-row loop. */
+#define HB_RUN_MIN 16
+static R_xlen_t *find_runs(const int *lev, R_xlen_t n, int *nrun) {
+  R_xlen_t cnt = n > 0;
+  for (R_xlen_t i = 1; i < n; i++) cnt += lev[i] != lev[i - 1];
+  *nrun = 0;
+  if (cnt == 0 || cnt * HB_RUN_MIN > n || cnt >= INT_MAX) return NULL;
+  R_xlen_t *st = (R_xlen_t *) R_alloc((size_t) cnt + 1, sizeof(R_xlen_t));
+  int r = 0;
+  st[0] = 0;
+  for (R_xlen_t i = 1; i < n; i++)
+    if (lev[i] != lev[i - 1]) st[++r] = i;
+  st[cnt] = n;
+  *nrun = (int) cnt;
+  return st;
+}
+
 /* Model state and the density's scratch. */
 static void alloc_scratch(mmm_ctx *m, int maxlag, int qmax) {
   hb_model *g = m->g;
@@ -588,6 +648,10 @@ static void alloc_scratch(mmm_ctx *m, int maxlag, int qmax) {
   hb_channel_ws_alloc(&m->cw, g, maxlag);
   m->e = (double *) R_alloc((size_t) n, sizeof(double));
   m->coef = (double *) R_alloc((size_t) n, sizeof(double));
+  m->run = (R_xlen_t **) R_alloc((size_t) g->K + 1, sizeof(R_xlen_t *));
+  m->nrun = (int *) R_alloc((size_t) g->K + 1, sizeof(int));
+  for (int k = 0; k < g->K; k++) m->run[k] = find_runs(g->t[k].g, n, m->nrun + k);
+  m->srun = find_runs(g->sg, g->nd, &m->nsrun);
   m->dm = (double **) R_alloc((size_t) C + 1, sizeof(double *));
   m->gbeta = (double *) R_alloc((size_t) p, sizeof(double));
   m->ss = (double *) R_alloc((size_t) 2 * g->S, sizeof(double));

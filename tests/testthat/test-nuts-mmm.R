@@ -351,3 +351,45 @@ test_that("the density of unbalanced panels, more than are adstocked in lockstep
   expect_equal(dens$eval(th1)$lp - dens$eval(th2)$lp, unname(ref(th1) - ref(th2)), tolerance = 1e-8)
   expect_lt(grad_error(spec, seed = 3), 1e-6)
 })
+
+test_that("group-level terms with levels in long runs and with alternating levels give the plain-R density", {
+  # market: 104-row runs (one kernel call per run); parity: levels alternate
+  # row by row (the row-by-row loop); sigma by market: runs of residual groups
+  d <- mmm_weekly
+  d$parity <- factor(d$week %% 2)
+  spec <- hbmmm_spec(sales ~ price + (1 | market) + (1 | parity), data = d, time = "week", panel = "market",
+                     sigma_by = "market", prior = hbmmm_prior(cov = inv_gamma(2, 100)))
+  dens <- mmm_density(spec, centered = TRUE)
+  nm <- asNamespace("hbmmm")$draw_names(spec)
+  pr <- spec$priors
+  ig <- asNamespace("hbmmm")$ig_params(pr$sigma)
+  ref <- function(th) {
+    v <- stats::setNames(dens$eval(th)$draw, nm)
+    b <- v[c("b_Intercept", "b_price")]
+    mu <- drop(spec$X$static %*% b)
+    lu <- 0
+    for (term in c("market", "parity")) {
+      t <- spec$ranef[[term]]
+      u <- v[sprintf("r_%s[%s,Intercept]", term, t$levels)]
+      mu <- mu + u[t$codes]
+      lu <- lu + sum(stats::dnorm(u, 0, v[[sprintf("sd_%s__Intercept", term)]], log = TRUE))
+    }
+    sig <- v[sprintf("sigma[%s]", spec$sigma_group$levels)]
+    s2 <- sig^2
+    ll <- sum(stats::dnorm(spec$y, mu, sig[spec$sigma_group$codes], log = TRUE))
+    lb <- sum(vapply(1:2, function(j) stats::dnorm(b[j], pr$b[[j]]$par[["mean"]], pr$b[[j]]$par[["sd"]], log = TRUE), 0))
+    ll + lb + lu + sum(-(ig[1] + 1) * log(s2) - ig[2] / s2 + log(2 * s2))
+  }
+  # two points with the same covariance parameters (whose priors cancel):
+  # theta is (alpha, b_price), then per term log sd and the effects
+  G <- c(length(spec$ranef$market$levels), length(spec$ranef$parity$levels))
+  cov_idx <- c(3L, 3L + 1L + G[1])
+  th1 <- dens$start(1)
+  th2 <- dens$start(2)
+  th2[cov_idx] <- th1[cov_idx]
+  sds <- function(th) stats::setNames(dens$eval(th)$draw, nm)[c("sd_market__Intercept", "sd_parity__Intercept")]
+  expect_equal(sds(th1), sds(th2))
+  expect_false(isTRUE(all.equal(th1[-cov_idx], th2[-cov_idx])))
+  expect_equal(dens$eval(th1)$lp - dens$eval(th2)$lp, unname(ref(th1) - ref(th2)), tolerance = 1e-8)
+  expect_lt(grad_error(spec, centered = TRUE, seed = 3), 1e-6)
+})

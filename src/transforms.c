@@ -289,7 +289,7 @@ static double hill_libm(double v, double s, double lh, double *q, double *lx) {
 
 /* Whether row value v takes the vectorized path of hill_rows(): not
  * positive (the curve is 0 there), or a normal number whose exponent
- * s (log h - log v) is within hb_exp_mid()'s domain. Bitwise & and | rather
+ * s (log h - log v) is within hb_exp_ratio()'s domain. Bitwise & and | rather
  * than && and ||: no conditionally evaluated comparison, so that the
  * compiler can turn the row into branch-free vector code (it does not
  * speculate a comparison that may raise a floating-point exception). */
@@ -306,8 +306,12 @@ HB_ROW_INLINE int hill_fast(double v, double s, double lh, double lx) {
  * loop scalar. */
 HB_ROW_INLINE double hill_inline(double v, double s, double lh, double *q, double *lx) {
   *lx = hb_log_pos(v);
-  const double r = hb_exp_mid(s * (lh - *lx)), y = 1.0 / (1.0 + r);
-  *q = r * y * y;
+  /* r = num / den: y = den / (den + num), q = r y^2 = y num / (den + num),
+   * one division for both */
+  double num, den;
+  hb_exp_ratio(s * (lh - *lx), &num, &den);
+  const double inv = 1.0 / (den + num), y = den * inv;
+  *q = y * num * inv;
   return y;
 }
 
@@ -318,7 +322,7 @@ HB_ROW_INLINE double hill_inline(double v, double s, double lh, double *q, doubl
  * input, |s (log h - log x)| > 708) are redone with libm afterwards. At
  * x <= 0 (and NaN) the curve and its parameter derivatives are 0. The
  * second pass re-decides hill_fast() from scalar code, which may round
- * log x differently from the vector code: harmless, since hb_exp_mid()
+ * log x differently from the vector code: harmless, since hb_exp_ratio()
  * still holds a little beyond 708. Returns whether some input is negative
  * or not finite. */
 static HB_CLONES int hill_rows(double h, double s, const double *restrict x, R_xlen_t n, double *restrict out,

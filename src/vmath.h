@@ -63,19 +63,23 @@ HB_ROW_INLINE double hb_log_pos(double x) {
   return k * HB_LN2_HI - ((hfsq - (s * (hfsq + R) + k * HB_LN2_LO)) - f);
 }
 
-/* exp x for |x| <= 708 (the result and 2^k are normal numbers there).
- * x = k ln 2 + r, |r| <= ln(2) / 2, exp r by fdlibm's rational
- * approximation; k is rounded by adding 1.5 2^52, whose low bits then
- * hold k, and 2^k is built from them. */
-HB_ROW_INLINE double hb_exp_mid(double x) {
+/* exp x for |x| <= 708 as a ratio num / den (the division left to the
+ * caller, which can often share it: see hill_inline() in transforms.c).
+ * x = k ln 2 + r, |r| <= ln(2) / 2; fdlibm approximates exp r =
+ * 1 + r + r c / (2 - c) = (2 - c + 2 r) / (2 - c) with c = r - r^2 P(r^2);
+ * num = (2 - c + 2 r) 2^k, den = 2 - c in [1.6, 2.4]. k is rounded by
+ * adding 1.5 2^52, whose low bits then hold k, and 2^k is built from them
+ * (a normal number for |x| <= 708). num / den is within one unit in the
+ * last place of exp x. */
+HB_ROW_INLINE void hb_exp_ratio(double x, double *num, double *den) {
   const double P1 = 1.66666666666666019037e-01, P2 = -2.77777777770155933842e-03,
                P3 = 6.61375632143793436117e-05, P4 = -1.65339022054652515390e-06,
                P5 = 4.13813679705723846039e-08, shift = 0x1.8p52;
   const double ks = x * 1.44269504088896338700e+00 + shift, k = ks - shift;
   const double hi = x - k * HB_LN2_HI, lo = k * HB_LN2_LO, r = hi - lo, t = r * r;
   const double c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
-  const double y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
-  return y * hb_bitsd((hb_dbits(ks) + 1023) << 52);
+  *den = 2.0 - c;
+  *num = (*den + 2.0 * r) * hb_bitsd((hb_dbits(ks) + 1023) << 52);
 }
 
 #endif

@@ -154,6 +154,8 @@ const char *hb_mixture_par_invalid(int K, const double *par, char *msg, size_t m
 #define HB_MAX_Q 100           /* terms varying by one grouping factor */
 double hb_dot(const double *a, const double *b, R_xlen_t n);
 double hb_sum(const double *x, R_xlen_t n);
+/* out[a] = hb_dot(x, c[a], n) for a < m, several columns per pass */
+void hb_dots(const double *x, const double *const *c, int m, R_xlen_t n, double *out);
 void hb_axpy(double alpha, const double *x, double *y, R_xlen_t n);
 void hb_vmul(const double *a, const double *b, double *out, R_xlen_t n);
 void hb_vmul_nz(const double *a, const double *b, double *out, R_xlen_t n);

@@ -48,6 +48,7 @@ typedef struct {
    * (hb_channel_ncol()); gcon: scratch of 2 chcol */
   double *colsum, *dcolsum, *gcon;
   int *o_chc, chmax, chcol;
+  const double **cols;        /* scratch: column pointers for hb_dots(), max(chcol, HB_MAX_Q) */
   double **ueff;              /* per term: u of hierarchically centred terms, else NULL */
   /* runs of rows with one level of term k (run[k][r] .. run[k][r + 1] - 1,
    * nrun[k] of them; NULL when runs are too short to pay, see find_runs())
@@ -290,17 +291,27 @@ static void term_axpy(const mmm_ctx *m, int k, int j, double sign, const double 
     hb_axpy(sign * u[(R_xlen_t) t->q * t->g[run[r]]], z + run[r], y + run[r], run[r + 1] - run[r]);
 }
 
-/* gu_{g[i] j} += sum_i e[i] z[i], term k's column j */
-static void term_dot(const mmm_ctx *m, int k, int j, const double *e, const double *z, double *gu) {
+/* gu_{g[i] j} += sum_i e[i] z_j[i] for each column j of term k: per run,
+ * all columns in one hb_dots() pass */
+static void term_dots(const mmm_ctx *m, int k, const double *e, double *gu) {
   const hb_term *t = m->g->t + k;
-  gu += j;
+  const int q = t->q;
   if (!m->run[k]) {
-    for (R_xlen_t i = 0; i < m->g->n; i++) gu[(R_xlen_t) t->q * t->g[i]] += e[i] * z[i];
+    for (int j = 0; j < q; j++) {
+      const double *z = t->Zcol[j];
+      for (R_xlen_t i = 0; i < m->g->n; i++) gu[j + (R_xlen_t) q * t->g[i]] += e[i] * z[i];
+    }
     return;
   }
   const R_xlen_t *run = m->run[k];
-  for (int r = 0; r < m->nrun[k]; r++)
-    gu[(R_xlen_t) t->q * t->g[run[r]]] += hb_dot(e + run[r], z + run[r], run[r + 1] - run[r]);
+  double acc[HB_MAX_Q];
+  for (int r = 0; r < m->nrun[k]; r++) {
+    const R_xlen_t a = run[r];
+    for (int j = 0; j < q; j++) m->cols[j] = t->Zcol[j] + a;
+    hb_dots(e + a, m->cols, q, run[r + 1] - a, acc);
+    double *gl = gu + (R_xlen_t) q * t->g[a];
+    for (int j = 0; j < q; j++) gl[j] += acc[j];
+  }
 }
 
 /* Residuals e of n rows with weights w into w e / sigma^2 (is2 = 1 /
@@ -343,11 +354,10 @@ static void likelihood_rows(mmm_ctx *m) {
   }
   /* lift rows: w_i is the test's known precision */
   m->lift_ss = weigh_residuals(g->w + g->nd, e + g->nd, n - g->nd, 1.0);
-  for (int j = 0; j < p; j++) m->gbeta[j] = hb_dot(e, g->Xcol[j], n);
+  hb_dots(e, (const double *const *) g->Xcol, p, n, m->gbeta);
   for (int k = 0; k < g->K; k++) {
-    const hb_term *t = g->t + k;
-    memset(m->gu[k], 0, sizeof(double) * t->q * t->G);
-    for (int j = 0; j < t->q; j++) term_dot(m, k, j, e, t->Zcol[j], m->gu[k]);
+    memset(m->gu[k], 0, sizeof(double) * g->t[k].q * g->t[k].G);
+    term_dots(m, k, e, m->gu[k]);
   }
 }
 
@@ -441,7 +451,8 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
     const int ncol = hb_channel_ncol(ch);
     double *gc = m->gcon;
     hb_vmul(m->e, coef, coef, n); /* d loglik / d media_c(i) */
-    for (int e = 0; e < ncol; e++) gc[e] = hb_dot(coef, m->dm[c] + (R_xlen_t) e * n, n);
+    for (int e = 0; e < ncol; e++) m->cols[e] = m->dm[c] + (R_xlen_t) e * n;
+    hb_dots(coef, m->cols, ncol, n, gc);
     to_unconstrained(ch, th + o, gc, grad + o);
     if (m->icpt >= 0 || g->b_roi) {
       /* the channel's columns' sums move too: the centred intercept's
@@ -449,7 +460,7 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
       for (int j = 0; j < g->p; j++) {
         if (g->xc[j] != c) continue;
         double *ds = m->dcolsum + (R_xlen_t) m->chmax * j, *sc = m->gcon + m->chcol;
-        for (int e = 0; e < ncol; e++) sc[e] = hb_dot(g->Xs + (R_xlen_t) j * n, m->dm[c] + (R_xlen_t) e * n, g->nd);
+        hb_dots(g->Xs + (R_xlen_t) j * n, m->cols, ncol, g->nd, sc);
         memset(ds, 0, sizeof(double) * ch->ntheta);
         to_unconstrained(ch, th + o, sc, ds);
         if (m->icpt >= 0)
@@ -751,6 +762,7 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   m->colsum = (double *) R_alloc((size_t) (1 + m->chmax) * g->p, sizeof(double));
   m->dcolsum = m->colsum + g->p;
   m->gcon = (double *) R_alloc((size_t) 2 * m->chcol, sizeof(double));
+  m->cols = (const double **) R_alloc((size_t) (m->chcol > HB_MAX_Q ? m->chcol : HB_MAX_Q), sizeof(double *));
   refresh_column_sums(m, 1);
   for (int j = 0; j < g->p && g->b_roi; j++)
     if (g->b_roi[j] > 0.0 && !(m->colsum[j] > 0.0))

@@ -11,6 +11,55 @@ HB_CLONES double hb_dot(const double *a, const double *b, R_xlen_t n) {
   return s;
 }
 
+/* out[a] = sum_i x[i] c[a][i] for a < m. A single dot product waits on its
+ * one accumulator every step (the add's latency); here up to four columns
+ * share a pass over x, and their independent sums overlap. */
+HB_CLONES void hb_dots(const double *x, const double *const *c, int m, R_xlen_t n, double *out) {
+  int a = 0;
+  for (; a + 4 <= m; a += 4) {
+    const double *c0 = c[a], *c1 = c[a + 1], *c2 = c[a + 2], *c3 = c[a + 3];
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+#pragma omp simd reduction(+:s0, s1, s2, s3)
+    for (R_xlen_t i = 0; i < n; i++) {
+      s0 += x[i] * c0[i];
+      s1 += x[i] * c1[i];
+      s2 += x[i] * c2[i];
+      s3 += x[i] * c3[i];
+    }
+    out[a] = s0;
+    out[a + 1] = s1;
+    out[a + 2] = s2;
+    out[a + 3] = s3;
+  }
+  if (m - a == 3) {
+    const double *c0 = c[a], *c1 = c[a + 1], *c2 = c[a + 2];
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0;
+#pragma omp simd reduction(+:s0, s1, s2)
+    for (R_xlen_t i = 0; i < n; i++) {
+      s0 += x[i] * c0[i];
+      s1 += x[i] * c1[i];
+      s2 += x[i] * c2[i];
+    }
+    out[a] = s0;
+    out[a + 1] = s1;
+    out[a + 2] = s2;
+    return;
+  }
+  if (m - a == 2) {
+    const double *c0 = c[a], *c1 = c[a + 1];
+    double s0 = 0.0, s1 = 0.0;
+#pragma omp simd reduction(+:s0, s1)
+    for (R_xlen_t i = 0; i < n; i++) {
+      s0 += x[i] * c0[i];
+      s1 += x[i] * c1[i];
+    }
+    out[a] = s0;
+    out[a + 1] = s1;
+    return;
+  }
+  if (a < m) out[a] = hb_dot(x, c[a], n);
+}
+
 HB_CLONES double hb_sum(const double *x, R_xlen_t n) {
   double s = 0.0;
 #pragma omp simd reduction(+:s)

@@ -189,26 +189,48 @@ int hb_geometric_recursion(const double *x, R_xlen_t n, double decay,
  * processor overlaps them instead of waiting on one multiply-add chain per
  * row (the latency that bounds geometric_run()). The operations on each
  * row are geometric_run()'s: identical results. */
-static void geometric_lockstep(const double *x, const R_xlen_t *ps, int np, R_xlen_t len, double decay,
-                               int normalize, double *out, double *dout, double *a, double *da) {
+static HB_ALWAYS_INLINE void lockstep_rows(const double *x, const R_xlen_t *ps, int np, R_xlen_t len,
+                                            double decay, int normalize, double *out, double *dout, double *a0,
+                                            double *da0) {
   const double c = normalize ? 1.0 - decay : 1.0;
+  double a[HB_LANES], da[HB_LANES]; /* registers when np is a constant and the loops unroll */
+  HB_UNROLL_8
+  for (int k = 0; k < np; k++) {
+    a[k] = a0[k];
+    da[k] = da0[k];
+  }
   if (!dout) {
-    for (R_xlen_t t = 0; t < len; t++)
+    for (R_xlen_t t = 0; t < len; t++) {
+      HB_UNROLL_8
       for (int k = 0; k < np; k++) {
         const R_xlen_t i = ps[k] + t;
         a[k] = x[i] + decay * a[k];
         out[i] = c * a[k];
       }
-    return;
-  }
-  for (R_xlen_t t = 0; t < len; t++)
-    for (int k = 0; k < np; k++) {
-      const R_xlen_t i = ps[k] + t;
-      da[k] = a[k] + decay * da[k];
-      a[k] = x[i] + decay * a[k];
-      out[i] = c * a[k];
-      dout[i] = normalize ? c * da[k] - a[k] : da[k];
     }
+  } else {
+    for (R_xlen_t t = 0; t < len; t++) {
+      HB_UNROLL_8
+      for (int k = 0; k < np; k++) {
+        const R_xlen_t i = ps[k] + t;
+        da[k] = a[k] + decay * da[k];
+        a[k] = x[i] + decay * a[k];
+        out[i] = c * a[k];
+        dout[i] = normalize ? c * da[k] - a[k] : da[k];
+      }
+    }
+  }
+  HB_UNROLL_8
+  for (int k = 0; k < np; k++) {
+    a0[k] = a[k];
+    da0[k] = da[k];
+  }
+}
+
+static void geometric_lockstep(const double *x, const R_xlen_t *ps, int np, R_xlen_t len, double decay,
+                               int normalize, double *out, double *dout, double *a, double *da) {
+  if (np == HB_LANES) lockstep_rows(x, ps, HB_LANES, len, decay, normalize, out, dout, a, da);
+  else lockstep_rows(x, ps, np, len, decay, normalize, out, dout, a, da);
 }
 
 int hb_geometric_panels(const double *x, const R_xlen_t *pstart, int npanel, const int *tpos, double decay,
@@ -293,7 +315,7 @@ static double hill_libm(double v, double s, double lh, double *q, double *lx) {
  * than && and ||: no conditionally evaluated comparison, so that the
  * compiler can turn the row into branch-free vector code (it does not
  * speculate a comparison that may raise a floating-point exception). */
-HB_ROW_INLINE int hill_fast(double v, double s, double lh, double lx) {
+static HB_ALWAYS_INLINE int hill_fast(double v, double s, double lh, double lx) {
   return !(v > 0.0) | ((v >= DBL_MIN) & (v <= DBL_MAX) & (fabs(s * (lh - lx)) <= 708.0));
 }
 
@@ -304,7 +326,7 @@ HB_ROW_INLINE int hill_fast(double v, double s, double lh, double lx) {
  * input nor the exponent is replaced by a safe value there: the compiler
  * would then specialize the row for it and leave a branch that keeps the
  * loop scalar. */
-HB_ROW_INLINE double hill_inline(double v, double s, double lh, double *q, double *lx) {
+static HB_ALWAYS_INLINE double hill_inline(double v, double s, double lh, double *q, double *lx) {
   *lx = hb_log_pos(v);
   /* r = num / den: y = den / (den + num), q = r y^2 = y num / (den + num),
    * one division for both */

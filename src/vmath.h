@@ -11,14 +11,9 @@
 
 #include <stdint.h>
 #include <string.h>
-
-/* Row functions of vectorized loops must be inlined for the loop to
- * vectorize; GCC's size limits at -O2 would otherwise keep them calls. */
-#if defined(__GNUC__)
-#define HB_ROW_INLINE static inline __attribute__((always_inline))
-#else
-#define HB_ROW_INLINE static inline
-#endif
+#include "hbmmm.h" /* HB_ALWAYS_INLINE: row functions of vectorized loops
+                      must be inlined for the loop to vectorize, and GCC's
+                      size limits at -O2 would keep these calls */
 
 static inline uint64_t hb_dbits(double x) {
   uint64_t u;
@@ -36,7 +31,7 @@ static inline double hb_bitsd(uint64_t u) {
  * a plain ?: the compiler moves the work for a into a branch on c (its
  * floating-point operations might raise exceptions, so it will not
  * speculate them), and that branch keeps the loop from vectorizing. */
-HB_ROW_INLINE double hb_select(int c, double a, double b) {
+static HB_ALWAYS_INLINE double hb_select(int c, double a, double b) {
   const uint64_t m = (uint64_t) 0 - (uint64_t) (c != 0);
   return hb_bitsd((hb_dbits(a) & m) | (hb_dbits(b) & ~m));
 }
@@ -48,7 +43,7 @@ HB_ROW_INLINE double hb_select(int c, double a, double b) {
  * x = 2^k z with z in [sqrt(1/2), sqrt(2)), log z = 2 atanh(f / (2 + f)),
  * f = z - 1, by fdlibm's polynomial. k comes from the exponent bits without
  * an integer-to-double conversion (which AVX2 lacks for 64-bit integers). */
-HB_ROW_INLINE double hb_log_pos(double x) {
+static HB_ALWAYS_INLINE double hb_log_pos(double x) {
   const double Lg1 = 6.666666666666735130e-01, Lg2 = 3.999999999940941908e-01, Lg3 = 2.857142874366239149e-01,
                Lg4 = 2.222219843214978396e-01, Lg5 = 1.818357216161805012e-01, Lg6 = 1.531383769920937332e-01,
                Lg7 = 1.479819860511658591e-01;
@@ -71,7 +66,7 @@ HB_ROW_INLINE double hb_log_pos(double x) {
  * adding 1.5 2^52, whose low bits then hold k, and 2^k is built from them
  * (a normal number for |x| <= 708). num / den is within one unit in the
  * last place of exp x. */
-HB_ROW_INLINE void hb_exp_ratio(double x, double *num, double *den) {
+static HB_ALWAYS_INLINE void hb_exp_ratio(double x, double *num, double *den) {
   const double P1 = 1.66666666666666019037e-01, P2 = -2.77777777770155933842e-03,
                P3 = 6.61375632143793436117e-05, P4 = -1.65339022054652515390e-06,
                P5 = 4.13813679705723846039e-08, shift = 0x1.8p52;

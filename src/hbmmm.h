@@ -97,9 +97,10 @@ int hb_geometric_recursion_at(const double *x, const int *tpos, R_xlen_t n,
 /* hb_geometric_recursion_at() on npanel panels, restarting at each: panel
  * k holds rows pstart[k] .. pstart[k + 1] - 1 of x, out and dout (may be
  * NULL), tpos (may be NULL) their time positions. Without gaps, panels
- * advance in lockstep, which overlaps their recursions; same results. */
-int hb_geometric_panels(const double *x, const R_xlen_t *pstart, int npanel, const int *tpos, double decay,
-                        int normalize, double *out, double *dout);
+ * advance in lockstep, which overlaps their recursions; same results. x is
+ * not checked: the model's media, validated when the model was read. */
+void hb_geometric_panels(const double *x, const R_xlen_t *pstart, int npanel, const int *tpos, double decay,
+                         int normalize, double *out, double *dout);
 /* Saturation of x[0..n); dout (may be NULL) holds npar + 1 arrays of length n:
  * derivatives with respect to each parameter, then with respect to x.
  * Returns nonzero when some x[t] is negative or not finite. */

@@ -233,16 +233,15 @@ static void geometric_lockstep(const double *x, const R_xlen_t *ps, int np, R_xl
   else lockstep_rows(x, ps, np, len, decay, normalize, out, dout, a, da);
 }
 
-int hb_geometric_panels(const double *x, const R_xlen_t *pstart, int npanel, const int *tpos, double decay,
-                        int normalize, double *out, double *dout) {
-  int bad = 0;
+void hb_geometric_panels(const double *x, const R_xlen_t *pstart, int npanel, const int *tpos, double decay,
+                         int normalize, double *out, double *dout) {
   if (tpos) { /* gaps: per panel */
     for (int k = 0; k < npanel; k++) {
       const R_xlen_t s = pstart[k];
-      bad |= hb_geometric_recursion_at(x + s, tpos + s, pstart[k + 1] - s, decay, normalize, out + s,
-                                       dout ? dout + s : NULL);
+      hb_geometric_recursion_at(x + s, tpos + s, pstart[k + 1] - s, decay, normalize, out + s,
+                                dout ? dout + s : NULL);
     }
-    return bad;
+    return;
   }
   for (int k0 = 0; k0 < npanel; k0 += HB_LANES) {
     const R_xlen_t *ps = pstart + k0;
@@ -257,7 +256,6 @@ int hb_geometric_panels(const double *x, const R_xlen_t *pstart, int npanel, con
       geometric_run(x + s, ps[k + 1] - s, decay, normalize, out + s, dout ? dout + s : NULL, a + k, da + k);
     }
   }
-  return bad | any_bad_media(x + pstart[0], pstart[npanel] - pstart[0]);
 }
 
 int hb_lag_convolve_at(const double *x, const int *tpos, R_xlen_t n,

@@ -345,8 +345,8 @@ static HB_ALWAYS_INLINE double hill_inline(double v, double s, double lh, double
  * log x differently from the vector code: harmless, since hb_exp_ratio()
  * still holds a little beyond 708. Returns whether some input is negative
  * or not finite. */
-static HB_CLONES int hill_rows(double h, double s, const double *restrict x, R_xlen_t n, double *restrict out,
-                               double *restrict d0, double *restrict d1, double *restrict d2) {
+static HB_CLONES_WIDE int hill_rows(double h, double s, const double *restrict x, R_xlen_t n, double *restrict out,
+                                    double *restrict d0, double *restrict d1, double *restrict d2) {
   int bad = 0, slow = 0;
   const double lh = log(h), sh = -s / h;
   const double dx0 = s > 1.0 ? 0.0 : (s == 1.0 ? 1.0 / h : R_PosInf); /* d / dx at 0 */

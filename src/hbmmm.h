@@ -164,6 +164,8 @@ double hb_sum(const double *x, R_xlen_t n);
 /* out[a] = hb_dot(x, c[a], n) for a < m, several columns per pass */
 void hb_dots(const double *x, const double *const *c, int m, R_xlen_t n, double *out);
 void hb_axpy(double alpha, const double *x, double *y, R_xlen_t n);
+/* y += sum_a alpha[a] c[a] for a < m (y apart from the columns), several columns per pass */
+void hb_axpys(const double *alpha, const double *const *c, int m, R_xlen_t n, double *y);
 void hb_vmul(const double *a, const double *b, double *out, R_xlen_t n);
 void hb_vmul_nz(const double *a, const double *b, double *out, R_xlen_t n);
 int hb_all_finite(const double *x, R_xlen_t n);

@@ -105,22 +105,23 @@ static int eval_rows(hb_channel_ws *m, int c, const double *par, double *dm) {
     }
   }
   if (ch->sat_type == HB_SAT_HILL_MIXTURE) return mixture_eval(m, ch, par, a, out, dm);
-  /* saturation; derivatives: each parameter, then d / d input */
+  /* saturation; derivatives: each parameter, then d / d input; those of
+   * estimated slots straight into their columns of dm, the others (and
+   * d / d input) into scratch */
   double *dptr[3] = {m->dsat, m->dsat + n, m->dsat + 2 * n};
   double mm[2] = {1.0, par[3]}; /* Michaelis-Menten: vmax = 1 */
   const double *spar = ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? mm : par + 2;
   int nsp = ch->sat_type ? hb_saturation_npar(ch->sat_type) : 0;
+  for (int e = 0; e < ch->nest && dm && ch->sat_type; e++) {
+    int s = ch->est_slot[e];
+    if (s >= 2) dptr[ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? 1 : s - 2] = dm + (R_xlen_t) e * ld;
+  }
   if (ch->sat_type) hb_saturation(ch->sat_type, spar, a, n, out, dm ? dptr : NULL);
   else memcpy(out, a, (size_t) n * sizeof(double));
   if (!hb_all_finite(out, n)) return 1;
   if (!dm) return 0;
   const double *dx = ch->sat_type ? dptr[nsp] : NULL;
   adstock_columns(m, ch, dx, dm); /* adstock: through the saturation's input */
-  for (int e = 0; e < ch->nest; e++) {
-    int s = ch->est_slot[e];
-    if (s >= 2)
-      memcpy(dm + (R_xlen_t) e * ld, dptr[ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? 1 : s - 2], (size_t) n * sizeof(double));
-  }
   return 0;
 }
 

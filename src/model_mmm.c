@@ -66,7 +66,7 @@ typedef struct {
   hb_channel_ws cw;           /* transformed media with derivatives */
   double *e, *coef, **dm;
   double **gu, *tmp;
-  double *gbeta, *ss, *cnt, *lam_t, *gscratch;
+  double *gbeta, *negb, *ss, *cnt, *lam_t, *gscratch;
   double lift_ss;              /* sum of w_i r_i^2 over the lift rows (known precisions) */
   /* the layout of one draw; online summaries */
   hb_draw_item *items;
@@ -336,7 +336,8 @@ static void likelihood_rows(mmm_ctx *m) {
   double *e = m->e;
   memset(m->ss, 0, sizeof(double) * g->S);
   memcpy(e, g->y, sizeof(double) * n);
-  for (int j = 0; j < p; j++) hb_axpy(-g->beta[j], g->Xcol[j], e, n);
+  for (int j = 0; j < p; j++) m->negb[j] = -g->beta[j];
+  hb_axpys(m->negb, (const double *const *) g->Xcol, p, n, e);
   for (int k = 0; k < g->K; k++)
     for (int j = 0; j < g->t[k].q; j++) term_axpy(m, k, j, -1.0, g->t[k].Zcol[j], e);
   if (m->srun) {
@@ -665,6 +666,7 @@ static void alloc_scratch(mmm_ctx *m, int maxlag, int qmax) {
   m->srun = find_runs(g->sg, g->nd, &m->nsrun);
   m->dm = (double **) R_alloc((size_t) C + 1, sizeof(double *));
   m->gbeta = (double *) R_alloc((size_t) p, sizeof(double));
+  m->negb = (double *) R_alloc((size_t) p, sizeof(double));
   m->ss = (double *) R_alloc((size_t) 2 * g->S, sizeof(double));
   m->cnt = m->ss + g->S;
   memset(m->cnt, 0, sizeof(double) * g->S);

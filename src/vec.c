@@ -73,6 +73,26 @@ HB_CLONES void hb_axpy(double alpha, const double *x, double *y, R_xlen_t n) {
   for (R_xlen_t i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
+/* y += sum_a alpha[a] c[a], the columns added in order as by m calls of
+ * hb_axpy() (same results), up to four per pass over y. */
+HB_CLONES void hb_axpys(const double *alpha, const double *const *c, int m, R_xlen_t n, double *restrict y) {
+  int a = 0;
+  for (; a + 4 <= m; a += 4) {
+    const double a0 = alpha[a], a1 = alpha[a + 1], a2 = alpha[a + 2], a3 = alpha[a + 3];
+    const double *c0 = c[a], *c1 = c[a + 1], *c2 = c[a + 2], *c3 = c[a + 3];
+#pragma omp simd
+    for (R_xlen_t i = 0; i < n; i++) y[i] = y[i] + a0 * c0[i] + a1 * c1[i] + a2 * c2[i] + a3 * c3[i];
+  }
+  if (m - a >= 2) {
+    const double a0 = alpha[a], a1 = alpha[a + 1];
+    const double *c0 = c[a], *c1 = c[a + 1];
+#pragma omp simd
+    for (R_xlen_t i = 0; i < n; i++) y[i] = y[i] + a0 * c0[i] + a1 * c1[i];
+    a += 2;
+  }
+  if (a < m) hb_axpy(alpha[a], c[a], y, n);
+}
+
 /* out = a * b, elementwise */
 HB_CLONES void hb_vmul(const double *a, const double *b, double *out, R_xlen_t n) {
 #pragma omp simd

@@ -61,13 +61,14 @@ static int mixture_eval(hb_channel_ws *m, const hb_channel *ch, const double *pa
   const R_xlen_t n = m->g->nd, ld = m->g->n; /* the data's rows; column length */
   const int K = ch->mix_K;
   double *dptr[3 * HB_MAX_MIX + 1];
-  for (int q = 0; q <= 3 * K; q++) dptr[q] = m->dsat + (R_xlen_t) q * ld;
+  /* the components' derivatives straight into their columns of dm, d / d
+   * input into scratch */
+  for (int q = 0; q < 3 * K && dm; q++) dptr[q] = dm + (R_xlen_t) (ch->nest + q) * ld;
+  dptr[3 * K] = m->dsat;
   hb_saturation_mixture(K, HB_MIX_PAR(par), a, n, out, dm ? dptr : NULL, m->tmp);
   if (!hb_all_finite(out, n)) return 1;
   if (!dm) return 0;
   adstock_columns(m, ch, dptr[3 * K], dm);
-  for (int q = 0; q < 3 * K; q++)
-    memcpy(dm + (R_xlen_t) (ch->nest + q) * ld, dptr[q], (size_t) n * sizeof(double));
   return 0;
 }
 

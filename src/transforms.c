@@ -430,6 +430,21 @@ static int michaelis_menten(const double *par, const double *x, R_xlen_t n,
   return bad;
 }
 
+/* Component k of a mixture with weight wk: out += wk yk, its derivatives
+ * in h_k and s_k (dh, ds) times wk, and, with dxk, dx += wk dxk. */
+static HB_CLONES void mixture_add(double wk, const double *restrict yk, double *restrict dh, double *restrict ds,
+                                  const double *restrict dxk, double *restrict out, double *restrict dx, R_xlen_t n) {
+#pragma omp simd
+  for (R_xlen_t i = 0; i < n; i++) {
+    out[i] += wk * yk[i];
+    dh[i] *= wk;
+    ds[i] *= wk;
+  }
+  if (!dxk) return;
+#pragma omp simd
+  for (R_xlen_t i = 0; i < n; i++) dx[i] += wk * dxk[i];
+}
+
 /* Mixture of Hill curves sum_k w_k Hill(x; h_k, s_k), par = (h_1..h_K,
  * s_1..s_K, w_1..w_K): each component is the Hill kernel above, never a copy
  * of it. dout (may be NULL): 3K + 1 arrays, d / d h_k at k, d / d s_k at
@@ -449,17 +464,10 @@ int hb_saturation_mixture(int K, const double *par, const double *x, R_xlen_t n,
       continue;
     }
     double *dk[3] = {dout[k], dout[K + k], tmp};
-    double *yk = dout[2 * K + k];
-    bad |= hill(hp, x, n, yk, dk);
-    double *dx = dout[3 * K];
-    for (R_xlen_t i = 0; i < n; i++) {
-      out[i] += w[k] * yk[i];
-      dk[0][i] *= w[k];
-      dk[1][i] *= w[k];
-      /* an infinite slope at zero spend (s < 1) counts only when the
-       * component has weight */
-      if (w[k] != 0.0) dx[i] += w[k] * tmp[i];
-    }
+    bad |= hill(hp, x, n, dout[2 * K + k], dk);
+    /* an infinite slope at zero spend (s < 1) counts only when the
+     * component has weight */
+    mixture_add(w[k], dout[2 * K + k], dk[0], dk[1], w[k] != 0.0 ? tmp : NULL, out, dout[3 * K], n);
   }
   return bad;
 }

@@ -343,9 +343,10 @@ static HB_ALWAYS_INLINE double hill_inline(double v, double s, double lh, double
  * x <= 0 (and NaN) the curve and its parameter derivatives are 0. The
  * second pass re-decides hill_fast() from scalar code, which may round
  * log x differently from the vector code: harmless, since hb_exp_ratio()
- * still holds a little beyond 708. Returns whether some input is negative
- * or not finite. */
-static HB_CLONES_WIDE int hill_rows(double h, double s, const double *restrict x, R_xlen_t n, double *restrict out,
+ * still holds a little beyond 708. out may be x (in place: each row reads
+ * its input before it writes its output). Returns whether some input is
+ * negative or not finite. */
+static HB_CLONES_WIDE int hill_rows(double h, double s, const double *x, R_xlen_t n, double *out,
                                     double *restrict d0, double *restrict d1, double *restrict d2) {
   int bad = 0, slow = 0;
   const double lh = log(h), sh = -s / h;

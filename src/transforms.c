@@ -193,7 +193,7 @@ static HB_ALWAYS_INLINE void lockstep_rows(const double *x, const R_xlen_t *ps, 
                                             double decay, int normalize, double *out, double *dout, double *a0,
                                             double *da0) {
   const double c = normalize ? 1.0 - decay : 1.0;
-  double a[HB_LANES], da[HB_LANES]; /* registers when np is a constant and the loops unroll */
+  double a[HB_LANES] = {0.0}, da[HB_LANES] = {0.0}; /* registers when np is a constant and the loops unroll */
   HB_UNROLL_8
   for (int k = 0; k < np; k++) {
     a[k] = a0[k];
@@ -314,7 +314,7 @@ static double hill_libm(double v, double s, double lh, double *q, double *lx) {
  * compiler can turn the row into branch-free vector code (it does not
  * speculate a comparison that may raise a floating-point exception). */
 static HB_ALWAYS_INLINE int hill_fast(double v, double s, double lh, double lx) {
-  return !(v > 0.0) | ((v >= DBL_MIN) & (v <= DBL_MAX) & (fabs(s * (lh - lx)) <= 708.0));
+  return ((v > 0.0) == 0) | ((v >= DBL_MIN) & (v <= DBL_MAX) & (fabs(s * (lh - lx)) <= 708.0));
 }
 
 /* One row of hill_rows()'s vectorized pass: y and q as hill_libm(), with

@@ -14,15 +14,14 @@ void hb_channel_transform(const hb_channel *ch, const double *par, const double 
   if (ch->ad_type == 0) {
     memcpy(out, x, (size_t) n * sizeof(double));
   } else {
-    if (ch->max_lag != NA_INTEGER)
+    if (ch->max_lag == NA_INTEGER) { /* time positions: gaps decay */
+      hb_geometric_panels(x, pstart, npanel, tpos, par[0], ch->normalize, out, NULL);
+    } else {
       hb_adstock_weights(ch->ad_type, par, ch->max_lag, ch->normalize, wbuf, NULL);
-    for (int k = 0; k < npanel; k++) {
-      R_xlen_t s = pstart[k], len = pstart[k + 1] - s;
-      const int *tp = tpos ? tpos + s : NULL; /* time positions: gaps decay */
-      if (ch->max_lag == NA_INTEGER)
-        hb_geometric_recursion_at(x + s, tp, len, par[0], ch->normalize, out + s, NULL);
-      else
-        hb_lag_convolve_at(x + s, tp, len, wbuf, ch->max_lag, out + s);
+      for (int k = 0; k < npanel; k++) {
+        R_xlen_t s = pstart[k], len = pstart[k + 1] - s;
+        hb_lag_convolve_at(x + s, tpos ? tpos + s : NULL, len, wbuf, ch->max_lag, out + s);
+      }
     }
   }
   if (ch->sat_type == HB_SAT_MICHAELIS_MENTEN) {
@@ -49,7 +48,7 @@ static void adstock_columns(const hb_channel_ws *m, const hb_channel *ch, const 
     const double *da = m->dad + (R_xlen_t) (ch->max_lag == NA_INTEGER ? 0 : s) * n;
     /* where the adstocked input does not move, the Hill slope at zero can
      * be infinite (slope < 1): the product is zero, not NaN */
-    if (dx) for (R_xlen_t i = 0; i < n; i++) d[i] = da[i] == 0.0 ? 0.0 : dx[i] * da[i];
+    if (dx) hb_vmul_nz(da, dx, d, n);
     else memcpy(d, da, (size_t) n * sizeof(double));
   }
 }
@@ -62,14 +61,14 @@ static int mixture_eval(hb_channel_ws *m, const hb_channel *ch, const double *pa
   const R_xlen_t n = m->g->nd, ld = m->g->n; /* the data's rows; column length */
   const int K = ch->mix_K;
   double *dptr[3 * HB_MAX_MIX + 1];
-  for (int q = 0; q <= 3 * K; q++) dptr[q] = m->dsat + (R_xlen_t) q * ld;
+  /* the components' derivatives straight into their columns of dm, d / d
+   * input into scratch */
+  for (int q = 0; q < 3 * K && dm; q++) dptr[q] = dm + (R_xlen_t) (ch->nest + q) * ld;
+  dptr[3 * K] = m->dsat;
   hb_saturation_mixture(K, HB_MIX_PAR(par), a, n, out, dm ? dptr : NULL, m->tmp);
-  for (R_xlen_t i = 0; i < n; i++)
-    if (!R_FINITE(out[i])) return 1;
+  if (!hb_all_finite(out, n)) return 1;
   if (!dm) return 0;
   adstock_columns(m, ch, dptr[3 * K], dm);
-  for (int q = 0; q < 3 * K; q++)
-    memcpy(dm + (R_xlen_t) (ch->nest + q) * ld, dptr[q], (size_t) n * sizeof(double));
   return 0;
 }
 
@@ -91,14 +90,13 @@ static int eval_rows(hb_channel_ws *m, int c, const double *par, double *dm) {
   if (ch->ad_type == 0) {
     memcpy(a, x, (size_t) n * sizeof(double));
   } else {
-    if (ch->max_lag != NA_INTEGER)
+    if (ch->max_lag == NA_INTEGER) {
+      hb_geometric_panels(x, g->pstart, g->npanel, g->tpos, par[0], ch->normalize, a, need_dad ? m->dad : NULL);
+    } else {
       hb_adstock_weights(ch->ad_type, par, ch->max_lag, ch->normalize, m->wbuf, need_dad ? m->dwbuf : NULL);
-    for (int k = 0; k < g->npanel; k++) {
-      R_xlen_t s = g->pstart[k], len = g->pstart[k + 1] - s;
-      const int *tp = g->tpos ? g->tpos + s : NULL;
-      if (ch->max_lag == NA_INTEGER) {
-        hb_geometric_recursion_at(x + s, tp, len, par[0], ch->normalize, a + s, need_dad ? m->dad + s : NULL);
-      } else {
+      for (int k = 0; k < g->npanel; k++) {
+        R_xlen_t s = g->pstart[k], len = g->pstart[k + 1] - s;
+        const int *tp = g->tpos ? g->tpos + s : NULL;
         hb_lag_convolve_at(x + s, tp, len, m->wbuf, ch->max_lag, a + s);
         if (need_dad)
           for (int q = 0; q < nad; q++)
@@ -108,23 +106,23 @@ static int eval_rows(hb_channel_ws *m, int c, const double *par, double *dm) {
     }
   }
   if (ch->sat_type == HB_SAT_HILL_MIXTURE) return mixture_eval(m, ch, par, a, out, dm);
-  /* saturation; derivatives: each parameter, then d / d input */
+  /* saturation; derivatives: each parameter, then d / d input; those of
+   * estimated slots straight into their columns of dm, the others (and
+   * d / d input) into scratch */
   double *dptr[3] = {m->dsat, m->dsat + n, m->dsat + 2 * n};
   double mm[2] = {1.0, par[3]}; /* Michaelis-Menten: vmax = 1 */
   const double *spar = ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? mm : par + 2;
   int nsp = ch->sat_type ? hb_saturation_npar(ch->sat_type) : 0;
+  for (int e = 0; e < ch->nest && dm && ch->sat_type; e++) {
+    int s = ch->est_slot[e];
+    if (s >= 2) dptr[ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? 1 : s - 2] = dm + (R_xlen_t) e * ld;
+  }
   if (ch->sat_type) hb_saturation(ch->sat_type, spar, a, n, out, dm ? dptr : NULL);
   else memcpy(out, a, (size_t) n * sizeof(double));
-  for (R_xlen_t i = 0; i < n; i++)
-    if (!R_FINITE(out[i])) return 1;
+  if (!hb_all_finite(out, n)) return 1;
   if (!dm) return 0;
   const double *dx = ch->sat_type ? dptr[nsp] : NULL;
   adstock_columns(m, ch, dx, dm); /* adstock: through the saturation's input */
-  for (int e = 0; e < ch->nest; e++) {
-    int s = ch->est_slot[e];
-    if (s >= 2)
-      memcpy(dm + (R_xlen_t) e * ld, dptr[ch->sat_type == HB_SAT_MICHAELIS_MENTEN ? 1 : s - 2], (size_t) n * sizeof(double));
-  }
   return 0;
 }
 
@@ -218,14 +216,14 @@ void hb_refresh_channel_columns(hb_model *g, int c) {
   for (int j = 0; j < g->p; j++) {
     if (g->xc[j] != c) continue;
     const double *s = g->Xs + (R_xlen_t) j * g->n;
-    for (R_xlen_t i = 0; i < g->n; i++) g->Xcol[j][i] = s[i] * m[i];
+    hb_vmul(s, m, g->Xcol[j], g->n);
   }
   for (int k = 0; k < g->K; k++) {
     hb_term *t = g->t + k;
     for (int j = 0; j < t->q; j++) {
       if (t->zc[j] != c || t->xmap[j] >= 0) continue; /* shared columns are done */
       const double *s = t->Zs + (R_xlen_t) j * g->n;
-      for (R_xlen_t i = 0; i < g->n; i++) t->Zcol[j][i] = s[i] * m[i];
+      hb_vmul(s, m, t->Zcol[j], g->n);
     }
   }
 }

@@ -25,6 +25,7 @@
  *   HB_COV_FACTOR: loadings Lambda (q x nf), log psi_j (q), scores f
  *     (nf x G); the effects are then z (u = Lambda f + sqrt(psi) z) or u
  *     (centred). */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 #include <Rmath.h>
@@ -47,7 +48,13 @@ typedef struct {
    * (hb_channel_ncol()); gcon: scratch of 2 chcol */
   double *colsum, *dcolsum, *gcon;
   int *o_chc, chmax, chcol;
+  const double **cols;        /* scratch: column pointers for hb_dots(), max(chcol, HB_MAX_Q) */
   double **ueff;              /* per term: u of hierarchically centred terms, else NULL */
+  /* runs of rows with one level of term k (run[k][r] .. run[k][r + 1] - 1,
+   * nrun[k] of them; NULL when runs are too short to pay, see find_runs())
+   * and with one residual group (srun, nsrun; the data's rows) */
+  R_xlen_t **run, *srun;
+  int *nrun, nsrun;
   /* horseshoe */
   int H, hs_reg, *hs_col;
   double hs_df, hs_df_global, hs_slab_df, hs_slab_scale;
@@ -59,7 +66,7 @@ typedef struct {
   hb_channel_ws cw;           /* transformed media with derivatives */
   double *e, *coef, **dm;
   double **gu, *tmp;
-  double *gbeta, *ss, *cnt, *lam_t, *gscratch;
+  double *gbeta, *negb, *ss, *cnt, *lam_t, *gscratch;
   double lift_ss;              /* sum of w_i r_i^2 over the lift rows (known precisions) */
   /* the layout of one draw; online summaries */
   hb_draw_item *items;
@@ -266,6 +273,60 @@ static void finish_roi(mmm_ctx *m, double *grad) {
 
 /* ---- the likelihood --------------------------------------------------------- */
 
+/* Row loops over a term's levels. Rows with one level usually come in runs
+ * (a panel's weeks); there each run is one vectorized kernel call, and the
+ * per-level accumulation does not chain every row through one memory
+ * location. Rows in short runs keep the row-by-row loop. */
+
+/* y[i] += sign u_{g[i] j} z[i], term k's column j */
+static void term_axpy(const mmm_ctx *m, int k, int j, double sign, const double *z, double *y) {
+  const hb_term *t = m->g->t + k;
+  const double *u = t->u + j;
+  if (!m->run[k]) {
+    for (R_xlen_t i = 0; i < m->g->n; i++) y[i] += sign * u[(R_xlen_t) t->q * t->g[i]] * z[i];
+    return;
+  }
+  const R_xlen_t *run = m->run[k];
+  for (int r = 0; r < m->nrun[k]; r++)
+    hb_axpy(sign * u[(R_xlen_t) t->q * t->g[run[r]]], z + run[r], y + run[r], run[r + 1] - run[r]);
+}
+
+/* gu_{g[i] j} += sum_i e[i] z_j[i] for each column j of term k: per run,
+ * all columns in one hb_dots() pass */
+static void term_dots(const mmm_ctx *m, int k, const double *e, double *gu) {
+  const hb_term *t = m->g->t + k;
+  const int q = t->q;
+  if (!m->run[k]) {
+    for (int j = 0; j < q; j++) {
+      const double *z = t->Zcol[j];
+      for (R_xlen_t i = 0; i < m->g->n; i++) gu[j + (R_xlen_t) q * t->g[i]] += e[i] * z[i];
+    }
+    return;
+  }
+  const R_xlen_t *run = m->run[k];
+  double acc[HB_MAX_Q];
+  for (int r = 0; r < m->nrun[k]; r++) {
+    const R_xlen_t a = run[r];
+    for (int j = 0; j < q; j++) m->cols[j] = t->Zcol[j] + a;
+    hb_dots(e + a, m->cols, q, run[r + 1] - a, acc);
+    double *gl = gu + (R_xlen_t) q * t->g[a];
+    for (int j = 0; j < q; j++) gl[j] += acc[j];
+  }
+}
+
+/* Residuals e of n rows with weights w into w e / sigma^2 (is2 = 1 /
+ * sigma^2); returns sum w e^2. */
+static HB_CLONES double weigh_residuals(const double *w, double *e, R_xlen_t n, double is2) {
+  double ss = 0.0;
+#pragma omp simd reduction(+:ss)
+  for (R_xlen_t i = 0; i < n; i++) {
+    const double wr = w[i] * e[i];
+    ss += wr * e[i];
+    e[i] = wr * is2;
+  }
+  return ss;
+}
+
 /* Residual sums of squares per variance group and d loglik / d (beta, u) from
  * the rows (or the cells' Gram matrices); e[i] = w_i r_i / sigma^2 (rows). */
 static void likelihood_rows(mmm_ctx *m) {
@@ -274,35 +335,30 @@ static void likelihood_rows(mmm_ctx *m) {
   const int p = g->p;
   double *e = m->e;
   memset(m->ss, 0, sizeof(double) * g->S);
-  for (R_xlen_t i = 0; i < n; i++) e[i] = g->y[i];
-  for (int j = 0; j < p; j++) hb_axpy(-g->beta[j], g->Xcol[j], e, n);
-  for (int k = 0; k < g->K; k++) {
-    const hb_term *t = g->t + k;
-    for (int j = 0; j < t->q; j++) {
-      const double *z = t->Zcol[j];
-      for (R_xlen_t i = 0; i < n; i++) e[i] -= z[i] * t->u[j + (R_xlen_t) t->q * t->g[i]];
+  memcpy(e, g->y, sizeof(double) * n);
+  for (int j = 0; j < p; j++) m->negb[j] = -g->beta[j];
+  hb_axpys(m->negb, (const double *const *) g->Xcol, p, n, e);
+  for (int k = 0; k < g->K; k++)
+    for (int j = 0; j < g->t[k].q; j++) term_axpy(m, k, j, -1.0, g->t[k].Zcol[j], e);
+  if (m->srun) {
+    for (int r = 0; r < m->nsrun; r++) {
+      const R_xlen_t a = m->srun[r];
+      const int sg = g->sg[a];
+      m->ss[sg] += weigh_residuals(g->w + a, e + a, m->srun[r + 1] - a, g->inv_sig2[sg]);
+    }
+  } else {
+    for (R_xlen_t i = 0; i < g->nd; i++) {
+      double wr = g->w[i] * e[i];
+      m->ss[g->sg[i]] += wr * e[i];
+      e[i] = wr * g->inv_sig2[g->sg[i]];
     }
   }
-  for (R_xlen_t i = 0; i < g->nd; i++) {
-    double wr = g->w[i] * e[i];
-    m->ss[g->sg[i]] += wr * e[i];
-    e[i] = wr * g->inv_sig2[g->sg[i]];
-  }
-  m->lift_ss = 0.0; /* lift rows: w_i is the test's known precision */
-  for (R_xlen_t i = g->nd; i < n; i++) {
-    double wr = g->w[i] * e[i];
-    m->lift_ss += wr * e[i];
-    e[i] = wr;
-  }
-  for (int j = 0; j < p; j++) m->gbeta[j] = hb_dot(e, g->Xcol[j], n);
+  /* lift rows: w_i is the test's known precision */
+  m->lift_ss = weigh_residuals(g->w + g->nd, e + g->nd, n - g->nd, 1.0);
+  hb_dots(e, (const double *const *) g->Xcol, p, n, m->gbeta);
   for (int k = 0; k < g->K; k++) {
-    const hb_term *t = g->t + k;
-    double *gu = m->gu[k];
-    memset(gu, 0, sizeof(double) * t->q * t->G);
-    for (int j = 0; j < t->q; j++) {
-      const double *z = t->Zcol[j];
-      for (R_xlen_t i = 0; i < n; i++) gu[j + (R_xlen_t) t->q * t->g[i]] += e[i] * z[i];
-    }
+    memset(m->gu[k], 0, sizeof(double) * g->t[k].q * g->t[k].G);
+    term_dots(m, k, e, m->gu[k]);
   }
 }
 
@@ -388,24 +444,16 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
     memset(coef, 0, sizeof(double) * n);
     for (int j = 0; j < g->p; j++)
       if (g->xc[j] == c) hb_axpy(g->beta[j], g->Xs + (R_xlen_t) j * n, coef, n);
-    for (int k = 0; k < g->K; k++) {
-      const hb_term *t = g->t + k;
-      for (int j = 0; j < t->q; j++) {
-        if (t->zc[j] != c) continue;
-        const double *s = t->Zs + (R_xlen_t) j * n;
-        for (R_xlen_t i = 0; i < n; i++) coef[i] += s[i] * t->u[j + (R_xlen_t) t->q * t->g[i]];
-      }
-    }
+    for (int k = 0; k < g->K; k++)
+      for (int j = 0; j < g->t[k].q; j++)
+        if (g->t[k].zc[j] == c) term_axpy(m, k, j, 1.0, g->t[k].Zs + (R_xlen_t) j * n, coef);
     /* d loglik / d each constrained parameter (derivative column), then
      * to the unconstrained scale */
     const int ncol = hb_channel_ncol(ch);
     double *gc = m->gcon;
-    for (int e = 0; e < ncol; e++) {
-      const double *d = m->dm[c] + (R_xlen_t) e * n;
-      double acc = 0.0;
-      for (R_xlen_t i = 0; i < n; i++) acc += m->e[i] * coef[i] * d[i];
-      gc[e] = acc;
-    }
+    hb_vmul(m->e, coef, coef, n); /* d loglik / d media_c(i) */
+    for (int e = 0; e < ncol; e++) m->cols[e] = m->dm[c] + (R_xlen_t) e * n;
+    hb_dots(coef, m->cols, ncol, n, gc);
     to_unconstrained(ch, th + o, gc, grad + o);
     if (m->icpt >= 0 || g->b_roi) {
       /* the channel's columns' sums move too: the centred intercept's
@@ -413,7 +461,7 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
       for (int j = 0; j < g->p; j++) {
         if (g->xc[j] != c) continue;
         double *ds = m->dcolsum + (R_xlen_t) m->chmax * j, *sc = m->gcon + m->chcol;
-        for (int e = 0; e < ncol; e++) sc[e] = hb_dot(g->Xs + (R_xlen_t) j * n, m->dm[c] + (R_xlen_t) e * n, g->nd);
+        hb_dots(g->Xs + (R_xlen_t) j * n, m->cols, ncol, g->nd, sc);
         memset(ds, 0, sizeof(double) * ch->ntheta);
         to_unconstrained(ch, th + o, sc, ds);
         if (m->icpt >= 0)
@@ -581,6 +629,26 @@ static void theta_layout(mmm_ctx *m) {
   m->dim = d;
 }
 
+/* Runs of equal values in lev[0 .. n) (a level or group per row): their
+ * starts and, after the last, n; *nrun of them. NULL when runs average
+ * fewer than HB_RUN_MIN rows: a kernel call per run would then cost more
+ * than the row-by-row loop. */
+#define HB_RUN_MIN 16
+static R_xlen_t *find_runs(const int *lev, R_xlen_t n, int *nrun) {
+  R_xlen_t cnt = n > 0;
+  for (R_xlen_t i = 1; i < n; i++) cnt += lev[i] != lev[i - 1];
+  *nrun = 0;
+  if (cnt == 0 || cnt * HB_RUN_MIN > n || cnt >= INT_MAX) return NULL;
+  R_xlen_t *st = (R_xlen_t *) R_alloc((size_t) cnt + 1, sizeof(R_xlen_t));
+  int r = 0;
+  st[0] = 0;
+  for (R_xlen_t i = 1; i < n; i++)
+    if (lev[i] != lev[i - 1]) st[++r] = i;
+  st[cnt] = n;
+  *nrun = (int) cnt;
+  return st;
+}
+
 /* Model state and the density's scratch. */
 static void alloc_scratch(mmm_ctx *m, int maxlag, int qmax) {
   hb_model *g = m->g;
@@ -592,8 +660,13 @@ static void alloc_scratch(mmm_ctx *m, int maxlag, int qmax) {
   hb_channel_ws_alloc(&m->cw, g, maxlag);
   m->e = (double *) R_alloc((size_t) n, sizeof(double));
   m->coef = (double *) R_alloc((size_t) n, sizeof(double));
+  m->run = (R_xlen_t **) R_alloc((size_t) g->K + 1, sizeof(R_xlen_t *));
+  m->nrun = (int *) R_alloc((size_t) g->K + 1, sizeof(int));
+  for (int k = 0; k < g->K; k++) m->run[k] = find_runs(g->t[k].g, n, m->nrun + k);
+  m->srun = find_runs(g->sg, g->nd, &m->nsrun);
   m->dm = (double **) R_alloc((size_t) C + 1, sizeof(double *));
   m->gbeta = (double *) R_alloc((size_t) p, sizeof(double));
+  m->negb = (double *) R_alloc((size_t) p, sizeof(double));
   m->ss = (double *) R_alloc((size_t) 2 * g->S, sizeof(double));
   m->cnt = m->ss + g->S;
   memset(m->cnt, 0, sizeof(double) * g->S);
@@ -691,6 +764,7 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   m->colsum = (double *) R_alloc((size_t) (1 + m->chmax) * g->p, sizeof(double));
   m->dcolsum = m->colsum + g->p;
   m->gcon = (double *) R_alloc((size_t) 2 * m->chcol, sizeof(double));
+  m->cols = (const double **) R_alloc((size_t) (m->chcol > HB_MAX_Q ? m->chcol : HB_MAX_Q), sizeof(double *));
   refresh_column_sums(m, 1);
   for (int j = 0; j < g->p && g->b_roi; j++)
     if (g->b_roi[j] > 0.0 && !(m->colsum[j] > 0.0))

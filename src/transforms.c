@@ -7,9 +7,11 @@
 #include <string.h>
 #include <Rmath.h>
 #include "hbmmm.h"
+#include "vmath.h"
 
-/* finite and non-negative: NaN fails both comparisons */
-#define HB_BAD_MEDIA(v) (!((v) >= 0.0 && (v) <= DBL_MAX))
+/* finite and non-negative: NaN fails both comparisons (& rather than &&:
+ * no branch in the row loops) */
+#define HB_BAD_MEDIA(v) (!(((v) >= 0.0) & ((v) <= DBL_MAX)))
 
 int hb_adstock_npar(int type) { return type == HB_ADSTOCK_GEOMETRIC ? 1 : 2; }
 int hb_saturation_npar(int type) { return type == HB_SAT_LOGISTIC ? 1 : 2; }
@@ -138,29 +140,122 @@ int hb_lag_convolve(const double *x, R_xlen_t n, const double *w, int L,
   return bad;
 }
 
-int hb_geometric_recursion(const double *x, R_xlen_t n, double decay,
-                           int normalize, double *out, double *dout) {
+/* Whether some x[i] is negative or not finite: a pass of its own, which
+ * vectorizes, so that the recursions below carry no check per row. */
+static HB_CLONES int any_bad_media(const double *x, R_xlen_t n) {
   int bad = 0;
-  double a = 0.0, c = normalize ? 1.0 - decay : 1.0;
+#pragma omp simd reduction(|:bad)
+  for (R_xlen_t i = 0; i < n; i++) bad |= HB_BAD_MEDIA(x[i]);
+  return bad;
+}
+
+/* One panel's geometric recursion over n rows, continuing from the memory
+ * *a (and its derivative in decay *da, with dout) carried over from the
+ * rows before; c = 1 - decay when normalized, else 1. */
+static void geometric_run(const double *x, R_xlen_t n, double decay, int normalize, double *out, double *dout,
+                          double *a0, double *da0) {
+  double a = *a0, c = normalize ? 1.0 - decay : 1.0;
   if (!dout) { /* the hot path: one dependent multiply-add per element */
     for (R_xlen_t t = 0; t < n; t++) {
-      double v = x[t];
-      bad |= HB_BAD_MEDIA(v);
-      a = v + decay * a;
+      a = x[t] + decay * a;
       out[t] = c * a;
     }
-    return bad;
+    *a0 = a;
+    return;
   }
-  double da = 0.0; /* d a[t] / d decay = a[t-1] + decay * d a[t-1] / d decay */
+  double da = *da0; /* d a[t] / d decay = a[t-1] + decay * d a[t-1] / d decay */
   for (R_xlen_t t = 0; t < n; t++) {
-    double v = x[t];
-    bad |= HB_BAD_MEDIA(v);
     da = a + decay * da;
-    a = v + decay * a;
+    a = x[t] + decay * a;
     out[t] = c * a;
     dout[t] = normalize ? c * da - a : da;
   }
-  return bad;
+  *a0 = a;
+  *da0 = da;
+}
+
+int hb_geometric_recursion(const double *x, R_xlen_t n, double decay,
+                           int normalize, double *out, double *dout) {
+  double a = 0.0, da = 0.0;
+  geometric_run(x, n, decay, normalize, out, dout, &a, &da);
+  return any_bad_media(x, n);
+}
+
+/* Panels that geometric_panels() advances together. */
+#define HB_LANES 8
+
+/* np <= HB_LANES panels starting at rows ps[0 .. np) over their first len
+ * rows, in lockstep: the panels' recursions are independent, so the
+ * processor overlaps them instead of waiting on one multiply-add chain per
+ * row (the latency that bounds geometric_run()). The operations on each
+ * row are geometric_run()'s: identical results. */
+static HB_ALWAYS_INLINE void lockstep_rows(const double *x, const R_xlen_t *ps, int np, R_xlen_t len,
+                                            double decay, int normalize, double *out, double *dout, double *a0,
+                                            double *da0) {
+  const double c = normalize ? 1.0 - decay : 1.0;
+  double a[HB_LANES] = {0.0}, da[HB_LANES] = {0.0}; /* registers when np is a constant and the loops unroll */
+  HB_UNROLL_8
+  for (int k = 0; k < np; k++) {
+    a[k] = a0[k];
+    da[k] = da0[k];
+  }
+  if (!dout) {
+    for (R_xlen_t t = 0; t < len; t++) {
+      HB_UNROLL_8
+      for (int k = 0; k < np; k++) {
+        const R_xlen_t i = ps[k] + t;
+        a[k] = x[i] + decay * a[k];
+        out[i] = c * a[k];
+      }
+    }
+  } else {
+    for (R_xlen_t t = 0; t < len; t++) {
+      HB_UNROLL_8
+      for (int k = 0; k < np; k++) {
+        const R_xlen_t i = ps[k] + t;
+        da[k] = a[k] + decay * da[k];
+        a[k] = x[i] + decay * a[k];
+        out[i] = c * a[k];
+        dout[i] = normalize ? c * da[k] - a[k] : da[k];
+      }
+    }
+  }
+  HB_UNROLL_8
+  for (int k = 0; k < np; k++) {
+    a0[k] = a[k];
+    da0[k] = da[k];
+  }
+}
+
+static void geometric_lockstep(const double *x, const R_xlen_t *ps, int np, R_xlen_t len, double decay,
+                               int normalize, double *out, double *dout, double *a, double *da) {
+  if (np == HB_LANES) lockstep_rows(x, ps, HB_LANES, len, decay, normalize, out, dout, a, da);
+  else lockstep_rows(x, ps, np, len, decay, normalize, out, dout, a, da);
+}
+
+void hb_geometric_panels(const double *x, const R_xlen_t *pstart, int npanel, const int *tpos, double decay,
+                         int normalize, double *out, double *dout) {
+  if (tpos) { /* gaps: per panel */
+    for (int k = 0; k < npanel; k++) {
+      const R_xlen_t s = pstart[k];
+      hb_geometric_recursion_at(x + s, tpos + s, pstart[k + 1] - s, decay, normalize, out + s,
+                                dout ? dout + s : NULL);
+    }
+    return;
+  }
+  for (int k0 = 0; k0 < npanel; k0 += HB_LANES) {
+    const R_xlen_t *ps = pstart + k0;
+    const int np = npanel - k0 < HB_LANES ? npanel - k0 : HB_LANES;
+    R_xlen_t len = ps[1] - ps[0];
+    for (int k = 1; k < np; k++)
+      if (ps[k + 1] - ps[k] < len) len = ps[k + 1] - ps[k];
+    double a[HB_LANES] = {0.0}, da[HB_LANES] = {0.0};
+    geometric_lockstep(x, ps, np, len, decay, normalize, out, dout, a, da);
+    for (int k = 0; k < np; k++) { /* the longer panels' remaining rows */
+      const R_xlen_t s = ps[k] + len;
+      geometric_run(x + s, ps[k + 1] - s, decay, normalize, out + s, dout ? dout + s : NULL, a + k, da + k);
+    }
+  }
 }
 
 int hb_lag_convolve_at(const double *x, const int *tpos, R_xlen_t n,
@@ -200,37 +295,104 @@ int hb_geometric_recursion_at(const double *x, const int *tpos, R_xlen_t n,
   return bad;
 }
 
-static int hill(const double *par, const double *x, R_xlen_t n, double *out,
-                double **dout) {
-  int bad = 0;
-  const double h = par[0], s = par[1], lh = log(h);
-  /* x^s / (x^s + h^s) = 1 / (1 + r) with r = exp(s (log h - log x)):
-   * one log and one exp per element instead of two pow calls */
-  if (!dout) {
+/* One row of the Hill curve at v > 0 with libm: y = x^s / (x^s + h^s) =
+ * 1 / (1 + r), r = exp(s (log h - log x)), q = y (1 - y) = r y^2 (no
+ * cancellation; 0 when r overflows), lx = log v. The reference that
+ * hill_rows() falls back on outside the domain of its vectorized log and
+ * exp. */
+static double hill_libm(double v, double s, double lh, double *q, double *lx) {
+  *lx = log(v);
+  double r = exp(s * (lh - *lx)), y = 1.0 / (1.0 + r);
+  *q = isfinite(r) ? r * y * y : 0.0;
+  return y;
+}
+
+/* Whether row value v takes the vectorized path of hill_rows(): not
+ * positive (the curve is 0 there), or a normal number whose exponent
+ * s (log h - log v) is within hb_exp_ratio()'s domain. Bitwise & and | rather
+ * than && and ||: no conditionally evaluated comparison, so that the
+ * compiler can turn the row into branch-free vector code (it does not
+ * speculate a comparison that may raise a floating-point exception). */
+static HB_ALWAYS_INLINE int hill_fast(double v, double s, double lh, double lx) {
+  return ((v > 0.0) == 0) | ((v >= DBL_MIN) & (v <= DBL_MAX) & (fabs(s * (lh - lx)) <= 708.0));
+}
+
+/* One row of hill_rows()'s vectorized pass: y and q as hill_libm(), with
+ * inline log and exp; *lx = log x. Outside hill_fast() the values are
+ * meaningless but harmless (integer arithmetic on the bits, floating-point
+ * results that may be infinite or NaN: no undefined behaviour). Neither the
+ * input nor the exponent is replaced by a safe value there: the compiler
+ * would then specialize the row for it and leave a branch that keeps the
+ * loop scalar. */
+static HB_ALWAYS_INLINE double hill_inline(double v, double s, double lh, double *q, double *lx) {
+  *lx = hb_log_pos(v);
+  /* r = num / den: y = den / (den + num), q = r y^2 = y num / (den + num),
+   * one division for both */
+  double num, den;
+  hb_exp_ratio(s * (lh - *lx), &num, &den);
+  const double inv = 1.0 / (den + num), y = den * inv;
+  *q = y * num * inv;
+  return y;
+}
+
+/* The Hill curve at h = par[0], s = par[1] on n rows, with d0 (NULL: no
+ * derivatives), d1, d2 its derivatives in h, s and x. One pass with inline
+ * log and exp that the compiler vectorizes (every value computed, then
+ * selected: no branch); rows outside their domain (subnormal or infinite
+ * input, |s (log h - log x)| > 708) are redone with libm afterwards. At
+ * x <= 0 (and NaN) the curve and its parameter derivatives are 0. The
+ * second pass re-decides hill_fast() from scalar code, which may round
+ * log x differently from the vector code: harmless, since hb_exp_ratio()
+ * still holds a little beyond 708. out may be x (in place: each row reads
+ * its input before it writes its output). Returns whether some input is
+ * negative or not finite. */
+static HB_CLONES_WIDE int hill_rows(double h, double s, const double *x, R_xlen_t n, double *out,
+                                    double *restrict d0, double *restrict d1, double *restrict d2) {
+  int bad = 0, slow = 0;
+  const double lh = log(h), sh = -s / h;
+  const double dx0 = s > 1.0 ? 0.0 : (s == 1.0 ? 1.0 / h : R_PosInf); /* d / dx at 0 */
+  if (!d0) {
+#pragma omp simd reduction(|:bad, slow)
     for (R_xlen_t i = 0; i < n; i++) {
-      double v = x[i];
+      const double v = x[i];
+      double q, lx, y = hill_inline(v, s, lh, &q, &lx);
       bad |= HB_BAD_MEDIA(v);
-      out[i] = v > 0.0 ? 1.0 / (1.0 + exp(s * (lh - log(v)))) : 0.0;
+      slow |= !hill_fast(v, s, lh, lx);
+      out[i] = hb_select(v > 0.0, y, 0.0);
     }
-    return bad;
+  } else {
+#pragma omp simd reduction(|:bad, slow)
+    for (R_xlen_t i = 0; i < n; i++) {
+      const double v = x[i];
+      double q, lx, y = hill_inline(v, s, lh, &q, &lx);
+      bad |= HB_BAD_MEDIA(v);
+      slow |= !hill_fast(v, s, lh, lx);
+      const int pos = v > 0.0;
+      const double dh = sh * q, ds = q * (lx - lh), dx = s * q / v;
+      out[i] = hb_select(pos, y, 0.0);
+      d0[i] = hb_select(pos, dh, 0.0);
+      d1[i] = hb_select(pos, ds, 0.0);
+      d2[i] = hb_select(pos, dx, dx0);
+    }
   }
-  const double dx0 = s > 1.0 ? 0.0 : (s == 1.0 ? 1.0 / h : R_PosInf);
+  if (!slow) return bad;
   for (R_xlen_t i = 0; i < n; i++) {
-    double v = x[i];
-    bad |= HB_BAD_MEDIA(v);
-    if (!(v > 0.0)) {
-      out[i] = dout[0][i] = dout[1][i] = 0.0;
-      dout[2][i] = dx0;
-      continue;
-    }
-    double lx = log(v), r = exp(s * (lh - lx)), y = 1.0 / (1.0 + r);
-    double q = isfinite(r) ? r * y * y : 0.0; /* y (1 - y) without cancellation */
-    out[i] = y;
-    dout[0][i] = -s * q / h;
-    dout[1][i] = q * (lx - lh);
-    dout[2][i] = s * q / v;
+    const double v = x[i];
+    double q, lx;
+    hill_inline(v, s, lh, &q, &lx);
+    if (hill_fast(v, s, lh, lx)) continue;
+    out[i] = hill_libm(v, s, lh, &q, &lx);
+    if (!d0) continue;
+    d0[i] = sh * q;
+    d1[i] = q * (lx - lh);
+    d2[i] = s * q / v;
   }
   return bad;
+}
+
+static int hill(const double *par, const double *x, R_xlen_t n, double *out,
+                double **dout) {
+  return hill_rows(par[0], par[1], x, n, out, dout ? dout[0] : NULL, dout ? dout[1] : NULL, dout ? dout[2] : NULL);
 }
 
 static int logistic(const double *par, const double *x, R_xlen_t n,
@@ -269,6 +431,21 @@ static int michaelis_menten(const double *par, const double *x, R_xlen_t n,
   return bad;
 }
 
+/* Component k of a mixture with weight wk: out += wk yk, its derivatives
+ * in h_k and s_k (dh, ds) times wk, and, with dxk, dx += wk dxk. */
+static HB_CLONES void mixture_add(double wk, const double *restrict yk, double *restrict dh, double *restrict ds,
+                                  const double *restrict dxk, double *restrict out, double *restrict dx, R_xlen_t n) {
+#pragma omp simd
+  for (R_xlen_t i = 0; i < n; i++) {
+    out[i] += wk * yk[i];
+    dh[i] *= wk;
+    ds[i] *= wk;
+  }
+  if (!dxk) return;
+#pragma omp simd
+  for (R_xlen_t i = 0; i < n; i++) dx[i] += wk * dxk[i];
+}
+
 /* Mixture of Hill curves sum_k w_k Hill(x; h_k, s_k), par = (h_1..h_K,
  * s_1..s_K, w_1..w_K): each component is the Hill kernel above, never a copy
  * of it. dout (may be NULL): 3K + 1 arrays, d / d h_k at k, d / d s_k at
@@ -288,17 +465,10 @@ int hb_saturation_mixture(int K, const double *par, const double *x, R_xlen_t n,
       continue;
     }
     double *dk[3] = {dout[k], dout[K + k], tmp};
-    double *yk = dout[2 * K + k];
-    bad |= hill(hp, x, n, yk, dk);
-    double *dx = dout[3 * K];
-    for (R_xlen_t i = 0; i < n; i++) {
-      out[i] += w[k] * yk[i];
-      dk[0][i] *= w[k];
-      dk[1][i] *= w[k];
-      /* an infinite slope at zero spend (s < 1) counts only when the
-       * component has weight */
-      if (w[k] != 0.0) dx[i] += w[k] * tmp[i];
-    }
+    bad |= hill(hp, x, n, dout[2 * K + k], dk);
+    /* an infinite slope at zero spend (s < 1) counts only when the
+     * component has weight */
+    mixture_add(w[k], dout[2 * K + k], dk[0], dk[1], w[k] != 0.0 ? tmp : NULL, out, dout[3 * K], n);
   }
   return bad;
 }

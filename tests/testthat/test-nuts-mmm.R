@@ -315,3 +315,81 @@ test_that("warmup starts from the density's own scales unless a metric is given"
   r0 <- cf(1L, ctl)
   expect_equal(r0$inv_metric, ns$initial_inv_metric(info$spread, FALSE))
 })
+
+test_that("the density of unbalanced panels, more than are adstocked in lockstep, equals a plain-R log posterior", {
+  # 15 series of 14 to 90 weeks: the geometric adstock advances eight panels
+  # at a time over their common length, then finishes each on its own
+  d <- mmm_weekly
+  cut <- c(M01 = 14, M02 = 30, M03 = 45, M04 = 52, M05 = 60, M06 = 75, M07 = 90, M08 = 200)
+  d$series <- paste(d$market, d$week > cut[as.character(d$market)])
+  spec <- hbmmm_spec(sales ~ tv, data = d, media = "tv", time = "week", panel = "series")
+  expect_equal(max(spec$panel_codes), 15L)
+  dens <- mmm_density(spec)
+  nm <- asNamespace("hbmmm")$draw_names(spec)
+  pr <- spec$priors
+  tp <- spec$transforms$priors
+  ref <- function(th) {
+    v <- stats::setNames(dens$eval(th)$draw, nm)
+    m <- saturation_hill(adstock_geometric(spec$media_data[, "tv"], v[["decay_tv"]],
+                                           normalize = spec$transforms$normalize[["tv"]], group = spec$panel_codes),
+                         v[["halfsat_tv"]], v[["slope_tv"]])
+    b <- v[c("b_Intercept", "b_tv")]
+    ll <- sum(stats::dnorm(spec$y, b[1] + b[2] * spec$X$static[, 2] * m, v[["sigma"]], log = TRUE))
+    lb <- stats::dnorm(b[1], pr$b[[1]]$par[["mean"]], pr$b[[1]]$par[["sd"]], log = TRUE) +
+      stats::dnorm(b[2], 0, pr$b[[2]]$par[["sd"]], log = TRUE) + log(b[2]) # half-normal, sampled as log b
+    ig <- asNamespace("hbmmm")$ig_params(pr$sigma)
+    s2 <- v[["sigma"]]^2
+    lsig <- -(ig[1] + 1) * log(s2) - ig[2] / s2 + log(2 * s2)
+    ltr <- stats::dbeta(v[["decay_tv"]], tp$decay_tv$par[1], tp$decay_tv$par[2], log = TRUE) +
+      log(v[["decay_tv"]] * (1 - v[["decay_tv"]])) +
+      stats::dlnorm(v[["halfsat_tv"]], tp$halfsat_tv$par[1], tp$halfsat_tv$par[2], log = TRUE) + log(v[["halfsat_tv"]]) +
+      stats::dlnorm(v[["slope_tv"]], tp$slope_tv$par[1], tp$slope_tv$par[2], log = TRUE) + log(v[["slope_tv"]])
+    ll + lb + lsig + ltr
+  }
+  th1 <- dens$start(1)
+  th2 <- dens$start(2)
+  expect_equal(dens$eval(th1)$lp - dens$eval(th2)$lp, unname(ref(th1) - ref(th2)), tolerance = 1e-8)
+  expect_lt(grad_error(spec, seed = 3), 1e-6)
+})
+
+test_that("group-level terms with levels in long runs and with alternating levels give the plain-R density", {
+  # market: 104-row runs (one kernel call per run); parity: levels alternate
+  # row by row (the row-by-row loop); sigma by market: runs of residual groups
+  d <- mmm_weekly
+  d$parity <- factor(d$week %% 2)
+  spec <- hbmmm_spec(sales ~ price + (1 | market) + (1 | parity), data = d, time = "week", panel = "market",
+                     sigma_by = "market", prior = hbmmm_prior(cov = inv_gamma(2, 100)))
+  dens <- mmm_density(spec, centered = TRUE)
+  nm <- asNamespace("hbmmm")$draw_names(spec)
+  pr <- spec$priors
+  ig <- asNamespace("hbmmm")$ig_params(pr$sigma)
+  ref <- function(th) {
+    v <- stats::setNames(dens$eval(th)$draw, nm)
+    b <- v[c("b_Intercept", "b_price")]
+    mu <- drop(spec$X$static %*% b)
+    lu <- 0
+    for (term in c("market", "parity")) {
+      t <- spec$ranef[[term]]
+      u <- v[sprintf("r_%s[%s,Intercept]", term, t$levels)]
+      mu <- mu + u[t$codes]
+      lu <- lu + sum(stats::dnorm(u, 0, v[[sprintf("sd_%s__Intercept", term)]], log = TRUE))
+    }
+    sig <- v[sprintf("sigma[%s]", spec$sigma_group$levels)]
+    s2 <- sig^2
+    ll <- sum(stats::dnorm(spec$y, mu, sig[spec$sigma_group$codes], log = TRUE))
+    lb <- sum(vapply(1:2, function(j) stats::dnorm(b[j], pr$b[[j]]$par[["mean"]], pr$b[[j]]$par[["sd"]], log = TRUE), 0))
+    ll + lb + lu + sum(-(ig[1] + 1) * log(s2) - ig[2] / s2 + log(2 * s2))
+  }
+  # two points with the same covariance parameters (whose priors cancel):
+  # theta is (alpha, b_price), then per term log sd and the effects
+  G <- c(length(spec$ranef$market$levels), length(spec$ranef$parity$levels))
+  cov_idx <- c(3L, 3L + 1L + G[1])
+  th1 <- dens$start(1)
+  th2 <- dens$start(2)
+  th2[cov_idx] <- th1[cov_idx]
+  sds <- function(th) stats::setNames(dens$eval(th)$draw, nm)[c("sd_market__Intercept", "sd_parity__Intercept")]
+  expect_equal(sds(th1), sds(th2))
+  expect_false(isTRUE(all.equal(th1[-cov_idx], th2[-cov_idx])))
+  expect_equal(dens$eval(th1)$lp - dens$eval(th2)$lp, unname(ref(th1) - ref(th2)), tolerance = 1e-8)
+  expect_lt(grad_error(spec, centered = TRUE, seed = 3), 1e-6)
+})

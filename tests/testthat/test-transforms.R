@@ -72,6 +72,36 @@ test_that("saturation equals the reference on vectors and matrices", {
   expect_equal(saturation_hill(c(0, 40), halfsat = 40, slope = 2.7), c(0, 0.5))
 })
 
+test_that("the Hill kernel and its derivatives equal plain R over the whole input range", {
+  # the kernel computes log and exp inline (vectorized) where they hold,
+  # and with libm elsewhere: subnormal and huge inputs, |s (log h - log x)|
+  # > 708 (r overflows or underflows); those rows sit between ordinary
+  # ones, and lengths are not multiples of the vector width
+  set.seed(3)
+  x <- c(0, 1e-320, 0.5, .Machine$double.xmin, 1e-300, 1e-10, exp(runif(997, -30, 30)), 1e300,
+         .Machine$double.xmax, 7)
+  x <- x[sample.int(length(x))]
+  for (h in c(1e-3, 0.7, 40, 1e5)) for (s in c(0.3, 1, 2.7, 40)) {
+    lx <- log(x)
+    r <- exp(s * (log(h) - lx))
+    y <- 1 / (1 + r)
+    q <- ifelse(is.finite(r), r * y * y, 0) # y (1 - y)
+    pos <- x > 0
+    ref <- list(value = ifelse(pos, y, 0), halfsat1 = ifelse(pos, -s * q / h, 0),
+                slope1 = ifelse(pos, q * (lx - log(h)), 0),
+                x = ifelse(pos, s * q / x, if (s > 1) 0 else if (s == 1) 1 / h else Inf))
+    got <- saturation_hill_mixture(x, h, s, 1, deriv = TRUE)
+    for (nm in names(ref)) {
+      fin <- is.finite(ref[[nm]])
+      expect_identical(is.finite(got[[nm]]), fin, label = sprintf("%s (h %g, s %g) finite", nm, h, s))
+      expect_identical(got[[nm]][!fin], ref[[nm]][!fin])
+      err <- max(abs(got[[nm]] - ref[[nm]])[fin] / pmax(abs(ref[[nm]][fin]), 1e-300))
+      expect_lt(err, 1e-12, label = sprintf("%s (h %g, s %g): %.1e", nm, h, s, err))
+    }
+    expect_lt(max_rel_err(saturation_hill(x, h, s), ref$value), 1e-12)
+  }
+})
+
 test_that("adstock_weights match the reference weights", {
   for (cs in adstock_cases[-1]) for (normalize in c(FALSE, TRUE)) {
     p1 <- lapply(cs$par, `[`, 2)

@@ -12,49 +12,61 @@
 #   curve90 - share of a grid over the training spend range (adstocked TV,
 #     the response per period at steady spend) where the 90% band of the
 #     population response b * saturation(x) holds the true curve,
-#   big_w - components whose posterior mean weight exceeds 5% (pruning),
+#   big_w - components whose posterior mean weight exceeds 5% when the
+#     weights are ranked by size within each draw (mixture_weights(): the
+#     draws' own order, by half-saturation, lets an empty component take any
+#     rank, so the mean weight of every rank mixes full and empty ones),
 #   active - mean over draws of the components with weight above 5% in the
-#     draw (pruning read without labels: which rank an empty component
-#     takes varies between draws),
+#     draw,
 #   divergent transitions, the largest R-hat, seconds per fit.
 # Usage: Rscript inst/validation/mixture.R [replicates per segment count,
 #   default 1] [iter, default 2000]
 #
-# One run (1 replicate, 2000 iterations x 4 chains, one core, a loaded
-# machine: 1666 s in all), Dirichlet weights (e0 = 0.5 / K, the default):
+# Run on 2026-12-06 (1 replicate, 2000 iterations x 4 chains, one core;
+# 244 s in all), Dirichlet weights (e0 = 0.5 / K, the default), after the
+# NUTS gradient was vectorized:
 #  segments   model rmse crps cover50 cover90 curve90 big_w active divergent max_rhat seconds crps_vs_hill
-#         1    hill 21.4 12.2   0.433   0.885    1.00    NA     NA        15     1.01    38.0        1.000
-#         1 mixture 21.4 12.2   0.433   0.875    1.00     5   1.67        39     1.00   296.7        1.000
-#         2    hill 23.6 13.4   0.413   0.885    0.40    NA     NA         1     1.00     8.8        1.000
-#         2 mixture 22.6 12.8   0.404   0.865    1.00     5   2.39         1     1.01   420.3        0.954
-#         3    hill 22.4 12.7   0.490   0.856    0.64    NA     NA        29     1.00    18.2        1.000
-#         3 mixture 22.4 12.7   0.529   0.846    0.94     5   2.35        19     1.00   220.2        1.000
-#         4    hill 19.1 11.0   0.558   0.923    0.56    NA     NA         6     1.00    11.3        1.000
-#         4 mixture 19.4 11.1   0.500   0.913    0.82     5   2.58         0     1.00   325.1        1.012
-#         5    hill 17.9 10.2   0.490   0.933    0.88    NA     NA         1     1.00    25.1        1.000
-#         5 mixture 18.0 10.2   0.490   0.923    0.88     5   2.17        92     1.04   288.1        1.001
-# The run before (stick-breaking weights, ordered sampler; same data and
-# seeds): mixture cover90 0.885 / 0.865 / 0.837 / 0.913 / 0.923, curve90
-# 1.00 / 0.90 / 0.96 / 0.80 / 0.90, big_w 5 everywhere, divergent
-# 52 / 6 / 0 / 0 / 8, max_rhat <= 1.01.
+#         1    hill 21.4 12.2   0.433   0.885    1.00    NA     NA        48     1.01     2.6        1.000
+#         1 mixture 21.4 12.2   0.433   0.885    1.00     2   1.65        84     1.01    32.0        0.999
+#         2    hill 23.6 13.4   0.423   0.885    0.38    NA     NA         1     1.00     1.5        1.000
+#         2 mixture 22.6 12.8   0.413   0.865    1.00     3   2.37         2     1.04    65.0        0.955
+#         3    hill 22.3 12.6   0.490   0.846    0.64    NA     NA       111     1.03     2.2        1.000
+#         3 mixture 22.4 12.7   0.519   0.837    0.98     3   2.49       518     1.38    38.5        1.006
+#         4    hill 19.2 11.0   0.558   0.933    0.56    NA     NA         4     1.00     2.5        1.000
+#         4 mixture 19.4 11.1   0.500   0.913    0.82     3   2.57         0     1.00    49.2        1.012
+#         5    hill 17.9 10.1   0.490   0.923    0.88    NA     NA         0     1.01     2.8        1.000
+#         5 mixture 17.9 10.2   0.481   0.923    0.88     2   2.03       407     1.01    39.6        1.001
+# The same data and seeds an hour earlier, before the gradient change (the
+# log density and gradient agree with today's to 1e-14, but NUTS
+# trajectories are chaotic, so the draws differ): mixture divergent
+# 115 / 27 / 8 / 0 / 97, max R-hat 1.01 / 1.00 / 1.01 / 1.00 / 1.01, cover90
+# 0.885 / 0.865 / 0.846 / 0.913 / 0.923, big_w 2 / 3 / 3 / 3 / 2, seconds
+# 127-284 per mixture fit. Single fits of the same data with a higher
+# adapt_delta (before the gradient change): three segments at 0.9, 10
+# divergent, max R-hat 1.005; five segments 92 / 30 / 12 divergent at
+# adapt_delta 0.8 / 0.9 / 0.95, max R-hat 1.04 / 1.003 / 1.005, but 27% and
+# 63% of transitions at the maximum tree depth at 0.9 and 0.95; a tighter
+# half-saturation prior (sdlog 0.6) made it worse (204 divergent).
 # What holds: the mixture's 90% band covers the true curve far more often
-# when the audience is heterogeneous (1.00 / 0.94 / 0.82 / 0.88 against the
-# single curve's 0.40 / 0.64 / 0.56 / 0.88); held-out CRPS and RMSE are
-# those of the single curve (homogeneous: CRPS ratio 1.000, within 5%);
-# held-out 90% coverage 0.846-0.923 (three segments: 0.846, in [0.84,
-# 0.96]). Pruning happens per draw: 1.7 components above a 5% weight in a
-# draw on homogeneous data, 2.2-2.6 on heterogeneous data (active), against
-# five specified. What does not: the mean weight of every rank stays above
-# 5% (big_w 5: the components are sorted by half-saturation and the rank an
-# empty component takes varies between draws, so under any exchangeable
-# prior the mean weight of each rank is a mix of full and empty); and NUTS
-# still reports divergences (39 homogeneous, 92 and R-hat 1.04 on five
-# segments): a funnel between a component's weight and its half-saturation
-# and slope (free when the weight is near zero, pinned when it is not),
-# which neither a dense metric nor a larger e0 (0.2) removed in single-fit
-# trials. The single Hill fits diverge too (the search channel's b /
-# halfsat ridge, and the misspecified curve). The anchor users would pick
-# instead is the talk's NumPyro/JAX implementation (no timing of it here).
+# when the audience is heterogeneous (1.00 / 0.98 / 0.82 / 0.88 against the
+# single curve's 0.38 / 0.64 / 0.56 / 0.88); held-out CRPS and RMSE are
+# those of the single curve (homogeneous: CRPS ratio 0.999, within 5%);
+# pruning: with five components specified, at most three have a mean
+# weight above 5% (ranked by size), 1.7 are used per draw on homogeneous
+# data and 2.0-2.6 on heterogeneous data. Held-out 90% coverage on three
+# segments is 0.837-0.846 across runs, at the edge of [0.84, 0.96]. What
+# does not: NUTS reports divergences on most mixture fits, and how many
+# varies between runs of the same data by an order of magnitude (three
+# segments: 8 before, 518 and a stuck chain, R-hat 1.38, after). The
+# geometry: an empty component's half-saturation and slope are free while
+# its weight is near zero and pinned by the data when it is not, and with
+# exchangeable components any of them passes between the two; one step size
+# and one metric cannot serve both. Neither a dense metric, a larger e0
+# (0.2), a tighter half-saturation prior nor adapt_delta up to 0.95 removed
+# them. The single Hill fits diverge too (the b / halfsat ridge of a curve
+# seen mostly below its half-saturation, and the misspecified curve). The
+# anchor users would pick instead is the talk's NumPyro/JAX implementation
+# (no timing of it here).
 suppressPackageStartupMessages(library(hbmmm))
 
 # Segments of each scenario: half-saturations spread over the spend range

@@ -335,57 +335,74 @@ static HB_ALWAYS_INLINE double hill_inline(double v, double s, double lh, double
   return y;
 }
 
+/* Rows per chunk of hill_rows(): an in-place call copies its chunk of
+ * input first, because the libm pass needs the inputs of its rows after the
+ * vectorized pass has written the outputs. */
+#define HB_HILL_CHUNK 256
+
 /* The Hill curve at h = par[0], s = par[1] on n rows, with d0 (NULL: no
  * derivatives), d1, d2 its derivatives in h, s and x. One pass with inline
  * log and exp that the compiler vectorizes (every value computed, then
  * selected: no branch); rows outside their domain (subnormal or infinite
- * input, |s (log h - log x)| > 708) are redone with libm afterwards. At
+ * input, |s (log h - log x)| > 708: a steep curve far from its
+ * half-saturation) are redone with libm afterwards, chunk by chunk. At
  * x <= 0 (and NaN) the curve and its parameter derivatives are 0. The
  * second pass re-decides hill_fast() from scalar code, which may round
  * log x differently from the vector code: harmless, since hb_exp_ratio()
- * still holds a little beyond 708. out may be x (in place: each row reads
- * its input before it writes its output). Returns whether some input is
- * negative or not finite. */
+ * still holds a little beyond 708. out may be x (in place). Returns
+ * whether some input is negative or not finite. */
 static HB_CLONES_WIDE int hill_rows(double h, double s, const double *x, R_xlen_t n, double *out,
                                     double *restrict d0, double *restrict d1, double *restrict d2) {
-  int bad = 0, slow = 0;
+  int bad = 0;
   const double lh = log(h), sh = -s / h;
   const double dx0 = s > 1.0 ? 0.0 : (s == 1.0 ? 1.0 / h : R_PosInf); /* d / dx at 0 */
-  if (!d0) {
-#pragma omp simd reduction(|:bad, slow)
-    for (R_xlen_t i = 0; i < n; i++) {
-      const double v = x[i];
-      double q, lx, y = hill_inline(v, s, lh, &q, &lx);
-      bad |= HB_BAD_MEDIA(v);
-      slow |= !hill_fast(v, s, lh, lx);
-      out[i] = hb_select(v > 0.0, y, 0.0);
+  double in[HB_HILL_CHUNK];
+  for (R_xlen_t i0 = 0; i0 < n; i0 += HB_HILL_CHUNK) {
+    const R_xlen_t len = n - i0 < HB_HILL_CHUNK ? n - i0 : HB_HILL_CHUNK;
+    const double *xc = x + i0;
+    if (out == x) {
+      memcpy(in, xc, sizeof(double) * (size_t) len);
+      xc = in;
     }
-  } else {
+    double *oc = out + i0;
+    int slow = 0;
+    if (!d0) {
 #pragma omp simd reduction(|:bad, slow)
-    for (R_xlen_t i = 0; i < n; i++) {
-      const double v = x[i];
-      double q, lx, y = hill_inline(v, s, lh, &q, &lx);
-      bad |= HB_BAD_MEDIA(v);
-      slow |= !hill_fast(v, s, lh, lx);
-      const int pos = v > 0.0;
-      const double dh = sh * q, ds = q * (lx - lh), dx = s * q / v;
-      out[i] = hb_select(pos, y, 0.0);
-      d0[i] = hb_select(pos, dh, 0.0);
-      d1[i] = hb_select(pos, ds, 0.0);
-      d2[i] = hb_select(pos, dx, dx0);
+      for (R_xlen_t i = 0; i < len; i++) {
+        const double v = xc[i];
+        double q, lx, y = hill_inline(v, s, lh, &q, &lx);
+        bad |= HB_BAD_MEDIA(v);
+        slow |= !hill_fast(v, s, lh, lx);
+        oc[i] = hb_select(v > 0.0, y, 0.0);
+      }
+    } else {
+      double *restrict e0 = d0 + i0, *restrict e1 = d1 + i0, *restrict e2 = d2 + i0;
+#pragma omp simd reduction(|:bad, slow)
+      for (R_xlen_t i = 0; i < len; i++) {
+        const double v = xc[i];
+        double q, lx, y = hill_inline(v, s, lh, &q, &lx);
+        bad |= HB_BAD_MEDIA(v);
+        slow |= !hill_fast(v, s, lh, lx);
+        const int pos = v > 0.0;
+        const double dh = sh * q, ds = q * (lx - lh), dx = s * q / v;
+        oc[i] = hb_select(pos, y, 0.0);
+        e0[i] = hb_select(pos, dh, 0.0);
+        e1[i] = hb_select(pos, ds, 0.0);
+        e2[i] = hb_select(pos, dx, dx0);
+      }
     }
-  }
-  if (!slow) return bad;
-  for (R_xlen_t i = 0; i < n; i++) {
-    const double v = x[i];
-    double q, lx;
-    hill_inline(v, s, lh, &q, &lx);
-    if (hill_fast(v, s, lh, lx)) continue;
-    out[i] = hill_libm(v, s, lh, &q, &lx);
-    if (!d0) continue;
-    d0[i] = sh * q;
-    d1[i] = q * (lx - lh);
-    d2[i] = s * q / v;
+    if (!slow) continue;
+    for (R_xlen_t i = 0; i < len; i++) {
+      const double v = xc[i];
+      double q, lx;
+      hill_inline(v, s, lh, &q, &lx);
+      if (hill_fast(v, s, lh, lx)) continue;
+      oc[i] = hill_libm(v, s, lh, &q, &lx);
+      if (!d0) continue;
+      d0[i0 + i] = sh * q;
+      d1[i0 + i] = q * (lx - lh);
+      d2[i0 + i] = s * q / v;
+    }
   }
   return bad;
 }

@@ -180,3 +180,27 @@ test_that("saturation derivatives equal central finite differences", {
     expect_lt(err, 1e-6, label = sprintf("d/dx of %s: %g", cs$type, err))
   }
 })
+
+test_that("the model's media path (Hill applied in place) equals plain R for steep curves far from their half-saturation", {
+  # rows with |slope * log(halfsat / x)| > 708 leave the vectorized log/exp
+  # and are redone with libm: the model applies the curve in place on the
+  # adstocked column, so the second pass must still see the inputs
+  set.seed(4)
+  n <- 600
+  d <- data.frame(week = seq_len(n), tv = c(exp(runif(n / 2, -8, 0)), exp(runif(n / 2, 0, 3))) * 10)
+  d$sales <- 100 + 2 * d$tv + rnorm(n)
+  fit <- suppressWarnings(hbmmm(sales ~ tv, data = d, media = "tv", time = "week", chains = 1, iter = 40,
+                                seed = 1, refresh = 0))
+  m <- as.matrix(fit)[1:2, , drop = FALSE]
+  m[, "decay_tv"] <- c(0.001, 0.3)
+  m[, "slope_tv"] <- c(150, 400)
+  m[, "halfsat_tv"] <- c(5, 12)
+  tot <- asNamespace("hbmmm")$channel_totals(fit, m, step = 0)$at[, "tv"]
+  ref <- vapply(1:2, function(s) {
+    dec <- m[s, "decay_tv"]
+    a <- stats::filter(d$tv, dec, method = "recursive") * (1 - dec)
+    y <- ifelse(a > 0, 1 / (1 + exp(m[s, "slope_tv"] * (log(m[s, "halfsat_tv"]) - log(a)))), 0)
+    m[s, "b_tv"] * sum(y)
+  }, 0)
+  expect_equal(unname(tot), ref, tolerance = 1e-10)
+})

@@ -128,13 +128,14 @@ mixture_fit_metrics <- function(fit, test, truth_curve, x, seconds) {
   qs <- apply(yrep, 2, stats::quantile, probs = c(0.05, 0.25, 0.75, 0.95), names = FALSE)
   band <- apply(tv_response_draws(fit, x), 2, stats::quantile, probs = c(0.05, 0.95), names = FALSE)
   w <- grep("^weight_tv\\[", colnames(as.matrix(fit)), value = TRUE)
+  mw <- if (length(w)) mixture_weights(fit)
   s <- summary(fit)$table
   data.frame(rmse = sqrt(mean((colMeans(yrep) - y)^2)),
              crps = mean(vapply(seq_along(y), function(i) crps_draws(yrep[, i], y[i]), 0)),
              cover50 = mean(y >= qs[2, ] & y <= qs[3, ]), cover90 = mean(y >= qs[1, ] & y <= qs[4, ]),
              curve90 = mean(truth_curve >= band[1, ] & truth_curve <= band[2, ]),
-             big_w = if (length(w)) sum(mixture_weights(fit)$by_size$mean > 0.05) else NA_integer_,
-             active = if (length(w)) mixture_weights(fit)$mean_used[["tv"]] else NA_real_,
+             big_w = if (length(w)) sum(mw$by_size$mean > 0.05) else NA_integer_,
+             active = if (length(w)) mw$mean_used[["tv"]] else NA_real_,
              divergent = sum(fit$sampler_diagnostics$divergent == 1), max_rhat = max(s$rhat, na.rm = TRUE),
              seconds = seconds)
 }

@@ -123,12 +123,13 @@ add_lift_rows <- function(model, spec) {
   model$Xs <- rbind(model$Xs, X)
   model$media_raw <- rbind(model$media_raw, matrix(0, nl, model$C))
   if (!is.null(model$tpos)) model$tpos <- c(model$tpos, integer(nl))
+  eranef <- engine_ranef(spec$ranef)
   for (k in seq_along(model$terms)) {
     t <- model$terms[[k]]
-    gname <- names(spec$ranef)[k]
+    gname <- names(eranef)[k]
     Z <- matrix(0, nl, t$q)
     g <- integer(nl)
-    col <- match(spec$media[lt$channel], spec$ranef[[k]]$Z$names)
+    col <- match(spec$media[lt$channel], eranef[[k]]$Z$names)
     inside <- which(!is.na(lt$term) & lt$term == gname)
     g[inside] <- lt$level[inside] - 1L
     here <- inside[!is.na(col[inside])]
@@ -141,6 +142,15 @@ add_lift_rows <- function(model, spec) {
       if (!identical(unname(model$Xs[, t$xmap[l] + 1L]), unname(t$Zs[, l]))) t$xmap[l] <- -1L
     }
     model$terms[[k]] <- t
+  }
+  # log-normal blocks: a test in the block's group and channel gets its
+  # level's multiplier, every other test none
+  blocks <- mult_blocks(spec)
+  for (b in seq_along(model$mult)) {
+    lv <- rep(-1L, nl)
+    inside <- which(!is.na(lt$term) & lt$term == blocks[[b]]$group & lt$channel == blocks[[b]]$channel)
+    lv[inside] <- lt$level[inside] - 1L
+    model$mult[[b]]$g <- c(model$mult[[b]]$g, lv)
   }
   model$lift <- list(c = as.integer(lt$channel - 1L), a0 = lt$a0, a1 = lt$a1)
   model

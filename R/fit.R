@@ -3,7 +3,7 @@
 
 SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personalize",
                "fixed_transforms", "adstock_control", "keep_ranef", "keep_levels", "prior_only", "organic",
-               "population", "spend", "saturation_control", "calibration")
+               "population", "spend", "saturation_control", "calibration", "media_effects")
 
 #' Fit a hierarchical Bayesian marketing mix model
 #'
@@ -28,6 +28,20 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #' covariance in place. With `sampler = "nuts"` the same posterior is sampled by the
 #' No-U-Turn sampler (src/nuts.c) on the unconstrained scale, with analytic
 #' gradients of the model's log density through adstock and saturation.
+#' Both samplers move a Hill curve at its log slope and its logit at the
+#' channel's mean spend, `slope * (log(mean spend) - log(halfsat))`, instead
+#' of the log half-saturation: the data pin down the curve where the spend
+#' is, and far above the spend a half-saturation trades against the
+#' coefficient along a curved ridge (the curve is then `b (x /
+#' halfsat)^slope`) on which NUTS diverged.
+#'
+#' Group-level media effects: by default (`media_effects = "normal"`) a
+#' term such as `(1 + tv | market)` gives each market the coefficient
+#' `b_tv + u` with `u` normal around zero, so markets spread by the same
+#' absolute amount and a market's effect can be negative although `b_tv`
+#' is positive (when their sd is large next to `b_tv`).
+#' `media_effects = "log_normal"` makes them multiplicative, `b_tv *
+#' exp(v)`, each positive like `b_tv` (see [hbmmm_spec()]).
 #'
 #' A mixture of Hill curves (`saturation = "hill_mixture"`, see
 #' `saturation_control` in [hbmmm_spec()]) needs `sampler = "nuts"`: its
@@ -355,10 +369,11 @@ pooled_var <- function(means, sds, n, m) {
 
 combine_online <- function(spec, runs) {
   out <- list()
-  for (k in seq_along(spec$ranef)) {
-    g <- names(spec$ranef)[k]
+  eranef <- engine_ranef(spec$ranef) # the samplers' terms, which the summaries index
+  for (k in seq_along(eranef)) {
+    g <- names(eranef)[k]
     if (spec$keep[[g]]$full) next
-    t <- spec$ranef[[g]]
+    t <- eranef[[g]]
     S <- lapply(runs, function(r) r$ranef_summary[[k]])
     mean_c <- sapply(S, function(s) s[, 1])
     sd_c <- sapply(S, function(s) s[, 2])

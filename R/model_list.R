@@ -34,8 +34,9 @@ mmm_model_list <- function(spec, calibration = TRUE) {
     }
   }
   mx <- mixture_model_list(tr, media)
-  terms <- lapply(names(spec$ranef), function(g) {
-    t <- spec$ranef[[g]]
+  eranef <- engine_ranef(spec$ranef)
+  terms <- lapply(names(eranef), function(g) {
+    t <- eranef[[g]]
     tp <- translation_pairs(t, X)
     cv <- pr$cov[[g]]
     q <- ncol(t$Z$static)
@@ -82,8 +83,10 @@ mmm_model_list <- function(spec, calibration = TRUE) {
        ch_mix_e0 = mx$e0, ch_mix_prior_code = mx$code,
        ch_mix_prior_par = mx$pp,
        terms = terms, sig2_init = rep(stats::var(spec$y), S),
-       keep = lapply(spec$keep, function(k) as.integer(k$levels) - 1L),
-       online = as.integer(!vapply(spec$keep, `[[`, TRUE, "full")))
+       keep = lapply(spec$keep[names(eranef)], function(k) as.integer(k$levels) - 1L),
+       online = as.integer(!vapply(spec$keep[names(eranef)], `[[`, TRUE, "full")))
+  mult <- mult_model_list(spec, X)
+  if (length(mult)) model$mult <- mult
   if (calibration) model <- add_lift_rows(model, spec)
   model
 }
@@ -240,7 +243,8 @@ level_multipliers <- function(x, z, codes, G) {
 # enough that a D x D Gram per cell beats a pass over the rows.
 design_cells <- function(spec, p) {
   none <- list(cell = NULL, ncell = 0L)
-  if (any(!spec$transforms$pars$fixed)) return(none)
+  # log-normal media effects move the media columns: no fixed design
+  if (any(!spec$transforms$pars$fixed) || length(mult_blocks(spec))) return(none)
   codes <- c(list(spec$sigma_group$codes), lapply(spec$ranef, `[[`, "codes"))
   key <- do.call(paste, c(codes, sep = "\r"))
   cell <- match(key, unique(key))
@@ -301,11 +305,11 @@ with_draw_labels <- function(model, spec) {
   tpar[cbind(pars$slot + 1L, match(pars$channel, spec$media))] <- pars$name
   model$labels <- list(
     x = term_name(spec$X$names),
-    terms = lapply(names(spec$ranef), function(g) {
-      list(group = g, cols = term_name(spec$ranef[[g]]$Z$names),
-           levels = as.character(spec$ranef[[g]]$levels))
+    terms = lapply(engine_ranef(spec$ranef), function(t) {
+      list(group = t$group, cols = term_name(t$Z$names), levels = as.character(t$levels))
     }),
     sigma = as.character(spec$sigma_group$levels),
-    tpar = as.character(tpar), media = as.character(spec$media))
+    tpar = as.character(tpar), media = as.character(spec$media),
+    mult = lapply(mult_blocks(spec), function(b) list(group = b$group, col = b$col, levels = as.character(b$levels))))
   model
 }

@@ -6,14 +6,15 @@
 # parameterization of group-level effects, LKJ correlation priors with their
 # scale priors, and the regularized horseshoe's slab.
 nuts_model_options <- function(spec, centered = FALSE) {
-  K <- length(spec$ranef)
-  cov <- spec$priors$cov
+  eranef <- engine_ranef(spec$ranef)
+  K <- length(eranef)
+  cov <- spec$priors$cov[names(eranef)]
   lkj_eta <- rep(1, K)
   sd_code <- integer(K)
   sd_par <- list()
   for (k in seq_len(K)) {
     cv <- cov[[k]]
-    q <- ncol(spec$ranef[[k]]$Z$static)
+    q <- ncol(eranef[[k]]$Z$static)
     sd_par[[k]] <- matrix(1, 2, q)
     if (!identical(cv$type, "lkj")) next
     lkj_eta[k] <- cv$eta
@@ -31,7 +32,8 @@ nuts_model_options <- function(spec, centered = FALSE) {
     d <- spec$priors$horseshoe$par
     hs <- c(d[["df"]], d[["df_global"]], d[["scale_slab"]], d[["df_slab"]])
   }
-  list(centered = centred_columns(spec, centered), lkj_eta = as.double(lkj_eta), sd_code = as.integer(sd_code),
+  list(centered = centred_columns(spec, centered), mult_centered = centred_blocks(spec, centered),
+       lkj_eta = as.double(lkj_eta), sd_code = as.integer(sd_code),
        sd_par = as.double(unlist(sd_par)), hs = as.double(hs))
 }
 
@@ -105,20 +107,34 @@ CENTRE_ROWS <- 50
 default_centering <- function(spec) {
   n <- length(spec$y)
   est <- unique(spec$transforms$pars$channel[!spec$transforms$pars$fixed])
-  vapply(seq_along(spec$ranef), function(k) {
-    t <- spec$ranef[[k]]
+  eranef <- engine_ranef(spec$ranef)
+  vapply(seq_along(eranef), function(k) {
+    t <- eranef[[k]]
     q <- ncol(t$Z$static)
     if (n / length(t$levels) < CENTRE_ROWS) return(0L)
     media <- !is.na(t$Z$channel) & spec$media[pmax(1L, t$Z$channel)] %in% est
     nc <- if (any(media)) which(media)[1] - 1L else q
-    if (identical(spec$priors$cov[[k]]$type, "factor") && nc < q) 0L else as.integer(nc)
+    if (identical(spec$priors$cov[[names(eranef)[k]]]$type, "factor") && nc < q) 0L else as.integer(nc)
+  }, 1L)
+}
+
+# Log-normal media blocks (R/media_effects.R) by the same balance: v itself
+# (centred) when the level's rows pin down its coefficient, which they do
+# with CENTRE_ROWS rows per level and the channel's transforms fixed; z = v
+# / sd otherwise. `centered`: TRUE or FALSE for all, else this default.
+centred_blocks <- function(spec, centered) {
+  blocks <- mult_blocks(spec)
+  if (is.logical(centered)) return(rep(as.integer(isTRUE(centered)), length(blocks)))
+  est <- unique(spec$transforms$pars$channel[!spec$transforms$pars$fixed])
+  vapply(blocks, function(b) {
+    as.integer(length(spec$y) / length(b$levels) >= CENTRE_ROWS && !spec$media[b$channel] %in% est)
   }, 1L)
 }
 
 # The number of centred leading columns of each term (the density's
 # `centered`): TRUE all, FALSE none, or the counts (default_centering()).
 centred_columns <- function(spec, centered) {
-  q <- vapply(spec$ranef, function(t) ncol(t$Z$static), 1L)
+  q <- vapply(engine_ranef(spec$ranef), function(t) ncol(t$Z$static), 1L)
   if (is.logical(centered)) return(as.integer(q * isTRUE(centered)))
   as.integer(centered)
 }

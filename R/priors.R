@@ -39,6 +39,7 @@ PRIOR_SLOTS <- list(
   psi       = list(families = c("inv_gamma", "scaled_inv_chisq"),
                    support = "positive", names = NA),
   roi       = list(families = "lognormal", support = "positive", names = "channel"),
+  media_sd  = list(families = "half_student_t", support = "positive", names = "grouping term"),
   # mixture of Hill curves: the stick-breaking concentration; the weights
   # themselves have no prior of their own to set (Beta(1, alpha) sticks)
   alpha     = list(families = c("gamma_dist", "lognormal", "exponential", "half_normal", "half_student_t"),
@@ -383,6 +384,7 @@ print.hbmmm_dist <- function(x, ...) {
 #' | `shape`, `scale`, `halfsat`, `slope`, `lambda`, `k` | `lognormal()`, `gamma_dist()`, `half_normal()`, `exponential()`, `half_student_t()`, `uniform()` with `lower >= 0` |
 #' | `horseshoe` | `horseshoe()` with `df = 1`, `df_global = 1` and no slab (`scale_slab = Inf`) |
 #' | `roi` | `lognormal()` on a media channel's return on investment |
+#' | `media_sd` | `half_student_t()` on the log-scale sd of a grouping term's log-normal media effects (`hbmmm_spec(media_effects = "log_normal")`) |
 #'
 #' The NUTS sampler (`hbmmm(sampler = "nuts")`) accepts all of these and also:
 #'
@@ -443,6 +445,13 @@ print.hbmmm_dist <- function(x, ...) {
 #'   effects' contributions, whose prior mean is zero. The Gibbs sampler
 #'   moves the coefficient with the transforms at fixed ROI in their
 #'   Metropolis step; NUTS samples the log ROI itself.
+#' @param media_sd Prior of the sd of the log-scale group-level media
+#'   effects of each grouping term with `media_effects = "log_normal"` (see
+#'   [hbmmm_spec()]), named by grouping term or `.default`:
+#'   `half_student_t()` only; default `half_student_t(3, 0.5)`. Level l's
+#'   coefficient of a channel is `b exp(v_l)` with `v_l ~ N(0, sd^2)`: with
+#'   sd 0.5, the levels' coefficients typically lie within a factor of
+#'   about 1.5 of `b`, their median.
 #' @param x An `hbmmm_prior` object.
 #' @return An object of class `hbmmm_prior`: a list with one element per slot
 #'   (`NULL` for data-based defaults).
@@ -460,7 +469,7 @@ hbmmm_prior <- function(..., Intercept = NULL, b = NULL, cov = NULL, sigma = NUL
                         decay = NULL, delay = NULL, shape = NULL, scale = NULL,
                         halfsat = NULL, slope = NULL, lambda = NULL, k = NULL,
                         horseshoe = NULL, loadings = NULL, psi = NULL, cor = NULL, sd = NULL,
-                        roi = NULL, alpha = NULL, weight = NULL) {
+                        roi = NULL, alpha = NULL, weight = NULL, media_sd = NULL) {
   # `...` comes first so that slot names are matched exactly, never partially.
   dots <- list(...)
   if (length(dots)) {
@@ -475,7 +484,8 @@ hbmmm_prior <- function(..., Intercept = NULL, b = NULL, cov = NULL, sigma = NUL
   slots <- list(Intercept = Intercept, b = b, cov = cov, sigma = sigma, decay = decay,
                 delay = delay, shape = shape, scale = scale, halfsat = halfsat,
                 slope = slope, lambda = lambda, k = k, horseshoe = horseshoe,
-                loadings = loadings, psi = psi, cor = cor, sd = sd, roi = roi, alpha = alpha, weight = weight)
+                loadings = loadings, psi = psi, cor = cor, sd = sd, roi = roi, alpha = alpha, weight = weight,
+                media_sd = media_sd)
   out <- lapply(names(PRIOR_SLOTS), function(s) check_slot(slots[[s]], s))
   names(out) <- names(PRIOR_SLOTS)
   structure(out, class = "hbmmm_prior")

@@ -113,6 +113,27 @@
 #'   `b` plus the level's group-level effect of the channel when the term
 #'   has one, for a row of the level's average population. Both samplers;
 #'   `print()` of the fit shows each test against the fitted curve.
+#' @param media_effects How a grouping term's media columns (`(1 + tv |
+#'   market)`'s `tv`) vary by level. `"normal"` (default): additively, level
+#'   l's coefficient is `b + u_l` with `u_l` normal around 0 (and
+#'   correlated with the term's other columns). This lets a level's effect
+#'   be negative even when the population effect `b` is positive, and gives
+#'   small and large markets the same absolute spread. `"log_normal"` (as
+#'   Meridian's `media_effects_dist`): multiplicatively, level l's
+#'   coefficient is `b exp(v_l)` with `v_l ~ N(0, sd^2)`, so every level's
+#'   effect has the sign of `b` (positive by default) and `b` is their
+#'   median. The draws keep their names and meaning: `sd_<group>__<channel>`
+#'   is the sd of `v` (log scale; prior through [hbmmm_prior()]'s
+#'   `media_sd`) and `r_<group>[<level>,<channel>]` is `b (exp(v_l) - 1)`,
+#'   so `b + r` is the level's coefficient either way. These columns have
+#'   no correlation with the term's other columns. Each such channel must
+#'   enter the fixed effects through its own column only (no
+#'   interactions, `personalize`) and vary by one grouping term, whose
+#'   effects are all kept (`keep_ranef`). Both samplers: the Gibbs sampler
+#'   updates each level's multiplier by slice sampling (its likelihood is
+#'   normal in `exp(v_l)`), moves `b` and all `v` jointly along the ridge
+#'   `b exp(v_l)` fixed, and draws the sd through its Huang-Wand auxiliary;
+#'   NUTS samples `v = sd z` non-centred.
 #' @param saturation_control List for the `"hill_mixture"` channels, each
 #'   element one value or named by channel: `components`, the number K of
 #'   Hill curves, a whole number from 1 to 20 (default 5); `weights`, the
@@ -187,7 +208,8 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
                        horseshoe = FALSE, factors = NULL, personalize = NULL,
                        fixed_transforms = NULL, adstock_control = list(), keep_ranef = 1000,
                        keep_levels = NULL, prior_only = FALSE, organic = NULL, population = NULL,
-                       spend = NULL, saturation_control = list(), calibration = NULL) {
+                       spend = NULL, saturation_control = list(), calibration = NULL,
+                       media_effects = "normal") {
   call <- match.call()
   prior_only <- check_flag(prior_only, "prior_only")
   if (!is.data.frame(data)) {
@@ -284,14 +306,19 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
   media_init <- transform_media(mdata[media], transforms, transforms$init, panel_codes, tm$tpos)
   check_fixed_design(X, media_init, media)
   factors <- check_factors(factors, ranef)
+  ranef <- mark_media_effects(ranef, X, media, media_effects, factors)
   horseshoe <- check_flag(horseshoe, "horseshoe")
   if (horseshoe && !any(!is.na(X$channel))) {
     abort_input("horseshoe", "needs at least one fixed media coefficient in `formula`")
   }
-  priors <- resolve_priors(prior, y, X, ranef, media_init, sg, horseshoe, factors,
+  # the covariance priors are those of the samplers' Gaussian terms (the
+  # multiplicative columns of log-normal media effects have their own)
+  priors <- resolve_priors(prior, y, X, engine_ranef(ranef), media_init, sg, horseshoe, factors,
                            saturated = media[transforms$saturation[media] != "none"],
                            spend = spend_for_priors(data, media, spend, population, prior))
+  priors$media_sd <- resolve_media_sd_priors(prior, ranef)
   keep <- resolve_keep(keep_ranef, keep_levels, ranef)
+  check_mult_keep(ranef, keep)
 
   spec <- structure(list(
     call = call, formula = formula, response = deparse(pf$response), y = y, weights = w,
@@ -299,7 +326,8 @@ hbmmm_spec <- function(formula, data, media = NULL, adstock = "geometric", satur
     time = time, panel = panel, panel_codes = panel_codes, row_order = ord, nobs = nrow(data),
     time_axis = tm$axis, time_pos = tm$pos, tpos = tm$tpos,
     media_data = media_matrix(mdata, media), population = population, pop = pop, spend = spend, horseshoe = horseshoe, factors = factors, priors = priors,
-    prior = prior, keep = keep, data = data, prior_only = prior_only
+    prior = prior, keep = keep, data = data, prior_only = prior_only,
+    media_effects = match_choice(media_effects, MEDIA_EFFECTS, "media_effects")
   ), class = "hbmmm_spec")
   spec$calibration <- check_calibration(calibration, spec)
   spec

@@ -93,6 +93,8 @@ static void start_state(hb_model *g, SEXP init_state) {
     hb_channel_transform(g->ch + c, g->ch[c].par, g->media_raw + (R_xlen_t) c * n, g->nd, g->pstart,
                          g->tpos, g->npanel, g->media + (R_xlen_t) c * n, g->wbuf, NULL);
     hb_channel_lift(g, c, g->ch[c].par, g->media + (R_xlen_t) c * n, NULL, g->wbuf, NULL);
+    hb_mult_rows(g, c);
+    hb_mult_apply(g, c, g->media + (R_xlen_t) c * n, NULL, 0);
     for (R_xlen_t i = 0; i < n; i++)
       if (!R_FINITE(g->media[(R_xlen_t) c * n + i]))
         hb_input_error("model$ch_par", "initial values give non-finite transformed media (channel %d)", c + 1);
@@ -117,6 +119,7 @@ static void setup_cells(SEXP model, hb_model *g) {
   if (Rf_isNull(cell)) return;
   if (nest_total > 0) hb_input_error("model$cell", "cells need a design without estimated transform parameters");
   if (g->nlift) hb_input_error("model$cell", "cells need a model without lift tests (model$lift)");
+  if (g->nmult) hb_input_error("model$cell", "cells need a model without log-normal media effects (model$mult)");
   const R_xlen_t n = g->n;
   int ncell = hb_list_int_scalar(model, "model", "ncell", 1, (int) (n < 2000000000 ? n : 2000000000));
   hb_cells_build(g, hb_list_int(model, "model", "cell", n, 0, ncell - 1), ncell);
@@ -265,6 +268,7 @@ static void sweep(hb_model *g, int it, int iter, int warmup, double *acc, double
     for (int k = 0; k < g->K; k++) hb_term_nest_shift(g, g->t + k);
     update_sigma(g);
   }
+  if (g->nmult) hb_mult_update(g);
   if (g->use_hs) hb_update_horseshoe(g);
 }
 

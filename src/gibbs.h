@@ -39,6 +39,9 @@ void hb_collapse_draw_beta(hb_model *g);
 void hb_collapse_sigma_mh(hb_model *g, int it, int adapt);
 void hb_collapse_draw_effects(hb_model *g);
 
+/* gibbs_mult.c: the log-normal media effects of every block (v, the joint
+ * move of b and v, sd) */
+void hb_mult_update(hb_model *g);
 /* x: the channel's raw media on the data's n rows */
 void hb_channel_init_mh(hb_channel *ch, const double *x, R_xlen_t n);
 int hb_channel_mh(hb_model *g, int c, int iter, int adapt, int independent);

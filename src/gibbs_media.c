@@ -40,31 +40,6 @@ static double channel_logprior(const hb_channel *ch, const double *phi) {
   return lp;
 }
 
-/* The Metropolis steps move a channel in working coordinates w. For a
- * Hill curve with both parameters estimated on the log scale, the log
- * half-saturation is replaced by psi = slope (log ref - log halfsat), the
- * curve's logit at a reference spend (the mean positive spend): the data
- * pin down the curve where the spend is, so psi and log slope are close to
- * uncorrelated and straight, where log halfsat and log slope form a curved
- * ridge that a random walk with one shape crosses slowly (on
- * simulate_three_level()'s digital channel the quadratic trend of log
- * halfsat in log slope has t = 22; of psi, about 5). Every other
- * parameter: w = phi. The target in w carries the Jacobian
- * |d phi / d w| = 1 / slope (w_logjac()). */
-static void phi_to_w(const hb_channel *ch, const double *phi, double *w) {
-  memcpy(w, phi, sizeof(double) * ch->nest);
-  if (ch->w_h >= 0) w[ch->w_h] = exp(phi[ch->w_s]) * (ch->w_ref - phi[ch->w_h]);
-}
-
-static void w_to_phi(const hb_channel *ch, const double *w, double *phi) {
-  memcpy(phi, w, sizeof(double) * ch->nest);
-  if (ch->w_h >= 0) phi[ch->w_h] = ch->w_ref - w[ch->w_h] * exp(-w[ch->w_s]);
-}
-
-static double w_logjac(const hb_channel *ch, const double *phi) {
-  return ch->w_h >= 0 ? -phi[ch->w_s] : 0.0;
-}
-
 /* x: the channel's raw media on the data's rows (the reference spend) */
 void hb_channel_init_mh(hb_channel *ch, const double *x, R_xlen_t n) {
   int d = ch->nest;
@@ -72,20 +47,7 @@ void hb_channel_init_mh(hb_channel *ch, const double *x, R_xlen_t n) {
     int s = ch->est_slot[e];
     ch->phi[e] = hb_link_to_unc(ch->link[s], ch->par[s], ch->upper[s]);
   }
-  ch->w_h = ch->w_s = -1;
-  double sx = 0.0, nx = 0.0;
-  for (R_xlen_t i = 0; i < n; i++)
-    if (x[i] > 0.0) {
-      sx += x[i];
-      nx += 1.0;
-    }
-  for (int e = 0; e < d && ch->sat_type == HB_SAT_HILL && nx > 0.0; e++) {
-    if (ch->link[ch->est_slot[e]] != HB_LINK_LOG) continue;
-    if (ch->est_slot[e] == 2) ch->w_h = e;
-    if (ch->est_slot[e] == 3) ch->w_s = e;
-  }
-  if (ch->w_h < 0 || ch->w_s < 0) ch->w_h = ch->w_s = -1;
-  ch->w_ref = nx > 0.0 ? log(sx / nx) : 0.0;
+  hb_channel_working_init(ch, x, n);
   ch->log_scale = 0.0;
   memset(ch->prop_chol, 0, sizeof ch->prop_chol);
   for (int e = 0; e < d; e++) ch->prop_chol[e * d + e] = 0.1;
@@ -128,7 +90,7 @@ static void channel_adapt(hb_channel *ch, int iter, int accepted) {
   }
   double nn = ++ch->adapt_n;
   double dlt[HB_MAX_TPAR], w[HB_MAX_TPAR];
-  phi_to_w(ch, ch->phi, w);
+  hb_phi_to_w(ch, ch->phi, w);
   for (int e = 0; e < d; e++) {
     dlt[e] = w[e] - ch->adapt_mean[e];
     ch->adapt_mean[e] += dlt[e] / nn;
@@ -180,16 +142,16 @@ static double channel_propose(hb_rng *rng, const hb_channel *ch, int independent
   for (int e = 0; e < d; e++) z[e] = hb_rng_norm(rng);
   double sc = exp(ch->log_scale);
   if (independent) sc = HB_IND_WIDEN / sqrt(hb_rng_chisq(rng, HB_IND_DF) / HB_IND_DF);
-  phi_to_w(ch, ch->phi, w);
+  hb_phi_to_w(ch, ch->phi, w);
   for (int a = 0; a < d; a++) {
     double s = 0.0;
     for (int b = 0; b <= a; b++) s += ch->prop_chol[a + b * d] * z[b];
     w_new[a] = (independent ? ch->center[a] : w[a]) + sc * s;
   }
   if (independent) lq = ind_log_dens(ch, w) - ind_log_dens(ch, w_new);
-  w_to_phi(ch, w_new, phi_new);
+  hb_w_to_phi(ch, w_new, phi_new);
   /* the target in w: the prior (in phi) times |d phi / d w| */
-  lq += w_logjac(ch, phi_new) - w_logjac(ch, ch->phi);
+  lq += hb_w_logjac(ch, phi_new) - hb_w_logjac(ch, ch->phi);
   memcpy(par_new, ch->par, sizeof(double) * HB_MAX_TPAR);
   for (int e = 0; e < d; e++) {
     int s = ch->est_slot[e];
@@ -320,6 +282,7 @@ int hb_channel_mh(hb_model *g, int c, int iter, int adapt, int independent) {
     hb_channel_transform(ch, par_new, g->media_raw + (R_xlen_t) c * n, g->nd, g->pstart,
                          g->tpos, g->npanel, mnew, g->wbuf, NULL); /* no mixtures: NUTS only */
     hb_channel_lift(g, c, par_new, mnew, NULL, g->wbuf, NULL);
+    hb_mult_apply(g, c, mnew, NULL, 0);
     const double *mold = g->media + (R_xlen_t) c * n;
     /* group-level effects on this channel move with the scale of its
      * column (on the data's rows), so a proposal that shrinks the column

@@ -3,16 +3,16 @@
  * so that a chain resumes exactly where it stopped: fixed and group-level
  * effects, covariances and their auxiliaries (Huang-Wand a_j, factor
  * loadings, uniquenesses and scores), residual variances, horseshoe
- * auxiliaries, transform parameters, the adapted Metropolis proposals and
- * the chain's random number generator. */
+ * auxiliaries, transform parameters, log-normal media effects, the adapted
+ * Metropolis proposals and the chain's random number generator. */
 #include <math.h>
 #include <string.h>
 #include "gibbs.h"
 
 static const char *STATE_NAMES[] = {"beta", "sigma2", "transform_par", "u", "Sigma", "hw_a", "Lambda", "psi", "f",
                                     "hs_lambda2", "hs_nu", "hs_tau", "mh_log_scale", "mh_prop_chol",
-                                    "collapse_log_step", "mh_center", "xoshiro"};
-#define NSTATE 17
+                                    "collapse_log_step", "mh_center", "xoshiro", "mult"};
+#define NSTATE 18
 /* the generator's 256 bits as 8 whole numbers in [0, 2^32), most significant
  * first: exact in doubles and readable, unlike raw 64-bit words */
 #define NRNGWORD 8
@@ -88,6 +88,16 @@ SEXP hb_gibbs_state_export(const hb_model *g) {
     REAL(xo)[2 * k] = (double) (g->rng->s[k] >> 32);
     REAL(xo)[2 * k + 1] = (double) (g->rng->s[k] & UINT64_C(0xffffffff));
   }
+  /* log-normal media effects: per block v (G), sd, Huang-Wand a */
+  SEXP mu = Rf_allocVector(VECSXP, g->nmult);
+  SET_VECTOR_ELT(st, 17, mu);
+  for (int b = 0; b < g->nmult; b++) {
+    SEXP vb = Rf_allocVector(REALSXP, (R_xlen_t) g->mu[b].G + 2);
+    SET_VECTOR_ELT(mu, b, vb);
+    memcpy(REAL(vb), g->mu[b].v, sizeof(double) * g->mu[b].G);
+    REAL(vb)[g->mu[b].G] = g->mu[b].sd;
+    REAL(vb)[g->mu[b].G + 1] = g->mu[b].hw_a;
+  }
   hb_set_names(st, NSTATE, STATE_NAMES);
   UNPROTECT(7);
   return st;
@@ -157,6 +167,14 @@ void hb_gibbs_state_import(hb_model *g, SEXP st) {
         hb_input_error("model$init_state$transform_par", "value %g of channel %d is outside its range", v, c + 1);
       ch->par[s] = v;
     }
+  }
+  for (int b = 0; b < g->nmult; b++) {
+    hb_mult *mu = g->mu + b;
+    const double *vb = state_real(st, "mult", b, (R_xlen_t) mu->G + 2);
+    check_pos(vb + mu->G, 2, "mult (sd, a)");
+    memcpy(mu->v, vb, sizeof(double) * mu->G);
+    mu->sd = vb[mu->G];
+    mu->hw_a = vb[mu->G + 1];
   }
   double *L = g->work;
   for (int k = 0; k < g->K; k++) {

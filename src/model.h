@@ -37,7 +37,7 @@ typedef struct {
   int adapt_n;
   double center[HB_MAX_TPAR];                /* independence proposal: centre (shape prop_chol) */
   int has_center;
-  /* the Gibbs steps' working coordinates (gibbs_media.c): phi, except a
+  /* both samplers' working coordinates (hb_phi_to_w()): phi, except a
    * Hill curve's log half-saturation replaced by the curve's logit at a
    * reference spend, slope (log ref - log halfsat); w_h < 0: phi itself */
   int w_h, w_s;
@@ -87,6 +87,24 @@ typedef struct {
   const int *nest_map, *nest_l, *nest_lp;
   double *nest_buf;
 } hb_term;
+
+/* Log-normal group-level effects of a media channel (model$mult,
+ * `hbmmm(media_effects = "log_normal")`): in level l the channel's
+ * transformed media are multiplied by exp(v_l), v_l ~ N(0, sd^2), so its
+ * coefficient there is b exp(v_l) (b: the channel's fixed column j). sd has
+ * a half-t(hw_nu, hw_A) prior (Huang-Wand auxiliary hw_a in the Gibbs
+ * sampler). Rows with level -1 (lift tests outside the group) get no
+ * multiplier. A stored effect is b (exp(v_l) - 1), the additive
+ * equivalent, so that b + r is the level's coefficient as with normal
+ * effects; names come from the term `term` of the R specification. */
+typedef struct {
+  int c, j, G;                 /* channel, its fixed column, levels */
+  const int *g;                /* level of each row (n), -1: none */
+  double *v, sd, hw_nu, hw_A, hw_a;
+  R_xlen_t *ord, *start;       /* rows of level l: ord[start[l] .. start[l+1]) */
+  int nkeep;                   /* kept levels (stored with each draw) */
+  const int *keep;
+} hb_mult;
 
 typedef struct {
   int ncell, D;                /* cells; Gram size p + sum q + 1 */
@@ -141,6 +159,9 @@ typedef struct {
   double *inv_sig2;            /* 1 / sigma^2 per residual group */
   double sig_a, sig_b;         /* IG prior of each sigma^2 */
   hb_term *t;
+  int nmult;                   /* log-normal media effects (hb_mult) */
+  hb_mult *mu;
+  double *mult_row;            /* n x C: each row's multiplier exp(sum of v) per channel */
   hb_channel *ch;
   const double *media_raw;     /* n x C, rows in panel-then-time order */
   double *media;               /* n x C transformed at the current parameters */
@@ -175,6 +196,9 @@ int hb_list_int_scalar(SEXP list, const char *where, const char *name, int lo, i
 void hb_check_positive(const double *x, R_xlen_t len, const char *arg);
 void hb_check_finite(const double *x, R_xlen_t len, const char *arg);
 void hb_model_read(SEXP model, hb_model *g, int *maxlag, int *qmax);
+/* each row's multiplier of channel c from the blocks' current v into
+ * g->mult_row (allocated by hb_model_read() when there are blocks) */
+void hb_mult_rows(hb_model *g, int c);
 /* model$keep and model$online into g->keep, g->nkeep, g->online */
 void hb_model_read_output(SEXP model, hb_model *g);
 void hb_model_columns(hb_model *g);
@@ -188,6 +212,15 @@ void hb_link_derivs(int link, double u, double upper, double *dv, double *djac);
 double hb_prior_logdens(int code, const double *par, double x);
 /* d hb_prior_logdens / d x */
 double hb_prior_dlogdens(int code, const double *par, double x);
+/* Working coordinates w of a channel's estimated parameters (both
+ * samplers; see model_prior.c): set up from its raw media x (n rows),
+ * converted from and to the unconstrained values phi, log |d phi / d w| (u:
+ * phi or w, which share the log slope), and gw += (d phi / d w)' gphi. */
+void hb_channel_working_init(hb_channel *ch, const double *x, R_xlen_t n);
+void hb_phi_to_w(const hb_channel *ch, const double *phi, double *w);
+void hb_w_to_phi(const hb_channel *ch, const double *w, double *phi);
+double hb_w_logjac(const hb_channel *ch, const double *u);
+void hb_w_backprop(const hb_channel *ch, const double *w, const double *gphi, double *gw);
 /* log prior (up to a constant) of a positive coefficient, and d / d b */
 double hb_coef_pos_logprior(int code, double mean, double sd, double b, double *dlp);
 /* meanlog of a lognormal coefficient j at the current design columns:
@@ -227,6 +260,9 @@ int hb_channel_eval(hb_channel_ws *m, int c, const double *par, double *dm);
  * (only read with dm). */
 void hb_channel_lift(const hb_model *g, int c, const double *par, double *out, double *dm,
                      double *wbuf, double *dwbuf);
+/* col (n rows) and its first ncol derivative columns dm[e * n + i] times
+ * channel c's log-normal multipliers (g->mult_row); nothing without blocks */
+void hb_mult_apply(const hb_model *g, int c, double *col, double *dm, int ncol);
 /* the materialized design columns of channel c from g->media */
 void hb_refresh_channel_columns(hb_model *g, int c);
 
@@ -300,7 +336,9 @@ typedef enum {
   HB_DRAW_MIX_HALFSAT, /* halfsat_<channel>[i] */
   HB_DRAW_MIX_SLOPE,   /* slope_<channel>[i] */
   HB_DRAW_MIX_ALPHA,   /* alpha_<channel>: stick-breaking concentration (K > 1) */
-  HB_DRAW_EFFECT  /* r_<group>[<level>,<column>]: k = term, i = column, j = kept level */
+  HB_DRAW_EFFECT, /* r_<group>[<level>,<column>]: k = term, i = column, j = kept level */
+  HB_DRAW_MULT_SD,     /* sd_<group>__<channel> of a log-normal block k */
+  HB_DRAW_MULT_EFFECT  /* r_<group>[<level>,<channel>] = b (exp(v) - 1): k = block, j = kept level */
 } hb_draw_kind;
 typedef struct {
   hb_draw_kind kind;

@@ -134,7 +134,15 @@ int hb_channel_eval(hb_channel_ws *m, int c, const double *par, double *dm) {
   hb_model *g = m->g;
   if (eval_rows(m, c, par, dm)) return 1;
   hb_channel_lift(g, c, par, g->media + (R_xlen_t) c * g->n, dm, m->wbuf, m->dwbuf);
+  hb_mult_apply(g, c, g->media + (R_xlen_t) c * g->n, dm, dm ? hb_channel_ncol(g->ch + c) : 0);
   return 0;
+}
+
+void hb_mult_apply(const hb_model *g, int c, double *col, double *dm, int ncol) {
+  if (!g->nmult) return;
+  const double *f = g->mult_row + (R_xlen_t) c * g->n;
+  hb_vmul(f, col, col, g->n);
+  for (int e = 0; e < ncol; e++) hb_vmul(f, dm + (R_xlen_t) e * g->n, dm + (R_xlen_t) e * g->n, g->n);
 }
 
 /* The steady-state multiplier of spend, W = the sum of channel ch's adstock

@@ -4,11 +4,13 @@
  * samplers) and the variable names (hb_draw_names(), called by draw_names()
  * in R). Order: fixed effects; per grouping term its sds, then (unless the
  * covariance is diagonal) its correlations (i < j, by row of the upper
- * triangle); residual sds; estimated transform parameters by channel and
+ * triangle); the sd of each log-normal media block (model.h's hb_mult);
+ * residual sds; estimated transform parameters by channel and
  * slot, each mixture channel's weights, half-saturations and slopes by
  * component and its concentration right after its slots; the horseshoe's
  * global scale; the kept group-level effects per term,
- * by column and then kept level. */
+ * by column and then kept level; each log-normal block's kept effects (as
+ * b (exp(v) - 1), the additive equivalent). */
 #include <math.h>
 #include <string.h>
 #include "model.h"
@@ -33,6 +35,7 @@ static int layout(const hb_model *g, hb_draw_item *items, int effects) {
     for (int j = 0; j < t->q; j++)
       for (int l = j + 1; l < t->q; l++) HB_ADD(HB_DRAW_COR, k, j, l);
   }
+  for (int b = 0; b < g->nmult; b++) HB_ADD(HB_DRAW_MULT_SD, b, 0, 0);
   for (int s = 0; s < g->S; s++) HB_ADD(HB_DRAW_SIGMA, 0, s, 0);
   for (int c = 0; c < g->C; c++) {
     const hb_channel *ch = g->ch + c;
@@ -47,6 +50,9 @@ static int layout(const hb_model *g, hb_draw_item *items, int effects) {
     for (int k = 0; k < g->K; k++)
       for (int j = 0; j < g->t[k].q; j++)
         for (int a = 0; a < g->nkeep[k]; a++) HB_ADD(HB_DRAW_EFFECT, k, j, a);
+  if (effects)
+    for (int b = 0; b < g->nmult; b++)
+      for (int a = 0; a < g->mu[b].nkeep; a++) HB_ADD(HB_DRAW_MULT_EFFECT, b, 0, a);
 #undef HB_ADD
   return m;
 }
@@ -58,7 +64,7 @@ int hb_draw_npop(const hb_model *g) { return layout(g, NULL, 0); }
 void hb_draw_write(const hb_model *g, const hb_draw_item *items, int nitems, double *out) {
   for (int a = 0; a < nitems; a++) {
     const hb_draw_item *it = items + a;
-    const hb_term *t = g->t + it->k;
+    const hb_term *t = it->kind == HB_DRAW_SD || it->kind == HB_DRAW_COR || it->kind == HB_DRAW_EFFECT ? g->t + it->k : NULL;
     double v = 0.0;
     switch (it->kind) {
     case HB_DRAW_BETA: v = g->beta[it->i]; break;
@@ -75,6 +81,12 @@ void hb_draw_write(const hb_model *g, const hb_draw_item *items, int nitems, dou
     case HB_DRAW_MIX_WEIGHT: v = HB_MIX_PAR(g->ch[it->k].par)[2 * g->ch[it->k].mix_K + it->i]; break;
     case HB_DRAW_MIX_ALPHA: v = g->ch[it->k].alpha; break;
     case HB_DRAW_EFFECT: v = t->u[it->i + (R_xlen_t) t->q * g->keep[it->k][it->j]]; break;
+    case HB_DRAW_MULT_SD: v = g->mu[it->k].sd; break;
+    case HB_DRAW_MULT_EFFECT: {
+      const hb_mult *mu = g->mu + it->k;
+      v = g->beta[mu->j] * expm1(mu->v[mu->keep[it->j]]);
+      break;
+    }
     }
     out[a] = v;
   }
@@ -100,7 +112,8 @@ static const char *label(SEXP x, R_xlen_t i, const char *arg) {
 /* model$labels: x (p column names), terms (per term: group, cols (q),
  * levels (G)), sigma (residual group levels; empty for one group), tpar
  * (4 x C parameter names by slot and channel, NA for slots not estimated),
- * media (C channel names, for the mixture channels' variables). */
+ * media (C channel names, for the mixture channels' variables) and, with
+ * log-normal media blocks, mult (per block: group, col, levels (G)). */
 SEXP hb_draw_names(SEXP model) {
   if (TYPEOF(model) != VECSXP) hb_input_error("model", "must be a list made by mmm_model_list()");
   hb_model G0, *g = &G0;
@@ -119,6 +132,7 @@ SEXP hb_draw_names(SEXP model) {
     hb_input_error("model$labels$sigma", "must have length 0 or S = %d", g->S);
   SEXP tpar = label_vec(lab, "model$labels", "tpar", (R_xlen_t) HB_MAX_TPAR * g->C);
   SEXP chn = label_vec(lab, "model$labels", "media", g->C);
+  SEXP mlab = g->nmult ? hb_list_elt(lab, "model$labels", "mult") : R_NilValue;
   int n = hb_draw_layout(g, NULL);
   hb_draw_item *items = (hb_draw_item *) R_alloc((size_t) n + 1, sizeof(hb_draw_item));
   hb_draw_layout(g, items);
@@ -157,6 +171,17 @@ SEXP hb_draw_names(SEXP model) {
       SEXP lev = label_vec(tk, tw, "levels", g->t[it->k].G);
       snprintf(buf, sizeof buf, "r_%s[%s,%s]", gn, label(lev, g->keep[it->k][it->j], tw),
                label(cols, it->i, tw));
+      break;
+    }
+    case HB_DRAW_MULT_SD: case HB_DRAW_MULT_EFFECT: {
+      char mw[64];
+      snprintf(mw, sizeof mw, "model$labels$mult[[%d]]", it->k + 1);
+      if (TYPEOF(mlab) != VECSXP || LENGTH(mlab) <= it->k) hb_input_error("model$labels$mult", "must be a list with one element per block");
+      SEXP mb = VECTOR_ELT(mlab, it->k);
+      const char *mg = label(label_vec(mb, mw, "group", 1), 0, mw), *mc = label(label_vec(mb, mw, "col", 1), 0, mw);
+      if (it->kind == HB_DRAW_MULT_SD) snprintf(buf, sizeof buf, "sd_%s__%s", mg, mc);
+      else snprintf(buf, sizeof buf, "r_%s[%s,%s]", mg,
+                    label(label_vec(mb, mw, "levels", g->mu[it->k].G), g->mu[it->k].keep[it->j], mw), mc);
       break;
     }
     }

@@ -14,8 +14,12 @@
  *   horseshoe: log lambda_j (H), log tau, [log c: slab],
  *   per term k: covariance parameters (by type, below), then effects q x G
  *     (non-centred: z with u_g = L z_g; centred: u itself),
- *   log sigma_s (S), channel transform parameters (unconstrained, by link;
- *     a mixture-of-Hills channel's block after its slots, model_mixture.c).
+ *   log sigma_s (S), channel transform parameters (the working
+ *     coordinates of hb_phi_to_w(): unconstrained by link, a Hill curve's
+ *     log half-saturation replaced by its logit at the mean spend; a
+ *     mixture-of-Hills channel's block after its slots, model_mixture.c),
+ *   per log-normal media block (hb_mult): log sd, then z (G) with v = sd z
+ *     or, centred (nuts_model$mult_centered), v itself.
  * Covariance parameters by term type (enum hb_cov_type; passes in model_cov.c):
  *   HB_COV_FULL, HB_COV_HW_FULL: Cholesky factor L of Sigma, lower triangle
  *     by column, diagonal on the log scale; HW_FULL then log a_j (q);
@@ -58,6 +62,12 @@ typedef struct {
   /* horseshoe */
   int H, hs_reg, *hs_col;
   double hs_df, hs_df_global, hs_slab_df, hs_slab_scale;
+  /* log-normal media blocks (hb_mult): per block log sd, then z (G) with
+   * v = sd z, from o_mu[b]; gv[b]: d log density / d v (G), ds[b]: d (the
+   * channel's column sum) / d v (G) */
+  int *o_mu;
+  const int *mcent;           /* per block: 1 centred (theta holds v), 0 not (z) */
+  double **gv, **ds;
   /* offsets */
   int o_lam, o_tau, o_c, o_sig, o_ch;
   int *o_cov, *o_eff;
@@ -123,12 +133,53 @@ static void unpack_fixed(mmm_ctx *m, const double *th, double *grad, double *l) 
   }
 }
 
+/* the log-normal block of channel c, or -1 */
+static int channel_block(const hb_model *g, int c) {
+  for (int b = 0; b < g->nmult; b++)
+    if (g->mu[b].c == c) return b;
+  return -1;
+}
+
+/* does channel c's column move with theta (estimated transforms or a
+ * log-normal block)? */
+static int channel_moves(const hb_model *g, int c) {
+  return g->ch[c].ntheta > 0 || channel_block(g, c) >= 0;
+}
+
+/* The log-normal blocks: sd half-t(nu, A) (log sd sampled, Jacobian
+ * included); v itself with its N(0, sd^2) prior (centred) or v = sd z with
+ * z standard normal; each channel's multipliers. */
+static void unpack_mult(mmm_ctx *m, const double *th, double *grad, double *l) {
+  hb_model *g = m->g;
+  for (int b = 0; b < g->nmult; b++) {
+    hb_mult *mu = g->mu + b;
+    const int o = m->o_mu[b];
+    mu->sd = exp(th[o]);
+    *l += hb_half_t_log(mu->hw_nu, th[o] - log(mu->hw_A), grad + o);
+    const double is2 = 1.0 / (mu->sd * mu->sd);
+    for (int a = 0; a < mu->G; a++) {
+      double x = th[o + 1 + a];
+      if (m->mcent[b]) {
+        mu->v[a] = x;
+        *l -= 0.5 * x * x * is2 + th[o];
+        grad[o + 1 + a] -= x * is2;
+        grad[o] += x * x * is2 - 1.0;
+      } else {
+        mu->v[a] = mu->sd * x;
+        *l -= 0.5 * x * x;
+        grad[o + 1 + a] -= x;
+      }
+    }
+    hb_mult_rows(g, mu->c);
+  }
+}
+
 /* m->colsum of the columns whose channel has estimated transforms (all
  * columns with `all`, at set-up), over the data's rows. */
 static void refresh_column_sums(mmm_ctx *m, int all) {
   hb_model *g = m->g;
   for (int j = 0; j < g->p; j++)
-    if (all || (g->xc[j] >= 0 && g->ch[g->xc[j]].ntheta > 0)) m->colsum[j] = hb_sum(g->Xcol[j], g->nd);
+    if (all || (g->xc[j] >= 0 && channel_moves(g, g->xc[j]))) m->colsum[j] = hb_sum(g->Xcol[j], g->nd);
 }
 
 /* The intercept from the centred intercept alpha (theta) and the other
@@ -192,15 +243,24 @@ static void unpack_scales(mmm_ctx *m, const double *th, double *grad, double *l)
   int o = m->o_ch;
   for (int cc = 0; cc < g->C; cc++) {
     hb_channel *ch = g->ch + cc;
-    for (int e = 0; e < ch->nest; e++, o++) {
+    /* theta holds the working coordinates w (hb_phi_to_w()) */
+    double phi[HB_MAX_TPAR], gphi[HB_MAX_TPAR];
+    hb_w_to_phi(ch, th + o, phi);
+    for (int e = 0; e < ch->nest; e++) {
       int s = ch->est_slot[e];
-      double v = hb_link_from_unc(ch->link[s], th[o], ch->upper[s]), dv, dj;
-      hb_link_derivs(ch->link[s], th[o], ch->upper[s], &dv, &dj);
+      double v = hb_link_from_unc(ch->link[s], phi[e], ch->upper[s]), dv, dj;
+      hb_link_derivs(ch->link[s], phi[e], ch->upper[s], &dv, &dj);
       ch->par[s] = v;
       *l += hb_prior_logdens(ch->prior_code[s], ch->prior_par + 2 * s, v) +
-            hb_link_logjac(ch->link[s], th[o], ch->upper[s]);
-      grad[o] += hb_prior_dlogdens(ch->prior_code[s], ch->prior_par + 2 * s, v) * dv + dj;
+            hb_link_logjac(ch->link[s], phi[e], ch->upper[s]);
+      gphi[e] = hb_prior_dlogdens(ch->prior_code[s], ch->prior_par + 2 * s, v) * dv + dj;
     }
+    hb_w_backprop(ch, th + o, gphi, grad + o);
+    if (ch->w_h >= 0) {
+      *l += hb_w_logjac(ch, th + o);
+      grad[o + ch->w_s] -= 1.0;
+    }
+    o += ch->nest;
     if (ch->mix_K) {
       *l += hb_mix_unpack(ch, th + o, grad + o);
       o += hb_mix_npar(ch->mix_K);
@@ -216,11 +276,12 @@ static int unpack(mmm_ctx *m, const double *th, double *lp, double *grad, int de
   hb_model *g = m->g;
   double l = 0.0;
   unpack_scales(m, th, grad, &l);
+  unpack_mult(m, th, grad, &l);
   /* transformed media at the current parameters (with their derivatives
    * for the gradient): the intercept and ROI-prior coefficients depend on
    * the columns' sums */
   for (int c = 0; c < g->C; c++) {
-    if (g->ch[c].ntheta == 0) continue;
+    if (!channel_moves(g, c)) continue;
     if (hb_channel_eval(&m->cw, c, g->ch[c].par, derivs ? m->dm[c] : NULL)) return 1;
     hb_refresh_channel_columns(g, c);
   }
@@ -268,6 +329,47 @@ static void finish_roi(mmm_ctx *m, double *grad) {
     grad[j] += fb;
     int c = g->xc[j], o = m->o_ch + m->o_chc[c];
     for (int e = 0; e < g->ch[c].ntheta; e++) grad[o + e] -= fb * m->dcolsum[(R_xlen_t) m->chmax * j + e] / m->colsum[j];
+    int b = channel_block(g, c);
+    if (b >= 0 && g->mu[b].j == j)
+      for (int a = 0; a < g->mu[b].G; a++) m->gv[b][a] -= fb * m->ds[b][a] / m->colsum[j];
+  }
+}
+
+/* d log likelihood / d v of block b (and its column sum's derivative):
+ * dldm holds d log likelihood / d media of the block's channel; the
+ * centred intercept moves with the column's sum (g0: d / d beta_0). */
+static void mult_gradient(mmm_ctx *m, int b, const double *dldm, double g0) {
+  hb_model *g = m->g;
+  const hb_mult *mu = g->mu + b;
+  const double *col = g->media + (R_xlen_t) mu->c * g->n;
+  double *gv = m->gv[b], *ds = m->ds[b];
+  for (int a = 0; a < mu->G; a++) {
+    double s1 = 0.0, s2 = 0.0;
+    for (R_xlen_t r = mu->start[a]; r < mu->start[a + 1]; r++) {
+      R_xlen_t i = mu->ord[r];
+      s1 += dldm[i] * col[i];
+      if (i < g->nd) s2 += col[i];
+    }
+    gv[a] = s1;
+    ds[a] = s2;
+    if (m->icpt >= 0) gv[a] -= g0 * g->beta[mu->j] * s2 / (double) g->nd;
+  }
+}
+
+/* the gradients of v, or of z and log sd through v = sd z, from those of v */
+static void mult_backprop(mmm_ctx *m, double *grad) {
+  hb_model *g = m->g;
+  for (int b = 0; b < g->nmult; b++) {
+    const hb_mult *mu = g->mu + b;
+    const int o = m->o_mu[b];
+    for (int a = 0; a < mu->G; a++) {
+      if (m->mcent[b]) {
+        grad[o + 1 + a] += m->gv[b][a];
+        continue;
+      }
+      grad[o + 1 + a] += mu->sd * m->gv[b][a];
+      grad[o] += mu->v[a] * m->gv[b][a];
+    }
   }
 }
 
@@ -406,12 +508,15 @@ static void no_likelihood(mmm_ctx *m) {
  * carried to its unconstrained parameters u (th at the channel's offset):
  * the slots' link derivatives, and the mixture block's chain rule. */
 static void to_unconstrained(const hb_channel *ch, const double *u, const double *gc, double *out) {
+  double phi[HB_MAX_TPAR], gphi[HB_MAX_TPAR];
+  hb_w_to_phi(ch, u, phi);
   for (int e = 0; e < ch->nest; e++) {
     int s = ch->est_slot[e];
     double dv, dj;
-    hb_link_derivs(ch->link[s], u[e], ch->upper[s], &dv, &dj);
-    out[e] += gc[e] * dv;
+    hb_link_derivs(ch->link[s], phi[e], ch->upper[s], &dv, &dj);
+    gphi[e] = gc[e] * dv;
   }
+  hb_w_backprop(ch, u, gphi, out);
   if (ch->mix_K) hb_mix_backprop(ch, u + ch->nest, gc + ch->nest, out + ch->nest);
 }
 
@@ -439,7 +544,7 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
   int o = m->o_ch;
   for (int c = 0; c < g->C; c++) {
     const hb_channel *ch = g->ch + c;
-    if (ch->ntheta == 0) continue;
+    if (!channel_moves(g, c)) continue;
     double *coef = m->coef;
     memset(coef, 0, sizeof(double) * n);
     for (int j = 0; j < g->p; j++)
@@ -452,6 +557,9 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
     const int ncol = hb_channel_ncol(ch);
     double *gc = m->gcon;
     hb_vmul(m->e, coef, coef, n); /* d loglik / d media_c(i) */
+    int b = channel_block(g, c);
+    if (b >= 0) mult_gradient(m, b, coef, g0);
+    if (ch->ntheta == 0) continue;
     for (int e = 0; e < ncol; e++) m->cols[e] = m->dm[c] + (R_xlen_t) e * n;
     hb_dots(coef, m->cols, ncol, n, gc);
     to_unconstrained(ch, th + o, gc, grad + o);
@@ -481,6 +589,7 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
     grad[j] += m->gbeta[j] * (g->b_code[j] == HB_PRIOR_NORMAL ? 1.0 : g->beta[j]);
   }
   finish_roi(m, grad);
+  mult_backprop(m, grad);
   if (m->H) {
     double tau = exp(th[m->o_tau]), c = m->hs_reg ? exp(th[m->o_c]) : 0.0;
     for (int h = 0; h < m->H; h++) {
@@ -626,6 +735,15 @@ static void theta_layout(mmm_ctx *m) {
     if (ch->ntheta > m->chmax) m->chmax = ch->ntheta;
     if (hb_channel_ncol(ch) > m->chcol) m->chcol = hb_channel_ncol(ch);
   }
+  m->o_mu = (int *) R_alloc((size_t) g->nmult + 1, sizeof(int));
+  m->gv = (double **) R_alloc((size_t) 2 * g->nmult + 1, sizeof(double *));
+  m->ds = m->gv + g->nmult;
+  for (int b = 0; b < g->nmult; b++) {
+    m->o_mu[b] = d;
+    d += 1 + g->mu[b].G;
+    m->gv[b] = (double *) R_alloc((size_t) 2 * g->mu[b].G, sizeof(double));
+    m->ds[b] = m->gv[b] + g->mu[b].G;
+  }
   m->dim = d;
 }
 
@@ -732,6 +850,7 @@ static void read_centering(mmm_ctx *m, SEXP opts) {
                      t->type == HB_COV_FACTOR ? " (a factor term: 0 or all)" : "", nc[k]);
   }
   m->cv.ncent = nc;
+  m->mcent = hb_list_int(opts, "nuts_model", "mult_centered", g->nmult, 0, 1);
 }
 
 static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
@@ -745,6 +864,7 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   int maxlag = 0, qmax = 1;
   hb_model_read(model, g, &maxlag, &qmax);
   hb_model_columns(g);
+  for (int c = 0; c < g->C; c++) hb_channel_working_init(g->ch + c, g->media_raw + (R_xlen_t) c * g->n, g->nd);
   read_centering(m, opts);
   read_nuts_priors(m, opts);
   theta_layout(m);
@@ -758,6 +878,7 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   const R_xlen_t n = g->n;
   int ncell = hb_list_int_scalar(model, "model", "ncell", 0, (int) (n < 2000000000 ? n : 2000000000));
   if (ncell > 0 && g->nlift) hb_input_error("model$cell", "cells need a model without lift tests (model$lift)");
+  if (ncell > 0 && g->nmult) hb_input_error("model$cell", "cells need a model without log-normal media effects (model$mult)");
   if (ncell > 0) hb_cells_build(g, hb_list_int(model, "model", "cell", n, 0, ncell - 1), ncell);
   setup_output(m, model);
   find_intercept(m);
@@ -867,15 +988,22 @@ static void mmm_init(const mmm_ctx *m, SEXP model, double *init, double *spread)
   int o = m->o_ch;
   for (int c = 0; c < g->C; c++) {
     const hb_channel *ch = g->ch + c;
-    for (int e = 0; e < ch->nest; e++, o++) {
+    double phi[HB_MAX_TPAR];
+    for (int e = 0; e < ch->nest; e++) {
       int s = ch->est_slot[e];
-      init[o] = hb_link_to_unc(ch->link[s], ch->par[s], ch->upper[s]);
-      spread[o] = 0.5;
+      phi[e] = hb_link_to_unc(ch->link[s], ch->par[s], ch->upper[s]);
     }
+    hb_phi_to_w(ch, phi, init + o);
+    for (int e = 0; e < ch->nest; e++, o++) spread[o] = 0.5;
     if (ch->mix_K) { /* spread 0.5 on every unconstrained scale, as the slots */
       hb_mix_to_unc(ch, init + o);
       for (int e = 0; e < hb_mix_npar(ch->mix_K); e++, o++) spread[o] = 0.5;
     }
+  }
+  /* log-normal blocks: sd at the model list's start, z = 0 (spread 1) */
+  for (int b = 0; b < g->nmult; b++) {
+    init[m->o_mu[b]] = log(g->mu[b].sd);
+    spread[m->o_mu[b]] = 0.5;
   }
 }
 

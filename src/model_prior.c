@@ -2,6 +2,7 @@
  * unconstrained scale, and the log prior densities of their families
  * (enum hb_prior_family), each with the derivatives the NUTS density needs. */
 #include <math.h>
+#include <string.h>
 #include <Rmath.h>
 #include "model.h"
 
@@ -113,4 +114,59 @@ int hb_roi_column(const hb_model *g, int c) {
   for (int j = 0; j < g->p; j++)
     if (g->xc[j] == c && g->b_roi[j] > 0.0) return j;
   return -1;
+}
+
+/* ---- working coordinates of a channel ----------------------------------- */
+
+/* Both samplers move a channel in working coordinates w. For a Hill curve
+ * with both parameters estimated on the log scale, the log half-saturation
+ * is replaced by psi = slope (log ref - log halfsat), the curve's logit at
+ * a reference spend (the mean positive spend): the data pin down the curve
+ * where the spend is, so psi and log slope are close to uncorrelated and
+ * straight, where log halfsat and log slope form a curved ridge. That ridge
+ * slows a random walk with one shape (on simulate_three_level()'s digital
+ * channel the quadratic trend of log halfsat in log slope has t = 22; of
+ * psi, about 5) and makes NUTS diverge where the half-saturation is far
+ * above the spend (the curve is then b (x / halfsat)^slope, and log b moves
+ * with slope times log halfsat). Every other parameter: w = phi. */
+void hb_channel_working_init(hb_channel *ch, const double *x, R_xlen_t n) {
+  ch->w_h = ch->w_s = -1;
+  double sx = 0.0, nx = 0.0;
+  for (R_xlen_t i = 0; i < n; i++)
+    if (x[i] > 0.0) {
+      sx += x[i];
+      nx += 1.0;
+    }
+  for (int e = 0; e < ch->nest && ch->sat_type == HB_SAT_HILL && nx > 0.0; e++) {
+    if (ch->link[ch->est_slot[e]] != HB_LINK_LOG) continue;
+    if (ch->est_slot[e] == 2) ch->w_h = e;
+    if (ch->est_slot[e] == 3) ch->w_s = e;
+  }
+  if (ch->w_h < 0 || ch->w_s < 0) ch->w_h = ch->w_s = -1;
+  ch->w_ref = nx > 0.0 ? log(sx / nx) : 0.0;
+}
+
+void hb_phi_to_w(const hb_channel *ch, const double *phi, double *w) {
+  memcpy(w, phi, sizeof(double) * ch->nest);
+  if (ch->w_h >= 0) w[ch->w_h] = exp(phi[ch->w_s]) * (ch->w_ref - phi[ch->w_h]);
+}
+
+void hb_w_to_phi(const hb_channel *ch, const double *w, double *phi) {
+  memcpy(phi, w, sizeof(double) * ch->nest);
+  if (ch->w_h >= 0) phi[ch->w_h] = ch->w_ref - w[ch->w_h] * exp(-w[ch->w_s]);
+}
+
+/* log |d phi / d w| = -log slope */
+double hb_w_logjac(const hb_channel *ch, const double *u) {
+  return ch->w_h >= 0 ? -u[ch->w_s] : 0.0;
+}
+
+void hb_w_backprop(const hb_channel *ch, const double *w, const double *gphi, double *gw) {
+  for (int e = 0; e < ch->nest; e++)
+    if (e != ch->w_h) gw[e] += gphi[e];
+  if (ch->w_h < 0) return;
+  /* phi_h = ref - w_h exp(-w_s) */
+  double es = exp(-w[ch->w_s]);
+  gw[ch->w_h] -= gphi[ch->w_h] * es;
+  gw[ch->w_s] += gphi[ch->w_h] * w[ch->w_h] * es;
 }

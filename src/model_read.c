@@ -499,6 +499,76 @@ static void read_term_nesting(SEXP tk, const char *tw, const hb_model *g, int k)
   t->nest_buf = (double *) R_alloc((size_t) (t->q + 1) * pt->G, sizeof(double));
 }
 
+/* model$mult (optional): the log-normal media effects (hb_mult), each a
+ * list of c, j (0-based channel and its fixed column), G, g (n levels,
+ * -1 for none), sd0, hw_nu, hw_A and keep (0-based kept levels). */
+static void read_mult(SEXP model, hb_model *g) {
+  SEXP ml = hb_list_opt(model, "mult");
+  g->nmult = 0;
+  if (Rf_isNull(ml)) return;
+  if (TYPEOF(ml) != VECSXP) hb_input_error("model$mult", "must be a list");
+  g->nmult = LENGTH(ml);
+  g->mu = (hb_mult *) R_alloc((size_t) g->nmult + 1, sizeof(hb_mult));
+  int *seen = (int *) R_alloc((size_t) g->C + 1, sizeof(int));
+  memset(seen, 0, sizeof(int) * (g->C + 1));
+  for (int b = 0; b < g->nmult; b++) {
+    SEXP mb = VECTOR_ELT(ml, b);
+    char mw[48];
+    snprintf(mw, sizeof mw, "model$mult[[%d]]", b + 1);
+    if (TYPEOF(mb) != VECSXP) hb_input_error(mw, "must be a list");
+    hb_mult *mu = g->mu + b;
+    memset(mu, 0, sizeof *mu);
+    mu->c = hb_list_int_scalar(mb, mw, "c", 0, g->C - 1);
+    if (seen[mu->c]++) hb_input_error(mw, "channel %d has a second log-normal block", mu->c + 1);
+    mu->j = hb_list_int_scalar(mb, mw, "j", 0, g->p - 1);
+    if (g->xc[mu->j] != mu->c) hb_input_error(mw, "fixed column %d is not channel %d's", mu->j + 1, mu->c + 1);
+    for (R_xlen_t i = 0; i < g->nd; i++) /* a lift test's row has 1 for its own channel only */
+      if (g->Xs[i + (R_xlen_t) mu->j * g->n] != 1.0)
+        hb_input_error(mw, "fixed column %d must be the channel itself (static part 1)", mu->j + 1);
+    mu->G = hb_list_int_scalar(mb, mw, "G", 1, (int) (g->n < 2000000000 ? g->n : 2000000000));
+    mu->g = hb_list_int(mb, mw, "g", g->n, -1, mu->G - 1);
+    mu->sd = *hb_list_real(mb, mw, "sd0", 1);
+    mu->hw_nu = *hb_list_real(mb, mw, "hw_nu", 1);
+    mu->hw_A = *hb_list_real(mb, mw, "hw_A", 1);
+    double chk[3] = {mu->sd, mu->hw_nu, mu->hw_A};
+    char arg[96];
+    snprintf(arg, sizeof arg, "%s$sd0, hw_nu, hw_A", mw);
+    hb_check_positive(chk, 3, arg);
+    mu->hw_a = 1.0;
+    mu->v = (double *) R_alloc((size_t) mu->G, sizeof(double));
+    memset(mu->v, 0, sizeof(double) * mu->G);
+    SEXP kp = hb_list_elt(mb, mw, "keep");
+    hb_check_vector(kp, "model$mult$keep", INTSXP, -1);
+    mu->nkeep = LENGTH(kp);
+    mu->keep = hb_list_int(mb, mw, "keep", mu->nkeep, 0, mu->G - 1);
+    /* rows by level (counting sort), for the Gibbs updates and gradients */
+    mu->start = (R_xlen_t *) R_alloc((size_t) mu->G + 1, sizeof(R_xlen_t));
+    mu->ord = (R_xlen_t *) R_alloc((size_t) g->n + 1, sizeof(R_xlen_t));
+    memset(mu->start, 0, sizeof(R_xlen_t) * (mu->G + 1));
+    for (R_xlen_t i = 0; i < g->n; i++)
+      if (mu->g[i] >= 0) mu->start[mu->g[i] + 1]++;
+    for (int l = 0; l < mu->G; l++) mu->start[l + 1] += mu->start[l];
+    R_xlen_t *pos = (R_xlen_t *) R_alloc((size_t) mu->G + 1, sizeof(R_xlen_t));
+    memcpy(pos, mu->start, sizeof(R_xlen_t) * (mu->G + 1));
+    for (R_xlen_t i = 0; i < g->n; i++)
+      if (mu->g[i] >= 0) mu->ord[pos[mu->g[i]]++] = i;
+  }
+  g->mult_row = (double *) R_alloc((size_t) (g->n * g->C + 1), sizeof(double));
+  for (int c = 0; c < g->C; c++) hb_mult_rows(g, c);
+}
+
+void hb_mult_rows(hb_model *g, int c) {
+  if (!g->nmult) return;
+  double *m = g->mult_row + (R_xlen_t) c * g->n;
+  for (R_xlen_t i = 0; i < g->n; i++) m[i] = 1.0;
+  for (int b = 0; b < g->nmult; b++) {
+    const hb_mult *mu = g->mu + b;
+    if (mu->c != c) continue;
+    for (R_xlen_t i = 0; i < g->n; i++)
+      if (mu->g[i] >= 0) m[i] *= exp(mu->v[mu->g[i]]);
+  }
+}
+
 /* Fills the data, prior and structure fields of g (and the starting values
  * of the terms' state); maxlag and qmax get the longest finite adstock lag
  * and the largest term dimension. */
@@ -527,6 +597,7 @@ void hb_model_read(SEXP model, hb_model *g, int *maxlag_out, int *qmax_out) {
     snprintf(tw, sizeof tw, "model$terms[[%d]]", k + 1);
     read_term_nesting(VECTOR_ELT(terms, k), tw, g, k);
   }
+  read_mult(model, g);
   *maxlag_out = maxlag;
   *qmax_out = qmax;
 }

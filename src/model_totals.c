@@ -15,10 +15,12 @@
 #include <omp.h>
 #endif
 
-/* The design pieces of channel c: its fixed columns and the group-level
- * columns (term, column) that multiply its media. */
+/* The design pieces of channel c: its fixed columns, the group-level
+ * columns (term, column) that multiply its media and its log-normal block
+ * (mb, -1 for none), whose effects come as their additive equivalents
+ * b (exp(v) - 1) after the terms' (ueff). */
 typedef struct {
-  int nf, nr;
+  int nf, nr, mb;
   int fcol[HB_MAX_P];
   int rterm[HB_MAX_P], rcol[HB_MAX_P];
 } channel_pieces;
@@ -33,6 +35,9 @@ static void find_pieces(const hb_model *g, int c, channel_pieces *pc) {
         pc->rterm[pc->nr] = k;
         pc->rcol[pc->nr++] = l;
       }
+  pc->mb = -1;
+  for (int b = 0; b < g->nmult; b++)
+    if (g->mu[b].c == c) pc->mb = b;
 }
 
 /* A numeric matrix argument with `nrow` rows and `ncol` columns, finite. */
@@ -96,6 +101,12 @@ static void totals(const hb_model *g, int c, const channel_pieces *pc, const dou
       const double *z = t->Zs + (R_xlen_t) pc->rcol[r] * n, *u = U[r];
       for (R_xlen_t i = 0; i < n; i++) cf[i] += z[i] * u[s + (R_xlen_t) t->g[i] * S];
     }
+    if (pc->mb >= 0) {
+      const int *lv = g->mu[pc->mb].g;
+      const double *u = U[pc->nr];
+      for (R_xlen_t i = 0; i < n; i++)
+        if (lv[i] >= 0) cf[i] += u[s + (R_xlen_t) lv[i] * S];
+    }
     if (!key) {
       at[s] = hb_dot(cf, m0, n);
       if (up) up[s] = hb_dot(cf, m1, n);
@@ -138,11 +149,13 @@ SEXP hb_channel_totals(SEXP model, SEXP channel, SEXP par, SEXP bfix, SEXP ueff,
   find_pieces(g, c, &pc);
   const double *bf = pc.nf ? draw_matrix(bfix, "bfix", S, pc.nf) : NULL;
   if (!pc.nf) hb_check_vector(bfix, "bfix", REALSXP, 0);
-  if (TYPEOF(ueff) != VECSXP || LENGTH(ueff) != pc.nr)
-    hb_input_error("ueff", "must be a list of %d matrices (one per group-level column of the channel)", pc.nr);
-  const double **U = (const double **) R_alloc((size_t) pc.nr + 1, sizeof(double *));
+  const int nu = pc.nr + (pc.mb >= 0);
+  if (TYPEOF(ueff) != VECSXP || LENGTH(ueff) != nu)
+    hb_input_error("ueff", "must be a list of %d matrices (one per group-level column of the channel)", nu);
+  const double **U = (const double **) R_alloc((size_t) nu + 1, sizeof(double *));
   for (int r = 0; r < pc.nr; r++)
     U[r] = draw_matrix(VECTOR_ELT(ueff, r), "ueff", S, g->t[pc.rterm[r]].G);
+  if (pc.mb >= 0) U[pc.nr] = draw_matrix(VECTOR_ELT(ueff, pc.nr), "ueff", S, g->mu[pc.mb].G);
   const R_xlen_t n = g->n;
   int K = 1, *k0 = NULL;
   if (key != R_NilValue) {

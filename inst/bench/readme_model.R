@@ -5,7 +5,8 @@
 # population-level parameter, transforms included), negative draws of each
 # channel's population effect and of each market's tv effect (population
 # plus group-level), NUTS divergences and max tree depth, and min bulk ESS
-# per second of the whole call, with the NUTS / Gibbs ratio.
+# per second of the whole call, with the NUTS / Gibbs ratio; then both
+# samplers again with log-normal (multiplicative) market effects of tv.
 # Targets (issue 12): R-hat <= 1.01, bulk and tail ESS >= 400, no negative
 # effect; NUTS without divergences, < 1% at max tree depth, ESS per second
 # at least a tenth of Gibbs's (the goal is parity).
@@ -60,3 +61,10 @@ e_g <- report("Gibbs (defaults)", g)
 n <- run(sampler = "nuts", chains = nuts_chains, iter = nuts_iter, cores = min(nuts_chains, 2L))
 e_n <- report("NUTS", n)
 cat(sprintf("NUTS / Gibbs min bulk ESS per second: %.3f (target >= 0.1, goal 1)\n", e_n / e_g))
+# the same model with multiplicative (log-normal) market effects of tv
+gl <- run(chains = gibbs_chains, cores = min(gibbs_chains, 2L), media_effects = "log_normal")
+e_gl <- report("Gibbs, media_effects = \"log_normal\"", gl)
+nl <- run(sampler = "nuts", chains = nuts_chains, iter = nuts_iter, cores = min(nuts_chains, 2L),
+          media_effects = "log_normal")
+e_nl <- report("NUTS, media_effects = \"log_normal\"", nl)
+cat(sprintf("log-normal: NUTS / Gibbs min bulk ESS per second: %.3f\n", e_nl / e_gl))

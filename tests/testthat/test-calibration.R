@@ -70,6 +70,10 @@ lift_specs <- function() {
                                         saturation = c(tv = "hill", search = "logistic"),
                                         adstock_control = list(max_lag = 6)),
                             lift = lift),
+    # tv's market effects multiplicative: the test in M2 gets M2's multiplier
+    log_normal = list(args = list(f, data = d, media = c("tv", "search"), time = "week", population = "pop",
+                                  media_effects = "log_normal"),
+                      lift = lift),
     mixture = list(args = list(f, data = d, media = c("tv", "search"), time = "week",
                                saturation = c(tv = "hill_mixture", search = "hill"),
                                saturation_control = list(components = 2)),

@@ -123,8 +123,21 @@ expected_draw <- function(spec, model, opts, theta) {
   o <- o + S
   pars <- spec$transforms$pars
   for (c in seq_along(spec$media)) {
-    for (s in which(model$ch_est[, c] == 1L)) {
-      v <- theta[o <- o + 1L]
+    est <- which(model$ch_est[, c] == 1L)
+    u <- theta[o + seq_along(est)]
+    o <- o + length(est)
+    # a Hill curve with both parameters on the log scale is sampled at
+    # psi = slope (log ref - log halfsat), ref the mean positive spend
+    h <- match(3L, est)
+    sl <- match(4L, est)
+    x <- model$media_raw[seq_along(spec$y), c]
+    if (model$ch_sat_type[c] == HB_CODES$saturation[["hill"]] && !is.na(h) && !is.na(sl) &&
+        all(model$ch_link[3:4, c] == HB_CODES$link[["log"]]) && any(x > 0)) {
+      u[h] <- log(mean(x[x > 0])) - u[h] * exp(-u[sl])
+    }
+    for (e in seq_along(est)) {
+      s <- est[e]
+      v <- u[e]
       link <- model$ch_link[s, c]
       val[pars$name[pars$channel == spec$media[c] & pars$slot == s - 1L]] <-
         switch(hbmmm:::link_name(link), logit = stats::plogis(v), log = exp(v),

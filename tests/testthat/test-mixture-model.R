@@ -67,13 +67,29 @@ test_that("components = 1 is the single-Hill model: same log density and gradien
   d0 <- mmm_density(s0)
   d1 <- mmm_density(s1)
   expect_equal(d1$info$dim, d0$info$dim)
-  expect_equal(d1$info$init, d0$info$init)
+  # the single Hill curve is sampled at (psi, log slope), psi = slope (log
+  # ref - log halfsat) with ref the mean positive spend; the mixture's one
+  # component at (log halfsat, log slope)
+  x <- s0$media_data[, "tv"]
+  ref <- log(mean(x[x > 0]))
+  ih <- which(d1$info$init != d0$info$init)
+  expect_length(ih, 1L)
+  is <- ih + 1L
+  to_mix <- function(th) {
+    th[ih] <- ref - th[ih] * exp(-th[is])
+    th
+  }
+  expect_equal(to_mix(d0$info$init), d1$info$init)
   for (seed in 1:3) {
     th <- d0$start(seed)
     r0 <- d0$eval(th)
-    r1 <- d1$eval(th)
-    expect_equal(r1$lp, r0$lp, tolerance = 1e-12)
-    expect_equal(r1$grad, r0$grad, tolerance = 1e-10)
+    r1 <- d1$eval(to_mix(th))
+    # densities differ by the Jacobian |d log halfsat / d psi| = 1 / slope
+    expect_equal(r0$lp, r1$lp - th[is], tolerance = 1e-12)
+    g <- r1$grad
+    g[ih] <- -exp(-th[is]) * r1$grad[ih]
+    g[is] <- r1$grad[is] + th[ih] * exp(-th[is]) * r1$grad[ih] - 1
+    expect_equal(r0$grad, g, tolerance = 1e-10)
     # the same values, with the mixture's names (and a weight of 1)
     names0 <- asNamespace("hbmmm")$draw_names(s0)
     names1 <- asNamespace("hbmmm")$draw_names(s1)

@@ -251,11 +251,11 @@ test_that("hbmmm_prior() collects valid slots", {
   expect_s3_class(p, "hbmmm_prior")
   expect_named(p, c("Intercept", "b", "cov", "sigma", "decay", "delay", "shape", "scale",
                     "halfsat", "slope", "lambda", "k", "horseshoe", "cor", "sd", "loadings", "psi", "roi",
-                    "alpha", "weight"))
+                    "media_sd", "alpha", "weight"))
   expect_identical(p$sigma, scaled_inv_chisq(3, 1))
   empty <- hbmmm_prior()
   expect_s3_class(empty, "hbmmm_prior")
-  expect_length(empty, 20L)
+  expect_length(empty, 21L)
   expect_true(all(vapply(empty, is.null, TRUE)))
 })
 

@@ -16,6 +16,7 @@ test_that("continuing a run gives the draws of one long run (every state block)"
     factor = list(formula = sales ~ tv + search + price + (1 + tv + search | market), factors = c(market = 1)),
     horseshoe_sigma_by = list(horseshoe = TRUE, sigma_by = "region"),
     online = list(keep_ranef = 2),
+    log_normal = list(media_effects = "log_normal"),
     cells = list(fixed_transforms = c(decay_tv = 0.5, halfsat_tv = 30, slope_tv = 1,
                                       decay_search = 0.3, halfsat_search = 10, slope_search = 1))
   )

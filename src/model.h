@@ -267,11 +267,12 @@ void hb_mult_apply(const hb_model *g, int c, double *col, double *dm, int ncol);
 void hb_refresh_channel_columns(hb_model *g, int c);
 
 /* ---- the mixture-of-Hills block of a channel (model_mixture.c) ---------- */
-/* Unconstrained parameters of K components: K == 1: log halfsat, log slope;
+/* Unconstrained parameters of K components: K == 1: psi = slope (w_ref -
+ * log halfsat), log slope (a Hill channel's working coordinates);
  * stick-breaking weights: K ordered log half-saturations (the first, then
  * log increments), K log slopes, K - 1 logistic sticks and log alpha;
- * Dirichlet weights: K log half-saturations and K log slopes (unordered),
- * K log-gamma variables. */
+ * Dirichlet weights: K psi_k and K log slopes (unordered), K log-gamma
+ * variables. */
 enum hb_mix_weights { HB_MIX_STICK = 0, HB_MIX_DIRICHLET = 1 };
 int hb_mix_npar(int K);
 /* From the block u: the channel's components (HB_MIX_PAR(ch->par)) and

@@ -28,8 +28,16 @@
  *     the Beta(1, alpha) quantile of p_k. Centred (logit v_k), the sticks
  *     that the data do not inform form a funnel with log alpha (their logit
  *     scale has an exponential tail of rate alpha), where NUTS diverges.
- * With K = 1 the block is (log halfsat, log slope) under the same priors
- * and links as a Hill channel's, so the log density is the Hill model's. */
+ * Half-saturations of exchangeable components (Dirichlet weights, and K =
+ * 1) are sampled at the working coordinates of a Hill channel
+ * (hb_phi_to_w(), model_prior.c): psi_k = s_k (log ref - log h_k), the
+ * component's logit at the channel's mean spend, and log s_k; the Jacobian
+ * |d log h_k / d psi_k| = 1 / s_k. A component far above the spend is b w_k
+ * (x / h_k)^s_k there, whose log h_k trades against log w_k along a curved
+ * ridge in (log h_k, log s_k) and a straight one in (psi_k, log s_k). With
+ * K = 1 the block is (psi, log slope) under the same priors and links as a
+ * Hill channel's, so the log density is the Hill model's at the same
+ * unconstrained point. */
 #include <math.h>
 #include <string.h>
 #include "model.h"
@@ -44,6 +52,31 @@ static double softplus(double x) { return x > 0.0 ? x + log1p(exp(-x)) : log1p(e
 static double log_link_prior(int code, const double *pp, double x, double *dlog) {
   *dlog = hb_prior_dlogdens(code, pp, x) * x + 1.0;
   return hb_prior_logdens(code, pp, x) + log(x);
+}
+
+/* Component k's log half-saturation from its working coordinates (psi_k =
+ * u[k], log s_k = u[K + k]); *es = 1 / s_k */
+static double work_log_h(const hb_channel *ch, const double *u, int k, double *es) {
+  *es = exp(-u[ch->mix_K + k]);
+  return ch->w_ref - u[k] * *es;
+}
+
+/* gu += the chain rule of work_log_h() for a derivative g in log h_k */
+static void work_back(const hb_channel *ch, const double *u, int k, double g, double *gu) {
+  double es = exp(-u[ch->mix_K + k]);
+  gu[k] -= es * g;
+  gu[ch->mix_K + k] += u[k] * es * g;
+}
+
+/* the half-saturation prior (with log h's link Jacobian) of component k at
+ * its working coordinates, with the coordinates' Jacobian -log s_k */
+static double work_prior(hb_channel *ch, const double *u, int k, double *lh, double *grad) {
+  double es, d;
+  *lh = work_log_h(ch, u, k, &es);
+  double l = log_link_prior(ch->mix_prior_code[0], ch->mix_prior_par, exp(*lh), &d) - u[ch->mix_K + k];
+  work_back(ch, u, k, d, grad);
+  grad[ch->mix_K + k] -= 1.0;
+  return l;
 }
 
 /* Dirichlet(e0, ..., e0) weights as normalized Gamma(e0, 1) variables
@@ -77,22 +110,21 @@ static double dirichlet_unpack(double e0, int K, const double *x, double *w, dou
 static double exchangeable_unpack(hb_channel *ch, const double *u, double *grad) {
   const int K = ch->mix_K;
   double *h = HB_MIX_PAR(ch->par), *s = h + K, *w = s + K;
-  double l = 0.0, d, wu[HB_MAX_MIX];
+  double l = 0.0, d, wu[HB_MAX_MIX], lh[HB_MAX_MIX];
   int *perm = ch->mix_perm;
   for (int k = 0; k < K; k++) {
-    l += log_link_prior(ch->mix_prior_code[0], ch->mix_prior_par, exp(u[k]), &d);
-    grad[k] += d;
+    l += work_prior(ch, u, k, lh + k, grad);
     l += log_link_prior(ch->mix_prior_code[1], ch->mix_prior_par + 2, exp(u[K + k]), &d);
     grad[K + k] += d;
   }
   l += dirichlet_unpack(ch->mix_e0, K, u + 2 * K, wu, grad + 2 * K);
   for (int k = 0; k < K; k++) { /* insertion sort by log half-saturation (K is small) */
     int r = k;
-    for (; r > 0 && u[perm[r - 1]] > u[k]; r--) perm[r] = perm[r - 1];
+    for (; r > 0 && lh[perm[r - 1]] > lh[k]; r--) perm[r] = perm[r - 1];
     perm[r] = k;
   }
   for (int r = 0; r < K; r++) {
-    h[r] = exp(u[perm[r]]);
+    h[r] = exp(lh[perm[r]]);
     s[r] = exp(u[K + perm[r]]);
     w[r] = wu[perm[r]];
   }
@@ -104,6 +136,16 @@ double hb_mix_unpack(hb_channel *ch, const double *u, double *grad) {
   double *h = HB_MIX_PAR(ch->par), *s = h + K, *w = s + K;
   double l = 0.0, d;
   if (K > 1 && ch->mix_weights == HB_MIX_DIRICHLET) return exchangeable_unpack(ch, u, grad);
+  if (K == 1) {
+    double lh;
+    l += work_prior(ch, u, 0, &lh, grad);
+    h[0] = exp(lh);
+    s[0] = exp(u[1]);
+    l += log_link_prior(ch->mix_prior_code[1], ch->mix_prior_par + 2, s[0], &d);
+    grad[1] += d;
+    w[0] = 1.0;
+    return l;
+  }
   /* ordered half-saturations: a_k = d (prior + log h_k) / d log h_k, and
    * log h_j moves with u_k (k >= 1) by exp(u_k) for every j >= k */
   double lh = u[0], acc = 0.0, a[HB_MAX_MIX];
@@ -124,10 +166,6 @@ double hb_mix_unpack(hb_channel *ch, const double *u, double *grad) {
     s[k] = exp(u[K + k]);
     l += log_link_prior(ch->mix_prior_code[1], ch->mix_prior_par + 2, s[k], &d);
     grad[K + k] += d;
-  }
-  if (K == 1) {
-    w[0] = 1.0;
-    return l;
   }
   /* stick-breaking, non-centred: u_k standard logistic, log(1 - v_k) =
    * log(1 - p_k) / alpha = -softplus(u_k) / alpha */
@@ -159,10 +197,15 @@ void hb_mix_backprop(const hb_channel *ch, const double *u, const double *gc, do
     double m = 0.0; /* softmax: d w_j / d x_k = w_j (delta_jk - w_k) */
     for (int r = 0; r < K; r++) m += gw[r] * w[r];
     for (int r = 0; r < K; r++) {
-      gu[perm[r]] += gh[r] * h[r];
+      work_back(ch, u, perm[r], gh[r] * h[r], gu);
       gu[K + perm[r]] += gs[r] * s[r];
       gu[2 * K + perm[r]] += w[r] * (gw[r] - m);
     }
+    return;
+  }
+  if (K == 1) {
+    work_back(ch, u, 0, gh[0] * h[0], gu);
+    gu[1] += gs[0] * s[0];
     return;
   }
   for (int k = K - 1; k >= 0; k--) {
@@ -170,7 +213,6 @@ void hb_mix_backprop(const hb_channel *ch, const double *u, const double *gc, do
     gu[k] += k == 0 ? acc : acc * exp(u[k]);
   }
   for (int k = 0; k < K; k++) gu[K + k] += gs[k] * s[k];
-  if (K == 1) return;
   /* w_k = v_k R_k, R_k = prod_(j<k) (1 - v_j): (1 - v_j) d / d v_j =
    * gw_j R_j (1 - v_j) - sum_(k>j) gw_k w_k =: a_j; with L_j = log(1 - v_j)
    * = -softplus(u_j) / alpha, d v_j / d u_j = (1 - v_j) p_j / alpha and
@@ -195,18 +237,17 @@ void hb_mix_backprop(const hb_channel *ch, const double *u, const double *gc, do
 void hb_mix_to_unc(const hb_channel *ch, double *u) {
   const int K = ch->mix_K;
   const double *h = HB_MIX_PAR(ch->par), *s = h + K, *w = s + K;
-  if (K > 1 && ch->mix_weights == HB_MIX_DIRICHLET) { /* unordered: the sorted ones will do */
+  if (K == 1 || ch->mix_weights == HB_MIX_DIRICHLET) { /* unordered: the sorted ones will do */
     for (int k = 0; k < K; k++) {
-      u[k] = log(h[k]);
+      u[k] = s[k] * (ch->w_ref - log(h[k])); /* working coordinates */
       u[K + k] = log(s[k]);
-      u[2 * K + k] = log(w[k]) + log(K * ch->mix_e0); /* the g_k summing to their prior mean K e0 */
+      if (K > 1) u[2 * K + k] = log(w[k]) + log(K * ch->mix_e0); /* the g_k summing to their prior mean K e0 */
     }
     return;
   }
   u[0] = log(h[0]);
   for (int k = 1; k < K; k++) u[k] = log(log(h[k]) - log(h[k - 1]));
   for (int k = 0; k < K; k++) u[K + k] = log(s[k]);
-  if (K == 1) return;
   double rest = 1.0;
   for (int k = 0; k < K - 1; k++) {
     double v = w[k] / rest;

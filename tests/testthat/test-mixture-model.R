@@ -67,29 +67,14 @@ test_that("components = 1 is the single-Hill model: same log density and gradien
   d0 <- mmm_density(s0)
   d1 <- mmm_density(s1)
   expect_equal(d1$info$dim, d0$info$dim)
-  # the single Hill curve is sampled at (psi, log slope), psi = slope (log
-  # ref - log halfsat) with ref the mean positive spend; the mixture's one
-  # component at (log halfsat, log slope)
-  x <- s0$media_data[, "tv"]
-  ref <- log(mean(x[x > 0]))
-  ih <- which(d1$info$init != d0$info$init)
-  expect_length(ih, 1L)
-  is <- ih + 1L
-  to_mix <- function(th) {
-    th[ih] <- ref - th[ih] * exp(-th[is])
-    th
-  }
-  expect_equal(to_mix(d0$info$init), d1$info$init)
+  # both at the working coordinates (psi = slope (log ref - log halfsat), log slope)
+  expect_equal(d1$info$init, d0$info$init)
   for (seed in 1:3) {
     th <- d0$start(seed)
     r0 <- d0$eval(th)
-    r1 <- d1$eval(to_mix(th))
-    # densities differ by the Jacobian |d log halfsat / d psi| = 1 / slope
-    expect_equal(r0$lp, r1$lp - th[is], tolerance = 1e-12)
-    g <- r1$grad
-    g[ih] <- -exp(-th[is]) * r1$grad[ih]
-    g[is] <- r1$grad[is] + th[ih] * exp(-th[is]) * r1$grad[ih] - 1
-    expect_equal(r0$grad, g, tolerance = 1e-10)
+    r1 <- d1$eval(th)
+    expect_equal(r1$lp, r0$lp, tolerance = 1e-12)
+    expect_equal(r1$grad, r0$grad, tolerance = 1e-10)
     # the same values, with the mixture's names (and a weight of 1)
     names0 <- asNamespace("hbmmm")$draw_names(s0)
     names1 <- asNamespace("hbmmm")$draw_names(s1)
@@ -186,10 +171,12 @@ test_that("Dirichlet weights: the draw is the softmax of log-gamma variables, wi
   off <- length(th) - 3L - 12L # search's decay, halfsat and slope come last
   u0 <- th[off + seq_len(12)]
   v <- stats::setNames(den$eval(th)$draw, nm)
-  # sampled unordered (4 log halfsat, 4 log slopes, 4 log-gamma), stored
-  # sorted by half-saturation
-  o <- order(u0[1:4])
-  expect_equal(unname(v[sprintf("halfsat_tv[%d]", 1:4)]), exp(u0[1:4])[o])
+  # sampled unordered (4 psi_k = slope_k (log ref - log halfsat_k), 4 log
+  # slopes, 4 log-gamma), stored sorted by half-saturation
+  x <- sp$media_data[, "tv"]
+  lh <- log(mean(x[x > 0])) - u0[1:4] * exp(-u0[5:8])
+  o <- order(lh)
+  expect_equal(unname(v[sprintf("halfsat_tv[%d]", 1:4)]), exp(lh)[o])
   expect_equal(unname(v[sprintf("slope_tv[%d]", 1:4)]), exp(u0[5:8])[o])
   expect_equal(unname(v[sprintf("weight_tv[%d]", 1:4)]), (exp(u0[9:12]) / sum(exp(u0[9:12])))[o])
   # the components permuted: the same draw and log density

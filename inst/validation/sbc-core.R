@@ -316,6 +316,40 @@ sbc_draw_lift <- function(n_markets = 5, n_weeks = 24) {
 
 sbc_draw_lift_nuts <- function() nuts_drawer(sbc_draw_lift)
 
+# Log-normal market effects of tv (media_effects = "log_normal"): market l's
+# tv coefficient b_tv exp(v_l), v_l ~ N(0, sd^2), sd ~ half-t(3, 0.5); the
+# market intercepts a Gaussian term of their own (inverse-gamma variance).
+# Stored: sd_market__tv and r_market[l,tv] = b_tv (exp(v_l) - 1).
+sbc_draw_log_normal <- function(n_markets = 5, n_weeks = 24) {
+  n <- n_markets * n_weeks
+  d <- data.frame(market = rep(sprintf("m%d", seq_len(n_markets)), each = n_weeks),
+                  week = rep(seq_len(n_weeks), n_markets),
+                  tv = stats::rexp(n, 1 / 10) * stats::rbinom(n, 1, 0.8), x = stats::rnorm(n))
+  mi <- rep(seq_len(n_markets), each = n_weeks)
+  b <- c(b_Intercept = stats::rnorm(1), b_tv = abs(stats::rnorm(1)), b_x = stats::rnorm(1))
+  s_int <- sqrt(1 / stats::rgamma(1, 3, rate = 3 * 0.5^2))
+  s_tv <- 0.5 * abs(stats::rt(1, 3))
+  v <- stats::rnorm(n_markets, 0, s_tv)
+  u <- stats::rnorm(n_markets, 0, s_int)
+  sig <- sqrt(10 * 0.4^2 / stats::rchisq(1, 10))
+  tr <- c(decay_tv = stats::rbeta(1, 4, 4), halfsat_tv = stats::rlnorm(1, log(10), 0.3),
+          slope_tv = stats::rlnorm(1, log(1.5), 0.2))
+  m_tv <- hbmmm::saturation_hill(hbmmm::adstock_geometric(d$tv, tr[["decay_tv"]], normalize = TRUE, group = mi),
+                                 tr[["halfsat_tv"]], tr[["slope_tv"]])
+  d$y <- b[["b_Intercept"]] + u[mi] + b[["b_tv"]] * exp(v[mi]) * m_tv + b[["b_x"]] * d$x + stats::rnorm(n, 0, sig)
+  truth <- c(b, sd_market__Intercept = s_int, sd_market__tv = s_tv, sigma = sig, tr,
+             `r_market[m1,tv]` = b[["b_tv"]] * expm1(v[1]), `r_market[m3,tv]` = b[["b_tv"]] * expm1(v[3]))
+  list(truth = truth, args = list(
+    formula = y ~ tv + x + (1 + tv | market), data = d, media = "tv", time = "week", media_effects = "log_normal",
+    prior = hbmmm::hbmmm_prior(Intercept = hbmmm::normal(0, 1),
+                               b = list(tv = hbmmm::half_normal(1), x = hbmmm::normal(0, 1)),
+                               cov = hbmmm::inv_gamma(3, 3 * 0.5^2), media_sd = hbmmm::half_student_t(3, 0.5),
+                               sigma = hbmmm::scaled_inv_chisq(10, 0.4), decay = hbmmm::beta_dist(4, 4),
+                               halfsat = hbmmm::lognormal(log(10), 0.3), slope = hbmmm::lognormal(log(1.5), 0.2))))
+}
+
+sbc_draw_log_normal_nuts <- function() nuts_drawer(sbc_draw_log_normal)
+
 # A mixture of Hill curves on tv (NUTS only), everything drawn from the
 # priors the model is given; one series, a positive tv coefficient. With
 # weights = "stick_breaking": two components, ordered half-saturations (two

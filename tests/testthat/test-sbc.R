@@ -77,6 +77,16 @@ test_that("NUTS is calibrated: lift tests (national and in one market) on the st
   sbc_check(sbc_feature_ranks(sbc_draw_lift_nuts, R, thin = 4, first_seed = 1200))
 })
 
+test_that("Gibbs is calibrated: log-normal market effects of a channel (slice updates, joint shift, Huang-Wand sd)", {
+  source(system.file("validation", "sbc-core.R", package = "hbmmm"), local = TRUE)
+  sbc_check(sbc_feature_ranks(sbc_draw_log_normal, R, first_seed = 7000))
+})
+
+test_that("NUTS is calibrated: log-normal market effects of a channel", {
+  source(system.file("validation", "sbc-core.R", package = "hbmmm"), local = TRUE)
+  sbc_check(sbc_feature_ranks(sbc_draw_log_normal_nuts, R, thin = 4, first_seed = 7500))
+})
+
 test_that("NUTS is calibrated: a mixture of two Hill curves (ordered, stick-breaking weights)", {
   source(system.file("validation", "sbc-core.R", package = "hbmmm"), local = TRUE)
   sbc_check(sbc_feature_ranks(sbc_draw_mixture_nuts, 2L * R, thin = 4, first_seed = 1000))

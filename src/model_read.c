@@ -541,17 +541,12 @@ static void read_mult(SEXP model, hb_model *g) {
     hb_check_vector(kp, "model$mult$keep", INTSXP, -1);
     mu->nkeep = LENGTH(kp);
     mu->keep = hb_list_int(mb, mw, "keep", mu->nkeep, 0, mu->G - 1);
-    /* rows by level (counting sort), for the Gibbs updates and gradients */
-    mu->start = (R_xlen_t *) R_alloc((size_t) mu->G + 1, sizeof(R_xlen_t));
+    /* rows by level, for the Gibbs updates and gradients: codes -1 .. G - 1
+     * as groups 0 .. G, so that level l's rows start at start[l + 1] */
+    R_xlen_t *st = (R_xlen_t *) R_alloc((size_t) mu->G + 2, sizeof(R_xlen_t));
     mu->ord = (R_xlen_t *) R_alloc((size_t) g->n + 1, sizeof(R_xlen_t));
-    memset(mu->start, 0, sizeof(R_xlen_t) * (mu->G + 1));
-    for (R_xlen_t i = 0; i < g->n; i++)
-      if (mu->g[i] >= 0) mu->start[mu->g[i] + 1]++;
-    for (int l = 0; l < mu->G; l++) mu->start[l + 1] += mu->start[l];
-    R_xlen_t *pos = (R_xlen_t *) R_alloc((size_t) mu->G + 1, sizeof(R_xlen_t));
-    memcpy(pos, mu->start, sizeof(R_xlen_t) * (mu->G + 1));
-    for (R_xlen_t i = 0; i < g->n; i++)
-      if (mu->g[i] >= 0) mu->ord[pos[mu->g[i]]++] = i;
+    hb_group_index(mu->g, g->n, mu->G + 1, -1, st, mu->ord);
+    mu->start = st + 1;
   }
   g->mult_row = (double *) R_alloc((size_t) (g->n * g->C + 1), sizeof(double));
   for (int c = 0; c < g->C; c++) hb_mult_rows(g, c);

@@ -52,6 +52,11 @@ print_priors <- function(x) {
                          cv$nf, format(cv$loadings), format(cv$psi)))
       stats::setNames(val, lab)
     })),
+    unlist(lapply(mult_blocks(x), function(b) { # log-normal media effects
+      stats::setNames(sprintf("%s on the log scale (log-normal effects: coefficient b_%s * exp(v), v ~ N(0, sd^2))",
+                              format(pr$media_sd[[b$group]]), b$col),
+                      sprintf("sd_%s__%s", b$group, b$col))
+    })),
     c(sigma = paste(format(pr$sigma), "on sigma^2")),
     vapply(x$transforms$priors, format, ""),
     unlist(lapply(names(x$transforms$mixture), function(ch) { # a mixture's weights

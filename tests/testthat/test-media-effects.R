@@ -121,6 +121,9 @@ test_that("log-normal effects run on the Gibbs row path, with lift tests, and fr
   m <- as.matrix(fit)
   expect_true(all(m[, "b_tv"] + m[, grep("^r_market\\[.*,tv\\]$", colnames(m))] > 0))
   expect_true(all(is.finite(m)))
+  # print() says what sd_market__tv is
+  out <- capture.output(print(fit))
+  expect_true(any(grepl("sd_market__tv .*on the log scale", out)))
   pf <- quiet_sampling(hbmmm(small_formula, data = d, media = c("tv", "search"), time = "week", chains = 2,
                              iter = 2000, seed = 1, refresh = 0, media_effects = "log_normal", prior_only = TRUE))
   # sd's prior half-t(3, 0.5): median 0.5 * qt(0.75, 3)

@@ -221,7 +221,7 @@ plot_violin <- function(x, group = NULL) {
   yl <- range(df$effect, unlist(lapply(dens, `[[`, "x")))
   graphics::plot(NA, xlim = c(0.5, k + 0.5), ylim = yl,
                  xaxt = "n", xlab = "Channel", ylab = sprintf("Coefficient by %s (posterior mean)", group),
-                 main = sprintf("Individual-level media effects across %d levels of %s", length(t$levels), group))
+                 main = sprintf("Media effects by %s (%d levels)", group, length(t$levels)))
   graphics::axis(1, at = seq_len(k), labels = chans)
   for (i in seq_len(k)) {
     v <- df$effect[df$channel == chans[i]]

@@ -139,7 +139,7 @@ int hb_channel_eval(hb_channel_ws *m, int c, const double *par, double *dm) {
 }
 
 void hb_mult_apply(const hb_model *g, int c, double *col, double *dm, int ncol) {
-  if (!g->nmult) return;
+  if (hb_mult_block(g, c) < 0) return; /* the other channels' multipliers are 1 */
   const double *f = g->mult_row + (R_xlen_t) c * g->n;
   hb_vmul(f, col, col, g->n);
   for (int e = 0; e < ncol; e++) hb_vmul(f, dm + (R_xlen_t) e * g->n, dm + (R_xlen_t) e * g->n, g->n);

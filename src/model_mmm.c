@@ -133,17 +133,10 @@ static void unpack_fixed(mmm_ctx *m, const double *th, double *grad, double *l) 
   }
 }
 
-/* the log-normal block of channel c, or -1 */
-static int channel_block(const hb_model *g, int c) {
-  for (int b = 0; b < g->nmult; b++)
-    if (g->mu[b].c == c) return b;
-  return -1;
-}
-
 /* does channel c's column move with theta (estimated transforms or a
  * log-normal block)? */
 static int channel_moves(const hb_model *g, int c) {
-  return g->ch[c].ntheta > 0 || channel_block(g, c) >= 0;
+  return g->ch[c].ntheta > 0 || hb_mult_block(g, c) >= 0;
 }
 
 /* The log-normal blocks: sd half-t(nu, A) (log sd sampled, Jacobian
@@ -329,7 +322,7 @@ static void finish_roi(mmm_ctx *m, double *grad) {
     grad[j] += fb;
     int c = g->xc[j], o = m->o_ch + m->o_chc[c];
     for (int e = 0; e < g->ch[c].ntheta; e++) grad[o + e] -= fb * m->dcolsum[(R_xlen_t) m->chmax * j + e] / m->colsum[j];
-    int b = channel_block(g, c);
+    int b = hb_mult_block(g, c);
     if (b >= 0 && g->mu[b].j == j)
       for (int a = 0; a < g->mu[b].G; a++) m->gv[b][a] -= fb * m->ds[b][a] / m->colsum[j];
   }
@@ -557,7 +550,7 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
     const int ncol = hb_channel_ncol(ch);
     double *gc = m->gcon;
     hb_vmul(m->e, coef, coef, n); /* d loglik / d media_c(i) */
-    int b = channel_block(g, c);
+    int b = hb_mult_block(g, c);
     if (b >= 0) mult_gradient(m, b, coef, g0);
     if (ch->ntheta == 0) continue;
     for (int e = 0; e < ncol; e++) m->cols[e] = m->dm[c] + (R_xlen_t) e * n;

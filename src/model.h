@@ -196,12 +196,6 @@ int hb_list_int_scalar(SEXP list, const char *where, const char *name, int lo, i
 void hb_check_positive(const double *x, R_xlen_t len, const char *arg);
 void hb_check_finite(const double *x, R_xlen_t len, const char *arg);
 void hb_model_read(SEXP model, hb_model *g, int *maxlag, int *qmax);
-/* the log-normal block of channel c (at most one), or -1 */
-int hb_mult_block(const hb_model *g, int c);
-/* each row's multiplier of channel c from its block's current v into
- * g->mult_row (allocated by hb_model_read() when there are blocks);
- * nothing for a channel without a block */
-void hb_mult_rows(hb_model *g, int c);
 /* model$keep and model$online into g->keep, g->nkeep, g->online */
 void hb_model_read_output(SEXP model, hb_model *g);
 void hb_model_columns(hb_model *g);
@@ -263,6 +257,12 @@ int hb_channel_eval(hb_channel_ws *m, int c, const double *par, double *dm);
  * (only read with dm). */
 void hb_channel_lift(const hb_model *g, int c, const double *par, double *out, double *dm,
                      double *wbuf, double *dwbuf);
+/* the log-normal block of channel c (at most one), or -1 */
+int hb_mult_block(const hb_model *g, int c);
+/* each row's multiplier of channel c from its block's current v into
+ * g->mult_row (allocated by hb_model_read() when there are blocks);
+ * nothing for a channel without a block */
+void hb_mult_rows(hb_model *g, int c);
 /* col (n rows) and its first ncol derivative columns dm[e * n + i] times
  * channel c's log-normal multipliers (g->mult_row); nothing for a channel
  * without a block */

@@ -138,6 +138,24 @@ int hb_channel_eval(hb_channel_ws *m, int c, const double *par, double *dm) {
   return 0;
 }
 
+int hb_mult_block(const hb_model *g, int c) {
+  for (int b = 0; b < g->nmult; b++)
+    if (g->mu[b].c == c) return b;
+  return -1;
+}
+
+void hb_mult_rows(hb_model *g, int c) {
+  int b = hb_mult_block(g, c);
+  if (b < 0) return;
+  const hb_mult *mu = g->mu + b;
+  double *m = g->mult_row + (R_xlen_t) c * g->n;
+  for (R_xlen_t i = 0; i < g->n; i++) m[i] = 1.0; /* rows without a level */
+  for (int a = 0; a < mu->G; a++) { /* one exp per level, not per row */
+    const double f = exp(mu->v[a]);
+    for (R_xlen_t r = mu->start[a]; r < mu->start[a + 1]; r++) m[mu->ord[r]] = f;
+  }
+}
+
 void hb_mult_apply(const hb_model *g, int c, double *col, double *dm, int ncol) {
   if (hb_mult_block(g, c) < 0) return; /* the other channels' multipliers are 1 */
   const double *f = g->mult_row + (R_xlen_t) c * g->n;

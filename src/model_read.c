@@ -552,24 +552,6 @@ static void read_mult(SEXP model, hb_model *g) {
   for (int c = 0; c < g->C; c++) hb_mult_rows(g, c);
 }
 
-int hb_mult_block(const hb_model *g, int c) {
-  for (int b = 0; b < g->nmult; b++)
-    if (g->mu[b].c == c) return b;
-  return -1;
-}
-
-void hb_mult_rows(hb_model *g, int c) {
-  int b = hb_mult_block(g, c);
-  if (b < 0) return;
-  const hb_mult *mu = g->mu + b;
-  double *m = g->mult_row + (R_xlen_t) c * g->n;
-  for (R_xlen_t i = 0; i < g->n; i++) m[i] = 1.0; /* rows without a level */
-  for (int a = 0; a < mu->G; a++) { /* one exp per level, not per row */
-    const double f = exp(mu->v[a]);
-    for (R_xlen_t r = mu->start[a]; r < mu->start[a + 1]; r++) m[mu->ord[r]] = f;
-  }
-}
-
 /* Fills the data, prior and structure fields of g (and the starting values
  * of the terms' state); maxlag and qmax get the longest finite adstock lag
  * and the largest term dimension. */

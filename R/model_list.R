@@ -63,7 +63,9 @@ mmm_model_list <- function(spec, calibration = TRUE) {
   S <- max(1L, length(spec$sigma_group$levels))
   # the tests' rows are not cells of the data's design
   cells <- if (calibration) list(cell = NULL, ncell = 0L) else design_cells(spec, p)
-  model <- list(cell = cells$cell, ncell = cells$ncell, collapse = collapse_term(terms, cells, ch_est),
+  collapse <- collapse_term(terms, cells, ch_est)
+  model <- list(cell = cells$cell, ncell = cells$ncell, collapse = collapse,
+       collapse_nest = collapse_nest_mode(terms, collapse),
        prior_only = as.integer(isTRUE(spec$prior_only)),
        y = as.double(spec$y), w = spec$weights, S = S, sg = spec$sigma_group$codes - 1L,
        sig_ig = ig_params(pr$sigma), C = C, p = p, Xs = X$static,
@@ -134,6 +136,25 @@ collapse_term <- function(terms, cells, ch_est) {
   G <- vapply(terms, `[[`, 1L, "G")
   G[!ok] <- -1L
   which.max(G) - 1L
+}
+
+# How the collapsed block treats the term the collapsed term T nests in
+# (src/gibbs_nested.c): 0 not at all; 1 that term's covariance and effects
+# are drawn with T's effects integrated out; 2 the media steps integrate its
+# effects out as well, which needs each of its columns to repeat one of T's.
+# Mode 2 costs a wider elimination per level of T on every Metropolis
+# proposal: with 20,000 levels in 30 parents (the 120,000-row check in
+# inst/validation/convergence.R) it cost 68% more time for the same ESS,
+# while with 6 levels per parent (simulate_three_level()) it more than
+# doubled the smallest ESS for 22% more time. Few levels per parent are what
+# leaves the parent's effects loosely determined and so coupled with the
+# transforms; mode 2 is chosen with at most 20 per parent on average.
+collapse_nest_mode <- function(terms, collapse) {
+  if (collapse < 0L) return(0L)
+  t <- terms[[collapse + 1L]]
+  if (t$nest_parent < 0L) return(0L)
+  pt <- terms[[t$nest_parent + 1L]]
+  if (length(t$nest_lp) == pt$q && t$G <= 20 * pt$G) 2L else 1L
 }
 
 # Nested terms for the Gibbs sampler's translation moves between a term and

@@ -126,7 +126,9 @@ static void setup_cells(SEXP model, hb_model *g) {
 }
 
 /* model$collapse (optional): the term whose effects the Metropolis steps on
- * media integrate out (0-based), or -1 for none. */
+ * media integrate out (0-based), or -1 for none; model$collapse_nest
+ * (optional, 0 when absent): the mode of the nested block for the term it
+ * nests in (gibbs_nested.c). */
 static void setup_collapse(SEXP model, hb_model *g, int threads) {
   SEXP el = hb_list_opt(model, "collapse");
   if (Rf_isNull(el)) return;
@@ -135,7 +137,9 @@ static void setup_collapse(SEXP model, hb_model *g, int threads) {
   if (!Rf_isNull(hb_list_opt(model, "cell"))) hb_input_error("model$collapse", "must be -1 for a design on cell statistics");
   if (g->t[T].type == HB_COV_FACTOR || g->t[T].type == HB_COV_LKJ)
     hb_input_error("model$collapse", "term %d has a factor or LKJ covariance, which cannot be integrated out", T + 1);
-  hb_collapse_setup(g, T, threads);
+  SEXP ne = hb_list_opt(model, "collapse_nest");
+  int nest = Rf_isNull(ne) ? 0 : hb_scalar_int(ne, "model$collapse_nest", 0, 2, 0);
+  hb_collapse_setup(g, T, threads, nest);
 }
 
 /* ---- online summaries of the group-level effects ------------------------------ */
@@ -236,18 +240,21 @@ static void sweep(hb_model *g, int it, int iter, int warmup, double *acc, double
     hb_cells_update_sigma(g);
     for (int c = 0; c < g->C; c++) acc[it + (R_xlen_t) iter * c] = 0.0;
   } else if (g->cl) {
-    /* media parameters, then beta, then the collapsed term's Sigma, all
-     * with its effects u_T integrated out; then u_T | rest and the other
-     * blocks (a partially collapsed Gibbs sweep: every step that leaves
-     * u_T out comes before its draw) */
+    /* media parameters, then beta, with the effects u_T of the collapsed
+     * term integrated out (and its parent's, when T nests in a term whose
+     * columns it repeats); then the parent's Sigma and effects (when T
+     * nests in one), then T's Sigma, with u_T integrated out; then u_T |
+     * rest and the other blocks (a partially collapsed Gibbs sweep: every
+     * step that leaves some effects out comes before their draw) */
     hb_collapse_prepare(g);
     media_steps(g, it, iter, warmup, acc);
     hb_collapse_draw_beta(g);
+    if (g->cl->nest) hb_nested_update(g, it, it < warmup);
     hb_collapse_sigma_mh(g, it, it < warmup);
     hb_collapse_draw_effects(g);
     hb_beta_prior(g, d0, d0m);
     for (int k = 0; k < g->K; k++) {
-      if (k != g->cl->T) hb_term_update_effects(g, g->t + k);
+      if (k != g->cl->T && !(g->cl->nest && k == g->cl->nest->P)) hb_term_update_effects(g, g->t + k);
       hb_term_update_cov(g, g->t + k);
       hb_term_shift(g, g->t + k, d0, d0m);
     }

@@ -28,8 +28,13 @@ struct hb_collapse {
   hb_collapse_ws *ws;          /* per thread */
   double *Gacc, *part;         /* per block (then the total): Schur terms, other sums */
   double *M, *bq, *cols;       /* thread 0's scratch, for the serial steps */
+  struct hb_nested *nest;      /* NULL, or the parent term drawn with u_T integrated out */
 };
-void hb_collapse_setup(hb_model *g, int T, int nth);
+/* nest: the nested block's mode (model$collapse_nest, hb_nested_setup()) */
+void hb_collapse_setup(hb_model *g, int T, int nth, int nest);
+/* whether the media steps integrate out term k's effects: the collapsed
+ * term, and its parent when the nested block is full */
+int hb_term_collapsed(const hb_model *g, int k);
 void hb_collapse_prepare(hb_model *g);
 /* roi_f: the factor applied to c's ROI-prior coefficient (hb_fixed_log_marginal_at()) */
 double hb_collapse_propose(hb_model *g, int c, const double *mnew, const double *zcoef, double rho, int ychg,
@@ -38,6 +43,62 @@ void hb_collapse_accept(hb_model *g);
 void hb_collapse_draw_beta(hb_model *g);
 void hb_collapse_sigma_mh(hb_model *g, int it, int adapt);
 void hb_collapse_draw_effects(hb_model *g);
+/* M = Sigma^-1 + Z_l' Pi_l Z_l (lower triangle) from level l's q x (p + q + 1) block Lb */
+void hb_level_precision(const double *Sinv, const double *Lb, int p, int q, double *M);
+/* Metropolis moves on one term's covariance with its effects integrated
+ * out: marginal(g, Sinv, log|Sigma|) is the log density of the data given
+ * the rest, up to a constant (-Inf when impossible); *ldS is kept current,
+ * log_step (q sds, then q x q shears) adapts during warmup, Sig1 and Sinv1
+ * are q x q scratch. */
+typedef struct {
+  hb_term *t;
+  double *ldS, *log_step, *Sig1, *Sinv1;
+  double (*marginal)(const hb_model *g, const double *Sinv, double ldS);
+} hb_sigma_mover;
+void hb_sigma_round(hb_model *g, const hb_sigma_mover *mv, int it, int adapt);
+/* Sigma' = R Sigma R for R = diag(exp(lr)), its inverse; the log prior
+ * ratio and Jacobian of that map under the term's covariance prior */
+void hb_sigma_scaled(const hb_term *t, const double *lr, double *Sig1, double *Sinv1);
+double hb_sigma_scale_logratio(const hb_term *t, const double *Sinv1, const double *lr);
+
+/* gibbs_nested.c: the parent term of the collapsed one (the term its
+ * levels nest in), its covariance and effects drawn with u_T integrated
+ * out (see there) */
+typedef struct hb_nested {
+  int P, nth;                  /* the parent term; threads */
+  int paired;                  /* every parent column equals a column of T (pcol) */
+  int full;                    /* paired, and the media steps integrate the parent's effects out too */
+  int *pcol;                   /* paired: the column of T equal to each parent column */
+  int *kids, *kid_start;       /* T's levels by parent level: kids[kid_start[m] .. kid_start[m + 1]) */
+  double *S;                   /* per level of T: Z_l' Pi_l Z2_l, then its part of K_m and k_m */
+  double *Bw;                  /* per level of T, q: b_l with u_P added back */
+  double *K;                   /* per parent level: K_m (q2 x q2), k_m (q2) */
+  double *Sig1, *Sinv1, *M2, *log_step; /* proposals; q2 x q2 scratch; step sizes */
+  double ldS, ldS1;            /* full: log|Sigma_P| (current, proposed) */
+  int nb;                      /* full: fixed blocks of parent levels for sums */
+  double *Gacc, *part;         /* full: per block, Schur terms and log determinants */
+  double *ws;                  /* per thread scratch, wsz each */
+  int wsz;
+} hb_nested;
+/* mode (R/model_list.R, collapse_nest_mode()): 0 none; 1 the parent's
+ * covariance and effects; 2 full. Models with lift-test rows or log-normal
+ * media effects get none. */
+void hb_nested_setup(hb_model *g, int nth, int mode);
+void hb_nested_update(hb_model *g, int it, int adapt);
+/* the reduction of gibbs_collapse.c with the parent's effects integrated
+ * out as well (full blocks): returns the levels' part of the log marginal */
+double hb_nested_reduce(const hb_model *g, const double *L, const double *Gx, const double *Sinv, double ldS,
+                        const double *Sinv2, double ldS2, double *A, double *c, double *yy);
+/* sums over levels are taken per fixed block of levels (at most
+ * HB_LEVEL_BLOCKS, whatever the number of threads), then added in block
+ * order; hb_block_range() gives block b's levels */
+#define HB_LEVEL_BLOCKS 64
+void hb_block_range(int G, int nb, int b, int *l0, int *l1);
+double hb_log_det_sigma(const double *Sinv, int q, double *M);
+/* A = Gx - Gacc on X's rows and columns, c and yy the same on ytil's
+ * ((p + 1) x (p + 1) lower triangles: [X ytil]' Pi [X ytil] and the Schur
+ * terms of the integrated effects) */
+void hb_reduce_finish(int p, const double *Gx, const double *Gacc, double *A, double *c, double *yy);
 
 /* gibbs_mult.c: the log-normal media effects of every block (v, the joint
  * move of b and v, sd) */
@@ -46,10 +107,11 @@ void hb_mult_update(hb_model *g);
 void hb_channel_init_mh(hb_channel *ch, const double *x, R_xlen_t n);
 int hb_channel_mh(hb_model *g, int c, int iter, int adapt, int independent);
 int hb_channel_par_ok(const hb_channel *ch, const double *par);
-/* skip: a term left out (the collapsed one), or -1 */
-int hb_channel_zcoef(const hb_model *g, int c, int skip, double *coef);
-double hb_channel_effects_logratio(const hb_model *g, int c, double rho, int skip);
-void hb_channel_scale_effects(hb_model *g, int c, double rho, int skip);
+/* collapsed: leave out the terms the collapsed block integrates out in the
+ * media steps (hb_term_collapsed()) */
+int hb_channel_zcoef(const hb_model *g, int c, int collapsed, double *coef);
+double hb_channel_effects_logratio(const hb_model *g, int c, double rho, int collapsed);
+void hb_channel_scale_effects(hb_model *g, int c, double rho, int collapsed);
 void hb_cells_draw_beta(hb_model *g);
 void hb_cells_update_effects(hb_model *g, int k);
 void hb_cells_update_sigma(hb_model *g);

@@ -45,8 +45,6 @@
  * of levels (HB_LEVEL_BLOCKS, whatever the number of threads) and then added
  * in block order, so every number, and so every draw, is the same for any
  * number of threads. Random numbers are drawn outside these loops. */
-#define HB_LEVEL_BLOCKS 64
-
 static int thread_id(void) {
 #ifdef _OPENMP
   return omp_get_thread_num();
@@ -56,7 +54,7 @@ static int thread_id(void) {
 }
 
 /* levels of block b */
-static void block_range(int G, int nb, int b, int *l0, int *l1) {
+void hb_block_range(int G, int nb, int b, int *l0, int *l1) {
   *l0 = (int) ((long long) G * b / nb);
   *l1 = (int) ((long long) G * (b + 1) / nb);
 }
@@ -81,7 +79,7 @@ static int level_is_run(const hb_term *t, int l) {
   return s1 > s0 && t->ord[s1 - 1] - t->ord[s0] == s1 - 1 - s0;
 }
 
-void hb_collapse_setup(hb_model *g, int T, int nth) {
+void hb_collapse_setup(hb_model *g, int T, int nth, int nest) {
   const hb_term *t = g->t + T;
   const int p = g->p, q = t->q, D = p + q + 1, P1 = p + 1;
   hb_collapse *cl = (hb_collapse *) R_alloc(1, sizeof(hb_collapse));
@@ -125,6 +123,7 @@ void hb_collapse_setup(hb_model *g, int T, int nth) {
   cl->sig_log_step = (double *) R_alloc((size_t) q + q * q, sizeof(double));
   for (int j = 0; j < q + q * q; j++) cl->sig_log_step[j] = -0.5 * log((double) t->G);
   g->cl = cl;
+  hb_nested_setup(g, nth, nest);
 }
 
 /* M_l = Sigma^-1 + Z_l' Pi_l Z_l (lower triangle) from level l's block Lb;
@@ -140,19 +139,22 @@ static HB_ALWAYS_INLINE void level_precision_loops(const double *Sinv, const dou
   }
 }
 
-static void level_precision(const double *Sinv, const double *Lb, int p, int d, double *M) {
+void hb_level_precision(const double *Sinv, const double *Lb, int p, int d, double *M) {
 #define HB_CALL(dim) level_precision_loops(Sinv, Lb, p, dim, M); return
   HB_SMALL_DIM_CASES(HB_CALL)
 #undef HB_CALL
 }
 
-/* log|Sigma| of term T from its inverse */
-static double log_det_sigma(const hb_model *g, const double *Sinv) {
-  const int q = g->t[g->cl->T].q;
-  double *M = g->cl->M;
+/* log|Sigma| of a q x q covariance from its inverse; M: q x q scratch */
+double hb_log_det_sigma(const double *Sinv, int q, double *M) {
   memcpy(M, Sinv, sizeof(double) * q * q);
   if (hb_chol(M, q) != 0) return R_NaN;
   return -hb_log_det_chol(M, q);
+}
+
+int hb_term_collapsed(const hb_model *g, int k) {
+  const hb_collapse *cl = g->cl;
+  return cl != NULL && (k == cl->T || (cl->nest != NULL && cl->nest->full && k == cl->nest->P));
 }
 
 /* Index in Gx ((p + 1) x (p + 1), [X ytil]) of column a of [X Z ytil], or -1. */
@@ -163,8 +165,8 @@ static int gx_index(int a, int p, int q) { return a < p ? a : (a == p + q ? p : 
  * -(sum_l log|M_l| + G log|Sigma|) / 2, or -Inf when some M_l is not
  * positive definite. The fixed effects' part, hb_fixed_log_marginal(),
  * depends on the channel asking when some coefficients are positive. */
-static double reduce(const hb_model *g, const double *L, const double *Gx, const double *Sinv, double ldS,
-                     double *A, double *c, double *yy) {
+static double reduce_flat(const hb_model *g, const double *L, const double *Gx, const double *Sinv, double ldS,
+                          double *A, double *c, double *yy) {
   const hb_collapse *cl = g->cl;
   const hb_term *t = g->t + cl->T;
   const int p = g->p, q = t->q, D = cl->D, P1 = p + 1, nb = cl->nb;
@@ -178,10 +180,10 @@ static double reduce(const hb_model *g, const double *L, const double *Gx, const
     double *M = w->M, *W = w->W, *Gb = cl->Gacc + (R_xlen_t) b * P1 * P1, ldb = 0.0;
     memset(Gb, 0, sizeof(double) * P1 * P1);
     int l0, l1;
-    block_range(t->G, nb, b, &l0, &l1);
+    hb_block_range(t->G, nb, b, &l0, &l1);
     for (int l = l0; l < l1 && !fail; l++) {
       const double *Lb = L + (R_xlen_t) l * q * D;
-      level_precision(Sinv, Lb, p, q, M);
+      hb_level_precision(Sinv, Lb, p, q, M);
       if (hb_chol(M, q) != 0) {
         fail = 1;
         break;
@@ -201,12 +203,26 @@ static double reduce(const hb_model *g, const double *L, const double *Gx, const
     const double *Gb = cl->Gacc + (R_xlen_t) b * P1 * P1;
     for (int a = 0; a < P1 * P1; a++) Gacc[a] += Gb[a];
   }
+  hb_reduce_finish(p, Gx, Gacc, A, c, yy);
+  return -0.5 * ld;
+}
+
+void hb_reduce_finish(int p, const double *Gx, const double *Gacc, double *A, double *c, double *yy) {
+  const int P1 = p + 1;
   for (int a = 0; a < p; a++) {
     for (int b = a; b < p; b++) A[b + a * p] = A[a + b * p] = Gx[b + a * P1] - Gacc[b + a * P1];
     c[a] = Gx[p + a * P1] - Gacc[p + a * P1];
   }
   *yy = Gx[p + p * P1] - Gacc[p + p * P1];
-  return -0.5 * ld;
+}
+
+/* The reduction at T's Sigma^-1 = Sinv and, when the nested block is full
+ * (its parent term integrated out as well), the parent's Sinv2. */
+static double reduce(const hb_model *g, const double *L, const double *Gx, const double *Sinv, double ldS,
+                     const double *Sinv2, double ldS2, double *A, double *c, double *yy) {
+  if (g->cl->nest != NULL && g->cl->nest->full)
+    return hb_nested_reduce(g, L, Gx, Sinv, ldS, Sinv2, ldS2, A, c, yy);
+  return reduce_flat(g, L, Gx, Sinv, ldS, A, c, yy);
 }
 
 /* Gx over all rows: every entry (chg NULL), or only the rows and columns of
@@ -352,11 +368,23 @@ void hb_collapse_prepare(hb_model *g) {
     for (int j = 0; j < q; j++) zu += t->Zcol[j][i] * ul[j];
     cl->yt[i] += zu;
   }
+  hb_nested *ne = cl->nest;
+  const hb_term *pt = ne != NULL ? g->t + ne->P : NULL;
+  if (ne != NULL && ne->full) { /* the parent's effects are integrated out too */
+    for (R_xlen_t i = 0; i < n; i++) {
+      const double *ul = pt->u + (R_xlen_t) pt->q * pt->g[i];
+      double zu = 0.0;
+      for (int j = 0; j < pt->q; j++) zu += pt->Zcol[j][i] * ul[j];
+      cl->yt[i] += zu;
+    }
+    ne->ldS = hb_log_det_sigma(pt->Sinv, pt->q, ne->M2);
+  }
   col_src src = {g, NULL, NULL, NULL};
   level_stats(&src, NULL, cl->L);
   global_stats(g, cl->Gx, NULL, NULL, cl->yt);
-  cl->ldS = log_det_sigma(g, t->Sinv);
-  cl->lev = reduce(g, cl->L, cl->Gx, t->Sinv, cl->ldS, cl->A, cl->c, &cl->yy);
+  cl->ldS = hb_log_det_sigma(t->Sinv, q, cl->M);
+  cl->lev = reduce(g, cl->L, cl->Gx, t->Sinv, cl->ldS, pt ? pt->Sinv : NULL, ne ? ne->ldS : 0.0, cl->A, cl->c,
+                   &cl->yy);
   if (!R_FINITE(cl->lev) || !R_FINITE(hb_fixed_log_marginal(g, cl->A, cl->c, cl->yy, -1)))
     hb_sampler_error("the collapsed likelihood of group-level term %d is not finite", cl->T + 1);
 }
@@ -367,7 +395,7 @@ void hb_collapse_prepare(hb_model *g) {
  * auxiliaries (hw_diag), inverse-Wishart IW(df, S) (full) or IW(nu + q - 1,
  * 2 nu diag(1/a)) (hw_full). The Jacobian of the map is prod_j R_j^2 on the
  * variances of a diagonal term and prod_j R_j^(q+1) on a full matrix. */
-static double sigma_scale_logratio(const hb_term *t, const double *Sinv1, const double *lr) {
+double hb_sigma_scale_logratio(const hb_term *t, const double *Sinv1, const double *lr) {
   const int q = t->q;
   double slr = 0.0;
   for (int j = 0; j < q; j++) slr += lr[j];
@@ -391,7 +419,7 @@ static double sigma_scale_logratio(const hb_term *t, const double *Sinv1, const 
 }
 
 /* Sigma' = R Sigma R and its inverse for R = diag(exp(lr)) into Sig1, Sinv1. */
-static void sigma_scaled(const hb_term *t, const double *lr, double *Sig1, double *Sinv1) {
+void hb_sigma_scaled(const hb_term *t, const double *lr, double *Sig1, double *Sinv1) {
   const int q = t->q;
   for (int a = 0; a < q; a++)
     for (int b = 0; b < q; b++) {
@@ -426,13 +454,29 @@ double hb_collapse_propose(hb_model *g, int c, const double *mnew, const double 
   global_stats(g, cl->Gx1, chg, mnew, ychg ? cl->yt1 : cl->yt);
   double lr[HB_MAX_Q];
   for (int j = 0; j < q; j++) lr[j] = chg[p + j] ? log(rho) : 0.0;
-  sigma_scaled(t, lr, cl->Sig1, cl->Sinv1);
+  hb_sigma_scaled(t, lr, cl->Sig1, cl->Sinv1);
   cl->ldS1 = cl->ldS + 2.0 * nz * log(rho);
-  cl->lev1 = reduce(g, cl->L1, cl->Gx1, cl->Sinv1, cl->ldS1, cl->A1, cl->c1, &cl->yy1);
+  /* a full nested block's parent: its Sigma rescaled by rho like T's */
+  hb_nested *ne = cl->nest;
+  const hb_term *pt = ne != NULL && ne->full ? g->t + ne->P : NULL;
+  double lprior = nz ? hb_sigma_scale_logratio(t, cl->Sinv1, lr) : 0.0;
+  if (pt != NULL) {
+    double lr2[HB_MAX_Q];
+    int nz2 = 0;
+    for (int j = 0; j < pt->q; j++) {
+      lr2[j] = pt->zc[j] == c ? log(rho) : 0.0;
+      nz2 += pt->zc[j] == c;
+    }
+    hb_sigma_scaled(pt, lr2, ne->Sig1, ne->Sinv1);
+    ne->ldS1 = ne->ldS + 2.0 * nz2 * log(rho);
+    if (nz2) lprior += hb_sigma_scale_logratio(pt, ne->Sinv1, lr2);
+  }
+  cl->lev1 = reduce(g, cl->L1, cl->Gx1, cl->Sinv1, cl->ldS1, pt ? ne->Sinv1 : NULL, pt ? ne->ldS1 : 0.0, cl->A1,
+                    cl->c1, &cl->yy1);
   if (!R_FINITE(cl->lev1)) return R_NegInf;
   double lm1 = hb_fixed_log_marginal_at(g, cl->A1, cl->c1, cl->yy1, c, roi_f) + cl->lev1;
   double lm0 = hb_fixed_log_marginal(g, cl->A, cl->c, cl->yy, c) + cl->lev;
-  return lm1 - lm0 + (nz ? sigma_scale_logratio(t, cl->Sinv1, lr) : 0.0);
+  return lm1 - lm0 + lprior;
 }
 
 /* The kept proposal becomes the state (the caller updates the media, the
@@ -454,6 +498,13 @@ void hb_collapse_accept(hb_model *g) {
   cl->ldS = cl->ldS1;
   memcpy(t->Sigma, cl->Sig1, sizeof(double) * q * q);
   memcpy(t->Sinv, cl->Sinv1, sizeof(double) * q * q);
+  hb_nested *ne = cl->nest;
+  if (ne != NULL && ne->full) {
+    hb_term *pt = g->t + ne->P;
+    memcpy(pt->Sigma, ne->Sig1, sizeof(double) * pt->q * pt->q);
+    memcpy(pt->Sinv, ne->Sinv1, sizeof(double) * pt->q * pt->q);
+    ne->ldS = ne->ldS1;
+  }
 }
 
 /* After the Metropolis steps on media: beta from its marginal (u_T
@@ -489,10 +540,10 @@ static double sigma_marginal(const hb_model *g, const double *Sinv, double ldS) 
     hb_collapse_ws *ws = cl->ws + thread_id();
     double *M = ws->M, *w = ws->bq, fb = 0.0;
     int l0, l1;
-    block_range(t->G, nb, b, &l0, &l1);
+    hb_block_range(t->G, nb, b, &l0, &l1);
     for (int l = l0; l < l1; l++) {
       const double *Lb = cl->L + (R_xlen_t) l * q * D;
-      level_precision(Sinv, Lb, p, q, M);
+      hb_level_precision(Sinv, Lb, p, q, M);
       if (hb_chol(M, q) != 0) {
         fail = 1;
         break;
@@ -536,42 +587,42 @@ static void sigma_sheared(const hb_term *t, int a, int b, double e, double *Sig1
     }
 }
 
-/* One Metropolis step on Sigma to (Sig1, Sinv1, ldS1) given the current
- * marginal *f0 and the log prior-and-Jacobian ratio; returns 1 if taken. */
-static int sigma_step(hb_model *g, double ldS1, double lprior, double *f0) {
-  hb_collapse *cl = g->cl;
-  hb_term *t = g->t + cl->T;
+/* One Metropolis step of mv's covariance to (Sig1, Sinv1, ldS1) given the
+ * current marginal *f0 and the log prior-and-Jacobian ratio; returns 1 if
+ * taken. */
+static int sigma_step(hb_model *g, const hb_sigma_mover *mv, double ldS1, double lprior, double *f0) {
+  hb_term *t = mv->t;
   const int q = t->q;
-  double f1 = sigma_marginal(g, cl->Sinv1, ldS1), log_ratio = f1 - *f0 + lprior;
+  double f1 = mv->marginal(g, mv->Sinv1, ldS1), log_ratio = f1 - *f0 + lprior;
   if (!(R_FINITE(log_ratio) && log(hb_rng_unif(g->rng)) < log_ratio)) return 0;
-  memcpy(t->Sigma, cl->Sig1, sizeof(double) * q * q);
-  memcpy(t->Sinv, cl->Sinv1, sizeof(double) * q * q);
-  cl->ldS = ldS1;
+  memcpy(t->Sigma, mv->Sig1, sizeof(double) * q * q);
+  memcpy(t->Sinv, mv->Sinv1, sizeof(double) * q * q);
+  *mv->ldS = ldS1;
   *f0 = f1;
   return 1;
 }
 
-/* One round of Metropolis steps on the collapsed term's covariance with u_T
- * integrated out. Conditioning on u_T instead, the conjugate draw of Sigma barely moves
- * when the data say little about each level (a lag-1 autocorrelation of
- * 0.95 for an individual-level media sd with 20 rows per individual), while
- * the marginal given beta is sharp only in what the data determine. Two
- * moves: each column's sd scaled by exp(e) (correlations kept), and, for a
- * full covariance, shears that move the correlation of column j with a
- * column chosen at random. Step sizes adapt during warmup towards 44%
- * acceptance; the prior ratio is that of the term's covariance prior. */
-static void sigma_round(hb_model *g, int it, int adapt) {
-  hb_collapse *cl = g->cl;
-  hb_term *t = g->t + cl->T;
+/* One round of Metropolis steps on a term's covariance with its effects
+ * integrated out (mv->marginal). Conditioning on the effects instead, the
+ * conjugate draw of Sigma barely moves when the data say little about each
+ * level (a lag-1 autocorrelation of 0.95 for an individual-level media sd
+ * with 20 rows per individual), while the marginal given beta is sharp only
+ * in what the data determine. Two moves: each column's sd scaled by exp(e)
+ * (correlations kept), and, for a full covariance, shears that move the
+ * correlation of column j with a column chosen at random. Step sizes adapt
+ * during warmup towards 44% acceptance; the prior ratio is that of the
+ * term's covariance prior. */
+void hb_sigma_round(hb_model *g, const hb_sigma_mover *mv, int it, int adapt) {
+  hb_term *t = mv->t;
   const int q = t->q;
-  double f0 = sigma_marginal(g, t->Sinv, cl->ldS);
+  double f0 = mv->marginal(g, t->Sinv, *mv->ldS);
   double lr[HB_MAX_Q];
   memset(lr, 0, sizeof(double) * q);
   for (int j = 0; j < q; j++) {
-    lr[j] = exp(cl->sig_log_step[j]) * hb_rng_norm(g->rng);
-    sigma_scaled(t, lr, cl->Sig1, cl->Sinv1);
-    int acc = sigma_step(g, cl->ldS + 2.0 * lr[j], sigma_scale_logratio(t, cl->Sinv1, lr), &f0);
-    if (adapt) adapt_step(cl->sig_log_step + j, it, acc);
+    lr[j] = exp(mv->log_step[j]) * hb_rng_norm(g->rng);
+    hb_sigma_scaled(t, lr, mv->Sig1, mv->Sinv1);
+    int acc = sigma_step(g, mv, *mv->ldS + 2.0 * lr[j], hb_sigma_scale_logratio(t, mv->Sinv1, lr), &f0);
+    if (adapt) adapt_step(mv->log_step + j, it, acc);
     lr[j] = 0.0;
   }
   if (hb_cov_diagonal(t->type) || q < 2) return;
@@ -580,18 +631,22 @@ static void sigma_round(hb_model *g, int it, int adapt) {
     int a = a2 % q;
     int b = (a + 1 + (int) (hb_rng_unif(g->rng) * (q - 1))) % q; /* another column, uniformly */
     if (b == a) continue; /* a uniform of 1 cannot happen, but stay safe */
-    double *ls = cl->sig_log_step + q + a + q * b;
-    sigma_sheared(t, a, b, exp(*ls) * hb_rng_norm(g->rng), cl->Sig1, cl->Sinv1);
-    int acc = sigma_step(g, cl->ldS, sigma_scale_logratio(t, cl->Sinv1, lr), &f0);
+    double *ls = mv->log_step + q + a + q * b;
+    sigma_sheared(t, a, b, exp(*ls) * hb_rng_norm(g->rng), mv->Sig1, mv->Sinv1);
+    int acc = sigma_step(g, mv, *mv->ldS, hb_sigma_scale_logratio(t, mv->Sinv1, lr), &f0);
     if (adapt) adapt_step(ls, it, acc);
   }
 }
 
-/* Three rounds of both moves per sweep: sds and correlations of a term whose
- * levels carry little information each are the slowest quantities of the
- * chain, and a step costs one Cholesky factor of order q per level. */
+/* Three rounds of both moves per sweep on the collapsed term's covariance
+ * (u_T integrated out, given beta and the other terms): sds and
+ * correlations of a term whose levels carry little information each are the
+ * slowest quantities of the chain, and a step costs one Cholesky factor of
+ * order q per level. */
 void hb_collapse_sigma_mh(hb_model *g, int it, int adapt) {
-  for (int round = 0; round < 3; round++) sigma_round(g, it, adapt);
+  hb_collapse *cl = g->cl;
+  hb_sigma_mover mv = {g->t + cl->T, &cl->ldS, cl->sig_log_step, cl->Sig1, cl->Sinv1, sigma_marginal};
+  for (int round = 0; round < 3; round++) hb_sigma_round(g, &mv, it, adapt);
 }
 
 /* u_l | beta, Sigma ~ N(M_l^-1 b_l, M_l^-1) for every level, then the
@@ -604,7 +659,7 @@ void hb_collapse_draw_effects(hb_model *g) {
   double *M = cl->M;
   for (int l = 0; l < t->G; l++) {
     const double *Lb = cl->L + (R_xlen_t) l * q * D;
-    level_precision(t->Sinv, Lb, p, q, M);
+    hb_level_precision(t->Sinv, Lb, p, q, M);
     if (hb_mvn_precision_draw(g->rng, M, cl->Bv + (R_xlen_t) l * q, q, t->u + (R_xlen_t) q * l, NULL) != 0)
       hb_sampler_error("the conditional precision of group-level effects is not positive definite");
   }

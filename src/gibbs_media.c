@@ -8,15 +8,15 @@
 #include "gibbs.h"
 
 /* coef[i]: what multiplies channel c's transformed media in row i through
- * the group-level effects of every term but skip (the fixed-effect part is
- * integrated out by the Metropolis step). Returns the number of such
- * columns. */
-int hb_channel_zcoef(const hb_model *g, int c, int skip, double *coef) {
+ * the group-level effects of every term, but those the collapsed block
+ * integrates out when collapsed is set (the fixed-effect part is integrated
+ * out by the Metropolis step). Returns the number of such columns. */
+int hb_channel_zcoef(const hb_model *g, int c, int collapsed, double *coef) {
   memset(coef, 0, (size_t) g->n * sizeof(double));
   int any = 0;
   for (int k = 0; k < g->K; k++) {
     const hb_term *t = g->t + k;
-    if (k == skip) continue;
+    if (collapsed && hb_term_collapsed(g, k)) continue;
     for (int j = 0; j < t->q; j++) {
       if (t->zc[j] != c) continue;
       any++;
@@ -221,7 +221,7 @@ static void channel_accept(hb_model *g, int c, const double *mnew, const double 
   g->fx_yy = yy1;
   memcpy(ch->phi, phi_new, sizeof(double) * HB_MAX_TPAR);
   memcpy(ch->par, par_new, sizeof(double) * HB_MAX_TPAR);
-  hb_channel_scale_effects(g, c, rho, -1);
+  hb_channel_scale_effects(g, c, rho, 0);
   hb_refresh_channel_columns(g, c);
 }
 
@@ -230,8 +230,8 @@ static void channel_accept(hb_model *g, int c, const double *mnew, const double 
  * channel scaled by rho. Returns the log likelihood-and-effects part of the
  * ratio; the proposal is kept for collapsed_accept(). */
 static double collapsed_ratio(hb_model *g, int c, const double *mnew, double rho, double roi_f) {
-  int skip = g->cl->T, ychg = hb_channel_zcoef(g, c, skip, g->coef) > 0;
-  double lp_u = hb_channel_effects_logratio(g, c, rho, skip);
+  int ychg = hb_channel_zcoef(g, c, 1, g->coef) > 0;
+  double lp_u = hb_channel_effects_logratio(g, c, rho, 1);
   return hb_collapse_propose(g, c, mnew, g->coef, rho, ychg, roi_f) + lp_u;
 }
 
@@ -257,7 +257,7 @@ static void collapsed_accept(hb_model *g, int c, const double *mnew, const doubl
   memcpy(g->media + (R_xlen_t) c * g->n, mnew, (size_t) g->n * sizeof(double));
   memcpy(ch->phi, phi_new, sizeof(double) * HB_MAX_TPAR);
   memcpy(ch->par, par_new, sizeof(double) * HB_MAX_TPAR);
-  hb_channel_scale_effects(g, c, rho, g->cl->T);
+  hb_channel_scale_effects(g, c, rho, 1);
   hb_refresh_channel_columns(g, c);
 }
 
@@ -302,8 +302,8 @@ int hb_channel_mh(hb_model *g, int c, int iter, int adapt, int independent) {
       }
     } else {
       double *zcoef = g->coef;
-      hb_channel_zcoef(g, c, -1, zcoef);
-      double lp_u = hb_channel_effects_logratio(g, c, rho, -1);
+      hb_channel_zcoef(g, c, 0, zcoef);
+      double lp_u = hb_channel_effects_logratio(g, c, rho, 0);
       double *A1 = g->fx_A + p * p, *c1 = g->fx_c + p, yy1 = 0.0;
       proposed_stats(g, c, mnew, zcoef, rho, A1, c1, &yy1);
       double log_ratio = hb_fixed_log_marginal_at(g, A1, c1, yy1, c, f) -
@@ -322,11 +322,11 @@ int hb_channel_mh(hb_model *g, int c, int iter, int adapt, int independent) {
 /* Log of prior ratio times Jacobian for scaling the group-level effects of
  * channel c by rho: sum over levels of log N(rho u) - log N(u), plus
  * (number of scaled effects) x log rho. */
-double hb_channel_effects_logratio(const hb_model *g, int c, double rho, int skip) {
+double hb_channel_effects_logratio(const hb_model *g, int c, double rho, int collapsed) {
   if (rho == 1.0) return 0.0;
   double lr = 0.0;
   for (int k = 0; k < g->K; k++) {
-    if (k == skip) continue;
+    if (collapsed && hb_term_collapsed(g, k)) continue;
     const hb_term *t = g->t + k;
     const int q = t->q;
     int J[HB_MAX_Q], nj = 0;
@@ -363,10 +363,10 @@ double hb_channel_effects_logratio(const hb_model *g, int c, double rho, int ski
   return lr;
 }
 
-void hb_channel_scale_effects(hb_model *g, int c, double rho, int skip) {
+void hb_channel_scale_effects(hb_model *g, int c, double rho, int collapsed) {
   if (rho == 1.0) return;
   for (int k = 0; k < g->K; k++) {
-    if (k == skip) continue;
+    if (collapsed && hb_term_collapsed(g, k)) continue;
     hb_term *t = g->t + k;
     for (int j = 0; j < t->q; j++)
       if (t->zc[j] == c)

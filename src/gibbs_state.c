@@ -29,6 +29,16 @@ static SEXP real_matrix(const double *x, int nr, int nc) {
   return v;
 }
 
+/* The number of adapted step sizes of the collapsed block: T's covariance
+ * (q + q^2), and with nested set its parent's as well. */
+static R_xlen_t collapse_steps(const hb_model *g, int nested) {
+  if (!g->cl) return 0;
+  const int q = g->t[g->cl->T].q;
+  R_xlen_t len = (R_xlen_t) q * (q + 1);
+  if (nested && g->cl->nest) len += (R_xlen_t) g->t[g->cl->nest->P].q * (g->t[g->cl->nest->P].q + 1);
+  return len;
+}
+
 SEXP hb_gibbs_state_export(const hb_model *g) {
   const int K = g->K, C = g->C;
   SEXP st = PROTECT(Rf_allocVector(VECSXP, NSTATE));
@@ -74,8 +84,15 @@ SEXP hb_gibbs_state_export(const hb_model *g) {
     memcpy(REAL(pc) + (R_xlen_t) HB_MAX_TPAR * HB_MAX_TPAR * c, g->ch[c].prop_chol,
            sizeof(double) * HB_MAX_TPAR * HB_MAX_TPAR);
   }
-  /* the adapted steps of the collapsed term's covariance (gibbs_collapse.c) */
-  SET_VECTOR_ELT(st, 14, g->cl ? real_copy(g->cl->sig_log_step, (R_xlen_t) g->t[g->cl->T].q * (g->t[g->cl->T].q + 1)) : Rf_allocVector(REALSXP, 0));
+  /* the adapted steps of the collapsed term's covariance (gibbs_collapse.c),
+   * then of its parent's (gibbs_nested.c) */
+  SEXP cls = Rf_allocVector(REALSXP, collapse_steps(g, 1));
+  SET_VECTOR_ELT(st, 14, cls);
+  if (g->cl) {
+    R_xlen_t l1 = collapse_steps(g, 0);
+    memcpy(REAL(cls), g->cl->sig_log_step, sizeof(double) * l1);
+    if (g->cl->nest) memcpy(REAL(cls) + l1, g->cl->nest->log_step, sizeof(double) * (XLENGTH(cls) - l1));
+  }
   /* centres of the independence proposals; NaN: none yet */
   SEXP ctr = Rf_allocMatrix(REALSXP, HB_MAX_TPAR, C);
   SET_VECTOR_ELT(st, 15, ctr);
@@ -225,9 +242,12 @@ void hb_gibbs_state_import_mh(hb_model *g, SEXP st) {
     }
   }
   if (g->cl && has_steps) {
-    const int q = g->t[g->cl->T].q;
-    R_xlen_t len = (R_xlen_t) q * (q + 1);
-    memcpy(g->cl->sig_log_step, state_real(st, "collapse_log_step", -1, len), sizeof(double) * len);
+    /* a state from a sampler without the nested block has T's steps only */
+    R_xlen_t l1 = collapse_steps(g, 0), len = collapse_steps(g, 1);
+    if (XLENGTH(state_elt(st, "collapse_log_step")) == l1) len = l1;
+    const double *v = state_real(st, "collapse_log_step", -1, len);
+    memcpy(g->cl->sig_log_step, v, sizeof(double) * l1);
+    if (len > l1) memcpy(g->cl->nest->log_step, v + l1, sizeof(double) * (len - l1));
   }
   const double *ls = state_real(st, "mh_log_scale", -1, C);
   const double *pc = state_real(st, "mh_prop_chol", -1, (R_xlen_t) HB_MAX_TPAR * HB_MAX_TPAR * C);

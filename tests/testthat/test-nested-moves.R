@@ -103,3 +103,102 @@ test_that("the C reader checks the nesting block of the model list", {
   m$terms[[k]]$nest_l <- "a"
   expect_error(run(m), "nest_l", class = "hbmmm_input_error")
 })
+
+# The parent of the collapsed term drawn with the collapsed term's effects
+# integrated out (src/gibbs_nested.c): when every parent column repeats a
+# column of the collapsed term, the media steps and beta integrate the
+# parent's effects out too ("full"); otherwise only the parent's covariance
+# and effects are drawn that way. Both must sample the posterior NUTS
+# samples (an engine that shares none of this code).
+nested_agreement <- function(f, seed) {
+  sim <- simulate_three_level(n_markets = 2, n_products = 4, n_individuals = 4, n_weeks = 16, seed = seed)
+  args <- list(f, data = sim$data, media = c("tv", "digital"), time = "week", panel = "individual",
+               chains = 4, seed = 1, refresh = 0)
+  fg <- quiet_sampling(do.call(hbmmm, c(args, list(iter = 3000))))
+  fn <- quiet_sampling(do.call(hbmmm, c(args, list(iter = 1500, sampler = "nuts"))))
+  rv <- grep("^r_", dimnames(fg$draws)[[3]], value = TRUE)
+  list(fg = fg, fn = fn, vars = c(summary(fg)$table$variable, rv[c(1, 5, 9, 40, 80)]))
+}
+
+test_that("the full nested block samples NUTS's posterior", {
+  f <- sales ~ tv + digital + (1 + tv + digital || market:product) + (1 + tv + digital || market:product:individual)
+  r <- nested_agreement(f, 3)
+  # the state carries the adapted steps of both covariances: q (q + 1) each
+  expect_length(r$fg$state[[1]]$collapse_log_step, 2 * 3 * 4)
+  expect_samplers_agree(r$fn, r$fg, r$vars)
+})
+
+test_that("the nested block with a correlated parent that has a column of its own samples NUTS's posterior", {
+  f <- sales ~ tv + digital + (1 + tv + digital | market:product) + (1 + tv | market:product:individual)
+  r <- nested_agreement(f, 3)
+  expect_length(r$fg$state[[1]]$collapse_log_step, 2 * 3 + 3 * 4)
+  expect_samplers_agree(r$fn, r$fg, r$vars)
+})
+
+three_level_spec <- function(f, n_individuals = 4, seed = 3) {
+  sim <- simulate_three_level(n_markets = 2, n_products = 4, n_individuals = n_individuals, n_weeks = 16,
+                              seed = seed)
+  hbmmm_spec(f, data = sim$data, media = c("tv", "digital"), time = "week", panel = "individual")
+}
+f_paired <- sales ~ tv + digital + (1 + tv + digital || market:product) +
+  (1 + tv + digital || market:product:individual)
+
+test_that("the nested block's mode follows the nesting, and the C reader checks it", {
+  ns <- asNamespace("hbmmm")
+  m2 <- ns$mmm_model_list(three_level_spec(f_paired))
+  expect_identical(m2$collapse_nest, 2L)
+  # a parent column that repeats none of the collapsed term's: mode 1
+  f1 <- sales ~ tv + digital + (1 + tv + digital || market:product) + (1 + tv || market:product:individual)
+  m1 <- ns$mmm_model_list(three_level_spec(f1))
+  expect_identical(m1$collapse_nest, 1L)
+  # more than 20 levels per parent level: mode 1
+  expect_identical(ns$mmm_model_list(three_level_spec(f_paired, n_individuals = 21))$collapse_nest, 1L)
+  # no nesting: 0
+  s0 <- three_level_spec(sales ~ tv + digital + (1 + tv || market:product:individual))
+  expect_identical(ns$mmm_model_list(s0)$collapse_nest, 0L)
+  run <- function(m) .Call(ns$C_hb_gibbs, m, gibbs_control())
+  m <- m1
+  m$collapse_nest <- 2L
+  expect_error(run(m), "collapse_nest.*repeats no column", class = "hbmmm_input_error")
+  m <- ns$mmm_model_list(s0)
+  m$collapse_nest <- 1L
+  expect_error(run(m), "collapse_nest.*nests in no other term", class = "hbmmm_input_error")
+  m <- m2
+  m$collapse_nest <- 3L
+  expect_error(run(m), "collapse_nest", class = "hbmmm_input_error")
+  m$collapse_nest <- "2"
+  expect_error(run(m), "collapse_nest", class = "hbmmm_input_error")
+})
+
+test_that("no mode of the nested block depends on the number of threads", {
+  m <- hbmmm:::mmm_model_list(three_level_spec(f_paired))
+  for (mode in 0:2) {
+    m$collapse_nest <- mode
+    draws <- lapply(1:2, function(th) {
+      set.seed(5)
+      .Call(hbmmm:::C_hb_gibbs, m, c(gibbs_control(iter = 30, warmup = 10), list(threads = th)))$draws
+    })
+    expect_identical(draws[[1]], draws[[2]], label = sprintf("mode %d", mode))
+  }
+})
+
+test_that("mode 1 on paired columns samples the posterior that mode 2 and NUTS do", {
+  # mode 2 is checked against NUTS above; mode 1 takes its statistics from
+  # the collapsed block's, with the parent's effects added back
+  m <- hbmmm:::mmm_model_list(three_level_spec(f_paired))
+  runs <- lapply(1:2, function(mode) {
+    m$collapse_nest <- mode
+    lapply(1:2, function(chain) {
+      set.seed(10 + chain)
+      .Call(hbmmm:::C_hb_gibbs, m, gibbs_control(iter = 3000, warmup = 1000, chain = chain))$draws
+    })
+  })
+  for (j in seq_len(ncol(runs[[1]][[1]]))) {
+    a <- sapply(runs[[1]], function(d) d[, j])
+    b <- sapply(runs[[2]], function(d) d[, j])
+    if (stats::sd(a) == 0) next
+    z <- (mean(a) - mean(b)) / sqrt(mcse_mean(a)^2 + mcse_mean(b)^2)
+    expect_lt(abs(z), 4.5, label = sprintf("draw column %d: mode 1 %.4g vs mode 2 %.4g, z = %.2f", j, mean(a),
+                                           mean(b), z))
+  }
+})

@@ -1,4 +1,5 @@
-/* The Gibbs engine (gibbs.c, gibbs_media.c, gibbs_ranef.c, gibbs_cells.c,
+/* The Gibbs engine (gibbs.c, gibbs_fixed.c, gibbs_media.c, gibbs_collapse.c,
+ * gibbs_nested.c, gibbs_sigma.c, gibbs_ranef.c, gibbs_cells.c, gibbs_mult.c,
  * gibbs_state.c): blocks of one sweep over the model of model.h. Only the
  * engine's own files include this header. */
 #ifndef HBMMM_GIBBS_H
@@ -43,6 +44,18 @@ void hb_collapse_accept(hb_model *g);
 void hb_collapse_draw_beta(hb_model *g);
 void hb_collapse_sigma_mh(hb_model *g, int it, int adapt);
 void hb_collapse_draw_effects(hb_model *g);
+
+/* gibbs_sigma.c: kernels shared by the collapsed and the nested block */
+/* sums over levels are taken per fixed block of levels (at most
+ * HB_LEVEL_BLOCKS, whatever the number of threads), then added in block
+ * order; hb_block_range() gives block b's levels */
+#define HB_LEVEL_BLOCKS 64
+void hb_block_range(int G, int nb, int b, int *l0, int *l1);
+double hb_log_det_sigma(const double *Sinv, int q, double *M);
+/* A = Gx - Gacc on X's rows and columns, c and yy the same on ytil's
+ * ((p + 1) x (p + 1) lower triangles: [X ytil]' Pi [X ytil] and the Schur
+ * terms of the integrated effects) */
+void hb_reduce_finish(int p, const double *Gx, const double *Gacc, double *A, double *c, double *yy);
 /* M = Sigma^-1 + Z_l' Pi_l Z_l (lower triangle) from level l's q x (p + q + 1) block Lb */
 void hb_level_precision(const double *Sinv, const double *Lb, int p, int q, double *M);
 /* Metropolis moves on one term's covariance with its effects integrated
@@ -89,16 +102,6 @@ void hb_nested_update(hb_model *g, int it, int adapt);
  * out as well (full blocks): returns the levels' part of the log marginal */
 double hb_nested_reduce(const hb_model *g, const double *L, const double *Gx, const double *Sinv, double ldS,
                         const double *Sinv2, double ldS2, double *A, double *c, double *yy);
-/* sums over levels are taken per fixed block of levels (at most
- * HB_LEVEL_BLOCKS, whatever the number of threads), then added in block
- * order; hb_block_range() gives block b's levels */
-#define HB_LEVEL_BLOCKS 64
-void hb_block_range(int G, int nb, int b, int *l0, int *l1);
-double hb_log_det_sigma(const double *Sinv, int q, double *M);
-/* A = Gx - Gacc on X's rows and columns, c and yy the same on ytil's
- * ((p + 1) x (p + 1) lower triangles: [X ytil]' Pi [X ytil] and the Schur
- * terms of the integrated effects) */
-void hb_reduce_finish(int p, const double *Gx, const double *Gacc, double *A, double *c, double *yy);
 
 /* gibbs_mult.c: the log-normal media effects of every block (v, the joint
  * move of b and v, sd) */

@@ -22,7 +22,7 @@ if (!length(files)) {
 # preprocessor lines (a call inside a comment or a message is no call).
 strip_code <- function(path) {
   x <- paste(readLines(path, warn = FALSE), collapse = "\n")
-  x <- gsub("/\\*.*?\\*/", " ", x, perl = TRUE)
+  x <- gsub("(?s)/\\*.*?\\*/", " ", x, perl = TRUE) # (?s): comments span lines
   x <- gsub("//[^\n]*", " ", x, perl = TRUE)
   x <- gsub("\"(\\\\.|[^\"\\\\\n])*\"", "\"\"", x, perl = TRUE)
   x <- gsub("'(\\\\.|[^'\\\\\n])'", "' '", x, perl = TRUE)

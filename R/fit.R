@@ -25,7 +25,14 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #' that move correlations); then the fixed effects and the term's effects
 #' are drawn given the rest. Conditioning on tens of thousands of
 #' individual-level effects instead would pin the transforms and the
-#' covariance in place. With `sampler = "nuts"` the same posterior is sampled by the
+#' covariance in place. When that term nests in another (individuals in
+#' markets, or `market:product:individual` in `market:product`), the outer
+#' term's covariance gets the same kind of Metropolis steps and its effects
+#' are drawn with the inner effects integrated out; and when each outer
+#' level holds at most 20 inner levels on average and every outer column is
+#' also an inner one, the Metropolis steps on transforms integrate the
+#' outer effects out too (their few levels per outer level leave the outer
+#' effects loosely determined, and so coupled with the transforms). With `sampler = "nuts"` the same posterior is sampled by the
 #' No-U-Turn sampler (src/nuts.c) on the unconstrained scale, with analytic
 #' gradients of the model's log density through adstock and saturation.
 #' Both samplers move a Hill curve at its log slope and its logit at the

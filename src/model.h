@@ -101,6 +101,7 @@ typedef struct {
   int c, j, G;                 /* channel, its fixed column, levels */
   const int *g;                /* level of each row (n), -1: none */
   double *v, sd, hw_nu, hw_A, hw_a;
+  double *scratch;             /* 3 G, for the Gibbs sampler's moves */
   R_xlen_t *ord, *start;       /* rows of level l: ord[start[l] .. start[l+1]) */
   int nkeep;                   /* kept levels (stored with each draw) */
   const int *keep;

@@ -536,6 +536,7 @@ static void read_mult(SEXP model, hb_model *g) {
     hb_check_positive(chk, 3, arg);
     mu->hw_a = 1.0;
     mu->v = (double *) R_alloc((size_t) mu->G, sizeof(double));
+    mu->scratch = (double *) R_alloc((size_t) 3 * mu->G, sizeof(double));
     memset(mu->v, 0, sizeof(double) * mu->G);
     SEXP kp = hb_list_elt(mb, mw, "keep");
     hb_check_vector(kp, "model$mult$keep", INTSXP, -1);

@@ -125,9 +125,11 @@ test_that("log-normal effects run on the Gibbs row path, with lift tests, and fr
   out <- capture.output(print(fit))
   expect_true(any(grepl("sd_market__tv .*on the log scale", out)))
   pf <- quiet_sampling(hbmmm(small_formula, data = d, media = c("tv", "search"), time = "week", chains = 2,
-                             iter = 2000, seed = 1, refresh = 0, media_effects = "log_normal", prior_only = TRUE))
-  # sd's prior half-t(3, 0.5): median 0.5 * qt(0.75, 3)
-  expect_equal(stats::median(as.matrix(pf)[, "sd_market__tv"]), 0.5 * stats::qt(0.75, 3), tolerance = 0.1)
+                             iter = 4000, seed = 1, refresh = 0, media_effects = "log_normal", prior_only = TRUE))
+  # sd's prior half-t(3, 0.5) has median 0.5 * qt(0.75, 3): half the draws
+  # lie below it, within Monte Carlo error (of the indicator's mean)
+  below <- (pf$draws[, , "sd_market__tv"] < 0.5 * stats::qt(0.75, 3)) + 0
+  expect_lt(abs(mean(below) - 0.5), 4 * mcse_mean(below) + 0.01)
 })
 
 test_that("log-normal media effects refuse what they cannot mean", {

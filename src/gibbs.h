@@ -52,10 +52,13 @@ void hb_collapse_draw_effects(hb_model *g);
 #define HB_LEVEL_BLOCKS 64
 void hb_block_range(int G, int nb, int b, int *l0, int *l1);
 double hb_log_det_sigma(const double *Sinv, int q, double *M);
-/* A = Gx - Gacc on X's rows and columns, c and yy the same on ytil's
- * ((p + 1) x (p + 1) lower triangles: [X ytil]' Pi [X ytil] and the Schur
- * terms of the integrated effects) */
-void hb_reduce_finish(int p, const double *Gx, const double *Gacc, double *A, double *c, double *yy);
+/* The end of a reduction over nb blocks of levels: Gacc holds nb + 1
+ * (p + 1) x (p + 1) lower triangles, the blocks' Schur terms of the
+ * integrated effects and then (written here) their sum in block order;
+ * with Gx = [X ytil]' Pi [X ytil], A = Gx - sum on X's rows and columns, c
+ * and yy the same on ytil's. Returns the sum of part (nb, in block order). */
+double hb_reduce_finish(int p, int nb, double *Gacc, const double *part, const double *Gx, double *A, double *c,
+                        double *yy);
 /* M = Sigma^-1 + Z_l' Pi_l Z_l (lower triangle) from level l's q x (p + q + 1) block Lb */
 void hb_level_precision(const double *Sinv, const double *Lb, int p, int q, double *M);
 /* Metropolis moves on one term's covariance with its effects integrated

@@ -138,7 +138,6 @@ static double reduce_flat(const hb_model *g, const double *L, const double *Gx, 
   const hb_collapse *cl = g->cl;
   const hb_term *t = g->t + cl->T;
   const int p = g->p, q = t->q, D = cl->D, P1 = p + 1, nb = cl->nb;
-  double *Gacc = cl->Gacc + (R_xlen_t) nb * P1 * P1;
   int fail = 0;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(cl->nth) schedule(static) reduction(| : fail) if (cl->nth > 1)
@@ -164,15 +163,7 @@ static double reduce_flat(const hb_model *g, const double *L, const double *Gx, 
     cl->part[b] = ldb;
   }
   if (fail) return R_NegInf;
-  double ld = t->G * ldS;
-  memset(Gacc, 0, sizeof(double) * P1 * P1);
-  for (int b = 0; b < nb; b++) {
-    ld += cl->part[b];
-    const double *Gb = cl->Gacc + (R_xlen_t) b * P1 * P1;
-    for (int a = 0; a < P1 * P1; a++) Gacc[a] += Gb[a];
-  }
-  hb_reduce_finish(p, Gx, Gacc, A, c, yy);
-  return -0.5 * ld;
+  return -0.5 * (t->G * ldS + hb_reduce_finish(p, nb, cl->Gacc, cl->part, Gx, A, c, yy));
 }
 
 /* The reduction at T's Sigma^-1 = Sinv and, when the nested block is full

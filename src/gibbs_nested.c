@@ -157,7 +157,6 @@ double hb_nested_reduce(const hb_model *g, const double *L, const double *Gx, co
   const hb_nested *ne = cl->nest;
   const hb_term *t = g->t + cl->T, *pt = g->t + ne->P;
   const int P1 = g->p + 1, nb = ne->nb;
-  double *Gacc = ne->Gacc + (R_xlen_t) nb * P1 * P1;
   int fail = 0;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(ne->nth) schedule(static) reduction(| : fail) if (ne->nth > 1)
@@ -175,14 +174,7 @@ double hb_nested_reduce(const hb_model *g, const double *L, const double *Gx, co
     ne->part[b] = ldb;
   }
   if (fail) return R_NegInf;
-  double ld = t->G * ldS + pt->G * ldS2;
-  memset(Gacc, 0, sizeof(double) * P1 * P1);
-  for (int b = 0; b < nb; b++) {
-    ld += ne->part[b];
-    const double *Gb = ne->Gacc + (R_xlen_t) b * P1 * P1;
-    for (int a = 0; a < P1 * P1; a++) Gacc[a] += Gb[a];
-  }
-  hb_reduce_finish(g->p, Gx, Gacc, A, c, yy);
+  double ld = t->G * ldS + pt->G * ldS2 + hb_reduce_finish(g->p, nb, ne->Gacc, ne->part, Gx, A, c, yy);
   return -0.5 * ld;
 }
 

@@ -41,13 +41,23 @@ double hb_log_det_sigma(const double *Sinv, int q, double *M) {
   return -hb_log_det_chol(M, q);
 }
 
-void hb_reduce_finish(int p, const double *Gx, const double *Gacc, double *A, double *c, double *yy) {
+double hb_reduce_finish(int p, int nb, double *Gacc, const double *part, const double *Gx, double *A, double *c,
+                        double *yy) {
   const int P1 = p + 1;
+  double *tot = Gacc + (R_xlen_t) nb * P1 * P1, sum = 0.0;
+  memset(tot, 0, sizeof(double) * P1 * P1);
+  for (int b = 0; b < nb; b++) {
+    sum += part[b];
+    const double *Gb = Gacc + (R_xlen_t) b * P1 * P1;
+    for (int a = 0; a < P1 * P1; a++) tot[a] += Gb[a];
+  }
+  Gacc = tot;
   for (int a = 0; a < p; a++) {
     for (int b = a; b < p; b++) A[b + a * p] = A[a + b * p] = Gx[b + a * P1] - Gacc[b + a * P1];
     c[a] = Gx[p + a * P1] - Gacc[p + a * P1];
   }
   *yy = Gx[p + p * P1] - Gacc[p + p * P1];
+  return sum;
 }
 
 /* log p(Sigma') - log p(Sigma) + log Jacobian for Sigma' = R Sigma R with

@@ -125,9 +125,6 @@ int hb_term_collapsed(const hb_model *g, int k) {
   return cl != NULL && (k == cl->T || (cl->nest != NULL && cl->nest->full && k == cl->nest->P));
 }
 
-/* Index in Gx ((p + 1) x (p + 1), [X ytil]) of column a of [X Z ytil], or -1. */
-static int gx_index(int a, int p, int q) { return a < p ? a : (a == p + q ? p : -1); }
-
 /* The reduction: A, c, *yy from the per-level statistics L and the global
  * Gx at Sigma^-1 = Sinv; returns the levels' part of the log marginal,
  * -(sum_l log|M_l| + G log|Sigma|) / 2, or -Inf when some M_l is not

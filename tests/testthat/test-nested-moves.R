@@ -202,3 +202,33 @@ test_that("mode 1 on paired columns samples the posterior that mode 2 and NUTS d
                                            mean(b), z))
   }
 })
+
+test_that("a continued chain with the full nested block equals one long run", {
+  m <- hbmmm:::mmm_model_list(three_level_spec(f_paired))
+  expect_identical(m$collapse_nest, 2L)
+  run <- function(model, iter, warmup) {
+    set.seed(2)
+    .Call(hbmmm:::C_hb_gibbs, model, gibbs_control(iter = iter, warmup = warmup))
+  }
+  long <- run(m, 60, 30)
+  first <- run(m, 40, 30)
+  more <- .Call(hbmmm:::C_hb_gibbs, c(m, list(init_state = first$state)), gibbs_control(iter = 20, warmup = 0))
+  expect_equal(rbind(first$draws, more$draws), long$draws, tolerance = 1e-8)
+  # a state written without the parent's steps (before the nested block)
+  # still continues, from the parent's starting steps
+  st <- first$state
+  st$collapse_log_step <- st$collapse_log_step[seq_len(3 * 4)]
+  res <- .Call(hbmmm:::C_hb_gibbs, c(m, list(init_state = st)), gibbs_control(iter = 5, warmup = 0))
+  expect_true(all(is.finite(res$draws)))
+})
+
+test_that("the nested block runs from the prior, and steps aside for lift tests", {
+  sim <- simulate_three_level(n_markets = 2, n_products = 4, n_individuals = 4, n_weeks = 16, seed = 3)
+  args <- list(f_paired, data = sim$data, media = c("tv", "digital"), time = "week", panel = "individual",
+               chains = 1, iter = 200, seed = 1, refresh = 0)
+  pf <- quiet_sampling(do.call(hbmmm, c(args, list(prior_only = TRUE))))
+  expect_true(all(is.finite(as.matrix(pf))))
+  lift <- data.frame(channel = "tv", x = 30, delta_x = 10, delta_y = 40, sigma = 5)
+  fl <- quiet_sampling(do.call(hbmmm, c(args, list(calibration = lift))))
+  expect_true(all(is.finite(as.matrix(fl))))
+})

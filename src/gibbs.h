@@ -89,6 +89,7 @@ typedef struct hb_nested {
   double *S;                   /* per level of T: Z_l' Pi_l Z2_l, then its part of K_m and k_m */
   double *Bw;                  /* per level of T, q: b_l with u_P added back */
   double *K;                   /* per parent level: K_m (q2 x q2), k_m (q2) */
+  double *du;                  /* per parent level, q2: the change of u_P that ytil takes */
   double *Sig1, *Sinv1, *M2, *log_step; /* proposals; q2 x q2 scratch; step sizes */
   double ldS, ldS1;            /* full: log|Sigma_P| (current, proposed) */
   int nb;                      /* full: fixed blocks of parent levels for sums */
@@ -135,6 +136,8 @@ double hb_fixed_log_marginal(const hb_model *g, const double *A, const double *c
 double hb_fixed_log_marginal_at(hb_model *g, const double *A, const double *c, double yy, int ch, double f);
 void hb_term_level_draw(hb_rng *rng, const hb_term *t, int k, double *P, double *b, double *uk);
 void hb_term_update_effects(hb_model *g, hb_term *t);
+/* y[i] += f * Z_i u[level of row i] over the n rows; u: G x q like t->u */
+void hb_term_add_fit(const hb_term *t, const double *u, double f, double *y, R_xlen_t n);
 void hb_term_update_cov(hb_model *g, hb_term *t);
 void hb_term_shift(hb_model *g, hb_term *t, const double *d0, const double *d0m);
 /* translation moves between term t and the term its levels nest in */

@@ -309,21 +309,11 @@ void hb_collapse_prepare(hb_model *g) {
   const int q = t->q;
   memcpy(cl->yt, g->r, sizeof(double) * n);
   for (int j = 0; j < g->p; j++) hb_axpy(g->beta[j], g->Xcol[j], cl->yt, n);
-  for (R_xlen_t i = 0; i < n; i++) {
-    const double *ul = t->u + (R_xlen_t) q * t->g[i];
-    double zu = 0.0;
-    for (int j = 0; j < q; j++) zu += t->Zcol[j][i] * ul[j];
-    cl->yt[i] += zu;
-  }
+  hb_term_add_fit(t, t->u, 1.0, cl->yt, n);
   hb_nested *ne = cl->nest;
   const hb_term *pt = ne != NULL ? g->t + ne->P : NULL;
   if (ne != NULL && ne->full) { /* the parent's effects are integrated out too */
-    for (R_xlen_t i = 0; i < n; i++) {
-      const double *ul = pt->u + (R_xlen_t) pt->q * pt->g[i];
-      double zu = 0.0;
-      for (int j = 0; j < pt->q; j++) zu += pt->Zcol[j][i] * ul[j];
-      cl->yt[i] += zu;
-    }
+    hb_term_add_fit(pt, pt->u, 1.0, cl->yt, n);
     ne->ldS = hb_log_det_sigma(pt->Sinv, pt->q, ne->M2);
   }
   col_src src = {g, NULL, NULL, NULL};
@@ -334,6 +324,17 @@ void hb_collapse_prepare(hb_model *g) {
                    &cl->yy);
   if (!R_FINITE(cl->lev) || !R_FINITE(hb_fixed_log_marginal(g, cl->A, cl->c, cl->yy, -1)))
     hb_sampler_error("the collapsed likelihood of group-level term %d is not finite", cl->T + 1);
+}
+
+/* lr[j] = log(rho) on term t's columns of channel c, else 0; returns their
+ * number: the scaling of t's Sigma that goes with a proposal */
+static int channel_log_scales(const hb_term *t, int c, double rho, double *lr) {
+  int nz = 0;
+  for (int j = 0; j < t->q; j++) {
+    lr[j] = t->zc[j] == c ? log(rho) : 0.0;
+    nz += t->zc[j] == c;
+  }
+  return nz;
 }
 
 /* The log Metropolis ratio (likelihood and Sigma's prior part) of moving
@@ -360,7 +361,7 @@ double hb_collapse_propose(hb_model *g, int c, const double *mnew, const double 
   memcpy(cl->Gx1, cl->Gx, sizeof(double) * (p + 1) * (p + 1));
   global_stats(g, cl->Gx1, chg, mnew, ychg ? cl->yt1 : cl->yt);
   double lr[HB_MAX_Q];
-  for (int j = 0; j < q; j++) lr[j] = chg[p + j] ? log(rho) : 0.0;
+  channel_log_scales(t, c, rho, lr);
   hb_sigma_scaled(t, lr, cl->Sig1, cl->Sinv1);
   cl->ldS1 = cl->ldS + 2.0 * nz * log(rho);
   /* a full nested block's parent: its Sigma rescaled by rho like T's */
@@ -369,11 +370,7 @@ double hb_collapse_propose(hb_model *g, int c, const double *mnew, const double 
   double lprior = nz ? hb_sigma_scale_logratio(t, cl->Sinv1, lr) : 0.0;
   if (pt != NULL) {
     double lr2[HB_MAX_Q];
-    int nz2 = 0;
-    for (int j = 0; j < pt->q; j++) {
-      lr2[j] = pt->zc[j] == c ? log(rho) : 0.0;
-      nz2 += pt->zc[j] == c;
-    }
+    int nz2 = channel_log_scales(pt, c, rho, lr2);
     hb_sigma_scaled(pt, lr2, ne->Sig1, ne->Sinv1);
     ne->ldS1 = ne->ldS + 2.0 * nz2 * log(rho);
     if (nz2) lprior += hb_sigma_scale_logratio(pt, ne->Sinv1, lr2);
@@ -497,10 +494,5 @@ void hb_collapse_draw_effects(hb_model *g) {
   }
   memcpy(g->r, cl->yt, sizeof(double) * n);
   for (int j = 0; j < p; j++) hb_axpy(-g->beta[j], g->Xcol[j], g->r, n);
-  for (R_xlen_t i = 0; i < n; i++) {
-    const double *ul = t->u + (R_xlen_t) q * t->g[i];
-    double zu = 0.0;
-    for (int j = 0; j < q; j++) zu += t->Zcol[j][i] * ul[j];
-    g->r[i] -= zu;
-  }
+  hb_term_add_fit(t, t->u, -1.0, g->r, n);
 }

@@ -90,6 +90,7 @@ void hb_nested_setup(hb_model *g, int nth, int mode) {
   ne->S = (double *) R_alloc((size_t) t->G * level_stride(q, q2), sizeof(double));
   ne->Bw = (double *) R_alloc((size_t) t->G * q, sizeof(double));
   ne->K = (double *) R_alloc((size_t) pt->G * (q2 * q2 + q2), sizeof(double));
+  ne->du = (double *) R_alloc((size_t) pt->G * q2, sizeof(double));
   ne->Sig1 = (double *) R_alloc((size_t) 3 * q2 * q2 + q2 + q2 * q2, sizeof(double));
   ne->Sinv1 = ne->Sig1 + q2 * q2;
   ne->M2 = ne->Sinv1 + q2 * q2;
@@ -325,25 +326,21 @@ void hb_nested_update(hb_model *g, int it, int adapt) {
   if (ISNAN(ldS)) hb_sampler_error("the covariance of group-level term %d is not positive definite", ne->P + 1);
   hb_sigma_mover mv = {pt, &ldS, ne->log_step, ne->Sig1, ne->Sinv1, parent_marginal};
   for (int round = 0; round < 5; round++) hb_sigma_round(g, &mv, it, adapt);
-  /* u_P, and what ytil must lose, d_m = u_P(new) - (the u_P it holds: the
-   * old one, or none in a full block), kept in u_P's place in K */
+  /* u_P, and what ytil must lose, du = u_P(new) - (the u_P it holds: the
+   * old one, or none in a full block) */
   for (int m = 0; m < pt->G; m++) {
-    double *Km = ne->K + (R_xlen_t) kz * m, *um = pt->u + (R_xlen_t) q2 * m, unew[HB_MAX_Q];
+    const double *Km = ne->K + (R_xlen_t) kz * m;
+    double *um = pt->u + (R_xlen_t) q2 * m, *dm = ne->du + (R_xlen_t) q2 * m, unew[HB_MAX_Q];
     parent_precision(pt->Sinv, Km, q2, M2);
     if (hb_mvn_precision_draw(g->rng, M2, Km + q2 * q2, q2, unew, NULL) != 0)
       hb_sampler_error("the conditional precision of group-level effects is not positive definite");
     for (int b = 0; b < q2; b++) {
-      Km[b] = unew[b] - (ne->full ? 0.0 : um[b]);
+      dm[b] = unew[b] - (ne->full ? 0.0 : um[b]);
       um[b] = unew[b];
     }
   }
   /* ytil = y - the other terms' effects, u_P among them */
-  for (R_xlen_t i = 0; i < g->n; i++) {
-    const double *d = ne->K + (R_xlen_t) kz * pt->g[i];
-    double s = 0.0;
-    for (int b = 0; b < q2; b++) s += pt->Zcol[b][i] * d[b];
-    cl->yt[i] -= s;
-  }
+  hb_term_add_fit(pt, ne->du, -1.0, cl->yt, g->n);
   /* b_l = Z_l' Pi_l (ytil - X beta) at the new u_P */
   for (int l = 0; l < t->G; l++) {
     const double *C = ne->S + (R_xlen_t) l * sz, *un = pt->u + (R_xlen_t) q2 * t->nest_map[l];

@@ -30,6 +30,16 @@ void hb_term_level_draw(hb_rng *rng, const hb_term *t, int k, double *P, double 
     hb_sampler_error("the conditional precision of group-level effects is not positive definite");
 }
 
+void hb_term_add_fit(const hb_term *t, const double *u, double f, double *y, R_xlen_t n) {
+  const int q = t->q;
+  for (R_xlen_t i = 0; i < n; i++) {
+    const double *ul = u + (R_xlen_t) q * t->g[i];
+    double zu = 0.0;
+    for (int j = 0; j < q; j++) zu += t->Zcol[j][i] * ul[j];
+    y[i] += f * zu;
+  }
+}
+
 /* u_k | rest for every level k, from the rows of the level: the term's
  * current effects are added back into the residual, then subtracted again.
  * Levels stored as one run of rows work in place; others are gathered in

@@ -285,13 +285,5 @@ void hb_gibbs_residual(hb_model *g) {
   const R_xlen_t n = g->n;
   memcpy(g->r, g->y, sizeof(double) * n);
   for (int j = 0; j < g->p; j++) hb_axpy(-g->beta[j], g->Xcol[j], g->r, n);
-  for (int k = 0; k < g->K; k++) {
-    const hb_term *t = g->t + k;
-    for (R_xlen_t i = 0; i < n; i++) {
-      const double *uk = t->u + (R_xlen_t) t->q * t->g[i];
-      double zu = 0.0;
-      for (int j = 0; j < t->q; j++) zu += t->Zcol[j][i] * uk[j];
-      g->r[i] -= zu;
-    }
-  }
+  for (int k = 0; k < g->K; k++) hb_term_add_fit(g->t + k, g->t[k].u, -1.0, g->r, n);
 }

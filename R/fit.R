@@ -105,7 +105,10 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #' @param refresh Report progress every `refresh` iterations through
 #'   [message()]; `0` is silent.
 #' @param control NUTS settings, a named list: `adapt_delta` (target
-#'   acceptance, default 0.8), `max_treedepth` (10), `metric` (`"diag"` or
+#'   acceptance, default 0.8, and 0.95 when a channel has a mixture of Hill
+#'   curves with more than one component: where one of its components
+#'   takes or loses mass the curvature changes, and the step size of 0.8
+#'   diverges there), `max_treedepth` (10), `metric` (`"diag"` or
 #'   `"dense"`), `stepsize` (initial; default from Stan's heuristic),
 #'   `centered` (`TRUE`: group-level effects hierarchically centred, each
 #'   level's whole coefficient sampled, as when the data pin down every

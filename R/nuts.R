@@ -138,6 +138,7 @@ resume_nuts <- function(fit, iter, thin = 1, seed = NULL, cores = fit$control$co
   if (!inherits(fit, "hbmmm_fit") || !identical(fit$sampler, "nuts")) {
     abort_input("fit", sprintf("must be an hbmmm_fit made by the NUTS sampler; found %s", describe_value(fit)))
   }
+  if (!is.null(fit$spec)) check_state_layout(fit)
   chain_fun <- resume_chain_fun(fit)
   old <- fit$control
   ctl <- check_run_control(old$chains, iter, 0, thin, if (is.null(cores)) 1L else cores, refresh, seed)
@@ -155,6 +156,27 @@ resume_nuts <- function(fit, iter, thin = 1, seed = NULL, cores = fit$control$co
   out <- append_fit(fit, new, ctl$iter)
   out$control$resumed <- c(old$resumed, stats::setNames(ctl$iter, paste0("thin", ctl$thin)))
   out
+}
+
+# Version of the MMM density's unconstrained coordinates (src/model_mmm.c)
+# stored with each chain's state. 2: the slope of a mixture-of-Hills
+# channel is held as the log of its mean contribution; states without it
+# (layout 1) hold log b there and cannot continue such a fit.
+NUTS_THETA_LAYOUT <- 2L
+
+# A state that the current density can continue: refused when the fit has a
+# mixture of Hill curves and its state predates layout 2.
+check_state_layout <- function(fit) {
+  tr <- fit$spec$transforms
+  mix <- names(tr$saturation)[tr$saturation == "hill_mixture"]
+  if (!length(mix) || !any(tr$components[mix] > 1L)) return(invisible(TRUE))
+  old <- vapply(fit$state, function(s) is.null(s$layout) || s$layout < NUTS_THETA_LAYOUT, TRUE)
+  if (any(old)) {
+    abort_input("fit", paste0("was made by an hbmmm version whose NUTS coordinates of a mixture of Hill curves ",
+                              "differ from this one's (the channel's slope is now held as its mean contribution); ",
+                              "refit it with hbmmm() instead of continuing it"))
+  }
+  invisible(TRUE)
 }
 
 # The chain function that continues a fit: the fit's own (an MMM fit stores
@@ -243,7 +265,8 @@ new_nuts_fit <- function(runs, variable_names, ctl, nuts_ctl, elapsed, spec = NU
     matrix(vapply(runs, function(r) r$diag[, k], numeric(ns)), ns, nc,
            dimnames = list(iteration = NULL, chain = NULL))
   })
-  state <- lapply(runs, function(r) list(theta = r$theta, stepsize = r$stepsize, inv_metric = r$inv_metric))
+  state <- lapply(runs, function(r) list(theta = r$theta, stepsize = r$stepsize, inv_metric = r$inv_metric,
+                                         layout = NUTS_THETA_LAYOUT))
   control <- c(ctl, list(adapt_delta = nuts_ctl$adapt_delta, max_treedepth = nuts_ctl$max_treedepth,
                          metric = nuts_ctl$metric))
   new_hbmmm_fit(draws, "nuts", sd, state, spec, control,

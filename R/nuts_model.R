@@ -85,7 +85,21 @@ check_hbmmm_control <- function(control, sampler) {
                            control$stepsize)
   # NULL: chosen from the data by default_centering() once the spec is known
   if (!is.null(control$centered)) nc$centered <- check_flag(control$centered, "control$centered")
+  # unset: chosen from the model by default_adapt_delta() once the spec is known
+  nc$adapt_delta_default <- is.null(control$adapt_delta)
   nc
+}
+
+# The target acceptance when the user sets none: 0.95 for a model with a
+# mixture of Hill curves (more than one component), else 0.8. An overfitted
+# mixture has regions of very different curvature (a component whose weight
+# is near zero has a half-saturation and slope held by the prior alone; with
+# weight, the data pin them down), and the step size that suits the bulk at
+# 0.8 diverges where a component takes mass (inst/validation/mixture.R).
+default_adapt_delta <- function(spec) {
+  tr <- spec$transforms
+  mix <- names(tr$saturation)[tr$saturation == "hill_mixture"]
+  if (length(mix) && any(tr$components[mix] > 1L)) 0.95 else 0.8
 }
 
 # Centred (hierarchically, around the fixed coefficient a term's column
@@ -179,6 +193,8 @@ mmm_start <- function(model, opts, info) {
 
 run_nuts <- function(spec, ctl, nuts_ctl) {
   if (is.null(nuts_ctl$centered)) nuts_ctl$centered <- default_centering(spec)
+  if (isTRUE(nuts_ctl$adapt_delta_default)) nuts_ctl$adapt_delta <- default_adapt_delta(spec)
+  nuts_ctl$adapt_delta_default <- NULL
   chain_fun <- mmm_chain_fun(spec, nuts_ctl$centered)
   t0 <- proc.time()[["elapsed"]]
   runs <- run_nuts_chains(function(i, control) chain_fun(i, control), ctl, nuts_ctl)

@@ -139,7 +139,7 @@
 #'   Hill curves, a whole number from 1 to 20 (default 5); `weights`, the
 #'   prior of the mixture weights, `"dirichlet"` (default) or
 #'   `"stick_breaking"`; `concentration`, the Dirichlet weights' e0 (default
-#'   `0.5 / K`). The channel's response is `b * sum_k w_k Hill(adstock;
+#'   0.25 for every K). The channel's response is `b * sum_k w_k Hill(adstock;
 #'   halfsat_k, slope_k)`; the components are stored ordered by
 #'   half-saturation (no label switching: `halfsat_<channel>[1] <
 #'   halfsat_<channel>[2] < ...` in every draw). Default priors: each
@@ -153,8 +153,11 @@
 #'   segments: in an overfitted mixture the unneeded components empty
 #'   (rather than duplicate a needed one) when the concentration per
 #'   component is below d / 2, d = 2 parameters per component (Rousseau and
-#'   Mengersen 2011), and `0.5 / K` keeps the total concentration at 0.5
-#'   whatever K. Because the prior treats the components alike, NUTS samples
+#'   Mengersen 2011); the default 0.25 is well below that bound (much
+#'   smaller values push the empty weights towards 1e-18, where NUTS needs
+#'   deep trees and diverges when such a component takes mass again). NUTS targets an
+#'   acceptance of 0.95 by default on a model with a mixture (see `control`
+#'   of [hbmmm()]). Because the prior treats the components alike, NUTS samples
 #'   them unordered and stores each draw sorted by half-saturation, which
 #'   is exactly the posterior of the ordered model, while an empty
 #'   component can move past an occupied one (the ordered parameterization

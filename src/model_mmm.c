@@ -7,7 +7,9 @@
  *
  * Layout of theta (offsets in mmm_ctx):
  *   beta (p; horseshoe columns hold the standard-normal z_j instead,
- *     columns with a positive prior log beta_j, columns with an ROI prior
+ *     columns with a positive prior log beta_j, or, on a mixture of Hill
+ *     curves, the log of their mean contribution (choose_sum_scaled()),
+ *     columns with an ROI prior
  *     the log ROI (beta_j = ROI spend_j / sum_i x_ij), and the intercept column,
  *     when there is one, the centred intercept alpha = beta_0 + sum_j beta_j
  *     xbar_j, xbar_j the mean of column j at the current transforms),
@@ -52,6 +54,11 @@ typedef struct {
    * (hb_channel_ncol()); gcon: scratch of 2 chcol */
   double *colsum, *dcolsum, *gcon;
   int *o_chc, chmax, chcol;
+  /* columns sampled as their mean contribution (sum_scaled()): per column
+   * 1 or 0, and d log prior / d log beta_j at the current point */
+  unsigned char *bsum;
+  double *bprior;
+  int any_scaled;             /* a column with an ROI prior or bsum */
   const double **cols;        /* scratch: column pointers for hb_dots(), max(chcol, HB_MAX_Q) */
   double **ueff;              /* per term: u of hierarchically centred terms, else NULL */
   /* runs of rows with one level of term k (run[k][r] .. run[k][r + 1] - 1,
@@ -111,9 +118,10 @@ static void unpack_fixed(mmm_ctx *m, const double *th, double *grad, double *l) 
       continue;
     }
     if (g->b_code[j] != HB_PRIOR_NORMAL) { /* beta_j = exp(theta_j), Jacobian beta_j */
-      double dlp, b = g->beta[j] = exp(th[j]);
-      *l += hb_coef_pos_logprior(g->b_code[j], g->b_mean[j], g->b_sd[j], b, &dlp) + th[j];
-      grad[j] += dlp * b + 1.0;
+      double dlp, b = g->beta[j] = m->bsum[j] ? exp(th[j]) * (double) g->nd / m->colsum[j] : exp(th[j]);
+      *l += hb_coef_pos_logprior(g->b_code[j], g->b_mean[j], g->b_sd[j], b, &dlp) + (m->bsum[j] ? log(b) : th[j]);
+      if (m->bsum[j]) m->bprior[j] = dlp * b + 1.0; /* finish_scaled() */
+      else grad[j] += dlp * b + 1.0;
       continue;
     }
     double d = (th[j] - g->b_mean[j]) / g->b_sd[j];
@@ -309,16 +317,18 @@ static void backprop_term(mmm_ctx *m, int k, const double *th, double *grad) {
   }
 }
 
-/* Gradients of the ROI-prior coefficients b_j = ROI spend / sum_i x_ij:
- * with f = d log density / d b_j (gbeta, which by now holds every path
- * through b_j), f b_j into log ROI, and -f b_j d sum / sum into the
- * channel's parameters. */
-static void finish_roi(mmm_ctx *m, double *grad) {
+/* Gradients of the coefficients sampled relative to their column's sum,
+ * b_j = exp(theta_j) c_j / sum_i x_ij (ROI priors: c_j the spend; mean
+ * contributions, sum_scaled(): c_j = n): with f = d log density / d b_j
+ * (gbeta, which by now holds every path through b_j, and for mean
+ * contributions the prior's d / d log b_j), f b_j into theta_j, and
+ * -f b_j d sum / sum into the channel's parameters. */
+static void finish_scaled(mmm_ctx *m, double *grad) {
   hb_model *g = m->g;
-  if (!g->b_roi) return;
+  if (!m->any_scaled) return;
   for (int j = 0; j < g->p; j++) {
-    if (!(g->b_roi[j] > 0.0)) continue;
-    double fb = m->gbeta[j] * g->beta[j];
+    if (!m->bsum[j] && !(g->b_roi && g->b_roi[j] > 0.0)) continue;
+    double fb = m->gbeta[j] * g->beta[j] + (m->bsum[j] ? m->bprior[j] : 0.0);
     grad[j] += fb;
     int c = g->xc[j], o = m->o_ch + m->o_chc[c];
     for (int e = 0; e < g->ch[c].ntheta; e++) grad[o + e] -= fb * m->dcolsum[(R_xlen_t) m->chmax * j + e] / m->colsum[j];
@@ -556,9 +566,10 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
     for (int e = 0; e < ncol; e++) m->cols[e] = m->dm[c] + (R_xlen_t) e * n;
     hb_dots(coef, m->cols, ncol, n, gc);
     to_unconstrained(ch, th + o, gc, grad + o);
-    if (m->icpt >= 0 || g->b_roi) {
+    if (m->icpt >= 0 || m->any_scaled) {
       /* the channel's columns' sums move too: the centred intercept's
-       * b_0 by -b_j d sum_j / n, and ROI-prior coefficients (finish_roi()) */
+       * b_0 by -b_j d sum_j / n, and coefficients sampled relative to
+       * their column's sum (finish_scaled()) */
       for (int j = 0; j < g->p; j++) {
         if (g->xc[j] != c) continue;
         double *ds = m->dcolsum + (R_xlen_t) m->chmax * j, *sc = m->gcon + m->chcol;
@@ -578,10 +589,10 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
     m->gbeta[m->icpt] = g0; /* alpha's gradient */
   }
   for (int j = 0; j < g->p; j++) {
-    if ((g->use_hs && g->hs[j]) || (g->b_roi && g->b_roi[j] > 0.0)) continue;
+    if ((g->use_hs && g->hs[j]) || (g->b_roi && g->b_roi[j] > 0.0) || m->bsum[j]) continue;
     grad[j] += m->gbeta[j] * (g->b_code[j] == HB_PRIOR_NORMAL ? 1.0 : g->beta[j]);
   }
-  finish_roi(m, grad);
+  finish_scaled(m, grad);
   mult_backprop(m, grad);
   if (m->H) {
     double tau = exp(th[m->o_tau]), c = m->hs_reg ? exp(th[m->o_c]) : 0.0;
@@ -846,6 +857,33 @@ static void read_centering(mmm_ctx *m, SEXP opts) {
   m->mcent = hb_list_int(opts, "nuts_model", "mult_centered", g->nmult, 0, 1);
 }
 
+/* Which positive-prior slopes are sampled as the log of their column's
+ * mean contribution, theta_j = log(b_j sum_i x_ij / n) (sums over the
+ * data's rows): those of the columns of a mixture of Hill curves (more
+ * than one component) with a positive sum. The data pin the contribution
+ * down, but b_j multiplies a sum of curves whose level the components
+ * change: a component far above the spend is b w_k (x / h_k)^s_k there,
+ * and as h_k grows b must grow with it (where NUTS diverged on
+ * homogeneous data, inst/validation/mixture.R); with the contribution
+ * held, the components move the curve's shape only. One Hill curve keeps
+ * log b_j: its working coordinates (hb_phi_to_w()) already straighten
+ * that ridge, and there the contribution scale gave more divergent
+ * transitions, not fewer (the README model: 3 against 0; a weakly
+ * identified second channel: about twice as many). (theta_j, transforms)
+ * -> (log b_j, transforms) is a shear with unit Jacobian. */
+static void choose_sum_scaled(mmm_ctx *m) {
+  hb_model *g = m->g;
+  m->bsum = (unsigned char *) R_alloc((size_t) g->p, 1);
+  m->bprior = (double *) R_alloc((size_t) g->p, sizeof(double));
+  m->any_scaled = 0;
+  for (int j = 0; j < g->p; j++) {
+    int roi = g->b_roi && g->b_roi[j] > 0.0;
+    m->bsum[j] = j != m->icpt && !(g->use_hs && g->hs[j]) && !roi && g->b_code[j] != HB_PRIOR_NORMAL &&
+                 g->xc[j] >= 0 && g->ch[g->xc[j]].mix_K > 1 && m->colsum[j] > 0.0 && g->nd > 0;
+    m->any_scaled |= roi || m->bsum[j];
+  }
+}
+
 static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   if (TYPEOF(model) != VECSXP) hb_input_error("model", "must be a list made by mmm_model_list()");
   if (TYPEOF(opts) != VECSXP) hb_input_error("nuts_model", "must be a list made by nuts_model_options()");
@@ -880,6 +918,7 @@ static mmm_ctx *mmm_setup(SEXP model, SEXP opts) {
   m->gcon = (double *) R_alloc((size_t) 2 * m->chcol, sizeof(double));
   m->cols = (const double **) R_alloc((size_t) (m->chcol > HB_MAX_Q ? m->chcol : HB_MAX_Q), sizeof(double *));
   refresh_column_sums(m, 1);
+  choose_sum_scaled(m);
   for (int j = 0; j < g->p && g->b_roi; j++)
     if (g->b_roi[j] > 0.0 && !(m->colsum[j] > 0.0))
       hb_input_error("model$b_roi", "element %d: an ROI prior needs a column with a positive sum", j + 1);
@@ -901,6 +940,7 @@ static void mmm_init(const mmm_ctx *m, SEXP model, double *init, double *spread)
     }
     if (g->b_code[j] != HB_PRIOR_NORMAL) { /* log beta_j: a tenth of the prior's scale */
       init[j] = g->b_code[j] == HB_PRIOR_LOGNORMAL ? g->b_mean[j] : log(0.1 * g->b_sd[j]);
+      if (m->bsum[j]) init[j] += log(m->colsum[j] / (double) g->nd);
       spread[j] = 0.5;
       continue;
     }
@@ -967,6 +1007,7 @@ static void mmm_init(const mmm_ctx *m, SEXP model, double *init, double *spread)
         int j = t->pair_j[a];
         double b = j == m->icpt || g->b_code[j] == HB_PRIOR_NORMAL ? init[j] : exp(init[j]);
         if (g->b_roi && g->b_roi[j] > 0.0) b *= g->b_roi[j] / m->colsum[j];
+        if (m->bsum[j]) b *= (double) g->nd / m->colsum[j];
         if (g->use_hs && g->hs[j]) b = 0.0;
         for (int gg = 0; gg < t->G; gg++)
           init[m->o_eff[k] + t->pair_l[a] + (R_xlen_t) q * gg] = t->pair_w[a + (R_xlen_t) t->npair * gg] * b;

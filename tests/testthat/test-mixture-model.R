@@ -202,11 +202,13 @@ test_that("Dirichlet weights: the draw is the softmax of log-gamma variables, wi
   set.seed(4)
   g <- matrix(stats::rgamma(4 * 2e4, 0.3), ncol = 4)
   expect_gt(stats::ks.test(g[, 1] / rowSums(g), stats::pbeta, 0.3, 0.9)$p.value, 0.001)
-  # the default concentration is 0.5 / K, shown by print()
-  sp5 <- hbmmm_spec(sales ~ tv + search + price, d, media = c("tv", "search"), time = "week",
-                    saturation = c(tv = "hill_mixture", search = "hill"))
-  expect_equal(sp5$transforms$mixture$tv$e0, 0.1)
-  expect_output(print(sp5), "Dirichlet\\(0.1\\) on the 5 weights")
+  # the default concentration is 0.25 whatever K, shown by print()
+  for (K in c(2, 5, 12)) {
+    spK <- hbmmm_spec(sales ~ tv + search + price, d, media = c("tv", "search"), time = "week",
+                      saturation = c(tv = "hill_mixture", search = "hill"), saturation_control = list(components = K))
+    expect_equal(spK$transforms$mixture$tv$e0, 0.25)
+    expect_output(print(spK), sprintf("Dirichlet\\(0.25\\) on the %d weights", K))
+  }
 })
 
 test_that("bad mixture input raises classed errors naming the argument", {
@@ -261,6 +263,29 @@ test_that("a NUTS fit keeps the components ordered in every draw", {
   expect_true(all(h[, 2] > h[, 1] & h[, 3] > h[, 2]))
   expect_equal(rowSums(m[, sprintf("weight_tv[%d]", 1:3)]), rep(1, nrow(m)), tolerance = 1e-12)
   expect_false("alpha_tv" %in% colnames(m)) # Dirichlet weights (the default) have a fixed concentration
+  # a mixture's default target acceptance is 0.95; the user's is kept, and a
+  # model without a mixture (or with one component) keeps 0.8
+  expect_equal(fit$control$adapt_delta, 0.95)
+  fit_own <- suppressWarnings(hbmmm(sales ~ tv + search + price, d, media = c("tv", "search"), time = "week",
+                                    saturation = c(tv = "hill_mixture", search = "hill"),
+                                    saturation_control = list(components = 3), sampler = "nuts",
+                                    chains = 1, iter = 40, refresh = 0, seed = 2, control = list(adapt_delta = 0.85)))
+  expect_equal(fit_own$control$adapt_delta, 0.85)
+  # the fit continues; a state from before the mean-contribution coordinates
+  # (no layout) is refused rather than read as log b
+  more <- suppressWarnings(resume_nuts(fit_own, iter = 10, seed = 3))
+  expect_equal(dim(more$draws)[1], dim(fit_own$draws)[1] + 10)
+  old <- fit_own
+  old$state <- lapply(old$state, function(s) s[names(s) != "layout"])
+  expect_error(resume_nuts(old, iter = 10), class = "hbmmm_input_error", regexp = "refit")
+  for (K in c(1, 3)) {
+    sp <- hbmmm_spec(sales ~ tv + search + price, d, media = c("tv", "search"), time = "week",
+                     saturation = c(tv = if (K > 1) "hill_mixture" else "hill", search = "hill"))
+    expect_equal(hbmmm:::default_adapt_delta(sp), if (K > 1) 0.95 else 0.8)
+  }
+  sp1 <- hbmmm_spec(sales ~ tv + search + price, d, media = c("tv", "search"), time = "week",
+                    saturation = c(tv = "hill_mixture", search = "hill"), saturation_control = list(components = 1))
+  expect_equal(hbmmm:::default_adapt_delta(sp1), 0.8)
 })
 
 test_that("simulate_mmm(mixture = ) draws a channel from a mixture of Hill curves with known truth", {

@@ -92,8 +92,9 @@ build_transforms <- function(media, adstock, saturation, control, fixed, data, p
     }
   }
   tr <- list(adstock = adstock, saturation = saturation, max_lag = max_lag, normalize = normalize, pars = pars,
-             components = components, mix_weights = mc$weights, mix_e0 = mc$concentration)
+             components = components, mix_weights = mc$weights, mix_e0 = mc$concentration, mix_pool = mc$pool)
   tr$priors <- transform_priors(tr, prior, data, panel_codes, media, tpos)
+  check_mixture_pool(tr, prior)
   est <- !pars$fixed
   tr$pars$value[est] <- vapply(tr$priors[pars$name[est]], prior_median, numeric(1))
   # a prior median outside a bounded range (e.g. delay) is pulled inside
@@ -111,15 +112,23 @@ MIXTURE_WEIGHTS <- c("dirichlet", "stick_breaking")
 # The mixture options of saturation_control: `components` per channel (0
 # for channels that are not mixtures; default 5, more than most audiences
 # have segments, the unneeded ones getting weights near zero), the weights'
-# prior `weights` per channel and the Dirichlet `concentration` per channel.
+# prior `weights` per channel, the Dirichlet `concentration` per channel,
+# and `pool` (one flag: components pooled across the mixture channels).
 mixture_controls <- function(control, media, saturation) {
-  opts <- c("components", "weights", "concentration")
+  opts <- c("components", "weights", "concentration", "pool")
   if (!is.list(control) || is.object(control) || length(setdiff(names(control), opts)) ||
       (length(control) && is.null(names(control)))) {
-    abort_input("saturation_control", sprintf("must be a list with elements `components`, `weights` and/or `concentration`; found %s",
+    abort_input("saturation_control", sprintf("must be a list with elements `components`, `weights`, `concentration` and/or `pool`; found %s",
                                               describe_value(control)))
   }
   mix <- media[saturation[media] == "hill_mixture"]
+  pool <- if (is.null(control$pool)) FALSE else control$pool
+  if (!is.logical(pool) || length(pool) != 1L || is.na(pool)) {
+    abort_input("saturation_control", sprintf("`pool` must be TRUE or FALSE; found %s", describe_value(control$pool)))
+  }
+  if (pool && !length(mix)) {
+    abort_input("saturation_control", "`pool = TRUE` pools the components of mixture channels, but no channel has saturation = \"hill_mixture\"")
+  }
   components <- mixture_option(control$components, "components", 5L, media, saturation, function(v) {
     is.numeric(v) && !anyNA(v) && all(v == round(v)) && all(v >= 1) && all(v <= MAX_COMPONENTS)
   }, sprintf("a whole number between 1 and %d (1 is the single Hill curve)", MAX_COMPONENTS))
@@ -134,10 +143,44 @@ mixture_controls <- function(control, media, saturation) {
     abort_input("saturation_control", sprintf("`concentration` sets the Dirichlet weights' e0, but channel `%s` has weights = \"stick_breaking\" (its concentration alpha has a prior: set it through hbmmm_prior(alpha = ))",
                                               intersect(if (is.null(named)) mix else named, stick)[1]))
   }
+  stick_pool <- mix[weights[mix] == "stick_breaking" & components[mix] > 1]
+  if (pool && length(stick_pool)) {
+    abort_input("saturation_control", sprintf("`pool = TRUE` needs exchangeable components (Dirichlet weights), but channel `%s` has weights = \"stick_breaking\", which orders them by half-saturation",
+                                              stick_pool[1]))
+  }
   # the default e0: see dirichlet_concentration()
   default_e0 <- vapply(media, function(ch) dirichlet_concentration(components[[ch]]), 0)
   conc[is.na(conc)] <- default_e0[is.na(conc)]
-  list(components = stats::setNames(as.integer(components), media), weights = weights, concentration = conc)
+  list(components = stats::setNames(as.integer(components), media), weights = weights, concentration = conc,
+       pool = pool)
+}
+
+# Hyperpriors of pooled mixture components (saturation_control$pool), in
+# the order of src/model.h's pool_prior: the mean of log(halfsat / the
+# channel's centre) ~ normal(0, 1) and its sd ~ half_normal(1) (the
+# unpooled prior is lognormal(centre, 1)); the mean of log slope ~
+# normal(log 1.5, 0.5) and its sd ~ half_normal(0.5) (the unpooled prior
+# is lognormal(log 1.5, 0.5)).
+MIX_POOL_PRIOR <- c(0, 1, 1, log(1.5), 0.5, 0.5)
+
+# With pooled components, each mixture channel's half-saturation prior
+# gives its centre (a lognormal's meanlog) and the slopes' prior is the
+# pooled one: a slope prior of the user's on a mixture channel would be
+# ignored, so it is refused.
+check_mixture_pool <- function(tr, prior) {
+  if (!isTRUE(tr$mix_pool)) return(invisible(TRUE))
+  for (ch in names(tr$components)[tr$components > 0L]) {
+    hp <- tr$priors[[paste0("halfsat_", ch)]]
+    if (!identical(hp$family, "lognormal")) {
+      abort_input("prior", sprintf("with `saturation_control$pool = TRUE`, the half-saturation prior of mixture channel `%s` must be lognormal (its meanlog is the channel's centre); found %s",
+                                   ch, format(hp)))
+    }
+    if (!is.null(prior_for(prior, "slope", ch, NULL))) {
+      abort_input("prior", sprintf("with `saturation_control$pool = TRUE`, the slopes of mixture channel `%s` have the pooled prior; remove its `slope` prior",
+                                   ch))
+    }
+  }
+  invisible(TRUE)
 }
 
 # One option of saturation_control for the mixture channels, by channel

@@ -68,7 +68,14 @@ print_priors <- function(x) {
       }
       stats::setNames(sprintf("%s (stick-breaking, %d components)", format(mb$priors$alpha), mb$K),
                       paste0("alpha_", ch))
-    }))
+    })),
+    if (isTRUE(x$transforms$mix_pool)) {
+      pp <- MIX_POOL_PRIOR
+      c(mix_pool = sprintf(paste0("components pooled: log halfsat ~ N(centre + mix_halfsat_mu, mix_halfsat_sd^2), ",
+                                  "log slope ~ N(mix_slope_mu, mix_slope_sd^2); mu's normal(%s, %s) / normal(%s, %s), ",
+                                  "sd's half_normal(%s) / half_normal(%s)"),
+                           format(pp[1]), format(pp[2]), format(signif(pp[4], 3)), format(pp[5]), format(pp[3]), format(pp[6])))
+    }
   )
   w <- max(nchar(names(rows)))
   cat(paste0("  ", formatC(names(rows), width = -w), "  ", rows, collapse = "\n"), "\n")

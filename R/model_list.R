@@ -84,6 +84,7 @@ mmm_model_list <- function(spec, calibration = TRUE) {
        ch_mix_K = mx$K, ch_mix_par = mx$par, ch_mix_alpha = mx$alpha, ch_mix_weights = mx$weights,
        ch_mix_e0 = mx$e0, ch_mix_prior_code = mx$code,
        ch_mix_prior_par = mx$pp,
+       mix_pool = as.integer(isTRUE(tr$mix_pool)), mix_pool_prior = MIX_POOL_PRIOR,
        terms = terms, sig2_init = rep(stats::var(spec$y), S),
        keep = lapply(spec$keep[names(eranef)], function(k) as.integer(k$levels) - 1L),
        online = as.integer(!vapply(spec$keep[names(eranef)], `[[`, TRUE, "full")))

@@ -139,7 +139,8 @@
 #'   Hill curves, a whole number from 1 to 20 (default 5); `weights`, the
 #'   prior of the mixture weights, `"dirichlet"` (default) or
 #'   `"stick_breaking"`; `concentration`, the Dirichlet weights' e0 (default
-#'   0.25 for every K). The channel's response is `b * sum_k w_k Hill(adstock;
+#'   0.25 for every K); `pool`, `TRUE` to pool the components' parameters
+#'   (default `FALSE`, one value for the model; see *Pooled components*). The channel's response is `b * sum_k w_k Hill(adstock;
 #'   halfsat_k, slope_k)`; the components are stored ordered by
 #'   half-saturation (no label switching: `halfsat_<channel>[1] <
 #'   halfsat_<channel>[2] < ...` in every draw). Default priors: each
@@ -177,6 +178,24 @@
 #'   must be carried by components the prior wants empty, and in the
 #'   validation benchmark (`inst/validation/mixture.R`) no component was
 #'   pruned with it.
+#'
+#'   *Pooled components* (`pool = TRUE`, NUTS): the half-saturations and
+#'   slopes of every component of every mixture channel are partially
+#'   pooled, `log halfsat_ck ~ N(centre_c + mu_h, sd_h^2)` with `centre_c`
+#'   the meanlog of channel c's (lognormal) half-saturation prior, by
+#'   default the log of its median adstocked spend, and `log slope_ck ~
+#'   N(mu_s, sd_s^2)`; hyperpriors `mu_h ~ normal(0, 1)`, `sd_h ~
+#'   half_normal(1)`, `mu_s ~ normal(log(1.5), 0.5)`, `sd_s ~
+#'   half_normal(0.5)` (the unpooled priors' centres and scales), drawn as
+#'   `mix_halfsat_mu`, `mix_halfsat_sd`, `mix_slope_mu`, `mix_slope_sd`.
+#'   Channels and components then borrow strength: a component the data
+#'   say little about is shrunk towards where the others sit, relative to
+#'   its channel's spend. Both are sampled non-centred (`log halfsat =
+#'   centre + mu_h + sd_h z`, `log slope = mu_s + sd_s z'`, z and z'
+#'   standard normal): centred, an empty component and a small pooled sd
+#'   form a funnel. Pooling needs exchangeable components (Dirichlet
+#'   weights, or one component); a `slope` prior on a pooled channel is
+#'   refused (the pooled one replaces it).
 #'
 #'   Draws: `weight_<channel>[k]`, `halfsat_<channel>[k]`,
 #'   `slope_<channel>[k]` (and `alpha_<channel>` with stick-breaking

@@ -53,6 +53,11 @@ typedef struct {
   int mix_perm[HB_MAX_MIX];                  /* Dirichlet: unordered component of each rank */
   int mix_prior_code[3];
   double mix_prior_par[6];
+  /* pooled components (hb_model's mix_pool): the current (mu_h, tau_h,
+   * mu_s, tau_s) of the model, and where the density's pass adds its
+   * gradient in (mu_h, log tau_h, mu_s, log tau_s); NULL when not pooled */
+  const double *pool;
+  double *pool_grad;
   int ntheta;                                /* its unconstrained parameters in the NUTS density */
 } hb_channel;
 
@@ -162,6 +167,14 @@ typedef struct {
   hb_term *t;
   int nmult;                   /* log-normal media effects (hb_mult) */
   hb_mult *mu;
+  /* mixture components pooled across the mixture channels (NUTS,
+   * model_mixture.c; exchangeable components only): log halfsat_ck =
+   * centre_c + mu_h + tau_h zh_ck, log slope_ck = mu_s + tau_s zs_ck, the
+   * z standard normal; pool_prior: mu_h ~
+   * N(m, sd), tau_h ~ half-normal(scale), mu_s ~ N(m, sd), tau_s ~
+   * half-normal(scale); pool_val the current (mu_h, tau_h, mu_s, tau_s) */
+  int mix_pool;
+  double pool_prior[6], pool_val[4];
   double *mult_row;            /* n x C: each row's multiplier exp(sum of v) per channel */
   hb_channel *ch;
   const double *media_raw;     /* n x C, rows in panel-then-time order */
@@ -282,11 +295,20 @@ enum hb_mix_weights { HB_MIX_STICK = 0, HB_MIX_DIRICHLET = 1 };
 int hb_mix_npar(int K);
 /* From the block u: the channel's components (HB_MIX_PAR(ch->par)) and
  * alpha; returns their log prior with the Jacobian and adds its gradient
- * to grad[0 .. hb_mix_npar()). */
+ * to grad[0 .. hb_mix_npar()) (and, pooled, to ch->pool_grad). With
+ * pooled components the slopes' coordinates are the standardized z_k
+ * (log slope_k = mu_s + tau_s z_k). */
 double hb_mix_unpack(hb_channel *ch, const double *u, double *grad);
 /* gu += J' gc: gc holds d f / d (halfsat, slope, weight) (3K), gu gets
- * d f / d u, at the point of the last hb_mix_unpack(). */
-void hb_mix_backprop(const hb_channel *ch, const double *u, const double *gc, double *gu);
+ * d f / d u, and, pooled, gpool (4) gets d f / d (mu_h, log tau_h, mu_s,
+ * log tau_s), at the point of the last hb_mix_unpack(). */
+void hb_mix_backprop(const hb_channel *ch, const double *u, const double *gc, double *gu, double *gpool);
+/* The log hyperprior of the pooled components' (mu_h, log tau_h, mu_s,
+ * log tau_s) = th, Jacobians included; sets g->pool_val and adds the
+ * gradient to grad (4). */
+double hb_mix_pool_unpack(hb_model *g, const double *th, double *grad);
+/* Starting values of the pool block: the hyperpriors' centres. */
+void hb_mix_pool_init(const hb_model *g, double *th);
 /* The block u of the channel's current components and alpha. */
 void hb_mix_to_unc(const hb_channel *ch, double *u);
 
@@ -342,6 +364,7 @@ typedef enum {
   HB_DRAW_MIX_HALFSAT, /* halfsat_<channel>[i] */
   HB_DRAW_MIX_SLOPE,   /* slope_<channel>[i] */
   HB_DRAW_MIX_ALPHA,   /* alpha_<channel>: stick-breaking concentration (K > 1) */
+  HB_DRAW_MIX_POOL,    /* mix_{halfsat,slope}_{mu,sd}: pooled components, i = 0..3 */
   HB_DRAW_EFFECT, /* r_<group>[<level>,<column>]: k = term, i = column, j = kept level */
   HB_DRAW_MULT_SD,     /* sd_<group>__<channel> of a log-normal block k */
   HB_DRAW_MULT_EFFECT  /* r_<group>[<level>,<channel>] = b (exp(v) - 1): k = block, j = kept level */

@@ -7,7 +7,9 @@
  * triangle); the sd of each log-normal media block (model.h's hb_mult);
  * residual sds; estimated transform parameters by channel and
  * slot, each mixture channel's weights, half-saturations and slopes by
- * component and its concentration right after its slots; the horseshoe's
+ * component and its concentration right after its slots; the pooled
+ * components' hyperparameters (mu and sd of log halfsat relative to each
+ * channel's centre, of log slope) after every channel; the horseshoe's
  * global scale; the kept group-level effects per term,
  * by column and then kept level; each log-normal block's kept effects (as
  * b (exp(v) - 1), the additive equivalent). */
@@ -45,6 +47,8 @@ static int layout(const hb_model *g, hb_draw_item *items, int effects) {
     for (int i = 0; i < ch->mix_K; i++) HB_ADD(HB_DRAW_MIX_SLOPE, c, i, 0);
     if (ch->mix_K > 1 && ch->mix_weights == HB_MIX_STICK) HB_ADD(HB_DRAW_MIX_ALPHA, c, 0, 0);
   }
+  if (g->mix_pool)
+    for (int i = 0; i < 4; i++) HB_ADD(HB_DRAW_MIX_POOL, 0, i, 0);
   if (g->use_hs) HB_ADD(HB_DRAW_HS_TAU, 0, 0, 0);
   if (effects && g->keep)
     for (int k = 0; k < g->K; k++)
@@ -80,6 +84,7 @@ void hb_draw_write(const hb_model *g, const hb_draw_item *items, int nitems, dou
     case HB_DRAW_MIX_SLOPE: v = HB_MIX_PAR(g->ch[it->k].par)[g->ch[it->k].mix_K + it->i]; break;
     case HB_DRAW_MIX_WEIGHT: v = HB_MIX_PAR(g->ch[it->k].par)[2 * g->ch[it->k].mix_K + it->i]; break;
     case HB_DRAW_MIX_ALPHA: v = g->ch[it->k].alpha; break;
+    case HB_DRAW_MIX_POOL: v = g->pool_val[it->i]; break;
     case HB_DRAW_EFFECT: v = t->u[it->i + (R_xlen_t) t->q * g->keep[it->k][it->j]]; break;
     case HB_DRAW_MULT_SD: v = g->mu[it->k].sd; break;
     case HB_DRAW_MULT_EFFECT: {
@@ -167,6 +172,11 @@ SEXP hb_draw_names(SEXP model) {
       break;
     }
     case HB_DRAW_MIX_ALPHA: snprintf(buf, sizeof buf, "alpha_%s", label(chn, it->k, "model$labels$media")); break;
+    case HB_DRAW_MIX_POOL: {
+      static const char *const pool_names[4] = {"mix_halfsat_mu", "mix_halfsat_sd", "mix_slope_mu", "mix_slope_sd"};
+      snprintf(buf, sizeof buf, "%s", pool_names[it->i]);
+      break;
+    }
     case HB_DRAW_EFFECT: {
       SEXP lev = label_vec(tk, tw, "levels", g->t[it->k].G);
       snprintf(buf, sizeof buf, "r_%s[%s,%s]", gn, label(lev, g->keep[it->k][it->j], tw),

@@ -20,6 +20,7 @@
  *     coordinates of hb_phi_to_w(): unconstrained by link, a Hill curve's
  *     log half-saturation replaced by its logit at the mean spend; a
  *     mixture-of-Hills channel's block after its slots, model_mixture.c),
+ *   with pooled mixture components, (mu_h, log tau_h, mu_s, log tau_s),
  *   per log-normal media block (hb_mult): log sd, then z (G) with v = sd z
  *     or, centred (nuts_model$mult_centered), v itself.
  * Covariance parameters by term type (enum hb_cov_type; passes in model_cov.c):
@@ -75,8 +76,8 @@ typedef struct {
   int *o_mu;
   const int *mcent;           /* per block: 1 centred (theta holds v), 0 not (z) */
   double **gv, **ds;
-  /* offsets */
-  int o_lam, o_tau, o_c, o_sig, o_ch;
+  /* offsets (o_pool: the pooled mixture components' hyperparameters) */
+  int o_lam, o_tau, o_c, o_sig, o_ch, o_pool;
   int *o_cov, *o_eff;
   hb_cov_ws cv;               /* the terms' covariance passes (model_cov.c) */
   /* scratch */
@@ -241,6 +242,11 @@ static void unpack_scales(mmm_ctx *m, const double *th, double *grad, double *l)
     g->inv_sig2[s] = exp(-2.0 * th[m->o_sig + s]);
     *l += hb_ig_sq_log(g->sig_a, g->sig_b, th[m->o_sig + s], grad + m->o_sig + s);
   }
+  if (g->mix_pool) { /* before the channels: their components' prior reads it */
+    *l += hb_mix_pool_unpack(g, th + m->o_pool, grad + m->o_pool);
+    for (int cc = 0; cc < g->C; cc++)
+      if (g->ch[cc].pool) g->ch[cc].pool_grad = grad + m->o_pool;
+  }
   int o = m->o_ch;
   for (int cc = 0; cc < g->C; cc++) {
     hb_channel *ch = g->ch + cc;
@@ -317,6 +323,22 @@ static void backprop_term(mmm_ctx *m, int k, const double *th, double *grad) {
   }
 }
 
+/* The unconstrained parameters column j's sum moves with: its channel's,
+ * and the pool block when its components are pooled (dcolsum holds them
+ * in that order). */
+static int column_sum_npar(const hb_channel *ch) { return ch->ntheta + (ch->pool ? 4 : 0); }
+
+/* grad -= (num / den) d sum_j / d (those parameters), in that order of
+ * operations */
+static void add_column_sum_grad(const mmm_ctx *m, int j, double num, double den, double *grad) {
+  const hb_model *g = m->g;
+  const int c = g->xc[j], o = m->o_ch + m->o_chc[c];
+  const double *ds = m->dcolsum + (R_xlen_t) m->chmax * j;
+  for (int e = 0; e < g->ch[c].ntheta; e++) grad[o + e] -= num * ds[e] / den;
+  if (g->ch[c].pool)
+    for (int a = 0; a < 4; a++) grad[m->o_pool + a] -= num * ds[g->ch[c].ntheta + a] / den;
+}
+
 /* Gradients of the coefficients sampled relative to their column's sum,
  * b_j = exp(theta_j) c_j / sum_i x_ij (ROI priors: c_j the spend; mean
  * contributions, sum_scaled(): c_j = n): with f = d log density / d b_j
@@ -330,9 +352,8 @@ static void finish_scaled(mmm_ctx *m, double *grad) {
     if (!m->bsum[j] && !(g->b_roi && g->b_roi[j] > 0.0)) continue;
     double fb = m->gbeta[j] * g->beta[j] + (m->bsum[j] ? m->bprior[j] : 0.0);
     grad[j] += fb;
-    int c = g->xc[j], o = m->o_ch + m->o_chc[c];
-    for (int e = 0; e < g->ch[c].ntheta; e++) grad[o + e] -= fb * m->dcolsum[(R_xlen_t) m->chmax * j + e] / m->colsum[j];
-    int b = hb_mult_block(g, c);
+    add_column_sum_grad(m, j, fb, m->colsum[j], grad);
+    int b = hb_mult_block(g, g->xc[j]);
     if (b >= 0 && g->mu[b].j == j)
       for (int a = 0; a < g->mu[b].G; a++) m->gv[b][a] -= fb * m->ds[b][a] / m->colsum[j];
   }
@@ -509,8 +530,9 @@ static void no_likelihood(mmm_ctx *m) {
 /* out += the derivatives gc of some function in channel ch's derivative
  * columns (hb_channel_ncol(): estimated slots, then a mixture's components)
  * carried to its unconstrained parameters u (th at the channel's offset):
- * the slots' link derivatives, and the mixture block's chain rule. */
-static void to_unconstrained(const hb_channel *ch, const double *u, const double *gc, double *out) {
+ * the slots' link derivatives, and the mixture block's chain rule (pooled
+ * components: also to the pool block, pool_out). */
+static void to_unconstrained(const hb_channel *ch, const double *u, const double *gc, double *out, double *pool_out) {
   double phi[HB_MAX_TPAR], gphi[HB_MAX_TPAR];
   hb_w_to_phi(ch, u, phi);
   for (int e = 0; e < ch->nest; e++) {
@@ -520,7 +542,7 @@ static void to_unconstrained(const hb_channel *ch, const double *u, const double
     gphi[e] = gc[e] * dv;
   }
   hb_w_backprop(ch, u, gphi, out);
-  if (ch->mix_K) hb_mix_backprop(ch, u + ch->nest, gc + ch->nest, out + ch->nest);
+  if (ch->mix_K) hb_mix_backprop(ch, u + ch->nest, gc + ch->nest, out + ch->nest, pool_out);
 }
 
 static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *grad) {
@@ -565,7 +587,7 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
     if (ch->ntheta == 0) continue;
     for (int e = 0; e < ncol; e++) m->cols[e] = m->dm[c] + (R_xlen_t) e * n;
     hb_dots(coef, m->cols, ncol, n, gc);
-    to_unconstrained(ch, th + o, gc, grad + o);
+    to_unconstrained(ch, th + o, gc, grad + o, g->mix_pool ? grad + m->o_pool : NULL);
     if (m->icpt >= 0 || m->any_scaled) {
       /* the channel's columns' sums move too: the centred intercept's
        * b_0 by -b_j d sum_j / n, and coefficients sampled relative to
@@ -574,10 +596,9 @@ static int mmm_logp_grad(void *vctx, const double *th, double *lp_out, double *g
         if (g->xc[j] != c) continue;
         double *ds = m->dcolsum + (R_xlen_t) m->chmax * j, *sc = m->gcon + m->chcol;
         hb_dots(g->Xs + (R_xlen_t) j * n, m->cols, ncol, g->nd, sc);
-        memset(ds, 0, sizeof(double) * ch->ntheta);
-        to_unconstrained(ch, th + o, sc, ds);
-        if (m->icpt >= 0)
-          for (int e = 0; e < ch->ntheta; e++) grad[o + e] -= g0 * g->beta[j] * ds[e] / (double) g->nd;
+        memset(ds, 0, sizeof(double) * column_sum_npar(ch));
+        to_unconstrained(ch, th + o, sc, ds, ds + ch->ntheta);
+        if (m->icpt >= 0) add_column_sum_grad(m, j, g0 * g->beta[j], (double) g->nd, grad);
       }
     }
     o += ch->ntheta;
@@ -736,9 +757,11 @@ static void theta_layout(mmm_ctx *m) {
     const hb_channel *ch = g->ch + c;
     m->o_chc[c] = d - m->o_ch;
     d += ch->ntheta;
-    if (ch->ntheta > m->chmax) m->chmax = ch->ntheta;
+    if (column_sum_npar(ch) > m->chmax) m->chmax = column_sum_npar(ch);
     if (hb_channel_ncol(ch) > m->chcol) m->chcol = hb_channel_ncol(ch);
   }
+  m->o_pool = d;
+  if (g->mix_pool) d += 4;
   m->o_mu = (int *) R_alloc((size_t) g->nmult + 1, sizeof(int));
   m->gv = (double **) R_alloc((size_t) 2 * g->nmult + 1, sizeof(double *));
   m->ds = m->gv + g->nmult;
@@ -1033,6 +1056,10 @@ static void mmm_init(const mmm_ctx *m, SEXP model, double *init, double *spread)
       hb_mix_to_unc(ch, init + o);
       for (int e = 0; e < hb_mix_npar(ch->mix_K); e++, o++) spread[o] = 0.5;
     }
+  }
+  if (g->mix_pool) { /* the hyperpriors' centres; hb_mix_to_unc() above used them */
+    hb_mix_pool_init(g, init + m->o_pool);
+    for (int a = 0; a < 4; a++) spread[m->o_pool + a] = 0.5;
   }
   /* log-normal blocks: sd at the model list's start, z = 0 (spread 1) */
   for (int b = 0; b < g->nmult; b++) {

@@ -226,6 +226,39 @@ static void read_data(SEXP model, hb_model *g) {
   read_lift(model, g);
 }
 
+/* Optional model$mix_pool (0/1) and model$mix_pool_prior (6: mu_h's mean
+ * and sd, tau_h's half-normal scale, the same for the slopes): every
+ * mixture channel's components drawn from the pooled distributions of
+ * hb_model (a channel's centre is its half-saturation prior's meanlog, so
+ * that prior must be lognormal). Starts at the hyperpriors' centres (the
+ * scales at half their half-normal's scale). */
+static void read_mixture_pool(SEXP model, hb_model *g) {
+  g->mix_pool = hb_list_elt(model, "model", "mix_pool") == R_NilValue ? 0 : hb_list_int_scalar(model, "model", "mix_pool", 0, 1);
+  if (!g->mix_pool) return;
+  const double *pp = hb_list_real(model, "model", "mix_pool_prior", 6);
+  for (int a = 0; a < 6; a++) {
+    if (!R_FINITE(pp[a]) || (a % 3 != 0 && !(pp[a] > 0.0)))
+      hb_input_error("model$mix_pool_prior", "element %d must be finite%s; found %g", a + 1, a % 3 ? " and positive" : "", pp[a]);
+    g->pool_prior[a] = pp[a];
+  }
+  for (int a = 0; a < 2; a++) {
+    g->pool_val[2 * a] = pp[3 * a];
+    g->pool_val[2 * a + 1] = 0.5 * pp[3 * a + 2];
+  }
+  int any = 0;
+  for (int c = 0; c < g->C; c++) {
+    hb_channel *ch = g->ch + c;
+    if (!ch->mix_K) continue;
+    if (ch->mix_prior_code[0] != HB_PRIOR_LOGNORMAL)
+      hb_input_error("model$ch_mix_prior_code", "pooled components need a lognormal half-saturation prior (channel %d)", c + 1);
+    if (ch->mix_K > 1 && ch->mix_weights == HB_MIX_STICK)
+      hb_input_error("model$ch_mix_weights", "pooled components need Dirichlet weights (channel %d has stick-breaking ones)", c + 1);
+    ch->pool = g->pool_val;
+    any = 1;
+  }
+  if (!any) hb_input_error("model$mix_pool", "is 1 but no channel is a mixture of Hill curves");
+}
+
 /* The mixture-of-Hills channels: components (ch_mix_K), their starting
  * values (ch_mix_par: halfsat, slope, weight of each mixture channel in
  * turn), the concentration's (ch_mix_alpha), the weights' prior
@@ -282,6 +315,7 @@ static void read_mixtures(SEXP model, hb_model *g) {
     }
     ch->ntheta = ch->nest + hb_mix_npar(K);
   }
+  read_mixture_pool(model, g);
 }
 
 /* Media channels: raw media, panels, transform types and parameters with

@@ -313,3 +313,121 @@ test_that("simulate_mmm(mixture = ) draws a channel from a mixture of Hill curve
                             mixture = list(radio = list(halfsat = 1, slope = 1, weight = 1))),
                class = "hbmmm_input_error", regexp = "mixture")
 })
+
+test_that("pooled components: gradients, the pooled prior against plain R, draws and bad input", {
+  d <- mixture_data()
+  d$g <- rep(c("a", "b"), length.out = nrow(d))
+  spec <- function(..., formula = sales ~ tv + search + price) {
+    hbmmm_spec(formula, d, media = c("tv", "search"), time = "week", ...)
+  }
+  specs <- list(
+    one = spec(saturation = c(tv = "hill_mixture", search = "hill"), saturation_control = list(components = 3, pool = TRUE)),
+    two = spec(saturation = "hill_mixture", saturation_control = list(components = c(tv = 3, search = 2), pool = TRUE)),
+    two_centred = spec(saturation = "hill_mixture", formula = sales ~ tv + search + price + (1 + tv | g),
+                       saturation_control = list(components = c(tv = 2, search = 4), pool = TRUE)),
+    k1 = spec(saturation = c(tv = "hill_mixture", search = "hill"), saturation_control = list(components = 1, pool = TRUE)),
+    roi = spec(saturation = c(tv = "hill_mixture", search = "hill"), saturation_control = list(components = 2, pool = TRUE),
+               prior = hbmmm_prior(roi = list(tv = lognormal(0, 0.5))))
+  )
+  for (nm in names(specs)) {
+    for (seed in 1:2) {
+      err <- grad_error(specs[[nm]], nm == "two_centred", seed)
+      expect_lt(err, 1e-6, label = sprintf("pooled %s (seed %d): %.1e", nm, seed, err))
+    }
+  }
+  sp <- specs$one
+  nm <- asNamespace("hbmmm")$draw_names(sp)
+  pool_names <- c("mix_halfsat_mu", "mix_halfsat_sd", "mix_slope_mu", "mix_slope_sd")
+  expect_equal(nm[match("slope_search", nm) + 1:4], pool_names)
+  den <- mmm_density(sp)
+  th <- den$start(3)
+  r <- den$eval(th)
+  v <- stats::setNames(r$draw, nm)
+  pb <- length(th) - 3:0 # the pool block comes after every channel
+  expect_equal(unname(v[pool_names]), c(th[pb[1]], exp(th[pb[2]]), th[pb[3]], exp(th[pb[4]])))
+  # non-centred: log halfsat_k = centre + mu_h + sd_h zh_k and log slope_k =
+  # mu_s + sd_s zs_k, so moving mu_h (mu_s) by a moves every log
+  # half-saturation (slope) by a
+  lhs <- function(v) log(unname(v[sprintf("halfsat_tv[%d]", 1:3)]))
+  lss <- function(v) log(unname(v[sprintf("slope_tv[%d]", 1:3)]))
+  at <- function(a, by) {
+    x <- th
+    x[pb[a]] <- x[pb[a]] + by
+    stats::setNames(den$eval(x)$draw, nm)
+  }
+  expect_equal(lhs(at(1, 0.7)), lhs(v) + 0.7, tolerance = 1e-12)
+  expect_equal(lss(at(1, 0.7)), lss(v), tolerance = 1e-12)
+  expect_equal(lss(at(3, 0.3)), lss(v) + 0.3, tolerance = 1e-12)
+  expect_equal(lhs(at(3, 0.3)), lhs(v), tolerance = 1e-12)
+  # and the sds scale the deviations: (log h - centre - mu_h) / sd_h fixed
+  centre <- sp$transforms$priors$halfsat_tv$par[[1]]
+  v2 <- at(2, 0.4)
+  expect_equal((lhs(v2) - centre - v2[["mix_halfsat_mu"]]) / v2[["mix_halfsat_sd"]],
+               (lhs(v) - centre - v[["mix_halfsat_mu"]]) / v[["mix_halfsat_sd"]], tolerance = 1e-10)
+  # the log density against plain R, from the prior alone: moving the pool
+  # block changes its hyperpriors and, through tv's column sum, b_tv (held
+  # as its mean contribution); the standardized coordinates keep their
+  # N(0, 1) density
+  spp <- spec(saturation = c(tv = "hill_mixture", search = "hill"), saturation_control = list(components = 3, pool = TRUE),
+              prior_only = TRUE)
+  denp <- mmm_density(spp)
+  thp <- denp$start(5)
+  bsd <- spp$priors$b$tv$par[["sd"]]
+  plain <- function(x) {
+    v <- stats::setNames(denp$eval(x)$draw, nm)
+    b <- v[["b_tv"]]
+    stats::dnorm(v[["mix_halfsat_mu"]], 0, 1, log = TRUE) +
+      stats::dnorm(v[["mix_halfsat_sd"]], 0, 1, log = TRUE) + log(v[["mix_halfsat_sd"]]) +
+      stats::dnorm(v[["mix_slope_mu"]], log(1.5), 0.5, log = TRUE) +
+      stats::dnorm(v[["mix_slope_sd"]], 0, 0.5, log = TRUE) + log(v[["mix_slope_sd"]]) +
+      stats::dnorm(b, 0, bsd, log = TRUE) + log(b)
+  }
+  for (k in 1:4) {
+    x <- thp
+    x[pb[k]] <- x[pb[k]] + c(0.5, -0.4, 0.3, 0.6)[k]
+    expect_equal(denp$eval(x)$lp - denp$eval(thp)$lp, plain(x) - plain(thp), tolerance = 1e-9)
+  }
+  expect_output(print(sp), "components pooled")
+  # bad input
+  expect_error(spec(saturation = c(tv = "hill_mixture", search = "hill"), saturation_control = list(pool = NA)),
+               class = "hbmmm_input_error", regexp = "pool")
+  expect_error(spec(saturation = c(tv = "hill_mixture", search = "hill"), saturation_control = list(pool = "yes")),
+               class = "hbmmm_input_error", regexp = "pool")
+  expect_error(spec(saturation = "hill", saturation_control = list(pool = TRUE)),
+               class = "hbmmm_input_error", regexp = "hill_mixture")
+  expect_error(spec(saturation = c(tv = "hill_mixture", search = "hill"),
+                    saturation_control = list(pool = TRUE, weights = "stick_breaking")),
+               class = "hbmmm_input_error", regexp = "Dirichlet")
+  expect_error(spec(saturation = c(tv = "hill_mixture", search = "hill"), saturation_control = list(pool = TRUE),
+                    prior = hbmmm_prior(slope = list(tv = lognormal(0, 1)))),
+               class = "hbmmm_input_error", regexp = "slope")
+  expect_error(spec(saturation = c(tv = "hill_mixture", search = "hill"), saturation_control = list(pool = TRUE),
+                    prior = hbmmm_prior(halfsat = list(tv = gamma_dist(2, 0.1)))),
+               class = "hbmmm_input_error", regexp = "lognormal")
+  # the C reader: a pool flag with no mixture channel, bad hyperpriors
+  ns <- asNamespace("hbmmm")
+  m0 <- ns$mmm_model_list(spec())
+  m0$mix_pool <- 1L
+  expect_error(.Call(ns$C_hb_mmm_info, m0, ns$nuts_model_options(spec())), class = "hbmmm_input_error", regexp = "mix_pool")
+  m1 <- ns$mmm_model_list(sp)
+  m1$mix_pool_prior[3] <- -1
+  expect_error(.Call(ns$C_hb_mmm_info, m1, ns$nuts_model_options(sp)), class = "hbmmm_input_error", regexp = "mix_pool_prior")
+})
+
+test_that("pooled components: from the prior alone NUTS draws the hyperpriors", {
+  d <- mixture_data()
+  fit <- suppressWarnings(hbmmm(sales ~ tv + search + price, d, media = c("tv", "search"), time = "week",
+                                saturation = "hill_mixture",
+                                saturation_control = list(components = c(tv = 3, search = 2), pool = TRUE),
+                                prior_only = TRUE, sampler = "nuts", chains = 2, iter = 2000, seed = 4, refresh = 0))
+  expect_equal(fit$control$adapt_delta, 0.95)
+  # P(x < the hyperprior's median) = 0.5 within 4 Monte Carlo standard errors
+  medians <- c(mix_halfsat_mu = 0, mix_halfsat_sd = stats::qnorm(0.75), mix_slope_mu = log(1.5),
+               mix_slope_sd = 0.5 * stats::qnorm(0.75))
+  for (v in names(medians)) {
+    ind <- fit$draws[, , v] < medians[[v]] # iterations x chains
+    storage.mode(ind) <- "double"
+    expect_lt(abs(mean(ind) - 0.5), 4 * mcse_mean(ind),
+              label = sprintf("%s: P(below median) = %.3f, MCSE %.3f", v, mean(ind), mcse_mean(ind)))
+  }
+})

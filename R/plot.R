@@ -101,8 +101,11 @@ plot_mixture <- function(x, n_points = 100L, max_draws = 1000L) {
       ck <- cd[cd$curve == sprintf("component %d", k), ]
       graphics::lines(ck$x, ck$mean, col = cols[k], lty = 2)
     }
-    graphics::legend("bottomright", c("mixture (90% band)", sprintf("w%d Hill%d", seq_len(K), seq_len(K))),
-                     col = c("black", cols), lty = c(1, rep(2, K)), lwd = c(2, rep(1, K)), bty = "n", cex = 0.7)
+    # at the right, between the saturating mixture and its weighted
+    # components (at the bottom right it hid the components' flat ends)
+    graphics::legend("right", c("mixture (90% band)", sprintf("w%d Hill%d", seq_len(K), seq_len(K))),
+                     col = c("black", cols), lty = c(1, rep(2, K)), lwd = c(2, rep(1, K)), cex = 0.7,
+                     bg = grDevices::adjustcolor("white", 0.85), box.col = NA)
     # the same weights ranked by size within each draw: what shows pruning
     # (mixture_weights())
     bs <- mw$by_size[mw$by_size$channel == ch, ]

@@ -233,6 +233,10 @@ mixture_option <- function(v, opt, default, media, saturation, ok, what) {
 # fourth component keeps a mean weight near 8% (0.04 at 0.25).
 dirichlet_concentration <- function(K) 0.25
 
+# Does the model have a mixture of Hill curves with more than one component
+# (tr$components is 0 on channels that are not mixtures)?
+has_mixture <- function(tr) any(tr$components > 1L)
+
 # The mixture channel a stored-variable name belongs to (NA for none).
 mixture_channel_of <- function(name, components) {
   for (ch in names(components)[components > 0]) {
@@ -315,7 +319,7 @@ transform_priors <- function(tr, prior, data, panel_codes, media, tpos = NULL) {
   slots <- c("decay", "delay", "shape", "scale", "halfsat", "slope", "lambda", "k", "alpha")
   given <- slots[vapply(slots, function(s) !is.null(prior[[s]]), logical(1))]
   unused <- setdiff(given, params)
-  if ("alpha" %in% unused && any(tr$components > 1L)) {
+  if ("alpha" %in% unused && has_mixture(tr)) {
     abort_input("prior", "gives a prior for `alpha`, the concentration of stick-breaking mixture weights, but the mixtures of this model have Dirichlet weights (fixed concentration: saturation_control = list(concentration = )); use saturation_control = list(weights = \"stick_breaking\") for stick-breaking weights")
   }
   if (length(unused)) {

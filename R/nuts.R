@@ -167,9 +167,7 @@ NUTS_THETA_LAYOUT <- 2L
 # A state that the current density can continue: refused when the fit has a
 # mixture of Hill curves and its state predates layout 2.
 check_state_layout <- function(fit) {
-  tr <- fit$spec$transforms
-  mix <- names(tr$saturation)[tr$saturation == "hill_mixture"]
-  if (!length(mix) || !any(tr$components[mix] > 1L)) return(invisible(TRUE))
+  if (!has_mixture(fit$spec$transforms)) return(invisible(TRUE))
   old <- vapply(fit$state, function(s) is.null(s$layout) || s$layout < NUTS_THETA_LAYOUT, TRUE)
   if (any(old)) {
     abort_input("fit", paste0("was made by an hbmmm version whose NUTS coordinates of a mixture of Hill curves ",

@@ -96,11 +96,7 @@ check_hbmmm_control <- function(control, sampler) {
 # is near zero has a half-saturation and slope held by the prior alone; with
 # weight, the data pin them down), and the step size that suits the bulk at
 # 0.8 diverges where a component takes mass (inst/validation/mixture.R).
-default_adapt_delta <- function(spec) {
-  tr <- spec$transforms
-  mix <- names(tr$saturation)[tr$saturation == "hill_mixture"]
-  if (length(mix) && any(tr$components[mix] > 1L)) 0.95 else 0.8
-}
+default_adapt_delta <- function(spec) if (has_mixture(spec$transforms)) 0.95 else 0.8
 
 # Centred (hierarchically, around the fixed coefficient a term's column
 # shares) or non-centred group-level effects, per term: how many of its

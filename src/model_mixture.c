@@ -62,17 +62,9 @@ static double log_link_prior(int code, const double *pp, double x, double *dlog)
   return hb_prior_logdens(code, pp, x) + log(x);
 }
 
-/* A component's half-saturation and slope priors on log h and log s (log
- * f(x) + log x) with their derivatives: the channel's own; pooled, none
- * here (the standardized coordinates carry them, hb_mix_unpack()). */
-static double halfsat_prior(const hb_channel *ch, double h, double *dlog) {
-  if (ch->pool) {
-    *dlog = 0.0;
-    return 0.0;
-  }
-  return log_link_prior(ch->mix_prior_code[0], ch->mix_prior_par, h, dlog);
-}
-
+/* A component's slope prior on log s (log f(s) + log s) with its
+ * derivative: the channel's own; pooled, none here (the standardized
+ * coordinates carry it, hb_mix_unpack()). */
 static double slope_prior(const hb_channel *ch, double s, double *dlog) {
   if (ch->pool) {
     *dlog = 0.0;
@@ -103,7 +95,7 @@ static double work_prior(hb_channel *ch, const double *u, int k, double *lh, dou
   double es, d;
   *lh = work_log_h(ch, u, k, &es);
   if (ch->pool) return 0.0;
-  double l = halfsat_prior(ch, exp(*lh), &d) - u[ch->mix_K + k];
+  double l = log_link_prior(ch->mix_prior_code[0], ch->mix_prior_par, exp(*lh), &d) - u[ch->mix_K + k];
   work_back(ch, u, k, d, grad);
   grad[ch->mix_K + k] -= 1.0;
   return l;
@@ -186,7 +178,7 @@ static double mix_unpack(hb_channel *ch, const double *u, double *grad) {
       grad[k] += 1.0;
     }
     h[k] = exp(lh);
-    l += halfsat_prior(ch, h[k], &a[k]);
+    l += log_link_prior(ch->mix_prior_code[0], ch->mix_prior_par, h[k], &a[k]);
   }
   for (int k = K - 1; k >= 0; k--) {
     acc += a[k];

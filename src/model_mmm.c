@@ -55,7 +55,7 @@ typedef struct {
    * (hb_channel_ncol()); gcon: scratch of 2 chcol */
   double *colsum, *dcolsum, *gcon;
   int *o_chc, chmax, chcol;
-  /* columns sampled as their mean contribution (sum_scaled()): per column
+  /* columns sampled as their mean contribution (choose_sum_scaled()): per column
    * 1 or 0, and d log prior / d log beta_j at the current point */
   unsigned char *bsum;
   double *bprior;
@@ -341,7 +341,7 @@ static void add_column_sum_grad(const mmm_ctx *m, int j, double num, double den,
 
 /* Gradients of the coefficients sampled relative to their column's sum,
  * b_j = exp(theta_j) c_j / sum_i x_ij (ROI priors: c_j the spend; mean
- * contributions, sum_scaled(): c_j = n): with f = d log density / d b_j
+ * contributions, choose_sum_scaled(): c_j = n): with f = d log density / d b_j
  * (gbeta, which by now holds every path through b_j, and for mean
  * contributions the prior's d / d log b_j), f b_j into theta_j, and
  * -f b_j d sum / sum into the channel's parameters. */

@@ -9,6 +9,12 @@
 #' @noRd
 hb_test_chol <- function(A) .Call(C_hb_test_chol, A)
 
+#' The batched level kernels (src/linalg_lanes.c) over G levels split at
+#' `split`: list(marginal, schur, logdet); see hb_test_lanes() in
+#' src/linalg_call.c.
+#' @noRd
+hb_test_lanes <- function(Sinv, H, B, W, split) .Call(C_hb_test_lanes, Sinv, H, B, W, split)
+
 #' Draws from N(P^{-1} b, P^{-1}) as an n_draws x length(b) matrix
 #' (attributes "mean" and "mean_work")
 #' @noRd

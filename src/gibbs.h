@@ -11,6 +11,7 @@
  * and one term's group-level effects integrated out (see there) */
 typedef struct {               /* scratch of one thread */
   double *M, *W, *bq, *cols;
+  double *lanes;               /* the batched kernels' workspace (NULL when they do not fit) */
   const double **colp;
 } hb_collapse_ws;
 struct hb_collapse {
@@ -27,6 +28,8 @@ struct hb_collapse {
   double *sig_log_step;        /* log step sizes of the Metropolis steps on Sigma: q sds, then q x q shears */
   int nth, nb;                 /* threads; fixed blocks of levels for sums */
   hb_collapse_ws *ws;          /* per thread */
+  double *pk;                  /* NULL, or the levels' H_l and b_l packed for the covariance steps */
+  ptrdiff_t *pk_off;           /* where each block of levels starts in pk */
   double *Gacc, *part;         /* per block (then the total): Schur terms, other sums */
   double *M, *bq, *cols;       /* thread 0's scratch, for the serial steps */
   struct hb_nested *nest;      /* NULL, or the parent term drawn with u_T integrated out */

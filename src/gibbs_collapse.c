@@ -107,6 +107,17 @@ void hb_collapse_setup(hb_model *g, int T, int nth, int nest) {
     w->bq = w->W + q * P1;
     w->cols = (double *) R_alloc((size_t) (D + 2) * HB_BLOCK, sizeof(double));
     w->colp = (const double **) R_alloc((size_t) D, sizeof(double *));
+    w->lanes = hb_lanes_fit(q, P1) ? (double *) R_alloc(hb_lanes_ws_size(q, P1), sizeof(double)) : NULL;
+  }
+  if (hb_lanes_fit(q, P1)) { /* blocks of levels packed eight at a time for sigma_marginal() */
+    cl->pk_off = (ptrdiff_t *) R_alloc((size_t) cl->nb + 1, sizeof(ptrdiff_t));
+    cl->pk_off[0] = 0;
+    for (int b = 0; b < cl->nb; b++) {
+      int l0, l1;
+      hb_block_range(t->G, cl->nb, b, &l0, &l1);
+      cl->pk_off[b + 1] = cl->pk_off[b] + (ptrdiff_t) hb_lanes_pack_size(q, l1 - l0);
+    }
+    cl->pk = (double *) R_alloc((size_t) cl->pk_off[cl->nb] + 1, sizeof(double));
   }
   cl->bq = cl->ws[0].bq;
   cl->M = cl->ws[0].M;
@@ -145,6 +156,13 @@ static double reduce_flat(const hb_model *g, const double *L, const double *Gx, 
     memset(Gb, 0, sizeof(double) * P1 * P1);
     int l0, l1;
     hb_block_range(t->G, nb, b, &l0, &l1);
+    if (w->lanes != NULL) {
+      hb_level_mats lm = {Sinv, L, (ptrdiff_t) q * D, q * p, q};
+      int col[HB_LANE_MMAX];
+      for (int a = 0; a < P1; a++) col[a] = q * (a < p ? a : p + q);
+      fail |= hb_lanes_schur(&lm, col, P1, l0, l1, w->lanes, Gb, &ldb);
+      l1 = l0; /* done */
+    }
     for (int l = l0; l < l1 && !fail; l++) {
       const double *Lb = L + (R_xlen_t) l * q * D;
       hb_level_precision(Sinv, Lb, p, q, M);
@@ -445,6 +463,10 @@ static double sigma_marginal(const hb_model *g, const double *Sinv, double ldS) 
     double *M = ws->M, *w = ws->bq, fb = 0.0;
     int l0, l1;
     hb_block_range(t->G, nb, b, &l0, &l1);
+    if (cl->pk != NULL) {
+      fail |= hb_lanes_marginal(Sinv, q, cl->pk + cl->pk_off[b], l1 - l0, ws->lanes, &fb);
+      l1 = l0; /* done */
+    }
     for (int l = l0; l < l1; l++) {
       const double *Lb = cl->L + (R_xlen_t) l * q * D;
       hb_level_precision(Sinv, Lb, p, q, M);
@@ -474,6 +496,18 @@ static double sigma_marginal(const hb_model *g, const double *Sinv, double ldS) 
  * four gave ESS 664, now on a transform, R-hat 1.007, in no more time.) */
 void hb_collapse_sigma_mh(hb_model *g, int it, int adapt) {
   hb_collapse *cl = g->cl;
+  if (cl->pk != NULL) { /* the levels' H_l and b_l do not change during the steps */
+    const hb_term *t = g->t + cl->T;
+    const hb_level_mats lm = {NULL, cl->L, (ptrdiff_t) t->q * cl->D, t->q * g->p, t->q};
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(cl->nth) schedule(static) if (cl->nth > 1)
+#endif
+    for (int b = 0; b < cl->nb; b++) {
+      int l0, l1;
+      hb_block_range(t->G, cl->nb, b, &l0, &l1);
+      hb_lanes_pack(&lm, cl->Bv, l0, l1, cl->pk + cl->pk_off[b]);
+    }
+  }
   hb_sigma_mover mv = {g->t + cl->T, &cl->ldS, cl->sig_log_step, cl->Sig1, cl->Sinv1, sigma_marginal};
   for (int round = 0; round < 4; round++) hb_sigma_round(g, &mv, it, adapt);
 }

@@ -220,6 +220,7 @@ void hb_hist_result(const hb_hist_t *h, int nprob, const double *prob, double *o
 
 /* ---- test-only .Call hooks (linalg_call.c) ---------------------------- */
 SEXP hb_test_chol(SEXP A);
+SEXP hb_test_lanes(SEXP Sinv, SEXP H, SEXP B, SEXP W, SEXP split);
 SEXP hb_test_mvn_precision(SEXP P, SEXP b, SEXP n_draws);
 SEXP hb_test_inv_wishart(SEXP df, SEXP S, SEXP n_draws);
 SEXP hb_test_inv_gamma(SEXP shape, SEXP scale, SEXP n_draws);

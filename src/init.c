@@ -24,6 +24,7 @@ static const R_CallMethodDef call_methods[] = {
   {"hb_allocate_dp", (DL_FUNC) &hb_allocate_dp, 2},
   {"hb_allocate_local", (DL_FUNC) &hb_allocate_local, 11},
   {"hb_test_chol", (DL_FUNC) &hb_test_chol, 1},
+  {"hb_test_lanes", (DL_FUNC) &hb_test_lanes, 5},
   {"hb_test_mvn_precision", (DL_FUNC) &hb_test_mvn_precision, 3},
   {"hb_test_inv_wishart", (DL_FUNC) &hb_test_inv_wishart, 3},
   {"hb_test_inv_gamma", (DL_FUNC) &hb_test_inv_gamma, 3},

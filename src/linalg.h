@@ -3,6 +3,7 @@
 #ifndef HBMMM_LINALG_H
 #define HBMMM_LINALG_H
 
+#include <stddef.h>
 #include "rng.h"
 
 /* ---- dense linear algebra and draws (linalg.c) ------------------------ */
@@ -37,5 +38,35 @@ double hb_trunc_normal_pos_draw(hb_rng *rng, double m, double s);
 /* one slice-sampling update of b > 0 from N(b; m, s^2) x lognormal(b; ml, sl) */
 double hb_lognormal_normal_draw(hb_rng *rng, double m, double s, double ml, double sl, double b0);
 void hb_cov_to_sd_cor(const double *Sigma, int d, double *sd, double *cor);
+
+/* ---- batched kernels over group levels (linalg_lanes.c) ---------------- */
+/* Eight levels at a time, one per SIMD lane, for q <= HB_LANE_QMAX and at
+ * most HB_LANE_MMAX right-hand columns (hb_lanes_fit()); callers fall back
+ * to the one-level kernels above otherwise. Level l's block starts at
+ * L + l * stride; its q x q matrix H_l (column-major) at offset hoff. */
+#define HB_LANES 8
+#define HB_LANE_QMAX 8
+#define HB_LANE_MMAX 32
+typedef struct {
+  const double *Sinv; /* q x q, lower triangle read */
+  const double *L;
+  ptrdiff_t stride;
+  int hoff, q;
+} hb_level_mats;
+int hb_lanes_fit(int q, int m);
+size_t hb_lanes_ws_size(int q, int m); /* doubles of workspace */
+/* The levels l0 <= l < l1 (H_l and b_l = Bv[l q .. l q + q)) into pk,
+ * hb_lanes_pack_size(q, l1 - l0) doubles: for steps that change only Sinv */
+size_t hb_lanes_pack_size(int q, int nlev);
+void hb_lanes_pack(const hb_level_mats *lm, const double *Bv, int l0, int l1, double *pk);
+/* *out = sum over the nlev levels packed in pk of (b_l' M_l^-1 b_l -
+ * log|M_l|) / 2, M_l = Sinv + H_l; nonzero when some M_l is not positive
+ * definite */
+int hb_lanes_marginal(const double *Sinv, int q, const double *pk, int nlev, double *ws, double *out);
+/* G (m x m, lower triangle) += sum_l W_l' M_l^-1 W_l, W_l's column c the q
+ * values at offset col[c] of level l's block, and *ldsum += sum_l
+ * log|M_l|; nonzero when some M_l is not positive definite */
+int hb_lanes_schur(const hb_level_mats *lm, const int *col, int m, int l0, int l1, double *ws, double *G,
+                   double *ldsum);
 
 #endif

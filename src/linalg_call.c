@@ -340,3 +340,62 @@ SEXP hb_test_online(SEXP x, SEXP probs) {
   UNPROTECT(4);
   return res;
 }
+
+/* The batched level kernels of linalg_lanes.c over G levels, called on the
+ * ranges [0, split) and [split, G) and summed: H (q x qG) holds the levels'
+ * H_l side by side, B (q x G) their b_l, W (q x mG) their W_l. Returns
+ * list(marginal, schur, logdet): sum_l (b_l' M_l^-1 b_l - log|M_l|) / 2,
+ * sum_l W_l' M_l^-1 W_l (m x m) and sum_l log|M_l| with M_l = Sinv + H_l;
+ * NA and NULL when some M_l is not positive definite. */
+SEXP hb_test_lanes(SEXP Sinv, SEXP H, SEXP B, SEXP W, SEXP split) {
+  const int q = symmetric_matrix(Sinv, "Sinv");
+  if (q > HB_LANE_QMAX) hb_input_error("Sinv", "must have at most %d rows; found %d", HB_LANE_QMAX, q);
+  int nr, nc, G, m;
+  finite_matrix(B, "B", &nr, &G);
+  if (nr != q || G < 1) hb_input_error("B", "must be %d x G with G >= 1; found %d x %d", q, nr, G);
+  finite_matrix(H, "H", &nr, &nc);
+  if (nr != q || nc != q * G) hb_input_error("H", "must be %d x %d; found %d x %d", q, q * G, nr, nc);
+  finite_matrix(W, "W", &nr, &nc);
+  if (nr != q || nc % G != 0 || nc / G < 1 || nc / G > HB_LANE_MMAX)
+    hb_input_error("W", "must be %d x (m G) with 1 <= m <= %d and G = %d; found %d x %d", q, HB_LANE_MMAX, G, nr,
+                   nc);
+  m = nc / G;
+  const int s = hb_scalar_int(split, "split", 0, G, 0);
+  /* the levels' blocks as the sampler lays them out: [H_l b_l W_l] */
+  const int stride = q * q + q + q * m;
+  double *Lv = (double *) R_alloc((size_t) G * stride, sizeof(double));
+  for (int l = 0; l < G; l++) {
+    double *blk = Lv + (size_t) l * stride;
+    memcpy(blk, REAL(H) + (size_t) l * q * q, sizeof(double) * q * q);
+    memcpy(blk + q * q, REAL(B) + (size_t) l * q, sizeof(double) * q);
+    memcpy(blk + q * q + q, REAL(W) + (size_t) l * q * m, sizeof(double) * q * m);
+  }
+  double *Bv = (double *) R_alloc((size_t) G * q, sizeof(double));
+  memcpy(Bv, REAL(B), sizeof(double) * G * q);
+  const hb_level_mats lm = {REAL(Sinv), Lv, stride, 0, q};
+  double *ws = (double *) R_alloc(hb_lanes_ws_size(q, m), sizeof(double));
+  double *pk = (double *) R_alloc(hb_lanes_pack_size(q, s) + hb_lanes_pack_size(q, G - s) + 1, sizeof(double));
+  double *pk2 = pk + hb_lanes_pack_size(q, s);
+  hb_lanes_pack(&lm, Bv, 0, s, pk);
+  hb_lanes_pack(&lm, Bv, s, G, pk2);
+  double f1 = 0.0, f2 = 0.0, ld = 0.0;
+  int fail = hb_lanes_marginal(REAL(Sinv), q, pk, s, ws, &f1) | hb_lanes_marginal(REAL(Sinv), q, pk2, G - s, ws, &f2);
+  int col[HB_LANE_MMAX];
+  for (int c = 0; c < m; c++) col[c] = q * q + q + q * c;
+  double *Gm = (double *) R_alloc((size_t) m * m, sizeof(double));
+  memset(Gm, 0, sizeof(double) * m * m);
+  fail |= hb_lanes_schur(&lm, col, m, 0, s, ws, Gm, &ld) | hb_lanes_schur(&lm, col, m, s, G, ws, Gm, &ld);
+  const char *names[] = {"marginal", "schur", "logdet", ""};
+  SEXP res = PROTECT(Rf_mkNamed(VECSXP, names));
+  SET_VECTOR_ELT(res, 0, Rf_ScalarReal(fail ? NA_REAL : f1 + f2));
+  if (!fail) {
+    SEXP Gs = PROTECT(alloc_matrix(m, m));
+    for (int a = 0; a < m; a++)
+      for (int b = a; b < m; b++) REAL(Gs)[a + (size_t) b * m] = REAL(Gs)[b + (size_t) a * m] = Gm[b + (size_t) a * m];
+    SET_VECTOR_ELT(res, 1, Gs);
+    SET_VECTOR_ELT(res, 2, Rf_ScalarReal(ld));
+    UNPROTECT(1);
+  }
+  UNPROTECT(1);
+  return res;
+}

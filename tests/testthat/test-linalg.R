@@ -301,3 +301,68 @@ test_that("test hooks reject malformed input with a classed error", {
   # the package is still alive and the hooks still work
   expect_identical(hb_chol_(matrix(4, 1, 1))$L, matrix(2, 1, 1))
 })
+
+# plain-R references for the batched level kernels
+lanes_reference <- function(Sinv, H, B, W) {
+  q <- nrow(Sinv); G <- ncol(B); m <- ncol(W) / G
+  marg <- 0; ld <- 0; S <- matrix(0, m, m)
+  for (l in seq_len(G)) {
+    M <- Sinv + H[, (l - 1) * q + seq_len(q), drop = FALSE]
+    b <- B[, l]
+    Wl <- W[, (l - 1) * m + seq_len(m), drop = FALSE]
+    ldl <- as.numeric(determinant(M)$modulus)
+    marg <- marg + 0.5 * (sum(b * solve(M, b)) - ldl)
+    ld <- ld + ldl
+    S <- S + crossprod(Wl, solve(M, Wl))
+  }
+  list(marginal = marg, schur = S, logdet = ld)
+}
+
+random_levels <- function(q, G, m, scale = 1, rows = 3) {
+  A <- matrix(rnorm(q * q), q); Sinv <- crossprod(A) + diag(q)
+  H <- do.call(cbind, lapply(seq_len(G), function(l) {
+    Z <- matrix(rnorm(rows * q), rows); scale * crossprod(Z)
+  }))
+  list(Sinv = Sinv, H = H, B = matrix(rnorm(q * G), q), W = matrix(rnorm(q * m * G), q))
+}
+
+test_that("the batched level kernels equal one level at a time in plain R", {
+  set.seed(11)
+  for (q in 1:8) for (G in c(1, 7, 8, 13, 21)) for (m in c(1, 3)) {
+    x <- random_levels(q, G, m)
+    ref <- lanes_reference(x$Sinv, x$H, x$B, x$W)
+    for (split in unique(c(0, G %/% 2, G))) {
+      got <- hb_test_lanes(x$Sinv, x$H, x$B, x$W, split)
+      expect_equal(got$marginal, ref$marginal, tolerance = 1e-10, info = sprintf("q %d G %d split %d", q, G, split))
+      expect_equal(got$schur, ref$schur, tolerance = 1e-10, info = sprintf("q %d G %d m %d", q, G, m))
+      expect_equal(got$logdet, ref$logdet, tolerance = 1e-10)
+    }
+  }
+})
+
+test_that("the batched level kernels take determinants outside the double range and refuse indefinite levels", {
+  set.seed(12)
+  x <- random_levels(6, 11, 2, scale = 1e60, rows = 12) # pivots ~1e60: their product overflows
+  ref <- lanes_reference(x$Sinv, x$H, x$B, x$W)
+  got <- hb_test_lanes(x$Sinv, x$H, x$B, x$W, 5)
+  expect_equal(got$logdet, ref$logdet, tolerance = 1e-12)
+  expect_equal(got$marginal, ref$marginal, tolerance = 1e-12)
+  x$Sinv <- x$Sinv * 1e-120; x$H <- x$H * 1e-120 # pivots ~1e-60: the product underflows
+  ref <- lanes_reference(x$Sinv, x$H, x$B, x$W)
+  got <- hb_test_lanes(x$Sinv, x$H, x$B, x$W, 5)
+  expect_equal(got$logdet, ref$logdet, tolerance = 1e-12)
+  expect_equal(got$schur, ref$schur, tolerance = 1e-10)
+  x <- random_levels(4, 10, 2)
+  x$H[, 9:12] <- -x$Sinv - diag(4) # the third level's M is -I
+  got <- hb_test_lanes(x$Sinv, x$H, x$B, x$W, 4)
+  expect_true(is.na(got$marginal))
+  expect_null(got$schur)
+  x$H[1, 9] <- NA
+  expect_error(hb_test_lanes(x$Sinv, x$H, x$B, x$W, 4), class = "hbmmm_input_error")
+  y <- random_levels(9, 2, 1)
+  expect_error(hb_test_lanes(y$Sinv, y$H, y$B, y$W, 1), class = "hbmmm_input_error")
+  y <- random_levels(2, 3, 1)
+  expect_error(hb_test_lanes(y$Sinv, y$H[, 1:4], y$B, y$W, 1), class = "hbmmm_input_error")
+  expect_error(hb_test_lanes(y$Sinv, y$H, y$B, y$W, 4), class = "hbmmm_input_error")
+  expect_error(hb_test_lanes(y$Sinv, y$H, y$B, y$W[, 1:2], 1), class = "hbmmm_input_error")
+})

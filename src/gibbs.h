@@ -31,6 +31,7 @@ struct hb_collapse {
   double *pk;                  /* NULL, or the levels' H_l and b_l packed for the covariance steps */
   ptrdiff_t *pk_off;           /* where each block of levels starts in pk */
   double *Gacc, *part;         /* per block (then the total): Schur terms, other sums */
+  double *lsum;                /* per block (then the total): sums of L's blocks, then ytil' Pi ytil */
   double *M, *bq, *cols;       /* thread 0's scratch, for the serial steps */
   struct hb_nested *nest;      /* NULL, or the parent term drawn with u_T integrated out */
 };

@@ -97,6 +97,7 @@ void hb_collapse_setup(hb_model *g, int T, int nth, int nest) {
   cl->nb = t->G < HB_LEVEL_BLOCKS ? t->G : HB_LEVEL_BLOCKS;
   cl->Gacc = (double *) R_alloc((size_t) P1 * P1 * (cl->nb + 1), sizeof(double));
   cl->part = (double *) R_alloc((size_t) cl->nb, sizeof(double));
+  cl->lsum = (double *) R_alloc((size_t) (cl->nb + 1) * (q * D + 1), sizeof(double));
   /* per thread: M (q x q), W (q x (p + 1)), bq (q); row blocks of D
    * columns, weights and products; column pointers */
   cl->ws = (hb_collapse_ws *) R_alloc((size_t) nth, sizeof(hb_collapse_ws));
@@ -190,37 +191,73 @@ static double reduce(const hb_model *g, const double *L, const double *Gx, const
   return reduce_flat(g, L, Gx, Sinv, ldS, A, c, yy);
 }
 
-/* Gx over all rows: every entry (chg NULL), or only the rows and columns of
- * [X ytil] whose column of [X Z ytil] is flagged in chg, the others kept.
- * A flagged fixed column is the proposal's, Xs x mnew; yt is ytil. */
+/* Gx: every entry (chg NULL), or only the rows and columns of [X ytil]
+ * whose column of [X Z ytil] is flagged in chg, the others kept. Every row
+ * is in some level of T, so an entry that involves a fixed column repeated
+ * by a column j of Z is a sum over levels of row j of the blocks
+ * level_stats() just computed, and ytil' Pi ytil is summed there too; only
+ * the entries of fixed columns that T's effects do not repeat take a pass
+ * over the rows. A flagged fixed column is the proposal's, Xs x mnew; yt is
+ * ytil. */
 static void global_stats(const hb_model *g, double *Gx, const int *chg, const double *mnew, const double *yt) {
   const hb_collapse *cl = g->cl;
-  const int p = g->p, P1 = p + 1, q = g->t[cl->T].q;
+  const hb_term *t = g->t + cl->T;
+  const int p = g->p, P1 = p + 1, q = t->q, QD = q * cl->D;
   const R_xlen_t n = g->n;
-  int fl[HB_MAX_P + 1];
+  /* the levels' sums, added in block order */
+  double *S = cl->lsum + (R_xlen_t) cl->nb * (QD + 1);
+  memset(S, 0, sizeof(double) * (QD + 1));
+  for (int bk = 0; bk < cl->nb; bk++) {
+    const double *sb = cl->lsum + (R_xlen_t) bk * (QD + 1);
+    for (int e = 0; e <= QD; e++) S[e] += sb[e];
+  }
+  int fl[HB_MAX_P + 1], zof[HB_MAX_P + 1], rowpass = 0;
+  for (int a = 0; a < P1; a++) zof[a] = -1;
+  for (int j = q - 1; j >= 0; j--)
+    if (t->xmap[j] >= 0) zof[t->xmap[j]] = j;
+  /* need[a]: row a of Gx has entries that only a pass over the rows gives */
+  char need[HB_MAX_P + 1];
   for (int a = 0; a < P1; a++) {
     fl[a] = chg == NULL || chg[a < p ? a : p + q];
-    if (fl[a])
-      for (int b = 0; b < P1; b++) Gx[a + b * P1] = 0.0;
-  }
-  const double *x[HB_MAX_P + 1];
-  double *pw = cl->cols + (R_xlen_t) P1 * HB_BLOCK;
-  for (R_xlen_t i0 = 0; i0 < n; i0 += HB_BLOCK) {
-    R_xlen_t len = n - i0 < HB_BLOCK ? n - i0 : HB_BLOCK;
-    for (int a = 0; a < p; a++) {
-      if (chg != NULL && chg[a]) {
-        double *buf = cl->cols + (R_xlen_t) a * HB_BLOCK;
-        hb_vmul(g->Xs + (R_xlen_t) a * n + i0, mnew + i0, buf, len);
-        x[a] = buf;
-      } else {
-        x[a] = g->Xcol[a] + i0;
+    need[a] = 0;
+    if (!fl[a]) continue;
+    for (int b = 0; b < P1; b++) {
+      const int cb = b < p ? b : p + q, ca = a < p ? a : p + q;
+      double v;
+      if (zof[a] >= 0) v = S[zof[a] + (R_xlen_t) q * cb];
+      else if (b < p && zof[b] >= 0) v = S[zof[b] + (R_xlen_t) q * ca];
+      else if (a == p && b == p) v = S[QD];
+      else {
+        need[a] = 1;
+        v = 0.0;
       }
+      Gx[a + b * P1] = v;
     }
-    x[p] = yt + i0;
-    for (int a = 0; a < P1; a++) {
-      if (!fl[a]) continue;
-      hb_vmul(g->prec + i0, x[a], pw, len);
-      for (int b = 0; b < P1; b++) Gx[a + b * P1] += hb_dot(pw, x[b], len);
+    rowpass |= need[a];
+  }
+  if (rowpass) {
+    const double *x[HB_MAX_P + 1];
+    double *pw = cl->cols + (R_xlen_t) P1 * HB_BLOCK;
+    for (R_xlen_t i0 = 0; i0 < n; i0 += HB_BLOCK) {
+      R_xlen_t len = n - i0 < HB_BLOCK ? n - i0 : HB_BLOCK;
+      for (int a = 0; a < p; a++) {
+        if (chg != NULL && chg[a]) {
+          double *buf = cl->cols + (R_xlen_t) a * HB_BLOCK;
+          hb_vmul(g->Xs + (R_xlen_t) a * n + i0, mnew + i0, buf, len);
+          x[a] = buf;
+        } else {
+          x[a] = g->Xcol[a] + i0;
+        }
+      }
+      x[p] = yt + i0;
+      for (int a = 0; a < P1; a++) {
+        if (!need[a]) continue;
+        hb_vmul(g->prec + i0, x[a], pw, len);
+        for (int b = 0; b < P1; b++) {
+          const int covered = zof[a] >= 0 || (b < p && zof[b] >= 0) || (a == p && b == p);
+          if (!covered) Gx[a + b * P1] += hb_dot(pw, x[b], len);
+        }
+      }
     }
   }
   for (int a = 0; a < P1; a++)
@@ -263,13 +300,16 @@ static void level_columns(const col_src *src, R_xlen_t s, R_xlen_t len, int run,
 
 /* Per level, Z_l' Pi_l [X_l Z_l ytil_l] into L: every entry (chg NULL), or
  * only the entries in a flagged row or column, the others copied from L0.
- * A column of Z equal to a fixed column (xmap) is not computed twice. */
+ * A column of Z equal to a fixed column (xmap) is not computed twice.
+ * Per block of levels, the sums of the new blocks and, when ytil is
+ * recomputed, of ytil' Pi ytil over the block's rows go to cl->lsum
+ * (global_stats() takes [X ytil]' Pi [X ytil] from them). */
 static void level_stats(const col_src *src, const double *L0, double *L) {
   const hb_model *g = src->g;
   const hb_collapse *cl = g->cl;
   const hb_term *t = g->t + cl->T;
-  const int p = g->p, q = t->q, D = cl->D;
-  const int *chg = src->chg;
+  const int p = g->p, q = t->q, D = cl->D, QD = q * D;
+  const int *chg = src->chg, want_yy = chg == NULL || chg[p + q];
   int *rows = cl->want, *cols = rows + q;
   for (int j = 0; j < q; j++) rows[j] = chg == NULL || chg[p + j];
   for (int a = 0; a < D; a++) {
@@ -283,37 +323,46 @@ static void level_stats(const col_src *src, const double *L0, double *L) {
     if (chg != NULL && chg[p + j]) row_chg[nrow++] = j;
     if (t->xmap[j] >= 0) dup_col[ndup++] = j;
   }
-  /* each level writes only its own block of L: no sums across levels */
+  /* each level writes only its own block of L, each block of levels only
+   * its own sums */
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(cl->nth) schedule(static) if (cl->nth > 1)
 #endif
-  for (int l = 0; l < t->G; l++) {
+  for (int bk = 0; bk < cl->nb; bk++) {
     hb_collapse_ws *w = cl->ws + thread_id();
-    double *Lb = L + (R_xlen_t) l * q * D;
-    if (chg == NULL) {
-      memset(Lb, 0, sizeof(double) * q * D);
-    } else {
-      memcpy(Lb, L0 + (R_xlen_t) l * q * D, sizeof(double) * q * D);
-      for (int a = 0; a < D; a++) {
-        double *col = Lb + (R_xlen_t) q * a;
-        if (chg[a]) {
-          memset(col, 0, sizeof(double) * q);
-        } else {
-          for (int k = 0; k < nrow; k++) col[row_chg[k]] = 0.0;
+    double *sb = cl->lsum + (R_xlen_t) bk * (QD + 1);
+    memset(sb, 0, sizeof(double) * (QD + 1));
+    int l0, l1;
+    hb_block_range(t->G, cl->nb, bk, &l0, &l1);
+    for (int l = l0; l < l1; l++) {
+      double *Lb = L + (R_xlen_t) l * QD;
+      if (chg == NULL) {
+        memset(Lb, 0, sizeof(double) * QD);
+      } else {
+        memcpy(Lb, L0 + (R_xlen_t) l * QD, sizeof(double) * QD);
+        for (int a = 0; a < D; a++) {
+          double *col = Lb + (R_xlen_t) q * a;
+          if (chg[a]) {
+            memset(col, 0, sizeof(double) * q);
+          } else {
+            for (int k = 0; k < nrow; k++) col[row_chg[k]] = 0.0;
+          }
         }
       }
-    }
-    R_xlen_t s0 = t->start[l], s1 = t->start[l + 1];
-    int run = level_is_run(t, l);
-    for (R_xlen_t s = s0; s < s1; s += HB_BLOCK) {
-      R_xlen_t len = s1 - s < HB_BLOCK ? s1 - s : HB_BLOCK;
-      level_columns(src, s, len, run, w->colp, w->cols);
-      const double *wt = rows_of(g->prec, t->ord, s, len, run, w->cols + (R_xlen_t) D * HB_BLOCK);
-      hb_gram_block(w->colp + p, q, w->colp, D, wt, len, rows, cols, Lb);
-    }
-    for (int k = 0; k < ndup; k++) {
-      int j2 = dup_col[k];
-      memcpy(Lb + (R_xlen_t) q * (p + j2), Lb + (R_xlen_t) q * t->xmap[j2], sizeof(double) * q);
+      R_xlen_t s0 = t->start[l], s1 = t->start[l + 1];
+      int run = level_is_run(t, l);
+      for (R_xlen_t s = s0; s < s1; s += HB_BLOCK) {
+        R_xlen_t len = s1 - s < HB_BLOCK ? s1 - s : HB_BLOCK;
+        level_columns(src, s, len, run, w->colp, w->cols);
+        const double *wt = rows_of(g->prec, t->ord, s, len, run, w->cols + (R_xlen_t) D * HB_BLOCK);
+        hb_gram_block(w->colp + p, q, w->colp, D, wt, len, rows, cols, Lb);
+        if (want_yy) sb[QD] += hb_wdot(wt, w->colp[p + q], w->colp[p + q], len);
+      }
+      for (int k = 0; k < ndup; k++) {
+        int j2 = dup_col[k];
+        memcpy(Lb + (R_xlen_t) q * (p + j2), Lb + (R_xlen_t) q * t->xmap[j2], sizeof(double) * q);
+      }
+      for (int e = 0; e < QD; e++) sb[e] += Lb[e];
     }
   }
 }

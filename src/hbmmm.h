@@ -162,6 +162,7 @@ const char *hb_mixture_par_invalid(int K, const double *par, char *msg, size_t m
 #define HB_BLOCK 512           /* rows per block in the samplers' row loops */
 #define HB_MAX_Q 100           /* terms varying by one grouping factor */
 double hb_dot(const double *a, const double *b, R_xlen_t n);
+double hb_wdot(const double *w, const double *a, const double *b, R_xlen_t n); /* sum w a b */
 double hb_sum(const double *x, R_xlen_t n);
 /* out[a] = hb_dot(x, c[a], n) for a < m, several columns per pass */
 void hb_dots(const double *x, const double *const *c, int m, R_xlen_t n, double *out);

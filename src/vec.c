@@ -14,6 +14,13 @@ HB_CLONES double hb_dot(const double *a, const double *b, R_xlen_t n) {
 /* out[a] = sum_i x[i] c[a][i] for a < m. A single dot product waits on its
  * one accumulator every step (the add's latency); here up to four columns
  * share a pass over x, and their independent sums overlap. */
+HB_CLONES double hb_wdot(const double *w, const double *a, const double *b, R_xlen_t n) {
+  double s = 0.0;
+#pragma omp simd reduction(+:s)
+  for (R_xlen_t i = 0; i < n; i++) s += w[i] * a[i] * b[i];
+  return s;
+}
+
 HB_CLONES void hb_dots(const double *x, const double *const *c, int m, R_xlen_t n, double *out) {
   int a = 0;
   for (; a + 4 <= m; a += 4) {

@@ -51,7 +51,9 @@ test_that("the collapsed term is the largest conjugate term, and only with estim
 
 test_that("the posterior of a decay and a media-slope sd equals quadrature, collapsed or not", {
   d <- small_panel()
-  spec <- small_spec(sales ~ tv + (1 + tv | market), media = "tv",
+  # price has no group-level effect: its entries of [X ytil]' Pi [X ytil]
+  # take the pass over the rows, the others come from the per-level blocks
+  spec <- small_spec(sales ~ tv + price + (1 + tv | market), media = "tv",
                      fixed_transforms = c(halfsat_tv = stats::median(d$tv[d$tv > 0]), slope_tv = 1.5))
   s2 <- 0.8 * stats::var(d$sales) / 4
   m <- pinned_model(spec, s2)

@@ -75,7 +75,7 @@ typedef struct {
   double *ldS, *log_step, *Sig1, *Sinv1;
   double (*marginal)(const hb_model *g, const double *Sinv, double ldS);
 } hb_sigma_mover;
-void hb_sigma_round(hb_model *g, const hb_sigma_mover *mv, int it, int adapt);
+void hb_sigma_round(hb_model *g, const hb_sigma_mover *mv, int it, int adapt, double *fcur);
 /* Sigma' = R Sigma R for R = diag(exp(lr)), its inverse; the log prior
  * ratio and Jacobian of that map under the term's covariance prior */
 void hb_sigma_scaled(const hb_term *t, const double *lr, double *Sig1, double *Sinv1);

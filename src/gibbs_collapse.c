@@ -558,7 +558,8 @@ void hb_collapse_sigma_mh(hb_model *g, int it, int adapt) {
     }
   }
   hb_sigma_mover mv = {g->t + cl->T, &cl->ldS, cl->sig_log_step, cl->Sig1, cl->Sinv1, sigma_marginal};
-  for (int round = 0; round < 4; round++) hb_sigma_round(g, &mv, it, adapt);
+  double f = R_NaN;
+  for (int round = 0; round < 4; round++) hb_sigma_round(g, &mv, it, adapt, &f);
 }
 
 /* u_l | beta, Sigma ~ N(M_l^-1 b_l, M_l^-1) for every level, then the

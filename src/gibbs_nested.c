@@ -325,7 +325,8 @@ void hb_nested_update(hb_model *g, int it, int adapt) {
   double *M2 = ne->M2, ldS = hb_log_det_sigma(pt->Sinv, q2, M2);
   if (ISNAN(ldS)) hb_sampler_error("the covariance of group-level term %d is not positive definite", ne->P + 1);
   hb_sigma_mover mv = {pt, &ldS, ne->log_step, ne->Sig1, ne->Sinv1, parent_marginal};
-  for (int round = 0; round < 5; round++) hb_sigma_round(g, &mv, it, adapt);
+  double f = R_NaN;
+  for (int round = 0; round < 5; round++) hb_sigma_round(g, &mv, it, adapt, &f);
   /* u_P, and what ytil must lose, du = u_P(new) - (the u_P it holds: the
    * old one, or none in a full block) */
   for (int m = 0; m < pt->G; m++) {

@@ -151,11 +151,13 @@ static int sigma_step(hb_model *g, const hb_sigma_mover *mv, double ldS1, double
  * (correlations kept), and, for a full covariance, shears that move the
  * correlation of column j with a column chosen at random. Step sizes adapt
  * during warmup towards 44% acceptance; the prior ratio is that of the
- * term's covariance prior. */
-void hb_sigma_round(hb_model *g, const hb_sigma_mover *mv, int it, int adapt) {
+ * term's covariance prior. *fcur: the marginal at the current covariance,
+ * NaN when not known (then computed); on return the marginal at the new
+ * one, so that consecutive rounds do not evaluate it again. */
+void hb_sigma_round(hb_model *g, const hb_sigma_mover *mv, int it, int adapt, double *fcur) {
   hb_term *t = mv->t;
   const int q = t->q;
-  double f0 = mv->marginal(g, t->Sinv, *mv->ldS);
+  double f0 = ISNAN(*fcur) ? mv->marginal(g, t->Sinv, *mv->ldS) : *fcur;
   double lr[HB_MAX_Q];
   memset(lr, 0, sizeof(double) * q);
   for (int j = 0; j < q; j++) {
@@ -165,6 +167,7 @@ void hb_sigma_round(hb_model *g, const hb_sigma_mover *mv, int it, int adapt) {
     if (adapt) adapt_step(mv->log_step + j, it, acc);
     lr[j] = 0.0;
   }
+  *fcur = f0;
   if (hb_cov_diagonal(t->type) || q < 2) return;
   /* two shears per column: the correlations are otherwise the slowest */
   for (int a2 = 0; a2 < 2 * q; a2++) {
@@ -176,4 +179,5 @@ void hb_sigma_round(hb_model *g, const hb_sigma_mover *mv, int it, int adapt) {
     int acc = sigma_step(g, mv, *mv->ldS, hb_sigma_scale_logratio(t, mv->Sinv1, lr), &f0);
     if (adapt) adapt_step(ls, it, acc);
   }
+  *fcur = f0;
 }

@@ -137,58 +137,52 @@ int hb_term_collapsed(const hb_model *g, int k) {
   return cl != NULL && (k == cl->T || (cl->nest != NULL && cl->nest->full && k == cl->nest->P));
 }
 
-/* The reduction: A, c, *yy from the per-level statistics L and the global
- * Gx at Sigma^-1 = Sinv; returns the levels' part of the log marginal,
- * -(sum_l log|M_l| + G log|Sigma|) / 2, or -Inf when some M_l is not
- * positive definite. The fixed effects' part, hb_fixed_log_marginal(),
- * depends on the channel asking when some coefficients are positive. */
-static double reduce_flat(const hb_model *g, const double *L, const double *Gx, const double *Sinv, double ldS,
-                          double *A, double *c, double *yy) {
+/* Block b of levels' part of the reduction at Sigma^-1 = Sinv: the Schur
+ * terms of its levels into Gacc's block b and the sum of their log|M_l|
+ * into part[b]; nonzero when some M_l is not positive definite. */
+static int reduce_block(const hb_model *g, const double *L, const double *Sinv, int b, hb_collapse_ws *w) {
   const hb_collapse *cl = g->cl;
   const hb_term *t = g->t + cl->T;
-  const int p = g->p, q = t->q, D = cl->D, P1 = p + 1, nb = cl->nb;
-  int fail = 0;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(cl->nth) schedule(static) reduction(| : fail) if (cl->nth > 1)
-#endif
-  for (int b = 0; b < nb; b++) {
-    hb_collapse_ws *w = cl->ws + thread_id();
-    double *M = w->M, *W = w->W, *Gb = cl->Gacc + (R_xlen_t) b * P1 * P1, ldb = 0.0;
-    memset(Gb, 0, sizeof(double) * P1 * P1);
-    int l0, l1;
-    hb_block_range(t->G, nb, b, &l0, &l1);
-    if (w->lanes != NULL) {
-      hb_level_mats lm = {Sinv, L, (ptrdiff_t) q * D, q * p, q};
-      int col[HB_LANE_MMAX];
-      for (int a = 0; a < P1; a++) col[a] = q * (a < p ? a : p + q);
-      fail |= hb_lanes_schur(&lm, col, P1, l0, l1, w->lanes, Gb, &ldb);
-      l1 = l0; /* done */
-    }
-    for (int l = l0; l < l1 && !fail; l++) {
-      const double *Lb = L + (R_xlen_t) l * q * D;
-      hb_level_precision(Sinv, Lb, p, q, M);
-      if (hb_chol(M, q) != 0) {
-        fail = 1;
-        break;
-      }
-      ldb += hb_log_det_chol(M, q);
-      for (int a = 0; a < P1; a++)
-        memcpy(W + (R_xlen_t) a * q, Lb + (R_xlen_t) q * (a < p ? a : p + q), sizeof(double) * q);
-      hb_schur_acc(M, q, W, P1, Gb);
-    }
-    cl->part[b] = ldb;
+  const int p = g->p, q = t->q, D = cl->D, P1 = p + 1;
+  double *M = w->M, *W = w->W, *Gb = cl->Gacc + (R_xlen_t) b * P1 * P1, ldb = 0.0;
+  memset(Gb, 0, sizeof(double) * P1 * P1);
+  int l0, l1, fail = 0;
+  hb_block_range(t->G, cl->nb, b, &l0, &l1);
+  if (w->lanes != NULL) {
+    hb_level_mats lm = {Sinv, L, (ptrdiff_t) q * D, q * p, q};
+    int col[HB_LANE_MMAX];
+    for (int a = 0; a < P1; a++) col[a] = q * (a < p ? a : p + q);
+    fail = hb_lanes_schur(&lm, col, P1, l0, l1, w->lanes, Gb, &ldb);
+    l1 = l0; /* done */
   }
-  if (fail) return R_NegInf;
-  return -0.5 * (t->G * ldS + hb_reduce_finish(p, nb, cl->Gacc, cl->part, Gx, A, c, yy));
+  for (int l = l0; l < l1; l++) {
+    const double *Lb = L + (R_xlen_t) l * q * D;
+    hb_level_precision(Sinv, Lb, p, q, M);
+    if (hb_chol(M, q) != 0) {
+      fail = 1;
+      break;
+    }
+    ldb += hb_log_det_chol(M, q);
+    for (int a = 0; a < P1; a++)
+      memcpy(W + (R_xlen_t) a * q, Lb + (R_xlen_t) q * (a < p ? a : p + q), sizeof(double) * q);
+    hb_schur_acc(M, q, W, P1, Gb);
+  }
+  cl->part[b] = ldb;
+  return fail;
 }
 
-/* The reduction at T's Sigma^-1 = Sinv and, when the nested block is full
- * (its parent term integrated out as well), the parent's Sinv2. */
-static double reduce(const hb_model *g, const double *L, const double *Gx, const double *Sinv, double ldS,
-                     const double *Sinv2, double ldS2, double *A, double *c, double *yy) {
-  if (g->cl->nest != NULL && g->cl->nest->full)
-    return hb_nested_reduce(g, L, Gx, Sinv, ldS, Sinv2, ldS2, A, c, yy);
-  return reduce_flat(g, L, Gx, Sinv, ldS, A, c, yy);
+/* The reduction, once every block's part is in (level_stats() computes
+ * them): A, c, *yy from the blocks' Schur terms and the global Gx;
+ * returns the levels' part of the log marginal, -(sum_l log|M_l| + G
+ * log|Sigma|) / 2, or -Inf when some M_l is not positive definite (fail).
+ * The fixed effects' part, hb_fixed_log_marginal(), depends on the channel
+ * asking when some coefficients are positive. A full nested block
+ * eliminates per parent level instead (hb_nested_reduce()). */
+static double reduce_flat_finish(const hb_model *g, int fail, const double *Gx, double ldS, double *A, double *c,
+                                 double *yy) {
+  const hb_collapse *cl = g->cl;
+  if (fail) return R_NegInf;
+  return -0.5 * (g->t[cl->T].G * ldS + hb_reduce_finish(g->p, cl->nb, cl->Gacc, cl->part, Gx, A, c, yy));
 }
 
 /* Gx: every entry (chg NULL), or only the rows and columns of [X ytil]
@@ -303,8 +297,11 @@ static void level_columns(const col_src *src, R_xlen_t s, R_xlen_t len, int run,
  * A column of Z equal to a fixed column (xmap) is not computed twice.
  * Per block of levels, the sums of the new blocks and, when ytil is
  * recomputed, of ytil' Pi ytil over the block's rows go to cl->lsum
- * (global_stats() takes [X ytil]' Pi [X ytil] from them). */
-static void level_stats(const col_src *src, const double *L0, double *L) {
+ * (global_stats() takes [X ytil]' Pi [X ytil] from them). With Sinv, each
+ * block's part of the reduction at Sigma^-1 = Sinv follows its statistics
+ * (a second pass over all of L would read it from memory again); returns
+ * nonzero when some M_l is not positive definite. */
+static int level_stats(const col_src *src, const double *L0, double *L, const double *Sinv) {
   const hb_model *g = src->g;
   const hb_collapse *cl = g->cl;
   const hb_term *t = g->t + cl->T;
@@ -325,8 +322,9 @@ static void level_stats(const col_src *src, const double *L0, double *L) {
   }
   /* each level writes only its own block of L, each block of levels only
    * its own sums */
+  int fail = 0;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(cl->nth) schedule(static) if (cl->nth > 1)
+#pragma omp parallel for num_threads(cl->nth) schedule(static) reduction(| : fail) if (cl->nth > 1)
 #endif
   for (int bk = 0; bk < cl->nb; bk++) {
     hb_collapse_ws *w = cl->ws + thread_id();
@@ -364,7 +362,10 @@ static void level_stats(const col_src *src, const double *L0, double *L) {
       }
       for (int e = 0; e < QD; e++) sb[e] += Lb[e];
     }
+    /* the block's part of the reduction while its statistics are in cache */
+    if (Sinv != NULL) fail |= reduce_block(g, L, Sinv, bk, w);
   }
+  return fail;
 }
 
 /* Start of the Metropolis steps: ytil with beta and u_T added back, every
@@ -384,11 +385,12 @@ void hb_collapse_prepare(hb_model *g) {
     ne->ldS = hb_log_det_sigma(pt->Sinv, pt->q, ne->M2);
   }
   col_src src = {g, NULL, NULL, NULL};
-  level_stats(&src, NULL, cl->L);
+  const int fused = ne == NULL || !ne->full;
+  int fail = level_stats(&src, NULL, cl->L, fused ? t->Sinv : NULL);
   global_stats(g, cl->Gx, NULL, NULL, cl->yt);
   cl->ldS = hb_log_det_sigma(t->Sinv, q, cl->M);
-  cl->lev = reduce(g, cl->L, cl->Gx, t->Sinv, cl->ldS, pt ? pt->Sinv : NULL, ne ? ne->ldS : 0.0, cl->A, cl->c,
-                   &cl->yy);
+  cl->lev = fused ? reduce_flat_finish(g, fail, cl->Gx, cl->ldS, cl->A, cl->c, &cl->yy)
+                  : hb_nested_reduce(g, cl->L, cl->Gx, t->Sinv, cl->ldS, pt->Sinv, ne->ldS, cl->A, cl->c, &cl->yy);
   if (!R_FINITE(cl->lev) || !R_FINITE(hb_fixed_log_marginal(g, cl->A, cl->c, cl->yy, -1)))
     hb_sampler_error("the collapsed likelihood of group-level term %d is not finite", cl->T + 1);
 }
@@ -423,17 +425,17 @@ double hb_collapse_propose(hb_model *g, int c, const double *mnew, const double 
     const double *mold = g->media + (R_xlen_t) c * n;
     for (R_xlen_t i = 0; i < n; i++) cl->yt1[i] = cl->yt[i] - zcoef[i] * (rho * mnew[i] - mold[i]);
   }
-  col_src src = {g, mnew, ychg ? cl->yt1 : cl->yt, chg};
-  level_stats(&src, cl->L, cl->L1);
-  memcpy(cl->Gx1, cl->Gx, sizeof(double) * (p + 1) * (p + 1));
-  global_stats(g, cl->Gx1, chg, mnew, ychg ? cl->yt1 : cl->yt);
   double lr[HB_MAX_Q];
   channel_log_scales(t, c, rho, lr);
   hb_sigma_scaled(t, lr, cl->Sig1, cl->Sinv1);
   cl->ldS1 = cl->ldS + 2.0 * nz * log(rho);
-  /* a full nested block's parent: its Sigma rescaled by rho like T's */
+  col_src src = {g, mnew, ychg ? cl->yt1 : cl->yt, chg};
   hb_nested *ne = cl->nest;
   const hb_term *pt = ne != NULL && ne->full ? g->t + ne->P : NULL;
+  int fail = level_stats(&src, cl->L, cl->L1, pt == NULL ? cl->Sinv1 : NULL);
+  memcpy(cl->Gx1, cl->Gx, sizeof(double) * (p + 1) * (p + 1));
+  global_stats(g, cl->Gx1, chg, mnew, ychg ? cl->yt1 : cl->yt);
+  /* a full nested block's parent: its Sigma rescaled by rho like T's */
   double lprior = nz ? hb_sigma_scale_logratio(t, cl->Sinv1, lr) : 0.0;
   if (pt != NULL) {
     double lr2[HB_MAX_Q];
@@ -442,8 +444,9 @@ double hb_collapse_propose(hb_model *g, int c, const double *mnew, const double 
     ne->ldS1 = ne->ldS + 2.0 * nz2 * log(rho);
     if (nz2) lprior += hb_sigma_scale_logratio(pt, ne->Sinv1, lr2);
   }
-  cl->lev1 = reduce(g, cl->L1, cl->Gx1, cl->Sinv1, cl->ldS1, pt ? ne->Sinv1 : NULL, pt ? ne->ldS1 : 0.0, cl->A1,
-                    cl->c1, &cl->yy1);
+  cl->lev1 = pt == NULL ? reduce_flat_finish(g, fail, cl->Gx1, cl->ldS1, cl->A1, cl->c1, &cl->yy1)
+                        : hb_nested_reduce(g, cl->L1, cl->Gx1, cl->Sinv1, cl->ldS1, ne->Sinv1, ne->ldS1, cl->A1,
+                                           cl->c1, &cl->yy1);
   if (!R_FINITE(cl->lev1)) return R_NegInf;
   double lm1 = hb_fixed_log_marginal_at(g, cl->A1, cl->c1, cl->yy1, c, roi_f) + cl->lev1;
   double lm0 = hb_fixed_log_marginal(g, cl->A, cl->c, cl->yy, c) + cl->lev;

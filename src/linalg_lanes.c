@@ -243,19 +243,8 @@ static HB_ALWAYS_INLINE int schur_loops(const hb_level_mats *lm, const int *col,
   return 0;
 }
 
-/* the dimensions 1..8 are instantiated so that their loops unroll (q <= 8:
- * hb_lanes_fit()) */
-#define HB_LANE_DIM_CASES(call) \
-  switch (q) {                  \
-  case 1: call(1);              \
-  case 2: call(2);              \
-  case 3: call(3);              \
-  case 4: call(4);              \
-  case 5: call(5);              \
-  case 6: call(6);              \
-  case 7: call(7);              \
-  default: call(8);             \
-  }
+/* HB_SMALL_DIM_CASES (hbmmm.h) instantiates the kernels for q = d = 1..6,
+ * whose loops then unroll, and once for any d (q <= 8: hb_lanes_fit()) */
 
 int hb_lanes_fit(int q, int m) {
   return q >= 1 && q <= HB_LANE_QMAX && m >= 0 && m <= HB_LANE_MMAX;
@@ -270,23 +259,23 @@ size_t hb_lanes_pack_size(int q, int nlev) {
 }
 
 void hb_lanes_pack(const hb_level_mats *lm, const double *Bv, int l0, int l1, double *pk) {
-  const int q = lm->q;
+  const int d = lm->q;
 #define HB_CALL(dim) pack_loops(lm, Bv, l0, l1, pk, dim); return
-  HB_LANE_DIM_CASES(HB_CALL)
+  HB_SMALL_DIM_CASES(HB_CALL)
 #undef HB_CALL
 }
 
-HB_CLONES_WIDE int hb_lanes_marginal(const double *Sinv, int q, const double *pk, int nlev, double *ws,
+HB_CLONES_WIDE int hb_lanes_marginal(const double *Sinv, int d, const double *pk, int nlev, double *ws,
                                      double *out) {
 #define HB_CALL(dim) return marginal_loops(Sinv, pk, nlev, ws, out, dim)
-  HB_LANE_DIM_CASES(HB_CALL)
+  HB_SMALL_DIM_CASES(HB_CALL)
 #undef HB_CALL
 }
 
 HB_CLONES_WIDE int hb_lanes_schur(const hb_level_mats *lm, const int *col, int m, int l0, int l1, double *ws,
                                   double *G, double *ldsum) {
-  const int q = lm->q;
+  const int d = lm->q;
 #define HB_CALL(dim) return schur_loops(lm, col, m, l0, l1, ws, G, ldsum, dim)
-  HB_LANE_DIM_CASES(HB_CALL)
+  HB_SMALL_DIM_CASES(HB_CALL)
 #undef HB_CALL
 }

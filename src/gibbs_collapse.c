@@ -193,6 +193,13 @@ static double reduce_flat_finish(const hb_model *g, int fail, const double *Gx, 
  * the entries of fixed columns that T's effects do not repeat take a pass
  * over the rows. A flagged fixed column is the proposal's, Xs x mnew; yt is
  * ytil. */
+/* whether entry (a, b) of Gx (p + 1 columns, ytil last) comes from the
+ * per-level sums: a fixed column repeated by a column of Z (zof >= 0) is
+ * in it, or it is ytil' Pi ytil */
+static int from_levels(const int *zof, int p, int a, int b) {
+  return zof[a] >= 0 || (b < p && zof[b] >= 0) || (a == p && b == p);
+}
+
 static void global_stats(const hb_model *g, double *Gx, const int *chg, const double *mnew, const double *yt) {
   const hb_collapse *cl = g->cl;
   const hb_term *t = g->t + cl->T;
@@ -217,14 +224,11 @@ static void global_stats(const hb_model *g, double *Gx, const int *chg, const do
     if (!fl[a]) continue;
     for (int b = 0; b < P1; b++) {
       const int cb = b < p ? b : p + q, ca = a < p ? a : p + q;
-      double v;
-      if (zof[a] >= 0) v = S[zof[a] + (R_xlen_t) q * cb];
+      double v = 0.0;
+      if (!from_levels(zof, p, a, b)) need[a] = 1;
+      else if (zof[a] >= 0) v = S[zof[a] + (R_xlen_t) q * cb];
       else if (b < p && zof[b] >= 0) v = S[zof[b] + (R_xlen_t) q * ca];
-      else if (a == p && b == p) v = S[QD];
-      else {
-        need[a] = 1;
-        v = 0.0;
-      }
+      else v = S[QD]; /* ytil' Pi ytil */
       Gx[a + b * P1] = v;
     }
     rowpass |= need[a];
@@ -247,10 +251,8 @@ static void global_stats(const hb_model *g, double *Gx, const int *chg, const do
       for (int a = 0; a < P1; a++) {
         if (!need[a]) continue;
         hb_vmul(g->prec + i0, x[a], pw, len);
-        for (int b = 0; b < P1; b++) {
-          const int covered = zof[a] >= 0 || (b < p && zof[b] >= 0) || (a == p && b == p);
-          if (!covered) Gx[a + b * P1] += hb_dot(pw, x[b], len);
-        }
+        for (int b = 0; b < P1; b++)
+          if (!from_levels(zof, p, a, b)) Gx[a + b * P1] += hb_dot(pw, x[b], len);
       }
     }
   }

@@ -18,8 +18,10 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #' collapsed around the grouping term with the most levels (unless its
 #' covariance is factor-analytic or LKJ): the Metropolis steps on each
 #' channel's parameters (a random walk with a shape learned in doubling
-#' warmup windows, then an independence proposal around the learned centre)
-#' see the likelihood with the fixed effects and that term's effects
+#' warmup windows, then an independence proposal around the learned centre;
+#' after 20 sweeps of a warmup longer than 40, each channel first moves to
+#' the mode of its conditional posterior, found by Newton steps, which also
+#' gives the first shape) see the likelihood with the fixed effects and that term's effects
 #' integrated out, using per-level cross-products; the term's covariance
 #' gets Metropolis steps on the same marginal (each sd scaled, and shears
 #' that move correlations); then the fixed effects and the term's effects

@@ -116,7 +116,19 @@ double hb_nested_reduce(const hb_model *g, const double *L, const double *Gx, co
 void hb_mult_update(hb_model *g);
 /* x: the channel's raw media on the data's n rows */
 void hb_channel_init_mh(hb_channel *ch, const double *x, R_xlen_t n);
-int hb_channel_mh(hb_model *g, int c, int iter, int adapt, int independent);
+int hb_channel_mh(hb_model *g, int c, int iter, int warmup, int independent);
+int hb_channel_independent_first(const hb_channel *ch, int iter, int warmup);
+/* a proposal of a channel's parameters as hb_channel_log_ratio() leaves it
+ * for hb_channel_move(): the factor on the channel's group-level effects,
+ * the ROI-keeping factor, ystar' Pi ystar (without a collapsed term) */
+typedef struct {
+  double rho, f, yy1;
+} hb_media_prop;
+double hb_channel_log_ratio(hb_model *g, int c, const double *phi_new, const double *par_new, int rescale,
+                            hb_media_prop *pr);
+void hb_channel_move(hb_model *g, int c, const double *phi_new, const double *par_new, const hb_media_prop *pr);
+/* gibbs_media_mode.c: warmup's start at each channel's conditional mode */
+void hb_channel_mode(hb_model *g, int c);
 int hb_channel_par_ok(const hb_channel *ch, const double *par);
 /* collapsed: leave out the terms the collapsed block integrates out in the
  * media steps (hb_term_collapsed()) */

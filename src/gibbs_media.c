@@ -53,37 +53,59 @@ void hb_channel_init_mh(hb_channel *ch, const double *x, R_xlen_t n) {
   for (int e = 0; e < d; e++) ch->prop_chol[e * d + e] = 0.1;
   memset(ch->adapt_mean, 0, sizeof ch->adapt_mean);
   memset(ch->adapt_cov, 0, sizeof ch->adapt_cov);
-  ch->adapt_n = 0;
+  ch->adapt_n = ch->scale_n = ch->ind_n = ch->ind_acc = 0;
   ch->has_center = 0;
 }
 
-/* Does a window of the covariance estimate end after iteration iter? The
- * windows double: 100, 200, 400, ... iterations. */
-static int window_end(int iter) {
-  long end = 100, w = 100;
+/* Does a window of the covariance estimate end after iteration iter of a
+ * warmup of `warmup` iterations? Windows of 50, 50, 100, 200, ...
+ * iterations; a window after which the next would not fit in the warmup
+ * runs to its end instead, so the last shape comes from the longest clean
+ * stretch (as Stan's windowed adaptation stretches its last window). */
+static int window_end(int iter, int warmup) {
+  long end = 50, w = 50;
   while (end < iter + 1) {
-    w *= 2;
     end += w;
+    if (end > 50) w *= 2;
   }
-  return end == iter + 1;
+  if (end != iter + 1) return 0;
+  return end + w <= warmup; /* else this window is stretched to the warmup's end */
+}
+
+/* The proposal shape from the window's draws: their covariance, its
+ * correlations shrunk a little towards zero while the window is short
+ * (weight 5 / (n + 5) on the diagonal; scale-free, unlike adding a fixed
+ * multiple of the identity, which with many rows would swamp a posterior
+ * of width 0.01). Returns 0 when the Cholesky factor exists. */
+static int window_shape(const hb_channel *ch, double *C) {
+  int d = ch->nest;
+  double nn = ch->adapt_n, shrink = 5.0 / (nn + 5.0);
+  for (int a = 0; a < d; a++)
+    for (int b = 0; b < d; b++) C[a * d + b] = (a == b ? 1.0 : 1.0 - shrink) * ch->adapt_cov[a * d + b] / (nn - 1.0);
+  for (int e = 0; e < d; e++) C[e * d + e] *= 1.0 + 1e-9;
+  return hb_chol(C, d);
 }
 
 /* Warmup adaptation: Robbins-Monro on the log scale towards the target
- * acceptance, and from 50 draws on the empirical covariance of phi (Haario
- * et al. 2001) as the proposal shape, refreshed every 25 draws. The
- * covariance is estimated afresh in doubling windows (the current shape is
- * kept until a window has 50 draws): a cumulative estimate would keep the
- * path from the starting values to the posterior, whose direction then
- * dominates the proposal and leaves steps across the posterior's ridges
- * tiny. */
-static void channel_adapt(hb_channel *ch, int iter, int accepted) {
+ * acceptance, and from 25 draws of a window on the empirical covariance of
+ * phi (Haario et al. 2001) as the proposal shape and centre, refreshed
+ * every 25 draws. Each window estimates the covariance afresh (the current
+ * shape is kept until the new window has 25 draws): a cumulative estimate
+ * would keep the path from the starting values to the posterior, whose
+ * direction then dominates the proposal and leaves steps across the
+ * posterior's ridges tiny. When a window's first shape replaces the last
+ * one, the scale restarts at the optimum for a Gaussian target, 2.38 /
+ * sqrt(d), with a fresh (large) gain: the old scale corrected the old
+ * shape's size, and carried over it left steps 5x too short for hundreds
+ * of iterations once the path had left the estimate (seen at 1.2M rows). */
+static void channel_adapt(hb_channel *ch, int iter, int warmup, int accepted) {
   int d = ch->nest;
   double target = d == 1 ? 0.44 : 0.30;
-  ch->log_scale += (accepted - target) / pow(iter + 1.0, 0.6);
+  ch->log_scale += (accepted - target) / pow(++ch->scale_n, 0.6);
   if (ch->log_scale > 5) ch->log_scale = 5;
   if (ch->log_scale < -10) ch->log_scale = -10;
-  if (window_end(iter)) {
-    ch->adapt_n = 0;
+  if (window_end(iter, warmup)) {
+    ch->adapt_n = ch->ind_n = ch->ind_acc = 0;
     memset(ch->adapt_mean, 0, sizeof ch->adapt_mean);
     memset(ch->adapt_cov, 0, sizeof ch->adapt_cov);
     return;
@@ -98,18 +120,15 @@ static void channel_adapt(hb_channel *ch, int iter, int accepted) {
   for (int a = 0; a < d; a++)
     for (int b = 0; b < d; b++)
       ch->adapt_cov[a * d + b] += dlt[a] * (w[b] - ch->adapt_mean[b]);
-  if (ch->adapt_n >= 50 && ch->adapt_n % 25 == 0) {
-    double C[HB_MAX_TPAR * HB_MAX_TPAR];
-    for (int a = 0; a < d * d; a++) C[a] = ch->adapt_cov[a] / (nn - 1.0);
-    for (int e = 0; e < d; e++) C[e * d + e] += 1e-6;
-    if (hb_chol(C, d) == 0) {
-      memcpy(ch->prop_chol, C, sizeof(double) * d * d);
-      memcpy(ch->center, ch->adapt_mean, sizeof(double) * d);
-      ch->has_center = 1;
-      /* the first switch to the empirical shape starts from the optimal
-       * scale for a Gaussian target, 2.38 / sqrt(d) */
-      if (ch->adapt_n == 50 && iter < 100) ch->log_scale = log(2.38 / sqrt((double) d));
-    }
+  if (ch->adapt_n < 25 || ch->adapt_n % 25) return;
+  double C[HB_MAX_TPAR * HB_MAX_TPAR];
+  if (window_shape(ch, C)) return;
+  memcpy(ch->prop_chol, C, sizeof(double) * d * d);
+  memcpy(ch->center, ch->adapt_mean, sizeof(double) * d);
+  ch->has_center = 1;
+  if (ch->adapt_n == 25) {
+    ch->log_scale = log(2.38 / sqrt((double) d));
+    ch->scale_n = 0;
   }
 }
 
@@ -261,62 +280,87 @@ static void collapsed_accept(hb_model *g, int c, const double *mnew, const doubl
   hb_refresh_channel_columns(g, c);
 }
 
-/* One Metropolis step on channel c's transform parameters, a random walk
- * (adapted during warmup) or an independence proposal (independent = 1,
- * once the adaptation has a centre), with the fixed effects integrated out
+/* The log target ratio of channel c's parameters at phi_new (constrained:
+ * par_new) against the current state, with the fixed effects integrated out
  * (their conjugate normal prior makes the marginal likelihood exact), and
  * the collapsed term's effects too when there is one (gibbs_collapse.c).
- * Without a collapsed term, only the channel's columns of X' Pi X and the
- * whole X' Pi ystar are recomputed. Returns 1 when accepted. */
-int hb_channel_mh(hb_model *g, int c, int iter, int adapt, int independent) {
+ * With rescale set, the channel's other group-level effects move with the
+ * scale of its column (factor pr->rho, whose Jacobian makes this the ratio
+ * of a joint move, not of a density: a mode search keeps rescale 0). No
+ * proposal density; -Inf when the parameters are refused. The proposal's
+ * media column (g->scratch_m) and statistics are kept for
+ * hb_channel_move(). Without a collapsed term, only the channel's columns
+ * of X' Pi X and the whole X' Pi ystar are recomputed. */
+double hb_channel_log_ratio(hb_model *g, int c, const double *phi_new, const double *par_new, int rescale,
+                            hb_media_prop *pr) {
   hb_channel *ch = g->ch + c;
-  if (ch->nest == 0 || (independent && !ch->has_center)) return 0;
   const R_xlen_t n = g->n;
   const int p = g->p;
-  double phi_new[HB_MAX_TPAR], par_new[HB_MAX_TPAR];
-  double lq = channel_propose(g->rng, ch, independent, phi_new, par_new);
   double lp_new = channel_logprior(ch, phi_new);
-  int accepted = 0;
-  if (R_FINITE(lp_new) && hb_channel_par_ok(ch, par_new)) {
-    double *mnew = g->scratch_m;
-    hb_channel_transform(ch, par_new, g->media_raw + (R_xlen_t) c * n, g->nd, g->pstart,
-                         g->tpos, g->npanel, mnew, g->wbuf, NULL); /* no mixtures: NUTS only */
-    hb_channel_lift(g, c, par_new, mnew, NULL, g->wbuf, NULL);
-    hb_mult_apply(g, c, mnew, NULL, 0);
-    const double *mold = g->media + (R_xlen_t) c * n;
-    /* group-level effects on this channel move with the scale of its
-     * column (on the data's rows), so a proposal that shrinks the column
-     * keeps their fit */
-    double ss_old = hb_dot(mold, mold, g->nd), ss_new = hb_dot(mnew, mnew, g->nd);
-    double rho = ss_new > 0.0 && ss_old > 0.0 ? sqrt(ss_old / ss_new) : 1.0;
-    double lp_prior = lp_new - channel_logprior(ch, ch->phi) + lq;
-    double f = roi_factor(g, c, mnew);
-    if (!(f > 0.0)) {
-      /* refused: the proposed column carries no ROI */
-    } else if (g->cl) {
-      double log_ratio = collapsed_ratio(g, c, mnew, rho, f) + lp_prior;
-      if (R_FINITE(log_ratio) && log(hb_rng_unif(g->rng)) < log_ratio) {
-        accepted = 1;
-        roi_move(g, c, f); /* before the columns change: f used the current sum */
-        collapsed_accept(g, c, mnew, phi_new, par_new, rho);
-      }
-    } else {
-      double *zcoef = g->coef;
-      hb_channel_zcoef(g, c, 0, zcoef);
-      double lp_u = hb_channel_effects_logratio(g, c, rho, 0);
-      double *A1 = g->fx_A + p * p, *c1 = g->fx_c + p, yy1 = 0.0;
-      proposed_stats(g, c, mnew, zcoef, rho, A1, c1, &yy1);
-      double log_ratio = hb_fixed_log_marginal_at(g, A1, c1, yy1, c, f) -
-                         hb_fixed_log_marginal(g, g->fx_A, g->fx_c, g->fx_yy, c) + lp_prior + lp_u;
-      if (R_FINITE(log_ratio) && log(hb_rng_unif(g->rng)) < log_ratio) {
-        accepted = 1;
-        roi_move(g, c, f);
-        channel_accept(g, c, mnew, A1, c1, yy1, phi_new, par_new, rho);
-      }
-    }
+  if (!R_FINITE(lp_new) || !hb_channel_par_ok(ch, par_new)) return R_NegInf;
+  double *mnew = g->scratch_m;
+  hb_channel_transform(ch, par_new, g->media_raw + (R_xlen_t) c * n, g->nd, g->pstart,
+                       g->tpos, g->npanel, mnew, g->wbuf, NULL); /* no mixtures: NUTS only */
+  hb_channel_lift(g, c, par_new, mnew, NULL, g->wbuf, NULL);
+  hb_mult_apply(g, c, mnew, NULL, 0);
+  const double *mold = g->media + (R_xlen_t) c * n;
+  /* group-level effects on this channel move with the scale of its column
+   * (on the data's rows), so a proposal that shrinks the column keeps their
+   * fit */
+  double ss_old = rescale ? hb_dot(mold, mold, g->nd) : 0.0, ss_new = rescale ? hb_dot(mnew, mnew, g->nd) : 0.0;
+  pr->rho = rescale && ss_new > 0.0 && ss_old > 0.0 ? sqrt(ss_old / ss_new) : 1.0;
+  pr->f = roi_factor(g, c, mnew);
+  if (!(pr->f > 0.0)) return R_NegInf; /* the proposed column carries no ROI */
+  double lp_prior = lp_new - channel_logprior(ch, ch->phi);
+  if (g->cl) return collapsed_ratio(g, c, mnew, pr->rho, pr->f) + lp_prior;
+  double *zcoef = g->coef;
+  hb_channel_zcoef(g, c, 0, zcoef);
+  double lp_u = hb_channel_effects_logratio(g, c, pr->rho, 0);
+  double *A1 = g->fx_A + p * p, *c1 = g->fx_c + p;
+  pr->yy1 = 0.0;
+  proposed_stats(g, c, mnew, zcoef, pr->rho, A1, c1, &pr->yy1);
+  return hb_fixed_log_marginal_at(g, A1, c1, pr->yy1, c, pr->f) -
+         hb_fixed_log_marginal(g, g->fx_A, g->fx_c, g->fx_yy, c) + lp_prior + lp_u;
+}
+
+/* The proposal last evaluated by hb_channel_log_ratio() becomes the state. */
+void hb_channel_move(hb_model *g, int c, const double *phi_new, const double *par_new, const hb_media_prop *pr) {
+  roi_move(g, c, pr->f); /* before the columns change: f used the current sum */
+  if (g->cl) {
+    collapsed_accept(g, c, g->scratch_m, phi_new, par_new, pr->rho);
+    return;
   }
-  if (adapt && !independent) channel_adapt(ch, iter, accepted);
+  channel_accept(g, c, g->scratch_m, g->fx_A + g->p * g->p, g->fx_c + g->p, pr->yy1, phi_new, par_new, pr->rho);
+}
+
+/* One Metropolis step on channel c's transform parameters, a random walk
+ * (adapted while iter < warmup) or an independence proposal (independent = 1,
+ * once the adaptation has a centre). Returns 1 when accepted. */
+int hb_channel_mh(hb_model *g, int c, int iter, int warmup, int independent) {
+  hb_channel *ch = g->ch + c;
+  if (ch->nest == 0 || (independent && !ch->has_center)) return 0;
+  double phi_new[HB_MAX_TPAR], par_new[HB_MAX_TPAR];
+  hb_media_prop pr;
+  double lq = channel_propose(g->rng, ch, independent, phi_new, par_new);
+  double log_ratio = hb_channel_log_ratio(g, c, phi_new, par_new, 1, &pr) + lq;
+  int accepted = R_FINITE(log_ratio) && log(hb_rng_unif(g->rng)) < log_ratio;
+  if (accepted) hb_channel_move(g, c, phi_new, par_new, &pr);
+  if (iter < warmup && !independent) channel_adapt(ch, iter, warmup, accepted);
+  if (iter < warmup && independent) {
+    ch->ind_n++;
+    ch->ind_acc += accepted;
+  }
   return accepted;
+}
+
+/* After warmup, may both of the channel's steps be independence proposals?
+ * Yes when the last window accepted at least 30% of them: each accepted one
+ * is a draw nearly independent of the last, where a random-walk step moves
+ * a fraction of the posterior's width (at 120,000 rows, two independence
+ * steps gave a 25% higher bulk ESS for the transforms than a random walk
+ * and one, at the same cost). A poor fit keeps the random walk. */
+int hb_channel_independent_first(const hb_channel *ch, int iter, int warmup) {
+  return iter >= warmup && ch->has_center && ch->ind_n >= 20 && ch->ind_acc >= 0.3 * ch->ind_n;
 }
 
 /* Log of prior ratio times Jacobian for scaling the group-level effects of

@@ -34,7 +34,8 @@ typedef struct {
   double phi[HB_MAX_TPAR];                   /* their unconstrained values */
   double log_scale, prop_chol[HB_MAX_TPAR * HB_MAX_TPAR];
   double adapt_mean[HB_MAX_TPAR], adapt_cov[HB_MAX_TPAR * HB_MAX_TPAR];
-  int adapt_n;
+  int adapt_n, scale_n;                      /* draws in the window; steps since the scale restarted */
+  int ind_n, ind_acc;                        /* the window's independence steps, and those accepted */
   double center[HB_MAX_TPAR];                /* independence proposal: centre (shape prop_chol) */
   int has_center;
   /* both samplers' working coordinates (hb_phi_to_w()): phi, except a
@@ -190,6 +191,7 @@ typedef struct {
   double *work;                /* dense scratch, size HB_WORK(p, qmax) */
   hb_collapse *cl;             /* NULL: no term integrated out in the media steps */
   hb_rng *rng;                 /* the Gibbs chain's generator (rng.h); NULL: R's stream */
+  int mode_at;                 /* warmup iteration of the media mode search (gibbs_media_mode.c); -1: none */
   int prior_only;              /* 1: the likelihood is left out (prior predictive checks) */
   /* output: levels of each term whose effects are stored with each draw
    * (0-based), and which terms get online summaries */

@@ -116,6 +116,53 @@ test_that("the posterior of a decay and a media-slope sd equals quadrature, coll
   }
 })
 
+test_that("the warmup's mode search lands on the conditional mode with its curvature, collapsed or not", {
+  d <- small_panel()
+  spec <- small_spec(sales ~ tv + (1 + tv | market), media = "tv",
+                     fixed_transforms = c(halfsat_tv = stats::median(d$tv[d$tv > 0]), slope_tv = 1.5))
+  s2 <- 0.8 * stats::var(d$sales) / 4
+  Sigma0 <- diag(c(stats::var(d$sales) / 5, stats::var(d$sales) / 20))
+  m <- pinned_model(spec, s2, Sigma0)
+  slot <- which(m$ch_est[, 1] == 1L)
+  m$ch_prior_code[slot, 1] <- 5L # uniform(0, 1) on the decay
+  m$ch_prior_par[2 * slot - 1:0, 1] <- c(0, 1)
+  tr <- spec$transforms
+  hs <- tr$pars$value[tr$pars$name == "halfsat_tv"]
+  G <- m$terms[[1]]$G
+  D <- outer(m$terms[[1]]$g + 1L, seq_len(G), `==`) * 1
+  # the log target of w = logit(decay) at the starting state: sigma^2 and
+  # Sigma at their pinned values, beta integrated out, and the market
+  # effects integrated out (collapsed) or at their starting value 0
+  log_target <- function(w, collapsed) {
+    decay <- stats::plogis(w)
+    x <- saturation_hill(adstock_geometric(spec$media_data[, "tv"], decay,
+                                           normalize = as.logical(tr$normalize[["tv"]]), group = spec$panel_codes),
+                         hs, 1.5)
+    Xd <- m$Xs
+    Xd[, m$xc == 0L] <- m$Xs[, m$xc == 0L] * x
+    Z <- cbind(D, D * x)
+    S <- if (collapsed) kronecker(Sigma0, diag(G)) else matrix(0, 2 * G, 2 * G)
+    dense_marginal(m$y, Xd, Z, s2, m$w, S, m$b_mean, m$b_sd) + log(decay * (1 - decay))
+  }
+  for (collapse in c(0L, -1L)) {
+    m$collapse <- collapse
+    f <- function(w) log_target(w, collapse == 0L)
+    w_hat <- stats::optimize(f, c(-6, 6), maximum = TRUE, tol = 1e-10)$maximum
+    h <- 1e-3
+    sd_hat <- 1 / sqrt(-(f(w_hat + h) - 2 * f(w_hat) + f(w_hat - h)) / h^2)
+    set.seed(1)
+    res <- .Call(hbmmm:::C_hb_gibbs, m, c(gibbs_control(iter = 2, warmup = 1), list(mode_at = 0L)))
+    # the state after one sweep: the search's centre and shape, which
+    # warmup keeps until 25 draws of its window
+    expect_lt(abs(res$state$mh_center[1] - w_hat), 0.02 * sd_hat)
+    expect_lt(abs(res$state$mh_prop_chol[1] / sd_hat - 1), 0.02)
+  }
+  # control$mode_at (a test setting: by default sweep 20 of a warmup
+  # longer than 40) is checked
+  expect_error(.Call(hbmmm:::C_hb_gibbs, m, c(gibbs_control(iter = 2, warmup = 1), list(mode_at = 5L))),
+               class = "hbmmm_input_error", regexp = "mode_at")
+})
+
 test_that("the posterior of a group-level sd equals quadrature with the Metropolis steps on Sigma", {
   d <- small_panel()
   spec <- small_spec(sales ~ tv + (1 | market), media = "tv",
@@ -167,11 +214,12 @@ test_that("a continued collapsed chain equals one long run", {
 })
 
 test_that("draws do not depend on the number of threads", {
+  # 50 warmup sweeps: the media mode search (after 20) runs too
   skip_on_os("windows")
   d <- simulate_mmm(n_markets = 12, n_weeks = 30, seed = 4)$data
   fit_with <- function(threads) {
     quiet_sampling(hbmmm(sales ~ tv + search + (1 + tv | market), data = d, media = c("tv", "search"),
-                         time = "week", chains = 1, iter = 60, seed = 9, refresh = 0, threads = threads))
+                         time = "week", chains = 1, iter = 100, seed = 9, refresh = 0, threads = threads))
   }
   one <- fit_with(1)
   two <- fit_with(2)

@@ -4,6 +4,7 @@
  * whatever is passed, the result is a value or a classed hbmmm_input_error. */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 #include "hbmmm.h"
 
@@ -354,7 +355,9 @@ SEXP hb_test_lanes(SEXP Sinv, SEXP H, SEXP B, SEXP W, SEXP split) {
   finite_matrix(B, "B", &nr, &G);
   if (nr != q || G < 1) hb_input_error("B", "must be %d x G with G >= 1; found %d x %d", q, nr, G);
   finite_matrix(H, "H", &nr, &nc);
-  if (nr != q || nc != q * G) hb_input_error("H", "must be %d x %d; found %d x %d", q, q * G, nr, nc);
+  /* q G in 64 bits: with more than 2^31 / q levels it leaves int */
+  if (nr != q || (int64_t) nc != (int64_t) q * G)
+    hb_input_error("H", "must be %d x %.0f; found %d x %d", q, (double) q * G, nr, nc);
   finite_matrix(W, "W", &nr, &nc);
   if (nr != q || nc % G != 0 || nc / G < 1 || nc / G > HB_LANE_MMAX)
     hb_input_error("W", "must be %d x (m G) with 1 <= m <= %d and G = %d; found %d x %d", q, HB_LANE_MMAX, G, nr,

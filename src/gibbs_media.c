@@ -40,6 +40,30 @@ static double channel_logprior(const hb_channel *ch, const double *phi) {
   return lp;
 }
 
+/* The constrained parameters (all slots) of unconstrained values phi: the
+ * current ones, with the estimated slots from phi. */
+void hb_channel_par_of_phi(const hb_channel *ch, const double *phi, double *par) {
+  memcpy(par, ch->par, sizeof(double) * HB_MAX_TPAR);
+  for (int e = 0; e < ch->nest; e++) {
+    int s = ch->est_slot[e];
+    par[s] = hb_link_from_unc(ch->link[s], phi[e], ch->upper[s]);
+  }
+}
+
+/* A fresh adaptation window: no draws, and no count of independence steps. */
+void hb_channel_window_restart(hb_channel *ch) {
+  ch->adapt_n = ch->ind_n = ch->ind_acc = 0;
+  memset(ch->adapt_mean, 0, sizeof ch->adapt_mean);
+  memset(ch->adapt_cov, 0, sizeof ch->adapt_cov);
+}
+
+/* For a new proposal shape: the scale at the optimum for a Gaussian
+ * target, 2.38 / sqrt(d), and a fresh (large) Robbins-Monro gain. */
+void hb_channel_scale_restart(hb_channel *ch) {
+  ch->log_scale = log(2.38 / sqrt((double) ch->nest));
+  ch->scale_n = 0;
+}
+
 /* x: the channel's raw media on the data's rows (the reference spend) */
 void hb_channel_init_mh(hb_channel *ch, const double *x, R_xlen_t n) {
   int d = ch->nest;
@@ -51,9 +75,8 @@ void hb_channel_init_mh(hb_channel *ch, const double *x, R_xlen_t n) {
   ch->log_scale = 0.0;
   memset(ch->prop_chol, 0, sizeof ch->prop_chol);
   for (int e = 0; e < d; e++) ch->prop_chol[e * d + e] = 0.1;
-  memset(ch->adapt_mean, 0, sizeof ch->adapt_mean);
-  memset(ch->adapt_cov, 0, sizeof ch->adapt_cov);
-  ch->adapt_n = ch->scale_n = ch->ind_n = ch->ind_acc = 0;
+  hb_channel_window_restart(ch);
+  ch->scale_n = 0;
   ch->has_center = 0;
 }
 
@@ -105,9 +128,7 @@ static void channel_adapt(hb_channel *ch, int iter, int warmup, int accepted) {
   if (ch->log_scale > 5) ch->log_scale = 5;
   if (ch->log_scale < -10) ch->log_scale = -10;
   if (window_end(iter, warmup)) {
-    ch->adapt_n = ch->ind_n = ch->ind_acc = 0;
-    memset(ch->adapt_mean, 0, sizeof ch->adapt_mean);
-    memset(ch->adapt_cov, 0, sizeof ch->adapt_cov);
+    hb_channel_window_restart(ch);
     return;
   }
   double nn = ++ch->adapt_n;
@@ -126,10 +147,7 @@ static void channel_adapt(hb_channel *ch, int iter, int warmup, int accepted) {
   memcpy(ch->prop_chol, C, sizeof(double) * d * d);
   memcpy(ch->center, ch->adapt_mean, sizeof(double) * d);
   ch->has_center = 1;
-  if (ch->adapt_n == 25) {
-    ch->log_scale = log(2.38 / sqrt((double) d));
-    ch->scale_n = 0;
-  }
+  if (ch->adapt_n == 25) hb_channel_scale_restart(ch);
 }
 
 /* Proposals on the unconstrained scale, as phi_new and the constrained
@@ -171,11 +189,7 @@ static double channel_propose(hb_rng *rng, const hb_channel *ch, int independent
   hb_w_to_phi(ch, w_new, phi_new);
   /* the target in w: the prior (in phi) times |d phi / d w| */
   lq += hb_w_logjac(ch, phi_new) - hb_w_logjac(ch, ch->phi);
-  memcpy(par_new, ch->par, sizeof(double) * HB_MAX_TPAR);
-  for (int e = 0; e < d; e++) {
-    int s = ch->est_slot[e];
-    par_new[s] = hb_link_from_unc(ch->link[s], phi_new[e], ch->upper[s]);
-  }
+  hb_channel_par_of_phi(ch, phi_new, par_new);
   return lq;
 }
 
@@ -307,8 +321,11 @@ double hb_channel_log_ratio(hb_model *g, int c, const double *phi_new, const dou
   /* group-level effects on this channel move with the scale of its column
    * (on the data's rows), so a proposal that shrinks the column keeps their
    * fit */
-  double ss_old = rescale ? hb_dot(mold, mold, g->nd) : 0.0, ss_new = rescale ? hb_dot(mnew, mnew, g->nd) : 0.0;
-  pr->rho = rescale && ss_new > 0.0 && ss_old > 0.0 ? sqrt(ss_old / ss_new) : 1.0;
+  pr->rho = 1.0;
+  if (rescale) {
+    double ss_old = hb_dot(mold, mold, g->nd), ss_new = hb_dot(mnew, mnew, g->nd);
+    if (ss_new > 0.0 && ss_old > 0.0) pr->rho = sqrt(ss_old / ss_new);
+  }
   pr->f = roi_factor(g, c, mnew);
   if (!(pr->f > 0.0)) return R_NegInf; /* the proposed column carries no ROI */
   double lp_prior = lp_new - channel_logprior(ch, ch->phi);

@@ -33,11 +33,7 @@ typedef struct {
 static double target_at(const mode_fn *m, const double *w, double *phi, double *par, hb_media_prop *pr) {
   hb_channel *ch = m->g->ch + m->c;
   hb_w_to_phi(ch, w, phi);
-  memcpy(par, ch->par, sizeof(double) * HB_MAX_TPAR);
-  for (int e = 0; e < m->d; e++) {
-    int s = ch->est_slot[e];
-    par[s] = hb_link_from_unc(ch->link[s], phi[e], ch->upper[s]);
-  }
+  hb_channel_par_of_phi(ch, phi, par);
   double lr = hb_channel_log_ratio(m->g, m->c, phi, par, 0, pr);
   return R_FINITE(lr) ? lr + hb_w_logjac(ch, phi) - m->lj0 : R_NegInf;
 }
@@ -140,14 +136,10 @@ void hb_channel_mode(hb_model *g, int c) {
     if (R_FINITE(target_at(&m, w, phi, par, &pr))) hb_channel_move(g, c, phi, par, &pr);
   }
   if (!pd || shape_from_curvature(L, d, S)) return;
-  /* the window so far holds the path to the mode: start it afresh */
-  ch->adapt_n = 0;
-  memset(ch->adapt_mean, 0, sizeof ch->adapt_mean);
-  memset(ch->adapt_cov, 0, sizeof ch->adapt_cov);
+  hb_channel_window_restart(ch); /* the window so far holds the path to the mode */
   memset(ch->prop_chol, 0, sizeof ch->prop_chol);
   memcpy(ch->prop_chol, S, sizeof(double) * d * d);
   hb_phi_to_w(ch, ch->phi, ch->center);
   ch->has_center = 1;
-  ch->log_scale = log(2.38 / sqrt((double) d));
-  ch->scale_n = 0;
+  hb_channel_scale_restart(ch);
 }

@@ -15,7 +15,10 @@ typedef struct {               /* scratch of one thread */
   const double **colp;
 } hb_collapse_ws;
 struct hb_collapse {
-  int T, D;                    /* the collapsed term; columns of [X Z ytil] (p + q + 1) */
+  int T;                       /* the collapsed term */
+  int nc, D, zz;               /* columns of [X Z ytil] (p + q + 1); of them, stored in L (see
+                                  hb_collapse_setup()); where Z_l' Pi_l Z_l starts in a block of L */
+  int *lc, *pl;                /* the stored column of each column of [X Z ytil], and back */
   double *L, *L1;              /* per level, q x D: Z_l' Pi_l [X_l Z_l ytil_l] (current, proposed) */
   double *Gx, *Gx1;            /* (p + 1) x (p + 1): [X ytil]' Pi [X ytil] */
   double *yt, *yt1;            /* ytil = y - the other terms' effects */
@@ -23,7 +26,7 @@ struct hb_collapse {
   double lev, lev1, ldS, ldS1; /* the levels' part of the log marginal (see reduce()), log|Sigma| */
   double *Sig1, *Sinv1;        /* the proposal's Sigma of term T and its inverse */
   int ychg, *chg;              /* the proposal changes ytil; flagged columns of [X Z ytil] */
-  int *want;                   /* rows and columns of the per-level cross-products to compute */
+  int *want;                   /* rows and stored columns of the per-level cross-products to compute */
   double *Bv;                  /* per level, q: b_l = Zy_l - ZX_l beta */
   double *sig_log_step;        /* log step sizes of the Metropolis steps on Sigma: q sds, then q x q shears */
   int nth, nb;                 /* threads; fixed blocks of levels for sums */
@@ -63,8 +66,9 @@ double hb_log_det_sigma(const double *Sinv, int q, double *M);
  * and yy the same on ytil's. Returns the sum of part (nb, in block order). */
 double hb_reduce_finish(int p, int nb, double *Gacc, const double *part, const double *Gx, double *A, double *c,
                         double *yy);
-/* M = Sigma^-1 + Z_l' Pi_l Z_l (lower triangle) from level l's q x (p + q + 1) block Lb */
-void hb_level_precision(const double *Sinv, const double *Lb, int p, int q, double *M);
+/* M = Sigma^-1 + Z_l' Pi_l Z_l (lower triangle) from level l's block Lb of
+ * the collapsed statistics, where Z_l' Pi_l Z_l starts at column zz */
+void hb_level_precision(const double *Sinv, const double *Lb, int zz, int q, double *M);
 /* Metropolis moves on one term's covariance with its effects integrated
  * out: marginal(g, Sinv, log|Sigma|) is the log density of the data given
  * the rest, up to a constant (-Inf when impossible); *ldS is kept current,

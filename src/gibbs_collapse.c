@@ -73,13 +73,39 @@ static int level_is_run(const hb_term *t, int l) {
   return s1 > s0 && t->ord[s1 - 1] - t->ord[s0] == s1 - 1 - s0;
 }
 
+/* Which columns of [X Z ytil] a block of L stores. When Z's columns are a
+ * run of X's columns in order (random intercept and slopes of fixed
+ * columns, the usual case), Z_l' Pi_l Z_l is part of Z_l' Pi_l X_l and
+ * only [X ytil] is stored: at 1.2M rows with six of each, 42 doubles per
+ * level instead of 78, and every proposal copies and reads L (its memory
+ * traffic bounds a sweep when two chains share the cores). Otherwise all
+ * p + q + 1 columns are stored, a column of Z equal to a fixed column
+ * copied from it. */
+static void collapse_layout(hb_collapse *cl, const hb_term *t, int p) {
+  const int q = t->q, nc = p + q + 1;
+  int run = t->xmap[0] >= 0;
+  for (int j = 1; j < q && run; j++) run = t->xmap[j] == t->xmap[0] + j;
+  cl->nc = nc;
+  cl->D = run ? p + 1 : nc;
+  cl->lc = (int *) R_alloc((size_t) nc, sizeof(int));
+  cl->pl = (int *) R_alloc((size_t) cl->D, sizeof(int));
+  for (int a = 0; a < nc; a++) {
+    int at = a;
+    if (run && a >= p) at = a == p + q ? p : t->xmap[a - p];
+    cl->lc[a] = at;
+    if (!run || a < p || a == p + q) cl->pl[at] = a;
+  }
+  cl->zz = cl->lc[p];
+}
+
 void hb_collapse_setup(hb_model *g, int T, int nth, int nest) {
   const hb_term *t = g->t + T;
-  const int p = g->p, q = t->q, D = p + q + 1, P1 = p + 1;
+  const int p = g->p, q = t->q, P1 = p + 1;
   hb_collapse *cl = (hb_collapse *) R_alloc(1, sizeof(hb_collapse));
   memset(cl, 0, sizeof *cl);
   cl->T = T;
-  cl->D = D;
+  collapse_layout(cl, t, p);
+  const int D = cl->D, nc = cl->nc;
   R_xlen_t nl = (R_xlen_t) t->G * q * D;
   cl->L = (double *) R_alloc((size_t) nl, sizeof(double));
   cl->L1 = (double *) R_alloc((size_t) nl, sizeof(double));
@@ -98,16 +124,17 @@ void hb_collapse_setup(hb_model *g, int T, int nth, int nest) {
   cl->Gacc = (double *) R_alloc((size_t) P1 * P1 * (cl->nb + 1), sizeof(double));
   cl->part = (double *) R_alloc((size_t) cl->nb, sizeof(double));
   cl->lsum = (double *) R_alloc((size_t) (cl->nb + 1) * (q * D + 1), sizeof(double));
-  /* per thread: M (q x q), W (q x (p + 1)), bq (q); row blocks of D
-   * columns, weights and products; column pointers */
+  /* per thread: M (q x q), W (q x (p + 1)), bq (q); row blocks of the nc
+   * columns, weights and products; pointers to the columns, then to the
+   * stored ones */
   cl->ws = (hb_collapse_ws *) R_alloc((size_t) nth, sizeof(hb_collapse_ws));
   for (int h = 0; h < nth; h++) {
     hb_collapse_ws *w = cl->ws + h;
     w->M = (double *) R_alloc((size_t) q * q + q * P1 + q, sizeof(double));
     w->W = w->M + q * q;
     w->bq = w->W + q * P1;
-    w->cols = (double *) R_alloc((size_t) (D + 2) * HB_BLOCK, sizeof(double));
-    w->colp = (const double **) R_alloc((size_t) D, sizeof(double *));
+    w->cols = (double *) R_alloc((size_t) (nc + 2) * HB_BLOCK, sizeof(double));
+    w->colp = (const double **) R_alloc((size_t) nc + D, sizeof(double *));
     w->lanes = hb_lanes_fit(q, P1) ? (double *) R_alloc(hb_lanes_ws_size(q, P1), sizeof(double)) : NULL;
   }
   if (hb_lanes_fit(q, P1)) { /* blocks of levels packed eight at a time for sigma_marginal() */
@@ -123,7 +150,7 @@ void hb_collapse_setup(hb_model *g, int T, int nth, int nest) {
   cl->bq = cl->ws[0].bq;
   cl->M = cl->ws[0].M;
   cl->cols = cl->ws[0].cols;
-  cl->chg = (int *) R_alloc((size_t) D, sizeof(int));
+  cl->chg = (int *) R_alloc((size_t) nc, sizeof(int));
   cl->want = (int *) R_alloc((size_t) q + D, sizeof(int));
   cl->Bv = (double *) R_alloc((size_t) t->G * q, sizeof(double));
   cl->sig_log_step = (double *) R_alloc((size_t) q + q * q, sizeof(double));
@@ -149,22 +176,22 @@ static int reduce_block(const hb_model *g, const double *L, const double *Sinv, 
   int l0, l1, fail = 0;
   hb_block_range(t->G, cl->nb, b, &l0, &l1);
   if (w->lanes != NULL) {
-    hb_level_mats lm = {Sinv, L, (ptrdiff_t) q * D, q * p, q};
+    hb_level_mats lm = {Sinv, L, (ptrdiff_t) q * D, q * cl->zz, q};
     int col[HB_LANE_MMAX];
-    for (int a = 0; a < P1; a++) col[a] = q * (a < p ? a : p + q);
+    for (int a = 0; a < P1; a++) col[a] = q * cl->lc[a < p ? a : p + q];
     fail = hb_lanes_schur(&lm, col, P1, l0, l1, w->lanes, Gb, &ldb);
     l1 = l0; /* done */
   }
   for (int l = l0; l < l1; l++) {
     const double *Lb = L + (R_xlen_t) l * q * D;
-    hb_level_precision(Sinv, Lb, p, q, M);
+    hb_level_precision(Sinv, Lb, cl->zz, q, M);
     if (hb_chol(M, q) != 0) {
       fail = 1;
       break;
     }
     ldb += hb_log_det_chol(M, q);
     for (int a = 0; a < P1; a++)
-      memcpy(W + (R_xlen_t) a * q, Lb + (R_xlen_t) q * (a < p ? a : p + q), sizeof(double) * q);
+      memcpy(W + (R_xlen_t) a * q, Lb + (R_xlen_t) q * cl->lc[a < p ? a : p + q], sizeof(double) * q);
     hb_schur_acc(M, q, W, P1, Gb);
   }
   cl->part[b] = ldb;
@@ -223,7 +250,7 @@ static void global_stats(const hb_model *g, double *Gx, const int *chg, const do
     need[a] = 0;
     if (!fl[a]) continue;
     for (int b = 0; b < P1; b++) {
-      const int cb = b < p ? b : p + q, ca = a < p ? a : p + q;
+      const int cb = cl->lc[b < p ? b : p + q], ca = cl->lc[a < p ? a : p + q];
       double v = 0.0;
       if (!from_levels(zof, p, a, b)) need[a] = 1;
       else if (zof[a] >= 0) v = S[zof[a] + (R_xlen_t) q * cb];
@@ -270,14 +297,16 @@ typedef struct {
   const int *chg;
 } col_src;
 
-/* Columns of rows ord[s .. s + len) of level rows into colp[0 .. D) */
+/* Rows ord[s .. s + len) of level rows: of the columns of [X Z ytil] into
+ * colp[0 .. nc), then of the stored ones into colp[nc .. nc + D) */
 static void level_columns(const col_src *src, R_xlen_t s, R_xlen_t len, int run, const double **colp,
                           double *buf) {
   const hb_model *g = src->g;
-  const hb_term *t = g->t + g->cl->T;
-  const int p = g->p, q = t->q, D = g->cl->D;
+  const hb_collapse *cl = g->cl;
+  const hb_term *t = g->t + cl->T;
+  const int p = g->p, q = t->q, nc = cl->nc;
   const R_xlen_t n = g->n;
-  for (int a = 0; a < D; a++) {
+  for (int a = 0; a < nc; a++) {
     double *b = buf + (R_xlen_t) a * HB_BLOCK;
     int fresh = src->chg != NULL && src->chg[a];
     if (a == p + q) {
@@ -292,11 +321,13 @@ static void level_columns(const col_src *src, R_xlen_t s, R_xlen_t len, int run,
                       : rows_of(t->Zcol[a - p], t->ord, s, len, run, b);
     }
   }
+  for (int a = 0; a < cl->D; a++) colp[nc + a] = colp[cl->pl[a]];
 }
 
-/* Per level, Z_l' Pi_l [X_l Z_l ytil_l] into L: every entry (chg NULL), or
- * only the entries in a flagged row or column, the others copied from L0.
- * A column of Z equal to a fixed column (xmap) is not computed twice.
+/* Per level, the stored columns of Z_l' Pi_l [X_l Z_l ytil_l] into L:
+ * every entry (chg NULL), or only the entries in a flagged row or column,
+ * the others copied from L0. A stored column of Z equal to a fixed column
+ * (xmap) is not computed twice.
  * Per block of levels, the sums of the new blocks and, when ytil is
  * recomputed, of ytil' Pi ytil over the block's rows go to cl->lsum
  * (global_stats() takes [X ytil]' Pi [X ytil] from them). With Sinv, each
@@ -307,20 +338,22 @@ static int level_stats(const col_src *src, const double *L0, double *L, const do
   const hb_model *g = src->g;
   const hb_collapse *cl = g->cl;
   const hb_term *t = g->t + cl->T;
-  const int p = g->p, q = t->q, D = cl->D, QD = q * D;
+  const int p = g->p, q = t->q, D = cl->D, QD = q * D, nc = cl->nc, full = D == nc;
   const int *chg = src->chg, want_yy = chg == NULL || chg[p + q];
+  /* rows and stored columns to compute: 2 every entry, 1 the flagged rows' */
   int *rows = cl->want, *cols = rows + q;
   for (int j = 0; j < q; j++) rows[j] = chg == NULL || chg[p + j];
   for (int a = 0; a < D; a++) {
-    int dup = a >= p && a < p + q && t->xmap[a - p] >= 0;
-    cols[a] = dup ? 0 : (chg != NULL && chg[a] ? 2 : 1);
+    int dup = full && a >= p && a < p + q && t->xmap[a - p] >= 0;
+    cols[a] = dup ? 0 : (chg != NULL && chg[cl->pl[a]] ? 2 : 1);
   }
   /* the changed rows of Z (a proposal changes one channel's: few) and the
-   * columns of Z that repeat a fixed column, listed once for all levels */
+   * stored columns of Z that repeat a fixed column, listed once for all
+   * levels */
   int nrow = 0, row_chg[HB_MAX_Q], ndup = 0, dup_col[HB_MAX_Q];
   for (int j = 0; j < q; j++) {
     if (chg != NULL && chg[p + j]) row_chg[nrow++] = j;
-    if (t->xmap[j] >= 0) dup_col[ndup++] = j;
+    if (full && t->xmap[j] >= 0) dup_col[ndup++] = j;
   }
   /* each level writes only its own block of L, each block of levels only
    * its own sums */
@@ -342,7 +375,7 @@ static int level_stats(const col_src *src, const double *L0, double *L, const do
         memcpy(Lb, L0 + (R_xlen_t) l * QD, sizeof(double) * QD);
         for (int a = 0; a < D; a++) {
           double *col = Lb + (R_xlen_t) q * a;
-          if (chg[a]) {
+          if (cols[a] == 2) {
             memset(col, 0, sizeof(double) * q);
           } else {
             for (int k = 0; k < nrow; k++) col[row_chg[k]] = 0.0;
@@ -354,8 +387,8 @@ static int level_stats(const col_src *src, const double *L0, double *L, const do
       for (R_xlen_t s = s0; s < s1; s += HB_BLOCK) {
         R_xlen_t len = s1 - s < HB_BLOCK ? s1 - s : HB_BLOCK;
         level_columns(src, s, len, run, w->colp, w->cols);
-        const double *wt = rows_of(g->prec, t->ord, s, len, run, w->cols + (R_xlen_t) D * HB_BLOCK);
-        hb_gram_block(w->colp + p, q, w->colp, D, wt, len, rows, cols, Lb);
+        const double *wt = rows_of(g->prec, t->ord, s, len, run, w->cols + (R_xlen_t) nc * HB_BLOCK);
+        hb_gram_block(w->colp + p, q, w->colp + nc, D, wt, len, rows, cols, Lb);
         if (want_yy) sb[QD] += hb_wdot(wt, w->colp[p + q], w->colp[p + q], len);
       }
       for (int k = 0; k < ndup; k++) {
@@ -495,7 +528,7 @@ void hb_collapse_draw_beta(hb_model *g) {
     const double *Lb = cl->L + (R_xlen_t) l * q * D;
     double *bl = cl->Bv + (R_xlen_t) l * q;
     for (int a = 0; a < q; a++) {
-      double s = Lb[a + q * (p + q)];
+      double s = Lb[a + q * cl->lc[p + q]];
       for (int j = 0; j < p; j++) s -= Lb[a + q * j] * g->beta[j];
       bl[a] = s;
     }
@@ -507,7 +540,7 @@ void hb_collapse_draw_beta(hb_model *g) {
 static double sigma_marginal(const hb_model *g, const double *Sinv, double ldS) {
   const hb_collapse *cl = g->cl;
   const hb_term *t = g->t + cl->T;
-  const int p = g->p, q = t->q, D = cl->D, nb = cl->nb;
+  const int q = t->q, D = cl->D, nb = cl->nb;
   int fail = 0;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(cl->nth) schedule(static) reduction(| : fail) if (cl->nth > 1)
@@ -523,7 +556,7 @@ static double sigma_marginal(const hb_model *g, const double *Sinv, double ldS) 
     }
     for (int l = l0; l < l1; l++) {
       const double *Lb = cl->L + (R_xlen_t) l * q * D;
-      hb_level_precision(Sinv, Lb, p, q, M);
+      hb_level_precision(Sinv, Lb, cl->zz, q, M);
       if (hb_chol(M, q) != 0) {
         fail = 1;
         break;
@@ -552,7 +585,7 @@ void hb_collapse_sigma_mh(hb_model *g, int it, int adapt) {
   hb_collapse *cl = g->cl;
   if (cl->pk != NULL) { /* the levels' H_l and b_l do not change during the steps */
     const hb_term *t = g->t + cl->T;
-    const hb_level_mats lm = {NULL, cl->L, (ptrdiff_t) t->q * cl->D, t->q * g->p, t->q};
+    const hb_level_mats lm = {NULL, cl->L, (ptrdiff_t) t->q * cl->D, t->q * cl->zz, t->q};
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(cl->nth) schedule(static) if (cl->nth > 1)
 #endif
@@ -577,7 +610,7 @@ void hb_collapse_draw_effects(hb_model *g) {
   double *M = cl->M;
   for (int l = 0; l < t->G; l++) {
     const double *Lb = cl->L + (R_xlen_t) l * q * D;
-    hb_level_precision(t->Sinv, Lb, p, q, M);
+    hb_level_precision(t->Sinv, Lb, cl->zz, q, M);
     if (hb_mvn_precision_draw(g->rng, M, cl->Bv + (R_xlen_t) l * q, q, t->u + (R_xlen_t) q * l, NULL) != 0)
       hb_sampler_error("the conditional precision of group-level effects is not positive definite");
   }

@@ -121,15 +121,15 @@ static double parent_reduce(const hb_model *g, const double *L, const double *Si
   const int p = g->p, q = t->q, q2 = pt->q, P1 = p + 1, m = P1 + q2, D = cl->D;
   double *M = ws, *W = M + q * q, *Gm = W + q * m, *H = Gm + m * m, *M2 = H + q2 * m;
   int col[HB_MAX_P + 1 + HB_MAX_Q]; /* columns of L's blocks: X, ytil, then the parent's */
-  for (int a = 0; a < p; a++) col[a] = a;
-  col[p] = p + q;
-  for (int b = 0; b < q2; b++) col[P1 + b] = p + ne->pcol[b];
+  for (int a = 0; a < p; a++) col[a] = cl->lc[a];
+  col[p] = cl->lc[p + q];
+  for (int b = 0; b < q2; b++) col[P1 + b] = cl->lc[p + ne->pcol[b]];
   memset(Gm, 0, sizeof(double) * m * m);
   memset(H, 0, sizeof(double) * q2 * m);
   double ld = 0.0;
   for (int k = ne->kid_start[mp]; k < ne->kid_start[mp + 1]; k++) {
     const double *Lb = L + (R_xlen_t) ne->kids[k] * q * D;
-    hb_level_precision(Sinv, Lb, p, q, M);
+    hb_level_precision(Sinv, Lb, cl->zz, q, M);
     if (hb_chol(M, q) != 0) return R_NaN;
     ld += hb_log_det_chol(M, q);
     for (int a = 0; a < m; a++) {
@@ -208,7 +208,7 @@ static void level_cross(const hb_model *g, const hb_term *t, const hb_term *pt, 
   }
 }
 
-/* The same from the collapsed block's q x (p + q + 1) statistics of level
+/* The same from the collapsed block's q x D statistics of level
  * l and its b_l (Bv), when every parent column is one of T's; u_P is added
  * back unless ytil holds it (full). */
 static void level_from_collapse(const hb_model *g, const hb_term *pt, int l, double *Sl) {
@@ -219,7 +219,7 @@ static void level_from_collapse(const hb_model *g, const hb_term *pt, int l, dou
   const double *up = pt->u + (R_xlen_t) q2 * g->t[cl->T].nest_map[l];
   double *C = Sl, *Z22 = C + q * q2, *zr = Z22 + q2 * q2;
   for (int b = 0; b < q2; b++) {
-    const double *Lc = Lb + (R_xlen_t) q * (p + ne->pcol[b]);
+    const double *Lc = Lb + (R_xlen_t) q * cl->lc[p + ne->pcol[b]];
     memcpy(C + (R_xlen_t) q * b, Lc, sizeof(double) * q);
     for (int c = 0; c < q2; c++) Z22[c + q2 * b] = Lc[ne->pcol[c]];
   }
@@ -236,7 +236,7 @@ static void level_from_collapse(const hb_model *g, const hb_term *pt, int l, dou
  * positive definite. */
 static int level_reduce(const hb_model *g, const hb_term *t, const hb_term *pt, int l, double *Sl, double *ws) {
   const hb_collapse *cl = g->cl;
-  const int p = g->p, q = t->q, q2 = pt->q;
+  const int q = t->q, q2 = pt->q;
   double *C = Sl, *Z22 = C + q * q2, *zr = Z22 + q2 * q2;
   double *M = ws, *W = M + q * q, *w = W + q * q2;
   const double *up = pt->u + (R_xlen_t) q2 * t->nest_map[l];
@@ -244,7 +244,7 @@ static int level_reduce(const hb_model *g, const hb_term *t, const hb_term *pt, 
   memcpy(bw, cl->Bv + (R_xlen_t) q * l, sizeof(double) * q);
   if (!cl->nest->full) /* ytil left u_P out */
     for (int b = 0; b < q2; b++) hb_axpy(up[b], C + (R_xlen_t) q * b, bw, q);
-  hb_level_precision(t->Sinv, cl->L + (R_xlen_t) l * q * cl->D, p, q, M);
+  hb_level_precision(t->Sinv, cl->L + (R_xlen_t) l * q * cl->D, cl->zz, q, M);
   if (hb_chol(M, q) != 0) return 1;
   memcpy(W, C, sizeof(double) * q * q2);
   memcpy(w, bw, sizeof(double) * q);

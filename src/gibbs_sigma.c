@@ -18,9 +18,9 @@ void hb_block_range(int G, int nb, int b, int *l0, int *l1) {
 /* M_l = Sigma^-1 + Z_l' Pi_l Z_l (lower triangle) from level l's block Lb;
  * instantiated per small q (HB_SMALL_DIM_CASES): it runs for every level at
  * every Metropolis proposal, and its loop control cost more than its adds */
-static HB_ALWAYS_INLINE void level_precision_loops(const double *Sinv, const double *Lb, int p, const int q,
+static HB_ALWAYS_INLINE void level_precision_loops(const double *Sinv, const double *Lb, int zz, const int q,
                                                    double *M) {
-  const double *Z = Lb + q * p;
+  const double *Z = Lb + q * zz;
   HB_UNROLL
   for (int a = 0; a < q; a++) {
     HB_UNROLL
@@ -28,8 +28,8 @@ static HB_ALWAYS_INLINE void level_precision_loops(const double *Sinv, const dou
   }
 }
 
-void hb_level_precision(const double *Sinv, const double *Lb, int p, int d, double *M) {
-#define HB_CALL(dim) level_precision_loops(Sinv, Lb, p, dim, M); return
+void hb_level_precision(const double *Sinv, const double *Lb, int zz, int d, double *M) {
+#define HB_CALL(dim) level_precision_loops(Sinv, Lb, zz, dim, M); return
   HB_SMALL_DIM_CASES(HB_CALL)
 #undef HB_CALL
 }

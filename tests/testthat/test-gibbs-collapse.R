@@ -49,11 +49,11 @@ test_that("the collapsed term is the largest conjugate term, and only with estim
   expect_error(run_c_gibbs(m, 5, 2), class = "hbmmm_input_error", regexp = "model\\$collapse")
 })
 
-test_that("the posterior of a decay and a media-slope sd equals quadrature, collapsed or not", {
+# The posterior of decay_tv and sd_market__tv by quadrature, and by the
+# sampler with each value of `collapse` in `modes`
+check_decay_slope_sd <- function(formula, modes) {
   d <- small_panel()
-  # price has no group-level effect: its entries of [X ytil]' Pi [X ytil]
-  # take the pass over the rows, the others come from the per-level blocks
-  spec <- small_spec(sales ~ tv + price + (1 + tv | market), media = "tv",
+  spec <- small_spec(formula, media = "tv",
                      fixed_transforms = c(halfsat_tv = stats::median(d$tv[d$tv > 0]), slope_tv = 1.5))
   s2 <- 0.8 * stats::var(d$sales) / 4
   m <- pinned_model(spec, s2)
@@ -105,7 +105,7 @@ test_that("the posterior of a decay and a media-slope sd equals quadrature, coll
   sdv <- sqrt(sum((dgrid - mu)^2 * pd))
   mu_sd <- sum(sqrt(vgrid) * colSums(post))
 
-  for (collapse in c(0L, -1L)) {
+  for (collapse in modes) {
     m$collapse <- collapse
     res <- run_c_gibbs(m, 20000, 2000, seed = 3)
     x <- res$draws[, match("decay_tv", nm)]
@@ -114,6 +114,19 @@ test_that("the posterior of a decay and a media-slope sd equals quadrature, coll
     s <- res$draws[, match("sd_market__tv", nm)]
     expect_lt(abs(mean(s) - mu_sd), 4 * hbmmm::mcse_mean(matrix(s)) + 1e-3 * mu_sd)
   }
+}
+
+test_that("the posterior of a decay and a media-slope sd equals quadrature, collapsed or not", {
+  # price has no group-level effect: its entries of [X ytil]' Pi [X ytil]
+  # take the pass over the rows, the others come from the per-level blocks.
+  # Z = (1, tv) is a run of X's columns, so the collapsed block stores only
+  # Z_l' Pi_l [X_l ytil_l] per level
+  check_decay_slope_sd(sales ~ tv + price + (1 + tv | market), c(0L, -1L))
+})
+
+test_that("the collapsed block agrees with quadrature when Z's columns are not a run of X's", {
+  # X = (1, price, tv): Z_l' Pi_l Z_l is stored apart from Z_l' Pi_l X_l
+  check_decay_slope_sd(sales ~ price + tv + (1 + tv | market), 0L)
 })
 
 test_that("the warmup's mode search lands on the conditional mode with its curvature, collapsed or not", {

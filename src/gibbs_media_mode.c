@@ -1,11 +1,13 @@
-/* A warmup sweep (gibbs.c: HB_MODE_AT) moves each channel's transform
- * parameters to the mode of their conditional posterior, found by Newton
- * steps (the other blocks at their current values; the fixed effects, and
- * the collapsed term's effects, integrated out as in the Metropolis step;
- * the channel's other group-level effects held, since the step's rescaling
- * of them carries a Jacobian that a mode search would climb towards a
- * vanishing column), and takes the curvature there as the first proposal
- * shape and the independence proposal's centre. With many rows that
+/* Two warmup sweeps (gibbs.c: HB_MODE_AT, HB_MODE_FINAL) move each
+ * channel's transform parameters to the mode of their conditional
+ * posterior, found by Newton steps (the other blocks at their current
+ * values; the fixed effects, and the collapsed term's effects, integrated
+ * out as in the Metropolis step; the channel's other group-level effects
+ * held, since the step's rescaling of them carries a Jacobian that a mode
+ * search would climb towards a vanishing column), and take the curvature
+ * there as the proposal shape and the independence proposal's centre: the
+ * first one's for the warmup's windows, the second one's for the sampling
+ * phase (a window's draws estimate it worse). With many rows that
  * posterior is narrow and close to normal: a random walk from the starting
  * values needed 100-200 iterations to reach it at 1.2M rows, and a shape
  * estimated from that path did not fit the posterior (steps along the
@@ -111,7 +113,16 @@ void hb_channel_mode(hb_model *g, int c) {
   double w[HB_MAX_TPAR], h[HB_MAX_TPAR], gr[HB_MAX_TPAR];
   double H[HB_MAX_TPAR * HB_MAX_TPAR], L[HB_MAX_TPAR * HB_MAX_TPAR], S[HB_MAX_TPAR * HB_MAX_TPAR];
   hb_phi_to_w(ch, ch->phi, w);
-  for (int e = 0; e < d; e++) h[e] = MODE_H0;
+  /* differences over half a posterior sd: once there is a proposal shape
+   * (the search near the warmup's end), its sds give the first scale */
+  for (int e = 0; e < d; e++) {
+    h[e] = MODE_H0;
+    if (ch->has_center) {
+      double v = 0.0;
+      for (int b = 0; b <= e; b++) v += ch->prop_chol[e + b * d] * ch->prop_chol[e + b * d];
+      h[e] = fmin(MODE_H0, fmax(1e-6, 0.5 * sqrt(v)));
+    }
+  }
   double f0 = f_at(&m, w), start = f0;
   if (!R_FINITE(f0)) return;
   int pd = 0;

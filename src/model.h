@@ -192,6 +192,7 @@ typedef struct {
   hb_collapse *cl;             /* NULL: no term integrated out in the media steps */
   hb_rng *rng;                 /* the Gibbs chain's generator (rng.h); NULL: R's stream */
   int mode_at;                 /* warmup iteration of the media mode search (gibbs_media_mode.c); -1: none */
+  int mode_final;              /* and of the second one, near the warmup's end; -1: none */
   int prior_only;              /* 1: the likelihood is left out (prior predictive checks) */
   /* output: levels of each term whose effects are stored with each draw
    * (0-based), and which terms get online summaries */

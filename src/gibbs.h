@@ -122,6 +122,7 @@ void hb_mult_update(hb_model *g);
 void hb_channel_init_mh(hb_channel *ch, const double *x, R_xlen_t n);
 int hb_channel_mh(hb_model *g, int c, int iter, int warmup, int independent);
 int hb_channel_independent_first(const hb_channel *ch, int iter, int warmup);
+int hb_channel_last_window(int warmup);
 void hb_channel_par_of_phi(const hb_channel *ch, const double *phi, double *par);
 void hb_channel_window_restart(hb_channel *ch);
 void hb_channel_scale_restart(hb_channel *ch);

@@ -95,6 +95,14 @@ static int window_end(int iter, int warmup) {
   return end + w <= warmup; /* else this window is stretched to the warmup's end */
 }
 
+/* The number of sweeps in the last window of a warmup of `warmup` */
+int hb_channel_last_window(int warmup) {
+  int start = 0;
+  for (int it = 0; it < warmup; it++)
+    if (window_end(it, warmup)) start = it + 1;
+  return warmup - start;
+}
+
 /* The proposal shape from the window's draws: their covariance, its
  * correlations shrunk a little towards zero while the window is short
  * (weight 5 / (n + 5) on the diagonal; scale-free, unlike adding a fixed

@@ -154,9 +154,10 @@ test_that("NUTS samples positive coefficients on the log scale: exact gradients,
   # `noise` has no effect, so its decay is free where b_noise nears zero: a
   # funnel. At adapt_delta 0.8 NUTS diverges there (55 of 4,000 transitions
   # at seed 3) and its 90% quantile of decay_noise sat 0.12-0.16 posterior
-  # sd below the Gibbs reference (0.03-0.05 at 4 x 4,000); at 0.95, 0.02-0.04
-  # at seeds 3 and 7. 4 chains: with 2 x 1,000 kept draws that quantile's
-  # Monte Carlo error alone is 0.05 sd, a third of the bound.
+  # sd below the Gibbs reference (0.147 and 0.158 against two references
+  # with 2 x 1,000 draws: at the bound; 0.03-0.05 at 4 x 4,000); at 0.95,
+  # 0.02-0.04 at seeds 3 and 7. 4 chains: with 2 x 1,000 kept draws that
+  # quantile's Monte Carlo error alone is 0.05 sd, a third of the bound.
   fit <- quiet_sampling(hbmmm(spec$formula, data = spec$data, media = c("tv", "noise"), time = "week",
                               saturation = c(tv = "hill", noise = "none"), sampler = "nuts",
                               chains = 4, iter = 2000, seed = 3, refresh = 0,

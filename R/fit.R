@@ -21,7 +21,9 @@ SPEC_ARGS <- c("panel", "sigma_by", "weights", "horseshoe", "factors", "personal
 #' warmup windows, then an independence proposal around the learned centre;
 #' after 20 sweeps of a warmup longer than 40, each channel first moves to
 #' the mode of its conditional posterior, found by Newton steps, which also
-#' gives the first shape) see the likelihood with the fixed effects and that term's effects
+#' gives the first shape; a warmup of 93 to 299 sweeps, whose last window
+#' is short, repeats that 24 sweeps before its end for the independence
+#' proposal) see the likelihood with the fixed effects and that term's effects
 #' integrated out, using per-level cross-products; the term's covariance
 #' gets Metropolis steps on the same marginal (each sd scaled, and shears
 #' that move correlations); then the fixed effects and the term's effects

@@ -85,22 +85,24 @@ void hb_channel_init_mh(hb_channel *ch, const double *x, R_xlen_t n) {
  * iterations; a window after which the next would not fit in the warmup
  * runs to its end instead, so the last shape comes from the longest clean
  * stretch (as Stan's windowed adaptation stretches its last window). */
+/* From the window ending at *end, whose successor is *w long, to that one */
+static void next_window(long *end, long *w) {
+  *end += *w;
+  if (*end > 50) *w *= 2;
+}
+
 static int window_end(int iter, int warmup) {
   long end = 50, w = 50;
-  while (end < iter + 1) {
-    end += w;
-    if (end > 50) w *= 2;
-  }
+  while (end < iter + 1) next_window(&end, &w);
   if (end != iter + 1) return 0;
   return end + w <= warmup; /* else this window is stretched to the warmup's end */
 }
 
 /* The number of sweeps in the last window of a warmup of `warmup` */
 int hb_channel_last_window(int warmup) {
-  int start = 0;
-  for (int it = 0; it < warmup; it++)
-    if (window_end(it, warmup)) start = it + 1;
-  return warmup - start;
+  long start = 0, end = 50, w = 50;
+  for (; end + w <= warmup; next_window(&end, &w)) start = end;
+  return (int) (warmup - start);
 }
 
 /* The proposal shape from the window's draws: their covariance, its
